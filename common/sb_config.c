@@ -1,0 +1,341 @@
+#include "sb_config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libconfig.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+        char *name;
+        char *value;
+        int line;
+} sb_kv_t;
+
+struct sb_config_s {
+        char *origin;
+        const sb_setting_t *table;
+        size_t n_settings;
+        char **values; /* one per table entry, NULL if not set in the file */
+        sb_kv_t *kafka;
+        size_t n_kafka;
+};
+
+static const sb_setting_t *find_setting(const sb_setting_t *table, size_t n,
+                                        const char *name, size_t *idx) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(table[i].name, name) == 0) {
+                        if (idx)
+                                *idx = i;
+                        return &table[i];
+                }
+        return NULL;
+}
+
+/* Renders a scalar libconfig setting as text; NULL if not a scalar. */
+static char *scalar_text(const config_setting_t *s) {
+        char tmp[64];
+        switch (config_setting_type(s)) {
+        case CONFIG_TYPE_STRING: return strdup(config_setting_get_string(s));
+        case CONFIG_TYPE_INT:
+                snprintf(tmp, sizeof(tmp), "%d", config_setting_get_int(s));
+                return strdup(tmp);
+        case CONFIG_TYPE_INT64:
+                snprintf(tmp, sizeof(tmp), "%lld",
+                         (long long)config_setting_get_int64(s));
+                return strdup(tmp);
+        case CONFIG_TYPE_FLOAT:
+                snprintf(tmp, sizeof(tmp), "%g", config_setting_get_float(s));
+                return strdup(tmp);
+        case CONFIG_TYPE_BOOL:
+                return strdup(config_setting_get_bool(s) ? "true" : "false");
+        default: return NULL;
+        }
+}
+
+static sb_err_t add_kafka(sb_config_t *cfg, const char *name, char *value,
+                          int line) {
+        sb_kv_t *kv = realloc(cfg->kafka, (cfg->n_kafka + 1) * sizeof(*kv));
+        if (!kv) {
+                free(value);
+                return SB_ERR_NOMEM;
+        }
+        cfg->kafka = kv;
+        kv = &cfg->kafka[cfg->n_kafka];
+        kv->name = strdup(name);
+        kv->value = value;
+        kv->line = line;
+        if (!kv->name) {
+                free(value);
+                return SB_ERR_NOMEM;
+        }
+        cfg->n_kafka++;
+        return SB_OK;
+}
+
+static sb_err_t load_kafka(sb_config_t *cfg, const config_setting_t *group,
+                           char *errstr, size_t errstr_size) {
+        int n = config_setting_length(group);
+        int is_list = config_setting_is_list(group);
+        for (int i = 0; i < n; i++) {
+                const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+                int line = config_setting_source_line(s);
+                char name[256];
+                char *value;
+                if (is_list) {
+                        const config_setting_t *k, *v;
+                        if (config_setting_length(s) != 2 ||
+                            !(k = config_setting_get_elem(s, 0)) ||
+                            config_setting_type(k) != CONFIG_TYPE_STRING ||
+                            !(v = config_setting_get_elem(s, 1)))
+                                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                                 "%s:%d: setting 'kafka': each list entry must be (\"name\", value)",
+                                                 cfg->origin, line);
+                        snprintf(name, sizeof(name), "%s", config_setting_get_string(k));
+                        value = scalar_text(v);
+                } else {
+                        snprintf(name, sizeof(name), "%s", config_setting_name(s));
+                        for (char *p = name; *p; p++)
+                                if (*p == '_')
+                                        *p = '.';
+                        value = scalar_text(s);
+                }
+                if (!value)
+                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                         "%s:%d: setting 'kafka.%s': value must be a string, number or boolean",
+                                         cfg->origin, line, name);
+                if (add_kafka(cfg, name, value, line))
+                        return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+        return SB_OK;
+}
+
+static sb_err_t check_value(const sb_config_t *cfg, const sb_setting_t *st,
+                            const config_setting_t *s, char *errstr,
+                            size_t errstr_size) {
+        int line = config_setting_source_line(s);
+        int type = config_setting_type(s);
+        switch (st->type) {
+        case SB_SETTING_STRING:
+                if (type != CONFIG_TYPE_STRING)
+                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                         "%s:%d: setting '%s': expected a string in double quotes",
+                                         cfg->origin, line, st->name);
+                if (st->required && !*config_setting_get_string(s))
+                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                         "%s:%d: setting '%s': must not be empty",
+                                         cfg->origin, line, st->name);
+                break;
+        case SB_SETTING_INT: {
+                if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                         "%s:%d: setting '%s': expected an integer",
+                                         cfg->origin, line, st->name);
+                long long v = config_setting_get_int64(s);
+                if (type == CONFIG_TYPE_INT)
+                        v = config_setting_get_int(s);
+                if (v < st->min || v > st->max)
+                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                         "%s:%d: setting '%s': %lld is out of range %lld..%lld",
+                                         cfg->origin, line, st->name, v, st->min, st->max);
+                break;
+        }
+        case SB_SETTING_BOOL:
+                if (type != CONFIG_TYPE_BOOL)
+                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                         "%s:%d: setting '%s': expected true or false",
+                                         cfg->origin, line, st->name);
+                break;
+        }
+        return SB_OK;
+}
+
+static sb_err_t load_config(config_t *lc, sb_config_t *cfg, char *errstr,
+                            size_t errstr_size) {
+        config_setting_t *root = config_root_setting(lc);
+        int n = config_setting_length(root);
+        for (int i = 0; i < n; i++) {
+                const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+                const char *name = config_setting_name(s);
+                size_t idx;
+                sb_err_t err;
+                if (strcmp(name, "kafka") == 0) {
+                        if (!config_setting_is_group(s) && !config_setting_is_list(s))
+                                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                                 "%s:%d: setting 'kafka': expected a group { name = value; } or a list of (\"name\", value) pairs",
+                                                 cfg->origin, config_setting_source_line(s));
+                        if ((err = load_kafka(cfg, s, errstr, errstr_size)))
+                                return err;
+                        continue;
+                }
+                const sb_setting_t *st = find_setting(cfg->table, cfg->n_settings, name, &idx);
+                if (!st)
+                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                         "%s:%d: unknown setting '%s' (see --help for the settings)",
+                                         cfg->origin, config_setting_source_line(s), name);
+                if ((err = check_value(cfg, st, s, errstr, errstr_size)))
+                        return err;
+                cfg->values[idx] = scalar_text(s);
+                if (!cfg->values[idx])
+                        return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+        for (size_t i = 0; i < cfg->n_settings; i++)
+                if (cfg->table[i].required && !cfg->values[i] && !cfg->table[i].def)
+                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                         "%s: missing required setting '%s' (%s)",
+                                         cfg->origin, cfg->table[i].name, cfg->table[i].help);
+        return SB_OK;
+}
+
+static sb_err_t config_load_any(const char *path, const char *text,
+                                const char *origin, const sb_setting_t *table,
+                                size_t n_settings, sb_config_t **out,
+                                char *errstr, size_t errstr_size) {
+        config_t lc;
+        sb_err_t err;
+        sb_config_t *cfg = calloc(1, sizeof(*cfg));
+        *out = NULL;
+        if (!cfg)
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        cfg->origin = strdup(origin);
+        cfg->table = table;
+        cfg->n_settings = n_settings;
+        cfg->values = calloc(n_settings ? n_settings : 1, sizeof(char *));
+        if (!cfg->origin || !cfg->values) {
+                sb_config_destroy(cfg);
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+        config_init(&lc);
+        int ok = path ? config_read_file(&lc, path) : config_read_string(&lc, text);
+        if (ok != CONFIG_TRUE) {
+                if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+                        err = sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                        "%s: cannot read configuration file: %s",
+                                        origin, strerror(errno));
+                else
+                        err = sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                        "%s:%d: %s", origin, config_error_line(&lc),
+                                        config_error_text(&lc));
+        } else {
+                err = load_config(&lc, cfg, errstr, errstr_size);
+        }
+        config_destroy(&lc);
+        if (err) {
+                sb_config_destroy(cfg);
+                return err;
+        }
+        *out = cfg;
+        return SB_OK;
+}
+
+sb_err_t sb_config_load(const char *path, const sb_setting_t *table,
+                        size_t n_settings, sb_config_t **out, char *errstr,
+                        size_t errstr_size) {
+        return config_load_any(path, NULL, path, table, n_settings, out, errstr,
+                               errstr_size);
+}
+
+sb_err_t sb_config_load_string(const char *text, const char *origin,
+                               const sb_setting_t *table, size_t n_settings,
+                               sb_config_t **out, char *errstr,
+                               size_t errstr_size) {
+        return config_load_any(NULL, text, origin, table, n_settings, out,
+                               errstr, errstr_size);
+}
+
+void sb_config_destroy(sb_config_t *cfg) {
+        if (!cfg)
+                return;
+        if (cfg->values)
+                for (size_t i = 0; i < cfg->n_settings; i++)
+                        free(cfg->values[i]);
+        for (size_t i = 0; i < cfg->n_kafka; i++) {
+                free(cfg->kafka[i].name);
+                free(cfg->kafka[i].value);
+        }
+        free(cfg->kafka);
+        free(cfg->values);
+        free(cfg->origin);
+        free(cfg);
+}
+
+const char *sb_config_string(const sb_config_t *cfg, const char *name) {
+        size_t idx;
+        const sb_setting_t *st = find_setting(cfg->table, cfg->n_settings, name, &idx);
+        if (!st)
+                return NULL;
+        return cfg->values[idx] ? cfg->values[idx] : st->def;
+}
+
+long long sb_config_int(const sb_config_t *cfg, const char *name) {
+        const char *v = sb_config_string(cfg, name);
+        return v ? strtoll(v, NULL, 10) : 0;
+}
+
+int sb_config_bool(const sb_config_t *cfg, const char *name) {
+        const char *v = sb_config_string(cfg, name);
+        return v && strcmp(v, "true") == 0;
+}
+
+const char *sb_config_origin(const sb_config_t *cfg) { return cfg->origin; }
+size_t sb_config_kafka_count(const sb_config_t *cfg) { return cfg->n_kafka; }
+const char *sb_config_kafka_name(const sb_config_t *cfg, size_t i) { return cfg->kafka[i].name; }
+const char *sb_config_kafka_value(const sb_config_t *cfg, size_t i) { return cfg->kafka[i].value; }
+int sb_config_kafka_line(const sb_config_t *cfg, size_t i) { return cfg->kafka[i].line; }
+
+const char *sb_config_kafka_get(const sb_config_t *cfg, const char *name) {
+        for (size_t i = cfg->n_kafka; i-- > 0;)
+                if (strcmp(cfg->kafka[i].name, name) == 0)
+                        return cfg->kafka[i].value;
+        return NULL;
+}
+
+static const char *type_name(sb_setting_type_t t) {
+        switch (t) {
+        case SB_SETTING_STRING: return "string";
+        case SB_SETTING_INT: return "integer";
+        case SB_SETTING_BOOL: return "boolean";
+        }
+        return "?";
+}
+
+void sb_settings_print_help(FILE *out, const char *program, const char *summary,
+                            const sb_setting_t *table, size_t n) {
+        fprintf(out,
+                "Usage: %s --config FILE\n       %s --help | --version\n\n%s\n\n"
+                "Settings of the configuration file (libconfig syntax, name = value;):\n",
+                program, program, summary);
+        for (size_t i = 0; i < n; i++) {
+                const sb_setting_t *s = &table[i];
+                fprintf(out, "  %-22s %-8s %s", s->name, type_name(s->type), s->help);
+                if (s->type == SB_SETTING_INT)
+                        fprintf(out, " [%lld..%lld]", s->min, s->max);
+                if (s->required && !s->def)
+                        fprintf(out, " (required)");
+                else if (s->def)
+                        fprintf(out, " (default: %s)", *s->def ? s->def : "\"\"");
+                fputc('\n', out);
+        }
+        fprintf(out,
+                "  %-22s %-8s librdkafka properties, '_' standing for '.': "
+                "kafka = { bootstrap_servers = \"127.0.0.1:9092\"; };\n"
+                "%-33s or a list of (\"name\", \"value\") pairs\n\n"
+                "Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.\n",
+                "kafka", "group", "");
+}
+
+void sb_settings_print_markdown(FILE *out, const sb_setting_t *table, size_t n) {
+        fprintf(out, "| setting | type | default | description |\n|---|---|---|---|\n");
+        for (size_t i = 0; i < n; i++) {
+                const sb_setting_t *s = &table[i];
+                fprintf(out, "| `%s` | %s", s->name, type_name(s->type));
+                if (s->type == SB_SETTING_INT)
+                        fprintf(out, " %lld..%lld", s->min, s->max);
+                if (s->def)
+                        fprintf(out, " | `%s` | ", s->def);
+                else
+                        fprintf(out, " | %s | ", s->required ? "required" : "unset");
+                fprintf(out, "%s |\n", s->help);
+        }
+        fprintf(out, "| `kafka` | group | | librdkafka properties passed through, `_` standing for `.` (or a list of `(\"name\", \"value\")` pairs) |\n");
+}

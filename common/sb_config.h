@@ -1,0 +1,73 @@
+/*
+ * sb_config: a program's settings, loaded from a libconfig file and checked
+ * against the program's declarative table of settings.
+ *
+ * The same table gives `--help` and the README's configuration reference
+ * (sb_settings_print_help / sb_settings_print_markdown), so the three never
+ * disagree.  The `kafka` group is passed through to librdkafka untouched but
+ * for the name: libconfig names cannot hold dots, so underscores stand for
+ * dots (`bootstrap_servers` -> `bootstrap.servers`).  `kafka` may instead be a
+ * list of ("name", "value") pairs, for a name that holds an underscore.
+ */
+#ifndef SB_CONFIG_H
+#define SB_CONFIG_H
+
+#include <stdio.h>
+
+#include "sb_error.h"
+
+typedef enum {
+        SB_SETTING_STRING,
+        SB_SETTING_INT,
+        SB_SETTING_BOOL,
+} sb_setting_type_t;
+
+typedef struct {
+        const char *name;
+        sb_setting_type_t type;
+        int required;
+        const char *def; /* default as text, NULL for none */
+        long long min, max; /* for SB_SETTING_INT */
+        const char *help;
+} sb_setting_t;
+
+typedef struct sb_config_s sb_config_t;
+
+/* Loads and checks `path` against `table` (not copied: it must outlive the
+ * config).  On success *out is a new config the caller destroys.  On failure
+ * returns SB_ERR_CONFIG and errstr names the file, the line and the setting. */
+sb_err_t sb_config_load(const char *path, const sb_setting_t *table,
+                        size_t n_settings, sb_config_t **out, char *errstr,
+                        size_t errstr_size);
+/* As sb_config_load, from text in memory; `origin` names it in errors. */
+sb_err_t sb_config_load_string(const char *text, const char *origin,
+                               const sb_setting_t *table, size_t n_settings,
+                               sb_config_t **out, char *errstr,
+                               size_t errstr_size);
+void sb_config_destroy(sb_config_t *cfg);
+
+/* Value of a setting of the table, or its default; NULL (or 0) when neither.
+ * Returned strings are owned by the config. */
+const char *sb_config_string(const sb_config_t *cfg, const char *name);
+long long sb_config_int(const sb_config_t *cfg, const char *name);
+int sb_config_bool(const sb_config_t *cfg, const char *name);
+/* Path of the file the config came from (owned by the config). */
+const char *sb_config_origin(const sb_config_t *cfg);
+
+/* librdkafka properties from the `kafka` group, in file order, names with
+ * dots.  Strings are owned by the config. */
+size_t sb_config_kafka_count(const sb_config_t *cfg);
+const char *sb_config_kafka_name(const sb_config_t *cfg, size_t i);
+const char *sb_config_kafka_value(const sb_config_t *cfg, size_t i);
+int sb_config_kafka_line(const sb_config_t *cfg, size_t i);
+/* Value of kafka property `name` (dotted), or NULL. */
+const char *sb_config_kafka_get(const sb_config_t *cfg, const char *name);
+
+/* Prints `--help` text for the table. */
+void sb_settings_print_help(FILE *out, const char *program, const char *summary,
+                            const sb_setting_t *table, size_t n_settings);
+/* Prints the table as a Markdown table for the README. */
+void sb_settings_print_markdown(FILE *out, const sb_setting_t *table,
+                                size_t n_settings);
+
+#endif

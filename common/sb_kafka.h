@@ -1,0 +1,36 @@
+/*
+ * sb_kafka: glue between a program's configuration and librdkafka.
+ *
+ * Builds an rd_kafka_conf_t from the `kafka` group of a config, reporting a
+ * property librdkafka refuses with the file and line it came from, and routes
+ * librdkafka's logs into sb_log.  The handle's opaque must be an
+ * sb_kafka_opaque_t so the log callback finds the logger.
+ */
+#ifndef SB_KAFKA_H
+#define SB_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "sb_config.h"
+#include "sb_error.h"
+#include "sb_log.h"
+
+typedef struct {
+        sb_log_t *log; /* borrowed */
+        void *app;     /* the program's own state, for its callbacks */
+} sb_kafka_opaque_t;
+
+/* Returns a new conf (the caller owns it until rd_kafka_new takes it) with
+ * `defaults` (NULL-terminated name/value pairs, applied first so the file
+ * wins), then every property of cfg's `kafka` group, and the opaque and log
+ * callback set.  NULL on error with errstr naming file:line and property. */
+rd_kafka_conf_t *sb_kafka_conf_new(const sb_config_t *cfg,
+                                   const char *const *defaults,
+                                   sb_kafka_opaque_t *opaque, char *errstr,
+                                   size_t errstr_size);
+
+/* Waits until the cluster answers a metadata request or `timeout_ms` passes. */
+sb_err_t sb_kafka_wait_ready(rd_kafka_t *rk, int timeout_ms, char *errstr,
+                             size_t errstr_size);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * sharebus-subscriber: applies the change events of one or more dataset
+ * topics to a subscriber's own database (subscriber.h says how).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "sb_config.h"
+#include "sb_log.h"
+#include "sb_registry_client.h"
+#include "subscriber.h"
+#include "target.h"
+
+static const sb_setting_t settings[] = {
+        {"name", SB_SETTING_STRING, 1, NULL, 0, 0,
+         "subscriber name: consumer group sharebus.<name>, dead letters to dlq.<name>"},
+        {"topics", SB_SETTING_STRING, 1, NULL, 0, 0,
+         "dataset topics to apply, comma-separated, e.g. market.business_license,civil.resident"},
+        {"registry_url", SB_SETTING_STRING, 1, NULL, 0, 0,
+         "schema registry URL(s), comma-separated"},
+        {"target", SB_SETTING_STRING, 0, "sqlite", 0, 0, "target database kind: sqlite"},
+        {"sqlite_path", SB_SETTING_STRING, 0, "sharebus.db", 0, 0,
+         "SQLite database file (created if absent); one table per topic, dots as underscores"},
+        {"dlq_topic", SB_SETTING_STRING, 0, "", 0, 0,
+         "dead-letter topic for records that cannot be applied (empty: dlq.<name>)"},
+        {"batch_size", SB_SETTING_INT, 0, "500", 1, 100000,
+         "most records applied in one database transaction"},
+        {"poll_timeout_ms", SB_SETTING_INT, 0, "200", 1, 60000,
+         "how long one poll waits for records"},
+        {"retry_backoff_max_ms", SB_SETTING_INT, 0, "30000", 100, 600000,
+         "longest wait between retries while the database or registry is down"},
+        {"idle_exit_ms", SB_SETTING_INT, 0, "0", 0, 86400000,
+         "stop after this long without records (0: run until SIGINT/SIGTERM)"},
+        {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},
+};
+#define N_SETTINGS (sizeof(settings) / sizeof(*settings))
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig) {
+        (void)sig;
+        stop_requested = 1;
+}
+
+static void usage(FILE *out) {
+        sb_settings_print_help(out, "sharebus-subscriber",
+                               "Consumes dataset topics, decodes the change events and applies them to "
+                               "the subscriber's database, exactly once.",
+                               settings, N_SETTINGS);
+}
+
+int main(int argc, char **argv) {
+        const char *config_path = NULL;
+        char errstr[1024];
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                        usage(stdout);
+                        return 0;
+                } else if (strcmp(argv[i], "--help-markdown") == 0) {
+                        sb_settings_print_markdown(stdout, settings, N_SETTINGS);
+                        return 0;
+                } else if (strcmp(argv[i], "--version") == 0) {
+                        printf("sharebus-subscriber %s (librdkafka %s)\n", SB_VERSION, rd_kafka_version_str());
+                        return 0;
+                } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+                        config_path = argv[++i];
+                } else {
+                        fprintf(stderr, "sharebus-subscriber: unknown argument '%s'\n", argv[i]);
+                        usage(stderr);
+                        return 2;
+                }
+        }
+        if (!config_path) {
+                fprintf(stderr, "sharebus-subscriber: --config FILE is required\n");
+                usage(stderr);
+                return 2;
+        }
+        sb_config_t *cfg = NULL;
+        if (sb_config_load(config_path, settings, N_SETTINGS, &cfg, errstr, sizeof(errstr))) {
+                fprintf(stderr, "sharebus-subscriber: %s\n", errstr);
+                return 2;
+        }
+        int level = sb_log_level_parse(sb_config_string(cfg, "log_level"));
+        if (level < 0 || strcmp(sb_config_string(cfg, "target"), "sqlite") != 0) {
+                fprintf(stderr, "sharebus-subscriber: %s: setting '%s': %s\n", config_path,
+                        level < 0 ? "log_level" : "target",
+                        level < 0 ? "must be error, warn, info or debug" : "must be sqlite");
+                sb_config_destroy(cfg);
+                return 2;
+        }
+        char dlq[512];
+        const char *name = sb_config_string(cfg, "name");
+        const char *dlq_setting = sb_config_string(cfg, "dlq_topic");
+        snprintf(dlq, sizeof(dlq), "%s%s", *dlq_setting ? "" : "dlq.", *dlq_setting ? dlq_setting : name);
+        sb_subscriber_conf_t conf = {
+                .name = name,
+                .topics = sb_config_string(cfg, "topics"),
+                .dlq_topic = dlq,
+                .batch_size = (int)sb_config_int(cfg, "batch_size"),
+                .poll_timeout_ms = (int)sb_config_int(cfg, "poll_timeout_ms"),
+                .idle_exit_ms = (int)sb_config_int(cfg, "idle_exit_ms"),
+                .retry_backoff_max_ms = (int)sb_config_int(cfg, "retry_backoff_max_ms"),
+        };
+        sb_log_t *log = sb_log_new("sharebus-subscriber", (sb_log_level_t)level, stderr);
+        sb_target_t *target = NULL;
+        sb_registry_client_t *registry = NULL;
+        sb_subscriber_t *sub = NULL;
+        int rc = 1;
+        sb_err_t err;
+
+        if (sb_target_sqlite_open(sb_config_string(cfg, "sqlite_path"), &target, errstr, sizeof(errstr))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                goto done;
+        }
+        if (!(registry = sb_registry_client_new(sb_config_string(cfg, "registry_url"), errstr, sizeof(errstr)))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s: %s", config_path, errstr);
+                rc = 2;
+                goto done;
+        }
+        if (!(sub = sb_subscriber_new(&conf, cfg, target, registry, log, &err, errstr, sizeof(errstr)))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                rc = err == SB_ERR_CONFIG ? 2 : 1;
+                goto done;
+        }
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        if (sb_subscriber_run(sub, &stop_requested, errstr, sizeof(errstr)) == SB_OK)
+                rc = 0;
+        else
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+done:
+        sb_subscriber_destroy(sub);
+        sb_registry_client_destroy(registry);
+        if (target)
+                target->ops->destroy(target);
+        sb_log_destroy(log);
+        sb_config_destroy(cfg);
+        return rc;
+}

@@ -1,0 +1,508 @@
+#include "subscriber.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sb_kafka.h"
+#include "sb_wire.h"
+
+typedef struct {
+        char *topic;
+        int32_t partition;
+        int64_t next;    /* next offset committed in the target */
+        int64_t pending; /* next offset within the batch being applied */
+} tp_state_t;
+
+typedef struct ensured_s {
+        char *topic;
+        int32_t key_id, value_id;
+        struct ensured_s *next;
+} ensured_t;
+
+struct sb_subscriber_s {
+        sb_subscriber_conf_t conf;
+        char group[300];
+        sb_target_t *target;
+        sb_registry_client_t *registry;
+        sb_log_t *log;
+        rd_kafka_t *rk;
+        rd_kafka_t *dlq;
+        sb_kafka_opaque_t opaque;
+        rd_kafka_message_t **batch;
+        size_t n_batch;
+        tp_state_t *tps;
+        size_t n_tps;
+        ensured_t *ensured;
+        int dlq_failed;
+        volatile sig_atomic_t *stop;
+        sb_subscriber_stats_t stats;
+};
+
+static int64_t mono_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms) {
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+}
+
+static tp_state_t *find_tp(sb_subscriber_t *sub, const char *topic, int32_t partition) {
+        for (size_t i = 0; i < sub->n_tps; i++)
+                if (sub->tps[i].partition == partition && strcmp(sub->tps[i].topic, topic) == 0)
+                        return &sub->tps[i];
+        return NULL;
+}
+
+static void clear_tps(sb_subscriber_t *sub) {
+        for (size_t i = 0; i < sub->n_tps; i++)
+                free(sub->tps[i].topic);
+        free(sub->tps);
+        sub->tps = NULL;
+        sub->n_tps = 0;
+}
+
+static void drop_batch(sb_subscriber_t *sub) {
+        for (size_t i = 0; i < sub->n_batch; i++)
+                rd_kafka_message_destroy(sub->batch[i]);
+        sub->n_batch = 0;
+}
+
+/* ---- dead letters ---- */
+
+static void on_dlq_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+        sb_subscriber_t *sub = ((sb_kafka_opaque_t *)opaque)->app;
+        (void)rk;
+        if (m->err) {
+                sub->dlq_failed++;
+                SB_LOG(sub->log, SB_LOG_ERROR, "dead-letter delivery to %s failed: %s",
+                       sub->conf.dlq_topic, rd_kafka_err2str(m->err));
+        }
+}
+
+static sb_err_t dead_letter(sb_subscriber_t *sub, const rd_kafka_message_t *m, const char *reason,
+                            char *errstr, size_t errstr_size) {
+        rd_kafka_headers_t *orig = NULL, *hdrs;
+        char num[32];
+        if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
+                hdrs = rd_kafka_headers_copy(orig);
+        else
+                hdrs = rd_kafka_headers_new(8);
+        rd_kafka_header_add(hdrs, "sharebus.error", -1, reason, -1);
+        rd_kafka_header_add(hdrs, "sharebus.source.topic", -1, rd_kafka_topic_name(m->rkt), -1);
+        snprintf(num, sizeof(num), "%d", m->partition);
+        rd_kafka_header_add(hdrs, "sharebus.source.partition", -1, num, -1);
+        snprintf(num, sizeof(num), "%lld", (long long)m->offset);
+        rd_kafka_header_add(hdrs, "sharebus.source.offset", -1, num, -1);
+        rd_kafka_header_add(hdrs, "sharebus.subscriber", -1, sub->conf.name, -1);
+        for (;;) {
+                rd_kafka_resp_err_t err = rd_kafka_producev(
+                        sub->dlq, RD_KAFKA_V_TOPIC(sub->conf.dlq_topic),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(m->key, m->key_len),
+                        RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+                if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                        rd_kafka_poll(sub->dlq, 100);
+                        continue;
+                }
+                if (err) {
+                        rd_kafka_headers_destroy(hdrs);
+                        return sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "dead-letter produce: %s",
+                                         rd_kafka_err2str(err));
+                }
+                return SB_OK;
+        }
+}
+
+/* ---- decoding and applying one record ---- */
+
+/* Decodes a framed key or value.  Errors that no retry can fix come back as
+ * SB_ERR_INVALID. */
+static sb_err_t decode(sb_subscriber_t *sub, const char *what, const void *data, size_t len,
+                       sb_schema_t **schema, int32_t *id, json_t **out, char *errstr,
+                       size_t errstr_size) {
+        const uint8_t *body;
+        size_t body_len;
+        char inner[512];
+        sb_err_t err = sb_wire_parse(data, len, id, &body, &body_len, inner, sizeof(inner));
+        if (!err)
+                err = sb_registry_schema_by_id(sub->registry, *id, schema, inner, sizeof(inner));
+        if (!err)
+                err = sb_avro_decode(*schema, body, body_len, out, inner, sizeof(inner));
+        if (err == SB_ERR_REGISTRY || err == SB_ERR_NOMEM)
+                return sb_seterr(err, errstr, errstr_size, "%s: %s", what, inner);
+        if (err)
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s: %s", what, inner);
+        return SB_OK;
+}
+
+static sb_err_t ensure_table(sb_subscriber_t *sub, const char *topic, const char *table,
+                             int32_t key_id, int32_t value_id, const sb_node_t *key,
+                             const sb_node_t *row, char *errstr, size_t errstr_size) {
+        for (ensured_t *e = sub->ensured; e; e = e->next)
+                if (e->key_id == key_id && e->value_id == value_id && strcmp(e->topic, topic) == 0)
+                        return SB_OK;
+        sb_err_t err = sub->target->ops->ensure_table(sub->target, table, key, row, errstr, errstr_size);
+        if (err)
+                return err;
+        ensured_t *e = calloc(1, sizeof(*e));
+        if (!e || !(e->topic = strdup(topic))) {
+                free(e);
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+        e->key_id = key_id;
+        e->value_id = value_id;
+        e->next = sub->ensured;
+        sub->ensured = e;
+        return SB_OK;
+}
+
+typedef struct {
+        uint64_t applied, deleted, tombstones, dead_lettered;
+} batch_counts_t;
+
+static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, batch_counts_t *bc,
+                          char *errstr, size_t errstr_size) {
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        sb_schema_t *key_schema, *value_schema;
+        int32_t key_id, value_id;
+        json_t *key = NULL, *env = NULL;
+        char table[256];
+        sb_err_t err;
+
+        if (!m->key)
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "record has no key");
+        if ((err = decode(sub, "key", m->key, m->key_len, &key_schema, &key_id, &key, errstr, errstr_size)))
+                return err;
+        if (!m->payload) {
+                bc->tombstones++;
+                json_decref(key);
+                return SB_OK;
+        }
+        if ((err = decode(sub, "value", m->payload, m->len, &value_schema, &value_id, &env, errstr,
+                          errstr_size))) {
+                json_decref(key);
+                return err;
+        }
+        const sb_node_t *root = sb_schema_root(value_schema);
+        const sb_node_t *key_node = sb_schema_root(key_schema);
+        int after_idx = sb_node_field_index(root, "after");
+        const char *op = json_string_value(json_object_get(env, "op"));
+        const sb_node_t *row = after_idx >= 0
+                                       ? sb_node_unwrap_nullable(sb_node_child(root, (size_t)after_idx))
+                                       : NULL;
+        if (!row || sb_node_type(row) != SB_T_RECORD || !op || sb_node_type(key_node) != SB_T_RECORD) {
+                err = sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                "value (schema id %d) is not a sharebus change envelope with op and after",
+                                value_id);
+                goto done;
+        }
+        sb_target_table_name(topic, table, sizeof(table));
+        if ((err = ensure_table(sub, topic, table, key_id, value_id, key_node, row, errstr, errstr_size)))
+                goto done;
+        if (strcmp(op, "d") == 0) {
+                err = sub->target->ops->remove(sub->target, table, key_node, row, key, errstr, errstr_size);
+                bc->deleted += !err;
+        } else {
+                json_t *after = json_object_get(env, "after");
+                if (!json_is_object(after)) {
+                        err = sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "op '%s' without after", op);
+                        goto done;
+                }
+                err = sub->target->ops->upsert(sub->target, table, key_node, row, after, errstr, errstr_size);
+                bc->applied += !err;
+        }
+done:
+        json_decref(key);
+        json_decref(env);
+        return err;
+}
+
+/* Applies the batch in one transaction.  SB_OK: applied and committed.
+ * Any other error: rolled back, the batch is kept for a retry. */
+static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_size) {
+        batch_counts_t bc = {0};
+        char reason[1024];
+        sb_err_t err;
+        size_t n_dlq = 0;
+
+        for (size_t i = 0; i < sub->n_tps; i++)
+                sub->tps[i].pending = sub->tps[i].next;
+        if ((err = sub->target->ops->begin(sub->target, errstr, errstr_size)))
+                return err;
+        sub->dlq_failed = 0;
+        for (size_t i = 0; i < sub->n_batch; i++) {
+                const rd_kafka_message_t *m = sub->batch[i];
+                tp_state_t *tp = find_tp(sub, rd_kafka_topic_name(m->rkt), m->partition);
+                if (!tp || m->offset < tp->pending)
+                        continue; /* revoked, or already applied */
+                err = apply_one(sub, m, &bc, reason, sizeof(reason));
+                if (err == SB_ERR_INVALID) {
+                        SB_LOG(sub->log, SB_LOG_WARN, "%s [%d] offset %lld to dead-letter topic %s: %s",
+                               rd_kafka_topic_name(m->rkt), m->partition, (long long)m->offset,
+                               sub->conf.dlq_topic, reason);
+                        err = dead_letter(sub, m, reason, errstr, errstr_size);
+                        n_dlq++;
+                } else if (err) {
+                        sb_seterr(err, errstr, errstr_size, "%s [%d] offset %lld: %s",
+                                  rd_kafka_topic_name(m->rkt), m->partition, (long long)m->offset, reason);
+                }
+                if (err)
+                        goto fail;
+                tp->pending = m->offset + 1;
+        }
+        for (size_t i = 0; i < sub->n_tps; i++) {
+                tp_state_t *tp = &sub->tps[i];
+                if (tp->pending != tp->next &&
+                    (err = sub->target->ops->store_offset(sub->target, sub->group, tp->topic, tp->partition,
+                                                          tp->pending, errstr, errstr_size)))
+                        goto fail;
+        }
+        if (n_dlq) {
+                /* Dead letters must be safe in Kafka before their offsets are. */
+                rd_kafka_flush(sub->dlq, 30000);
+                if (sub->dlq_failed || rd_kafka_outq_len(sub->dlq) > 0) {
+                        err = sb_seterr(SB_ERR_KAFKA, errstr, errstr_size,
+                                        "dead-letter topic %s did not take the records", sub->conf.dlq_topic);
+                        goto fail;
+                }
+        }
+        if ((err = sub->target->ops->commit(sub->target, errstr, errstr_size)))
+                goto fail;
+
+        rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new((int)sub->n_tps);
+        for (size_t i = 0; i < sub->n_tps; i++) {
+                tp_state_t *tp = &sub->tps[i];
+                if (tp->pending != tp->next)
+                        rd_kafka_topic_partition_list_add(offsets, tp->topic, tp->partition)->offset = tp->pending;
+                tp->next = tp->pending;
+        }
+        if (offsets->cnt > 0)
+                rd_kafka_commit(sub->rk, offsets, 1);
+        rd_kafka_topic_partition_list_destroy(offsets);
+        sub->stats.applied += bc.applied;
+        sub->stats.deleted += bc.deleted;
+        sub->stats.tombstones += bc.tombstones;
+        sub->stats.dead_lettered += n_dlq;
+        sub->stats.batches++;
+        SB_LOG(sub->log, SB_LOG_DEBUG, "batch of %zu applied: %llu upserts, %llu deletes, %zu dead letters",
+               sub->n_batch, (unsigned long long)bc.applied, (unsigned long long)bc.deleted, n_dlq);
+        drop_batch(sub);
+        return SB_OK;
+fail:
+        sub->target->ops->rollback(sub->target);
+        return err;
+}
+
+/* Applies the batch, retrying with backoff while the registry, the database
+ * or Kafka is unavailable; gives up only when asked to stop. */
+static sb_err_t flush_batch(sb_subscriber_t *sub, int retry) {
+        char errstr[1024];
+        int backoff = 100;
+        while (sub->n_batch > 0) {
+                sb_err_t err = apply_batch(sub, errstr, sizeof(errstr));
+                if (!err)
+                        return SB_OK;
+                sub->stats.retries++;
+                SB_LOG(sub->log, SB_LOG_WARN, "batch not applied (%s), %s: %s", sb_err2str(err),
+                       retry && !*sub->stop ? "will retry" : "giving up for now", errstr);
+                if (!retry || *sub->stop) {
+                        drop_batch(sub); /* not committed: read again from the target's offsets */
+                        return err;
+                }
+                for (int waited = 0; waited < backoff && !*sub->stop; waited += 50)
+                        sleep_ms(50);
+                backoff = backoff * 2 > sub->conf.retry_backoff_max_ms ? sub->conf.retry_backoff_max_ms
+                                                                         : backoff * 2;
+        }
+        return SB_OK;
+}
+
+/* ---- rebalancing ---- */
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+        sb_subscriber_t *sub = ((sb_kafka_opaque_t *)opaque)->app;
+        char errstr[512];
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                tp_state_t *tps = calloc((size_t)parts->cnt + 1, sizeof(*tps));
+                for (int i = 0; tps && i < parts->cnt; i++) {
+                        rd_kafka_topic_partition_t *p = &parts->elems[i];
+                        int64_t next = -1;
+                        int backoff = 100;
+                        while (sub->target->ops->load_offset(sub->target, sub->group, p->topic, p->partition,
+                                                             &next, errstr, sizeof(errstr)) &&
+                               !*sub->stop) {
+                                SB_LOG(sub->log, SB_LOG_WARN, "cannot read stored offset, retrying: %s", errstr);
+                                sleep_ms(backoff);
+                                backoff = backoff < 5000 ? backoff * 2 : backoff;
+                        }
+                        p->offset = next >= 0 ? next : RD_KAFKA_OFFSET_BEGINNING;
+                        tps[i].topic = strdup(p->topic);
+                        tps[i].partition = p->partition;
+                        tps[i].next = tps[i].pending = next >= 0 ? next : 0;
+                        SB_LOG(sub->log, SB_LOG_INFO, "assigned %s [%d], resuming at %s %lld", p->topic,
+                               p->partition, next >= 0 ? "stored offset" : "the beginning",
+                               (long long)(next >= 0 ? next : 0));
+                }
+                clear_tps(sub);
+                sub->tps = tps;
+                sub->n_tps = tps ? (size_t)parts->cnt : 0;
+                rd_kafka_assign(rk, parts);
+        } else {
+                flush_batch(sub, 0);
+                drop_batch(sub);
+                clear_tps(sub);
+                SB_LOG(sub->log, SB_LOG_INFO, "partitions revoked (%s)", rd_kafka_err2name(err));
+                rd_kafka_assign(rk, NULL);
+        }
+}
+
+/* ---- lifecycle ---- */
+
+sb_subscriber_t *sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *cfg,
+                                   sb_target_t *target, sb_registry_client_t *registry,
+                                   sb_log_t *log, sb_err_t *err, char *errstr,
+                                   size_t errstr_size) {
+        sb_subscriber_t *sub = calloc(1, sizeof(*sub));
+        *err = SB_ERR_NOMEM;
+        if (!sub || !(sub->batch = calloc((size_t)conf->batch_size, sizeof(*sub->batch)))) {
+                free(sub);
+                sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        sub->conf = *conf;
+        sub->target = target;
+        sub->registry = registry;
+        sub->log = log;
+        sub->opaque.log = log;
+        sub->opaque.app = sub;
+        snprintf(sub->group, sizeof(sub->group), "sharebus.%s", conf->name);
+        const char *const consumer_defaults[] = {
+                "group.id", sub->group, "enable.auto.commit", "false", "enable.auto.offset.store", "false",
+                "auto.offset.reset", "earliest", "isolation.level", "read_committed", NULL};
+        const char *const dlq_defaults[] = {"enable.idempotence", "true", "acks", "all", NULL};
+
+        rd_kafka_conf_t *kc = sb_kafka_conf_new(cfg, consumer_defaults, &sub->opaque, errstr, errstr_size);
+        rd_kafka_conf_t *dc = kc ? sb_kafka_conf_new(NULL, dlq_defaults, &sub->opaque, errstr, errstr_size) : NULL;
+        if (!kc || !dc) {
+                *err = SB_ERR_CONFIG;
+                goto fail_conf;
+        }
+        /* The dead-letter producer reaches the same cluster as the consumer:
+         * it takes the kafka group too, but for the consumer-only names. */
+        static const char *const consumer_only[] = {"group.", "enable.auto.", "auto.", "isolation.",
+                                                    "session.", "max.poll", "fetch.", "partition.assign",
+                                                    "heartbeat.", "queued.", NULL};
+        for (size_t i = 0; i < sb_config_kafka_count(cfg); i++) {
+                const char *name = sb_config_kafka_name(cfg, i);
+                int skip = 0;
+                for (size_t k = 0; consumer_only[k]; k++)
+                        skip |= strncmp(name, consumer_only[k], strlen(consumer_only[k])) == 0;
+                if (!skip)
+                        rd_kafka_conf_set(dc, name, sb_config_kafka_value(cfg, i), NULL, 0);
+        }
+        rd_kafka_conf_set_rebalance_cb(kc, on_rebalance);
+        rd_kafka_conf_set_dr_msg_cb(dc, on_dlq_delivery);
+        if (!(sub->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, errstr, errstr_size))) {
+                rd_kafka_conf_destroy(kc);
+                rd_kafka_conf_destroy(dc);
+                *err = SB_ERR_KAFKA;
+                goto fail;
+        }
+        if (!(sub->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, dc, errstr, errstr_size))) {
+                rd_kafka_conf_destroy(dc);
+                *err = SB_ERR_KAFKA;
+                goto fail;
+        }
+        rd_kafka_poll_set_consumer(sub->rk);
+        *err = SB_OK;
+        return sub;
+fail_conf:
+        if (kc)
+                rd_kafka_conf_destroy(kc);
+fail:
+        sb_subscriber_destroy(sub);
+        return NULL;
+}
+
+sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, char *errstr,
+                           size_t errstr_size) {
+        rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(4);
+        char *copy = strdup(sub->conf.topics), *save = NULL;
+        sb_err_t result = SB_OK;
+        sub->stop = stop;
+        for (char *t = copy ? strtok_r(copy, ", ", &save) : NULL; t; t = strtok_r(NULL, ", ", &save))
+                rd_kafka_topic_partition_list_add(topics, t, RD_KAFKA_PARTITION_UA);
+        free(copy);
+        rd_kafka_resp_err_t kerr = rd_kafka_subscribe(sub->rk, topics);
+        rd_kafka_topic_partition_list_destroy(topics);
+        if (kerr)
+                return sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "subscribe: %s", rd_kafka_err2str(kerr));
+        SB_LOG(sub->log, SB_LOG_INFO, "subscribed to %s as group %s, dead letters to %s", sub->conf.topics,
+               sub->group, sub->conf.dlq_topic);
+
+        int64_t last_activity = mono_ms();
+        while (!*stop) {
+                int timeout = sub->n_batch ? 0 : sub->conf.poll_timeout_ms;
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(sub->rk, timeout);
+                if (m && m->err) {
+                        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                SB_LOG(sub->log, SB_LOG_WARN, "consumer: %s", rd_kafka_message_errstr(m));
+                        rd_kafka_message_destroy(m);
+                        char fatal[256];
+                        if (rd_kafka_fatal_error(sub->rk, fatal, sizeof(fatal))) {
+                                result = sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "fatal: %s", fatal);
+                                break;
+                        }
+                        continue;
+                }
+                if (m) {
+                        sub->batch[sub->n_batch++] = m;
+                        last_activity = mono_ms();
+                        if (sub->n_batch < (size_t)sub->conf.batch_size)
+                                continue;
+                }
+                if (sub->n_batch)
+                        flush_batch(sub, 1);
+                rd_kafka_poll(sub->dlq, 0);
+                if (sub->conf.idle_exit_ms > 0 && mono_ms() - last_activity >= sub->conf.idle_exit_ms) {
+                        SB_LOG(sub->log, SB_LOG_INFO, "idle for %d ms: stopping", sub->conf.idle_exit_ms);
+                        break;
+                }
+        }
+        if (sub->n_batch)
+                flush_batch(sub, 0);
+        rd_kafka_consumer_close(sub->rk);
+        rd_kafka_flush(sub->dlq, 10000);
+        SB_LOG(sub->log, SB_LOG_INFO,
+               "stopped: %llu upserts, %llu deletes, %llu tombstones skipped, %llu dead letters, %llu batches",
+               (unsigned long long)sub->stats.applied, (unsigned long long)sub->stats.deleted,
+               (unsigned long long)sub->stats.tombstones, (unsigned long long)sub->stats.dead_lettered,
+               (unsigned long long)sub->stats.batches);
+        return result;
+}
+
+const sb_subscriber_stats_t *sb_subscriber_stats(const sb_subscriber_t *sub) { return &sub->stats; }
+
+void sb_subscriber_destroy(sb_subscriber_t *sub) {
+        if (!sub)
+                return;
+        drop_batch(sub);
+        if (sub->rk)
+                rd_kafka_destroy(sub->rk);
+        if (sub->dlq)
+                rd_kafka_destroy(sub->dlq);
+        clear_tps(sub);
+        while (sub->ensured) {
+                ensured_t *n = sub->ensured->next;
+                free(sub->ensured->topic);
+                free(sub->ensured);
+                sub->ensured = n;
+        }
+        free(sub->batch);
+        free(sub);
+}

@@ -1,0 +1,60 @@
+/*
+ * subscriber: the consume-transform-apply loop of sharebus-subscriber.
+ *
+ * Consumes the dataset topics as group `sharebus.<name>`, decodes key and
+ * envelope by schema id (registry client, cached), and applies each change
+ * to the target: create/update/read -> upsert of `after`, delete -> delete by
+ * key; tombstones are skipped.  A batch of changes and the next offsets of
+ * its partitions are written in one target transaction; on assignment each
+ * partition resumes from the offset stored in the target (from the start if
+ * none).  Offsets are then committed to Kafka asynchronously so lag tools
+ * see progress.
+ *
+ * A record that can never be applied (not in the wire format, unknown schema
+ * id, body that does not match its schema, not a change envelope, a row the
+ * database refuses) is produced to the dead-letter topic with headers saying
+ * why, before its offset is committed.  A registry or database that is down
+ * is retried with backoff; nothing is skipped.
+ */
+#ifndef SB_SUBSCRIBER_H
+#define SB_SUBSCRIBER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "sb_config.h"
+#include "sb_log.h"
+#include "sb_registry_client.h"
+#include "target.h"
+
+typedef struct {
+        const char *name;       /* subscriber name; group sharebus.<name> */
+        const char *topics;     /* comma-separated */
+        const char *dlq_topic;  /* dead-letter topic */
+        int batch_size;
+        int poll_timeout_ms;
+        int idle_exit_ms;       /* 0: run until stopped */
+        int retry_backoff_max_ms;
+} sb_subscriber_conf_t;
+
+typedef struct {
+        uint64_t applied, deleted, tombstones, dead_lettered, batches, retries;
+} sb_subscriber_stats_t;
+
+typedef struct sb_subscriber_s sb_subscriber_t;
+
+/* Creates the subscriber.  `cfg` supplies the kafka passthrough; target,
+ * registry and log are borrowed and must outlive it.  NULL with errstr set
+ * on failure (SB_ERR_CONFIG in *err for a bad kafka property). */
+sb_subscriber_t *sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *cfg,
+                                   sb_target_t *target, sb_registry_client_t *registry,
+                                   sb_log_t *log, sb_err_t *err, char *errstr,
+                                   size_t errstr_size);
+/* Runs until *stop is set (or idle_exit_ms of idleness), then closes the
+ * consumer.  Returns SB_OK on a clean stop. */
+sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, char *errstr,
+                           size_t errstr_size);
+const sb_subscriber_stats_t *sb_subscriber_stats(const sb_subscriber_t *sub);
+void sb_subscriber_destroy(sb_subscriber_t *sub);
+
+#endif

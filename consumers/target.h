@@ -1,0 +1,62 @@
+/*
+ * target: the subscriber's database, behind a small table of operations so
+ * that SQLite (embedded default) and PostgreSQL (production) are used the
+ * same way.
+ *
+ * The subscriber writes the rows of a batch and the next offsets of the
+ * partitions it consumed in one transaction (begin .. commit), so that after
+ * any crash the table and the offsets agree: each event is applied once.
+ *
+ * Errors: SB_ERR_INVALID means this row can never be applied (a constraint or
+ * type the database refuses): the record goes to the dead-letter topic.
+ * SB_ERR_DB means the database is not working now: retry later.
+ */
+#ifndef SB_TARGET_H
+#define SB_TARGET_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "sb_avro.h"
+#include "sb_error.h"
+
+typedef struct sb_target_s sb_target_t;
+
+typedef struct {
+        const char *kind;
+        sb_err_t (*begin)(sb_target_t *t, char *errstr, size_t errstr_size);
+        sb_err_t (*commit)(sb_target_t *t, char *errstr, size_t errstr_size);
+        void (*rollback)(sb_target_t *t);
+        /* Creates `table` from the key and row records, adding the columns a
+         * newer row schema has.  Nodes are borrowed for the call. */
+        sb_err_t (*ensure_table)(sb_target_t *t, const char *table, const sb_node_t *key,
+                                 const sb_node_t *row, char *errstr, size_t errstr_size);
+        sb_err_t (*upsert)(sb_target_t *t, const char *table, const sb_node_t *key,
+                           const sb_node_t *row, const json_t *values, char *errstr,
+                           size_t errstr_size);
+        sb_err_t (*remove)(sb_target_t *t, const char *table, const sb_node_t *key,
+                           const sb_node_t *row, const json_t *key_values, char *errstr, size_t errstr_size);
+        /* *next = -1 when no offset is stored for the partition. */
+        sb_err_t (*load_offset)(sb_target_t *t, const char *group, const char *topic,
+                                int32_t partition, int64_t *next, char *errstr,
+                                size_t errstr_size);
+        sb_err_t (*store_offset)(sb_target_t *t, const char *group, const char *topic,
+                                 int32_t partition, int64_t next, char *errstr,
+                                 size_t errstr_size);
+        void (*destroy)(sb_target_t *t);
+} sb_target_ops_t;
+
+/* Every target struct starts with this. */
+struct sb_target_s {
+        const sb_target_ops_t *ops;
+};
+
+/* Opens (creating if needed) the SQLite database at `path`.  *out is a new
+ * target the caller destroys with out->ops->destroy. */
+sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr,
+                               size_t errstr_size);
+
+/* The table name for a topic: dots and dashes become underscores. */
+void sb_target_table_name(const char *topic, char *out, size_t size);
+
+#endif

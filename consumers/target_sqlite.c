@@ -1,0 +1,392 @@
+/*
+ * target_sqlite: the SQLite target (the embedded default).
+ *
+ * WAL journal with synchronous=FULL: a committed batch and its offsets
+ * survive a crash of the process or of the machine.  Upsert statements are
+ * prepared once per (table, row schema) and reused.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb_buf.h"
+#include "target.h"
+
+typedef struct stmt_cache_s {
+        char *table;
+        const sb_node_t *row; /* the schema node the statement was built for */
+        sqlite3_stmt *upsert;
+        sqlite3_stmt *remove;
+        struct stmt_cache_s *next;
+} stmt_cache_t;
+
+typedef struct {
+        sb_target_t base;
+        sqlite3 *db;
+        sqlite3_stmt *load_offset;
+        sqlite3_stmt *store_offset;
+        stmt_cache_t *stmts;
+} sqlite_target_t;
+
+void sb_target_table_name(const char *topic, char *out, size_t size) {
+        snprintf(out, size, "%s", topic);
+        for (char *p = out; *p; p++)
+                if (*p == '.' || *p == '-')
+                        *p = '_';
+}
+
+/* Errors the data causes (never going away on retry) vs. the database's. */
+static sb_err_t db_err(sqlite_target_t *t, int rc, const char *what, char *errstr,
+                       size_t errstr_size) {
+        int primary = rc & 0xff;
+        sb_err_t err = (primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH ||
+                        primary == SQLITE_TOOBIG || primary == SQLITE_RANGE)
+                               ? SB_ERR_INVALID
+                               : SB_ERR_DB;
+        return sb_seterr(err, errstr, errstr_size, "sqlite: %s: %s", what, sqlite3_errmsg(t->db));
+}
+
+static sb_err_t exec(sqlite_target_t *t, const char *sql, char *errstr, size_t errstr_size) {
+        int rc = sqlite3_exec(t->db, sql, NULL, NULL, NULL);
+        return rc == SQLITE_OK ? SB_OK : db_err(t, rc, sql, errstr, errstr_size);
+}
+
+static sb_err_t st_begin(sb_target_t *bt, char *errstr, size_t errstr_size) {
+        return exec((sqlite_target_t *)bt, "BEGIN IMMEDIATE", errstr, errstr_size);
+}
+
+static sb_err_t st_commit(sb_target_t *bt, char *errstr, size_t errstr_size) {
+        return exec((sqlite_target_t *)bt, "COMMIT", errstr, errstr_size);
+}
+
+static void st_rollback(sb_target_t *bt) {
+        sqlite_target_t *t = (sqlite_target_t *)bt;
+        if (!sqlite3_get_autocommit(t->db))
+                sqlite3_exec(t->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static const char *sql_type(const sb_node_t *n) {
+        n = sb_node_unwrap_nullable(n);
+        switch (sb_node_type(n)) {
+        case SB_T_BOOLEAN:
+        case SB_T_INT:
+                return sb_node_logical(n) == SB_LOGICAL_DATE ? "TEXT" : "INTEGER";
+        case SB_T_LONG:
+                return sb_node_logical(n) == SB_LOGICAL_TIMESTAMP_MILLIS ? "TEXT" : "INTEGER";
+        case SB_T_FLOAT:
+        case SB_T_DOUBLE: return "REAL";
+        case SB_T_BYTES:
+        case SB_T_FIXED: return "BLOB";
+        default: return "TEXT"; /* strings, enums; records, arrays, maps as JSON */
+        }
+}
+
+/* Appends "name" quoted as an SQL identifier. */
+static sb_err_t quote_ident(sb_buf_t *b, const char *name) {
+        sb_err_t err = sb_buf_append(b, "\"", 1);
+        for (const char *p = name; !err && *p; p++)
+                err = *p == '"' ? sb_buf_append(b, "\"\"", 2) : sb_buf_append(b, p, 1);
+        return err ? err : sb_buf_append(b, "\"", 1);
+}
+
+static int has_column(sqlite_target_t *t, const char *table, const char *column) {
+        sqlite3_stmt *st = NULL;
+        int found = 0;
+        if (sqlite3_prepare_v2(t->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st,
+                               NULL) != SQLITE_OK)
+                return 0;
+        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+        return found;
+}
+
+static sb_err_t st_ensure_table(sb_target_t *bt, const char *table, const sb_node_t *key,
+                                const sb_node_t *row, char *errstr, size_t errstr_size) {
+        sqlite_target_t *t = (sqlite_target_t *)bt;
+        sb_buf_t sql;
+        sb_err_t err = SB_OK;
+        sb_buf_init(&sql, 1 << 20);
+        sb_buf_append(&sql, "CREATE TABLE IF NOT EXISTS ", 27);
+        quote_ident(&sql, table);
+        sb_buf_append(&sql, " (", 2);
+        for (size_t i = 0; i < sb_node_count(row); i++) {
+                const char *name = sb_node_field_name(row, i);
+                quote_ident(&sql, name);
+                sb_buf_printf(&sql, " %s%s, ", sql_type(sb_node_child(row, i)),
+                              sb_node_field_index(key, name) >= 0 ? " NOT NULL" : "");
+        }
+        sb_buf_append(&sql, "PRIMARY KEY (", 13);
+        for (size_t i = 0; i < sb_node_count(key); i++) {
+                if (i)
+                        sb_buf_append(&sql, ", ", 2);
+                quote_ident(&sql, sb_node_field_name(key, i));
+        }
+        if (sb_buf_append(&sql, "))", 2))
+                err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        if (!err)
+                err = exec(t, (const char *)sql.data, errstr, errstr_size);
+        /* A newer row schema may add fields: add their columns. */
+        for (size_t i = 0; !err && i < sb_node_count(row); i++) {
+                const char *name = sb_node_field_name(row, i);
+                if (has_column(t, table, name))
+                        continue;
+                sb_buf_reset(&sql);
+                sb_buf_append(&sql, "ALTER TABLE ", 12);
+                quote_ident(&sql, table);
+                sb_buf_append(&sql, " ADD COLUMN ", 12);
+                quote_ident(&sql, name);
+                sb_buf_printf(&sql, " %s", sql_type(sb_node_child(row, i)));
+                err = exec(t, (const char *)sql.data, errstr, errstr_size);
+        }
+        sb_buf_free(&sql);
+        return err;
+}
+
+static stmt_cache_t *find_stmts(sqlite_target_t *t, const char *table, const sb_node_t *row) {
+        for (stmt_cache_t *c = t->stmts; c; c = c->next)
+                if (c->row == row && strcmp(c->table, table) == 0)
+                        return c;
+        return NULL;
+}
+
+static sb_err_t prepare(sqlite_target_t *t, sb_buf_t *sql, sqlite3_stmt **st, char *errstr,
+                        size_t errstr_size) {
+        int rc = sqlite3_prepare_v3(t->db, (const char *)sql->data, (int)sql->len,
+                                    SQLITE_PREPARE_PERSISTENT, st, NULL);
+        return rc == SQLITE_OK ? SB_OK : db_err(t, rc, "prepare", errstr, errstr_size);
+}
+
+static stmt_cache_t *get_stmts(sqlite_target_t *t, const char *table, const sb_node_t *key,
+                               const sb_node_t *row, char *errstr, size_t errstr_size) {
+        stmt_cache_t *c = find_stmts(t, table, row);
+        sb_buf_t sql;
+        if (c)
+                return c;
+        if (!(c = calloc(1, sizeof(*c))) || !(c->table = strdup(table))) {
+                free(c);
+                sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        c->row = row;
+        sb_buf_init(&sql, 1 << 20);
+        sb_buf_append(&sql, "INSERT INTO ", 12);
+        quote_ident(&sql, table);
+        sb_buf_append(&sql, " (", 2);
+        for (size_t i = 0; i < sb_node_count(row); i++) {
+                if (i)
+                        sb_buf_append(&sql, ", ", 2);
+                quote_ident(&sql, sb_node_field_name(row, i));
+        }
+        sb_buf_append(&sql, ") VALUES (", 10);
+        for (size_t i = 0; i < sb_node_count(row); i++)
+                sb_buf_printf(&sql, "%s?%zu", i ? ", " : "", i + 1);
+        sb_buf_append(&sql, ") ON CONFLICT (", 15);
+        for (size_t i = 0; i < sb_node_count(key); i++) {
+                if (i)
+                        sb_buf_append(&sql, ", ", 2);
+                quote_ident(&sql, sb_node_field_name(key, i));
+        }
+        sb_buf_append(&sql, ") DO UPDATE SET ", 16);
+        for (size_t i = 0; i < sb_node_count(row); i++) {
+                if (i)
+                        sb_buf_append(&sql, ", ", 2);
+                quote_ident(&sql, sb_node_field_name(row, i));
+                sb_buf_append(&sql, " = excluded.", 12);
+                quote_ident(&sql, sb_node_field_name(row, i));
+        }
+        sb_err_t err = prepare(t, &sql, &c->upsert, errstr, errstr_size);
+        if (!err) {
+                sb_buf_reset(&sql);
+                sb_buf_append(&sql, "DELETE FROM ", 12);
+                quote_ident(&sql, table);
+                sb_buf_append(&sql, " WHERE ", 7);
+                for (size_t i = 0; i < sb_node_count(key); i++) {
+                        if (i)
+                                sb_buf_append(&sql, " AND ", 5);
+                        quote_ident(&sql, sb_node_field_name(key, i));
+                        sb_buf_printf(&sql, " = ?%zu", i + 1);
+                }
+                err = prepare(t, &sql, &c->remove, errstr, errstr_size);
+        }
+        sb_buf_free(&sql);
+        if (err) {
+                sqlite3_finalize(c->upsert);
+                free(c->table);
+                free(c);
+                return NULL;
+        }
+        c->next = t->stmts;
+        t->stmts = c;
+        return c;
+}
+
+static int bind_json(sqlite3_stmt *st, int idx, const json_t *v) {
+        switch (json_typeof(v)) {
+        case JSON_NULL: return sqlite3_bind_null(st, idx);
+        case JSON_TRUE: return sqlite3_bind_int(st, idx, 1);
+        case JSON_FALSE: return sqlite3_bind_int(st, idx, 0);
+        case JSON_INTEGER: return sqlite3_bind_int64(st, idx, json_integer_value(v));
+        case JSON_REAL: return sqlite3_bind_double(st, idx, json_real_value(v));
+        case JSON_STRING:
+                return sqlite3_bind_text(st, idx, json_string_value(v), (int)json_string_length(v),
+                                         SQLITE_TRANSIENT);
+        default: {
+                char *text = json_dumps(v, JSON_COMPACT);
+                return text ? sqlite3_bind_text(st, idx, text, -1, free) : SQLITE_NOMEM;
+        }
+        }
+}
+
+static sb_err_t run(sqlite_target_t *t, sqlite3_stmt *st, const char *what, char *errstr,
+                    size_t errstr_size) {
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return rc == SQLITE_DONE ? SB_OK : db_err(t, rc, what, errstr, errstr_size);
+}
+
+static sb_err_t st_upsert(sb_target_t *bt, const char *table, const sb_node_t *key,
+                          const sb_node_t *row, const json_t *values, char *errstr,
+                          size_t errstr_size) {
+        sqlite_target_t *t = (sqlite_target_t *)bt;
+        stmt_cache_t *c = get_stmts(t, table, key, row, errstr, errstr_size);
+        if (!c)
+                return SB_ERR_DB;
+        for (size_t i = 0; i < sb_node_count(row); i++) {
+                const json_t *v = json_object_get(values, sb_node_field_name(row, i));
+                int rc = bind_json(c->upsert, (int)i + 1, v ? v : json_null());
+                if (rc != SQLITE_OK) {
+                        sqlite3_clear_bindings(c->upsert);
+                        return db_err(t, rc, "bind", errstr, errstr_size);
+                }
+        }
+        return run(t, c->upsert, "upsert", errstr, errstr_size);
+}
+
+static sb_err_t st_remove(sb_target_t *bt, const char *table, const sb_node_t *key,
+                          const sb_node_t *row, const json_t *key_values, char *errstr,
+                          size_t errstr_size) {
+        sqlite_target_t *t = (sqlite_target_t *)bt;
+        stmt_cache_t *c = get_stmts(t, table, key, row, errstr, errstr_size);
+        if (!c)
+                return SB_ERR_DB;
+        for (size_t i = 0; i < sb_node_count(key); i++) {
+                const json_t *v = json_object_get(key_values, sb_node_field_name(key, i));
+                int rc = bind_json(c->remove, (int)i + 1, v ? v : json_null());
+                if (rc != SQLITE_OK) {
+                        sqlite3_clear_bindings(c->remove);
+                        return db_err(t, rc, "bind", errstr, errstr_size);
+                }
+        }
+        return run(t, c->remove, "delete", errstr, errstr_size);
+}
+
+static sb_err_t st_load_offset(sb_target_t *bt, const char *group, const char *topic,
+                               int32_t partition, int64_t *next, char *errstr,
+                               size_t errstr_size) {
+        sqlite_target_t *t = (sqlite_target_t *)bt;
+        sqlite3_stmt *st = t->load_offset;
+        sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, topic, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, partition);
+        int rc = sqlite3_step(st);
+        *next = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? SB_OK
+                                                     : db_err(t, rc, "load offset", errstr, errstr_size);
+}
+
+static sb_err_t st_store_offset(sb_target_t *bt, const char *group, const char *topic,
+                                int32_t partition, int64_t next, char *errstr,
+                                size_t errstr_size) {
+        sqlite_target_t *t = (sqlite_target_t *)bt;
+        sqlite3_stmt *st = t->store_offset;
+        sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, topic, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, partition);
+        sqlite3_bind_int64(st, 4, next);
+        return run(t, st, "store offset", errstr, errstr_size);
+}
+
+static void st_destroy(sb_target_t *bt) {
+        sqlite_target_t *t = (sqlite_target_t *)bt;
+        if (!t)
+                return;
+        while (t->stmts) {
+                stmt_cache_t *n = t->stmts->next;
+                sqlite3_finalize(t->stmts->upsert);
+                sqlite3_finalize(t->stmts->remove);
+                free(t->stmts->table);
+                free(t->stmts);
+                t->stmts = n;
+        }
+        sqlite3_finalize(t->load_offset);
+        sqlite3_finalize(t->store_offset);
+        sqlite3_close(t->db);
+        free(t);
+}
+
+static const sb_target_ops_t sqlite_ops = {
+        .kind = "sqlite",
+        .begin = st_begin,
+        .commit = st_commit,
+        .rollback = st_rollback,
+        .ensure_table = st_ensure_table,
+        .upsert = st_upsert,
+        .remove = st_remove,
+        .load_offset = st_load_offset,
+        .store_offset = st_store_offset,
+        .destroy = st_destroy,
+};
+
+sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr,
+                               size_t errstr_size) {
+        sqlite_target_t *t = calloc(1, sizeof(*t));
+        sb_err_t err;
+        *out = NULL;
+        if (!t)
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        t->base.ops = &sqlite_ops;
+        if (sqlite3_open_v2(path, &t->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+                err = sb_seterr(SB_ERR_DB, errstr, errstr_size, "sqlite: cannot open %s: %s", path,
+                                t->db ? sqlite3_errmsg(t->db) : "out of memory");
+                st_destroy(&t->base);
+                return err;
+        }
+        sqlite3_busy_timeout(t->db, 10000);
+        if ((err = exec(t, "PRAGMA journal_mode=WAL", errstr, errstr_size)) ||
+            (err = exec(t, "PRAGMA synchronous=FULL", errstr, errstr_size)) ||
+            (err = exec(t,
+                        "CREATE TABLE IF NOT EXISTS sharebus_offsets ("
+                        "consumer_group TEXT NOT NULL, topic TEXT NOT NULL, "
+                        "kafka_partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, "
+                        "updated_at TEXT NOT NULL, "
+                        "PRIMARY KEY (consumer_group, topic, kafka_partition))",
+                        errstr, errstr_size))) {
+                st_destroy(&t->base);
+                return err == SB_ERR_INVALID ? SB_ERR_DB : err;
+        }
+        sb_buf_t sql;
+        sb_buf_init(&sql, 4096);
+        sb_buf_printf(&sql, "SELECT next_offset FROM sharebus_offsets WHERE consumer_group = ?1 "
+                            "AND topic = ?2 AND kafka_partition = ?3");
+        err = prepare(t, &sql, &t->load_offset, errstr, errstr_size);
+        sb_buf_reset(&sql);
+        sb_buf_printf(&sql, "INSERT INTO sharebus_offsets VALUES (?1, ?2, ?3, ?4, "
+                            "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now')) "
+                            "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
+                            "next_offset = excluded.next_offset, updated_at = excluded.updated_at");
+        if (!err)
+                err = prepare(t, &sql, &t->store_offset, errstr, errstr_size);
+        sb_buf_free(&sql);
+        if (err) {
+                st_destroy(&t->base);
+                return SB_ERR_DB;
+        }
+        *out = &t->base;
+        return SB_OK;
+}

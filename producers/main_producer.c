@@ -1,0 +1,271 @@
+/*
+ * sharebus-producer: publishes a department's change events to its dataset
+ * topic.  Reads JSON lines (change_line.h) from a file or stdin, checks each
+ * against the dataset's schemas, registers the schemas with the registry,
+ * and produces key and envelope in the Confluent wire format, idempotently
+ * with acks=all.  A delete is followed by a tombstone for its key.  Exits 0
+ * only if every line was valid and every event was delivered.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "change_line.h"
+#include "event_encoder.h"
+#include "sb_config.h"
+#include "sb_dataset.h"
+#include "sb_kafka.h"
+#include "sb_log.h"
+#include "sb_registry_client.h"
+
+static const sb_setting_t settings[] = {
+        {"department", SB_SETTING_STRING, 1, NULL, 0, 0,
+         "department that owns the dataset, e.g. market"},
+        {"dataset", SB_SETTING_STRING, 1, NULL, 0, 0,
+         "dataset name; the topic is <department>.<dataset>"},
+        {"system", SB_SETTING_STRING, 0, "sharebus-producer", 0, 0,
+         "name of the source system, written to source.system of each event"},
+        {"schema_dir", SB_SETTING_STRING, 0, "schemas/datasets", 0, 0,
+         "folder holding <topic>.key.avsc and <topic>.row.avsc"},
+        {"registry_url", SB_SETTING_STRING, 1, NULL, 0, 0,
+         "schema registry URL(s), comma-separated, e.g. http://127.0.0.1:8081"},
+        {"input", SB_SETTING_STRING, 0, "-", 0, 0,
+         "file of change events as JSON lines; - for standard input"},
+        {"flush_timeout_ms", SB_SETTING_INT, 0, "60000", 1000, 3600000,
+         "how long to wait at the end for outstanding delivery reports"},
+        {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},
+};
+#define N_SETTINGS (sizeof(settings) / sizeof(*settings))
+
+static const char *const kafka_defaults[] = {
+        "enable.idempotence", "true", "acks", "all",
+        /* Java clients' partitioner, so a key lands where theirs would. */
+        "partitioner", "murmur2_random", "linger.ms", "5", NULL};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig) {
+        (void)sig;
+        stop_requested = 1;
+}
+
+typedef struct {
+        sb_log_t *log;
+        unsigned long delivered, failed;
+} producer_state_t;
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+        producer_state_t *st = ((sb_kafka_opaque_t *)opaque)->app;
+        (void)rk;
+        if (m->err) {
+                st->failed++;
+                SB_LOG(st->log, SB_LOG_ERROR, "input line %ld: delivery failed: %s",
+                       (long)(intptr_t)m->_private, rd_kafka_err2str(m->err));
+        } else {
+                st->delivered++;
+        }
+}
+
+static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic, const sb_buf_t *key,
+                                   const sb_buf_t *value, const char *department,
+                                   const char *event_id, long line) {
+        for (;;) {
+                rd_kafka_resp_err_t err = rd_kafka_producev(
+                        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_KEY(key->data, key->len),
+                        RD_KAFKA_V_VALUE(value ? value->data : NULL, value ? value->len : 0),
+                        RD_KAFKA_V_HEADER("sharebus.department", department, -1),
+                        RD_KAFKA_V_HEADER("sharebus.event_id", event_id, -1),
+                        RD_KAFKA_V_OPAQUE((void *)(intptr_t)line), RD_KAFKA_V_END);
+                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        return err;
+                rd_kafka_poll(rk, 100);
+        }
+}
+
+static void usage(FILE *out) {
+        sb_settings_print_help(out, "sharebus-producer",
+                               "Publishes a department's change events (JSON lines) to Kafka as "
+                               "Avro change events.", settings, N_SETTINGS);
+}
+
+int main(int argc, char **argv) {
+        const char *config_path = NULL;
+        char errstr[1024];
+        int rc = 1;
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                        usage(stdout);
+                        return 0;
+                } else if (strcmp(argv[i], "--help-markdown") == 0) {
+                        sb_settings_print_markdown(stdout, settings, N_SETTINGS);
+                        return 0;
+                } else if (strcmp(argv[i], "--version") == 0) {
+                        printf("sharebus-producer %s (librdkafka %s)\n", SB_VERSION, rd_kafka_version_str());
+                        return 0;
+                } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+                        config_path = argv[++i];
+                } else {
+                        fprintf(stderr, "sharebus-producer: unknown argument '%s'\n", argv[i]);
+                        usage(stderr);
+                        return 2;
+                }
+        }
+        if (!config_path) {
+                fprintf(stderr, "sharebus-producer: --config FILE is required\n");
+                usage(stderr);
+                return 2;
+        }
+
+        sb_config_t *cfg = NULL;
+        if (sb_config_load(config_path, settings, N_SETTINGS, &cfg, errstr, sizeof(errstr))) {
+                fprintf(stderr, "sharebus-producer: %s\n", errstr);
+                return 2;
+        }
+        int level = sb_log_level_parse(sb_config_string(cfg, "log_level"));
+        if (level < 0) {
+                fprintf(stderr, "sharebus-producer: %s: setting 'log_level': must be error, warn, info or debug\n",
+                        config_path);
+                sb_config_destroy(cfg);
+                return 2;
+        }
+        sb_log_t *log = sb_log_new("sharebus-producer", (sb_log_level_t)level, stderr);
+        char topic[512];
+        const char *department = sb_config_string(cfg, "department");
+        snprintf(topic, sizeof(topic), "%s.%s", department, sb_config_string(cfg, "dataset"));
+
+        sb_dataset_t *ds = NULL;
+        sb_registry_client_t *registry = NULL;
+        rd_kafka_t *rk = NULL;
+        FILE *in = NULL;
+        producer_state_t st = {.log = log};
+        sb_kafka_opaque_t opaque = {.log = log, .app = &st};
+        sb_buf_t key, value;
+        sb_buf_init(&key, 64 * 1024 * 1024);
+        sb_buf_init(&value, 64 * 1024 * 1024);
+        char *line = NULL;
+        size_t line_cap = 0;
+
+        if (sb_dataset_load(sb_config_string(cfg, "schema_dir"), topic, &ds, errstr, sizeof(errstr))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s: %s", config_path, errstr);
+                rc = 2;
+                goto done;
+        }
+        rd_kafka_conf_t *conf = sb_kafka_conf_new(cfg, kafka_defaults, &opaque, errstr, sizeof(errstr));
+        if (!conf) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                rc = 2;
+                goto done;
+        }
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+        if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
+                rd_kafka_conf_destroy(conf);
+                SB_LOG(log, SB_LOG_ERROR, "cannot create the Kafka producer: %s", errstr);
+                goto done;
+        }
+        if (!(registry = sb_registry_client_new(sb_config_string(cfg, "registry_url"), errstr, sizeof(errstr)))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                rc = 2;
+                goto done;
+        }
+        sb_event_encoder_t enc = {.dataset = ds, .department = department,
+                                  .system = sb_config_string(cfg, "system")};
+        char subject[600];
+        snprintf(subject, sizeof(subject), "%s-key", topic);
+        if (sb_registry_register(registry, subject, sb_schema_json(sb_dataset_key_schema(ds)),
+                                 &enc.key_schema_id, errstr, sizeof(errstr)) == SB_OK) {
+                snprintf(subject, sizeof(subject), "%s-value", topic);
+                sb_registry_register(registry, subject, sb_schema_json(sb_dataset_value_schema(ds)),
+                                     &enc.value_schema_id, errstr, sizeof(errstr));
+        }
+        if (!enc.key_schema_id || !enc.value_schema_id) {
+                SB_LOG(log, SB_LOG_ERROR, "cannot register the schemas of %s: %s", topic, errstr);
+                goto done;
+        }
+        SB_LOG(log, SB_LOG_INFO, "publishing to %s (key schema id %d, value schema id %d)", topic,
+               enc.key_schema_id, enc.value_schema_id);
+
+        const char *input = sb_config_string(cfg, "input");
+        in = strcmp(input, "-") == 0 ? stdin : fopen(input, "r");
+        if (!in) {
+                SB_LOG(log, SB_LOG_ERROR, "%s: %s", input, strerror(errno));
+                goto done;
+        }
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+
+        unsigned long lines = 0, invalid = 0, events = 0, tombstones = 0, produce_failed = 0;
+        ssize_t n;
+        while (!stop_requested && (n = getline(&line, &line_cap, in)) >= 0) {
+                sb_change_line_t cl;
+                char event_id[37];
+                lines++;
+                while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
+                        line[--n] = 0;
+                if (n == 0)
+                        continue;
+                sb_err_t bad = sb_change_line_parse(line, (size_t)n, &cl, errstr, sizeof(errstr));
+                if (!bad) {
+                        bad = sb_event_encode(&enc, &cl, (int64_t)lines, &key, &value, event_id,
+                                              errstr, sizeof(errstr));
+                        if (bad)
+                                sb_change_line_clear(&cl);
+                }
+                if (bad) {
+                        invalid++;
+                        SB_LOG(log, SB_LOG_ERROR, "%s:%lu: not published: %s",
+                               strcmp(input, "-") ? input : "stdin", lines, errstr);
+                        continue;
+                }
+                rd_kafka_resp_err_t err = produce(rk, topic, &key, &value, department, event_id, (long)lines);
+                if (!err && cl.op == 'd') {
+                        err = produce(rk, topic, &key, NULL, department, event_id, (long)lines);
+                        tombstones += !err;
+                }
+                sb_change_line_clear(&cl);
+                if (err) {
+                        produce_failed++;
+                        SB_LOG(log, SB_LOG_ERROR, "line %lu: cannot produce: %s", lines, rd_kafka_err2str(err));
+                        continue;
+                }
+                events++;
+                rd_kafka_poll(rk, 0);
+        }
+        if (ferror(in))
+                SB_LOG(log, SB_LOG_ERROR, "%s: read error: %s", input, strerror(errno));
+
+        long long flush_ms = sb_config_int(cfg, "flush_timeout_ms");
+        while (rd_kafka_outq_len(rk) > 0 && flush_ms > 0) {
+                rd_kafka_flush(rk, 500);
+                flush_ms -= 500;
+        }
+        int queued = rd_kafka_outq_len(rk);
+        if (queued > 0)
+                SB_LOG(log, SB_LOG_ERROR, "%d messages still undelivered after flush_timeout_ms", queued);
+        SB_LOG(log, SB_LOG_INFO,
+               "%lu lines read: %lu events published to %s (+%lu tombstones), %lu invalid, "
+               "%lu delivered, %lu failed%s",
+               lines, events, topic, tombstones, invalid, st.delivered,
+               st.failed + produce_failed + (unsigned long)queued,
+               stop_requested ? " (interrupted)" : "");
+        rc = (invalid || st.failed || produce_failed || queued || stop_requested || ferror(in)) ? 1 : 0;
+done:
+        if (in && in != stdin)
+                fclose(in);
+        free(line);
+        sb_buf_free(&key);
+        sb_buf_free(&value);
+        if (rk)
+                rd_kafka_destroy(rk);
+        sb_registry_client_destroy(registry);
+        sb_dataset_destroy(ds);
+        sb_log_destroy(log);
+        sb_config_destroy(cfg);
+        return rc;
+}

@@ -1,0 +1,28 @@
+/*
+ * sample: deterministic sample change events for the three sample datasets
+ * (market.business_license, civil.resident, tax.taxpayer), with identifiers
+ * that carry valid check characters.  Used by `make demo`, the tests and the
+ * benchmarks.  The same seed gives the same sequence.
+ */
+#ifndef SB_SAMPLE_H
+#define SB_SAMPLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sb_sample_s sb_sample_t;
+
+/* Returns a generator of changes to `n_keys` records of dataset `topic`, or
+ * NULL if the dataset is unknown or memory runs out. */
+sb_sample_t *sb_sample_new(const char *topic, uint64_t seed, size_t n_keys);
+void sb_sample_destroy(sb_sample_t *s);
+
+/* The next change as one JSON line without newline (change_line.h format):
+ * a create for a key that does not exist, else an update (80%) or a delete.
+ * The caller frees the string.  NULL on allocation failure. */
+char *sb_sample_next(sb_sample_t *s);
+
+/* The i-th key's identifier (valid check char), written into out (19 bytes). */
+void sb_sample_identifier(const sb_sample_t *s, size_t i, char out[19]);
+
+#endif

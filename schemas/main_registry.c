@@ -1,0 +1,170 @@
+/*
+ * sharebus-registry: the central schema registry, a Confluent Schema
+ * Registry compatible HTTP server.  State is kept in memory for now.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "registry_http.h"
+#include "registry_store.h"
+#include "sb_config.h"
+#include "sb_log.h"
+
+#define PROGRAM "sharebus-registry"
+
+static const sb_setting_t settings[] = {
+        {"listen_host", SB_SETTING_STRING, 0, "127.0.0.1", 0, 0,
+         "address to listen on (only this one is bound; 0.0.0.0 for all IPv4)"},
+        {"listen_port", SB_SETTING_INT, 0, "8081", 0, 65535,
+         "TCP port of the REST API; 0 picks a free port"},
+        {"threads", SB_SETTING_INT, 0, "4", 1, 64, "HTTP worker threads"},
+        {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error | warn | info | debug"},
+        {"port_file", SB_SETTING_STRING, 0, "", 0, 0,
+         "if set, the bound port is written to this file once listening (for tests using port 0)"},
+};
+#define N_SETTINGS (sizeof(settings) / sizeof(*settings))
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig) {
+        (void)sig;
+        stop_requested = 1;
+}
+
+static void usage(FILE *out) {
+        fprintf(out, "Usage: %s --config FILE\n       %s --help | --help-markdown | --version\n",
+                PROGRAM, PROGRAM);
+}
+
+/* Writes the port to `path` through a temporary file and rename, so that
+ * a test polling for the file never reads it half-written. */
+static sb_err_t write_port_file(const char *path, unsigned port, char *errstr,
+                                size_t errstr_size) {
+        char tmp[4096];
+        if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "port_file: path too long");
+        FILE *f = fopen(tmp, "w");
+        if (!f)
+                return sb_seterr(SB_ERR_IO, errstr, errstr_size, "port_file %s: %s", tmp,
+                                 strerror(errno));
+        int bad = fprintf(f, "%u\n", port) < 0;
+        bad |= fclose(f) != 0;
+        if (bad || rename(tmp, path)) {
+                sb_seterr(SB_ERR_IO, errstr, errstr_size, "port_file %s: %s", path,
+                          strerror(errno));
+                unlink(tmp);
+                return SB_ERR_IO;
+        }
+        return SB_OK;
+}
+
+int main(int argc, char **argv) {
+        static const struct option opts[] = {
+                {"config", required_argument, NULL, 'c'},
+                {"help", no_argument, NULL, 'h'},
+                {"help-markdown", no_argument, NULL, 'm'},
+                {"version", no_argument, NULL, 'V'},
+                {NULL, 0, NULL, 0},
+        };
+        const char *config_path = NULL;
+        char errstr[1024];
+        int opt, rc = 1;
+
+        while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'c':
+                        config_path = optarg;
+                        break;
+                case 'h':
+                        sb_settings_print_help(stdout, PROGRAM,
+                                               "The sharebus schema registry: a Confluent "
+                                               "Schema Registry compatible REST API.",
+                                               settings, N_SETTINGS);
+                        return 0;
+                case 'm':
+                        sb_settings_print_markdown(stdout, settings, N_SETTINGS);
+                        return 0;
+                case 'V':
+                        printf("%s %s\n", PROGRAM, SB_VERSION);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
+                }
+        }
+        if (optind < argc || !config_path) {
+                fprintf(stderr, "%s: %s\n", PROGRAM,
+                        optind < argc ? "unexpected argument" : "--config FILE is required");
+                usage(stderr);
+                return 2;
+        }
+
+        sb_config_t *cfg = NULL;
+        if (sb_config_load(config_path, settings, N_SETTINGS, &cfg, errstr, sizeof(errstr))) {
+                fprintf(stderr, "%s: %s\n", PROGRAM, errstr);
+                return 2;
+        }
+        const char *level_name = sb_config_string(cfg, "log_level");
+        int level = sb_log_level_parse(level_name);
+        if (level < 0) {
+                fprintf(stderr, "%s: %s: log_level: unknown level '%s' (error, warn, info, debug)\n",
+                        PROGRAM, sb_config_origin(cfg), level_name);
+                sb_config_destroy(cfg);
+                return 2;
+        }
+
+        sb_log_t *log = sb_log_new(PROGRAM, (sb_log_level_t)level, NULL);
+        sb_registry_store_t *store = sb_registry_store_new(errstr, sizeof(errstr));
+        sb_registry_http_t *srv = NULL;
+        if (!log || !store) {
+                fprintf(stderr, "%s: out of memory\n", PROGRAM);
+                goto out;
+        }
+
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sa.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &sa, NULL);
+
+        const char *host = sb_config_string(cfg, "listen_host");
+        srv = sb_registry_http_new(store, log, host, (unsigned)sb_config_int(cfg, "listen_port"),
+                                   (unsigned)sb_config_int(cfg, "threads"), errstr,
+                                   sizeof(errstr));
+        if (!srv) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                goto out;
+        }
+        unsigned port = sb_registry_http_port(srv);
+        const char *port_file = sb_config_string(cfg, "port_file");
+        if (port_file && *port_file &&
+            write_port_file(port_file, port, errstr, sizeof(errstr))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                goto out;
+        }
+        SB_LOG(log, SB_LOG_INFO, "listening on %s:%u", host, port);
+
+        while (!stop_requested) {
+                struct timespec ts = {0, 100 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+        }
+        SB_LOG(log, SB_LOG_INFO, "stopping");
+        rc = 0;
+out:
+        sb_registry_http_destroy(srv);
+        sb_registry_store_destroy(store);
+        if (log && rc == 0)
+                SB_LOG(log, SB_LOG_INFO, "stopped");
+        sb_log_destroy(log);
+        sb_config_destroy(cfg);
+        return rc;
+}
