@@ -512,8 +512,10 @@ static sb_err_t record_to_avro(conv_ctx_t *c, const sb_node_t *n,
         if (!json_is_object(j))
                 return expect(c, "an object", j);
         json_object_foreach((json_t *)j, key, val) {
-                if (sb_node_field_index(n, key) < 0)
-                        return conv_fail(c, "unknown field '%s' (record %s)", key, n->name);
+                if (sb_node_field_index(n, key) < 0) {
+                        snprintf(c->path + plen, sizeof(c->path) - plen, "%s%s", plen ? "." : "", key);
+                        return conv_fail(c, "unknown field (record %s has no such field)", n->name);
+                }
         }
         for (size_t i = 0; i < n->n; i++) {
                 avro_value_t child;

@@ -10,34 +10,12 @@
 #include <librdkafka/rdkafka.h>
 
 #include "sb_config.h"
+#include "subscriber_settings.h"
 #include "sb_log.h"
 #include "sb_registry_client.h"
 #include "subscriber.h"
 #include "target.h"
 
-static const sb_setting_t settings[] = {
-        {"name", SB_SETTING_STRING, 1, NULL, 0, 0,
-         "subscriber name: consumer group sharebus.<name>, dead letters to dlq.<name>"},
-        {"topics", SB_SETTING_STRING, 1, NULL, 0, 0,
-         "dataset topics to apply, comma-separated, e.g. market.business_license,civil.resident"},
-        {"registry_url", SB_SETTING_STRING, 1, NULL, 0, 0,
-         "schema registry URL(s), comma-separated"},
-        {"target", SB_SETTING_STRING, 0, "sqlite", 0, 0, "target database kind: sqlite"},
-        {"sqlite_path", SB_SETTING_STRING, 0, "sharebus.db", 0, 0,
-         "SQLite database file (created if absent); one table per topic, dots as underscores"},
-        {"dlq_topic", SB_SETTING_STRING, 0, "", 0, 0,
-         "dead-letter topic for records that cannot be applied (empty: dlq.<name>)"},
-        {"batch_size", SB_SETTING_INT, 0, "500", 1, 100000,
-         "most records applied in one database transaction"},
-        {"poll_timeout_ms", SB_SETTING_INT, 0, "200", 1, 60000,
-         "how long one poll waits for records"},
-        {"retry_backoff_max_ms", SB_SETTING_INT, 0, "30000", 100, 600000,
-         "longest wait between retries while the database or registry is down"},
-        {"idle_exit_ms", SB_SETTING_INT, 0, "0", 0, 86400000,
-         "stop after this long without records (0: run until SIGINT/SIGTERM)"},
-        {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},
-};
-#define N_SETTINGS (sizeof(settings) / sizeof(*settings))
 
 static volatile sig_atomic_t stop_requested;
 
@@ -50,7 +28,7 @@ static void usage(FILE *out) {
         sb_settings_print_help(out, "sharebus-subscriber",
                                "Consumes dataset topics, decodes the change events and applies them to "
                                "the subscriber's database, exactly once.",
-                               settings, N_SETTINGS);
+                               sb_subscriber_settings, sb_subscriber_settings_count);
 }
 
 int main(int argc, char **argv) {
@@ -61,7 +39,7 @@ int main(int argc, char **argv) {
                         usage(stdout);
                         return 0;
                 } else if (strcmp(argv[i], "--help-markdown") == 0) {
-                        sb_settings_print_markdown(stdout, settings, N_SETTINGS);
+                        sb_settings_print_markdown(stdout, sb_subscriber_settings, sb_subscriber_settings_count);
                         return 0;
                 } else if (strcmp(argv[i], "--version") == 0) {
                         printf("sharebus-subscriber %s (librdkafka %s)\n", SB_VERSION, rd_kafka_version_str());
@@ -80,7 +58,7 @@ int main(int argc, char **argv) {
                 return 2;
         }
         sb_config_t *cfg = NULL;
-        if (sb_config_load(config_path, settings, N_SETTINGS, &cfg, errstr, sizeof(errstr))) {
+        if (sb_config_load(config_path, sb_subscriber_settings, sb_subscriber_settings_count, &cfg, errstr, sizeof(errstr))) {
                 fprintf(stderr, "sharebus-subscriber: %s\n", errstr);
                 return 2;
         }
@@ -104,6 +82,7 @@ int main(int argc, char **argv) {
                 .poll_timeout_ms = (int)sb_config_int(cfg, "poll_timeout_ms"),
                 .idle_exit_ms = (int)sb_config_int(cfg, "idle_exit_ms"),
                 .retry_backoff_max_ms = (int)sb_config_int(cfg, "retry_backoff_max_ms"),
+                .receipts = sb_config_bool(cfg, "receipts"),
         };
         sb_log_t *log = sb_log_new("sharebus-subscriber", (sb_log_level_t)level, stderr);
         sb_target_t *target = NULL;

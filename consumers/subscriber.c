@@ -37,6 +37,7 @@ struct sb_subscriber_s {
         ensured_t *ensured;
         int dlq_failed;
         volatile sig_atomic_t *stop;
+        int64_t last_activity; /* monotonic ms of the last record or assignment */
         sb_subscriber_stats_t stats;
 };
 
@@ -215,6 +216,11 @@ static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, bat
                 err = sub->target->ops->upsert(sub->target, table, key_node, row, after, errstr, errstr_size);
                 bc->applied += !err;
         }
+        if (!err && sub->conf.receipts) {
+                const char *event_id = json_string_value(json_object_get(env, "event_id"));
+                err = sub->target->ops->record_receipt(sub->target, topic, m->partition, m->offset,
+                                                       event_id ? event_id : "", op, errstr, errstr_size);
+        }
 done:
         json_decref(key);
         json_decref(env);
@@ -349,6 +355,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                (long long)(next >= 0 ? next : 0));
                 }
                 clear_tps(sub);
+                sub->last_activity = mono_ms();
                 sub->tps = tps;
                 sub->n_tps = tps ? (size_t)parts->cnt : 0;
                 rd_kafka_assign(rk, parts);
@@ -445,7 +452,7 @@ sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, ch
         SB_LOG(sub->log, SB_LOG_INFO, "subscribed to %s as group %s, dead letters to %s", sub->conf.topics,
                sub->group, sub->conf.dlq_topic);
 
-        int64_t last_activity = mono_ms();
+        sub->last_activity = mono_ms();
         while (!*stop) {
                 int timeout = sub->n_batch ? 0 : sub->conf.poll_timeout_ms;
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(sub->rk, timeout);
@@ -462,14 +469,17 @@ sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, ch
                 }
                 if (m) {
                         sub->batch[sub->n_batch++] = m;
-                        last_activity = mono_ms();
+                        sub->last_activity = mono_ms();
                         if (sub->n_batch < (size_t)sub->conf.batch_size)
                                 continue;
                 }
                 if (sub->n_batch)
                         flush_batch(sub, 1);
                 rd_kafka_poll(sub->dlq, 0);
-                if (sub->conf.idle_exit_ms > 0 && mono_ms() - last_activity >= sub->conf.idle_exit_ms) {
+                /* Idle only counts while partitions are assigned: a group still
+                 * waiting for a departed member's partitions is not done. */
+                if (sub->conf.idle_exit_ms > 0 && sub->n_tps > 0 &&
+                    mono_ms() - sub->last_activity >= sub->conf.idle_exit_ms) {
                         SB_LOG(sub->log, SB_LOG_INFO, "idle for %d ms: stopping", sub->conf.idle_exit_ms);
                         break;
                 }

@@ -35,6 +35,7 @@ typedef struct {
         int poll_timeout_ms;
         int idle_exit_ms;       /* 0: run until stopped */
         int retry_backoff_max_ms;
+        int receipts;           /* record each applied event in the target */
 } sb_subscriber_conf_t;
 
 typedef struct {

@@ -43,6 +43,11 @@ typedef struct {
         sb_err_t (*store_offset)(sb_target_t *t, const char *group, const char *topic,
                                  int32_t partition, int64_t next, char *errstr,
                                  size_t errstr_size);
+        /* Records that event `event_id` (op c/u/d/r) from topic/partition/offset
+         * was applied, in the same transaction: who got which record when. */
+        sb_err_t (*record_receipt)(sb_target_t *t, const char *topic, int32_t partition,
+                                   int64_t offset, const char *event_id, const char *op,
+                                   char *errstr, size_t errstr_size);
         void (*destroy)(sb_target_t *t);
 } sb_target_ops_t;
 

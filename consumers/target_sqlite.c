@@ -26,6 +26,7 @@ typedef struct {
         sqlite3 *db;
         sqlite3_stmt *load_offset;
         sqlite3_stmt *store_offset;
+        sqlite3_stmt *receipt;
         stmt_cache_t *stmts;
 } sqlite_target_t;
 
@@ -312,6 +313,19 @@ static sb_err_t st_store_offset(sb_target_t *bt, const char *group, const char *
         return run(t, st, "store offset", errstr, errstr_size);
 }
 
+static sb_err_t st_record_receipt(sb_target_t *bt, const char *topic, int32_t partition,
+                                  int64_t offset, const char *event_id, const char *op, char *errstr,
+                                  size_t errstr_size) {
+        sqlite_target_t *t = (sqlite_target_t *)bt;
+        sqlite3_stmt *st = t->receipt;
+        sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, partition);
+        sqlite3_bind_int64(st, 3, offset);
+        sqlite3_bind_text(st, 4, event_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, op, -1, SQLITE_STATIC);
+        return run(t, st, "record receipt", errstr, errstr_size);
+}
+
 static void st_destroy(sb_target_t *bt) {
         sqlite_target_t *t = (sqlite_target_t *)bt;
         if (!t)
@@ -326,6 +340,7 @@ static void st_destroy(sb_target_t *bt) {
         }
         sqlite3_finalize(t->load_offset);
         sqlite3_finalize(t->store_offset);
+        sqlite3_finalize(t->receipt);
         sqlite3_close(t->db);
         free(t);
 }
@@ -340,6 +355,7 @@ static const sb_target_ops_t sqlite_ops = {
         .remove = st_remove,
         .load_offset = st_load_offset,
         .store_offset = st_store_offset,
+        .record_receipt = st_record_receipt,
         .destroy = st_destroy,
 };
 
@@ -366,6 +382,15 @@ sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr
                         "kafka_partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, "
                         "updated_at TEXT NOT NULL, "
                         "PRIMARY KEY (consumer_group, topic, kafka_partition))",
+                        errstr, errstr_size)) ||
+            /* No unique key on purpose: an event applied twice would show. */
+            (err = exec(t,
+                        "CREATE TABLE IF NOT EXISTS sharebus_receipts ("
+                        "topic TEXT NOT NULL, kafka_partition INTEGER NOT NULL, "
+                        "kafka_offset INTEGER NOT NULL, event_id TEXT NOT NULL, op TEXT NOT NULL, "
+                        "applied_at TEXT NOT NULL)",
+                        errstr, errstr_size)) ||
+            (err = exec(t, "CREATE INDEX IF NOT EXISTS sharebus_receipts_event ON sharebus_receipts (event_id)",
                         errstr, errstr_size))) {
                 st_destroy(&t->base);
                 return err == SB_ERR_INVALID ? SB_ERR_DB : err;
@@ -382,6 +407,11 @@ sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr
                             "next_offset = excluded.next_offset, updated_at = excluded.updated_at");
         if (!err)
                 err = prepare(t, &sql, &t->store_offset, errstr, errstr_size);
+        sb_buf_reset(&sql);
+        sb_buf_printf(&sql, "INSERT INTO sharebus_receipts VALUES (?1, ?2, ?3, ?4, ?5, "
+                            "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now'))");
+        if (!err)
+                err = prepare(t, &sql, &t->receipt, errstr, errstr_size);
         sb_buf_free(&sql);
         if (err) {
                 st_destroy(&t->base);

@@ -16,29 +16,12 @@
 #include "change_line.h"
 #include "event_encoder.h"
 #include "sb_config.h"
+#include "producer_settings.h"
 #include "sb_dataset.h"
 #include "sb_kafka.h"
 #include "sb_log.h"
 #include "sb_registry_client.h"
 
-static const sb_setting_t settings[] = {
-        {"department", SB_SETTING_STRING, 1, NULL, 0, 0,
-         "department that owns the dataset, e.g. market"},
-        {"dataset", SB_SETTING_STRING, 1, NULL, 0, 0,
-         "dataset name; the topic is <department>.<dataset>"},
-        {"system", SB_SETTING_STRING, 0, "sharebus-producer", 0, 0,
-         "name of the source system, written to source.system of each event"},
-        {"schema_dir", SB_SETTING_STRING, 0, "schemas/datasets", 0, 0,
-         "folder holding <topic>.key.avsc and <topic>.row.avsc"},
-        {"registry_url", SB_SETTING_STRING, 1, NULL, 0, 0,
-         "schema registry URL(s), comma-separated, e.g. http://127.0.0.1:8081"},
-        {"input", SB_SETTING_STRING, 0, "-", 0, 0,
-         "file of change events as JSON lines; - for standard input"},
-        {"flush_timeout_ms", SB_SETTING_INT, 0, "60000", 1000, 3600000,
-         "how long to wait at the end for outstanding delivery reports"},
-        {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},
-};
-#define N_SETTINGS (sizeof(settings) / sizeof(*settings))
 
 static const char *const kafka_defaults[] = {
         "enable.idempotence", "true", "acks", "all",
@@ -89,7 +72,7 @@ static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic, const sb_b
 static void usage(FILE *out) {
         sb_settings_print_help(out, "sharebus-producer",
                                "Publishes a department's change events (JSON lines) to Kafka as "
-                               "Avro change events.", settings, N_SETTINGS);
+                               "Avro change events.", sb_producer_settings, sb_producer_settings_count);
 }
 
 int main(int argc, char **argv) {
@@ -101,7 +84,7 @@ int main(int argc, char **argv) {
                         usage(stdout);
                         return 0;
                 } else if (strcmp(argv[i], "--help-markdown") == 0) {
-                        sb_settings_print_markdown(stdout, settings, N_SETTINGS);
+                        sb_settings_print_markdown(stdout, sb_producer_settings, sb_producer_settings_count);
                         return 0;
                 } else if (strcmp(argv[i], "--version") == 0) {
                         printf("sharebus-producer %s (librdkafka %s)\n", SB_VERSION, rd_kafka_version_str());
@@ -121,7 +104,7 @@ int main(int argc, char **argv) {
         }
 
         sb_config_t *cfg = NULL;
-        if (sb_config_load(config_path, settings, N_SETTINGS, &cfg, errstr, sizeof(errstr))) {
+        if (sb_config_load(config_path, sb_producer_settings, sb_producer_settings_count, &cfg, errstr, sizeof(errstr))) {
                 fprintf(stderr, "sharebus-producer: %s\n", errstr);
                 return 2;
         }

@@ -24,7 +24,7 @@ static const sb_setting_t settings[] = {
         {"listen_port", SB_SETTING_INT, 0, "8081", 0, 65535,
          "TCP port of the REST API; 0 picks a free port"},
         {"threads", SB_SETTING_INT, 0, "4", 1, 64, "HTTP worker threads"},
-        {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error | warn | info | debug"},
+        {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},
         {"port_file", SB_SETTING_STRING, 0, "", 0, 0,
          "if set, the bound port is written to this file once listening (for tests using port 0)"},
 };
@@ -151,7 +151,10 @@ int main(int argc, char **argv) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 goto out;
         }
-        SB_LOG(log, SB_LOG_INFO, "listening on %s:%u", host, port);
+        /* An IPv6 address is bracketed, as in a URL. */
+        int v6 = strchr(host, ':') != NULL;
+        SB_LOG(log, SB_LOG_INFO, "listening on %s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "",
+               port);
 
         while (!stop_requested) {
                 struct timespec ts = {0, 100 * 1000 * 1000};

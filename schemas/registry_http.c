@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -52,21 +51,30 @@ typedef struct {
 /* Length of the longest prefix of s that is well-formed UTF-8 (no overlong
  * forms, surrogates or code points past U+10FFFF: what jansson accepts). */
 static size_t utf8_valid_prefix(const char *s) {
-        const unsigned char *p = (const unsigned char *)s, *start = p;
-        while (*p) {
-                size_t n = *p < 0x80 ? 1 : *p < 0xC2 ? 0 : *p < 0xE0 ? 2 : *p < 0xF0 ? 3 : *p < 0xF5 ? 4 : 0;
-                unsigned long cp = n == 1 ? *p : n == 2 ? *p & 0x1Fu : n == 3 ? *p & 0x0Fu : *p & 0x07u;
-                if (!n)
+        const unsigned char *p = (const unsigned char *)s;
+        size_t i = 0, n, k;
+        unsigned long cp, min;
+        while (p[i]) {
+                unsigned char c = p[i];
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                }
+                if (c >= 0xC2 && c < 0xE0)
+                        n = 2, cp = c & 0x1Fu, min = 0x80;
+                else if (c >= 0xE0 && c < 0xF0)
+                        n = 3, cp = c & 0x0Fu, min = 0x800;
+                else if (c >= 0xF0 && c < 0xF5)
+                        n = 4, cp = c & 0x07u, min = 0x10000;
+                else
                         break;
-                size_t i = 1;
-                for (; i < n && (p[i] & 0xC0) == 0x80; i++)
-                        cp = (cp << 6) | (p[i] & 0x3Fu);
-                if (i < n || (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-                    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+                for (k = 1; k < n && (p[i + k] & 0xC0) == 0x80; k++) /* stops at the NUL */
+                        cp = cp << 6 | (p[i + k] & 0x3Fu);
+                if (k < n || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
                         break;
-                p += n;
+                i += n;
         }
-        return (size_t)(p - start);
+        return i;
 }
 
 static reply_t error_reply(unsigned status, int code, const char *fmt, ...)
@@ -86,7 +94,7 @@ static reply_t json_reply(unsigned status, json_t *body) { return (reply_t){stat
 static enum MHD_Result send_reply(sb_registry_http_t *srv, struct MHD_Connection *c,
                                   const char *method, const char *url, reply_t *r) {
         static const char oom[] = "{\"error_code\":50001,\"message\":\"out of memory\"}";
-        char *text = r->body ? json_dumps(r->body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        char *text = r->body ? json_dumps(r->body, JSON_COMPACT) : NULL;
         struct MHD_Response *resp;
         unsigned status = r->status;
 
@@ -550,11 +558,16 @@ sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_log_t *l
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
         if (ss.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
+        /* MHD warns about a pool of one thread: that is its plain mode. */
+        struct MHD_OptionItem pool[] = {
+                {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
+                {MHD_OPTION_END, 0, NULL},
+        };
         srv->daemon = MHD_start_daemon(
                 flags, (uint16_t)port, NULL, NULL, on_request, srv,
                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, /* first: see its doc */
                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
+                MHD_OPTION_ARRAY, pool,
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
                 MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, srv,
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_END);

@@ -1,0 +1,28 @@
+#include "subscriber_settings.h"
+
+const sb_setting_t sb_subscriber_settings[] = {
+        {"name", SB_SETTING_STRING, 1, NULL, 0, 0,
+         "subscriber name: consumer group sharebus.<name>, dead letters to dlq.<name>"},
+        {"topics", SB_SETTING_STRING, 1, NULL, 0, 0,
+         "dataset topics to apply, comma-separated, e.g. market.business_license,civil.resident"},
+        {"registry_url", SB_SETTING_STRING, 1, NULL, 0, 0,
+         "schema registry URL(s), comma-separated"},
+        {"target", SB_SETTING_STRING, 0, "sqlite", 0, 0, "target database kind: sqlite"},
+        {"sqlite_path", SB_SETTING_STRING, 0, "sharebus.db", 0, 0,
+         "SQLite database file (created if absent); one table per topic, dots as underscores"},
+        {"dlq_topic", SB_SETTING_STRING, 0, "", 0, 0,
+         "dead-letter topic for records that cannot be applied (empty: dlq.<name>)"},
+        {"batch_size", SB_SETTING_INT, 0, "500", 1, 100000,
+         "most records applied in one database transaction"},
+        {"poll_timeout_ms", SB_SETTING_INT, 0, "200", 1, 60000,
+         "how long one poll waits for records"},
+        {"retry_backoff_max_ms", SB_SETTING_INT, 0, "30000", 100, 600000,
+         "longest wait between retries while the database or registry is down"},
+        {"idle_exit_ms", SB_SETTING_INT, 0, "0", 0, 86400000,
+         "stop after this long without records (0: run until SIGINT/SIGTERM)"},
+        {"receipts", SB_SETTING_BOOL, 0, "true", 0, 0,
+         "record each applied event (topic, partition, offset, event_id, op, time) in sharebus_receipts"},
+        {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},
+};
+
+const size_t sb_subscriber_settings_count = sizeof(sb_subscriber_settings) / sizeof(*sb_subscriber_settings);

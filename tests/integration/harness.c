@@ -1,0 +1,309 @@
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <librdkafka/rdkafka.h>
+#include <math.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+void h_sleep_ms(int ms) {
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+}
+
+static int read_line(const char *path, char *out, size_t size) {
+        FILE *f = fopen(path, "r");
+        if (!f)
+                return -1;
+        int ok = fgets(out, (int)size, f) != NULL;
+        fclose(f);
+        if (!ok)
+                return -1;
+        out[strcspn(out, "\r\n")] = 0;
+        return 0;
+}
+
+pid_t h_spawn(char *const argv[], const char *log_path) {
+        pid_t pid = fork();
+        if (pid == 0) {
+                int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+                if (fd >= 0) {
+                        dup2(fd, 1);
+                        dup2(fd, 2);
+                        close(fd);
+                }
+                execv(argv[0], argv);
+                fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+                _exit(127);
+        }
+        return pid;
+}
+
+int h_wait(pid_t pid, int timeout_ms) {
+        int status;
+        for (int waited = 0;; waited += 20) {
+                pid_t r = waitpid(pid, &status, WNOHANG);
+                if (r == pid)
+                        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                if (r < 0)
+                        return -1;
+                if (waited >= timeout_ms) {
+                        kill(pid, SIGKILL);
+                        waitpid(pid, &status, 0);
+                        return -1;
+                }
+                h_sleep_ms(20);
+        }
+}
+
+int h_run(char *const argv[], const char *log_path, int timeout_ms) {
+        pid_t pid = h_spawn(argv, log_path);
+        return pid < 0 ? -1 : h_wait(pid, timeout_ms);
+}
+
+const char *h_bin(const h_env_t *env, const char *program) {
+        static char path[1200];
+        snprintf(path, sizeof(path), "%s/build/bin/%s", env->src, program);
+        return path;
+}
+
+const char *h_write_file(const h_env_t *env, const char *name, const char *fmt, ...) {
+        static char path[600];
+        va_list ap;
+        snprintf(path, sizeof(path), "%s/%s", env->dir, name);
+        FILE *f = fopen(path, "w");
+        if (!f)
+                return NULL;
+        va_start(ap, fmt);
+        vfprintf(f, fmt, ap);
+        va_end(ap);
+        fclose(f);
+        return path;
+}
+
+int h_file_contains(const char *path, const char *needle) {
+        FILE *f = fopen(path, "r");
+        char line[8192];
+        int found = 0;
+        while (f && !found && fgets(line, sizeof(line), f))
+                found = strstr(line, needle) != NULL;
+        if (f)
+                fclose(f);
+        return found;
+}
+
+static void print_file_tail(const char *path) {
+        char cmd[1200];
+        snprintf(cmd, sizeof(cmd), "tail -n 30 '%s' 1>&2", path);
+        if (system(cmd) != 0)
+                fprintf(stderr, "(no %s)\n", path);
+}
+
+int h_env_start(h_env_t *env) {
+        char cmd[4096], path[600];
+        const char *src = getenv("SHAREBUS_SRC");
+        memset(env, 0, sizeof(*env));
+        snprintf(env->src, sizeof(env->src), "%s", src && *src ? src : ".");
+        snprintf(env->dir, sizeof(env->dir), "/tmp/sharebus-it-XXXXXX");
+        if (!mkdtemp(env->dir)) {
+                perror("mkdtemp");
+                return -1;
+        }
+        snprintf(cmd, sizeof(cmd), "'%s/broker-config/kafka-start.sh' '%s/kafka' > '%s/bootstrap' 2> '%s/kafka-start.log'",
+                 env->src, env->dir, env->dir, env->dir);
+        if (system(cmd) != 0) {
+                fprintf(stderr, "harness: Kafka did not start:\n");
+                snprintf(path, sizeof(path), "%s/kafka-start.log", env->dir);
+                print_file_tail(path);
+                return -1;
+        }
+        snprintf(path, sizeof(path), "%s/bootstrap", env->dir);
+        if (read_line(path, env->bootstrap, sizeof(env->bootstrap)))
+                return -1;
+        const char *conf = h_write_file(env, "registry.conf",
+                                        "listen_port = 0;\nport_file = \"%s/registry.port\";\nlog_level = \"info\";\n",
+                                        env->dir);
+        char conf_copy[600];
+        snprintf(conf_copy, sizeof(conf_copy), "%s", conf);
+        snprintf(path, sizeof(path), "%s/registry.log", env->dir);
+        char *argv[] = {(char *)h_bin(env, "sharebus-registry"), "--config", conf_copy, NULL};
+        char bin[1200];
+        snprintf(bin, sizeof(bin), "%s", argv[0]);
+        argv[0] = bin;
+        env->registry_pid = h_spawn(argv, path);
+        char port[32] = "";
+        snprintf(path, sizeof(path), "%s/registry.port", env->dir);
+        for (int i = 0; i < 250 && read_line(path, port, sizeof(port)); i++)
+                h_sleep_ms(20);
+        if (!port[0]) {
+                fprintf(stderr, "harness: the registry did not start\n");
+                snprintf(path, sizeof(path), "%s/registry.log", env->dir);
+                print_file_tail(path);
+                return -1;
+        }
+        snprintf(env->registry_url, sizeof(env->registry_url), "http://127.0.0.1:%s", port);
+        fprintf(stderr, "harness: Kafka at %s, registry at %s, files in %s\n", env->bootstrap,
+                env->registry_url, env->dir);
+        return 0;
+}
+
+void h_env_stop(h_env_t *env) {
+        char cmd[2048];
+        if (env->registry_pid > 0) {
+                kill(env->registry_pid, SIGTERM);
+                h_wait(env->registry_pid, 10000);
+        }
+        snprintf(cmd, sizeof(cmd), "'%s/broker-config/kafka-stop.sh' '%s/kafka' >/dev/null 2>&1", env->src,
+                 env->dir);
+        if (system(cmd) != 0)
+                fprintf(stderr, "harness: kafka-stop.sh failed\n");
+        if (!getenv("SHAREBUS_KEEP_TEST_DIR")) {
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", env->dir);
+                if (system(cmd) != 0)
+                        fprintf(stderr, "harness: could not remove %s\n", env->dir);
+        }
+}
+
+int h_create_topic(const h_env_t *env, const char *topic, int partitions) {
+        char errstr[512];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_set(conf, "bootstrap.servers", env->bootstrap, NULL, 0);
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        if (!rk)
+                return -1;
+        rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, 1, errstr, sizeof(errstr));
+        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+        rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+        int rc = -1;
+        if (ev) {
+                const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+                size_t n;
+                const rd_kafka_topic_result_t **tr = res ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
+                if (tr && n == 1) {
+                        rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[0]);
+                        rc = (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) ? 0 : -1;
+                        if (rc)
+                                fprintf(stderr, "create topic %s: %s\n", topic, rd_kafka_err2str(e));
+                }
+                rd_kafka_event_destroy(ev);
+        }
+        rd_kafka_NewTopic_destroy(nt);
+        rd_kafka_queue_destroy(q);
+        rd_kafka_destroy(rk);
+        return rc;
+}
+
+json_t *h_expected_state(const char *lines_path, const char *key_field) {
+        FILE *f = fopen(lines_path, "r");
+        json_t *state = json_object();
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        ck_assert_msg(f != NULL, "cannot open %s", lines_path);
+        while ((n = getline(&line, &cap, f)) > 0) {
+                json_t *ev = json_loadb(line, (size_t)n, 0, NULL);
+                ck_assert_ptr_nonnull(ev);
+                const char *key = json_string_value(json_object_get(json_object_get(ev, "key"), key_field));
+                const char *op = json_string_value(json_object_get(ev, "op"));
+                ck_assert_ptr_nonnull(key);
+                if (strcmp(op, "d") == 0)
+                        json_object_del(state, key);
+                else
+                        json_object_set(state, key, json_object_get(ev, "after"));
+                json_decref(ev);
+        }
+        free(line);
+        fclose(f);
+        return state;
+}
+
+static void assert_column(const char *table, const char *key, const char *col, sqlite3_stmt *st,
+                          int i, const json_t *v) {
+        int type = sqlite3_column_type(st, i);
+        switch (json_typeof(v)) {
+        case JSON_NULL:
+                ck_assert_msg(type == SQLITE_NULL, "%s[%s].%s: expected NULL", table, key, col);
+                break;
+        case JSON_STRING:
+                ck_assert_msg(type == SQLITE_TEXT && strcmp((const char *)sqlite3_column_text(st, i),
+                                                            json_string_value(v)) == 0,
+                              "%s[%s].%s: expected '%s', got '%s'", table, key, col, json_string_value(v),
+                              type == SQLITE_TEXT ? (const char *)sqlite3_column_text(st, i) : "(not text)");
+                break;
+        case JSON_INTEGER:
+                ck_assert_msg(type == SQLITE_INTEGER && sqlite3_column_int64(st, i) == json_integer_value(v),
+                              "%s[%s].%s: expected %lld", table, key, col, (long long)json_integer_value(v));
+                break;
+        case JSON_REAL:
+                ck_assert_msg(type == SQLITE_FLOAT && sqlite3_column_double(st, i) == json_real_value(v),
+                              "%s[%s].%s: expected %.17g, got %.17g", table, key, col, json_real_value(v),
+                              sqlite3_column_double(st, i));
+                break;
+        case JSON_TRUE:
+        case JSON_FALSE:
+                ck_assert_msg(type == SQLITE_INTEGER && sqlite3_column_int(st, i) == json_is_true(v),
+                              "%s[%s].%s: expected boolean %d", table, key, col, json_is_true(v));
+                break;
+        default: ck_abort_msg("%s[%s].%s: unexpected JSON type", table, key, col);
+        }
+}
+
+void h_assert_table_equals(const char *db_path, const char *table, const char *key_field,
+                           const json_t *expected) {
+        sqlite3 *db;
+        sqlite3_stmt *st;
+        char sql[512];
+        const char *key;
+        json_t *row;
+        ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM \"%s\"", table);
+        ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+        ck_assert_msg((size_t)sqlite3_column_int64(st, 0) == json_object_size(expected),
+                      "table %s has %lld rows, expected %zu", table, (long long)sqlite3_column_int64(st, 0),
+                      json_object_size(expected));
+        sqlite3_finalize(st);
+        snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" WHERE \"%s\" = ?1", table, key_field);
+        ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        json_object_foreach((json_t *)expected, key, row) {
+                sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+                ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "%s: row %s missing", table, key);
+                ck_assert_int_eq((size_t)sqlite3_column_count(st), json_object_size(row));
+                for (int i = 0; i < sqlite3_column_count(st); i++) {
+                        const char *col = sqlite3_column_name(st, i);
+                        const json_t *v = json_object_get(row, col);
+                        ck_assert_msg(v != NULL, "%s: unexpected column %s", table, col);
+                        assert_column(table, key, col, st, i, v);
+                }
+                sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+}
+
+long long h_sqlite_int(const char *db_path, const char *sql) {
+        sqlite3 *db;
+        sqlite3_stmt *st;
+        long long v = -1;
+        if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+                sqlite3_close(db);
+                return -1;
+        }
+        sqlite3_busy_timeout(db, 5000);
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+                if (sqlite3_step(st) == SQLITE_ROW)
+                        v = sqlite3_column_int64(st, 0);
+                sqlite3_finalize(st);
+        }
+        sqlite3_close(db);
+        return v;
+}
