@@ -12,11 +12,11 @@
 struct sb_node_s {
         sb_type_t type;
         sb_logical_t logical;
-        char *name;          /* fullname of record/enum/fixed */
-        size_t n;            /* fields, branches or symbols */
-        char **names;        /* field names or enum symbols */
-        sb_node_t **children;/* field types, union branches, items/values */
-        json_t **field_json; /* borrowed from the document */
+        char *name;           /* fullname of record/enum/fixed */
+        size_t n;             /* fields, branches or symbols */
+        char **names;         /* field names or enum symbols */
+        sb_node_t **children; /* field types, union branches, items/values */
+        json_t **field_json;  /* borrowed from the document */
         size_t fixed_size;
         sb_node_t *next_alloc;
 };
@@ -25,17 +25,15 @@ struct sb_schema_s {
         json_t *doc;
         char *canonical;
         sb_node_t *root;
-        sb_node_t *allocs;  /* every node, for destroy */
+        sb_node_t *allocs; /* every node, for destroy */
         avro_schema_t avro;
         avro_value_iface_t *iface;
         avro_value_t value;
         int has_value;
 };
 
-static const char *type_names[] = {"null",   "boolean", "int",   "long",
-                                   "float",  "double",  "bytes", "string",
-                                   "record", "enum",    "array", "map",
-                                   "union",  "fixed"};
+static const char *type_names[] = {"null",   "boolean", "int",  "long",  "float", "double", "bytes",
+                                   "string", "record",  "enum", "array", "map",   "union",  "fixed"};
 
 const char *sb_type_name(sb_type_t type) { return type_names[type]; }
 
@@ -100,19 +98,17 @@ static sb_node_t *parse_fail(parse_ctx_t *ctx, const char *fmt, const char *arg)
         return NULL;
 }
 
-static int set_fullname(sb_node_t *n, json_t *j, const char *ns, char *ns_out,
-                        size_t ns_out_size) {
+static int set_fullname(sb_node_t *n, json_t *j, const char *ns, char *ns_out, size_t ns_out_size) {
         const char *name = json_string_value(json_object_get(j, "name"));
         const char *own_ns = json_string_value(json_object_get(j, "namespace"));
         char full[512];
         if (!name)
                 return -1;
-        if (strchr(name, '.'))
-                snprintf(full, sizeof(full), "%s", name);
-        else if (own_ns && *own_ns)
-                snprintf(full, sizeof(full), "%s.%s", own_ns, name);
-        else if (ns && *ns)
-                snprintf(full, sizeof(full), "%s.%s", ns, name);
+        /* A dotted name is already full; else the own namespace, else the
+         * enclosing one, applies. */
+        const char *space = strchr(name, '.') ? NULL : own_ns && *own_ns ? own_ns : ns;
+        if (space && *space)
+                snprintf(full, sizeof(full), "%s.%s", space, name);
         else
                 snprintf(full, sizeof(full), "%s", name);
         n->name = strdup(full);
@@ -241,8 +237,7 @@ static sb_node_t *parse_node(parse_ctx_t *ctx, json_t *j, const char *ns) {
         return parse_fail(ctx, "a type must be a string, object or array%s", "");
 }
 
-sb_err_t sb_schema_new(const char *json, size_t len, sb_schema_t **out,
-                       char *errstr, size_t errstr_size) {
+sb_err_t sb_schema_new(const char *json, size_t len, sb_schema_t **out, char *errstr, size_t errstr_size) {
         json_error_t jerr;
         sb_schema_t *s = calloc(1, sizeof(*s));
         *out = NULL;
@@ -251,13 +246,12 @@ sb_err_t sb_schema_new(const char *json, size_t len, sb_schema_t **out,
         s->doc = json_loadb(json, len, JSON_DECODE_ANY, &jerr);
         if (!s->doc) {
                 sb_schema_destroy(s);
-                return sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size,
-                                 "schema is not JSON: line %d: %s", jerr.line, jerr.text);
+                return sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size, "schema is not JSON: line %d: %s",
+                                 jerr.line, jerr.text);
         }
         /* avro-c validates the schema as Avro defines it. */
         if (avro_schema_from_json_length(json, len, &s->avro)) {
-                sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size, "invalid Avro schema: %s",
-                          avro_strerror());
+                sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size, "invalid Avro schema: %s", avro_strerror());
                 s->avro = NULL;
                 sb_schema_destroy(s);
                 return SB_ERR_SCHEMA;
@@ -282,8 +276,7 @@ sb_err_t sb_schema_new(const char *json, size_t len, sb_schema_t **out,
         return SB_OK;
 }
 
-sb_err_t sb_schema_new_from_file(const char *path, sb_schema_t **out,
-                                 char *errstr, size_t errstr_size) {
+sb_err_t sb_schema_new_from_file(const char *path, sb_schema_t **out, char *errstr, size_t errstr_size) {
         FILE *f = fopen(path, "rb");
         sb_buf_t buf;
         char chunk[4096];
@@ -397,8 +390,8 @@ static int days_in_month(int64_t y, unsigned m) {
 /* Parses "YYYY-MM-DD"; returns the number of characters used, 0 if bad. */
 static int parse_date(const char *s, int64_t *days) {
         int y, m, d, used = 0;
-        if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 ||
-            m < 1 || m > 12 || d < 1 || d > days_in_month(y, (unsigned)m))
+        if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 || m < 1 || m > 12 || d < 1 ||
+            d > days_in_month(y, (unsigned)m))
                 return 0;
         *days = days_from_civil(y, (unsigned)m, (unsigned)d);
         return used;
@@ -410,8 +403,7 @@ static int parse_timestamp(const char *s, int64_t *ms) {
         if (!used || (s[used] != 'T' && s[used] != ' '))
                 return 0;
         s += used + 1;
-        if (sscanf(s, "%2d:%2d:%2d%n", &hh, &mm, &ss, &n) != 3 || n != 8 ||
-            hh > 23 || mm > 59 || ss > 60)
+        if (sscanf(s, "%2d:%2d:%2d%n", &hh, &mm, &ss, &n) != 3 || n != 8 || hh > 23 || mm > 59 || ss > 60)
                 return 0;
         s += n;
         if (*s == '.') {
@@ -442,8 +434,8 @@ void sb_format_timestamp_ms(int64_t ms, char *out, size_t size) {
         int64_t rem = ms - days * 86400000;
         char date[32];
         sb_format_date(days, date, sizeof(date));
-        snprintf(out, size, "%sT%02d:%02d:%02d.%03dZ", date, (int)(rem / 3600000),
-                 (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), (int)(rem % 1000));
+        snprintf(out, size, "%sT%02d:%02d:%02d.%03dZ", date, (int)(rem / 3600000), (int)(rem / 60000 % 60),
+                 (int)(rem / 1000 % 60), (int)(rem % 1000));
 }
 
 /* ---- JSON -> Avro ---- */
@@ -468,8 +460,7 @@ static const char *json_kind(const json_t *j) {
         return "?";
 }
 
-static sb_err_t conv_fail(conv_ctx_t *c, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+static sb_err_t conv_fail(conv_ctx_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static sb_err_t conv_fail(conv_ctx_t *c, const char *fmt, ...) {
         char msg[256];
         va_list ap;
@@ -501,11 +492,9 @@ static sb_err_t latin1_bytes(conv_ctx_t *c, const json_t *j, sb_buf_t *out) {
         return SB_OK;
 }
 
-static sb_err_t to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j,
-                        avro_value_t *v);
+static sb_err_t to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j, avro_value_t *v);
 
-static sb_err_t record_to_avro(conv_ctx_t *c, const sb_node_t *n,
-                               const json_t *j, avro_value_t *v) {
+static sb_err_t record_to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j, avro_value_t *v) {
         const char *key;
         json_t *val;
         size_t plen = strlen(c->path);
@@ -522,8 +511,7 @@ static sb_err_t record_to_avro(conv_ctx_t *c, const sb_node_t *n,
                 const json_t *fv = json_object_get(j, n->names[i]);
                 if (!fv)
                         fv = json_object_get(n->field_json[i], "default");
-                snprintf(c->path + plen, sizeof(c->path) - plen, "%s%s",
-                         plen ? "." : "", n->names[i]);
+                snprintf(c->path + plen, sizeof(c->path) - plen, "%s%s", plen ? "." : "", n->names[i]);
                 if (!fv)
                         return conv_fail(c, "missing required field");
                 if (avro_value_get_by_index(v, i, &child, NULL))
@@ -536,8 +524,7 @@ static sb_err_t record_to_avro(conv_ctx_t *c, const sb_node_t *n,
         return SB_OK;
 }
 
-static sb_err_t union_to_avro(conv_ctx_t *c, const sb_node_t *n,
-                              const json_t *j, avro_value_t *v) {
+static sb_err_t union_to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j, avro_value_t *v) {
         avro_value_t branch;
         char first_err[512] = "";
         /* Avro's own JSON form: {"branch type name": value}. */
@@ -561,7 +548,7 @@ static sb_err_t union_to_avro(conv_ctx_t *c, const sb_node_t *n,
                         return conv_fail(c, "%s", avro_strerror());
                 char *saved = c->errstr;
                 size_t saved_size = c->errstr_size;
-                char err_here[512];
+                char err_here[512] = "";
                 c->errstr = err_here;
                 c->errstr_size = sizeof(err_here);
                 size_t plen = strlen(c->path);
@@ -580,8 +567,7 @@ static sb_err_t union_to_avro(conv_ctx_t *c, const sb_node_t *n,
                                : expect(c, "a value of the union's types", j);
 }
 
-static sb_err_t to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j,
-                        avro_value_t *v) {
+static sb_err_t to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j, avro_value_t *v) {
         int rc = 0;
         switch (n->type) {
         case SB_T_NULL:
@@ -597,17 +583,14 @@ static sb_err_t to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j,
         case SB_T_INT: {
                 int64_t days;
                 if (n->logical == SB_LOGICAL_DATE && json_is_string(j)) {
-                        if (!parse_date(json_string_value(j), &days) ||
-                            json_string_length(j) != 10)
-                                return conv_fail(c, "'%s' is not a date YYYY-MM-DD",
-                                                 json_string_value(j));
+                        if (!parse_date(json_string_value(j), &days) || json_string_length(j) != 10)
+                                return conv_fail(c, "'%s' is not a date YYYY-MM-DD", json_string_value(j));
                         rc = avro_value_set_int(v, (int32_t)days);
                         break;
                 }
                 if (!json_is_integer(j))
-                        return expect(c, n->logical == SB_LOGICAL_DATE
-                                                 ? "a date \"YYYY-MM-DD\""
-                                                 : "an integer", j);
+                        return expect(
+                                c, n->logical == SB_LOGICAL_DATE ? "a date \"YYYY-MM-DD\"" : "an integer", j);
                 json_int_t x = json_integer_value(j);
                 if (x < INT32_MIN || x > INT32_MAX)
                         return conv_fail(c, "%" JSON_INTEGER_FORMAT " does not fit in an int (32 bits)", x);
@@ -624,9 +607,11 @@ static sb_err_t to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j,
                         break;
                 }
                 if (!json_is_integer(j))
-                        return expect(c, n->logical == SB_LOGICAL_TIMESTAMP_MILLIS
-                                                 ? "a timestamp \"YYYY-MM-DDTHH:MM:SSZ\""
-                                                 : "an integer", j);
+                        return expect(c,
+                                      n->logical == SB_LOGICAL_TIMESTAMP_MILLIS
+                                              ? "a timestamp \"YYYY-MM-DDTHH:MM:SSZ\""
+                                              : "an integer",
+                                      j);
                 rc = avro_value_set_long(v, json_integer_value(j));
                 break;
         }
@@ -650,11 +635,12 @@ static sb_err_t to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j,
                 sb_buf_init(&b, SIZE_MAX / 2);
                 sb_err_t err = latin1_bytes(c, j, &b);
                 if (!err && n->type == SB_T_FIXED && b.len != n->fixed_size)
-                        err = conv_fail(c, "fixed %s takes %zu bytes, got %zu", n->name,
-                                        n->fixed_size, b.len);
+                        err = conv_fail(c, "fixed %s takes %zu bytes, got %zu", n->name, n->fixed_size,
+                                        b.len);
                 if (!err)
-                        rc = n->type == SB_T_FIXED ? avro_value_set_fixed(v, b.data ? b.data : (void *)"", b.len)
-                                                   : avro_value_set_bytes(v, b.data ? b.data : (void *)"", b.len);
+                        rc = n->type == SB_T_FIXED
+                                     ? avro_value_set_fixed(v, b.data ? b.data : (void *)"", b.len)
+                                     : avro_value_set_bytes(v, b.data ? b.data : (void *)"", b.len);
                 sb_buf_free(&b);
                 if (err)
                         return err;
@@ -665,7 +651,8 @@ static sb_err_t to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j,
                         return expect(c, "an enum symbol", j);
                 for (size_t i = 0; i < n->n; i++)
                         if (strcmp(n->names[i], json_string_value(j)) == 0)
-                                return avro_value_set_enum(v, (int)i) ? conv_fail(c, "%s", avro_strerror()) : SB_OK;
+                                return avro_value_set_enum(v, (int)i) ? conv_fail(c, "%s", avro_strerror())
+                                                                      : SB_OK;
                 return conv_fail(c, "'%s' is not a symbol of enum %s", json_string_value(j), n->name);
         case SB_T_RECORD: return record_to_avro(c, n, j, v);
         case SB_T_UNION: return union_to_avro(c, n, j, v);
@@ -708,8 +695,8 @@ static sb_err_t to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j,
         return rc ? conv_fail(c, "%s", avro_strerror()) : SB_OK;
 }
 
-sb_err_t sb_avro_encode(sb_schema_t *s, const json_t *value, sb_buf_t *out,
-                        char *errstr, size_t errstr_size) {
+sb_err_t sb_avro_encode(sb_schema_t *s, const json_t *value, sb_buf_t *out, char *errstr,
+                        size_t errstr_size) {
         conv_ctx_t c = {.errstr = errstr, .errstr_size = errstr_size};
         size_t size;
         avro_value_reset(&s->value);
@@ -821,8 +808,8 @@ static json_t *from_avro(conv_ctx_t *c, const sb_node_t *n, avro_value_t *v) {
         case SB_T_UNION: {
                 int disc = 0;
                 avro_value_t branch;
-                if (avro_value_get_discriminant(v, &disc) || disc < 0 ||
-                    (size_t)disc >= n->n || avro_value_get_current_branch(v, &branch))
+                if (avro_value_get_discriminant(v, &disc) || disc < 0 || (size_t)disc >= n->n ||
+                    avro_value_get_current_branch(v, &branch))
                         return NULL;
                 return from_avro(c, n->children[disc], &branch);
         }
@@ -834,8 +821,7 @@ static json_t *from_avro(conv_ctx_t *c, const sb_node_t *n, avro_value_t *v) {
                         avro_value_t child;
                         json_t *cj;
                         if (avro_value_get_by_index(v, i, &child, NULL) ||
-                            !(cj = from_avro(c, n->children[0], &child)) ||
-                            json_array_append_new(a, cj)) {
+                            !(cj = from_avro(c, n->children[0], &child)) || json_array_append_new(a, cj)) {
                                 json_decref(a);
                                 return NULL;
                         }
@@ -851,8 +837,7 @@ static json_t *from_avro(conv_ctx_t *c, const sb_node_t *n, avro_value_t *v) {
                         const char *key = NULL;
                         json_t *cj;
                         if (avro_value_get_by_index(v, i, &child, &key) ||
-                            !(cj = from_avro(c, n->children[0], &child)) ||
-                            json_object_set_new(o, key, cj)) {
+                            !(cj = from_avro(c, n->children[0], &child)) || json_object_set_new(o, key, cj)) {
                                 json_decref(o);
                                 return NULL;
                         }
@@ -863,8 +848,8 @@ static json_t *from_avro(conv_ctx_t *c, const sb_node_t *n, avro_value_t *v) {
         return NULL;
 }
 
-sb_err_t sb_avro_decode(sb_schema_t *s, const void *data, size_t len,
-                        json_t **out, char *errstr, size_t errstr_size) {
+sb_err_t sb_avro_decode(sb_schema_t *s, const void *data, size_t len, json_t **out, char *errstr,
+                        size_t errstr_size) {
         conv_ctx_t c = {.errstr = errstr, .errstr_size = errstr_size};
         *out = NULL;
         avro_value_reset(&s->value);
@@ -882,8 +867,7 @@ sb_err_t sb_avro_decode(sb_schema_t *s, const void *data, size_t len,
                 size_t size = 0;
                 if (avro_value_sizeof(&s->value, &size) || size != len)
                         return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
-                                         "Avro body has %zu bytes after the value",
-                                         len - size);
+                                         "Avro body has %zu bytes after the value", len - size);
         }
         *out = from_avro(&c, s->root, &s->value);
         if (!*out)

@@ -31,9 +31,20 @@
 #include "sb_error.h"
 
 typedef enum {
-        SB_T_NULL, SB_T_BOOLEAN, SB_T_INT, SB_T_LONG, SB_T_FLOAT, SB_T_DOUBLE,
-        SB_T_BYTES, SB_T_STRING, SB_T_RECORD, SB_T_ENUM, SB_T_ARRAY, SB_T_MAP,
-        SB_T_UNION, SB_T_FIXED,
+        SB_T_NULL,
+        SB_T_BOOLEAN,
+        SB_T_INT,
+        SB_T_LONG,
+        SB_T_FLOAT,
+        SB_T_DOUBLE,
+        SB_T_BYTES,
+        SB_T_STRING,
+        SB_T_RECORD,
+        SB_T_ENUM,
+        SB_T_ARRAY,
+        SB_T_MAP,
+        SB_T_UNION,
+        SB_T_FIXED,
 } sb_type_t;
 
 typedef enum {
@@ -47,11 +58,9 @@ typedef struct sb_node_s sb_node_t;
 
 /* Parses an Avro schema from JSON text.  On success *out is a new handle the
  * caller destroys with sb_schema_destroy. */
-sb_err_t sb_schema_new(const char *json, size_t len, sb_schema_t **out,
-                       char *errstr, size_t errstr_size);
+sb_err_t sb_schema_new(const char *json, size_t len, sb_schema_t **out, char *errstr, size_t errstr_size);
 /* As sb_schema_new, reading the file at `path`. */
-sb_err_t sb_schema_new_from_file(const char *path, sb_schema_t **out,
-                                 char *errstr, size_t errstr_size);
+sb_err_t sb_schema_new_from_file(const char *path, sb_schema_t **out, char *errstr, size_t errstr_size);
 void sb_schema_destroy(sb_schema_t *schema);
 
 /* The schema as compact JSON with sorted keys: equal schemas give equal
@@ -62,12 +71,12 @@ const json_t *sb_schema_document(const sb_schema_t *schema);
 const sb_node_t *sb_schema_root(const sb_schema_t *schema);
 
 /* Encodes `value` as Avro binary, appended to `out`. */
-sb_err_t sb_avro_encode(sb_schema_t *schema, const json_t *value, sb_buf_t *out,
-                        char *errstr, size_t errstr_size);
+sb_err_t sb_avro_encode(sb_schema_t *schema, const json_t *value, sb_buf_t *out, char *errstr,
+                        size_t errstr_size);
 /* Decodes exactly `len` bytes of Avro binary.  On success *out is a new JSON
  * value the caller releases with json_decref. */
-sb_err_t sb_avro_decode(sb_schema_t *schema, const void *data, size_t len,
-                        json_t **out, char *errstr, size_t errstr_size);
+sb_err_t sb_avro_decode(sb_schema_t *schema, const void *data, size_t len, json_t **out, char *errstr,
+                        size_t errstr_size);
 
 /* Read-only view of the schema tree.  Nodes are owned by their schema. */
 sb_type_t sb_node_type(const sb_node_t *node);

@@ -26,8 +26,7 @@ sb_err_t sb_buf_append(sb_buf_t *buf, const void *data, size_t len);
 /* Grows the buffer by `len` zeroed bytes and points *at to them (valid
  * until the next call that grows the buffer). */
 sb_err_t sb_buf_extend(sb_buf_t *buf, size_t len, uint8_t **at);
-sb_err_t sb_buf_printf(sb_buf_t *buf, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+sb_err_t sb_buf_printf(sb_buf_t *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Hands the data to the caller (free() it) and empties the buffer. */
 uint8_t *sb_buf_detach(sb_buf_t *buf, size_t *len);
 

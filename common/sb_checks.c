@@ -3,10 +3,8 @@
 #include <string.h>
 
 static const char uscc_alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-static const int uscc_weights[17] = {1,  3,  9,  27, 19, 26, 16, 17, 20,
-                                     29, 25, 13, 8,  24, 10, 30, 28};
-static const int rid_weights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6,
-                                    3, 7, 9,  10, 5, 8, 4, 2};
+static const int uscc_weights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+static const int rid_weights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
 
 char sb_check_cn_uscc_char(const char *s) {
         int sum = 0;

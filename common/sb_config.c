@@ -21,8 +21,7 @@ struct sb_config_s {
         size_t n_kafka;
 };
 
-static const sb_setting_t *find_setting(const sb_setting_t *table, size_t n,
-                                        const char *name, size_t *idx) {
+static const sb_setting_t *find_setting(const sb_setting_t *table, size_t n, const char *name, size_t *idx) {
         for (size_t i = 0; i < n; i++)
                 if (strcmp(table[i].name, name) == 0) {
                         if (idx)
@@ -37,24 +36,19 @@ static char *scalar_text(const config_setting_t *s) {
         char tmp[64];
         switch (config_setting_type(s)) {
         case CONFIG_TYPE_STRING: return strdup(config_setting_get_string(s));
-        case CONFIG_TYPE_INT:
-                snprintf(tmp, sizeof(tmp), "%d", config_setting_get_int(s));
-                return strdup(tmp);
+        case CONFIG_TYPE_INT: snprintf(tmp, sizeof(tmp), "%d", config_setting_get_int(s)); return strdup(tmp);
         case CONFIG_TYPE_INT64:
-                snprintf(tmp, sizeof(tmp), "%lld",
-                         (long long)config_setting_get_int64(s));
+                snprintf(tmp, sizeof(tmp), "%lld", (long long)config_setting_get_int64(s));
                 return strdup(tmp);
         case CONFIG_TYPE_FLOAT:
                 snprintf(tmp, sizeof(tmp), "%g", config_setting_get_float(s));
                 return strdup(tmp);
-        case CONFIG_TYPE_BOOL:
-                return strdup(config_setting_get_bool(s) ? "true" : "false");
+        case CONFIG_TYPE_BOOL: return strdup(config_setting_get_bool(s) ? "true" : "false");
         default: return NULL;
         }
 }
 
-static sb_err_t add_kafka(sb_config_t *cfg, const char *name, char *value,
-                          int line) {
+static sb_err_t add_kafka(sb_config_t *cfg, const char *name, char *value, int line) {
         sb_kv_t *kv = realloc(cfg->kafka, (cfg->n_kafka + 1) * sizeof(*kv));
         if (!kv) {
                 free(value);
@@ -73,8 +67,8 @@ static sb_err_t add_kafka(sb_config_t *cfg, const char *name, char *value,
         return SB_OK;
 }
 
-static sb_err_t load_kafka(sb_config_t *cfg, const config_setting_t *group,
-                           char *errstr, size_t errstr_size) {
+static sb_err_t load_kafka(sb_config_t *cfg, const config_setting_t *group, char *errstr,
+                           size_t errstr_size) {
         int n = config_setting_length(group);
         int is_list = config_setting_is_list(group);
         for (int i = 0; i < n; i++) {
@@ -84,13 +78,13 @@ static sb_err_t load_kafka(sb_config_t *cfg, const config_setting_t *group,
                 char *value;
                 if (is_list) {
                         const config_setting_t *k, *v;
-                        if (config_setting_length(s) != 2 ||
-                            !(k = config_setting_get_elem(s, 0)) ||
+                        if (config_setting_length(s) != 2 || !(k = config_setting_get_elem(s, 0)) ||
                             config_setting_type(k) != CONFIG_TYPE_STRING ||
                             !(v = config_setting_get_elem(s, 1)))
-                                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
-                                                 "%s:%d: setting 'kafka': each list entry must be (\"name\", value)",
-                                                 cfg->origin, line);
+                                return sb_seterr(
+                                        SB_ERR_CONFIG, errstr, errstr_size,
+                                        "%s:%d: setting 'kafka': each list entry must be (\"name\", value)",
+                                        cfg->origin, line);
                         snprintf(name, sizeof(name), "%s", config_setting_get_string(k));
                         value = scalar_text(v);
                 } else {
@@ -101,18 +95,18 @@ static sb_err_t load_kafka(sb_config_t *cfg, const config_setting_t *group,
                         value = scalar_text(s);
                 }
                 if (!value)
-                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
-                                         "%s:%d: setting 'kafka.%s': value must be a string, number or boolean",
-                                         cfg->origin, line, name);
+                        return sb_seterr(
+                                SB_ERR_CONFIG, errstr, errstr_size,
+                                "%s:%d: setting 'kafka.%s': value must be a string, number or boolean",
+                                cfg->origin, line, name);
                 if (add_kafka(cfg, name, value, line))
                         return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
         return SB_OK;
 }
 
-static sb_err_t check_value(const sb_config_t *cfg, const sb_setting_t *st,
-                            const config_setting_t *s, char *errstr,
-                            size_t errstr_size) {
+static sb_err_t check_value(const sb_config_t *cfg, const sb_setting_t *st, const config_setting_t *s,
+                            char *errstr, size_t errstr_size) {
         int line = config_setting_source_line(s);
         int type = config_setting_type(s);
         switch (st->type) {
@@ -123,35 +117,34 @@ static sb_err_t check_value(const sb_config_t *cfg, const sb_setting_t *st,
                                          cfg->origin, line, st->name);
                 if (st->required && !*config_setting_get_string(s))
                         return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
-                                         "%s:%d: setting '%s': must not be empty",
-                                         cfg->origin, line, st->name);
+                                         "%s:%d: setting '%s': must not be empty", cfg->origin, line,
+                                         st->name);
                 break;
         case SB_SETTING_INT: {
                 if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
                         return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
-                                         "%s:%d: setting '%s': expected an integer",
-                                         cfg->origin, line, st->name);
+                                         "%s:%d: setting '%s': expected an integer", cfg->origin, line,
+                                         st->name);
                 long long v = config_setting_get_int64(s);
                 if (type == CONFIG_TYPE_INT)
                         v = config_setting_get_int(s);
                 if (v < st->min || v > st->max)
                         return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
-                                         "%s:%d: setting '%s': %lld is out of range %lld..%lld",
-                                         cfg->origin, line, st->name, v, st->min, st->max);
+                                         "%s:%d: setting '%s': %lld is out of range %lld..%lld", cfg->origin,
+                                         line, st->name, v, st->min, st->max);
                 break;
         }
         case SB_SETTING_BOOL:
                 if (type != CONFIG_TYPE_BOOL)
                         return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
-                                         "%s:%d: setting '%s': expected true or false",
-                                         cfg->origin, line, st->name);
+                                         "%s:%d: setting '%s': expected true or false", cfg->origin, line,
+                                         st->name);
                 break;
         }
         return SB_OK;
 }
 
-static sb_err_t load_config(config_t *lc, sb_config_t *cfg, char *errstr,
-                            size_t errstr_size) {
+static sb_err_t load_config(config_t *lc, sb_config_t *cfg, char *errstr, size_t errstr_size) {
         config_setting_t *root = config_root_setting(lc);
         int n = config_setting_length(root);
         for (int i = 0; i < n; i++) {
@@ -162,7 +155,8 @@ static sb_err_t load_config(config_t *lc, sb_config_t *cfg, char *errstr,
                 if (strcmp(name, "kafka") == 0) {
                         if (!config_setting_is_group(s) && !config_setting_is_list(s))
                                 return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
-                                                 "%s:%d: setting 'kafka': expected a group { name = value; } or a list of (\"name\", value) pairs",
+                                                 "%s:%d: setting 'kafka': expected a group { name = value; } "
+                                                 "or a list of (\"name\", value) pairs",
                                                  cfg->origin, config_setting_source_line(s));
                         if ((err = load_kafka(cfg, s, errstr, errstr_size)))
                                 return err;
@@ -182,15 +176,14 @@ static sb_err_t load_config(config_t *lc, sb_config_t *cfg, char *errstr,
         for (size_t i = 0; i < cfg->n_settings; i++)
                 if (cfg->table[i].required && !cfg->values[i] && !cfg->table[i].def)
                         return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
-                                         "%s: missing required setting '%s' (%s)",
-                                         cfg->origin, cfg->table[i].name, cfg->table[i].help);
+                                         "%s: missing required setting '%s' (%s)", cfg->origin,
+                                         cfg->table[i].name, cfg->table[i].help);
         return SB_OK;
 }
 
-static sb_err_t config_load_any(const char *path, const char *text,
-                                const char *origin, const sb_setting_t *table,
-                                size_t n_settings, sb_config_t **out,
-                                char *errstr, size_t errstr_size) {
+static sb_err_t config_load_any(const char *path, const char *text, const char *origin,
+                                const sb_setting_t *table, size_t n_settings, sb_config_t **out, char *errstr,
+                                size_t errstr_size) {
         config_t lc;
         sb_err_t err;
         sb_config_t *cfg = calloc(1, sizeof(*cfg));
@@ -210,12 +203,10 @@ static sb_err_t config_load_any(const char *path, const char *text,
         if (ok != CONFIG_TRUE) {
                 if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
                         err = sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
-                                        "%s: cannot read configuration file: %s",
-                                        origin, strerror(errno));
+                                        "%s: cannot read configuration file: %s", origin, strerror(errno));
                 else
-                        err = sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
-                                        "%s:%d: %s", origin, config_error_line(&lc),
-                                        config_error_text(&lc));
+                        err = sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "%s:%d: %s", origin,
+                                        config_error_line(&lc), config_error_text(&lc));
         } else {
                 err = load_config(&lc, cfg, errstr, errstr_size);
         }
@@ -228,19 +219,14 @@ static sb_err_t config_load_any(const char *path, const char *text,
         return SB_OK;
 }
 
-sb_err_t sb_config_load(const char *path, const sb_setting_t *table,
-                        size_t n_settings, sb_config_t **out, char *errstr,
-                        size_t errstr_size) {
-        return config_load_any(path, NULL, path, table, n_settings, out, errstr,
-                               errstr_size);
+sb_err_t sb_config_load(const char *path, const sb_setting_t *table, size_t n_settings, sb_config_t **out,
+                        char *errstr, size_t errstr_size) {
+        return config_load_any(path, NULL, path, table, n_settings, out, errstr, errstr_size);
 }
 
-sb_err_t sb_config_load_string(const char *text, const char *origin,
-                               const sb_setting_t *table, size_t n_settings,
-                               sb_config_t **out, char *errstr,
-                               size_t errstr_size) {
-        return config_load_any(NULL, text, origin, table, n_settings, out,
-                               errstr, errstr_size);
+sb_err_t sb_config_load_string(const char *text, const char *origin, const sb_setting_t *table,
+                               size_t n_settings, sb_config_t **out, char *errstr, size_t errstr_size) {
+        return config_load_any(NULL, text, origin, table, n_settings, out, errstr, errstr_size);
 }
 
 void sb_config_destroy(sb_config_t *cfg) {
@@ -299,8 +285,8 @@ static const char *type_name(sb_setting_type_t t) {
         return "?";
 }
 
-void sb_settings_print_help(FILE *out, const char *program, const char *summary,
-                            const sb_setting_t *table, size_t n) {
+void sb_settings_print_help(FILE *out, const char *program, const char *summary, const sb_setting_t *table,
+                            size_t n) {
         fprintf(out,
                 "Usage: %s --config FILE\n       %s --help | --version\n\n%s\n\n"
                 "Settings of the configuration file (libconfig syntax, name = value;):\n",
@@ -337,5 +323,6 @@ void sb_settings_print_markdown(FILE *out, const sb_setting_t *table, size_t n) 
                         fprintf(out, " | %s | ", s->required ? "required" : "unset");
                 fprintf(out, "%s |\n", s->help);
         }
-        fprintf(out, "| `kafka` | group | | librdkafka properties passed through, `_` standing for `.` (or a list of `(\"name\", \"value\")` pairs) |\n");
+        fprintf(out, "| `kafka` | group | | librdkafka properties passed through, `_` standing for `.` (or a "
+                     "list of `(\"name\", \"value\")` pairs) |\n");
 }

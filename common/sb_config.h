@@ -26,7 +26,7 @@ typedef struct {
         const char *name;
         sb_setting_type_t type;
         int required;
-        const char *def; /* default as text, NULL for none */
+        const char *def;    /* default as text, NULL for none */
         long long min, max; /* for SB_SETTING_INT */
         const char *help;
 } sb_setting_t;
@@ -36,14 +36,11 @@ typedef struct sb_config_s sb_config_t;
 /* Loads and checks `path` against `table` (not copied: it must outlive the
  * config).  On success *out is a new config the caller destroys.  On failure
  * returns SB_ERR_CONFIG and errstr names the file, the line and the setting. */
-sb_err_t sb_config_load(const char *path, const sb_setting_t *table,
-                        size_t n_settings, sb_config_t **out, char *errstr,
-                        size_t errstr_size);
+sb_err_t sb_config_load(const char *path, const sb_setting_t *table, size_t n_settings, sb_config_t **out,
+                        char *errstr, size_t errstr_size);
 /* As sb_config_load, from text in memory; `origin` names it in errors. */
-sb_err_t sb_config_load_string(const char *text, const char *origin,
-                               const sb_setting_t *table, size_t n_settings,
-                               sb_config_t **out, char *errstr,
-                               size_t errstr_size);
+sb_err_t sb_config_load_string(const char *text, const char *origin, const sb_setting_t *table,
+                               size_t n_settings, sb_config_t **out, char *errstr, size_t errstr_size);
 void sb_config_destroy(sb_config_t *cfg);
 
 /* Value of a setting of the table, or its default; NULL (or 0) when neither.
@@ -64,10 +61,9 @@ int sb_config_kafka_line(const sb_config_t *cfg, size_t i);
 const char *sb_config_kafka_get(const sb_config_t *cfg, const char *name);
 
 /* Prints `--help` text for the table. */
-void sb_settings_print_help(FILE *out, const char *program, const char *summary,
-                            const sb_setting_t *table, size_t n_settings);
+void sb_settings_print_help(FILE *out, const char *program, const char *summary, const sb_setting_t *table,
+                            size_t n_settings);
 /* Prints the table as a Markdown table for the README. */
-void sb_settings_print_markdown(FILE *out, const sb_setting_t *table,
-                                size_t n_settings);
+void sb_settings_print_markdown(FILE *out, const sb_setting_t *table, size_t n_settings);
 
 #endif

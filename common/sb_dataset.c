@@ -18,22 +18,23 @@ int sb_dataset_topic_valid(const char *t) {
         if (!dot || dot == t || !dot[1] || strlen(t) > 200)
                 return 0;
         for (const char *p = t; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-                      *p == '_' || *p == '.' || *p == '-'))
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' ||
+                      *p == '-'))
                         return 0;
         return 1;
 }
 
-sb_err_t sb_dataset_load(const char *dir, const char *topic, sb_dataset_t **out,
-                         char *errstr, size_t errstr_size) {
+sb_err_t sb_dataset_load(const char *dir, const char *topic, sb_dataset_t **out, char *errstr,
+                         size_t errstr_size) {
         char path[1024];
         sb_schema_t *row = NULL;
         sb_err_t err;
         *out = NULL;
         if (!sb_dataset_topic_valid(topic))
-                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
-                                 "'%s' is not a dataset topic name (<department>.<dataset>, lower case [a-z0-9_.-])",
-                                 topic);
+                return sb_seterr(
+                        SB_ERR_CONFIG, errstr, errstr_size,
+                        "'%s' is not a dataset topic name (<department>.<dataset>, lower case [a-z0-9_.-])",
+                        topic);
         sb_dataset_t *ds = calloc(1, sizeof(*ds));
         if (!ds || !(ds->topic = strdup(topic))) {
                 free(ds);
@@ -43,7 +44,8 @@ sb_err_t sb_dataset_load(const char *dir, const char *topic, sb_dataset_t **out,
         if ((err = sb_schema_new_from_file(path, &ds->key, errstr, errstr_size)))
                 goto fail;
         if (sb_node_type(sb_schema_root(ds->key)) != SB_T_RECORD) {
-                err = sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size, "%s: the key schema must be a record", path);
+                err = sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size, "%s: the key schema must be a record",
+                                path);
                 goto fail;
         }
         snprintf(path, sizeof(path), "%s/%s.row.avsc", dir, topic);
@@ -65,11 +67,11 @@ sb_err_t sb_dataset_load(const char *dir, const char *topic, sb_dataset_t **out,
         ds->row = sb_node_unwrap_nullable(sb_node_child(sb_schema_root(ds->value), 0));
         for (size_t i = 0; i < sb_node_count(key); i++) {
                 int j = sb_node_field_index(ds->row, sb_node_field_name(key, i));
-                if (j < 0 || sb_node_type(sb_node_child(ds->row, (size_t)j)) !=
-                                     sb_node_type(sb_node_child(key, i))) {
+                if (j < 0 ||
+                    sb_node_type(sb_node_child(ds->row, (size_t)j)) != sb_node_type(sb_node_child(key, i))) {
                         err = sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size,
-                                        "%s: key field '%s' must also be a row field of the same type",
-                                        path, sb_node_field_name(key, i));
+                                        "%s: key field '%s' must also be a row field of the same type", path,
+                                        sb_node_field_name(key, i));
                         goto fail;
                 }
         }

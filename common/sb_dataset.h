@@ -16,8 +16,8 @@
 typedef struct sb_dataset_s sb_dataset_t;
 
 /* Loads the dataset `topic` from `schema_dir`.  *out is a new handle. */
-sb_err_t sb_dataset_load(const char *schema_dir, const char *topic,
-                         sb_dataset_t **out, char *errstr, size_t errstr_size);
+sb_err_t sb_dataset_load(const char *schema_dir, const char *topic, sb_dataset_t **out, char *errstr,
+                         size_t errstr_size);
 void sb_dataset_destroy(sb_dataset_t *ds);
 
 /* Schemas owned by the dataset. */

@@ -5,44 +5,36 @@
 #include <sys/random.h>
 #include <time.h>
 
-json_t *sb_envelope_schema(const json_t *row_schema, const char *topic,
-                           char *errstr, size_t errstr_size) {
+json_t *sb_envelope_schema(const json_t *row_schema, const char *topic, char *errstr, size_t errstr_size) {
         const char *name = json_string_value(json_object_get(row_schema, "name"));
         const char *ns = json_string_value(json_object_get(row_schema, "namespace"));
         char fullname[512];
         if (!json_is_object(row_schema) || !name ||
             strcmp(json_string_value(json_object_get(row_schema, "type")) ?: "", "record") != 0) {
-                sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size,
-                          "a row schema must be a named Avro record");
+                sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size, "a row schema must be a named Avro record");
                 return NULL;
         }
         if (strchr(name, '.') || !ns || !*ns)
                 snprintf(fullname, sizeof(fullname), "%s", name);
         else
                 snprintf(fullname, sizeof(fullname), "%s.%s", ns, name);
-        json_t *env = json_pack(
-                "{s:s, s:s, s:s, s:s, s:["
-                "{s:s, s:[s,O], s:n},"
-                "{s:s, s:[s,s], s:n},"
-                "{s:s, s:{s:s, s:s, s:s, s:[s,s,s,s]}},"
-                "{s:s, s:s},"
-                "{s:s, s:{s:s, s:s, s:s, s:["
-                "{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]}},"
-                "{s:s, s:s}]}",
-                "type", "record", "name", "Envelope", "namespace", topic,
-                "doc", "sharebus change event (Debezium-shaped)", "fields",
-                "name", "before", "type", "null", row_schema, "default",
-                "name", "after", "type", "null", fullname, "default",
-                "name", "op", "type", "type", "enum", "name", "Op", "namespace", "sharebus",
-                "symbols", "c", "u", "d", "r",
-                "name", "ts_ms", "type", "long",
-                "name", "source", "type", "type", "record", "name", "Source",
-                "namespace", "sharebus", "fields",
-                "name", "department", "type", "string",
-                "name", "system", "type", "string",
-                "name", "dataset", "type", "string",
-                "name", "seq", "type", "long",
-                "name", "event_id", "type", "string");
+        json_t *env = json_pack("{s:s, s:s, s:s, s:s, s:["
+                                "{s:s, s:[s,O], s:n},"
+                                "{s:s, s:[s,s], s:n},"
+                                "{s:s, s:{s:s, s:s, s:s, s:[s,s,s,s]}},"
+                                "{s:s, s:s},"
+                                "{s:s, s:{s:s, s:s, s:s, s:["
+                                "{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]}},"
+                                "{s:s, s:s}]}",
+                                "type", "record", "name", "Envelope", "namespace", topic, "doc",
+                                "sharebus change event (Debezium-shaped)", "fields", "name", "before", "type",
+                                "null", row_schema, "default", "name", "after", "type", "null", fullname,
+                                "default", "name", "op", "type", "type", "enum", "name", "Op", "namespace",
+                                "sharebus", "symbols", "c", "u", "d", "r", "name", "ts_ms", "type", "long",
+                                "name", "source", "type", "type", "record", "name", "Source", "namespace",
+                                "sharebus", "fields", "name", "department", "type", "string", "name",
+                                "system", "type", "string", "name", "dataset", "type", "string", "name",
+                                "seq", "type", "long", "name", "event_id", "type", "string");
         if (!env)
                 sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         return env;
@@ -50,13 +42,11 @@ json_t *sb_envelope_schema(const json_t *row_schema, const char *topic,
 
 json_t *sb_envelope_value(const sb_change_t *c) {
         char op[2] = {c->op, 0};
-        return json_pack("{s:O, s:O, s:s, s:I, s:{s:s, s:s, s:s, s:I}, s:s}",
-                         "before", c->before ? c->before : json_null(),
-                         "after", c->after ? c->after : json_null(),
-                         "op", op, "ts_ms", (json_int_t)c->ts_ms,
-                         "source", "department", c->department, "system", c->system,
-                         "dataset", c->dataset, "seq", (json_int_t)c->seq,
-                         "event_id", c->event_id);
+        return json_pack("{s:O, s:O, s:s, s:I, s:{s:s, s:s, s:s, s:I}, s:s}", "before",
+                         c->before ? c->before : json_null(), "after", c->after ? c->after : json_null(),
+                         "op", op, "ts_ms", (json_int_t)c->ts_ms, "source", "department", c->department,
+                         "system", c->system, "dataset", c->dataset, "seq", (json_int_t)c->seq, "event_id",
+                         c->event_id);
 }
 
 sb_err_t sb_uuid4(char out[37]) {
@@ -70,10 +60,8 @@ sb_err_t sb_uuid4(char out[37]) {
         }
         b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
         b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
-        snprintf(out, 37,
-                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-                 b[11], b[12], b[13], b[14], b[15]);
+        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
         return SB_OK;
 }
 

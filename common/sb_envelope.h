@@ -20,9 +20,9 @@
 #include "sb_error.h"
 
 typedef struct {
-        char op;          /* 'c', 'u', 'd' or 'r' */
-        json_t *before;   /* borrowed; NULL or JSON null for none */
-        json_t *after;    /* borrowed; NULL or JSON null for none */
+        char op;        /* 'c', 'u', 'd' or 'r' */
+        json_t *before; /* borrowed; NULL or JSON null for none */
+        json_t *after;  /* borrowed; NULL or JSON null for none */
         int64_t ts_ms;
         const char *department, *system, *dataset;
         int64_t seq;
@@ -31,8 +31,7 @@ typedef struct {
 
 /* Builds the envelope schema around `row_schema` (borrowed) for `topic`.
  * Returns a new JSON value (json_decref it) or NULL with errstr set. */
-json_t *sb_envelope_schema(const json_t *row_schema, const char *topic,
-                           char *errstr, size_t errstr_size);
+json_t *sb_envelope_schema(const json_t *row_schema, const char *topic, char *errstr, size_t errstr_size);
 
 /* The envelope value of `change`, as JSON for sb_avro_encode.  Returns a new
  * reference or NULL on allocation failure. */

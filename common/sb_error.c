@@ -20,8 +20,7 @@ const char *sb_err2str(sb_err_t err) {
         return "unknown error";
 }
 
-sb_err_t sb_seterr(sb_err_t err, char *errstr, size_t errstr_size,
-                   const char *fmt, ...) {
+sb_err_t sb_seterr(sb_err_t err, char *errstr, size_t errstr_size, const char *fmt, ...) {
         if (errstr && errstr_size > 0) {
                 va_list ap;
                 va_start(ap, fmt);

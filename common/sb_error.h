@@ -29,7 +29,7 @@ const char *sb_err2str(sb_err_t err);
 
 /* Formats into errstr (if not NULL) and returns `err`: lets callers write
  * `return sb_seterr(SB_ERR_IO, errstr, errstr_size, "open %s: %s", ...)`. */
-sb_err_t sb_seterr(sb_err_t err, char *errstr, size_t errstr_size,
-                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+sb_err_t sb_seterr(sb_err_t err, char *errstr, size_t errstr_size, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 #endif

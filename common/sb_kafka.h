@@ -24,13 +24,10 @@ typedef struct {
  * `defaults` (NULL-terminated name/value pairs, applied first so the file
  * wins), then every property of cfg's `kafka` group, and the opaque and log
  * callback set.  NULL on error with errstr naming file:line and property. */
-rd_kafka_conf_t *sb_kafka_conf_new(const sb_config_t *cfg,
-                                   const char *const *defaults,
-                                   sb_kafka_opaque_t *opaque, char *errstr,
-                                   size_t errstr_size);
+rd_kafka_conf_t *sb_kafka_conf_new(const sb_config_t *cfg, const char *const *defaults,
+                                   sb_kafka_opaque_t *opaque, char *errstr, size_t errstr_size);
 
 /* Waits until the cluster answers a metadata request or `timeout_ms` passes. */
-sb_err_t sb_kafka_wait_ready(rd_kafka_t *rk, int timeout_ms, char *errstr,
-                             size_t errstr_size);
+sb_err_t sb_kafka_wait_ready(rd_kafka_t *rk, int timeout_ms, char *errstr, size_t errstr_size);
 
 #endif

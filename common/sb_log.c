@@ -18,8 +18,7 @@ sb_log_t *sb_log_new(const char *program, sb_log_level_t level, FILE *out) {
         sb_log_t *log = calloc(1, sizeof(*log));
         if (!log)
                 return NULL;
-        snprintf(log->program, sizeof(log->program), "%s",
-                 program ? program : "sharebus");
+        snprintf(log->program, sizeof(log->program), "%s", program ? program : "sharebus");
         log->level = level;
         log->out = out ? out : stderr;
         return log;
@@ -36,9 +35,7 @@ int sb_log_level_parse(const char *name) {
 
 void sb_log_set_level(sb_log_t *log, sb_log_level_t level) { log->level = level; }
 
-int sb_log_enabled(const sb_log_t *log, sb_log_level_t level) {
-        return log && level <= log->level;
-}
+int sb_log_enabled(const sb_log_t *log, sb_log_level_t level) { return log && level <= log->level; }
 
 void sb_log_write(sb_log_t *log, sb_log_level_t level, const char *fmt, ...) {
         char when[32];
@@ -56,13 +53,12 @@ void sb_log_write(sb_log_t *log, sb_log_level_t level, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        fprintf(log->out, "%s.%03dZ %s %s: %s\n", when, (int)(tv.tv_usec / 1000),
-                log->program, level_names[level], msg);
+        fprintf(log->out, "%s.%03dZ %s %s: %s\n", when, (int)(tv.tv_usec / 1000), log->program,
+                level_names[level], msg);
         fflush(log->out);
 }
 
-void sb_log_syslog(sb_log_t *log, int syslog_level, const char *facility,
-                   const char *msg) {
+void sb_log_syslog(sb_log_t *log, int syslog_level, const char *facility, const char *msg) {
         sb_log_level_t level;
         if (syslog_level <= 3)
                 level = SB_LOG_ERROR;

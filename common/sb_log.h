@@ -34,13 +34,12 @@ void sb_log_write(sb_log_t *log, sb_log_level_t level, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
 /* Maps a syslog level (librdkafka's) to ours and logs "rdkafka: fac: msg". */
-void sb_log_syslog(sb_log_t *log, int syslog_level, const char *facility,
-                   const char *msg);
+void sb_log_syslog(sb_log_t *log, int syslog_level, const char *facility, const char *msg);
 
-#define SB_LOG(log, level, ...)                                                \
-        do {                                                                   \
-                if (sb_log_enabled((log), (level)))                            \
-                        sb_log_write((log), (level), __VA_ARGS__);             \
+#define SB_LOG(log, level, ...)                                                                              \
+        do {                                                                                                 \
+                if (sb_log_enabled((log), (level)))                                                          \
+                        sb_log_write((log), (level), __VA_ARGS__);                                           \
         } while (0)
 
 #endif

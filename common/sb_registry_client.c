@@ -33,8 +33,7 @@ struct sb_registry_client_s {
         uint64_t requests;
 };
 
-sb_registry_client_t *sb_registry_client_new(const char *urls, char *errstr,
-                                             size_t errstr_size) {
+sb_registry_client_t *sb_registry_client_new(const char *urls, char *errstr, size_t errstr_size) {
         sb_registry_client_t *rc = calloc(1, sizeof(*rc));
         char *copy = urls ? strdup(urls) : NULL, *save = NULL;
         if (!rc || !copy) {
@@ -102,8 +101,8 @@ static void path_escape(const char *in, char *out, size_t size) {
         size_t o = 0;
         for (; *in && o + 4 < size; in++) {
                 unsigned char ch = (unsigned char)*in;
-                if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                    (ch >= '0' && ch <= '9') || strchr("-._~", ch)) {
+                if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                    strchr("-._~", ch)) {
                         out[o++] = (char)ch;
                 } else {
                         out[o++] = '%';
@@ -116,9 +115,8 @@ static void path_escape(const char *in, char *out, size_t size) {
 
 /* Makes one request, trying each URL until one connects.  On an HTTP answer
  * sets *status and *reply (a new reference; NULL if the body is not JSON). */
-static sb_err_t http_call(sb_registry_client_t *rc, const char *method,
-                          const char *path, const char *body, long *status,
-                          json_t **reply, char *errstr, size_t errstr_size) {
+static sb_err_t http_call(sb_registry_client_t *rc, const char *method, const char *path, const char *body,
+                          long *status, json_t **reply, char *errstr, size_t errstr_size) {
         CURL *curl = curl_easy_init();
         struct curl_slist *hdrs = NULL;
         sb_buf_t buf;
@@ -150,8 +148,8 @@ static sb_err_t http_call(sb_registry_client_t *rc, const char *method,
                 __atomic_add_fetch(&rc->requests, 1, __ATOMIC_RELAXED);
                 CURLcode cc = curl_easy_perform(curl);
                 if (cc != CURLE_OK) {
-                        sb_seterr(SB_ERR_REGISTRY, errstr, errstr_size, "%s %s: %s",
-                                  method, url, curl_err[0] ? curl_err : curl_easy_strerror(cc));
+                        sb_seterr(SB_ERR_REGISTRY, errstr, errstr_size, "%s %s: %s", method, url,
+                                  curl_err[0] ? curl_err : curl_easy_strerror(cc));
                         continue;
                 }
                 curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
@@ -168,18 +166,17 @@ static sb_err_t http_call(sb_registry_client_t *rc, const char *method,
         return err;
 }
 
-static sb_err_t reply_error(const char *what, long status, const json_t *reply,
-                            char *errstr, size_t errstr_size) {
+static sb_err_t reply_error(const char *what, long status, const json_t *reply, char *errstr,
+                            size_t errstr_size) {
         const char *msg = json_string_value(json_object_get(reply, "message"));
         json_int_t code = json_integer_value(json_object_get(reply, "error_code"));
-        return sb_seterr(status == 404 ? SB_ERR_NOT_FOUND : SB_ERR_REGISTRY, errstr,
-                         errstr_size, "%s: registry answered HTTP %ld (error %" JSON_INTEGER_FORMAT "): %s",
-                         what, status, code, msg ? msg : "no message");
+        return sb_seterr(status == 404 ? SB_ERR_NOT_FOUND : SB_ERR_REGISTRY, errstr, errstr_size,
+                         "%s: registry answered HTTP %ld (error %" JSON_INTEGER_FORMAT "): %s", what, status,
+                         code, msg ? msg : "no message");
 }
 
-sb_err_t sb_registry_register(sb_registry_client_t *rc, const char *subject,
-                              const char *schema_json, int32_t *id,
-                              char *errstr, size_t errstr_size) {
+sb_err_t sb_registry_register(sb_registry_client_t *rc, const char *subject, const char *schema_json,
+                              int32_t *id, char *errstr, size_t errstr_size) {
         char path[1024], esc[768];
         long status = 0;
         json_t *reply = NULL;
@@ -229,8 +226,7 @@ sb_err_t sb_registry_register(sb_registry_client_t *rc, const char *subject,
         return SB_OK;
 }
 
-sb_err_t sb_registry_schema_by_id(sb_registry_client_t *rc, int32_t id,
-                                  sb_schema_t **schema, char *errstr,
+sb_err_t sb_registry_schema_by_id(sb_registry_client_t *rc, int32_t id, sb_schema_t **schema, char *errstr,
                                   size_t errstr_size) {
         char path[64], what[64];
         long status = 0;
@@ -259,8 +255,8 @@ sb_err_t sb_registry_schema_by_id(sb_registry_client_t *rc, int32_t id,
         const char *type = json_string_value(json_object_get(reply, "schemaType"));
         if (type && strcmp(type, "AVRO") != 0) {
                 json_decref(reply);
-                return sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size,
-                                 "schema id %d is of type %s, not Avro", id, type);
+                return sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size, "schema id %d is of type %s, not Avro",
+                                 id, type);
         }
         sb_schema_t *parsed = NULL;
         char inner[512];

@@ -20,20 +20,17 @@
 typedef struct sb_registry_client_s sb_registry_client_t;
 
 /* `urls` is copied.  Returns NULL with errstr set on failure. */
-sb_registry_client_t *sb_registry_client_new(const char *urls, char *errstr,
-                                             size_t errstr_size);
+sb_registry_client_t *sb_registry_client_new(const char *urls, char *errstr, size_t errstr_size);
 void sb_registry_client_destroy(sb_registry_client_t *rc);
 
 /* Registers `schema_json` under `subject` (or finds it, if already there) and
  * sets *id.  Cached: the same pair asks the registry once. */
-sb_err_t sb_registry_register(sb_registry_client_t *rc, const char *subject,
-                              const char *schema_json, int32_t *id,
-                              char *errstr, size_t errstr_size);
+sb_err_t sb_registry_register(sb_registry_client_t *rc, const char *subject, const char *schema_json,
+                              int32_t *id, char *errstr, size_t errstr_size);
 
 /* The schema with global id `id`.  *schema is owned by the client's cache and
  * lives as long as the client.  Returns SB_ERR_NOT_FOUND for an unknown id. */
-sb_err_t sb_registry_schema_by_id(sb_registry_client_t *rc, int32_t id,
-                                  sb_schema_t **schema, char *errstr,
+sb_err_t sb_registry_schema_by_id(sb_registry_client_t *rc, int32_t id, sb_schema_t **schema, char *errstr,
                                   size_t errstr_size);
 
 /* How many HTTP requests the client has made (for tests and metrics). */

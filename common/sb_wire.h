@@ -20,8 +20,7 @@ sb_err_t sb_wire_put_header(sb_buf_t *out, int32_t schema_id);
 
 /* Splits a framed message.  *body points into `msg` (not copied).
  * Returns SB_ERR_WIRE with a reason if `msg` is not framed. */
-sb_err_t sb_wire_parse(const void *msg, size_t len, int32_t *schema_id,
-                       const uint8_t **body, size_t *body_len, char *errstr,
-                       size_t errstr_size);
+sb_err_t sb_wire_parse(const void *msg, size_t len, int32_t *schema_id, const uint8_t **body,
+                       size_t *body_len, char *errstr, size_t errstr_size);
 
 #endif

@@ -16,7 +16,6 @@
 #include "subscriber.h"
 #include "target.h"
 
-
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig) {
@@ -39,10 +38,12 @@ int main(int argc, char **argv) {
                         usage(stdout);
                         return 0;
                 } else if (strcmp(argv[i], "--help-markdown") == 0) {
-                        sb_settings_print_markdown(stdout, sb_subscriber_settings, sb_subscriber_settings_count);
+                        sb_settings_print_markdown(stdout, sb_subscriber_settings,
+                                                   sb_subscriber_settings_count);
                         return 0;
                 } else if (strcmp(argv[i], "--version") == 0) {
-                        printf("sharebus-subscriber %s (librdkafka %s)\n", SB_VERSION, rd_kafka_version_str());
+                        printf("sharebus-subscriber %s (librdkafka %s)\n", SB_VERSION,
+                               rd_kafka_version_str());
                         return 0;
                 } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
                         config_path = argv[++i];
@@ -58,7 +59,8 @@ int main(int argc, char **argv) {
                 return 2;
         }
         sb_config_t *cfg = NULL;
-        if (sb_config_load(config_path, sb_subscriber_settings, sb_subscriber_settings_count, &cfg, errstr, sizeof(errstr))) {
+        if (sb_config_load(config_path, sb_subscriber_settings, sb_subscriber_settings_count, &cfg, errstr,
+                           sizeof(errstr))) {
                 fprintf(stderr, "sharebus-subscriber: %s\n", errstr);
                 return 2;
         }
@@ -95,7 +97,8 @@ int main(int argc, char **argv) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 goto done;
         }
-        if (!(registry = sb_registry_client_new(sb_config_string(cfg, "registry_url"), errstr, sizeof(errstr)))) {
+        if (!(registry = sb_registry_client_new(sb_config_string(cfg, "registry_url"), errstr,
+                                                sizeof(errstr)))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s: %s", config_path, errstr);
                 rc = 2;
                 goto done;

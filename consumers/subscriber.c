@@ -80,8 +80,8 @@ static void on_dlq_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *o
         (void)rk;
         if (m->err) {
                 sub->dlq_failed++;
-                SB_LOG(sub->log, SB_LOG_ERROR, "dead-letter delivery to %s failed: %s",
-                       sub->conf.dlq_topic, rd_kafka_err2str(m->err));
+                SB_LOG(sub->log, SB_LOG_ERROR, "dead-letter delivery to %s failed: %s", sub->conf.dlq_topic,
+                       rd_kafka_err2str(m->err));
         }
 }
 
@@ -123,8 +123,7 @@ static sb_err_t dead_letter(sb_subscriber_t *sub, const rd_kafka_message_t *m, c
 /* Decodes a framed key or value.  Errors that no retry can fix come back as
  * SB_ERR_INVALID. */
 static sb_err_t decode(sb_subscriber_t *sub, const char *what, const void *data, size_t len,
-                       sb_schema_t **schema, int32_t *id, json_t **out, char *errstr,
-                       size_t errstr_size) {
+                       sb_schema_t **schema, int32_t *id, json_t **out, char *errstr, size_t errstr_size) {
         const uint8_t *body;
         size_t body_len;
         char inner[512];
@@ -140,9 +139,9 @@ static sb_err_t decode(sb_subscriber_t *sub, const char *what, const void *data,
         return SB_OK;
 }
 
-static sb_err_t ensure_table(sb_subscriber_t *sub, const char *topic, const char *table,
-                             int32_t key_id, int32_t value_id, const sb_node_t *key,
-                             const sb_node_t *row, char *errstr, size_t errstr_size) {
+static sb_err_t ensure_table(sb_subscriber_t *sub, const char *topic, const char *table, int32_t key_id,
+                             int32_t value_id, const sb_node_t *key, const sb_node_t *row, char *errstr,
+                             size_t errstr_size) {
         for (ensured_t *e = sub->ensured; e; e = e->next)
                 if (e->key_id == key_id && e->value_id == value_id && strcmp(e->topic, topic) == 0)
                         return SB_OK;
@@ -165,10 +164,10 @@ typedef struct {
         uint64_t applied, deleted, tombstones, dead_lettered;
 } batch_counts_t;
 
-static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, batch_counts_t *bc,
-                          char *errstr, size_t errstr_size) {
+static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, batch_counts_t *bc, char *errstr,
+                          size_t errstr_size) {
         const char *topic = rd_kafka_topic_name(m->rkt);
-        sb_schema_t *key_schema, *value_schema;
+        sb_schema_t *key_schema = NULL, *value_schema = NULL;
         int32_t key_id, value_id;
         json_t *key = NULL, *env = NULL;
         char table[256];
@@ -192,9 +191,8 @@ static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, bat
         const sb_node_t *key_node = sb_schema_root(key_schema);
         int after_idx = sb_node_field_index(root, "after");
         const char *op = json_string_value(json_object_get(env, "op"));
-        const sb_node_t *row = after_idx >= 0
-                                       ? sb_node_unwrap_nullable(sb_node_child(root, (size_t)after_idx))
-                                       : NULL;
+        const sb_node_t *row =
+                after_idx >= 0 ? sb_node_unwrap_nullable(sb_node_child(root, (size_t)after_idx)) : NULL;
         if (!row || sb_node_type(row) != SB_T_RECORD || !op || sb_node_type(key_node) != SB_T_RECORD) {
                 err = sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
                                 "value (schema id %d) is not a sharebus change envelope with op and after",
@@ -283,7 +281,8 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
         for (size_t i = 0; i < sub->n_tps; i++) {
                 tp_state_t *tp = &sub->tps[i];
                 if (tp->pending != tp->next)
-                        rd_kafka_topic_partition_list_add(offsets, tp->topic, tp->partition)->offset = tp->pending;
+                        rd_kafka_topic_partition_list_add(offsets, tp->topic, tp->partition)->offset =
+                                tp->pending;
                 tp->next = tp->pending;
         }
         if (offsets->cnt > 0)
@@ -322,15 +321,15 @@ static sb_err_t flush_batch(sb_subscriber_t *sub, int retry) {
                 for (int waited = 0; waited < backoff && !*sub->stop; waited += 50)
                         sleep_ms(50);
                 backoff = backoff * 2 > sub->conf.retry_backoff_max_ms ? sub->conf.retry_backoff_max_ms
-                                                                         : backoff * 2;
+                                                                       : backoff * 2;
         }
         return SB_OK;
 }
 
 /* ---- rebalancing ---- */
 
-static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
+                         void *opaque) {
         sb_subscriber_t *sub = ((sb_kafka_opaque_t *)opaque)->app;
         char errstr[512];
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -342,7 +341,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         while (sub->target->ops->load_offset(sub->target, sub->group, p->topic, p->partition,
                                                              &next, errstr, sizeof(errstr)) &&
                                !*sub->stop) {
-                                SB_LOG(sub->log, SB_LOG_WARN, "cannot read stored offset, retrying: %s", errstr);
+                                SB_LOG(sub->log, SB_LOG_WARN, "cannot read stored offset, retrying: %s",
+                                       errstr);
                                 sleep_ms(backoff);
                                 backoff = backoff < 5000 ? backoff * 2 : backoff;
                         }
@@ -371,12 +371,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 /* ---- lifecycle ---- */
 
 sb_subscriber_t *sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *cfg,
-                                   sb_target_t *target, sb_registry_client_t *registry,
-                                   sb_log_t *log, sb_err_t *err, char *errstr,
-                                   size_t errstr_size) {
+                                   sb_target_t *target, sb_registry_client_t *registry, sb_log_t *log,
+                                   sb_err_t *err, char *errstr, size_t errstr_size) {
         sb_subscriber_t *sub = calloc(1, sizeof(*sub));
         *err = SB_ERR_NOMEM;
-        if (!sub || !(sub->batch = calloc((size_t)conf->batch_size, sizeof(*sub->batch)))) {
+        if (!sub || !(sub->batch = calloc((size_t)conf->batch_size, sizeof(rd_kafka_message_t *)))) {
                 free(sub);
                 sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
                 return NULL;
@@ -388,22 +387,31 @@ sb_subscriber_t *sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_co
         sub->opaque.log = log;
         sub->opaque.app = sub;
         snprintf(sub->group, sizeof(sub->group), "sharebus.%s", conf->name);
-        const char *const consumer_defaults[] = {
-                "group.id", sub->group, "enable.auto.commit", "false", "enable.auto.offset.store", "false",
-                "auto.offset.reset", "earliest", "isolation.level", "read_committed", NULL};
+        const char *const consumer_defaults[] = {"group.id",
+                                                 sub->group,
+                                                 "enable.auto.commit",
+                                                 "false",
+                                                 "enable.auto.offset.store",
+                                                 "false",
+                                                 "auto.offset.reset",
+                                                 "earliest",
+                                                 "isolation.level",
+                                                 "read_committed",
+                                                 NULL};
         const char *const dlq_defaults[] = {"enable.idempotence", "true", "acks", "all", NULL};
 
         rd_kafka_conf_t *kc = sb_kafka_conf_new(cfg, consumer_defaults, &sub->opaque, errstr, errstr_size);
-        rd_kafka_conf_t *dc = kc ? sb_kafka_conf_new(NULL, dlq_defaults, &sub->opaque, errstr, errstr_size) : NULL;
+        rd_kafka_conf_t *dc =
+                kc ? sb_kafka_conf_new(NULL, dlq_defaults, &sub->opaque, errstr, errstr_size) : NULL;
         if (!kc || !dc) {
                 *err = SB_ERR_CONFIG;
                 goto fail_conf;
         }
         /* The dead-letter producer reaches the same cluster as the consumer:
          * it takes the kafka group too, but for the consumer-only names. */
-        static const char *const consumer_only[] = {"group.", "enable.auto.", "auto.", "isolation.",
-                                                    "session.", "max.poll", "fetch.", "partition.assign",
-                                                    "heartbeat.", "queued.", NULL};
+        static const char *const consumer_only[] = {
+                "group.", "enable.auto.",     "auto.",      "isolation.", "session.", "max.poll",
+                "fetch.", "partition.assign", "heartbeat.", "queued.",    NULL};
         for (size_t i = 0; i < sb_config_kafka_count(cfg); i++) {
                 const char *name = sb_config_kafka_name(cfg, i);
                 int skip = 0;
@@ -489,7 +497,8 @@ sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, ch
         rd_kafka_consumer_close(sub->rk);
         rd_kafka_flush(sub->dlq, 10000);
         SB_LOG(sub->log, SB_LOG_INFO,
-               "stopped: %llu upserts, %llu deletes, %llu tombstones skipped, %llu dead letters, %llu batches",
+               "stopped: %llu upserts, %llu deletes, %llu tombstones skipped, %llu dead letters, %llu "
+               "batches",
                (unsigned long long)sub->stats.applied, (unsigned long long)sub->stats.deleted,
                (unsigned long long)sub->stats.tombstones, (unsigned long long)sub->stats.dead_lettered,
                (unsigned long long)sub->stats.batches);

@@ -28,14 +28,14 @@
 #include "target.h"
 
 typedef struct {
-        const char *name;       /* subscriber name; group sharebus.<name> */
-        const char *topics;     /* comma-separated */
-        const char *dlq_topic;  /* dead-letter topic */
+        const char *name;      /* subscriber name; group sharebus.<name> */
+        const char *topics;    /* comma-separated */
+        const char *dlq_topic; /* dead-letter topic */
         int batch_size;
         int poll_timeout_ms;
-        int idle_exit_ms;       /* 0: run until stopped */
+        int idle_exit_ms; /* 0: run until stopped */
         int retry_backoff_max_ms;
-        int receipts;           /* record each applied event in the target */
+        int receipts; /* record each applied event in the target */
 } sb_subscriber_conf_t;
 
 typedef struct {
@@ -48,9 +48,8 @@ typedef struct sb_subscriber_s sb_subscriber_t;
  * registry and log are borrowed and must outlive it.  NULL with errstr set
  * on failure (SB_ERR_CONFIG in *err for a bad kafka property). */
 sb_subscriber_t *sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *cfg,
-                                   sb_target_t *target, sb_registry_client_t *registry,
-                                   sb_log_t *log, sb_err_t *err, char *errstr,
-                                   size_t errstr_size);
+                                   sb_target_t *target, sb_registry_client_t *registry, sb_log_t *log,
+                                   sb_err_t *err, char *errstr, size_t errstr_size);
 /* Runs until *stop is set (or idle_exit_ms of idleness), then closes the
  * consumer.  Returns SB_OK on a clean stop. */
 sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, char *errstr,

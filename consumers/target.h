@@ -31,23 +31,19 @@ typedef struct {
          * newer row schema has.  Nodes are borrowed for the call. */
         sb_err_t (*ensure_table)(sb_target_t *t, const char *table, const sb_node_t *key,
                                  const sb_node_t *row, char *errstr, size_t errstr_size);
-        sb_err_t (*upsert)(sb_target_t *t, const char *table, const sb_node_t *key,
-                           const sb_node_t *row, const json_t *values, char *errstr,
-                           size_t errstr_size);
-        sb_err_t (*remove)(sb_target_t *t, const char *table, const sb_node_t *key,
-                           const sb_node_t *row, const json_t *key_values, char *errstr, size_t errstr_size);
+        sb_err_t (*upsert)(sb_target_t *t, const char *table, const sb_node_t *key, const sb_node_t *row,
+                           const json_t *values, char *errstr, size_t errstr_size);
+        sb_err_t (*remove)(sb_target_t *t, const char *table, const sb_node_t *key, const sb_node_t *row,
+                           const json_t *key_values, char *errstr, size_t errstr_size);
         /* *next = -1 when no offset is stored for the partition. */
-        sb_err_t (*load_offset)(sb_target_t *t, const char *group, const char *topic,
-                                int32_t partition, int64_t *next, char *errstr,
-                                size_t errstr_size);
-        sb_err_t (*store_offset)(sb_target_t *t, const char *group, const char *topic,
-                                 int32_t partition, int64_t next, char *errstr,
-                                 size_t errstr_size);
+        sb_err_t (*load_offset)(sb_target_t *t, const char *group, const char *topic, int32_t partition,
+                                int64_t *next, char *errstr, size_t errstr_size);
+        sb_err_t (*store_offset)(sb_target_t *t, const char *group, const char *topic, int32_t partition,
+                                 int64_t next, char *errstr, size_t errstr_size);
         /* Records that event `event_id` (op c/u/d/r) from topic/partition/offset
          * was applied, in the same transaction: who got which record when. */
-        sb_err_t (*record_receipt)(sb_target_t *t, const char *topic, int32_t partition,
-                                   int64_t offset, const char *event_id, const char *op,
-                                   char *errstr, size_t errstr_size);
+        sb_err_t (*record_receipt)(sb_target_t *t, const char *topic, int32_t partition, int64_t offset,
+                                   const char *event_id, const char *op, char *errstr, size_t errstr_size);
         void (*destroy)(sb_target_t *t);
 } sb_target_ops_t;
 
@@ -58,8 +54,7 @@ struct sb_target_s {
 
 /* Opens (creating if needed) the SQLite database at `path`.  *out is a new
  * target the caller destroys with out->ops->destroy. */
-sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr,
-                               size_t errstr_size);
+sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr, size_t errstr_size);
 
 /* The table name for a topic: dots and dashes become underscores. */
 void sb_target_table_name(const char *topic, char *out, size_t size);

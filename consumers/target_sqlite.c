@@ -38,8 +38,7 @@ void sb_target_table_name(const char *topic, char *out, size_t size) {
 }
 
 /* Errors the data causes (never going away on retry) vs. the database's. */
-static sb_err_t db_err(sqlite_target_t *t, int rc, const char *what, char *errstr,
-                       size_t errstr_size) {
+static sb_err_t db_err(sqlite_target_t *t, int rc, const char *what, char *errstr, size_t errstr_size) {
         int primary = rc & 0xff;
         sb_err_t err = (primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH ||
                         primary == SQLITE_TOOBIG || primary == SQLITE_RANGE)
@@ -71,10 +70,8 @@ static const char *sql_type(const sb_node_t *n) {
         n = sb_node_unwrap_nullable(n);
         switch (sb_node_type(n)) {
         case SB_T_BOOLEAN:
-        case SB_T_INT:
-                return sb_node_logical(n) == SB_LOGICAL_DATE ? "TEXT" : "INTEGER";
-        case SB_T_LONG:
-                return sb_node_logical(n) == SB_LOGICAL_TIMESTAMP_MILLIS ? "TEXT" : "INTEGER";
+        case SB_T_INT: return sb_node_logical(n) == SB_LOGICAL_DATE ? "TEXT" : "INTEGER";
+        case SB_T_LONG: return sb_node_logical(n) == SB_LOGICAL_TIMESTAMP_MILLIS ? "TEXT" : "INTEGER";
         case SB_T_FLOAT:
         case SB_T_DOUBLE: return "REAL";
         case SB_T_BYTES:
@@ -94,8 +91,8 @@ static sb_err_t quote_ident(sb_buf_t *b, const char *name) {
 static int has_column(sqlite_target_t *t, const char *table, const char *column) {
         sqlite3_stmt *st = NULL;
         int found = 0;
-        if (sqlite3_prepare_v2(t->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st,
-                               NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(t->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st, NULL) !=
+            SQLITE_OK)
                 return 0;
         sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
@@ -155,8 +152,8 @@ static stmt_cache_t *find_stmts(sqlite_target_t *t, const char *table, const sb_
 
 static sb_err_t prepare(sqlite_target_t *t, sb_buf_t *sql, sqlite3_stmt **st, char *errstr,
                         size_t errstr_size) {
-        int rc = sqlite3_prepare_v3(t->db, (const char *)sql->data, (int)sql->len,
-                                    SQLITE_PREPARE_PERSISTENT, st, NULL);
+        int rc = sqlite3_prepare_v3(t->db, (const char *)sql->data, (int)sql->len, SQLITE_PREPARE_PERSISTENT,
+                                    st, NULL);
         return rc == SQLITE_OK ? SB_OK : db_err(t, rc, "prepare", errstr, errstr_size);
 }
 
@@ -249,9 +246,8 @@ static sb_err_t run(sqlite_target_t *t, sqlite3_stmt *st, const char *what, char
         return rc == SQLITE_DONE ? SB_OK : db_err(t, rc, what, errstr, errstr_size);
 }
 
-static sb_err_t st_upsert(sb_target_t *bt, const char *table, const sb_node_t *key,
-                          const sb_node_t *row, const json_t *values, char *errstr,
-                          size_t errstr_size) {
+static sb_err_t st_upsert(sb_target_t *bt, const char *table, const sb_node_t *key, const sb_node_t *row,
+                          const json_t *values, char *errstr, size_t errstr_size) {
         sqlite_target_t *t = (sqlite_target_t *)bt;
         stmt_cache_t *c = get_stmts(t, table, key, row, errstr, errstr_size);
         if (!c)
@@ -267,9 +263,8 @@ static sb_err_t st_upsert(sb_target_t *bt, const char *table, const sb_node_t *k
         return run(t, c->upsert, "upsert", errstr, errstr_size);
 }
 
-static sb_err_t st_remove(sb_target_t *bt, const char *table, const sb_node_t *key,
-                          const sb_node_t *row, const json_t *key_values, char *errstr,
-                          size_t errstr_size) {
+static sb_err_t st_remove(sb_target_t *bt, const char *table, const sb_node_t *key, const sb_node_t *row,
+                          const json_t *key_values, char *errstr, size_t errstr_size) {
         sqlite_target_t *t = (sqlite_target_t *)bt;
         stmt_cache_t *c = get_stmts(t, table, key, row, errstr, errstr_size);
         if (!c)
@@ -285,9 +280,8 @@ static sb_err_t st_remove(sb_target_t *bt, const char *table, const sb_node_t *k
         return run(t, c->remove, "delete", errstr, errstr_size);
 }
 
-static sb_err_t st_load_offset(sb_target_t *bt, const char *group, const char *topic,
-                               int32_t partition, int64_t *next, char *errstr,
-                               size_t errstr_size) {
+static sb_err_t st_load_offset(sb_target_t *bt, const char *group, const char *topic, int32_t partition,
+                               int64_t *next, char *errstr, size_t errstr_size) {
         sqlite_target_t *t = (sqlite_target_t *)bt;
         sqlite3_stmt *st = t->load_offset;
         sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
@@ -301,9 +295,8 @@ static sb_err_t st_load_offset(sb_target_t *bt, const char *group, const char *t
                                                      : db_err(t, rc, "load offset", errstr, errstr_size);
 }
 
-static sb_err_t st_store_offset(sb_target_t *bt, const char *group, const char *topic,
-                                int32_t partition, int64_t next, char *errstr,
-                                size_t errstr_size) {
+static sb_err_t st_store_offset(sb_target_t *bt, const char *group, const char *topic, int32_t partition,
+                                int64_t next, char *errstr, size_t errstr_size) {
         sqlite_target_t *t = (sqlite_target_t *)bt;
         sqlite3_stmt *st = t->store_offset;
         sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
@@ -313,9 +306,8 @@ static sb_err_t st_store_offset(sb_target_t *bt, const char *group, const char *
         return run(t, st, "store offset", errstr, errstr_size);
 }
 
-static sb_err_t st_record_receipt(sb_target_t *bt, const char *topic, int32_t partition,
-                                  int64_t offset, const char *event_id, const char *op, char *errstr,
-                                  size_t errstr_size) {
+static sb_err_t st_record_receipt(sb_target_t *bt, const char *topic, int32_t partition, int64_t offset,
+                                  const char *event_id, const char *op, char *errstr, size_t errstr_size) {
         sqlite_target_t *t = (sqlite_target_t *)bt;
         sqlite3_stmt *st = t->receipt;
         sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
@@ -359,8 +351,7 @@ static const sb_target_ops_t sqlite_ops = {
         .destroy = st_destroy,
 };
 
-sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr,
-                               size_t errstr_size) {
+sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr, size_t errstr_size) {
         sqlite_target_t *t = calloc(1, sizeof(*t));
         sb_err_t err;
         *out = NULL;
@@ -390,7 +381,8 @@ sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr
                         "kafka_offset INTEGER NOT NULL, event_id TEXT NOT NULL, op TEXT NOT NULL, "
                         "applied_at TEXT NOT NULL)",
                         errstr, errstr_size)) ||
-            (err = exec(t, "CREATE INDEX IF NOT EXISTS sharebus_receipts_event ON sharebus_receipts (event_id)",
+            (err = exec(t,
+                        "CREATE INDEX IF NOT EXISTS sharebus_receipts_event ON sharebus_receipts (event_id)",
                         errstr, errstr_size))) {
                 st_destroy(&t->base);
                 return err == SB_ERR_INVALID ? SB_ERR_DB : err;

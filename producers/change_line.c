@@ -17,8 +17,7 @@ static int key_matches(const json_t *key, const json_t *row, const char **field)
         return 1;
 }
 
-sb_err_t sb_change_line_parse(const char *line, size_t len,
-                              sb_change_line_t *out, char *errstr,
+sb_err_t sb_change_line_parse(const char *line, size_t len, sb_change_line_t *out, char *errstr,
                               size_t errstr_size) {
         json_error_t jerr;
         const char *k, *field = NULL;
@@ -26,12 +25,11 @@ sb_err_t sb_change_line_parse(const char *line, size_t len,
         memset(out, 0, sizeof(*out));
         out->doc = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!out->doc)
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
-                                 "not valid JSON at column %d: %s", jerr.column, jerr.text);
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "not valid JSON at column %d: %s",
+                                 jerr.column, jerr.text);
         if (!json_is_object(out->doc)) {
                 sb_change_line_clear(out);
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
-                                 "a change must be a JSON object");
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "a change must be a JSON object");
         }
         json_object_foreach(out->doc, k, v) {
                 size_t i;
@@ -47,13 +45,15 @@ sb_err_t sb_change_line_parse(const char *line, size_t len,
         const char *op = json_string_value(json_object_get(out->doc, "op"));
         if (!op || strlen(op) != 1 || !strchr("cudr", op[0])) {
                 sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
-                          "\"op\" must be \"c\" (create), \"u\" (update), \"d\" (delete) or \"r\" (snapshot read)");
+                          "\"op\" must be \"c\" (create), \"u\" (update), \"d\" (delete) or \"r\" (snapshot "
+                          "read)");
                 goto fail;
         }
         out->op = op[0];
         out->key = json_object_get(out->doc, "key");
         if (!json_is_object(out->key)) {
-                sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "\"key\" must be an object with the primary key fields");
+                sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                          "\"key\" must be an object with the primary key fields");
                 goto fail;
         }
         out->before = json_object_get(out->doc, "before");
@@ -63,7 +63,8 @@ sb_err_t sb_change_line_parse(const char *line, size_t len,
         if (json_is_null(out->after))
                 out->after = NULL;
         if ((out->before && !json_is_object(out->before)) || (out->after && !json_is_object(out->after))) {
-                sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "\"before\" and \"after\" must be objects or null");
+                sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                          "\"before\" and \"after\" must be objects or null");
                 goto fail;
         }
         switch (out->op) {

@@ -19,7 +19,7 @@
 #include "sb_error.h"
 
 typedef struct {
-        json_t *doc;    /* owned: the whole parsed line */
+        json_t *doc; /* owned: the whole parsed line */
         char op;
         json_t *key;    /* borrowed from doc */
         json_t *before; /* borrowed from doc, or NULL */
@@ -29,8 +29,7 @@ typedef struct {
 } sb_change_line_t;
 
 /* Parses one line.  On success the caller calls sb_change_line_clear. */
-sb_err_t sb_change_line_parse(const char *line, size_t len,
-                              sb_change_line_t *out, char *errstr,
+sb_err_t sb_change_line_parse(const char *line, size_t len, sb_change_line_t *out, char *errstr,
                               size_t errstr_size);
 void sb_change_line_clear(sb_change_line_t *cl);
 

@@ -5,9 +5,9 @@
 #include "sb_envelope.h"
 #include "sb_wire.h"
 
-sb_err_t sb_event_encode(const sb_event_encoder_t *enc, const sb_change_line_t *cl,
-                         int64_t default_seq, sb_buf_t *key, sb_buf_t *value,
-                         char event_id[37], char *errstr, size_t errstr_size) {
+sb_err_t sb_event_encode(const sb_event_encoder_t *enc, const sb_change_line_t *cl, int64_t default_seq,
+                         sb_buf_t *key, sb_buf_t *value, char event_id[37], char *errstr,
+                         size_t errstr_size) {
         char inner[512];
         sb_err_t err;
         sb_buf_reset(key);
@@ -15,8 +15,7 @@ sb_err_t sb_event_encode(const sb_event_encoder_t *enc, const sb_change_line_t *
         if ((err = sb_wire_put_header(key, enc->key_schema_id)) ||
             (err = sb_wire_put_header(value, enc->value_schema_id)))
                 return sb_seterr(err, errstr, errstr_size, "out of memory");
-        if ((err = sb_avro_encode(sb_dataset_key_schema(enc->dataset), cl->key, key,
-                                  inner, sizeof(inner))))
+        if ((err = sb_avro_encode(sb_dataset_key_schema(enc->dataset), cl->key, key, inner, sizeof(inner))))
                 return sb_seterr(err, errstr, errstr_size, "key.%s", inner);
         if (sb_uuid4(event_id))
                 return sb_seterr(SB_ERR_IO, errstr, errstr_size, "no randomness for the event id");
@@ -34,8 +33,7 @@ sb_err_t sb_event_encode(const sb_event_encoder_t *enc, const sb_change_line_t *
         json_t *env = sb_envelope_value(&change);
         if (!env)
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-        err = sb_avro_encode(sb_dataset_value_schema(enc->dataset), env, value,
-                             inner, sizeof(inner));
+        err = sb_avro_encode(sb_dataset_value_schema(enc->dataset), env, value, inner, sizeof(inner));
         json_decref(env);
         if (err)
                 return sb_seterr(err, errstr, errstr_size, "%s", inner);

@@ -20,8 +20,7 @@ typedef struct {
 /* Encodes `cl` into `key` and `value` (reset first) and sets `event_id`.
  * `default_seq` is used when the line has no seq.  On SB_ERR_INVALID errstr
  * names the field that does not fit and why. */
-sb_err_t sb_event_encode(const sb_event_encoder_t *enc, const sb_change_line_t *cl,
-                         int64_t default_seq, sb_buf_t *key, sb_buf_t *value,
-                         char event_id[37], char *errstr, size_t errstr_size);
+sb_err_t sb_event_encode(const sb_event_encoder_t *enc, const sb_change_line_t *cl, int64_t default_seq,
+                         sb_buf_t *key, sb_buf_t *value, char event_id[37], char *errstr, size_t errstr_size);
 
 #endif

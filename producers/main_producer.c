@@ -22,7 +22,6 @@
 #include "sb_log.h"
 #include "sb_registry_client.h"
 
-
 static const char *const kafka_defaults[] = {
         "enable.idempotence", "true", "acks", "all",
         /* Java clients' partitioner, so a key lands where theirs would. */
@@ -53,8 +52,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 }
 
 static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic, const sb_buf_t *key,
-                                   const sb_buf_t *value, const char *department,
-                                   const char *event_id, long line) {
+                                   const sb_buf_t *value, const char *department, const char *event_id,
+                                   long line) {
         for (;;) {
                 rd_kafka_resp_err_t err = rd_kafka_producev(
                         rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -72,7 +71,8 @@ static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic, const sb_b
 static void usage(FILE *out) {
         sb_settings_print_help(out, "sharebus-producer",
                                "Publishes a department's change events (JSON lines) to Kafka as "
-                               "Avro change events.", sb_producer_settings, sb_producer_settings_count);
+                               "Avro change events.",
+                               sb_producer_settings, sb_producer_settings_count);
 }
 
 int main(int argc, char **argv) {
@@ -104,13 +104,15 @@ int main(int argc, char **argv) {
         }
 
         sb_config_t *cfg = NULL;
-        if (sb_config_load(config_path, sb_producer_settings, sb_producer_settings_count, &cfg, errstr, sizeof(errstr))) {
+        if (sb_config_load(config_path, sb_producer_settings, sb_producer_settings_count, &cfg, errstr,
+                           sizeof(errstr))) {
                 fprintf(stderr, "sharebus-producer: %s\n", errstr);
                 return 2;
         }
         int level = sb_log_level_parse(sb_config_string(cfg, "log_level"));
         if (level < 0) {
-                fprintf(stderr, "sharebus-producer: %s: setting 'log_level': must be error, warn, info or debug\n",
+                fprintf(stderr,
+                        "sharebus-producer: %s: setting 'log_level': must be error, warn, info or debug\n",
                         config_path);
                 sb_config_destroy(cfg);
                 return 2;
@@ -149,13 +151,14 @@ int main(int argc, char **argv) {
                 SB_LOG(log, SB_LOG_ERROR, "cannot create the Kafka producer: %s", errstr);
                 goto done;
         }
-        if (!(registry = sb_registry_client_new(sb_config_string(cfg, "registry_url"), errstr, sizeof(errstr)))) {
+        if (!(registry = sb_registry_client_new(sb_config_string(cfg, "registry_url"), errstr,
+                                                sizeof(errstr)))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 rc = 2;
                 goto done;
         }
-        sb_event_encoder_t enc = {.dataset = ds, .department = department,
-                                  .system = sb_config_string(cfg, "system")};
+        sb_event_encoder_t enc = {
+                .dataset = ds, .department = department, .system = sb_config_string(cfg, "system")};
         char subject[600];
         snprintf(subject, sizeof(subject), "%s-key", topic);
         if (sb_registry_register(registry, subject, sb_schema_json(sb_dataset_key_schema(ds)),
@@ -195,8 +198,8 @@ int main(int argc, char **argv) {
                         continue;
                 sb_err_t bad = sb_change_line_parse(line, (size_t)n, &cl, errstr, sizeof(errstr));
                 if (!bad) {
-                        bad = sb_event_encode(&enc, &cl, (int64_t)lines, &key, &value, event_id,
-                                              errstr, sizeof(errstr));
+                        bad = sb_event_encode(&enc, &cl, (int64_t)lines, &key, &value, event_id, errstr,
+                                              sizeof(errstr));
                         if (bad)
                                 sb_change_line_clear(&cl);
                 }
@@ -214,7 +217,8 @@ int main(int argc, char **argv) {
                 sb_change_line_clear(&cl);
                 if (err) {
                         produce_failed++;
-                        SB_LOG(log, SB_LOG_ERROR, "line %lu: cannot produce: %s", lines, rd_kafka_err2str(err));
+                        SB_LOG(log, SB_LOG_ERROR, "line %lu: cannot produce: %s", lines,
+                               rd_kafka_err2str(err));
                         continue;
                 }
                 events++;
@@ -235,8 +239,7 @@ int main(int argc, char **argv) {
                "%lu lines read: %lu events published to %s (+%lu tombstones), %lu invalid, "
                "%lu delivered, %lu failed%s",
                lines, events, topic, tombstones, invalid, st.delivered,
-               st.failed + produce_failed + (unsigned long)queued,
-               stop_requested ? " (interrupted)" : "");
+               st.failed + produce_failed + (unsigned long)queued, stop_requested ? " (interrupted)" : "");
         rc = (invalid || st.failed || produce_failed || queued || stop_requested || ferror(in)) ? 1 : 0;
 done:
         if (in && in != stdin)

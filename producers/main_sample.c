@@ -33,11 +33,16 @@ int main(int argc, char **argv) {
                         return 0;
                 } else if (has && strcmp(argv[i], "--dataset") == 0) {
                         dataset = argv[++i];
-                } else if (has && strcmp(argv[i], "--count") == 0 && parse_ulong(argv[i + 1], &count)) {
-                        i++;
-                } else if (has && strcmp(argv[i], "--keys") == 0 && parse_ulong(argv[i + 1], &keys) && keys) {
-                        i++;
-                } else if (has && strcmp(argv[i], "--seed") == 0 && parse_ulong(argv[i + 1], &seed)) {
+                } else if (has && (strcmp(argv[i], "--count") == 0 || strcmp(argv[i], "--keys") == 0 ||
+                                   strcmp(argv[i], "--seed") == 0)) {
+                        unsigned long long *target = argv[i][2] == 'c'   ? &count
+                                                     : argv[i][2] == 'k' ? &keys
+                                                                         : &seed;
+                        if (!parse_ulong(argv[i + 1], target) || (target == &keys && keys == 0)) {
+                                fprintf(stderr, "sharebus-sample: %s needs a number%s\n", argv[i],
+                                        target == &keys ? " above 0" : "");
+                                return 2;
+                        }
                         i++;
                 } else {
                         fprintf(stderr, "sharebus-sample: bad argument '%s' (see --help)\n", argv[i]);

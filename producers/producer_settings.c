@@ -1,10 +1,8 @@
 #include "producer_settings.h"
 
 const sb_setting_t sb_producer_settings[] = {
-        {"department", SB_SETTING_STRING, 1, NULL, 0, 0,
-         "department that owns the dataset, e.g. market"},
-        {"dataset", SB_SETTING_STRING, 1, NULL, 0, 0,
-         "dataset name; the topic is <department>.<dataset>"},
+        {"department", SB_SETTING_STRING, 1, NULL, 0, 0, "department that owns the dataset, e.g. market"},
+        {"dataset", SB_SETTING_STRING, 1, NULL, 0, 0, "dataset name; the topic is <department>.<dataset>"},
         {"system", SB_SETTING_STRING, 0, "sharebus-producer", 0, 0,
          "name of the source system, written to source.system of each event"},
         {"schema_dir", SB_SETTING_STRING, 0, "schemas/datasets", 0, 0,

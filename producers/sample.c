@@ -98,7 +98,8 @@ static json_t *make_row(sb_sample_t *s, size_t i, const char *id) {
         case DS_LICENSE: {
                 static const char *const status[] = {"ACTIVE", "ACTIVE", "ACTIVE", "SUSPENDED", "REVOKED"};
                 snprintf(name, sizeof(name), "%s %s Co., Ltd. No.%zu", person_surname, trades[pick(s, 5)], i);
-                snprintf(date, sizeof(date), "%04d-%02d-%02d", 1995 + (int)(i % 30), 1 + (int)(i % 12), 1 + (int)(i % 28));
+                snprintf(date, sizeof(date), "%04d-%02d-%02d", 1995 + (int)(i % 30), 1 + (int)(i % 12),
+                         1 + (int)(i % 28));
                 return json_pack("{s:s, s:s, s:s, s:f, s:s?, s:s, s:s, s:s?, s:s}", "uscc", id, "name", name,
                                  "legal_representative", person_surname, "registered_capital",
                                  (double)(10 + pick(s, 100000)) / 10.0, "business_scope",
@@ -121,7 +122,8 @@ static json_t *make_row(sb_sample_t *s, size_t i, const char *id) {
         case DS_TAXPAYER: {
                 static const char *const ratings[] = {"A", "B", "M", "C", "D"};
                 snprintf(name, sizeof(name), "%s %s Ltd. No.%zu", person_surname, trades[pick(s, 5)], i);
-                snprintf(date, sizeof(date), "%04d-%02d-%02d", 2000 + (int)(i % 25), 1 + (int)(i % 12), 1 + (int)(i % 28));
+                snprintf(date, sizeof(date), "%04d-%02d-%02d", 2000 + (int)(i % 25), 1 + (int)(i % 12),
+                         1 + (int)(i % 28));
                 json_t *revenue = pick(s, 5) ? json_real((double)pick(s, 100000000) / 100.0) : json_null();
                 return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:i, s:o, s:b, s:s}", "taxpayer_id", id,
                                  "name", name, "taxpayer_type", pick(s, 2) ? "GENERAL" : "SMALL_SCALE",

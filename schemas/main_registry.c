@@ -13,22 +13,11 @@
 
 #include "registry_http.h"
 #include "registry_store.h"
+#include "registry_settings.h"
 #include "sb_config.h"
 #include "sb_log.h"
 
 #define PROGRAM "sharebus-registry"
-
-static const sb_setting_t settings[] = {
-        {"listen_host", SB_SETTING_STRING, 0, "127.0.0.1", 0, 0,
-         "address to listen on (only this one is bound; 0.0.0.0 for all IPv4)"},
-        {"listen_port", SB_SETTING_INT, 0, "8081", 0, 65535,
-         "TCP port of the REST API; 0 picks a free port"},
-        {"threads", SB_SETTING_INT, 0, "4", 1, 64, "HTTP worker threads"},
-        {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},
-        {"port_file", SB_SETTING_STRING, 0, "", 0, 0,
-         "if set, the bound port is written to this file once listening (for tests using port 0)"},
-};
-#define N_SETTINGS (sizeof(settings) / sizeof(*settings))
 
 static volatile sig_atomic_t stop_requested;
 
@@ -38,26 +27,23 @@ static void on_signal(int sig) {
 }
 
 static void usage(FILE *out) {
-        fprintf(out, "Usage: %s --config FILE\n       %s --help | --help-markdown | --version\n",
-                PROGRAM, PROGRAM);
+        fprintf(out, "Usage: %s --config FILE\n       %s --help | --help-markdown | --version\n", PROGRAM,
+                PROGRAM);
 }
 
 /* Writes the port to `path` through a temporary file and rename, so that
  * a test polling for the file never reads it half-written. */
-static sb_err_t write_port_file(const char *path, unsigned port, char *errstr,
-                                size_t errstr_size) {
+static sb_err_t write_port_file(const char *path, unsigned port, char *errstr, size_t errstr_size) {
         char tmp[4096];
         if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
                 return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "port_file: path too long");
         FILE *f = fopen(tmp, "w");
         if (!f)
-                return sb_seterr(SB_ERR_IO, errstr, errstr_size, "port_file %s: %s", tmp,
-                                 strerror(errno));
+                return sb_seterr(SB_ERR_IO, errstr, errstr_size, "port_file %s: %s", tmp, strerror(errno));
         int bad = fprintf(f, "%u\n", port) < 0;
         bad |= fclose(f) != 0;
         if (bad || rename(tmp, path)) {
-                sb_seterr(SB_ERR_IO, errstr, errstr_size, "port_file %s: %s", path,
-                          strerror(errno));
+                sb_seterr(SB_ERR_IO, errstr, errstr_size, "port_file %s: %s", path, strerror(errno));
                 unlink(tmp);
                 return SB_ERR_IO;
         }
@@ -78,24 +64,18 @@ int main(int argc, char **argv) {
 
         while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
                 switch (opt) {
-                case 'c':
-                        config_path = optarg;
-                        break;
+                case 'c': config_path = optarg; break;
                 case 'h':
                         sb_settings_print_help(stdout, PROGRAM,
                                                "The sharebus schema registry: a Confluent "
                                                "Schema Registry compatible REST API.",
-                                               settings, N_SETTINGS);
+                                               sb_registry_settings, sb_registry_settings_count);
                         return 0;
                 case 'm':
-                        sb_settings_print_markdown(stdout, settings, N_SETTINGS);
+                        sb_settings_print_markdown(stdout, sb_registry_settings, sb_registry_settings_count);
                         return 0;
-                case 'V':
-                        printf("%s %s\n", PROGRAM, SB_VERSION);
-                        return 0;
-                default:
-                        usage(stderr);
-                        return 2;
+                case 'V': printf("%s %s\n", PROGRAM, SB_VERSION); return 0;
+                default: usage(stderr); return 2;
                 }
         }
         if (optind < argc || !config_path) {
@@ -106,15 +86,16 @@ int main(int argc, char **argv) {
         }
 
         sb_config_t *cfg = NULL;
-        if (sb_config_load(config_path, settings, N_SETTINGS, &cfg, errstr, sizeof(errstr))) {
+        if (sb_config_load(config_path, sb_registry_settings, sb_registry_settings_count, &cfg, errstr,
+                           sizeof(errstr))) {
                 fprintf(stderr, "%s: %s\n", PROGRAM, errstr);
                 return 2;
         }
         const char *level_name = sb_config_string(cfg, "log_level");
         int level = sb_log_level_parse(level_name);
         if (level < 0) {
-                fprintf(stderr, "%s: %s: log_level: unknown level '%s' (error, warn, info, debug)\n",
-                        PROGRAM, sb_config_origin(cfg), level_name);
+                fprintf(stderr, "%s: %s: log_level: unknown level '%s' (error, warn, info, debug)\n", PROGRAM,
+                        sb_config_origin(cfg), level_name);
                 sb_config_destroy(cfg);
                 return 2;
         }
@@ -138,23 +119,20 @@ int main(int argc, char **argv) {
 
         const char *host = sb_config_string(cfg, "listen_host");
         srv = sb_registry_http_new(store, log, host, (unsigned)sb_config_int(cfg, "listen_port"),
-                                   (unsigned)sb_config_int(cfg, "threads"), errstr,
-                                   sizeof(errstr));
+                                   (unsigned)sb_config_int(cfg, "threads"), errstr, sizeof(errstr));
         if (!srv) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 goto out;
         }
         unsigned port = sb_registry_http_port(srv);
         const char *port_file = sb_config_string(cfg, "port_file");
-        if (port_file && *port_file &&
-            write_port_file(port_file, port, errstr, sizeof(errstr))) {
+        if (port_file && *port_file && write_port_file(port_file, port, errstr, sizeof(errstr))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 goto out;
         }
         /* An IPv6 address is bracketed, as in a URL. */
         int v6 = strchr(host, ':') != NULL;
-        SB_LOG(log, SB_LOG_INFO, "listening on %s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "",
-               port);
+        SB_LOG(log, SB_LOG_INFO, "listening on %s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
 
         while (!stop_requested) {
                 struct timespec ts = {0, 100 * 1000 * 1000};

@@ -40,7 +40,7 @@ typedef struct {
         sb_buf_t body;
         int too_large; /* body over SB_REGISTRY_MAX_BODY: discarded, 413 */
         int no_memory;
-        int replied;   /* answered before the body was read */
+        int replied; /* answered before the body was read */
 } request_t;
 
 typedef struct {
@@ -91,8 +91,8 @@ static reply_t error_reply(unsigned status, int code, const char *fmt, ...) {
 
 static reply_t json_reply(unsigned status, json_t *body) { return (reply_t){status, body}; }
 
-static enum MHD_Result send_reply(sb_registry_http_t *srv, struct MHD_Connection *c,
-                                  const char *method, const char *url, reply_t *r) {
+static enum MHD_Result send_reply(sb_registry_http_t *srv, struct MHD_Connection *c, const char *method,
+                                  const char *url, reply_t *r) {
         static const char oom[] = "{\"error_code\":50001,\"message\":\"out of memory\"}";
         char *text = r->body ? json_dumps(r->body, JSON_COMPACT) : NULL;
         struct MHD_Response *resp;
@@ -104,22 +104,20 @@ static enum MHD_Result send_reply(sb_registry_http_t *srv, struct MHD_Connection
                 resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
         } else {
                 status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-                resp = MHD_create_response_from_buffer(sizeof(oom) - 1, (void *)oom,
-                                                       MHD_RESPMEM_PERSISTENT);
+                resp = MHD_create_response_from_buffer(sizeof(oom) - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
         }
         if (!resp) {
                 free(text);
                 return MHD_NO;
         }
-        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                    SB_REGISTRY_CONTENT_TYPE) != MHD_YES) {
+        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, SB_REGISTRY_CONTENT_TYPE) !=
+            MHD_YES) {
                 MHD_destroy_response(resp);
                 return MHD_NO;
         }
         enum MHD_Result ret = MHD_queue_response(c, status, resp);
         MHD_destroy_response(resp);
-        SB_LOG(srv->log, status >= 500 ? SB_LOG_WARN : SB_LOG_DEBUG, "%s %s -> %u", method,
-               url, status);
+        SB_LOG(srv->log, status >= 500 ? SB_LOG_WARN : SB_LOG_DEBUG, "%s %s -> %u", method, url, status);
         return ret;
 }
 
@@ -166,8 +164,7 @@ static int parse_int32(const char *s, int allow_minus_one, int32_t *out) {
 /* Confluent accepts these request types; a body without one is taken as JSON. */
 static int content_type_ok(const char *ct) {
         static const char *const ok[] = {"application/vnd.schemaregistry.v1+json",
-                                         "application/vnd.schemaregistry+json",
-                                         "application/json"};
+                                         "application/vnd.schemaregistry+json", "application/json"};
         size_t len = strcspn(ct, ";");
         while (*ct == ' ' || *ct == '\t')
                 ct++, len--;
@@ -184,8 +181,7 @@ static reply_t store_error(const char *err) {
 }
 
 /* A JSON array of what add() makes of items 0..n-1; NULL if out of memory. */
-static json_t *json_list(size_t n, json_t *(*add)(const void *items, size_t i),
-                         const void *items) {
+static json_t *json_list(size_t n, json_t *(*add)(const void *items, size_t i), const void *items) {
         json_t *arr = json_array();
         for (size_t i = 0; arr && i < n; i++)
                 if (json_array_append_new(arr, add(items, i))) {
@@ -195,23 +191,18 @@ static json_t *json_list(size_t n, json_t *(*add)(const void *items, size_t i),
         return arr;
 }
 
-static json_t *add_version(const void *items, size_t i) {
-        return json_integer(((const int32_t *)items)[i]);
-}
+static json_t *add_version(const void *items, size_t i) { return json_integer(((const int32_t *)items)[i]); }
 
-static json_t *add_name(const void *items, size_t i) {
-        return json_string(((char *const *)items)[i]);
-}
+static json_t *add_name(const void *items, size_t i) { return json_string(((char *const *)items)[i]); }
 
 static json_t *add_use(const void *items, size_t i) {
         const sb_registry_use_t *u = &((const sb_registry_use_t *)items)[i];
         return json_pack("{s:s,s:i}", "subject", u->subject, "version", (int)u->version);
 }
 
-static reply_t do_register(sb_registry_http_t *srv, struct MHD_Connection *c,
-                           const char *subject, const request_t *req) {
-        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_TYPE);
+static reply_t do_register(sb_registry_http_t *srv, struct MHD_Connection *c, const char *subject,
+                           const request_t *req) {
+        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         char err[512];
         json_error_t jerr;
         int32_t id, version;
@@ -225,11 +216,10 @@ static reply_t do_register(sb_registry_http_t *srv, struct MHD_Connection *c,
          * as Confluent's rest-utils (JsonParseExceptionMapper) answers; a body
          * that parses but carries no usable schema is 42201, as Confluent
          * answers a missing or empty schema. */
-        json_t *doc = json_loadb(req->body.data ? (const char *)req->body.data : "",
-                                 req->body.len, 0, &jerr);
+        json_t *doc = json_loadb(req->body.data ? (const char *)req->body.data : "", req->body.len, 0, &jerr);
         if (!doc)
-                return error_reply(400, 400, "Malformed JSON body: line %d column %d: %s",
-                                   jerr.line, jerr.column, jerr.text);
+                return error_reply(400, 400, "Malformed JSON body: line %d column %d: %s", jerr.line,
+                                   jerr.column, jerr.text);
         json_t *schema = json_object_get(doc, "schema");
         json_t *type = json_object_get(doc, "schemaType");
         json_t *refs = json_object_get(doc, "references");
@@ -243,19 +233,18 @@ static reply_t do_register(sb_registry_http_t *srv, struct MHD_Connection *c,
                 r = error_reply(422, E_INVALID_SCHEMA,
                                 "Invalid schema type: this registry accepts AVRO only");
         } else if (json_array_size(refs) > 0) {
-                r = error_reply(422, E_INVALID_SCHEMA,
-                                "Invalid schema: schema references are not supported");
+                r = error_reply(422, E_INVALID_SCHEMA, "Invalid schema: schema references are not supported");
         } else {
-                sb_err_t e = sb_registry_store_register(
-                        srv->store, subject, json_string_value(schema),
-                        json_string_length(schema), &id, &version, err, sizeof(err));
+                sb_err_t e = sb_registry_store_register(srv->store, subject, json_string_value(schema),
+                                                        json_string_length(schema), &id, &version, err,
+                                                        sizeof(err));
                 if (e == SB_ERR_SCHEMA) {
                         r = error_reply(422, E_INVALID_SCHEMA, "Invalid schema: %s", err);
                 } else if (e) {
                         r = store_error(err);
                 } else {
-                        SB_LOG(srv->log, SB_LOG_INFO, "subject '%s' version %d is schema id %d",
-                               subject, (int)version, (int)id);
+                        SB_LOG(srv->log, SB_LOG_INFO, "subject '%s' version %d is schema id %d", subject,
+                               (int)version, (int)id);
                         r = json_reply(200, json_pack("{s:i}", "id", (int)id));
                 }
         }
@@ -263,8 +252,7 @@ static reply_t do_register(sb_registry_http_t *srv, struct MHD_Connection *c,
         return r;
 }
 
-static reply_t do_get_version(sb_registry_http_t *srv, const char *subject,
-                              const char *vtext) {
+static reply_t do_get_version(sb_registry_http_t *srv, const char *subject, const char *vtext) {
         int32_t want, id, version;
         char *text, err[512];
         int subject_found;
@@ -278,17 +266,16 @@ static reply_t do_get_version(sb_registry_http_t *srv, const char *subject,
                                    "Allowed values are between [1, 2^31-1] and the string "
                                    "\"latest\"",
                                    vtext);
-        sb_err_t e = sb_registry_store_get_version(srv->store, subject, want, &id, &version,
-                                                   &text, &subject_found, err, sizeof(err));
+        sb_err_t e = sb_registry_store_get_version(srv->store, subject, want, &id, &version, &text,
+                                                   &subject_found, err, sizeof(err));
         if (e == SB_ERR_NOT_FOUND && !subject_found)
                 return error_reply(404, E_SUBJECT_NOT_FOUND, "Subject '%s' not found.", subject);
         if (e == SB_ERR_NOT_FOUND)
                 return error_reply(404, E_VERSION_NOT_FOUND, "Version %s not found.", vtext);
         if (e)
                 return store_error(err);
-        reply_t r = json_reply(200, json_pack("{s:s,s:i,s:i,s:s}", "subject", subject,
-                                              "version", (int)version, "id", (int)id,
-                                              "schema", text));
+        reply_t r = json_reply(200, json_pack("{s:s,s:i,s:i,s:s}", "subject", subject, "version",
+                                              (int)version, "id", (int)id, "schema", text));
         free(text);
         return r;
 }
@@ -297,8 +284,7 @@ static reply_t do_versions(sb_registry_http_t *srv, const char *subject) {
         int32_t *versions;
         size_t n;
         char err[512];
-        sb_err_t e = sb_registry_store_versions(srv->store, subject, &versions, &n, err,
-                                                sizeof(err));
+        sb_err_t e = sb_registry_store_versions(srv->store, subject, &versions, &n, err, sizeof(err));
         if (e == SB_ERR_NOT_FOUND)
                 return error_reply(404, E_SUBJECT_NOT_FOUND, "Subject '%s' not found.", subject);
         if (e)
@@ -370,8 +356,8 @@ static int split_path(char *path, char **seg) {
         }
 }
 
-static reply_t route(sb_registry_http_t *srv, struct MHD_Connection *c, const char *method,
-                     const char *url, const request_t *req) {
+static reply_t route(sb_registry_http_t *srv, struct MHD_Connection *c, const char *method, const char *url,
+                     const request_t *req) {
         int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
         int post = strcmp(method, "POST") == 0;
         char *path = strdup(url), *seg[MAX_SEGMENTS];
@@ -381,10 +367,10 @@ static reply_t route(sb_registry_http_t *srv, struct MHD_Connection *c, const ch
         if (!path)
                 return json_reply(500, NULL);
         int n = split_path(path, seg);
-        int versions = (n == 3 || n == 4) && strcmp(seg[0], "subjects") == 0 &&
-                       strcmp(seg[2], "versions") == 0;
-        int ids = (n == 3 || n == 4) && strcmp(seg[0], "schemas") == 0 &&
-                  strcmp(seg[1], "ids") == 0 && (n == 3 || strcmp(seg[3], "versions") == 0);
+        int versions =
+                (n == 3 || n == 4) && strcmp(seg[0], "subjects") == 0 && strcmp(seg[2], "versions") == 0;
+        int ids = (n == 3 || n == 4) && strcmp(seg[0], "schemas") == 0 && strcmp(seg[1], "ids") == 0 &&
+                  (n == 3 || strcmp(seg[3], "versions") == 0);
         if (n == 0) {
                 known = 1;
                 if (get)
@@ -414,9 +400,8 @@ static reply_t route(sb_registry_http_t *srv, struct MHD_Connection *c, const ch
         return error_reply(404, 404, "HTTP 404 Not Found");
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls) {
         sb_registry_http_t *srv = cls;
         request_t *req = *con_cls;
@@ -429,14 +414,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 sb_buf_init(&req->body, SB_REGISTRY_MAX_BODY);
                 *con_cls = req;
                 /* Refuse an announced oversized body before it is sent. */
-                const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+                const char *cl =
+                        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
                 char *end;
                 errno = 0;
                 if (cl && (strtoull(cl, &end, 10) > SB_REGISTRY_MAX_BODY || errno == ERANGE)) {
                         req->too_large = req->replied = 1;
-                        r = error_reply(413, 413, "Request body larger than %u bytes",
-                                        SB_REGISTRY_MAX_BODY);
+                        r = error_reply(413, 413, "Request body larger than %u bytes", SB_REGISTRY_MAX_BODY);
                         return send_reply(srv, c, method, url, &r);
                 }
                 return MHD_YES;
@@ -456,8 +440,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return MHD_YES;
         req->replied = 1;
         if (req->too_large)
-                r = error_reply(413, 413, "Request body larger than %u bytes",
-                                SB_REGISTRY_MAX_BODY);
+                r = error_reply(413, 413, "Request body larger than %u bytes", SB_REGISTRY_MAX_BODY);
         else if (req->no_memory)
                 r = json_reply(500, NULL);
         else
@@ -495,15 +478,14 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 }
 
 /* Resolves host to its first IPv4 address, else its first IPv6 one. */
-static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
-                   char *errstr, size_t errstr_size) {
+static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss, char *errstr,
+                   size_t errstr_size) {
         struct addrinfo hints, *res, *ai, *pick = NULL;
         memset(&hints, 0, sizeof(hints));
         hints.ai_socktype = SOCK_STREAM;
         int rc = getaddrinfo(host, NULL, &hints, &res);
         if (rc) {
-                sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "listen_host '%s': %s", host,
-                          gai_strerror(rc));
+                sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "listen_host '%s': %s", host, gai_strerror(rc));
                 return -1;
         }
         for (ai = res; ai; ai = ai->ai_next)
@@ -512,8 +494,7 @@ static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
                         pick = ai;
         if (!pick) {
                 freeaddrinfo(res);
-                sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "listen_host '%s': no address",
-                          host);
+                sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "listen_host '%s': no address", host);
                 return -1;
         }
         memset(ss, 0, sizeof(*ss));
@@ -526,16 +507,14 @@ static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
         return 0;
 }
 
-sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_log_t *log,
-                                         const char *host, unsigned port,
-                                         unsigned threads, char *errstr,
-                                         size_t errstr_size) {
+sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_log_t *log, const char *host,
+                                         unsigned port, unsigned threads, char *errstr, size_t errstr_size) {
         struct sockaddr_storage ss;
         sb_registry_http_t *srv;
 
         if (port > 65535 || threads < 1) {
-                sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "bad port %u or thread count %u",
-                          port, threads);
+                sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "bad port %u or thread count %u", port,
+                          threads);
                 return NULL;
         }
         if (!host || !*host) {
@@ -563,19 +542,17 @@ sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_log_t *l
                 {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
                 {MHD_OPTION_END, 0, NULL},
         };
-        srv->daemon = MHD_start_daemon(
-                flags, (uint16_t)port, NULL, NULL, on_request, srv,
-                MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, /* first: see its doc */
-                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                MHD_OPTION_ARRAY, pool,
-                MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, srv,
-                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_END);
+        srv->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv,
+                                       MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, /* first: see its doc */
+                                       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_ARRAY, pool,
+                                       MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                                       MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, srv,
+                                       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_END);
         const union MHD_DaemonInfo *info =
                 srv->daemon ? MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
         if (!info) {
-                sb_seterr(SB_ERR_IO, errstr, errstr_size, "cannot listen on %s:%u: %s", host,
-                          port, *srv->last_error ? srv->last_error : "libmicrohttpd failed");
+                sb_seterr(SB_ERR_IO, errstr, errstr_size, "cannot listen on %s:%u: %s", host, port,
+                          *srv->last_error ? srv->last_error : "libmicrohttpd failed");
                 sb_registry_http_destroy(srv);
                 return NULL;
         }

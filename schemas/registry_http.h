@@ -37,10 +37,8 @@ typedef struct sb_registry_http_s sb_registry_http_t;
  * resolves to one; only that address is bound) and `port` (0 picks a free
  * one) with a pool of `threads` threads.  `store` and `log` are borrowed
  * and must outlive the server.  Returns NULL with errstr set on failure. */
-sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_log_t *log,
-                                         const char *host, unsigned port,
-                                         unsigned threads, char *errstr,
-                                         size_t errstr_size);
+sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_log_t *log, const char *host,
+                                         unsigned port, unsigned threads, char *errstr, size_t errstr_size);
 /* The port actually bound. */
 unsigned sb_registry_http_port(const sb_registry_http_t *srv);
 /* Stops the server (waits for requests under way) and frees it. */

@@ -24,8 +24,8 @@ struct sb_registry_store_s {
         pthread_mutex_t parse_lock;
         schema_t *schemas; /* schemas[id - 1]: ids are dense, never reused */
         size_t n_schemas, cap_schemas;
-        int32_t *index; /* open addressing on the text hash; 0 = empty slot */
-        size_t index_cap; /* a power of two, at least twice n_schemas */
+        int32_t *index;      /* open addressing on the text hash; 0 = empty slot */
+        size_t index_cap;    /* a power of two, at least twice n_schemas */
         subject_t *subjects; /* sorted by name (strcmp) */
         size_t n_subjects, cap_subjects;
 };
@@ -39,8 +39,7 @@ static uint64_t hash_text(const char *s) {
         return h;
 }
 
-static int32_t find_schema(const sb_registry_store_t *st, const char *text,
-                           uint64_t hash) {
+static int32_t find_schema(const sb_registry_store_t *st, const char *text, uint64_t hash) {
         if (!st->index_cap)
                 return 0;
         for (size_t i = hash & (st->index_cap - 1);; i = (i + 1) & (st->index_cap - 1)) {
@@ -133,8 +132,8 @@ void sb_registry_store_destroy(sb_registry_store_t *st) {
 }
 
 /* Parses `text` and returns a copy of its canonical form in *canon. */
-static sb_err_t canonicalise(sb_registry_store_t *st, const char *text, size_t len,
-                             char **canon, char *errstr, size_t errstr_size) {
+static sb_err_t canonicalise(sb_registry_store_t *st, const char *text, size_t len, char **canon,
+                             char *errstr, size_t errstr_size) {
         sb_schema_t *schema = NULL;
         sb_err_t err;
 
@@ -154,8 +153,7 @@ static sb_err_t canonicalise(sb_registry_store_t *st, const char *text, size_t l
 /* With the lock held: makes room for one more schema in the arrays and the
  * index, so that adding it cannot fail halfway. */
 static int reserve_schema(sb_registry_store_t *st) {
-        if (reserve((void **)&st->schemas, &st->cap_schemas, st->n_schemas + 1,
-                    sizeof(*st->schemas)))
+        if (reserve((void **)&st->schemas, &st->cap_schemas, st->n_schemas + 1, sizeof(*st->schemas)))
                 return -1;
         if ((st->n_schemas + 1) * 2 <= st->index_cap)
                 return 0;
@@ -171,9 +169,8 @@ static int reserve_schema(sb_registry_store_t *st) {
         return 0;
 }
 
-sb_err_t sb_registry_store_register(sb_registry_store_t *st, const char *subject,
-                                    const char *text, size_t len, int32_t *id,
-                                    int32_t *version, char *errstr,
+sb_err_t sb_registry_store_register(sb_registry_store_t *st, const char *subject, const char *text,
+                                    size_t len, int32_t *id, int32_t *version, char *errstr,
                                     size_t errstr_size) {
         char *canon = NULL, *name = NULL;
         int32_t *ids = NULL;
@@ -256,14 +253,13 @@ done:
         return err;
 }
 
-sb_err_t sb_registry_store_by_id(sb_registry_store_t *st, int32_t id, char **text,
-                                 char *errstr, size_t errstr_size) {
+sb_err_t sb_registry_store_by_id(sb_registry_store_t *st, int32_t id, char **text, char *errstr,
+                                 size_t errstr_size) {
         sb_err_t err = SB_OK;
         *text = NULL;
         pthread_mutex_lock(&st->lock);
         if (id < 1 || (size_t)id > st->n_schemas)
-                err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size,
-                                "schema %d not found", (int)id);
+                err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "schema %d not found", (int)id);
         else if (!(*text = strdup(st->schemas[id - 1].text)))
                 err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         pthread_mutex_unlock(&st->lock);
@@ -276,8 +272,7 @@ void sb_registry_strings_free(char **names, size_t count) {
         free(names);
 }
 
-sb_err_t sb_registry_store_subjects(sb_registry_store_t *st, char ***names,
-                                    size_t *count, char *errstr,
+sb_err_t sb_registry_store_subjects(sb_registry_store_t *st, char ***names, size_t *count, char *errstr,
                                     size_t errstr_size) {
         char **out = NULL;
         size_t n = 0;
@@ -299,17 +294,15 @@ nomem:
         return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
 }
 
-sb_err_t sb_registry_store_versions(sb_registry_store_t *st, const char *subject,
-                                    int32_t **versions, size_t *count,
-                                    char *errstr, size_t errstr_size) {
+sb_err_t sb_registry_store_versions(sb_registry_store_t *st, const char *subject, int32_t **versions,
+                                    size_t *count, char *errstr, size_t errstr_size) {
         sb_err_t err = SB_OK;
         size_t at;
         *versions = NULL;
         *count = 0;
         pthread_mutex_lock(&st->lock);
         if (!find_subject(st, subject, &at)) {
-                err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size,
-                                "subject '%s' not found", subject);
+                err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "subject '%s' not found", subject);
         } else {
                 const subject_t *s = &st->subjects[at];
                 int32_t *out = malloc(s->n * sizeof(*out));
@@ -326,10 +319,8 @@ sb_err_t sb_registry_store_versions(sb_registry_store_t *st, const char *subject
         return err;
 }
 
-sb_err_t sb_registry_store_get_version(sb_registry_store_t *st,
-                                       const char *subject, int32_t version,
-                                       int32_t *id, int32_t *version_out,
-                                       char **text, int *subject_found,
+sb_err_t sb_registry_store_get_version(sb_registry_store_t *st, const char *subject, int32_t version,
+                                       int32_t *id, int32_t *version_out, char **text, int *subject_found,
                                        char *errstr, size_t errstr_size) {
         sb_err_t err = SB_OK;
         size_t at;
@@ -339,15 +330,14 @@ sb_err_t sb_registry_store_get_version(sb_registry_store_t *st,
         if (subject_found)
                 *subject_found = found;
         if (!found) {
-                err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size,
-                                "subject '%s' not found", subject);
+                err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "subject '%s' not found", subject);
                 goto out;
         }
         const subject_t *s = &st->subjects[at];
         int32_t v = version == SB_REGISTRY_LATEST ? (int32_t)s->n : version;
         if (v < 1 || (size_t)v > s->n) {
-                err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size,
-                                "version %d of subject '%s' not found", (int)version, subject);
+                err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "version %d of subject '%s' not found",
+                                (int)version, subject);
                 goto out;
         }
         if (!(*text = strdup(st->schemas[s->ids[v - 1] - 1].text))) {
@@ -367,9 +357,8 @@ void sb_registry_uses_free(sb_registry_use_t *uses, size_t count) {
         free(uses);
 }
 
-sb_err_t sb_registry_store_id_uses(sb_registry_store_t *st, int32_t id,
-                                   sb_registry_use_t **uses, size_t *count,
-                                   char *errstr, size_t errstr_size) {
+sb_err_t sb_registry_store_id_uses(sb_registry_store_t *st, int32_t id, sb_registry_use_t **uses,
+                                   size_t *count, char *errstr, size_t errstr_size) {
         sb_registry_use_t *out = NULL;
         size_t n = 0, cap = 0;
         *uses = NULL;
@@ -377,8 +366,7 @@ sb_err_t sb_registry_store_id_uses(sb_registry_store_t *st, int32_t id,
         pthread_mutex_lock(&st->lock);
         if (id < 1 || (size_t)id > st->n_schemas) {
                 pthread_mutex_unlock(&st->lock);
-                return sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size,
-                                 "schema %d not found", (int)id);
+                return sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "schema %d not found", (int)id);
         }
         for (size_t i = 0; i < st->n_subjects; i++) {
                 const subject_t *s = &st->subjects[i];

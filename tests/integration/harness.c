@@ -117,7 +117,8 @@ int h_env_start(h_env_t *env) {
                 perror("mkdtemp");
                 return -1;
         }
-        snprintf(cmd, sizeof(cmd), "'%s/broker-config/kafka-start.sh' '%s/kafka' > '%s/bootstrap' 2> '%s/kafka-start.log'",
+        snprintf(cmd, sizeof(cmd),
+                 "'%s/broker-config/kafka-start.sh' '%s/kafka' > '%s/bootstrap' 2> '%s/kafka-start.log'",
                  env->src, env->dir, env->dir, env->dir);
         if (system(cmd) != 0) {
                 fprintf(stderr, "harness: Kafka did not start:\n");
@@ -128,9 +129,9 @@ int h_env_start(h_env_t *env) {
         snprintf(path, sizeof(path), "%s/bootstrap", env->dir);
         if (read_line(path, env->bootstrap, sizeof(env->bootstrap)))
                 return -1;
-        const char *conf = h_write_file(env, "registry.conf",
-                                        "listen_port = 0;\nport_file = \"%s/registry.port\";\nlog_level = \"info\";\n",
-                                        env->dir);
+        const char *conf = h_write_file(
+                env, "registry.conf",
+                "listen_port = 0;\nport_file = \"%s/registry.port\";\nlog_level = \"info\";\n", env->dir);
         char conf_copy[600];
         snprintf(conf_copy, sizeof(conf_copy), "%s", conf);
         snprintf(path, sizeof(path), "%s/registry.log", env->dir);
@@ -187,10 +188,13 @@ int h_create_topic(const h_env_t *env, const char *topic, int partitions) {
         if (ev) {
                 const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
                 size_t n;
-                const rd_kafka_topic_result_t **tr = res ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
+                const rd_kafka_topic_result_t **tr =
+                        res ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
                 if (tr && n == 1) {
                         rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[0]);
-                        rc = (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) ? 0 : -1;
+                        rc = (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+                                     ? 0
+                                     : -1;
                         if (rc)
                                 fprintf(stderr, "create topic %s: %s\n", topic, rd_kafka_err2str(e));
                 }
@@ -226,8 +230,8 @@ json_t *h_expected_state(const char *lines_path, const char *key_field) {
         return state;
 }
 
-static void assert_column(const char *table, const char *key, const char *col, sqlite3_stmt *st,
-                          int i, const json_t *v) {
+static void assert_column(const char *table, const char *key, const char *col, sqlite3_stmt *st, int i,
+                          const json_t *v) {
         int type = sqlite3_column_type(st, i);
         switch (json_typeof(v)) {
         case JSON_NULL:

@@ -12,8 +12,8 @@
 #include <sys/types.h>
 
 typedef struct {
-        char dir[256];          /* the suite's temporary folder */
-        char src[1024];         /* source tree */
+        char dir[256];  /* the suite's temporary folder */
+        char src[1024]; /* source tree */
         char bootstrap[128];
         char registry_url[128];
         pid_t registry_pid;

@@ -94,7 +94,8 @@ START_TEST(thousand_changes_arrive_exactly) {
         char lines[600], db[600], log[600];
         copy_dataset("market.business_license", "market.business_license");
         ck_assert_int_eq(h_create_topic(&env, "market.business_license", 3), 0);
-        int deletes = write_sample("market.business_license", "license.jsonl", 1000, 300, 11, lines, sizeof(lines));
+        int deletes =
+                write_sample("market.business_license", "license.jsonl", 1000, 300, 11, lines, sizeof(lines));
         ck_assert_int_gt(deletes, 0);
         snprintf(log, sizeof(log), "%s", path_in_dir("producer-license.log"));
         ck_assert_int_eq(run_producer("market", "business_license", lines, log), 0);
@@ -132,7 +133,8 @@ START_TEST(sigkill_mid_stream_loses_and_repeats_nothing) {
         for (int round = 1; round <= 3; round++) {
                 /* One record per transaction makes the stream slow enough to
                  * be killed in the middle of it. */
-                pid_t pid = start_subscriber_kafka("kill", "killtest.resident", db, "batch_size = 1;", KILL_KAFKA, log);
+                pid_t pid = start_subscriber_kafka("kill", "killtest.resident", db, "batch_size = 1;",
+                                                   KILL_KAFKA, log);
                 long long target = total * round / 4, done = 0;
                 for (int i = 0; i < 6000 && done < target; i++) {
                         h_sleep_ms(5);
@@ -148,7 +150,8 @@ START_TEST(sigkill_mid_stream_loses_and_repeats_nothing) {
                 last = done;
         }
         /* The last run goes to the end of the stream and stops on SIGTERM. */
-        pid_t pid = start_subscriber_kafka("kill", "killtest.resident", db, "batch_size = 50;", KILL_KAFKA, log);
+        pid_t pid =
+                start_subscriber_kafka("kill", "killtest.resident", db, "batch_size = 50;", KILL_KAFKA, log);
         long long done = 0;
         for (int i = 0; i < 1200 && done < total; i++) {
                 h_sleep_ms(100);
@@ -176,17 +179,22 @@ START_TEST(invalid_lines_are_named_and_valid_ones_published) {
         char input[600];
         snprintf(input, sizeof(input), "%s",
                  h_write_file(&env, "bad.jsonl",
-                              "{\"op\":\"c\",\"key\":{\"taxpayer_id\":\"T1\"},\"after\":{\"taxpayer_id\":\"T1\",%s}}\n"
-                              "{\"op\":\"c\",\"key\":{\"taxpayer_id\":\"T2\"},\"after\":{\"taxpayer_id\":\"T2\",%s,\"employee_count\":\"many\"}}\n"
+                              "{\"op\":\"c\",\"key\":{\"taxpayer_id\":\"T1\"},\"after\":{\"taxpayer_id\":"
+                              "\"T1\",%s}}\n"
+                              "{\"op\":\"c\",\"key\":{\"taxpayer_id\":\"T2\"},\"after\":{\"taxpayer_id\":"
+                              "\"T2\",%s,\"employee_count\":\"many\"}}\n"
                               "this is not json\n"
                               "{\"op\":\"x\",\"key\":{\"taxpayer_id\":\"T3\"}}\n"
-                              "{\"op\":\"c\",\"key\":{\"taxpayer_id\":\"T4\"},\"after\":{\"taxpayer_id\":\"T4\",%s,\"colour\":\"red\"}}\n"
-                              "{\"op\":\"c\",\"key\":{\"taxpayer_id\":\"T5\"},\"after\":{\"taxpayer_id\":\"T5\",%s}}\n",
+                              "{\"op\":\"c\",\"key\":{\"taxpayer_id\":\"T4\"},\"after\":{\"taxpayer_id\":"
+                              "\"T4\",%s,\"colour\":\"red\"}}\n"
+                              "{\"op\":\"c\",\"key\":{\"taxpayer_id\":\"T5\"},\"after\":{\"taxpayer_id\":"
+                              "\"T5\",%s}}\n",
                               row, row, row, row));
         /* T2 has employee_count twice: JSON with duplicate keys is refused too. */
         snprintf(log, sizeof(log), "%s", path_in_dir("producer-bad.log"));
         ck_assert_int_eq(run_producer("badlines", "taxpayer", input, log), 1);
-        ck_assert(h_file_contains(log, "bad.jsonl:2: not published: not valid JSON at column 240: duplicate object key"));
+        ck_assert(h_file_contains(
+                log, "bad.jsonl:2: not published: not valid JSON at column 240: duplicate object key"));
         ck_assert(h_file_contains(log, "bad.jsonl:3: not published: not valid JSON"));
         ck_assert(h_file_contains(log, "bad.jsonl:4: not published: \"op\" must be"));
         ck_assert(h_file_contains(log, "bad.jsonl:5: not published: after.colour: unknown field"));
@@ -197,7 +205,9 @@ START_TEST(invalid_lines_are_named_and_valid_ones_published) {
                                      path_in_dir("subscriber-bad.log"));
         ck_assert_int_eq(h_wait(pid, 60000), 0);
         ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM badlines_taxpayer"), 2);
-        ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM badlines_taxpayer WHERE taxpayer_id IN ('T1','T5')"), 2);
+        ck_assert_int_eq(
+                h_sqlite_int(db, "SELECT count(*) FROM badlines_taxpayer WHERE taxpayer_id IN ('T1','T5')"),
+                2);
 }
 END_TEST
 
@@ -208,7 +218,8 @@ static void produce_raw(const char *topic, void *key, size_t key_len, void *valu
         rd_kafka_conf_set(conf, "bootstrap.servers", env.bootstrap, NULL, 0);
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         ck_assert_ptr_nonnull(rk);
-        ck_assert_int_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        ck_assert_int_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                            RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, value_len),
                                            RD_KAFKA_V_END),
                          0);
@@ -276,7 +287,8 @@ START_TEST(poison_records_go_to_the_dead_letter_topic) {
                                      path_in_dir("subscriber-poison.log"));
         ck_assert_int_eq(h_wait(pid, 60000), 0);
         char *reasons = read_headers("dlq.poison", "sharebus.error", 3);
-        ck_assert_msg(strstr(reasons, "key: message of 2 bytes is shorter than the 5-byte header"), "reasons: %s", reasons);
+        ck_assert_msg(strstr(reasons, "key: message of 2 bytes is shorter than the 5-byte header"),
+                      "reasons: %s", reasons);
         ck_assert_msg(strstr(reasons, "schema id 9999"), "reasons: %s", reasons);
         ck_assert_msg(strstr(reasons, "record has no key"), "reasons: %s", reasons);
         free(reasons);
@@ -287,7 +299,8 @@ START_TEST(poison_records_go_to_the_dead_letter_topic) {
         free(offsets);
         /* The good records around the poison ones are applied. */
         ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM sharebus_receipts"), 40);
-        long long end = h_sqlite_int(db, "SELECT next_offset FROM sharebus_offsets WHERE topic = 'poison.license'");
+        long long end =
+                h_sqlite_int(db, "SELECT next_offset FROM sharebus_offsets WHERE topic = 'poison.license'");
         ck_assert_int_ge(end, 43);
 }
 END_TEST
@@ -296,12 +309,13 @@ START_TEST(producer_fails_clearly_without_registry) {
         char lines[600], log[600], conf[700];
         copy_dataset("market.business_license", "noreg.license");
         write_sample("market.business_license", "noreg.jsonl", 5, 5, 1, lines, sizeof(lines));
-        snprintf(conf, sizeof(conf), "%s",
-                 h_write_file(&env, "noreg.conf",
-                              "department = \"noreg\";\ndataset = \"license\";\nschema_dir = \"%s/schemas\";\n"
-                              "registry_url = \"http://127.0.0.1:1\";\ninput = \"%s\";\n"
-                              "kafka = { bootstrap_servers = \"%s\"; };\n",
-                              env.dir, lines, env.bootstrap));
+        snprintf(
+                conf, sizeof(conf), "%s",
+                h_write_file(&env, "noreg.conf",
+                             "department = \"noreg\";\ndataset = \"license\";\nschema_dir = \"%s/schemas\";\n"
+                             "registry_url = \"http://127.0.0.1:1\";\ninput = \"%s\";\n"
+                             "kafka = { bootstrap_servers = \"%s\"; };\n",
+                             env.dir, lines, env.bootstrap));
         snprintf(log, sizeof(log), "%s", path_in_dir("producer-noreg.log"));
         char bin[1200];
         snprintf(bin, sizeof(bin), "%s", h_bin(&env, "sharebus-producer"));

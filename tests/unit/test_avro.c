@@ -40,7 +40,7 @@ static sb_schema_t *schema_q(const char *text) {
 static json_t *json_q(const char *text) {
         char *t = q2j(text);
         json_error_t e;
-        json_t *j = json_loads(t, JSON_DECODE_ANY, &e);
+        json_t *j = json_loads(t, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
         ck_assert_msg(j != NULL, "test JSON %s does not parse: %s", t, e.text);
         free(t);
         return j;
@@ -517,6 +517,7 @@ static const struct {
         {"dt", "'2024-1-1'", NULL, "'2024-1-1' is not a date"},
         {"dt", "'2024-01-1'", NULL, "is not a date"},
         {"dt", "'24-01-01'", NULL, "is not a date"},
+        {"dt", "'2024-01--1'", NULL, "is not a date"},
         {"dt", "''", NULL, "is not a date"},
         {"dt", "'2024-01-01 '", NULL, "is not a date"},
         {"dt", "'2024-01-01T00:00:00Z'", NULL, "is not a date"},
@@ -563,7 +564,7 @@ static const struct {
         {"rec", "null", NULL, "expected an object, got null"},
         {"rec", "{'x':'y'}", "after.rec.x", "expected an integer, got string"},
         {"rec", "{}", "after.rec.x", "missing required field"},
-        {"rec", "{'x':1,'y':2}", "after.rec", "unknown field 'y'"},
+        {"rec", "{'x':1,'y':2}", "after.rec.y", "unknown field"},
         {"ref", "{'x':'no'}", "after.ref.x", "expected an integer, got string"},
         {"ref", "[]", NULL, "expected an object, got array"},
         {"u", "1.5", NULL, "got number"},
@@ -578,8 +579,8 @@ static const struct {
         {"s", NULL, NULL, "missing required field"},
         {"dt", NULL, NULL, "missing required field"},
         {"nn", NULL, NULL, "missing required field"},
-        {"zz", "1", "after", "unknown field 'zz'"},
-        {"S", "'x'", "after", "unknown field 'S'"},
+        {"zz", "1", "after.zz", "unknown field"},
+        {"S", "'x'", "after.S", "unknown field (record test.Row"},
 };
 #define N_FIELD_ERRORS (sizeof(field_errors) / sizeof(*field_errors))
 
@@ -644,8 +645,8 @@ static const struct {
          "expected an object, got null"},
         {"{'type':'record','name':'R','fields':[{'name':'a','type':'int'}]}", "[1]", "(value)",
          "expected an object, got array"},
-        {"{'type':'record','name':'R','fields':[{'name':'a','type':'int'}]}", "{'a':1,'b':2}", "",
-         "unknown field 'b'"},
+        {"{'type':'record','name':'R','fields':[{'name':'a','type':'int'}]}", "{'a':1,'b':2}", "b",
+         "unknown field (record R"},
         {"{'type':'record','name':'R','fields':[{'name':'x','type':['int','string']}]}", "{'x':null}",
          "x", "null is not allowed here"},
         {"{'type':'array','items':{'type':'record','name':'R','fields':[{'name':'a','type':'int'}]}}",
@@ -676,16 +677,16 @@ END_TEST
 START_TEST(test_failed_encode_leaves_handle_usable) {
         sb_schema_t *s = schema_q(row_schema);
         json_t *row = json_q(row_value);
-        json_t *good = json_pack("{s:O}", "after", row);
+        json_t *good = json_pack("{s:o}", "after", json_deep_copy(row));
         json_object_set_new(row, "arr", json_q("[1,'x']"));
-        json_t *bad = json_pack("{s:O}", "after", row);
+        json_t *bad = json_pack("{s:o}", "after", json_deep_copy(row));
         assert_invalid(s, bad, "after.arr[1]", "expected an integer");
         json_t *got = round_trip(s, good);
         assert_json_eq(got, good);
         /* The path of a later error is not polluted by the earlier one. */
         json_object_set_new(row, "arr", json_q("[1]"));
         json_object_set_new(row, "i", json_string("1"));
-        json_t *bad2 = json_pack("{s:O}", "after", row);
+        json_t *bad2 = json_pack("{s:o}", "after", json_deep_copy(row));
         char err[512] = "";
         sb_buf_t buf;
         sb_buf_init(&buf, 1 << 20);
@@ -1091,7 +1092,6 @@ static const char *const lax_dates[] = {
         "'2024-01- 1'", /* blank inside the day */
         "'2024- 1-01'",
         "'2024-+1-01'",
-        "'2024-01--1'",
 };
 
 START_TEST(test_bug_date_parser_accepts_non_digits) {

@@ -19,10 +19,15 @@
 /* A record schema, the same with other key order and spacing, its canonical
  * text, and that text as a JSON string's contents. */
 #define S1 "{\"type\":\"record\",\"name\":\"A\",\"fields\":[{\"name\":\"x\",\"type\":\"int\"}]}"
-#define S1_OTHER "{ \"name\": \"A\", \"fields\": [ {\"type\": \"int\", \"name\": \"x\"} ], \"type\": \"record\" }"
+#define S1_OTHER                                                                                             \
+        "{ \"name\": \"A\", \"fields\": [ {\"type\": \"int\", \"name\": \"x\"} ], \"type\": \"record\" }"
 #define S1_CANON "{\"fields\":[{\"name\":\"x\",\"type\":\"int\"}],\"name\":\"A\",\"type\":\"record\"}"
-#define S1_JSTR "{\\\"fields\\\":[{\\\"name\\\":\\\"x\\\",\\\"type\\\":\\\"int\\\"}],\\\"name\\\":\\\"A\\\",\\\"type\\\":\\\"record\\\"}"
-#define S1_OTHER_JSTR "{ \\\"name\\\": \\\"A\\\", \\\"fields\\\": [ {\\\"type\\\": \\\"int\\\", \\\"name\\\": \\\"x\\\"} ], \\\"type\\\": \\\"record\\\" }"
+#define S1_JSTR                                                                                              \
+        "{\\\"fields\\\":[{\\\"name\\\":\\\"x\\\",\\\"type\\\":\\\"int\\\"}],\\\"name\\\":\\\"A\\\","        \
+        "\\\"type\\\":\\\"record\\\"}"
+#define S1_OTHER_JSTR                                                                                        \
+        "{ \\\"name\\\": \\\"A\\\", \\\"fields\\\": [ {\\\"type\\\": \\\"int\\\", \\\"name\\\": \\\"x\\\"} " \
+        "], \\\"type\\\": \\\"record\\\" }"
 
 static sb_registry_store_t *new_store(void) {
         char errstr[256];
@@ -34,11 +39,10 @@ static sb_registry_store_t *new_store(void) {
 static void reg(sb_registry_store_t *st, const char *subject, const char *text, int32_t want_id,
                 int32_t want_version) {
         int32_t id = 0, version = 0;
-        TEST_CALL(sb_registry_store_register(st, subject, text, strlen(text), &id, &version,
-                                             TEST_ERR));
+        TEST_CALL(sb_registry_store_register(st, subject, text, strlen(text), &id, &version, TEST_ERR));
         ck_assert_msg(id == want_id && version == want_version,
-                      "%s: got id %d version %d, want id %d version %d", subject, (int)id,
-                      (int)version, (int)want_id, (int)want_version);
+                      "%s: got id %d version %d, want id %d version %d", subject, (int)id, (int)version,
+                      (int)want_id, (int)want_version);
 }
 
 START_TEST(store_same_schema_same_id) {
@@ -98,27 +102,25 @@ START_TEST(store_versions) {
         ck_assert_str_eq(names[1], "v");
         sb_registry_strings_free(names, n);
 
-        TEST_CALL(sb_registry_store_get_version(st, "v", SB_REGISTRY_LATEST, &id, &version,
-                                                &text, &found, TEST_ERR));
+        TEST_CALL(sb_registry_store_get_version(st, "v", SB_REGISTRY_LATEST, &id, &version, &text, &found,
+                                                TEST_ERR));
         ck_assert_int_eq(id, 4);
         ck_assert_int_eq(version, 4);
         ck_assert_str_eq(text, S1_CANON);
         free(text);
-        TEST_CALL(sb_registry_store_get_version(st, "v", 3, &id, &version, &text, &found,
-                                                TEST_ERR));
+        TEST_CALL(sb_registry_store_get_version(st, "v", 3, &id, &version, &text, &found, TEST_ERR));
         ck_assert_int_eq(id, 3);
         ck_assert_str_eq(text, "\"string\"");
         free(text);
-        ck_assert_int_eq(sb_registry_store_get_version(st, "v", 5, &id, &version, &text, &found,
-                                                       errstr, sizeof(errstr)),
+        ck_assert_int_eq(sb_registry_store_get_version(st, "v", 5, &id, &version, &text, &found, errstr,
+                                                       sizeof(errstr)),
                          SB_ERR_NOT_FOUND);
         ck_assert_int_eq(found, 1);
-        ck_assert_int_eq(sb_registry_store_get_version(st, "w", 1, &id, &version, &text, &found,
-                                                       errstr, sizeof(errstr)),
+        ck_assert_int_eq(sb_registry_store_get_version(st, "w", 1, &id, &version, &text, &found, errstr,
+                                                       sizeof(errstr)),
                          SB_ERR_NOT_FOUND);
         ck_assert_int_eq(found, 0);
-        ck_assert_int_eq(sb_registry_store_versions(st, "w", &versions, &n, errstr,
-                                                    sizeof(errstr)),
+        ck_assert_int_eq(sb_registry_store_versions(st, "w", &versions, &n, errstr, sizeof(errstr)),
                          SB_ERR_NOT_FOUND);
         sb_registry_store_destroy(st);
 }
@@ -140,16 +142,15 @@ START_TEST(store_refuses_invalid) {
         size_t n;
         for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
                 errstr[0] = '\0';
-                ck_assert_int_eq(sb_registry_store_register(st, "s", cases[i].text,
-                                                            strlen(cases[i].text), &id,
-                                                            &version, errstr, sizeof(errstr)),
+                ck_assert_int_eq(sb_registry_store_register(st, "s", cases[i].text, strlen(cases[i].text),
+                                                            &id, &version, errstr, sizeof(errstr)),
                                  SB_ERR_SCHEMA);
-                ck_assert_msg(strstr(errstr, cases[i].why), "case %zu: '%s' does not say '%s'",
-                              i, errstr, cases[i].why);
+                ck_assert_msg(strstr(errstr, cases[i].why), "case %zu: '%s' does not say '%s'", i, errstr,
+                              cases[i].why);
         }
-        ck_assert_int_eq(sb_registry_store_register(st, "", "\"int\"", 5, &id, &version, errstr,
-                                                    sizeof(errstr)),
-                         SB_ERR_INVALID);
+        ck_assert_int_eq(
+                sb_registry_store_register(st, "", "\"int\"", 5, &id, &version, errstr, sizeof(errstr)),
+                SB_ERR_INVALID);
         /* Nothing was stored, and no id was spent. */
         TEST_CALL(sb_registry_store_subjects(st, &names, &n, TEST_ERR));
         ck_assert_uint_eq(n, 0);
@@ -164,14 +165,12 @@ START_TEST(store_by_id_unknown) {
         char errstr[512] = "", *text = (char *)"x";
         static const int32_t ids[] = {0, -1, 1, 2, INT32_MAX};
         for (size_t i = 0; i < sizeof(ids) / sizeof(*ids); i++) {
-                ck_assert_int_eq(sb_registry_store_by_id(st, ids[i], &text, errstr,
-                                                         sizeof(errstr)),
+                ck_assert_int_eq(sb_registry_store_by_id(st, ids[i], &text, errstr, sizeof(errstr)),
                                  SB_ERR_NOT_FOUND);
                 ck_assert_ptr_null(text);
         }
         reg(st, "s", "\"int\"", 1, 1);
-        ck_assert_int_eq(sb_registry_store_by_id(st, 2, &text, errstr, sizeof(errstr)),
-                         SB_ERR_NOT_FOUND);
+        ck_assert_int_eq(sb_registry_store_by_id(st, 2, &text, errstr, sizeof(errstr)), SB_ERR_NOT_FOUND);
         sb_registry_store_destroy(st);
 }
 END_TEST
@@ -186,10 +185,9 @@ static void *register_many(void *arg) {
         char text[64], errstr[256];
         int32_t id, version;
         for (int i = 0; i < PER_THREAD; i++) {
-                snprintf(text, sizeof(text), "{\"type\":\"fixed\",\"name\":\"F\",\"size\":%d}",
-                         i + 1);
-                if (sb_registry_store_register(st, "shared", text, strlen(text), &id, &version,
-                                               errstr, sizeof(errstr)) ||
+                snprintf(text, sizeof(text), "{\"type\":\"fixed\",\"name\":\"F\",\"size\":%d}", i + 1);
+                if (sb_registry_store_register(st, "shared", text, strlen(text), &id, &version, errstr,
+                                               sizeof(errstr)) ||
                     id < 1 || id > PER_THREAD)
                         return (void *)1;
         }
@@ -234,12 +232,11 @@ static void server_start(void) {
         ck_assert_ptr_nonnull(server.log_file);
         server.log = sb_log_new("test_registry", SB_LOG_DEBUG, server.log_file);
         ck_assert_ptr_nonnull(server.log);
-        server.srv = sb_registry_http_new(server.store, server.log, "127.0.0.1", 0, 4, errstr,
-                                          sizeof(errstr));
+        server.srv =
+                sb_registry_http_new(server.store, server.log, "127.0.0.1", 0, 4, errstr, sizeof(errstr));
         ck_assert_msg(server.srv != NULL, "sb_registry_http_new: %s", errstr);
         ck_assert_uint_ne(sb_registry_http_port(server.srv), 0);
-        snprintf(server.base, sizeof(server.base), "http://127.0.0.1:%u",
-                 sb_registry_http_port(server.srv));
+        snprintf(server.base, sizeof(server.base), "http://127.0.0.1:%u", sb_registry_http_port(server.srv));
 }
 
 static void server_stop(void) {
@@ -276,8 +273,8 @@ static size_t on_read(char *out, size_t size, size_t n, void *arg) {
 
 /* Sends a request; `ctype` NULL sends no Content-Type.  The caller frees
  * resp->body with sb_buf_free. */
-static void http(const char *method, const char *path, const char *ctype, const char *body,
-                 size_t body_len, int chunked, response_t *resp) {
+static void http(const char *method, const char *path, const char *ctype, const char *body, size_t body_len,
+                 int chunked, response_t *resp) {
         char url[512], header[256];
         struct curl_slist *headers = NULL;
         CURL *curl = curl_easy_init();
@@ -333,14 +330,12 @@ static const struct step {
 } steps[] = {
         {"GET", "/", NULL, NULL, 200, "{}", 0, NULL},
         {"GET", "/subjects", NULL, NULL, 200, "[]", 0, NULL},
-        {"POST", "/subjects/a%2Fb/versions", V1, "{\"schema\":\"" S1_JSTR "\"}", 200,
-         "{\"id\":1}", 0, NULL},
+        {"POST", "/subjects/a%2Fb/versions", V1, "{\"schema\":\"" S1_JSTR "\"}", 200, "{\"id\":1}", 0, NULL},
         {"POST", "/subjects/a%2Fb/versions", "application/json",
          "{\"schema\":\"" S1_OTHER_JSTR "\",\"schemaType\":\"AVRO\"}", 200, "{\"id\":1}", 0, NULL},
         {"POST", "/subjects/c/versions", "application/vnd.schemaregistry+json; charset=utf-8",
          "{\"schema\":\"" S1_JSTR "\"}", 200, "{\"id\":1}", 0, NULL},
-        {"POST", "/subjects/c/versions", NULL, "{\"schema\":\"\\\"string\\\"\"}", 200,
-         "{\"id\":2}", 0, NULL},
+        {"POST", "/subjects/c/versions", NULL, "{\"schema\":\"\\\"string\\\"\"}", 200, "{\"id\":2}", 0, NULL},
         {"GET", "/subjects", NULL, NULL, 200, "[\"a/b\",\"c\"]", 0, NULL},
         {"GET", "/subjects/a%2fb/versions", NULL, NULL, 200, "[1]", 0, NULL},
         {"GET", "/subjects/c/versions", NULL, NULL, 200, "[1,2]", 0, NULL},
@@ -379,8 +374,7 @@ static const struct step {
         {"GET", "/subjects/c/versions/1x", NULL, NULL, 422, NULL, 42202, "The specified"},
         {"GET", "/subjects/x/versions/abc", NULL, NULL, 422, NULL, 42202, "The specified"},
         /* unknown paths and methods */
-        {"GET", "/nope", NULL, NULL, 404, "{\"error_code\":404,\"message\":\"HTTP 404 Not Found\"}",
-         0, NULL},
+        {"GET", "/nope", NULL, NULL, 404, "{\"error_code\":404,\"message\":\"HTTP 404 Not Found\"}", 0, NULL},
         {"GET", "/subjects/c", NULL, NULL, 404, NULL, 404, "HTTP 404"},
         {"GET", "/subjects/c/versions/1/schema/x", NULL, NULL, 404, NULL, 404, "HTTP 404"},
         {"GET", "/schemas/ids/1/other", NULL, NULL, 404, NULL, 404, "HTTP 404"},
@@ -398,12 +392,12 @@ static const struct step {
         {"POST", "/subjects/c/versions", V1, "[]", 400, NULL, 400, "Request body must be"},
         {"POST", "/subjects/c/versions", V1, "{}", 422, NULL, 42201, "Invalid schema"},
         {"POST", "/subjects/c/versions", V1, "{\"schema\":1}", 422, NULL, 42201, "Invalid schema"},
-        {"POST", "/subjects/c/versions", V1, "{\"schema\":\"{\\\"type\\\":\\\"recrd\\\"}\"}", 422,
-         NULL, 42201, "Invalid schema: invalid Avro schema: Unknown Avro \"type\": recrd"},
+        {"POST", "/subjects/c/versions", V1, "{\"schema\":\"{\\\"type\\\":\\\"recrd\\\"}\"}", 422, NULL,
+         42201, "Invalid schema: invalid Avro schema: Unknown Avro \"type\": recrd"},
         {"POST", "/subjects/c/versions", V1, "{\"schema\":\"{oops\"}", 422, NULL, 42201,
          "Invalid schema: schema is not JSON"},
-        {"POST", "/subjects/c/versions", V1, "{\"schema\":\"\\\"int\\\"\",\"schemaType\":\"JSON\"}",
-         422, NULL, 42201, "Invalid schema type"},
+        {"POST", "/subjects/c/versions", V1, "{\"schema\":\"\\\"int\\\"\",\"schemaType\":\"JSON\"}", 422,
+         NULL, 42201, "Invalid schema type"},
         {"POST", "/subjects/c/versions", V1,
          "{\"schema\":\"\\\"int\\\"\",\"references\":[{\"name\":\"x\",\"subject\":\"y\",\"version\":1}]}",
          422, NULL, 42201, "Invalid schema: schema references"},
@@ -411,8 +405,8 @@ static const struct step {
          "The specified subject is not valid."},
         {"POST", "/subjects/c/versions", "text/plain", "{\"schema\":\"\\\"int\\\"\"}", 415,
          "{\"error_code\":415,\"message\":\"HTTP 415 Unsupported Media Type\"}", 0, NULL},
-        {"POST", "/subjects/c/versions", "application/x-www-form-urlencoded",
-         "{\"schema\":\"\\\"int\\\"\"}", 415, NULL, 415, "HTTP 415"},
+        {"POST", "/subjects/c/versions", "application/x-www-form-urlencoded", "{\"schema\":\"\\\"int\\\"\"}",
+         415, NULL, 415, "HTTP 415"},
         /* refusals left the state as it was */
         {"GET", "/subjects", NULL, NULL, 200, "[\"a/b\",\"c\"]", 0, NULL},
         {"GET", "/subjects/c/versions", NULL, NULL, 200, "[1,2]", 0, NULL},
@@ -424,15 +418,15 @@ START_TEST(http_routes) {
                 response_t r;
                 char what[640];
                 snprintf(what, sizeof(what), "step %zu: %s %s", i, st->method, st->path);
-                http(st->method, st->path, st->ctype, st->request,
-                     st->request ? strlen(st->request) : 0, 0, &r);
+                http(st->method, st->path, st->ctype, st->request, st->request ? strlen(st->request) : 0, 0,
+                     &r);
                 const char *got = (const char *)r.body.data;
-                ck_assert_msg(r.status == st->status, "%s: status %ld, want %ld; body %s", what,
-                              r.status, st->status, got);
+                ck_assert_msg(r.status == st->status, "%s: status %ld, want %ld; body %s", what, r.status,
+                              st->status, got);
                 ck_assert_msg(strcmp(r.ctype, V1) == 0, "%s: content type %s", what, r.ctype);
                 if (st->body) {
-                        ck_assert_msg(strcmp(got, st->body) == 0, "%s: body\n %s\nwant\n %s",
-                                      what, got, st->body);
+                        ck_assert_msg(strcmp(got, st->body) == 0, "%s: body\n %s\nwant\n %s", what, got,
+                                      st->body);
                 } else {
                         json_error_t jerr;
                         json_t *doc = json_loads(got, 0, &jerr);
@@ -441,10 +435,9 @@ START_TEST(http_routes) {
                         const char *msg = json_string_value(json_object_get(doc, "message"));
                         ck_assert_msg(code == st->code && msg &&
                                               strncmp(msg, st->message, strlen(st->message)) == 0,
-                                      "%s: got %s, want error_code %d, message '%s...'", what,
-                                      got, st->code, st->message);
-                        ck_assert_msg(json_object_size(doc) == 2, "%s: extra members: %s", what,
-                                      got);
+                                      "%s: got %s, want error_code %d, message '%s...'", what, got, st->code,
+                                      st->message);
+                        ck_assert_msg(json_object_size(doc) == 2, "%s: extra members: %s", what, got);
                         json_decref(doc);
                 }
                 sb_buf_free(&r.body);
@@ -489,8 +482,8 @@ END_TEST
 START_TEST(http_start_errors) {
         char errstr[512] = "";
         sb_registry_http_t *srv;
-        srv = sb_registry_http_new(server.store, server.log, "127.0.0.1",
-                                   sb_registry_http_port(server.srv), 1, errstr, sizeof(errstr));
+        srv = sb_registry_http_new(server.store, server.log, "127.0.0.1", sb_registry_http_port(server.srv),
+                                   1, errstr, sizeof(errstr));
         ck_assert_ptr_null(srv);
         ck_assert_msg(strstr(errstr, "cannot listen on 127.0.0.1:"), "errstr: %s", errstr);
         srv = sb_registry_http_new(server.store, server.log, "no-such-host.invalid", 0, 1, errstr,
@@ -498,8 +491,7 @@ START_TEST(http_start_errors) {
         ck_assert_ptr_null(srv);
         ck_assert_msg(strstr(errstr, "no-such-host.invalid"), "errstr: %s", errstr);
         /* One thread is a valid pool, and a second server is independent. */
-        srv = sb_registry_http_new(server.store, server.log, "127.0.0.1", 0, 1, errstr,
-                                   sizeof(errstr));
+        srv = sb_registry_http_new(server.store, server.log, "127.0.0.1", 0, 1, errstr, sizeof(errstr));
         ck_assert_msg(srv != NULL, "%s", errstr);
         ck_assert_uint_ne(sb_registry_http_port(srv), sb_registry_http_port(server.srv));
         sb_registry_http_destroy(srv);

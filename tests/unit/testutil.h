@@ -15,12 +15,12 @@
 #include "sb_error.h"
 
 #define TEST_ERR test_errstr, sizeof(test_errstr)
-#define TEST_CALL(call)                                                        \
-        do {                                                                   \
-                char test_errstr[1024] = "";                                   \
-                sb_err_t test_rc = (call);                                     \
-                ck_assert_msg(test_rc == SB_OK, "%s failed: %s: %s", #call,    \
-                              sb_err2str(test_rc), test_errstr);               \
+#define TEST_CALL(call)                                                                                      \
+        do {                                                                                                 \
+                char test_errstr[1024] = "";                                                                 \
+                sb_err_t test_rc = (call);                                                                   \
+                ck_assert_msg(test_rc == SB_OK, "%s failed: %s: %s", #call, sb_err2str(test_rc),             \
+                              test_errstr);                                                                  \
         } while (0)
 
 /* Path of a file of the source tree: $SHAREBUS_SRC/rel (or ./rel).  Returns
