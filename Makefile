@@ -31,7 +31,7 @@ BINS := $(addprefix $(B)/bin/,$(PROGRAMS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/testutil.c,$(wildcard tests/unit/test_*.c)))
 INTEG_TESTS := $(patsubst tests/integration/%.c,%,$(filter-out tests/integration/harness.c,$(wildcard tests/integration/test_*.c)))
 
-.PHONY: all test unit unit-san integration interop lint format demo bench install clean setup docs check-docs
+.PHONY: check-docs all test unit unit-san integration interop lint format demo bench install clean setup docs check-docs
 all: $(B)/libsharebus.a $(BINS)
 
 # ---- normal build ----
@@ -94,6 +94,7 @@ test: setup
 	$(MAKE) all
 	$(MAKE) lint
 	$(MAKE) unit
+	tests/docs.sh
 	$(MAKE) integration
 	$(MAKE) interop
 

@@ -310,6 +310,20 @@ void sb_settings_print_help(FILE *out, const char *program, const char *summary,
                 "kafka", "group", "");
 }
 
+/* Markdown text: < > | would be read as HTML or as a column break. */
+static void print_md_text(FILE *out, const char *text) {
+        for (const char *p = text; *p; p++) {
+                if (*p == '<')
+                        fputs("&lt;", out);
+                else if (*p == '>')
+                        fputs("&gt;", out);
+                else if (*p == '|')
+                        fputs("\\|", out);
+                else
+                        fputc(*p, out);
+        }
+}
+
 void sb_settings_print_markdown(FILE *out, const sb_setting_t *table, size_t n) {
         fprintf(out, "| setting | type | default | description |\n|---|---|---|---|\n");
         for (size_t i = 0; i < n; i++) {
@@ -318,10 +332,11 @@ void sb_settings_print_markdown(FILE *out, const sb_setting_t *table, size_t n) 
                 if (s->type == SB_SETTING_INT)
                         fprintf(out, " %lld..%lld", s->min, s->max);
                 if (s->def)
-                        fprintf(out, " | `%s` | ", s->def);
+                        fprintf(out, " | `%s` | ", *s->def ? s->def : "\"\"");
                 else
                         fprintf(out, " | %s | ", s->required ? "required" : "unset");
-                fprintf(out, "%s |\n", s->help);
+                print_md_text(out, s->help);
+                fprintf(out, " |\n");
         }
         fprintf(out, "| `kafka` | group | | librdkafka properties passed through, `_` standing for `.` (or a "
                      "list of `(\"name\", \"value\")` pairs) |\n");
