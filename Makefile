@@ -102,8 +102,12 @@ demo: setup
 	$(MAKE) all
 	./demo.sh
 
+$(B)/bench/bench_tool: bench/bench_tool.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(PKG_LIBS)
+
 bench: setup
-	$(MAKE) all
+	$(MAKE) all $(B)/bench/bench_tool
 	bench/run.sh
 
 docs: all
