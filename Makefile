@@ -72,6 +72,14 @@ $(B)/obj/tests/integration/%.o: tests/integration/%.c tests/integration/harness.
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -Itests/integration $(CFLAGS) -c $< -o $@
 
+# ---- interop tests (normal build; Python confluent-kafka and kcat against the real programs) ----
+$(B)/tests/test_interop: $(B)/obj/tests/interop/test_interop.o $(B)/obj/tests/integration/harness.o $(B)/libsharebus.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+$(B)/obj/tests/interop/%.o: tests/interop/%.c tests/integration/harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Itests/integration $(CFLAGS) -c $< -o $@
+
 setup:
 	./setup.sh
 
@@ -84,7 +92,7 @@ integration: all $(addprefix $(B)/tests/,$(INTEG_TESTS))
 	@set -e; for t in $(addprefix $(B)/tests/,$(INTEG_TESTS)); do echo "== $$t"; \
 	  SHAREBUS_SRC=$(CURDIR) $$t; done
 
-interop: all
+interop: all $(B)/tests/test_interop
 	tests/interop/run.sh
 
 lint:

@@ -1,6 +1,7 @@
 #include "sb_avro.h"
 
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@ struct sb_node_s {
         char **names;         /* field names or enum symbols */
         sb_node_t **children; /* field types, union branches, items/values */
         json_t **field_json;  /* borrowed from the document */
+        json_t *json;         /* defining object of a named type, borrowed */
         size_t fixed_size;
         sb_node_t *next_alloc;
 };
@@ -91,14 +93,19 @@ static sb_node_t *find_named(parse_ctx_t *ctx, const char *name, const char *ns)
 
 static sb_node_t *parse_node(parse_ctx_t *ctx, json_t *j, const char *ns);
 
-static sb_node_t *parse_fail(parse_ctx_t *ctx, const char *fmt, const char *arg) {
+static sb_node_t *parse_fail(parse_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static sb_node_t *parse_fail(parse_ctx_t *ctx, const char *fmt, ...) {
         char msg[256];
-        snprintf(msg, sizeof(msg), fmt, arg);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
         sb_seterr(SB_ERR_SCHEMA, ctx->errstr, ctx->errstr_size, "%s", msg);
         return NULL;
 }
 
 static int set_fullname(sb_node_t *n, json_t *j, const char *ns, char *ns_out, size_t ns_out_size) {
+        n->json = j;
         const char *name = json_string_value(json_object_get(j, "name"));
         const char *own_ns = json_string_value(json_object_get(j, "namespace"));
         char full[512];
@@ -128,12 +135,12 @@ static sb_node_t *parse_object(parse_ctx_t *ctx, json_t *j, const char *ns) {
         if (!type) {
                 if (tj && (json_is_object(tj) || json_is_array(tj)))
                         return parse_node(ctx, tj, ns);
-                return parse_fail(ctx, "schema object without a \"type\"%s", "");
+                return parse_fail(ctx, "schema object without a \"type\"");
         }
         if (primitive_type(type, &prim)) {
                 n = node_new(ctx, prim);
                 if (!n)
-                        return parse_fail(ctx, "out of memory%s", "");
+                        return parse_fail(ctx, "out of memory");
                 const char *lt = json_string_value(json_object_get(j, "logicalType"));
                 if (lt && prim == SB_T_INT && strcmp(lt, "date") == 0)
                         n->logical = SB_LOGICAL_DATE;
@@ -144,16 +151,16 @@ static sb_node_t *parse_object(parse_ctx_t *ctx, json_t *j, const char *ns) {
         if (strcmp(type, "record") == 0 || strcmp(type, "error") == 0) {
                 json_t *fields = json_object_get(j, "fields");
                 if (!json_is_array(fields))
-                        return parse_fail(ctx, "record without a \"fields\" array%s", "");
+                        return parse_fail(ctx, "record without a \"fields\" array");
                 n = node_new(ctx, SB_T_RECORD);
                 if (!n || set_fullname(n, j, ns, inner_ns, sizeof(inner_ns)))
-                        return parse_fail(ctx, "record without a name%s", "");
+                        return parse_fail(ctx, "record without a name");
                 n->n = json_array_size(fields);
                 n->names = calloc(n->n + 1, sizeof(char *));
                 n->children = calloc(n->n + 1, sizeof(sb_node_t *));
                 n->field_json = calloc(n->n + 1, sizeof(json_t *));
                 if (!n->names || !n->children || !n->field_json)
-                        return parse_fail(ctx, "out of memory%s", "");
+                        return parse_fail(ctx, "out of memory");
                 for (size_t i = 0; i < n->n; i++) {
                         json_t *f = json_array_get(fields, i);
                         const char *fname = json_string_value(json_object_get(f, "name"));
@@ -162,7 +169,11 @@ static sb_node_t *parse_object(parse_ctx_t *ctx, json_t *j, const char *ns) {
                         n->names[i] = strdup(fname);
                         n->field_json[i] = f;
                         if (!n->names[i])
-                                return parse_fail(ctx, "out of memory%s", "");
+                                return parse_fail(ctx, "out of memory");
+                        for (size_t k = 0; k < i; k++)
+                                if (strcmp(n->names[k], fname) == 0)
+                                        return parse_fail(ctx, "record %s has two fields named '%s'", n->name,
+                                                          fname);
                         n->children[i] = parse_node(ctx, json_object_get(f, "type"), inner_ns);
                         if (!n->children[i])
                                 return NULL;
@@ -172,25 +183,28 @@ static sb_node_t *parse_object(parse_ctx_t *ctx, json_t *j, const char *ns) {
         if (strcmp(type, "enum") == 0) {
                 json_t *syms = json_object_get(j, "symbols");
                 if (!json_is_array(syms))
-                        return parse_fail(ctx, "enum without \"symbols\"%s", "");
+                        return parse_fail(ctx, "enum without \"symbols\"");
                 n = node_new(ctx, SB_T_ENUM);
                 if (!n || set_fullname(n, j, ns, inner_ns, sizeof(inner_ns)))
-                        return parse_fail(ctx, "enum without a name%s", "");
+                        return parse_fail(ctx, "enum without a name");
                 n->n = json_array_size(syms);
                 n->names = calloc(n->n + 1, sizeof(char *));
                 if (!n->names)
-                        return parse_fail(ctx, "out of memory%s", "");
+                        return parse_fail(ctx, "out of memory");
                 for (size_t i = 0; i < n->n; i++) {
                         const char *s = json_string_value(json_array_get(syms, i));
                         if (!s || !(n->names[i] = strdup(s)))
                                 return parse_fail(ctx, "bad symbol in enum %s", n->name);
+                        for (size_t k = 0; k < i; k++)
+                                if (strcmp(n->names[k], s) == 0)
+                                        return parse_fail(ctx, "enum %s lists a symbol twice", n->name);
                 }
                 return n;
         }
         if (strcmp(type, "fixed") == 0) {
                 n = node_new(ctx, SB_T_FIXED);
                 if (!n || set_fullname(n, j, ns, inner_ns, sizeof(inner_ns)))
-                        return parse_fail(ctx, "fixed without a name%s", "");
+                        return parse_fail(ctx, "fixed without a name");
                 n->fixed_size = (size_t)json_integer_value(json_object_get(j, "size"));
                 return n;
         }
@@ -198,7 +212,7 @@ static sb_node_t *parse_object(parse_ctx_t *ctx, json_t *j, const char *ns) {
                 int is_array = type[0] == 'a';
                 n = node_new(ctx, is_array ? SB_T_ARRAY : SB_T_MAP);
                 if (!n || !(n->children = calloc(1, sizeof(sb_node_t *))))
-                        return parse_fail(ctx, "out of memory%s", "");
+                        return parse_fail(ctx, "out of memory");
                 n->n = 1;
                 n->children[0] = parse_node(ctx, json_object_get(j, is_array ? "items" : "values"), ns);
                 return n->children[0] ? n : NULL;
@@ -214,7 +228,7 @@ static sb_node_t *parse_node(parse_ctx_t *ctx, json_t *j, const char *ns) {
                 const char *s = json_string_value(j);
                 if (primitive_type(s, &prim)) {
                         sb_node_t *n = node_new(ctx, prim);
-                        return n ? n : parse_fail(ctx, "out of memory%s", "");
+                        return n ? n : parse_fail(ctx, "out of memory");
                 }
                 sb_node_t *n = find_named(ctx, s, ns);
                 return n ? n : parse_fail(ctx, "unknown type \"%s\"", s);
@@ -224,17 +238,29 @@ static sb_node_t *parse_node(parse_ctx_t *ctx, json_t *j, const char *ns) {
         if (json_is_array(j)) {
                 sb_node_t *n = node_new(ctx, SB_T_UNION);
                 if (!n)
-                        return parse_fail(ctx, "out of memory%s", "");
+                        return parse_fail(ctx, "out of memory");
                 n->n = json_array_size(j);
                 n->children = calloc(n->n + 1, sizeof(sb_node_t *));
                 if (!n->children)
-                        return parse_fail(ctx, "out of memory%s", "");
-                for (size_t i = 0; i < n->n; i++)
-                        if (!(n->children[i] = parse_node(ctx, json_array_get(j, i), ns)))
+                        return parse_fail(ctx, "out of memory");
+                for (size_t i = 0; i < n->n; i++) {
+                        sb_node_t *b = parse_node(ctx, json_array_get(j, i), ns);
+                        if (!(n->children[i] = b))
                                 return NULL;
+                        /* The spec: no union directly in a union, and no two
+                         * branches of the same type (or same name). */
+                        if (b->type == SB_T_UNION)
+                                return parse_fail(ctx, "a union may not contain a union");
+                        for (size_t k = 0; k < i; k++) {
+                                const sb_node_t *o = n->children[k];
+                                if (o->type == b->type && (!b->name || strcmp(o->name, b->name) == 0))
+                                        return parse_fail(ctx, "a union lists type %s twice",
+                                                          b->name ? b->name : type_names[b->type]);
+                        }
+                }
                 return n;
         }
-        return parse_fail(ctx, "a type must be a string, object or array%s", "");
+        return parse_fail(ctx, "a type must be a string, object or array");
 }
 
 sb_err_t sb_schema_new(const char *json, size_t len, sb_schema_t **out, char *errstr, size_t errstr_size) {
@@ -325,6 +351,7 @@ const sb_node_t *sb_schema_root(const sb_schema_t *s) { return s->root; }
 
 sb_type_t sb_node_type(const sb_node_t *n) { return n->type; }
 sb_logical_t sb_node_logical(const sb_node_t *n) { return n->logical; }
+const json_t *sb_node_json(const sb_node_t *n) { return n->json; }
 const char *sb_node_name(const sb_node_t *n) { return n->name; }
 size_t sb_node_count(const sb_node_t *n) { return n->n; }
 const char *sb_node_field_name(const sb_node_t *n, size_t i) {
@@ -388,32 +415,47 @@ static int days_in_month(int64_t y, unsigned m) {
 }
 
 /* Parses "YYYY-MM-DD"; returns the number of characters used, 0 if bad. */
-static int parse_date(const char *s, int64_t *days) {
-        int y, m, d, used = 0;
-        if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 || m < 1 || m > 12 || d < 1 ||
-            d > days_in_month(y, (unsigned)m))
-                return 0;
-        *days = days_from_civil(y, (unsigned)m, (unsigned)d);
-        return used;
+/* Reads exactly `n` decimal digits (no sign, no blanks). */
+static int digits(const char *s, int n, int *out) {
+        int v = 0;
+        for (int i = 0; i < n; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return 0;
+                v = v * 10 + (s[i] - '0');
+        }
+        *out = v;
+        return 1;
 }
 
+/* Parses "YYYY-MM-DD"; returns the number of characters used, 0 if bad. */
+static int parse_date(const char *s, int64_t *days) {
+        int y, m, d;
+        if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &m) || s[7] != '-' ||
+            !digits(s + 8, 2, &d) || m < 1 || m > 12 || d < 1 || d > days_in_month(y, (unsigned)m))
+                return 0;
+        *days = days_from_civil(y, (unsigned)m, (unsigned)d);
+        return 10;
+}
+
+/* Parses "YYYY-MM-DDTHH:MM:SS[.fff]Z" (or +00:00) into ms since the epoch. */
 static int parse_timestamp(const char *s, int64_t *ms) {
         int64_t days;
-        int used = parse_date(s, &days), hh, mm, ss, n = 0, frac = 0;
-        if (!used || (s[used] != 'T' && s[used] != ' '))
+        int hh, mm, ss, frac = 0;
+        if (!parse_date(s, &days) || (s[10] != 'T' && s[10] != ' '))
                 return 0;
-        s += used + 1;
-        if (sscanf(s, "%2d:%2d:%2d%n", &hh, &mm, &ss, &n) != 3 || n != 8 || hh > 23 || mm > 59 || ss > 60)
+        s += 11;
+        if (!digits(s, 2, &hh) || s[2] != ':' || !digits(s + 3, 2, &mm) || s[5] != ':' ||
+            !digits(s + 6, 2, &ss) || hh > 23 || mm > 59 || ss > 60)
                 return 0;
-        s += n;
+        s += 8;
         if (*s == '.') {
-                int digits = 0;
-                for (s++; *s >= '0' && *s <= '9'; s++, digits++)
-                        if (digits < 3)
+                int n = 0;
+                for (s++; *s >= '0' && *s <= '9'; s++, n++)
+                        if (n < 3)
                                 frac = frac * 10 + (*s - '0');
-                if (digits == 0)
+                if (n == 0)
                         return 0;
-                for (; digits < 3; digits++)
+                for (; n < 3; n++)
                         frac *= 10;
         }
         if (strcmp(s, "Z") != 0 && strcmp(s, "+00:00") != 0)
@@ -430,8 +472,12 @@ void sb_format_date(int64_t days, char *out, size_t size) {
 }
 
 void sb_format_timestamp_ms(int64_t ms, char *out, size_t size) {
-        int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-        int64_t rem = ms - days * 86400000;
+        /* Floor division without negating: INT64_MIN must not overflow. */
+        int64_t days = ms / 86400000, rem = ms % 86400000;
+        if (rem < 0) {
+                days--;
+                rem += 86400000;
+        }
         char date[32];
         sb_format_date(days, date, sizeof(date));
         snprintf(out, size, "%sT%02d:%02d:%02d.%03dZ", date, (int)(rem / 3600000), (int)(rem / 60000 % 60),
@@ -527,24 +573,13 @@ static sb_err_t record_to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *
 static sb_err_t union_to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j, avro_value_t *v) {
         avro_value_t branch;
         char first_err[512] = "";
-        /* Avro's own JSON form: {"branch type name": value}. */
-        if (json_is_object(j) && json_object_size(j) == 1) {
-                const char *key = json_object_iter_key(json_object_iter((json_t *)j));
-                for (size_t i = 0; i < n->n; i++) {
-                        const sb_node_t *b = n->children[i];
-                        const char *bname = b->name ? b->name : type_names[b->type];
-                        if (strcmp(key, bname) == 0 && b->type != SB_T_RECORD) {
-                                if (avro_value_set_branch(v, (int)i, &branch))
-                                        return conv_fail(c, "%s", avro_strerror());
-                                return to_avro(c, b, json_object_get(j, key), &branch);
-                        }
-                }
-        }
+        /* The plain value first: the first branch it fits, as Avro's
+         * resolution picks a branch. */
         for (size_t i = 0; i < n->n; i++) {
                 const sb_node_t *b = n->children[i];
                 if ((b->type == SB_T_NULL) != json_is_null(j))
                         continue;
-                if (avro_value_set_branch(v, (int)i, &branch))
+                if (avro_value_set_branch(v, (int)i, &branch) || avro_value_reset(&branch))
                         return conv_fail(c, "%s", avro_strerror());
                 char *saved = c->errstr;
                 size_t saved_size = c->errstr_size;
@@ -560,6 +595,21 @@ static sb_err_t union_to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j
                         return SB_OK;
                 if (!first_err[0])
                         snprintf(first_err, sizeof(first_err), "%s", err_here);
+        }
+        /* Avro's own JSON form: {"branch type name": value}. */
+        if (json_is_object(j) && json_object_size(j) == 1) {
+                const char *key = json_object_iter_key(json_object_iter((json_t *)j));
+                for (size_t i = 0; i < n->n; i++) {
+                        const sb_node_t *b = n->children[i];
+                        const char *bname = b->name ? b->name : type_names[b->type];
+                        if (strcmp(key, bname) == 0) {
+                                /* Setting the branch a failed attempt left keeps its
+                                 * partial value: clear it. */
+                                if (avro_value_set_branch(v, (int)i, &branch) || avro_value_reset(&branch))
+                                        return conv_fail(c, "%s", avro_strerror());
+                                return to_avro(c, b, json_object_get(j, key), &branch);
+                        }
+                }
         }
         if (first_err[0])
                 return sb_seterr(SB_ERR_INVALID, c->errstr, c->errstr_size, "%s", first_err);
@@ -619,6 +669,8 @@ static sb_err_t to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j, avro
         case SB_T_DOUBLE:
                 if (!json_is_number(j))
                         return expect(c, "a number", j);
+                if (n->type == SB_T_FLOAT && fabs(json_number_value(j)) > FLT_MAX)
+                        return conv_fail(c, "%g does not fit in a float (32 bits)", json_number_value(j));
                 rc = n->type == SB_T_FLOAT ? avro_value_set_float(v, (float)json_number_value(j))
                                            : avro_value_set_double(v, json_number_value(j));
                 break;
@@ -848,27 +900,136 @@ static json_t *from_avro(conv_ctx_t *c, const sb_node_t *n, avro_value_t *v) {
         return NULL;
 }
 
+/* ---- checking Avro binary before avro-c reads it ---- */
+
+/* avro-c 1.11 allocates the length a string or bytes value announces before
+ * reading it, and leaks it when the body is shorter: a 6-byte poison record
+ * could cost megabytes.  So a body is walked against the schema first,
+ * allocating nothing, and only a well-formed one is handed to avro-c. */
+static int read_varint(const uint8_t **p, const uint8_t *end, int64_t *out) {
+        uint64_t v = 0;
+        for (int shift = 0; *p < end && shift < 64; shift += 7) {
+                uint8_t b = *(*p)++;
+                v |= (uint64_t)(b & 0x7f) << shift;
+                if (!(b & 0x80)) {
+                        *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+static int min_width(const sb_node_t *n) {
+        return n->type == SB_T_NULL || (n->type == SB_T_RECORD && n->n == 0) ||
+                               (n->type == SB_T_FIXED && n->fixed_size == 0)
+                       ? 0
+                       : 1;
+}
+
+static const char *check_binary(const sb_node_t *n, const uint8_t **p, const uint8_t *end, int depth) {
+        int64_t x;
+        const char *why;
+        if (depth > 256)
+                return "value nested too deep";
+        switch (n->type) {
+        case SB_T_NULL: return NULL;
+        case SB_T_BOOLEAN:
+                if (*p >= end || **p > 1)
+                        return "bad boolean";
+                (*p)++;
+                return NULL;
+        case SB_T_INT:
+        case SB_T_LONG:
+        case SB_T_ENUM:
+                if (!read_varint(p, end, &x))
+                        return "truncated or overlong number";
+                if (n->type == SB_T_INT && (x < INT32_MIN || x > INT32_MAX))
+                        return "int out of range";
+                if (n->type == SB_T_ENUM && (x < 0 || (size_t)x >= n->n))
+                        return "enum index out of range";
+                return NULL;
+        case SB_T_FLOAT:
+        case SB_T_DOUBLE: {
+                size_t w = n->type == SB_T_FLOAT ? 4 : 8;
+                if ((size_t)(end - *p) < w)
+                        return "truncated number";
+                *p += w;
+                return NULL;
+        }
+        case SB_T_BYTES:
+        case SB_T_STRING:
+                if (!read_varint(p, end, &x) || x < 0 || x > end - *p)
+                        return "string or bytes length beyond the body";
+                *p += x;
+                return NULL;
+        case SB_T_FIXED:
+                if ((size_t)(end - *p) < n->fixed_size)
+                        return "truncated fixed";
+                *p += n->fixed_size;
+                return NULL;
+        case SB_T_RECORD:
+                for (size_t i = 0; i < n->n; i++)
+                        if ((why = check_binary(n->children[i], p, end, depth + 1)))
+                                return why;
+                return NULL;
+        case SB_T_UNION:
+                if (!read_varint(p, end, &x) || x < 0 || (size_t)x >= n->n)
+                        return "union branch index out of range";
+                return check_binary(n->children[x], p, end, depth + 1);
+        case SB_T_ARRAY:
+        case SB_T_MAP: {
+                int64_t items = 0,
+                        cap = min_width(n->children[0]) || n->type == SB_T_MAP ? end - *p : 1 << 20;
+                for (;;) {
+                        int64_t count, block_size;
+                        if (!read_varint(p, end, &count))
+                                return "truncated block count";
+                        if (count == 0)
+                                return NULL;
+                        if (count < 0) {
+                                if (count == INT64_MIN || !read_varint(p, end, &block_size) || block_size < 0)
+                                        return "bad block size";
+                                count = -count;
+                        }
+                        if (count > cap - items)
+                                return "more items than the body can hold";
+                        items += count;
+                        for (int64_t i = 0; i < count; i++) {
+                                if (n->type == SB_T_MAP) {
+                                        if (!read_varint(p, end, &x) || x < 0 || x > end - *p)
+                                                return "map key length beyond the body";
+                                        *p += x;
+                                }
+                                if ((why = check_binary(n->children[0], p, end, depth + 1)))
+                                        return why;
+                        }
+                }
+        }
+        }
+        return "unknown type";
+}
+
 sb_err_t sb_avro_decode(sb_schema_t *s, const void *data, size_t len, json_t **out, char *errstr,
                         size_t errstr_size) {
         conv_ctx_t c = {.errstr = errstr, .errstr_size = errstr_size};
         *out = NULL;
+        const uint8_t *p = data, *end = p + len;
+        const char *why = check_binary(s->root, &p, end, 0);
+        if (why)
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "Avro body does not match the schema: %s", why);
+        if (p != end)
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "Avro body has %zu bytes after the value", (size_t)(end - p));
         avro_value_reset(&s->value);
         avro_reader_t r = avro_reader_memory((const char *)data, (int64_t)len);
         if (!r)
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         int rc = avro_value_read(r, &s->value);
-        int eof = avro_reader_is_eof(r);
         avro_reader_free(r);
         if (rc)
                 return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
                                  "Avro body does not match the schema: %s", avro_strerror());
-        if (!eof && len > 0) {
-                /* is_eof is only set by a read past the end; check the size. */
-                size_t size = 0;
-                if (avro_value_sizeof(&s->value, &size) || size != len)
-                        return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
-                                         "Avro body has %zu bytes after the value", len - size);
-        }
         *out = from_avro(&c, s->root, &s->value);
         if (!*out)
                 return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,

@@ -82,6 +82,9 @@ sb_err_t sb_avro_decode(sb_schema_t *schema, const void *data, size_t len, json_
 sb_type_t sb_node_type(const sb_node_t *node);
 sb_logical_t sb_node_logical(const sb_node_t *node);
 const char *sb_node_name(const sb_node_t *node); /* fullname of named types */
+/* The JSON object that defines a record, enum or fixed node (borrowed from
+ * the schema's document: aliases, enum default, size), or NULL. */
+const json_t *sb_node_json(const sb_node_t *node);
 /* Fields of a record, branches of a union, symbols of an enum. */
 size_t sb_node_count(const sb_node_t *node);
 const char *sb_node_field_name(const sb_node_t *node, size_t i);

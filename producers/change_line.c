@@ -23,7 +23,7 @@ sb_err_t sb_change_line_parse(const char *line, size_t len, sb_change_line_t *ou
         const char *k, *field = NULL;
         json_t *v;
         memset(out, 0, sizeof(*out));
-        out->doc = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+        out->doc = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
         if (!out->doc)
                 return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "not valid JSON at column %d: %s",
                                  jerr.column, jerr.text);

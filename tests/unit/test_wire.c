@@ -12,12 +12,9 @@ static const struct {
         int32_t id;
         uint8_t bytes[SB_WIRE_HEADER_SIZE];
 } header_cases[] = {
-        {0, {0x00, 0x00, 0x00, 0x00, 0x00}},
-        {1, {0x00, 0x00, 0x00, 0x00, 0x01}},
-        {255, {0x00, 0x00, 0x00, 0x00, 0xff}},
-        {256, {0x00, 0x00, 0x00, 0x01, 0x00}},
-        {65536, {0x00, 0x00, 0x01, 0x00, 0x00}},
-        {0x01020304, {0x00, 0x01, 0x02, 0x03, 0x04}},
+        {0, {0x00, 0x00, 0x00, 0x00, 0x00}},          {1, {0x00, 0x00, 0x00, 0x00, 0x01}},
+        {255, {0x00, 0x00, 0x00, 0x00, 0xff}},        {256, {0x00, 0x00, 0x00, 0x01, 0x00}},
+        {65536, {0x00, 0x00, 0x01, 0x00, 0x00}},      {0x01020304, {0x00, 0x01, 0x02, 0x03, 0x04}},
         {0x7fffffff, {0x00, 0x7f, 0xff, 0xff, 0xff}},
 };
 #define N_HEADER_CASES (sizeof(header_cases) / sizeof(*header_cases))
@@ -104,8 +101,7 @@ START_TEST(test_parse_refuses_null_message) {
         int32_t id;
         const uint8_t *body;
         size_t body_len;
-        ck_assert_int_eq(sb_wire_parse(NULL, 10, &id, &body, &body_len, err, sizeof(err)),
-                         SB_ERR_WIRE);
+        ck_assert_int_eq(sb_wire_parse(NULL, 10, &id, &body, &body_len, err, sizeof(err)), SB_ERR_WIRE);
         ck_assert_str_ne(err, "");
 }
 END_TEST
@@ -135,8 +131,7 @@ START_TEST(test_parse_refuses_negative_schema_id) {
         int32_t id;
         const uint8_t *body;
         size_t body_len;
-        ck_assert_int_eq(sb_wire_parse(msgs[_i], sizeof(msgs[_i]), &id, &body, &body_len, err,
-                                       sizeof(err)),
+        ck_assert_int_eq(sb_wire_parse(msgs[_i], sizeof(msgs[_i]), &id, &body, &body_len, err, sizeof(err)),
                          SB_ERR_WIRE);
         ck_assert_msg(strstr(err, "negative schema id") && strstr(err, want[_i]), "error: %s", err);
 }
@@ -147,8 +142,7 @@ START_TEST(test_parse_accepts_null_errstr_on_error) {
         int32_t id;
         const uint8_t *body;
         size_t body_len;
-        ck_assert_int_eq(sb_wire_parse(msg, sizeof(msg), &id, &body, &body_len, NULL, 0),
-                         SB_ERR_WIRE);
+        ck_assert_int_eq(sb_wire_parse(msg, sizeof(msg), &id, &body, &body_len, NULL, 0), SB_ERR_WIRE);
 }
 END_TEST
 
