@@ -1,0 +1,33 @@
+/*
+ * registry_submit: how the HTTP layer changes the registry's state.
+ *
+ * Every change is a command: a JSON object with a "type" (REGISTER,
+ * DELETE_SUBJECT, DELETE_VERSION, CONFIG, MODE; see registry_store.h) that
+ * sb_registry_store_apply() applies deterministically.  Submitting a command
+ * applies it in the one order all instances agree on and hands back the
+ * result this instance computed when it applied it:
+ *   - in memory mode (no Kafka) the command is applied at once, under the
+ *     store's lock;
+ *   - with Kafka (registry_log.h) it is appended to the single-partition
+ *     topic `_sharebus_schemas`, and the result is that of applying the
+ *     record when this instance's reader of the topic reaches it.
+ *
+ * submit() returns SB_OK when the command was applied, whatever its result
+ * (which may itself be a refusal, e.g. {"error_code":40901,...}); any other
+ * code means it could not be applied (Kafka unreachable: HTTP 500).
+ * *result is a new JSON object the caller releases.
+ */
+#ifndef SB_REGISTRY_SUBMIT_H
+#define SB_REGISTRY_SUBMIT_H
+
+#include <jansson.h>
+
+#include "sb_error.h"
+
+typedef struct {
+        sb_err_t (*submit)(void *opaque, const json_t *command, json_t **result, char *errstr,
+                           size_t errstr_size);
+        void *opaque;
+} sb_registry_submitter_t;
+
+#endif
