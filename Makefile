@@ -5,7 +5,7 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
-PKGS := rdkafka avro-c libconfig jansson libcurl libmicrohttpd sqlite3 libpq
+PKGS := rdkafka avro-c libconfig jansson libcurl libmicrohttpd sqlite3 libpq gnutls libxcrypt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
@@ -26,7 +26,7 @@ CONSUMER_SRC := $(filter-out consumers/main_%.c,$(wildcard consumers/*.c))
 REGISTRY_SRC := $(filter-out schemas/main_%.c,$(wildcard schemas/*.c))
 LIB_SRC := $(COMMON_SRC) $(PRODUCER_SRC) $(CONSUMER_SRC) $(REGISTRY_SRC)
 
-PROGRAMS := sharebus-producer sharebus-subscriber sharebus-registry sharebus-sample
+PROGRAMS := sharebus-producer sharebus-subscriber sharebus-registry sharebus-sample sharebus-passwd
 BINS := $(addprefix $(B)/bin/,$(PROGRAMS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/testutil.c,$(wildcard tests/unit/test_*.c)))
 INTEG_TESTS := $(patsubst tests/integration/%.c,%,$(filter-out tests/integration/harness.c,$(wildcard tests/integration/test_*.c)))
@@ -47,6 +47,7 @@ $(B)/bin/sharebus-producer: $(B)/obj/producers/main_producer.o $(B)/libsharebus.
 $(B)/bin/sharebus-sample: $(B)/obj/producers/main_sample.o $(B)/libsharebus.a
 $(B)/bin/sharebus-subscriber: $(B)/obj/consumers/main_subscriber.o $(B)/libsharebus.a
 $(B)/bin/sharebus-registry: $(B)/obj/schemas/main_registry.o $(B)/libsharebus.a
+$(B)/bin/sharebus-passwd: $(B)/obj/schemas/main_passwd.o $(B)/libsharebus.a
 $(BINS):
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)

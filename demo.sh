@@ -29,6 +29,7 @@ say "Kafka at $bootstrap, topics: $(grep -v '^#' "$root/broker-config/topics.txt
 cat >"$work/registry.conf" <<CONF
 listen_port = 0;
 port_file = "$work/registry.port";
+kafka = { bootstrap_servers = "$bootstrap"; };
 CONF
 "$bin/sharebus-registry" --config "$work/registry.conf" >"$work/registry.log" 2>&1 &
 registry_pid=$!

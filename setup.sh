@@ -14,7 +14,8 @@ mkdir -p "$cache"
 
 packages=(build-essential pkg-config librdkafka-dev libavro-dev libconfig-dev check
   libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev uuid-dev
-  sqlite3 kcat cppcheck clang-tidy clang-format postgresql wrk python3-venv bc)
+  sqlite3 kcat cppcheck clang-tidy clang-format postgresql wrk python3-venv bc
+  libgnutls28-dev libcrypt-dev)
 
 install_packages() {
   local missing=() p sudo=() log=$cache/apt.log

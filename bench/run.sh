@@ -24,7 +24,7 @@ rate() { echo "scale=0; $1 / $2" | bc; }
 bootstrap=$(broker-config/kafka-start.sh "$work/kafka" 2>"$work/kafka-start.log") || { cat "$work/kafka-start.log"; exit 1; }
 printf 'bench.raw 3\nbench.license 3\n' >"$work/topics.txt"
 broker-config/create-topics.sh "$bootstrap" "$work/topics.txt" >/dev/null 2>&1
-printf 'listen_port = 0;\nport_file = "%s/registry.port";\n' "$work" >"$work/registry.conf"
+printf 'listen_port = 0;\nport_file = "%s/registry.port";\nkafka = { bootstrap_servers = "%s"; };\n' "$work" "$bootstrap" >"$work/registry.conf"
 "$bin/sharebus-registry" --config "$work/registry.conf" >"$work/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 100); do [[ -s $work/registry.port ]] && break; sleep 0.1; done
@@ -73,3 +73,4 @@ echo "BENCH subscriber.sqlite $sub_rate events/s ratio=$(ratio "$sub_rate" "$raw
 echo "BENCH subscriber.rss $rss KiB"
 applied=$(sqlite3 "$work/bench.db" "SELECT count(*) FROM sharebus_receipts")
 [[ $applied == "$n" ]] || { echo "bench: subscriber applied $applied of $n events" >&2; exit 1; }
+BOOTSTRAP="$bootstrap" bench/registry.sh

@@ -23,15 +23,37 @@ typedef struct sb_schema_entry_s {
         struct sb_schema_entry_s *next;
 } sb_schema_entry_t;
 
+/* A request under way that other threads missing on the same key wait for
+ * instead of asking too.  Listed in rc->flights while under way; freed by
+ * whoever drops the last reference (the leader or the last waiter). */
+typedef struct sb_flight_s {
+        const char *subject, *schema_json; /* key of a registration (the leader's) */
+        int32_t id;                        /* key of a fetch; result of a registration */
+        int is_fetch;
+        int done, refs;
+        sb_err_t err;
+        char errstr[1024];
+        sb_schema_t *schema; /* result of a fetch, owned by the cache */
+        struct sb_flight_s *next;
+} sb_flight_t;
+
 struct sb_registry_client_s {
-        pthread_mutex_t lock;
+        pthread_mutex_t lock;  /* guards all below but `requests` and `current` */
+        pthread_cond_t landed; /* a flight is done */
         char **urls;
         size_t n_urls;
-        size_t current; /* index of the URL that answered last */
+        size_t current; /* index of the URL that answered last (atomic) */
         sb_id_entry_t *ids;
         sb_schema_entry_t *schemas;
-        uint64_t requests;
+        sb_flight_t *flights;
+        uint64_t requests; /* atomic */
+        char *user, *password, *ca_file, *cert_file, *key_file;
 };
+
+/* What one request needs of the settings, copied under the lock. */
+typedef struct {
+        char *user, *password, *ca_file, *cert_file, *key_file;
+} sb_call_settings_t;
 
 sb_registry_client_t *sb_registry_client_new(const char *urls, char *errstr, size_t errstr_size) {
         sb_registry_client_t *rc = calloc(1, sizeof(*rc));
@@ -43,6 +65,7 @@ sb_registry_client_t *sb_registry_client_new(const char *urls, char *errstr, siz
                 return NULL;
         }
         pthread_mutex_init(&rc->lock, NULL);
+        pthread_cond_init(&rc->landed, NULL);
         for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
                 char **u = realloc(rc->urls, (rc->n_urls + 1) * sizeof(char *));
                 if (!u)
@@ -82,8 +105,79 @@ void sb_registry_client_destroy(sb_registry_client_t *rc) {
                 free(rc->schemas);
                 rc->schemas = n;
         }
+        if (rc->password)
+                explicit_bzero(rc->password, strlen(rc->password));
+        free(rc->user);
+        free(rc->password);
+        free(rc->ca_file);
+        free(rc->cert_file);
+        free(rc->key_file);
+        pthread_cond_destroy(&rc->landed);
         pthread_mutex_destroy(&rc->lock);
         free(rc);
+}
+
+/* Replaces *slot by a copy of `value` (NULL or "" clears it). */
+static int set_string(char **slot, const char *value) {
+        char *copy = NULL;
+        if (value && *value && !(copy = strdup(value)))
+                return -1;
+        if (*slot)
+                explicit_bzero(*slot, strlen(*slot));
+        free(*slot);
+        *slot = copy;
+        return 0;
+}
+
+sb_err_t sb_registry_client_set_auth(sb_registry_client_t *rc, const char *user, const char *password,
+                                     char *errstr, size_t errstr_size) {
+        if (user && strchr(user, ':'))
+                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                 "registry user '%s': a Basic user name cannot hold ':'", user);
+        pthread_mutex_lock(&rc->lock);
+        int bad = set_string(&rc->user, user) ||
+                  set_string(&rc->password, user && *user ? (password ? password : "") : NULL);
+        /* An empty password is still a password; set_string drops "". */
+        if (!bad && rc->user && !rc->password)
+                bad = !(rc->password = strdup(""));
+        pthread_mutex_unlock(&rc->lock);
+        return bad ? sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory") : SB_OK;
+}
+
+sb_err_t sb_registry_client_set_tls(sb_registry_client_t *rc, const char *ca_file, const char *cert_file,
+                                    const char *key_file, char *errstr, size_t errstr_size) {
+        if ((key_file && *key_file) && !(cert_file && *cert_file))
+                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                 "registry TLS: a key file (%s) without a certificate file", key_file);
+        pthread_mutex_lock(&rc->lock);
+        int bad = set_string(&rc->ca_file, ca_file) || set_string(&rc->cert_file, cert_file) ||
+                  set_string(&rc->key_file, key_file);
+        pthread_mutex_unlock(&rc->lock);
+        return bad ? sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory") : SB_OK;
+}
+
+static void settings_free(sb_call_settings_t *cs) {
+        if (cs->password)
+                explicit_bzero(cs->password, strlen(cs->password));
+        free(cs->user);
+        free(cs->password);
+        free(cs->ca_file);
+        free(cs->cert_file);
+        free(cs->key_file);
+}
+
+static int dup_or_null(char **out, const char *s) { return s && !(*out = strdup(s)) ? -1 : 0; }
+
+static int settings_copy(sb_registry_client_t *rc, sb_call_settings_t *cs) {
+        memset(cs, 0, sizeof(*cs));
+        pthread_mutex_lock(&rc->lock);
+        int bad = dup_or_null(&cs->user, rc->user) || dup_or_null(&cs->password, rc->password) ||
+                  dup_or_null(&cs->ca_file, rc->ca_file) || dup_or_null(&cs->cert_file, rc->cert_file) ||
+                  dup_or_null(&cs->key_file, rc->key_file);
+        pthread_mutex_unlock(&rc->lock);
+        if (bad)
+                settings_free(cs);
+        return bad ? -1 : 0;
 }
 
 uint64_t sb_registry_client_requests(const sb_registry_client_t *rc) {
@@ -113,26 +207,35 @@ static void path_escape(const char *in, char *out, size_t size) {
         out[o] = 0;
 }
 
-/* Makes one request, trying each URL until one connects.  On an HTTP answer
- * sets *status and *reply (a new reference; NULL if the body is not JSON). */
+/* Makes one request, trying each URL until one connects and does not
+ * answer 5xx (the last URL's 5xx is kept).  On an HTTP answer sets *status
+ * and *reply (a new reference; NULL if the body is not JSON); if no URL
+ * answers, errstr names each URL and why. */
 static sb_err_t http_call(sb_registry_client_t *rc, const char *method, const char *path, const char *body,
                           long *status, json_t **reply, char *errstr, size_t errstr_size) {
         CURL *curl = curl_easy_init();
         struct curl_slist *hdrs = NULL;
-        sb_buf_t buf;
+        sb_call_settings_t cs;
+        sb_buf_t buf, why;
         sb_err_t err = SB_ERR_REGISTRY;
         char url[2048], curl_err[CURL_ERROR_SIZE] = "";
         *reply = NULL;
         if (!curl)
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "curl_easy_init failed");
+        if (settings_copy(rc, &cs)) {
+                curl_easy_cleanup(curl);
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
         hdrs = curl_slist_append(hdrs, "Content-Type: " SB_REGISTRY_CT);
         hdrs = curl_slist_append(hdrs, "Accept: " SB_REGISTRY_CT ", application/json");
         sb_buf_init(&buf, SB_REGISTRY_MAX_BODY);
-        size_t start = rc->current;
+        sb_buf_init(&why, 16384);
+        size_t start = __atomic_load_n(&rc->current, __ATOMIC_RELAXED);
         for (size_t k = 0; k < rc->n_urls; k++) {
                 size_t i = (start + k) % rc->n_urls;
                 snprintf(url, sizeof(url), "%s%s", rc->urls[i], path);
                 sb_buf_reset(&buf);
+                curl_err[0] = '\0';
                 curl_easy_reset(curl);
                 curl_easy_setopt(curl, CURLOPT_URL, url);
                 curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
@@ -143,24 +246,47 @@ static sb_err_t http_call(sb_registry_client_t *rc, const char *method, const ch
                 curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
                 curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 15000L);
                 curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+                curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+                if (cs.user) {
+                        curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+                        curl_easy_setopt(curl, CURLOPT_USERNAME, cs.user);
+                        curl_easy_setopt(curl, CURLOPT_PASSWORD, cs.password ? cs.password : "");
+                }
+                if (cs.ca_file)
+                        curl_easy_setopt(curl, CURLOPT_CAINFO, cs.ca_file);
+                if (cs.cert_file) {
+                        curl_easy_setopt(curl, CURLOPT_SSLCERT, cs.cert_file);
+                        curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
+                }
+                if (cs.key_file) {
+                        curl_easy_setopt(curl, CURLOPT_SSLKEY, cs.key_file);
+                        curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
+                }
                 if (body)
                         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
                 __atomic_add_fetch(&rc->requests, 1, __ATOMIC_RELAXED);
                 CURLcode cc = curl_easy_perform(curl);
                 if (cc != CURLE_OK) {
-                        sb_seterr(SB_ERR_REGISTRY, errstr, errstr_size, "%s %s: %s", method, url,
-                                  curl_err[0] ? curl_err : curl_easy_strerror(cc));
+                        sb_buf_printf(&why, "%s%s: %s", why.len ? "; " : "", url,
+                                      curl_err[0] ? curl_err : curl_easy_strerror(cc));
                         continue;
                 }
                 curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
-                if (*status >= 500 && k + 1 < rc->n_urls)
+                if (*status >= 500 && k + 1 < rc->n_urls) {
+                        sb_buf_printf(&why, "%s%s: HTTP %ld", why.len ? "; " : "", url, *status);
                         continue;
-                rc->current = i;
+                }
+                __atomic_store_n(&rc->current, i, __ATOMIC_RELAXED);
                 *reply = json_loadb(buf.data ? (const char *)buf.data : "", buf.len, 0, NULL);
                 err = SB_OK;
                 break;
         }
+        if (err)
+                sb_seterr(err, errstr, errstr_size, "%s %s: no schema registry answered: %s", method, path,
+                          why.data ? (const char *)why.data : "no URL");
+        sb_buf_free(&why);
         sb_buf_free(&buf);
+        settings_free(&cs);
         curl_slist_free_all(hdrs);
         curl_easy_cleanup(curl);
         return err;
@@ -170,26 +296,71 @@ static sb_err_t reply_error(const char *what, long status, const json_t *reply, 
                             size_t errstr_size) {
         const char *msg = json_string_value(json_object_get(reply, "message"));
         json_int_t code = json_integer_value(json_object_get(reply, "error_code"));
+        const char *hint = status == 401   ? " (check registry_user and registry_password)"
+                           : status == 403 ? " (the registry user may not do this)"
+                                           : "";
         return sb_seterr(status == 404 ? SB_ERR_NOT_FOUND : SB_ERR_REGISTRY, errstr, errstr_size,
-                         "%s: registry answered HTTP %ld (error %" JSON_INTEGER_FORMAT "): %s", what, status,
-                         code, msg ? msg : "no message");
+                         "%s: registry answered HTTP %ld (error %" JSON_INTEGER_FORMAT "): %s%s", what,
+                         status, code, msg ? msg : "no message", hint);
 }
 
-sb_err_t sb_registry_register(sb_registry_client_t *rc, const char *subject, const char *schema_json,
-                              int32_t *id, char *errstr, size_t errstr_size) {
+/* Under rc->lock: waits for the flight to land and takes its outcome. */
+static sb_err_t flight_wait(sb_registry_client_t *rc, sb_flight_t *f, int32_t *id, sb_schema_t **schema,
+                            char *errstr, size_t errstr_size) {
+        f->refs++;
+        while (!f->done)
+                pthread_cond_wait(&rc->landed, &rc->lock);
+        sb_err_t err = f->err;
+        if (err)
+                sb_seterr(err, errstr, errstr_size, "%s", f->errstr);
+        else if (id)
+                *id = f->id;
+        else
+                *schema = f->schema;
+        if (--f->refs == 0)
+                free(f);
+        return err;
+}
+
+/* Under rc->lock: the flight lands with its outcome, waiters wake. */
+static void flight_land(sb_registry_client_t *rc, sb_flight_t *f, sb_err_t err, const char *errstr) {
+        sb_flight_t **pp = &rc->flights;
+        while (*pp != f)
+                pp = &(*pp)->next;
+        *pp = f->next;
+        f->done = 1;
+        f->err = err;
+        if (err)
+                snprintf(f->errstr, sizeof(f->errstr), "%s", errstr);
+        pthread_cond_broadcast(&rc->landed);
+        if (--f->refs == 0)
+                free(f);
+}
+
+/* Under rc->lock: a new flight for the caller to lead (NULL if out of
+ * memory: then the caller asks alone). */
+static sb_flight_t *flight_start(sb_registry_client_t *rc, const char *subject, const char *schema_json,
+                                 int32_t id, int is_fetch) {
+        sb_flight_t *f = calloc(1, sizeof(*f));
+        if (f) {
+                f->subject = subject;
+                f->schema_json = schema_json;
+                f->id = id;
+                f->is_fetch = is_fetch;
+                f->refs = 1;
+                f->next = rc->flights;
+                rc->flights = f;
+        }
+        return f;
+}
+
+/* Asks the registry to register and caches the id. */
+static sb_err_t register_remote(sb_registry_client_t *rc, const char *subject, const char *schema_json,
+                                int32_t *id, char *errstr, size_t errstr_size) {
         char path[1024], esc[768];
         long status = 0;
         json_t *reply = NULL;
         sb_err_t err;
-
-        pthread_mutex_lock(&rc->lock);
-        for (sb_id_entry_t *e = rc->ids; e; e = e->next)
-                if (strcmp(e->subject, subject) == 0 && strcmp(e->schema, schema_json) == 0) {
-                        *id = e->id;
-                        pthread_mutex_unlock(&rc->lock);
-                        return SB_OK;
-                }
-        pthread_mutex_unlock(&rc->lock);
 
         json_t *req = json_pack("{s:s}", "schema", schema_json);
         char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
@@ -226,21 +397,48 @@ sb_err_t sb_registry_register(sb_registry_client_t *rc, const char *subject, con
         return SB_OK;
 }
 
-sb_err_t sb_registry_schema_by_id(sb_registry_client_t *rc, int32_t id, sb_schema_t **schema, char *errstr,
-                                  size_t errstr_size) {
+sb_err_t sb_registry_register(sb_registry_client_t *rc, const char *subject, const char *schema_json,
+                              int32_t *id, char *errstr, size_t errstr_size) {
+        sb_err_t err;
+        pthread_mutex_lock(&rc->lock);
+        for (sb_id_entry_t *e = rc->ids; e; e = e->next)
+                if (strcmp(e->subject, subject) == 0 && strcmp(e->schema, schema_json) == 0) {
+                        *id = e->id;
+                        pthread_mutex_unlock(&rc->lock);
+                        return SB_OK;
+                }
+        for (sb_flight_t *f = rc->flights; f; f = f->next)
+                if (!f->is_fetch && strcmp(f->subject, subject) == 0 &&
+                    strcmp(f->schema_json, schema_json) == 0) {
+                        err = flight_wait(rc, f, id, NULL, errstr, errstr_size);
+                        pthread_mutex_unlock(&rc->lock);
+                        return err;
+                }
+        sb_flight_t *f = flight_start(rc, subject, schema_json, 0, 0);
+        pthread_mutex_unlock(&rc->lock);
+
+        char inner[1024] = "";
+        int32_t got = 0;
+        err = register_remote(rc, subject, schema_json, &got, inner, sizeof(inner));
+        if (f) {
+                pthread_mutex_lock(&rc->lock);
+                f->id = got;
+                flight_land(rc, f, err, inner);
+                pthread_mutex_unlock(&rc->lock);
+        }
+        if (err)
+                return sb_seterr(err, errstr, errstr_size, "%s", inner);
+        *id = got;
+        return SB_OK;
+}
+
+/* Asks the registry for schema `id`, parses and caches it. */
+static sb_err_t fetch_remote(sb_registry_client_t *rc, int32_t id, sb_schema_t **schema, char *errstr,
+                             size_t errstr_size) {
         char path[64], what[64];
         long status = 0;
         json_t *reply = NULL;
         sb_err_t err;
-
-        pthread_mutex_lock(&rc->lock);
-        for (sb_schema_entry_t *e = rc->schemas; e; e = e->next)
-                if (e->id == id) {
-                        *schema = e->schema;
-                        pthread_mutex_unlock(&rc->lock);
-                        return SB_OK;
-                }
-        pthread_mutex_unlock(&rc->lock);
 
         snprintf(path, sizeof(path), "/schemas/ids/%d", id);
         snprintf(what, sizeof(what), "fetch schema id %d", id);
@@ -254,9 +452,10 @@ sb_err_t sb_registry_schema_by_id(sb_registry_client_t *rc, int32_t id, sb_schem
         }
         const char *type = json_string_value(json_object_get(reply, "schemaType"));
         if (type && strcmp(type, "AVRO") != 0) {
+                err = sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size, "schema id %d is of type %s, not Avro",
+                                id, type);
                 json_decref(reply);
-                return sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size, "schema id %d is of type %s, not Avro",
-                                 id, type);
+                return err;
         }
         sb_schema_t *parsed = NULL;
         char inner[512];
@@ -271,8 +470,10 @@ sb_err_t sb_registry_schema_by_id(sb_registry_client_t *rc, int32_t id, sb_schem
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
         e->id = id;
+        e->schema = parsed;
         pthread_mutex_lock(&rc->lock);
-        /* Another thread may have fetched it meanwhile: keep the first. */
+        /* Another thread may have fetched it meanwhile (when it could not
+         * start a flight): keep the first. */
         for (sb_schema_entry_t *x = rc->schemas; x; x = x->next)
                 if (x->id == id) {
                         *schema = x->schema;
@@ -281,10 +482,43 @@ sb_err_t sb_registry_schema_by_id(sb_registry_client_t *rc, int32_t id, sb_schem
                         free(e);
                         return SB_OK;
                 }
-        e->schema = parsed;
         e->next = rc->schemas;
         rc->schemas = e;
         *schema = parsed;
         pthread_mutex_unlock(&rc->lock);
+        return SB_OK;
+}
+
+sb_err_t sb_registry_schema_by_id(sb_registry_client_t *rc, int32_t id, sb_schema_t **schema, char *errstr,
+                                  size_t errstr_size) {
+        sb_err_t err;
+        pthread_mutex_lock(&rc->lock);
+        for (sb_schema_entry_t *e = rc->schemas; e; e = e->next)
+                if (e->id == id) {
+                        *schema = e->schema;
+                        pthread_mutex_unlock(&rc->lock);
+                        return SB_OK;
+                }
+        for (sb_flight_t *f = rc->flights; f; f = f->next)
+                if (f->is_fetch && f->id == id) {
+                        err = flight_wait(rc, f, NULL, schema, errstr, errstr_size);
+                        pthread_mutex_unlock(&rc->lock);
+                        return err;
+                }
+        sb_flight_t *f = flight_start(rc, NULL, NULL, id, 1);
+        pthread_mutex_unlock(&rc->lock);
+
+        char inner[1024] = "";
+        sb_schema_t *got = NULL;
+        err = fetch_remote(rc, id, &got, inner, sizeof(inner));
+        if (f) {
+                pthread_mutex_lock(&rc->lock);
+                f->schema = got;
+                flight_land(rc, f, err, inner);
+                pthread_mutex_unlock(&rc->lock);
+        }
+        if (err)
+                return sb_seterr(err, errstr, errstr_size, "%s", inner);
+        *schema = got;
         return SB_OK;
 }

@@ -4,9 +4,12 @@
  * with a cache so that a warm client never calls the registry per message.
  *
  * Caches: (subject, schema text) -> id after a registration, and id -> parsed
- * schema after a fetch.  Several base URLs may be given, comma-separated; a
- * request that cannot connect to one is tried on the next.  All calls are
- * thread-safe.
+ * schema after a fetch.  Threads that miss on the same key at once share one
+ * request.  Several base URLs may be given, comma-separated; a request that
+ * cannot connect to one, or gets a 5xx answer, is tried on the next, and the
+ * URL that answered is tried first next time.  All calls are thread-safe,
+ * the set_* calls too (a request under way keeps the settings it started
+ * with).
  */
 #ifndef SB_REGISTRY_CLIENT_H
 #define SB_REGISTRY_CLIENT_H
@@ -33,7 +36,21 @@ sb_err_t sb_registry_register(sb_registry_client_t *rc, const char *subject, con
 sb_err_t sb_registry_schema_by_id(sb_registry_client_t *rc, int32_t id, sb_schema_t **schema, char *errstr,
                                   size_t errstr_size);
 
-/* How many HTTP requests the client has made (for tests and metrics). */
+/* Basic authentication for every request (both copied; NULL user: none).
+ * A user or password may also be written in a URL (http://user:pw@host). */
+sb_err_t sb_registry_client_set_auth(sb_registry_client_t *rc, const char *user, const char *password,
+                                     char *errstr, size_t errstr_size);
+
+/* TLS for https:// URLs: `ca_file` (PEM) is trusted instead of the system's
+ * authorities; `cert_file` and `key_file` (PEM) are the client certificate
+ * and its key.  Each may be NULL or "" (not used); paths are copied and the
+ * files are read at each connection.  The registry's certificate is always
+ * verified, host name included. */
+sb_err_t sb_registry_client_set_tls(sb_registry_client_t *rc, const char *ca_file, const char *cert_file,
+                                    const char *key_file, char *errstr, size_t errstr_size);
+
+/* How many HTTP requests the client has made, one for each URL tried
+ * (for tests and metrics). */
 uint64_t sb_registry_client_requests(const sb_registry_client_t *rc);
 
 #endif

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "sb_kafka.h"
+#include "sb_rules.h"
 #include "sb_wire.h"
 
 typedef struct {
@@ -21,6 +22,15 @@ typedef struct ensured_s {
         struct ensured_s *next;
 } ensured_t;
 
+/* The rules of the row record of one value schema id, compiled once; a
+ * schema whose rules do not compile keeps the reason instead. */
+typedef struct row_rules_s {
+        int32_t value_id;
+        sb_rules_t *rules;
+        char *error;
+        struct row_rules_s *next;
+} row_rules_t;
+
 struct sb_subscriber_s {
         sb_subscriber_conf_t conf;
         char group[300];
@@ -35,6 +45,7 @@ struct sb_subscriber_s {
         tp_state_t *tps;
         size_t n_tps;
         ensured_t *ensured;
+        row_rules_t *rules;
         int dlq_failed;
         volatile sig_atomic_t *stop;
         int64_t last_activity; /* monotonic ms of the last record or assignment */
@@ -139,6 +150,17 @@ static sb_err_t decode(sb_subscriber_t *sub, const char *what, const void *data,
         return SB_OK;
 }
 
+/* Forgets which tables were ensured: after a rollback the DDL of the batch
+ * is gone too, and CREATE TABLE IF NOT EXISTS makes redoing it safe. */
+static void forget_ensured(sb_subscriber_t *sub) {
+        while (sub->ensured) {
+                ensured_t *n = sub->ensured->next;
+                free(sub->ensured->topic);
+                free(sub->ensured);
+                sub->ensured = n;
+        }
+}
+
 static sb_err_t ensure_table(sb_subscriber_t *sub, const char *topic, const char *table, int32_t key_id,
                              int32_t value_id, const sb_node_t *key, const sb_node_t *row, char *errstr,
                              size_t errstr_size) {
@@ -146,6 +168,8 @@ static sb_err_t ensure_table(sb_subscriber_t *sub, const char *topic, const char
                 if (e->key_id == key_id && e->value_id == value_id && strcmp(e->topic, topic) == 0)
                         return SB_OK;
         sb_err_t err = sub->target->ops->ensure_table(sub->target, table, key, row, errstr, errstr_size);
+        if (!err && sub->target->ops->record_columns)
+                err = sub->target->ops->record_columns(sub->target, table, row, errstr, errstr_size);
         if (err)
                 return err;
         ensured_t *e = calloc(1, sizeof(*e));
@@ -158,6 +182,33 @@ static sb_err_t ensure_table(sb_subscriber_t *sub, const char *topic, const char
         e->next = sub->ensured;
         sub->ensured = e;
         return SB_OK;
+}
+
+/* Checks `after` against the rules of `row` (of value schema `value_id`),
+ * compiled on first use.  A record breaking them, or of a schema whose rules
+ * do not compile, can never be applied: SB_ERR_INVALID. */
+static sb_err_t check_rules(sb_subscriber_t *sub, int32_t value_id, const sb_node_t *row, const json_t *after,
+                            char *errstr, size_t errstr_size) {
+        row_rules_t *r = sub->rules;
+        while (r && r->value_id != value_id)
+                r = r->next;
+        if (!r) {
+                char why[512] = "";
+                if (!(r = calloc(1, sizeof(*r))))
+                        return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+                sb_err_t err = sb_rules_new(row, &r->rules, why, sizeof(why));
+                if (err == SB_ERR_NOMEM || (err && !(r->error = strdup(why)))) {
+                        free(r);
+                        return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+                }
+                r->value_id = value_id;
+                r->next = sub->rules;
+                sub->rules = r;
+        }
+        if (r->error)
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "value schema id %d: rules: %s",
+                                 value_id, r->error);
+        return sb_rules_check(r->rules, after, "after", errstr, errstr_size);
 }
 
 typedef struct {
@@ -199,6 +250,9 @@ static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, bat
                                 value_id);
                 goto done;
         }
+        if (strcmp(op, "d") != 0 &&
+            (err = check_rules(sub, value_id, row, json_object_get(env, "after"), errstr, errstr_size)))
+                goto done;
         sb_target_table_name(topic, table, sizeof(table));
         if ((err = ensure_table(sub, topic, table, key_id, value_id, key_node, row, errstr, errstr_size)))
                 goto done;
@@ -299,6 +353,7 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
         return SB_OK;
 fail:
         sub->target->ops->rollback(sub->target);
+        forget_ensured(sub);
         return err;
 }
 
@@ -516,11 +571,13 @@ void sb_subscriber_destroy(sb_subscriber_t *sub) {
         if (sub->dlq)
                 rd_kafka_destroy(sub->dlq);
         clear_tps(sub);
-        while (sub->ensured) {
-                ensured_t *n = sub->ensured->next;
-                free(sub->ensured->topic);
-                free(sub->ensured);
-                sub->ensured = n;
+        forget_ensured(sub);
+        while (sub->rules) {
+                row_rules_t *n = sub->rules->next;
+                sb_rules_destroy(sub->rules->rules);
+                free(sub->rules->error);
+                free(sub->rules);
+                sub->rules = n;
         }
         free(sub->batch);
         free(sub);

@@ -31,6 +31,12 @@ typedef struct {
          * newer row schema has.  Nodes are borrowed for the call. */
         sb_err_t (*ensure_table)(sb_target_t *t, const char *table, const sb_node_t *key,
                                  const sb_node_t *row, char *errstr, size_t errstr_size);
+        /* Records the classification (sb_rules.h) of each column of `table`,
+         * from the fields of the row record, so that the subscriber's team
+         * can see which of their columns hold personal data.  Called after
+         * ensure_table, in the same transaction; NULL if the target cannot. */
+        sb_err_t (*record_columns)(sb_target_t *t, const char *table, const sb_node_t *row, char *errstr,
+                                   size_t errstr_size);
         sb_err_t (*upsert)(sb_target_t *t, const char *table, const sb_node_t *key, const sb_node_t *row,
                            const json_t *values, char *errstr, size_t errstr_size);
         sb_err_t (*remove)(sb_target_t *t, const char *table, const sb_node_t *key, const sb_node_t *row,

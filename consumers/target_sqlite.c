@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sb_buf.h"
+#include "sb_rules.h"
 #include "target.h"
 
 typedef struct stmt_cache_s {
@@ -27,6 +28,7 @@ typedef struct {
         sqlite3_stmt *load_offset;
         sqlite3_stmt *store_offset;
         sqlite3_stmt *receipt;
+        sqlite3_stmt *column;
         stmt_cache_t *stmts;
 } sqlite_target_t;
 
@@ -280,6 +282,26 @@ static sb_err_t st_remove(sb_target_t *bt, const char *table, const sb_node_t *k
         return run(t, c->remove, "delete", errstr, errstr_size);
 }
 
+static sb_err_t st_record_columns(sb_target_t *bt, const char *table, const sb_node_t *row, char *errstr,
+                                  size_t errstr_size) {
+        sqlite_target_t *t = (sqlite_target_t *)bt;
+        for (size_t i = 0; i < sb_node_count(row); i++) {
+                sb_class_t cls;
+                char why[512];
+                /* A classification the rules do not know is refused as the
+                 * rules are; the column is then not recorded as harmless. */
+                if (sb_field_class(row, i, &cls, why, sizeof(why)))
+                        return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s", why);
+                sqlite3_bind_text(t->column, 1, table, -1, SQLITE_STATIC);
+                sqlite3_bind_text(t->column, 2, sb_node_field_name(row, i), -1, SQLITE_STATIC);
+                sqlite3_bind_text(t->column, 3, sb_class_name(cls), -1, SQLITE_STATIC);
+                sb_err_t err = run(t, t->column, "record columns", errstr, errstr_size);
+                if (err)
+                        return err;
+        }
+        return SB_OK;
+}
+
 static sb_err_t st_load_offset(sb_target_t *bt, const char *group, const char *topic, int32_t partition,
                                int64_t *next, char *errstr, size_t errstr_size) {
         sqlite_target_t *t = (sqlite_target_t *)bt;
@@ -333,6 +355,7 @@ static void st_destroy(sb_target_t *bt) {
         sqlite3_finalize(t->load_offset);
         sqlite3_finalize(t->store_offset);
         sqlite3_finalize(t->receipt);
+        sqlite3_finalize(t->column);
         sqlite3_close(t->db);
         free(t);
 }
@@ -343,6 +366,7 @@ static const sb_target_ops_t sqlite_ops = {
         .commit = st_commit,
         .rollback = st_rollback,
         .ensure_table = st_ensure_table,
+        .record_columns = st_record_columns,
         .upsert = st_upsert,
         .remove = st_remove,
         .load_offset = st_load_offset,
@@ -383,6 +407,12 @@ sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr
                         errstr, errstr_size)) ||
             (err = exec(t,
                         "CREATE INDEX IF NOT EXISTS sharebus_receipts_event ON sharebus_receipts (event_id)",
+                        errstr, errstr_size)) ||
+            /* Which columns hold personal data (sb_rules.h classifications). */
+            (err = exec(t,
+                        "CREATE TABLE IF NOT EXISTS sharebus_columns ("
+                        "table_name TEXT NOT NULL, column_name TEXT NOT NULL, classification TEXT NOT NULL, "
+                        "PRIMARY KEY (table_name, column_name))",
                         errstr, errstr_size))) {
                 st_destroy(&t->base);
                 return err == SB_ERR_INVALID ? SB_ERR_DB : err;
@@ -404,6 +434,12 @@ sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr
                             "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now'))");
         if (!err)
                 err = prepare(t, &sql, &t->receipt, errstr, errstr_size);
+        sb_buf_reset(&sql);
+        sb_buf_printf(&sql, "INSERT INTO sharebus_columns VALUES (?1, ?2, ?3) "
+                            "ON CONFLICT (table_name, column_name) DO UPDATE SET "
+                            "classification = excluded.classification");
+        if (!err)
+                err = prepare(t, &sql, &t->column, errstr, errstr_size);
         sb_buf_free(&sql);
         if (err) {
                 st_destroy(&t->base);

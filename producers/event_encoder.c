@@ -37,5 +37,41 @@ sb_err_t sb_event_encode(const sb_event_encoder_t *enc, const sb_change_line_t *
         json_decref(env);
         if (err)
                 return sb_seterr(err, errstr, errstr_size, "%s", inner);
+        if (enc->key_rules && (err = sb_rules_check(enc->key_rules, cl->key, "key", errstr, errstr_size)))
+                return err;
+        if (enc->row_rules && (err = sb_rules_check(enc->row_rules, cl->after, "after", errstr, errstr_size)))
+                return err;
         return SB_OK;
+}
+
+sb_err_t sb_event_encoder_fetch_rules(sb_event_encoder_t *enc, sb_registry_client_t *registry, char *errstr,
+                                      size_t errstr_size) {
+        sb_schema_t *key = NULL, *value = NULL;
+        sb_rules_t *key_rules = NULL, *row_rules = NULL;
+        char inner[512];
+        sb_err_t err;
+        if ((err = sb_registry_schema_by_id(registry, enc->key_schema_id, &key, errstr, errstr_size)) ||
+            (err = sb_registry_schema_by_id(registry, enc->value_schema_id, &value, errstr, errstr_size)))
+                return err;
+        const sb_node_t *row = sb_rules_record(value);
+        if (!row || row == sb_schema_root(value))
+                return sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size,
+                                 "schema id %d is not a sharebus change envelope", enc->value_schema_id);
+        if ((err = sb_rules_new(sb_schema_root(key), &key_rules, inner, sizeof(inner))))
+                return sb_seterr(err, errstr, errstr_size, "key schema id %d: %s", enc->key_schema_id, inner);
+        if ((err = sb_rules_new(row, &row_rules, inner, sizeof(inner)))) {
+                sb_rules_destroy(key_rules);
+                return sb_seterr(err, errstr, errstr_size, "value schema id %d: %s", enc->value_schema_id,
+                                 inner);
+        }
+        sb_event_encoder_clear(enc);
+        enc->key_rules = key_rules;
+        enc->row_rules = row_rules;
+        return SB_OK;
+}
+
+void sb_event_encoder_clear(sb_event_encoder_t *enc) {
+        sb_rules_destroy(enc->key_rules);
+        sb_rules_destroy(enc->row_rules);
+        enc->key_rules = enc->row_rules = NULL;
 }

@@ -1,10 +1,11 @@
 /*
  * sharebus-producer: publishes a department's change events to its dataset
- * topic.  Reads JSON lines (change_line.h) from a file or stdin, checks each
- * against the dataset's schemas, registers the schemas with the registry,
- * and produces key and envelope in the Confluent wire format, idempotently
- * with acks=all.  A delete is followed by a tombstone for its key.  Exits 0
- * only if every line was valid and every event was delivered.
+ * topic.  Reads JSON lines (change_line.h) from a file or stdin, registers
+ * the schemas with the registry, checks each line against the dataset's
+ * schemas and against the rules of the schemas as the registry holds them
+ * (sb_rules.h), and produces key and envelope in the Confluent wire format,
+ * idempotently with acks=all.  A delete is followed by a tombstone for its
+ * key.  Exits 0 only if every line was valid and every event was delivered.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -133,6 +134,7 @@ int main(int argc, char **argv) {
         sb_buf_init(&value, 64 * 1024 * 1024);
         char *line = NULL;
         size_t line_cap = 0;
+        sb_event_encoder_t enc = {.department = department, .system = sb_config_string(cfg, "system")};
 
         if (sb_dataset_load(sb_config_string(cfg, "schema_dir"), topic, &ds, errstr, sizeof(errstr))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s: %s", config_path, errstr);
@@ -157,8 +159,7 @@ int main(int argc, char **argv) {
                 rc = 2;
                 goto done;
         }
-        sb_event_encoder_t enc = {
-                .dataset = ds, .department = department, .system = sb_config_string(cfg, "system")};
+        enc.dataset = ds;
         char subject[600];
         snprintf(subject, sizeof(subject), "%s-key", topic);
         if (sb_registry_register(registry, subject, sb_schema_json(sb_dataset_key_schema(ds)),
@@ -169,6 +170,13 @@ int main(int argc, char **argv) {
         }
         if (!enc.key_schema_id || !enc.value_schema_id) {
                 SB_LOG(log, SB_LOG_ERROR, "cannot register the schemas of %s: %s", topic, errstr);
+                goto done;
+        }
+        /* The rules are the registry's: what was registered, read back. */
+        sb_err_t rules_err = sb_event_encoder_fetch_rules(&enc, registry, errstr, sizeof(errstr));
+        if (rules_err) {
+                SB_LOG(log, SB_LOG_ERROR, "cannot use the rules of %s: %s", topic, errstr);
+                rc = rules_err == SB_ERR_SCHEMA ? 2 : 1;
                 goto done;
         }
         SB_LOG(log, SB_LOG_INFO, "publishing to %s (key schema id %d, value schema id %d)", topic,
@@ -249,6 +257,7 @@ done:
         sb_buf_free(&value);
         if (rk)
                 rd_kafka_destroy(rk);
+        sb_event_encoder_clear(&enc);
         sb_registry_client_destroy(registry);
         sb_dataset_destroy(ds);
         sb_log_destroy(log);

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "registry_auth.h"
+#include "registry_log.h"
 #include "registry_http.h"
 #include "registry_store.h"
 #include "registry_settings.h"
@@ -100,9 +102,31 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
+        /* Authorization and TLS: a bad file is a bad config (exit 2). */
+        sb_registry_auth_t *auth = NULL;
+        sb_registry_tls_t *tls = NULL;
+        const char *users_file = sb_config_string(cfg, "users_file");
+        const char *tls_cert = sb_config_string(cfg, "tls_cert_file"),
+                   *tls_key = sb_config_string(cfg, "tls_key_file");
+        const char *tls_ca = sb_config_string(cfg, "tls_client_ca_file");
+        if (*users_file && !(auth = sb_registry_auth_new(users_file, sb_config_bool(cfg, "reads_need_auth"),
+                                                         errstr, sizeof(errstr)))) {
+                fprintf(stderr, "%s: %s: users_file: %s\n", PROGRAM, sb_config_origin(cfg), errstr);
+                sb_config_destroy(cfg);
+                return 2;
+        }
+        if ((*tls_cert || *tls_key || *tls_ca) &&
+            !(tls = sb_registry_tls_new(tls_cert, tls_key, tls_ca, errstr, sizeof(errstr)))) {
+                fprintf(stderr, "%s: %s: %s\n", PROGRAM, sb_config_origin(cfg), errstr);
+                sb_registry_auth_destroy(auth);
+                sb_config_destroy(cfg);
+                return 2;
+        }
+
         sb_log_t *log = sb_log_new(PROGRAM, (sb_log_level_t)level, NULL);
         sb_registry_store_t *store = sb_registry_store_new(errstr, sizeof(errstr));
         sb_registry_http_t *srv = NULL;
+        sb_registry_log_t *rlog = NULL;
         if (!log || !store) {
                 fprintf(stderr, "%s: out of memory\n", PROGRAM);
                 goto out;
@@ -118,7 +142,47 @@ int main(int argc, char **argv) {
         sigaction(SIGPIPE, &sa, NULL);
 
         const char *host = sb_config_string(cfg, "listen_host");
-        srv = sb_registry_http_new(store, log, host, (unsigned)sb_config_int(cfg, "listen_port"),
+        if (!auth)
+                SB_LOG(log, SB_LOG_WARN,
+                       "no users_file: every client may change every subject and the config");
+        else if (*tls_ca)
+                SB_LOG(log, SB_LOG_INFO, "%zu principals; client certificates of %s accepted",
+                       sb_registry_auth_count(auth), tls_ca);
+        if (!auth && *tls_ca)
+                SB_LOG(log, SB_LOG_WARN,
+                       "tls_client_ca_file without users_file: certificates are not checked");
+        /* State: replayed from the schemas topic (shared by every instance),
+         * or in this process only. */
+        const char *storage = sb_config_string(cfg, "storage");
+        sb_registry_submitter_t submitter = sb_registry_store_direct_submitter(store);
+        if (strcmp(storage, "kafka") == 0) {
+                if (!sb_config_kafka_get(cfg, "bootstrap.servers")) {
+                        SB_LOG(log, SB_LOG_ERROR,
+                               "%s: storage \"kafka\" needs kafka = { bootstrap_servers = \"host:port\"; }",
+                               sb_config_origin(cfg));
+                        rc = 2;
+                        goto out;
+                }
+                sb_err_t err = sb_registry_log_new(store, cfg, sb_config_string(cfg, "schemas_topic"),
+                                                   (int)sb_config_int(cfg, "topic_replication_factor"),
+                                                   (int)sb_config_int(cfg, "startup_timeout_ms"), log, &rlog,
+                                                   errstr, sizeof(errstr));
+                if (err) {
+                        SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                        rc = err == SB_ERR_CONFIG ? 2 : 1;
+                        goto out;
+                }
+                submitter = sb_registry_log_submitter(rlog);
+        } else if (strcmp(storage, "memory") == 0) {
+                SB_LOG(log, SB_LOG_WARN, "storage \"memory\": schemas live only as long as this process");
+        } else {
+                SB_LOG(log, SB_LOG_ERROR, "%s: setting 'storage': must be kafka or memory",
+                       sb_config_origin(cfg));
+                rc = 2;
+                goto out;
+        }
+        srv = sb_registry_http_new(store, submitter, log, auth, tls, host,
+                                   (unsigned)sb_config_int(cfg, "listen_port"),
                                    (unsigned)sb_config_int(cfg, "threads"), errstr, sizeof(errstr));
         if (!srv) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
@@ -132,7 +196,8 @@ int main(int argc, char **argv) {
         }
         /* An IPv6 address is bracketed, as in a URL. */
         int v6 = strchr(host, ':') != NULL;
-        SB_LOG(log, SB_LOG_INFO, "listening on %s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
+        SB_LOG(log, SB_LOG_INFO, "listening on %s://%s%s%s:%u", tls ? "https" : "http", v6 ? "[" : "", host,
+               v6 ? "]" : "", port);
 
         while (!stop_requested) {
                 struct timespec ts = {0, 100 * 1000 * 1000};
@@ -142,6 +207,9 @@ int main(int argc, char **argv) {
         rc = 0;
 out:
         sb_registry_http_destroy(srv);
+        sb_registry_log_destroy(rlog);
+        sb_registry_tls_destroy(tls);
+        sb_registry_auth_destroy(auth);
         sb_registry_store_destroy(store);
         if (log && rc == 0)
                 SB_LOG(log, SB_LOG_INFO, "stopped");

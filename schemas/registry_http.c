@@ -1,5 +1,8 @@
-#include "registry_http.h"
-
+/*
+ * registry_http.c: the server (libmicrohttpd), reading requests, the route
+ * table, the helpers handlers share, and sending answers.  The handlers are
+ * in registry_routes_*.c.
+ */
 #include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
@@ -13,28 +16,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "sb_buf.h"
-
-/* Confluent's error codes (io.confluent.kafka.schemaregistry.rest.exceptions
- * .Errors); plain HTTP statuses are used as codes where Confluent does so. */
-enum {
-        E_SUBJECT_NOT_FOUND = 40401,
-        E_VERSION_NOT_FOUND = 40402,
-        E_SCHEMA_NOT_FOUND = 40403,
-        E_INVALID_SCHEMA = 42201,
-        E_INVALID_VERSION = 42202,
-        E_INVALID_SUBJECT = 42208,
-        E_STORE = 50001,
-};
-
-struct sb_registry_http_s {
-        struct MHD_Daemon *daemon;
-        sb_registry_store_t *store; /* borrowed */
-        sb_log_t *log;              /* borrowed */
-        unsigned port;
-        pthread_mutex_t err_lock; /* MHD may log from any of its threads */
-        char last_error[256];     /* MHD's last message, for a failed start */
-};
+#include "registry_http_int.h"
+#include "registry_json.h"
 
 typedef struct {
         sb_buf_t body;
@@ -43,63 +26,49 @@ typedef struct {
         int replied; /* answered before the body was read */
 } request_t;
 
-typedef struct {
-        unsigned status;
-        json_t *body; /* NULL after a failed allocation: answered 500 */
-} reply_t;
+/* ---- answers ---- */
 
-/* Length of the longest prefix of s that is well-formed UTF-8 (no overlong
- * forms, surrogates or code points past U+10FFFF: what jansson accepts). */
-static size_t utf8_valid_prefix(const char *s) {
-        const unsigned char *p = (const unsigned char *)s;
-        size_t i = 0, n, k;
-        unsigned long cp, min;
-        while (p[i]) {
-                unsigned char c = p[i];
-                if (c < 0x80) {
-                        i++;
-                        continue;
-                }
-                if (c >= 0xC2 && c < 0xE0)
-                        n = 2, cp = c & 0x1Fu, min = 0x80;
-                else if (c >= 0xE0 && c < 0xF0)
-                        n = 3, cp = c & 0x0Fu, min = 0x800;
-                else if (c >= 0xF0 && c < 0xF5)
-                        n = 4, cp = c & 0x07u, min = 0x10000;
-                else
-                        break;
-                for (k = 1; k < n && (p[i + k] & 0xC0) == 0x80; k++) /* stops at the NUL */
-                        cp = cp << 6 | (p[i + k] & 0x3Fu);
-                if (k < n || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-                        break;
-                i += n;
-        }
-        return i;
-}
+reply_t rh_json(unsigned status, json_t *body) { return (reply_t){status, body, NULL}; }
 
-static reply_t error_reply(unsigned status, int code, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static reply_t error_reply(unsigned status, int code, const char *fmt, ...) {
+reply_t rh_error(unsigned status, int code, const char *fmt, ...) {
         char msg[1024];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        msg[utf8_valid_prefix(msg)] = '\0'; /* truncation may split a character */
-        return (reply_t){status, json_pack("{s:i,s:s}", "error_code", code, "message", msg)};
+        return rh_json(status, sb_registry_error_json(0, code, "%s", msg));
 }
 
-static reply_t json_reply(unsigned status, json_t *body) { return (reply_t){status, body}; }
+reply_t rh_raw(const char *text) {
+        char *copy = strdup(text);
+        return (reply_t){copy ? 200 : 500, NULL, copy};
+}
+
+reply_t rh_store_error(const char *errstr) {
+        return rh_error(500, E_STORE, "Error in the backend data store: %s", errstr);
+}
+
+reply_t rh_subject_not_found(const char *subject) {
+        return rh_error(404, E_SUBJECT_NOT_FOUND, "Subject '%s' not found.", subject);
+}
+
+reply_t rh_invalid_version(const char *text) {
+        return rh_error(422, E_INVALID_VERSION,
+                        "The specified version '%s' is not a valid version id. Allowed values are between "
+                        "[1, 2^31-1] and the string \"latest\"",
+                        text);
+}
 
 static enum MHD_Result send_reply(sb_registry_http_t *srv, struct MHD_Connection *c, const char *method,
                                   const char *url, reply_t *r) {
         static const char oom[] = "{\"error_code\":50001,\"message\":\"out of memory\"}";
-        char *text = r->body ? json_dumps(r->body, JSON_COMPACT) : NULL;
+        char *text = r->raw ? r->raw : r->body ? json_dumps(r->body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
         struct MHD_Response *resp;
         unsigned status = r->status;
 
         json_decref(r->body);
         r->body = NULL;
+        r->raw = NULL;
         if (text) {
                 resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
         } else {
@@ -111,7 +80,10 @@ static enum MHD_Result send_reply(sb_registry_http_t *srv, struct MHD_Connection
                 return MHD_NO;
         }
         if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, SB_REGISTRY_CONTENT_TYPE) !=
-            MHD_YES) {
+                    MHD_YES ||
+            (status == MHD_HTTP_UNAUTHORIZED &&
+             MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"sharebus\"") !=
+                     MHD_YES)) {
                 MHD_destroy_response(resp);
                 return MHD_NO;
         }
@@ -121,6 +93,8 @@ static enum MHD_Result send_reply(sb_registry_http_t *srv, struct MHD_Connection
         return ret;
 }
 
+/* ---- reading requests ---- */
+
 static int hexval(char ch) {
         if (ch >= '0' && ch <= '9')
                 return ch - '0';
@@ -128,10 +102,11 @@ static int hexval(char ch) {
         return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
 }
 
-/* Decodes %HH escapes in place.  Returns -1 for a segment that holds a NUL
- * or is not UTF-8: no subject can have such a name. */
-static int pct_decode(char *s) {
-        char *w = s;
+/* Decodes %HH escapes (and, with `plus`, '+' as a space) from `s` into
+ * `out` (which may be s).  Returns -1 for a text that holds a NUL or is not
+ * UTF-8: no name can be such. */
+static int pct_decode(const char *s, char *out, int plus) {
+        char *w = out;
         int hi, lo;
         for (const char *p = s; *p;) {
                 if (p[0] == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
@@ -140,22 +115,38 @@ static int pct_decode(char *s) {
                         *w++ = (char)(hi * 16 + lo);
                         p += 3;
                 } else {
-                        *w++ = *p++;
+                        *w++ = plus && *p == '+' ? ' ' : *p;
+                        p++;
                 }
         }
         *w = '\0';
-        return s[utf8_valid_prefix(s)] == '\0' ? 0 : -1;
+        return out[sb_registry_utf8_prefix(out)] == '\0' ? 0 : -1;
 }
 
-/* Parses a decimal in [1, INT32_MAX] (or -1, for versions) without signs
- * or spaces around it. */
-static int parse_int32(const char *s, int allow_minus_one, int32_t *out) {
+const char *rh_query(const call_t *c, const char *name, char *buf, size_t size) {
+        const char *v = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, name);
+        if (!v || strlen(v) >= size || pct_decode(v, buf, 1))
+                return NULL;
+        return buf;
+}
+
+int rh_query_bool(const call_t *c, const char *name) {
+        char buf[8];
+        const char *v = rh_query(c, name, buf, sizeof(buf));
+        return v && strcasecmp(v, "true") == 0;
+}
+
+int rh_parse_version(const char *s, int32_t *out) {
         char *end;
-        if (!((*s >= '0' && *s <= '9') || (allow_minus_one && *s == '-')))
+        if (strcmp(s, "latest") == 0) {
+                *out = SB_REGISTRY_LATEST;
+                return 0;
+        }
+        if (!((*s >= '0' && *s <= '9') || *s == '-'))
                 return -1;
         errno = 0;
         long long v = strtoll(s, &end, 10);
-        if (errno || *end || !(v >= 1 || (allow_minus_one && v == -1)) || v > INT32_MAX)
+        if (errno || *end || !(v >= 1 || v == -1) || v > INT32_MAX)
                 return -1;
         *out = (int32_t)v;
         return 0;
@@ -164,7 +155,8 @@ static int parse_int32(const char *s, int allow_minus_one, int32_t *out) {
 /* Confluent accepts these request types; a body without one is taken as JSON. */
 static int content_type_ok(const char *ct) {
         static const char *const ok[] = {"application/vnd.schemaregistry.v1+json",
-                                         "application/vnd.schemaregistry+json", "application/json"};
+                                         "application/vnd.schemaregistry+json", "application/json",
+                                         "application/octet-stream"};
         size_t len = strcspn(ct, ";");
         while (*ct == ' ' || *ct == '\t')
                 ct++, len--;
@@ -176,163 +168,146 @@ static int content_type_ok(const char *ct) {
         return 0;
 }
 
-static reply_t store_error(const char *err) {
-        return error_reply(500, E_STORE, "Error in the backend data store: %s", err);
-}
-
-/* A JSON array of what add() makes of items 0..n-1; NULL if out of memory. */
-static json_t *json_list(size_t n, json_t *(*add)(const void *items, size_t i), const void *items) {
-        json_t *arr = json_array();
-        for (size_t i = 0; arr && i < n; i++)
-                if (json_array_append_new(arr, add(items, i))) {
-                        json_decref(arr);
-                        arr = NULL;
-                }
-        return arr;
-}
-
-static json_t *add_version(const void *items, size_t i) { return json_integer(((const int32_t *)items)[i]); }
-
-static json_t *add_name(const void *items, size_t i) { return json_string(((char *const *)items)[i]); }
-
-static json_t *add_use(const void *items, size_t i) {
-        const sb_registry_use_t *u = &((const sb_registry_use_t *)items)[i];
-        return json_pack("{s:s,s:i}", "subject", u->subject, "version", (int)u->version);
-}
-
-static reply_t do_register(sb_registry_http_t *srv, struct MHD_Connection *c, const char *subject,
-                           const request_t *req) {
-        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-        char err[512];
+int rh_body(const call_t *c, json_t **doc, reply_t *err) {
+        const char *ct = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         json_error_t jerr;
-        int32_t id, version;
-        reply_t r;
-
-        if (ct && *ct && !content_type_ok(ct))
-                return error_reply(415, 415, "HTTP 415 Unsupported Media Type");
-        if (!*subject)
-                return error_reply(422, E_INVALID_SUBJECT, "The specified subject is not valid.");
-        /* Malformed JSON is 400 with error_code 400 and the parser's message,
-         * as Confluent's rest-utils (JsonParseExceptionMapper) answers; a body
-         * that parses but carries no usable schema is 42201, as Confluent
-         * answers a missing or empty schema. */
-        json_t *doc = json_loadb(req->body.data ? (const char *)req->body.data : "", req->body.len, 0, &jerr);
-        if (!doc)
-                return error_reply(400, 400, "Malformed JSON body: line %d column %d: %s", jerr.line,
-                                   jerr.column, jerr.text);
-        json_t *schema = json_object_get(doc, "schema");
-        json_t *type = json_object_get(doc, "schemaType");
-        json_t *refs = json_object_get(doc, "references");
-        if (!json_is_object(doc)) {
-                r = error_reply(400, 400, "Request body must be a JSON object");
-        } else if (!json_is_string(schema) || json_string_length(schema) == 0) {
-                r = error_reply(422, E_INVALID_SCHEMA,
-                                "Invalid schema: the request has no \"schema\" string");
-        } else if (type && !json_is_null(type) &&
-                   !(json_is_string(type) && strcmp(json_string_value(type), "AVRO") == 0)) {
-                r = error_reply(422, E_INVALID_SCHEMA,
-                                "Invalid schema type: this registry accepts AVRO only");
-        } else if (json_array_size(refs) > 0) {
-                r = error_reply(422, E_INVALID_SCHEMA, "Invalid schema: schema references are not supported");
-        } else {
-                sb_err_t e = sb_registry_store_register(srv->store, subject, json_string_value(schema),
-                                                        json_string_length(schema), &id, &version, err,
-                                                        sizeof(err));
-                if (e == SB_ERR_SCHEMA) {
-                        r = error_reply(422, E_INVALID_SCHEMA, "Invalid schema: %s", err);
-                } else if (e) {
-                        r = store_error(err);
-                } else {
-                        SB_LOG(srv->log, SB_LOG_INFO, "subject '%s' version %d is schema id %d", subject,
-                               (int)version, (int)id);
-                        r = json_reply(200, json_pack("{s:i}", "id", (int)id));
-                }
+        *doc = NULL;
+        if (ct && *ct && !content_type_ok(ct)) {
+                *err = rh_error(415, 415, "HTTP 415 Unsupported Media Type");
+                return -1;
         }
-        json_decref(doc);
-        return r;
+        /* Malformed JSON is 400 with error_code 400 and the parser's message,
+         * as Confluent's rest-utils (JsonParseExceptionMapper) answers. */
+        *doc = json_loadb(c->body->data ? (const char *)c->body->data : "", c->body->len, 0, &jerr);
+        if (!*doc) {
+                *err = rh_error(400, 400, "Malformed JSON body: line %d column %d: %s", jerr.line,
+                                jerr.column, jerr.text);
+                return -1;
+        }
+        if (!json_is_object(*doc)) {
+                json_decref(*doc);
+                *doc = NULL;
+                *err = rh_error(400, 400, "Request body must be a JSON object");
+                return -1;
+        }
+        return 0;
 }
 
-static reply_t do_get_version(sb_registry_http_t *srv, const char *subject, const char *vtext) {
-        int32_t want, id, version;
-        char *text, err[512];
-        int subject_found;
-
-        /* Confluent takes -1 for "latest" too. */
-        if (strcmp(vtext, "latest") == 0)
-                want = SB_REGISTRY_LATEST;
-        else if (parse_int32(vtext, 1, &want))
-                return error_reply(422, E_INVALID_VERSION,
-                                   "The specified version '%s' is not a valid version id. "
-                                   "Allowed values are between [1, 2^31-1] and the string "
-                                   "\"latest\"",
-                                   vtext);
-        sb_err_t e = sb_registry_store_get_version(srv->store, subject, want, &id, &version, &text,
-                                                   &subject_found, err, sizeof(err));
-        if (e == SB_ERR_NOT_FOUND && !subject_found)
-                return error_reply(404, E_SUBJECT_NOT_FOUND, "Subject '%s' not found.", subject);
-        if (e == SB_ERR_NOT_FOUND)
-                return error_reply(404, E_VERSION_NOT_FOUND, "Version %s not found.", vtext);
-        if (e)
-                return store_error(err);
-        reply_t r = json_reply(200, json_pack("{s:s,s:i,s:i,s:s}", "subject", subject, "version",
-                                              (int)version, "id", (int)id, "schema", text));
-        free(text);
-        return r;
-}
-
-static reply_t do_versions(sb_registry_http_t *srv, const char *subject) {
-        int32_t *versions;
-        size_t n;
-        char err[512];
-        sb_err_t e = sb_registry_store_versions(srv->store, subject, &versions, &n, err, sizeof(err));
-        if (e == SB_ERR_NOT_FOUND)
-                return error_reply(404, E_SUBJECT_NOT_FOUND, "Subject '%s' not found.", subject);
-        if (e)
-                return store_error(err);
-        reply_t r = json_reply(200, json_list(n, add_version, versions));
-        free(versions);
-        return r;
-}
-
-static reply_t do_subjects(sb_registry_http_t *srv) {
-        char **names, err[512];
-        size_t n;
-        if (sb_registry_store_subjects(srv->store, &names, &n, err, sizeof(err)))
-                return store_error(err);
-        reply_t r = json_reply(200, json_list(n, add_name, names));
-        sb_registry_strings_free(names, n);
-        return r;
-}
-
-/* GET /schemas/ids/{id} or, with `uses`, GET /schemas/ids/{id}/versions. */
-static reply_t do_schema(sb_registry_http_t *srv, const char *idtext, int uses) {
-        int32_t id;
-        char *text = NULL, err[512];
-        sb_registry_use_t *u = NULL;
-        size_t n = 0;
-        sb_err_t e;
-        reply_t r;
-
-        if (parse_int32(idtext, 0, &id))
-                e = SB_ERR_NOT_FOUND;
-        else if (uses)
-                e = sb_registry_store_id_uses(srv->store, id, &u, &n, err, sizeof(err));
+int rh_schema_body(const call_t *c, json_t **doc, reply_t *err) {
+        if (rh_body(c, doc, err))
+                return -1;
+        /* A body that parses but carries no usable schema is 42201, as
+         * Confluent answers a missing or empty schema. */
+        json_t *schema = json_object_get(*doc, "schema");
+        json_t *type = json_object_get(*doc, "schemaType");
+        json_t *refs = json_object_get(*doc, "references");
+        if (!json_is_string(schema) || json_string_length(schema) == 0)
+                *err = rh_error(422, E_INVALID_SCHEMA,
+                                "Invalid schema: the request has no \"schema\" string");
+        else if (type && !json_is_null(type) &&
+                 !(json_is_string(type) && strcmp(json_string_value(type), "AVRO") == 0))
+                *err = rh_error(422, E_INVALID_SCHEMA,
+                                "Invalid schema type: this registry accepts AVRO only");
+        else if (json_array_size(refs) > 0)
+                *err = rh_error(422, E_INVALID_SCHEMA, "Invalid schema: schema references are not supported");
         else
-                e = sb_registry_store_by_id(srv->store, id, &text, err, sizeof(err));
-        if (e == SB_ERR_NOT_FOUND)
-                return error_reply(404, E_SCHEMA_NOT_FOUND, "Schema %s not found", idtext);
-        if (e)
-                return store_error(err);
-        if (uses)
-                r = json_reply(200, json_list(n, add_use, u));
-        else
-                r = json_reply(200, json_pack("{s:s}", "schema", text));
-        sb_registry_uses_free(u, n);
-        free(text);
-        return r;
+                return 0;
+        json_decref(*doc);
+        *doc = NULL;
+        return -1;
 }
 
-#define MAX_SEGMENTS 4
+reply_t rh_submit(const call_t *c, json_t *cmd) {
+        sb_registry_http_t *srv = c->srv;
+        json_t *result = NULL;
+        char err[512] = "";
+
+        if (!cmd)
+                return rh_json(500, NULL);
+        sb_err_t e = srv->submitter.submit(srv->submitter.opaque, cmd, &result, err, sizeof(err));
+        const char *type = json_string_value(json_object_get(cmd, "type"));
+        const char *subject = json_string_value(json_object_get(cmd, "subject"));
+        if (e) {
+                SB_LOG(srv->log, SB_LOG_ERROR, "%s%s%s%s not applied: %s", type, subject ? " '" : "",
+                       subject ? subject : "", subject ? "'" : "", err);
+                json_decref(cmd);
+                json_decref(result);
+                /* A submitter says a wait ran out in its message: sb_err_t has no timeout code. */
+                if (e == SB_ERR_KAFKA && strstr(err, "timed out"))
+                        return rh_error(500, E_TIMEOUT, "Operation timed out: %s", err);
+                if (e == SB_ERR_KAFKA)
+                        return rh_error(500, E_FORWARDING, "Error while writing to the registry log: %s",
+                                        err);
+                return rh_store_error(err);
+        }
+        json_int_t status = json_integer_value(json_object_get(result, "http"));
+        if (!json_is_object(result) || status < 200 || status > 599) {
+                json_decref(cmd);
+                json_decref(result);
+                return rh_store_error("the command gave no result");
+        }
+        json_object_del(result, "http");
+        if (status == 200) {
+                char *text = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY);
+                SB_LOG(srv->log, SB_LOG_INFO, "%s%s%s%s: %s", type, subject ? " '" : "",
+                       subject ? subject : "", subject ? "'" : "", text ? text : "?");
+                free(text);
+        }
+        json_decref(cmd);
+        json_t *body = json_object_get(result, "body");
+        if (body && json_object_size(result) == 1) {
+                json_incref(body);
+                json_decref(result);
+                result = body;
+        }
+        return rh_json((unsigned)status, result);
+}
+
+/* ---- routing ---- */
+
+static reply_t root(const call_t *c) {
+        (void)c;
+        return rh_json(200, json_object());
+}
+
+/* Every route: method and path, "*" standing for one segment. */
+static const struct route {
+        const char *method, *path;
+        handler_t run;
+} routes[] = {
+        {"GET", "", root},
+        {"GET", "subjects", rh_subjects_list},
+        {"POST", "subjects/*", rh_subject_lookup},
+        {"DELETE", "subjects/*", rh_subject_delete},
+        {"GET", "subjects/*/versions", rh_versions_list},
+        {"POST", "subjects/*/versions", rh_register},
+        {"GET", "subjects/*/versions/*", rh_version_get},
+        {"DELETE", "subjects/*/versions/*", rh_version_delete},
+        {"GET", "subjects/*/versions/*/schema", rh_version_schema},
+        {"GET", "subjects/*/versions/*/referencedby", rh_version_referencedby},
+        {"GET", "subjects/*/metadata", rh_metadata},
+        {"GET", "schemas/ids/*", rh_schema_by_id},
+        {"GET", "schemas/ids/*/schema", rh_schema_raw_by_id},
+        {"GET", "schemas/ids/*/subjects", rh_schema_subjects},
+        {"GET", "schemas/ids/*/versions", rh_schema_versions},
+        {"GET", "schemas/types", rh_schema_types},
+        {"GET", "config", rh_config_get},
+        {"PUT", "config", rh_config_put},
+        {"DELETE", "config", rh_config_delete},
+        {"GET", "config/*", rh_config_get},
+        {"PUT", "config/*", rh_config_put},
+        {"DELETE", "config/*", rh_config_delete},
+        {"GET", "mode", rh_mode_get},
+        {"PUT", "mode", rh_mode_put},
+        {"DELETE", "mode", rh_mode_delete},
+        {"GET", "mode/*", rh_mode_get},
+        {"PUT", "mode/*", rh_mode_put},
+        {"DELETE", "mode/*", rh_mode_delete},
+        {"POST", "compatibility/subjects/*/versions/*", rh_compat_version},
+        {"POST", "compatibility/subjects/*/versions", rh_compat_all},
+};
+
+#define MAX_SEGMENTS 6
 
 /* Splits the path into at most MAX_SEGMENTS decoded segments ("/" gives
  * none); returns the count, or -1 for a path no route can match. */
@@ -348,7 +323,7 @@ static int split_path(char *path, char **seg) {
                 char *slash = strchr(p, '/');
                 if (slash)
                         *slash = '\0';
-                if (pct_decode(seg[n - 1]))
+                if (pct_decode(seg[n - 1], seg[n - 1], 0))
                         return -1;
                 if (!slash)
                         return n;
@@ -356,48 +331,90 @@ static int split_path(char *path, char **seg) {
         }
 }
 
-static reply_t route(sb_registry_http_t *srv, struct MHD_Connection *c, const char *method, const char *url,
-                     const request_t *req) {
-        int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-        int post = strcmp(method, "POST") == 0;
+static int path_matches(const char *pattern, char *const *seg, int n) {
+        const char *p = pattern;
+        int i = 0;
+        if (!*p)
+                return n == 0;
+        for (;; i++) {
+                size_t len = strcspn(p, "/");
+                if (i >= n)
+                        return 0;
+                if (!(len == 1 && *p == '*') && (strlen(seg[i]) != len || strncmp(seg[i], p, len) != 0))
+                        return 0;
+                if (!p[len])
+                        break;
+                p += len + 1;
+        }
+        return i + 1 == n;
+}
+
+static reply_t route(sb_registry_http_t *srv, struct MHD_Connection *conn, const char *method,
+                     const char *url, const request_t *req) {
         char *path = strdup(url), *seg[MAX_SEGMENTS];
         int known = 0; /* the path exists, maybe not for this method */
-        reply_t r = {0, NULL};
+        reply_t r = {0, NULL, NULL};
 
         if (!path)
-                return json_reply(500, NULL);
+                return rh_json(500, NULL);
+        if (strcmp(method, "HEAD") == 0)
+                method = "GET"; /* MHD sends no body */
         int n = split_path(path, seg);
-        int versions =
-                (n == 3 || n == 4) && strcmp(seg[0], "subjects") == 0 && strcmp(seg[2], "versions") == 0;
-        int ids = (n == 3 || n == 4) && strcmp(seg[0], "schemas") == 0 && strcmp(seg[1], "ids") == 0 &&
-                  (n == 3 || strcmp(seg[3], "versions") == 0);
-        if (n == 0) {
+        call_t c = {srv, conn, method, seg, n, &req->body};
+        for (size_t i = 0; n >= 0 && i < sizeof(routes) / sizeof(*routes); i++) {
+                if (!path_matches(routes[i].path, seg, n))
+                        continue;
                 known = 1;
-                if (get)
-                        r = json_reply(200, json_object());
-        } else if (n == 1 && strcmp(seg[0], "subjects") == 0) {
-                known = 1;
-                if (get)
-                        r = do_subjects(srv);
-        } else if (versions) {
-                known = 1;
-                if (n == 3 && get)
-                        r = do_versions(srv, seg[1]);
-                else if (n == 3 && post)
-                        r = do_register(srv, c, seg[1], req);
-                else if (n == 4 && get)
-                        r = do_get_version(srv, seg[1], seg[3]);
-        } else if (ids) {
-                known = 1;
-                if (get)
-                        r = do_schema(srv, seg[2], n == 4);
+                if (strcmp(routes[i].method, method) == 0) {
+                        r = routes[i].run(&c);
+                        if (!r.status)
+                                r.status = 500;
+                        break;
+                }
         }
         free(path);
+        /* The reply owns what it points to; none of it is in c. */
         if (r.status)
-                return r;
+                return r; // cppcheck-suppress returnDanglingLifetime
         if (known)
-                return error_reply(405, 405, "HTTP 405 Method Not Allowed");
-        return error_reply(404, 404, "HTTP 404 Not Found");
+                return rh_error(405, 405, "HTTP 405 Method Not Allowed");
+        return rh_error(404, 404, "HTTP 404 Not Found");
+}
+
+/* Whether the request is refused (then *r is the answer: 401 or 403). */
+static int refused(sb_registry_http_t *srv, struct MHD_Connection *c, const char *method, const char *url,
+                   reply_t *r) {
+        char cn[256], user[256], password[256], why[512], reason[1024];
+        sb_auth_decision_t d;
+        const char *header = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        sb_err_t cert = sb_registry_auth_cert_cn(c, cn, sizeof(cn), why, sizeof(why));
+        sb_err_t basic = cert == SB_ERR_INVALID
+                                 ? SB_ERR_NOT_FOUND
+                                 : sb_registry_auth_parse_basic(header, user, sizeof(user), password,
+                                                                sizeof(password), why, sizeof(why));
+        if (cert == SB_ERR_INVALID || basic == SB_ERR_INVALID) {
+                d = SB_AUTH_UNAUTHORIZED;
+                snprintf(reason, sizeof(reason), "%s", why);
+        } else {
+                d = sb_registry_auth_check(srv->auth, basic == SB_OK ? user : NULL,
+                                           basic == SB_OK ? password : NULL, cert == SB_OK ? cn : NULL,
+                                           method, url, reason, sizeof(reason));
+        }
+        explicit_bzero(password, sizeof(password));
+        if (d == SB_AUTH_ALLOW) {
+                SB_LOG(srv->log, SB_LOG_DEBUG, "%s %s: %s", method, url, reason);
+                return 0;
+        }
+        SB_LOG(srv->log, SB_LOG_WARN, "%s %s refused (%d): %s", method, url, (int)d, reason);
+        /* 401 says nothing of why (unknown user or wrong password); 403 goes
+         * to a known principal and names the rule. */
+        if (d == SB_AUTH_UNAUTHORIZED)
+                *r = rh_error(401, 40101,
+                              "Unauthorized: send valid credentials (HTTP Basic or a client "
+                              "certificate)");
+        else
+                *r = rh_error(403, 40301, "Forbidden: %s", reason);
+        return 1;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -405,7 +422,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   void **con_cls) {
         sb_registry_http_t *srv = cls;
         request_t *req = *con_cls;
-        reply_t r = {0, NULL};
+        reply_t r = {0, NULL, NULL};
         (void)version;
 
         if (!req) {
@@ -413,6 +430,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                         return MHD_NO;
                 sb_buf_init(&req->body, SB_REGISTRY_MAX_BODY);
                 *con_cls = req;
+                /* Before the body is read: a refused client uploads nothing. */
+                if (srv->auth && refused(srv, c, method, url, &r)) {
+                        req->replied = 1;
+                        return send_reply(srv, c, method, url, &r);
+                }
                 /* Refuse an announced oversized body before it is sent. */
                 const char *cl =
                         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -420,7 +442,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 errno = 0;
                 if (cl && (strtoull(cl, &end, 10) > SB_REGISTRY_MAX_BODY || errno == ERANGE)) {
                         req->too_large = req->replied = 1;
-                        r = error_reply(413, 413, "Request body larger than %u bytes", SB_REGISTRY_MAX_BODY);
+                        r = rh_error(413, 413, "Request body larger than %u bytes", SB_REGISTRY_MAX_BODY);
                         return send_reply(srv, c, method, url, &r);
                 }
                 return MHD_YES;
@@ -428,7 +450,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (*upload_data_size) {
                 size_t len = *upload_data_size;
                 *upload_data_size = 0;
-                if (req->too_large || req->no_memory)
+                if (req->replied || req->too_large || req->no_memory)
                         return MHD_YES; /* discard the rest */
                 if (len > SB_REGISTRY_MAX_BODY - req->body.len)
                         req->too_large = 1;
@@ -440,9 +462,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return MHD_YES;
         req->replied = 1;
         if (req->too_large)
-                r = error_reply(413, 413, "Request body larger than %u bytes", SB_REGISTRY_MAX_BODY);
+                r = rh_error(413, 413, "Request body larger than %u bytes", SB_REGISTRY_MAX_BODY);
         else if (req->no_memory)
-                r = json_reply(500, NULL);
+                r = rh_json(500, NULL);
         else
                 r = route(srv, c, method, url, req);
         return send_reply(srv, c, method, url, &r);
@@ -460,7 +482,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 /* MHD would decode %2F to '/' before routing; segments are decoded after
- * the path is split instead.  (Query arguments are not used.) */
+ * the path is split instead, and query arguments by rh_query(). */
 static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s) {
         (void)cls, (void)c;
         return strlen(s);
@@ -507,14 +529,20 @@ static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
         return 0;
 }
 
-sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_log_t *log, const char *host,
-                                         unsigned port, unsigned threads, char *errstr, size_t errstr_size) {
+sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_registry_submitter_t submitter,
+                                         sb_log_t *log, const sb_registry_auth_t *auth,
+                                         const sb_registry_tls_t *tls, const char *host, unsigned port,
+                                         unsigned threads, char *errstr, size_t errstr_size) {
         struct sockaddr_storage ss;
         sb_registry_http_t *srv;
 
         if (port > 65535 || threads < 1) {
                 sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "bad port %u or thread count %u", port,
                           threads);
+                return NULL;
+        }
+        if (!submitter.submit) {
+                sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "no submitter");
                 return NULL;
         }
         if (!host || !*host) {
@@ -533,7 +561,9 @@ sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_log_t *l
                 return NULL;
         }
         srv->store = store;
+        srv->submitter = submitter;
         srv->log = log;
+        srv->auth = auth;
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
         if (ss.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
@@ -542,11 +572,16 @@ sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_log_t *l
                 {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
                 {MHD_OPTION_END, 0, NULL},
         };
+        struct MHD_OptionItem tls_options[SB_REGISTRY_TLS_MHD_OPTIONS] = {{MHD_OPTION_END, 0, NULL}};
+        if (tls) {
+                sb_registry_tls_mhd_options(tls, tls_options);
+                flags |= MHD_USE_TLS;
+        }
         srv->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv,
                                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, /* first: see its doc */
                                        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_ARRAY, pool,
-                                       MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                                       MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, srv,
+                                       MHD_OPTION_ARRAY, tls_options, MHD_OPTION_NOTIFY_COMPLETED,
+                                       on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, srv,
                                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_END);
         const union MHD_DaemonInfo *info =
                 srv->daemon ? MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;

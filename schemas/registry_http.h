@@ -1,29 +1,55 @@
 /*
- * registry_http: the REST face of sharebus-registry, a subset of the
- * Confluent Schema Registry API on libmicrohttpd, so that Confluent's
- * serialisers, kcat, libserdes and our sb_registry_client all work with it.
+ * registry_http: the REST face of sharebus-registry, the Confluent Schema
+ * Registry API for Avro on libmicrohttpd, so that Confluent's serialisers,
+ * kcat, libserdes and our sb_registry_client all work with it.
  *
- *   GET  /                              {}
- *   POST /subjects/{s}/versions         {"schema": "...", "schemaType": "AVRO"} -> {"id": N}
- *   GET  /schemas/ids/{id}              {"schema": "..."}
- *   GET  /schemas/ids/{id}/versions     [{"subject": "s", "version": 1}, ...]
- *   GET  /subjects                      ["a", "b"] (sorted)
- *   GET  /subjects/{s}/versions         [1, 2]
- *   GET  /subjects/{s}/versions/{v}     {"subject", "version", "id", "schema"}; v may be "latest"
+ * Reads go straight to the store; every change is a command handed to the
+ * submitter (registry_submit.h), which applies it in the order all
+ * instances agree on and returns its result.
  *
- * Errors are Confluent's body {"error_code": N, "message": "..."}: 40401
- * subject, 40402 version, 40403 schema not found; 42201 invalid schema,
- * 42202 invalid version; 400 malformed JSON, 404 unknown path, 405 wrong
- * method, 413 body over 16 MiB, 415 unsupported request content type.
- * Every answer is `application/vnd.schemaregistry.v1+json`.  Subjects in
- * the path are percent-decoded, so "a%2Fb" is the subject "a/b".
+ *   GET  /                                   {}
+ *   GET  /subjects                           ["a", "b"]  ?deleted=true ?subjectPrefix=p
+ *   POST /subjects/{s}                       lookup: {"subject","version","id","schema"} ?deleted=true
+ *   DELETE /subjects/{s}                     [1, 2] (versions deleted)  ?permanent=true
+ *   GET  /subjects/{s}/versions              [1, 2]  ?deleted=true
+ *   POST /subjects/{s}/versions              {"schema":"...","schemaType":"AVRO","id"?,"version"?}
+ *                                            -> {"id": N}  ?normalize=true
+ *   GET  /subjects/{s}/versions/{v}          {"subject","version","id","schema"}; v: N, latest, -1
+ *   GET  /subjects/{s}/versions/{v}/schema   the schema text itself
+ *   GET  /subjects/{s}/versions/{v}/referencedby  [] (no references here)
+ *   DELETE /subjects/{s}/versions/{v}        N  ?permanent=true
+ *   GET  /subjects/{s}/metadata              the dataset metadata of a version (latest, or ?version=)
+ *   GET  /schemas/ids/{id}                   {"schema": "..."}
+ *   GET  /schemas/ids/{id}/schema            the schema text itself
+ *   GET  /schemas/ids/{id}/subjects          ["a"]  ?deleted=true
+ *   GET  /schemas/ids/{id}/versions          [{"subject":"a","version":1}]  ?deleted=true
+ *   GET  /schemas/types                      ["AVRO"]
+ *   GET|PUT|DELETE /config[/{s}]             {"compatibilityLevel":"BACKWARD"}; PUT {"compatibility":"FULL"}
+ *                                            ?defaultToGlobal=true
+ *   GET|PUT|DELETE /mode[/{s}]               {"mode":"READWRITE"}; PUT {"mode":"IMPORT"} ?force=true
+ *   POST /compatibility/subjects/{s}/versions[/{v}]  {"is_compatible":true} ?verbose=true adds "messages"
+ *
+ * Errors are Confluent's body {"error_code": N, "message": "..."} with its
+ * codes: 40401 subject, 40402 version, 40403 schema not found, 40404/40406
+ * subject/version already soft-deleted, 40405/40407 not soft-deleted before
+ * a permanent delete, 40408/40409 no subject-level compatibility/mode;
+ * 40901 incompatible schema (the message names every problem: version,
+ * field and why); 42201 invalid schema, 42202 invalid version, 42203
+ * invalid compatibility level, 42204 invalid mode, 42205 operation not
+ * permitted (READONLY, IMPORT), 42208 invalid subject; 50001 store, 50002
+ * timeout, 50003 the log (Kafka) failed; 400 malformed JSON, 404 unknown
+ * path, 405 wrong method, 413 body over 16 MiB, 415 unsupported request
+ * content type.  Every answer is `application/vnd.schemaregistry.v1+json`.
+ * Subjects in the path are percent-decoded, so "a%2Fb" is the subject "a/b".
  */
 #ifndef SB_REGISTRY_HTTP_H
 #define SB_REGISTRY_HTTP_H
 
 #include <stddef.h>
 
+#include "registry_auth.h"
 #include "registry_store.h"
+#include "registry_submit.h"
 #include "sb_error.h"
 #include "sb_log.h"
 
@@ -33,12 +59,16 @@
 
 typedef struct sb_registry_http_s sb_registry_http_t;
 
-/* Starts serving `store` on `host` (a numeric address or a name that
- * resolves to one; only that address is bound) and `port` (0 picks a free
- * one) with a pool of `threads` threads.  `store` and `log` are borrowed
- * and must outlive the server.  Returns NULL with errstr set on failure. */
-sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_log_t *log, const char *host,
-                                         unsigned port, unsigned threads, char *errstr, size_t errstr_size);
+/* Starts serving on `host` (a numeric address or a name that resolves to
+ * one; only that address is bound) and `port` (0 picks a free one) with a
+ * pool of `threads` threads.  Reads come from `store`; changes go through
+ * `submitter` (copied; for memory mode sb_registry_store_direct_submitter).
+ * `store`, what the submitter refers to, and `log` are borrowed and must
+ * outlive the server.  Returns NULL with errstr set on failure. */
+sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_registry_submitter_t submitter,
+                                         sb_log_t *log, const sb_registry_auth_t *auth,
+                                         const sb_registry_tls_t *tls, const char *host, unsigned port,
+                                         unsigned threads, char *errstr, size_t errstr_size);
 /* The port actually bound. */
 unsigned sb_registry_http_port(const sb_registry_http_t *srv);
 /* Stops the server (waits for requests under way) and frees it. */

@@ -5,6 +5,27 @@ const sb_setting_t sb_registry_settings[] = {
          "address to listen on (only this one is bound; 0.0.0.0 for all IPv4)"},
         {"listen_port", SB_SETTING_INT, 0, "8081", 0, 65535, "TCP port of the REST API; 0 picks a free port"},
         {"threads", SB_SETTING_INT, 0, "4", 1, 64, "HTTP worker threads"},
+        {"storage", SB_SETTING_STRING, 0, "kafka", 0, 0,
+         "kafka: state in the schemas topic, shared by every instance; memory: this process only (tests, "
+         "trials)"},
+        {"schemas_topic", SB_SETTING_STRING, 0, "_sharebus_schemas", 0, 0,
+         "compacted single-partition topic holding every change (created if missing)"},
+        {"topic_replication_factor", SB_SETTING_INT, 0, "1", 1, 16,
+         "replication factor used when the registry creates the schemas topic (3 in production)"},
+        {"startup_timeout_ms", SB_SETTING_INT, 0, "60000", 1000, 3600000,
+         "how long to wait for Kafka and for replaying the schemas topic at start"},
+        {"users_file", SB_SETTING_STRING, 0, "", 0, 0,
+         "principals allowed to change the registry, one name:role:department:hash line each (make lines "
+         "with sharebus-passwd); empty: no authorization, every client may change everything"},
+        {"reads_need_auth", SB_SETTING_BOOL, 0, "false", 0, 0,
+         "with users_file: reads (GET, lookups, compatibility tests) need credentials too; otherwise "
+         "anonymous clients may read"},
+        {"tls_cert_file", SB_SETTING_STRING, 0, "", 0, 0,
+         "PEM certificate (chain) of the registry; with tls_key_file the API is served over HTTPS only"},
+        {"tls_key_file", SB_SETTING_STRING, 0, "", 0, 0, "PEM private key of tls_cert_file (not encrypted)"},
+        {"tls_client_ca_file", SB_SETTING_STRING, 0, "", 0, 0,
+         "PEM CA certificates whose client certificates are accepted; a certificate's subject CN is the "
+         "users_file principal it logs in as"},
         {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},
         {"port_file", SB_SETTING_STRING, 0, "", 0, 0,
          "if set, the bound port is written to this file once listening (for tests using port 0)"},

@@ -1,36 +1,31 @@
-#include "registry_store.h"
-
-#include <pthread.h>
+/*
+ * registry_store.c: the store's data structures, its lookups and the read
+ * functions of registry_store.h.  The commands that change the state are in
+ * registry_apply.c.
+ */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "sb_avro.h"
+#include "registry_store_int.h"
 
-typedef struct {
-        char *text; /* canonical form, owned */
-        uint64_t hash;
-} schema_t;
+static const char *const mode_names[] = {"READWRITE", "READONLY", "IMPORT"};
+#define N_MODES (sizeof(mode_names) / sizeof(*mode_names))
 
-typedef struct {
-        char *name;   /* owned */
-        int32_t *ids; /* ids[v - 1] is the schema id of version v */
-        size_t n, cap;
-} subject_t;
+int sb_registry_mode_parse(const char *name, sb_registry_mode_t *out) {
+        for (size_t i = 0; name && i < N_MODES; i++)
+                if (strcasecmp(name, mode_names[i]) == 0) {
+                        *out = (sb_registry_mode_t)i;
+                        return 0;
+                }
+        return -1;
+}
 
-struct sb_registry_store_s {
-        pthread_mutex_t lock; /* guards everything below */
-        /* avro-c keeps its last error in one global buffer, so schemas are
-         * parsed one at a time; a separate lock lets readers go on meanwhile. */
-        pthread_mutex_t parse_lock;
-        schema_t *schemas; /* schemas[id - 1]: ids are dense, never reused */
-        size_t n_schemas, cap_schemas;
-        int32_t *index;      /* open addressing on the text hash; 0 = empty slot */
-        size_t index_cap;    /* a power of two, at least twice n_schemas */
-        subject_t *subjects; /* sorted by name (strcmp) */
-        size_t n_subjects, cap_subjects;
-};
+const char *sb_registry_mode_name(sb_registry_mode_t mode) {
+        return (size_t)mode < N_MODES ? mode_names[mode] : "UNKNOWN";
+}
 
-static uint64_t hash_text(const char *s) {
+uint64_t sb_registry_hash(const char *s) {
         uint64_t h = 1469598103934665603ULL; /* FNV-1a */
         for (; *s; s++) {
                 h ^= (unsigned char)*s;
@@ -39,48 +34,7 @@ static uint64_t hash_text(const char *s) {
         return h;
 }
 
-static int32_t find_schema(const sb_registry_store_t *st, const char *text, uint64_t hash) {
-        if (!st->index_cap)
-                return 0;
-        for (size_t i = hash & (st->index_cap - 1);; i = (i + 1) & (st->index_cap - 1)) {
-                int32_t id = st->index[i];
-                if (!id)
-                        return 0;
-                const schema_t *s = &st->schemas[id - 1];
-                if (s->hash == hash && strcmp(s->text, text) == 0)
-                        return id;
-        }
-}
-
-static void index_put(int32_t *index, size_t cap, uint64_t hash, int32_t id) {
-        size_t i = hash & (cap - 1);
-        while (index[i])
-                i = (i + 1) & (cap - 1);
-        index[i] = id;
-}
-
-/* Binary search: returns 1 and *at = position if found, else 0 and *at =
- * where the subject would be inserted. */
-static int find_subject(const sb_registry_store_t *st, const char *name, size_t *at) {
-        size_t lo = 0, hi = st->n_subjects;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(st->subjects[mid].name, name);
-                if (c == 0) {
-                        *at = mid;
-                        return 1;
-                }
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        *at = lo;
-        return 0;
-}
-
-/* Grows *arr (of `size`-byte elements) so that it holds at least `need`. */
-static int reserve(void **arr, size_t *cap, size_t need, size_t size) {
+int sb_registry_reserve(void **arr, size_t *cap, size_t need, size_t size) {
         if (need <= *cap)
                 return 0;
         size_t ncap = *cap ? *cap * 2 : 8;
@@ -111,17 +65,22 @@ sb_registry_store_t *sb_registry_store_new(char *errstr, size_t errstr_size) {
                 sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "cannot create a mutex");
                 return NULL;
         }
+        st->next_id = 1;
+        st->level = SB_COMPAT_BACKWARD;
+        st->mode = SB_REGISTRY_READWRITE;
         return st;
 }
 
 void sb_registry_store_destroy(sb_registry_store_t *st) {
         if (!st)
                 return;
-        for (size_t i = 0; i < st->n_schemas; i++)
+        for (size_t i = 0; i < st->n_schemas; i++) {
                 free(st->schemas[i].text);
+                sb_schema_destroy(st->schemas[i].parsed);
+        }
         for (size_t i = 0; i < st->n_subjects; i++) {
                 free(st->subjects[i].name);
-                free(st->subjects[i].ids);
+                free(st->subjects[i].v);
         }
         free(st->schemas);
         free(st->index);
@@ -131,140 +90,271 @@ void sb_registry_store_destroy(sb_registry_store_t *st) {
         free(st);
 }
 
-/* Parses `text` and returns a copy of its canonical form in *canon. */
-static sb_err_t canonicalise(sb_registry_store_t *st, const char *text, size_t len, char **canon,
-                             char *errstr, size_t errstr_size) {
-        sb_schema_t *schema = NULL;
-        sb_err_t err;
+/* ---- schemas ---- */
 
-        *canon = NULL;
+sb_err_t sb_registry_store_parse(sb_registry_store_t *st, const char *text, size_t len, sb_schema_t **out,
+                                 char *errstr, size_t errstr_size) {
         pthread_mutex_lock(&st->parse_lock);
-        err = sb_schema_new(text, len, &schema, errstr, errstr_size);
-        if (!err) {
-                *canon = strdup(sb_schema_json(schema));
-                if (!*canon)
-                        err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-                sb_schema_destroy(schema);
-        }
+        sb_err_t err = sb_schema_new(text, len, out, errstr, errstr_size);
         pthread_mutex_unlock(&st->parse_lock);
         return err;
 }
 
-/* With the lock held: makes room for one more schema in the arrays and the
- * index, so that adding it cannot fail halfway. */
-static int reserve_schema(sb_registry_store_t *st) {
-        if (reserve((void **)&st->schemas, &st->cap_schemas, st->n_schemas + 1, sizeof(*st->schemas)))
-                return -1;
-        if ((st->n_schemas + 1) * 2 <= st->index_cap)
+sb_err_t sb_registry_canonicalise(sb_registry_store_t *st, const char *text, size_t len, char **canon,
+                                  sb_schema_t **parsed, char *errstr, size_t errstr_size) {
+        sb_schema_t *schema = NULL;
+        *canon = NULL;
+        if (parsed)
+                *parsed = NULL;
+        sb_err_t err = sb_registry_store_parse(st, text, len, &schema, errstr, errstr_size);
+        if (err)
+                return err;
+        if (!(*canon = strdup(sb_schema_json(schema)))) {
+                sb_schema_destroy(schema);
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+        if (parsed)
+                *parsed = schema;
+        else
+                sb_schema_destroy(schema);
+        return SB_OK;
+}
+
+static size_t schema_pos(const sb_registry_store_t *st, int32_t id, int *found) {
+        size_t lo = 0, hi = st->n_schemas;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (st->schemas[mid].id == id) {
+                        *found = 1;
+                        return mid;
+                }
+                if (st->schemas[mid].id < id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        *found = 0;
+        return lo;
+}
+
+schema_t *sb_registry_schema(sb_registry_store_t *st, int32_t id) {
+        int found;
+        size_t at = schema_pos(st, id, &found);
+        return found ? &st->schemas[at] : NULL;
+}
+
+int32_t sb_registry_find_text(const sb_registry_store_t *st, const char *canon, uint64_t hash) {
+        if (!st->index_cap)
                 return 0;
-        size_t ncap = st->index_cap ? st->index_cap * 2 : 16;
-        int32_t *index = calloc(ncap, sizeof(*index));
-        if (!index)
+        for (size_t i = hash & (st->index_cap - 1);; i = (i + 1) & (st->index_cap - 1)) {
+                int32_t id = st->index[i];
+                if (!id)
+                        return 0;
+                int found;
+                const schema_t *s = &st->schemas[schema_pos(st, id, &found)];
+                if (s->hash == hash && strcmp(s->text, canon) == 0)
+                        return id;
+        }
+}
+
+static void index_put(int32_t *index, size_t cap, uint64_t hash, int32_t id) {
+        size_t i = hash & (cap - 1);
+        while (index[i])
+                i = (i + 1) & (cap - 1);
+        index[i] = id;
+}
+
+int sb_registry_schema_add(sb_registry_store_t *st, int32_t id, char *canon, uint64_t hash,
+                           sb_schema_t *parsed) {
+        if (sb_registry_reserve((void **)&st->schemas, &st->cap_schemas, st->n_schemas + 1,
+                                sizeof(*st->schemas)))
                 return -1;
-        for (size_t i = 0; i < st->n_schemas; i++)
-                index_put(index, ncap, st->schemas[i].hash, (int32_t)(i + 1));
-        free(st->index);
-        st->index = index;
-        st->index_cap = ncap;
+        if ((st->n_schemas + 1) * 2 > st->index_cap) {
+                size_t ncap = st->index_cap ? st->index_cap * 2 : 16;
+                int32_t *index = calloc(ncap, sizeof(*index));
+                if (!index)
+                        return -1;
+                for (size_t i = 0; i < st->index_cap; i++)
+                        if (st->index[i])
+                                index_put(index, ncap,
+                                          st->schemas[schema_pos(st, st->index[i], &(int){0})].hash,
+                                          st->index[i]);
+                free(st->index);
+                st->index = index;
+                st->index_cap = ncap;
+        }
+        /* A text imported under a second id keeps answering with its first. */
+        int known = sb_registry_find_text(st, canon, hash) != 0;
+        int found;
+        size_t at = schema_pos(st, id, &found);
+        memmove(&st->schemas[at + 1], &st->schemas[at], (st->n_schemas - at) * sizeof(*st->schemas));
+        st->schemas[at] = (schema_t){id, canon, hash, parsed, 0};
+        st->n_schemas++;
+        if (!known)
+                index_put(st->index, st->index_cap, hash, id);
+        if (id >= st->next_id)
+                st->next_id = (int64_t)id + 1;
         return 0;
 }
 
-sb_err_t sb_registry_store_register(sb_registry_store_t *st, const char *subject, const char *text,
-                                    size_t len, int32_t *id, int32_t *version, char *errstr,
-                                    size_t errstr_size) {
-        char *canon = NULL, *name = NULL;
-        int32_t *ids = NULL;
-        sb_err_t err = SB_OK;
-        size_t at;
+const sb_schema_t *sb_registry_schema_parsed(sb_registry_store_t *st, schema_t *s) {
+        char errstr[256];
+        if (!s->parsed &&
+            sb_registry_store_parse(st, s->text, strlen(s->text), &s->parsed, errstr, sizeof(errstr)))
+                s->parsed = NULL; /* stored texts always parse: only memory can fail */
+        return s->parsed;
+}
 
-        if (!subject || !*subject)
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "empty subject name");
-        err = canonicalise(st, text, len, &canon, errstr, errstr_size);
-        if (err)
-                return err;
-        uint64_t hash = hash_text(canon);
+/* ---- subjects ---- */
 
-        pthread_mutex_lock(&st->lock);
-        int32_t sid = find_schema(st, canon, hash);
-        int found = find_subject(st, subject, &at);
-        if (found && sid) {
-                subject_t *s = &st->subjects[at];
-                for (size_t v = 0; v < s->n; v++)
-                        if (s->ids[v] == sid) {
-                                *id = sid;
-                                *version = (int32_t)(v + 1);
-                                goto done;
-                        }
-        }
-        /* Reserve everything first: a failure leaves the store unchanged. */
-        if (!sid && st->n_schemas >= INT32_MAX) {
-                err = sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "schema ids exhausted");
-                goto done;
-        }
-        if (!sid && reserve_schema(st))
-                goto nomem;
-        if (found) {
-                subject_t *s = &st->subjects[at];
-                if (s->n >= INT32_MAX) {
-                        err = sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
-                                        "subject '%s' has no versions left", subject);
-                        goto done;
+static size_t subject_pos(const sb_registry_store_t *st, const char *name, int *found) {
+        size_t lo = 0, hi = st->n_subjects;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(st->subjects[mid].name, name);
+                if (c == 0) {
+                        *found = 1;
+                        return mid;
                 }
-                if (reserve((void **)&s->ids, &s->cap, s->n + 1, sizeof(*s->ids)))
-                        goto nomem;
-        } else {
-                if (reserve((void **)&st->subjects, &st->cap_subjects, st->n_subjects + 1,
-                            sizeof(*st->subjects)))
-                        goto nomem;
-                name = strdup(subject);
-                ids = malloc(4 * sizeof(*ids));
-                if (!name || !ids)
-                        goto nomem;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
         }
-
-        if (!sid) {
-                st->schemas[st->n_schemas].text = canon;
-                st->schemas[st->n_schemas].hash = hash;
-                canon = NULL;
-                sid = (int32_t)++st->n_schemas;
-                index_put(st->index, st->index_cap, hash, sid);
-        }
-        if (!found) {
-                memmove(&st->subjects[at + 1], &st->subjects[at],
-                        (st->n_subjects - at) * sizeof(*st->subjects));
-                st->subjects[at] = (subject_t){name, ids, 0, 4};
-                st->n_subjects++;
-                name = NULL;
-                ids = NULL;
-        }
-        subject_t *s = &st->subjects[at];
-        s->ids[s->n++] = sid;
-        *id = sid;
-        *version = (int32_t)s->n;
-        goto done;
-
-nomem:
-        err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-done:
-        pthread_mutex_unlock(&st->lock);
-        free(canon);
-        free(name);
-        free(ids);
-        return err;
+        *found = 0;
+        return lo;
 }
 
-sb_err_t sb_registry_store_by_id(sb_registry_store_t *st, int32_t id, char **text, char *errstr,
-                                 size_t errstr_size) {
-        sb_err_t err = SB_OK;
-        *text = NULL;
-        pthread_mutex_lock(&st->lock);
-        if (id < 1 || (size_t)id > st->n_schemas)
-                err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "schema %d not found", (int)id);
-        else if (!(*text = strdup(st->schemas[id - 1].text)))
-                err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-        pthread_mutex_unlock(&st->lock);
-        return err;
+subject_t *sb_registry_subject(sb_registry_store_t *st, const char *name) {
+        int found;
+        size_t at = subject_pos(st, name, &found);
+        return found ? &st->subjects[at] : NULL;
 }
+
+subject_t *sb_registry_subject_add(sb_registry_store_t *st, const char *name) {
+        int found;
+        size_t at = subject_pos(st, name, &found);
+        if (found)
+                return &st->subjects[at];
+        if (sb_registry_reserve((void **)&st->subjects, &st->cap_subjects, st->n_subjects + 1,
+                                sizeof(*st->subjects)))
+                return NULL;
+        char *copy = strdup(name);
+        if (!copy)
+                return NULL;
+        memmove(&st->subjects[at + 1], &st->subjects[at], (st->n_subjects - at) * sizeof(*st->subjects));
+        memset(&st->subjects[at], 0, sizeof(st->subjects[at]));
+        st->subjects[at].name = copy;
+        st->n_subjects++;
+        return &st->subjects[at];
+}
+
+void sb_registry_subject_gc(sb_registry_store_t *st, subject_t *s) {
+        if (!s || s->n || s->has_level || s->has_mode)
+                return;
+        size_t at = (size_t)(s - st->subjects);
+        free(s->name);
+        free(s->v);
+        memmove(&st->subjects[at], &st->subjects[at + 1], (st->n_subjects - at - 1) * sizeof(*st->subjects));
+        st->n_subjects--;
+}
+
+size_t sb_registry_subject_count(const subject_t *s, int deleted) {
+        size_t n = 0;
+        for (size_t i = 0; s && i < s->n; i++)
+                n += deleted || !s->v[i].deleted;
+        return n;
+}
+
+version_t *sb_registry_subject_version(subject_t *s, int32_t version) {
+        size_t lo = 0, hi = s ? s->n : 0;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (s->v[mid].version == version)
+                        return &s->v[mid];
+                if (s->v[mid].version < version)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
+version_t *sb_registry_subject_latest(subject_t *s) {
+        for (size_t i = s ? s->n : 0; i > 0; i--)
+                if (!s->v[i - 1].deleted)
+                        return &s->v[i - 1];
+        return NULL;
+}
+
+sb_compat_level_t sb_registry_level_of(const sb_registry_store_t *st, const subject_t *s) {
+        if (s && s->has_level)
+                return s->level;
+        return st->has_level ? st->level : SB_COMPAT_BACKWARD;
+}
+
+sb_registry_mode_t sb_registry_mode_of(const sb_registry_store_t *st, const subject_t *s) {
+        if (s && s->has_mode)
+                return s->mode;
+        return st->has_mode ? st->mode : SB_REGISTRY_READWRITE;
+}
+
+/* ---- compatibility ---- */
+
+/* compat.c names the one existing schema it is given "version 1"; these
+ * are the places it does, rewritten to the version's real number. */
+static const char *const version_one[] = {"reading version 1 data", "with version 1: "};
+
+static json_t *renumber(const char *msg, int32_t version) {
+        for (size_t i = 0; i < sizeof(version_one) / sizeof(*version_one); i++) {
+                const char *at = strstr(msg, version_one[i]);
+                const char *one = at ? strstr(at, "version 1") : NULL;
+                if (!one)
+                        continue;
+                size_t head = (size_t)(one - msg) + strlen("version ");
+                return json_sprintf("%.*s%d%s", (int)head, msg, (int)version, one + strlen("version 1"));
+        }
+        return json_string(msg);
+}
+
+int sb_registry_compat(sb_registry_store_t *st, subject_t *s, const version_t *only, sb_compat_level_t level,
+                       const sb_schema_t *candidate, json_t *messages) {
+        int transitive = level == SB_COMPAT_BACKWARD_TRANSITIVE || level == SB_COMPAT_FORWARD_TRANSITIVE ||
+                         level == SB_COMPAT_FULL_TRANSITIVE;
+        const version_t *latest = sb_registry_subject_latest(s);
+        int ok = 1;
+        if (level == SB_COMPAT_NONE)
+                return 1;
+        for (size_t i = 0; s && i < s->n; i++) {
+                const version_t *v = &s->v[i];
+                if (v->deleted || (only && v != only) || (!only && !transitive && v != latest))
+                        continue;
+                const sb_schema_t *existing = sb_registry_schema_parsed(st, sb_registry_schema(st, v->id));
+                json_t *found = json_array();
+                if (!existing || !found) {
+                        json_decref(found);
+                        return -1;
+                }
+                ok &= sb_compat_check(level, candidate, &existing, 1, found);
+                size_t k;
+                json_t *m;
+                json_array_foreach(found, k, m) {
+                        if (messages &&
+                            json_array_append_new(messages, renumber(json_string_value(m), v->version))) {
+                                json_decref(found);
+                                return -1;
+                        }
+                }
+                json_decref(found);
+        }
+        if (!ok && messages &&
+            json_array_append_new(messages,
+                                  json_sprintf("{compatibility: '%s'}", sb_compat_level_name(level))))
+                return -1;
+        return ok;
+}
+
+/* ---- reads ---- */
 
 void sb_registry_strings_free(char **names, size_t count) {
         for (size_t i = 0; names && i < count; i++)
@@ -272,19 +362,29 @@ void sb_registry_strings_free(char **names, size_t count) {
         free(names);
 }
 
-sb_err_t sb_registry_store_subjects(sb_registry_store_t *st, char ***names, size_t *count, char *errstr,
-                                    size_t errstr_size) {
+sb_err_t sb_registry_store_subjects(sb_registry_store_t *st, int deleted, const char *prefix, char ***names,
+                                    size_t *count, char *errstr, size_t errstr_size) {
         char **out = NULL;
-        size_t n = 0;
+        size_t n = 0, plen = prefix ? strlen(prefix) : 0;
         *names = NULL;
         *count = 0;
         pthread_mutex_lock(&st->lock);
         if (st->n_subjects && !(out = calloc(st->n_subjects, sizeof(*out))))
                 goto nomem;
-        for (; n < st->n_subjects; n++)
-                if (!(out[n] = strdup(st->subjects[n].name)))
+        for (size_t i = 0; i < st->n_subjects; i++) {
+                const subject_t *s = &st->subjects[i];
+                if (!sb_registry_subject_count(s, deleted) ||
+                    strncmp(s->name, prefix ? prefix : "", plen) != 0)
+                        continue;
+                if (!(out[n] = strdup(s->name)))
                         goto nomem;
+                n++;
+        }
         pthread_mutex_unlock(&st->lock);
+        if (!n) {
+                free(out);
+                out = NULL;
+        }
         *names = out;
         *count = n;
         return SB_OK;
@@ -294,59 +394,105 @@ nomem:
         return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
 }
 
-sb_err_t sb_registry_store_versions(sb_registry_store_t *st, const char *subject, int32_t **versions,
-                                    size_t *count, char *errstr, size_t errstr_size) {
+sb_err_t sb_registry_store_versions(sb_registry_store_t *st, const char *subject, int deleted,
+                                    int32_t **versions, size_t *count, char *errstr, size_t errstr_size) {
         sb_err_t err = SB_OK;
-        size_t at;
         *versions = NULL;
         *count = 0;
         pthread_mutex_lock(&st->lock);
-        if (!find_subject(st, subject, &at)) {
+        const subject_t *s = sb_registry_subject(st, subject);
+        size_t n = sb_registry_subject_count(s, deleted);
+        int32_t *out = n ? malloc(n * sizeof(*out)) : NULL;
+        if (!n) {
                 err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "subject '%s' not found", subject);
+        } else if (!out) {
+                err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         } else {
-                const subject_t *s = &st->subjects[at];
-                int32_t *out = malloc(s->n * sizeof(*out));
-                if (!out) {
-                        err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-                } else {
-                        for (size_t v = 0; v < s->n; v++)
-                                out[v] = (int32_t)(v + 1);
-                        *versions = out;
-                        *count = s->n;
-                }
+                size_t k = 0;
+                for (size_t i = 0; i < s->n; i++)
+                        if (deleted || !s->v[i].deleted)
+                                out[k++] = s->v[i].version;
+                *versions = out;
+                *count = n;
         }
         pthread_mutex_unlock(&st->lock);
         return err;
 }
 
+/* Fills *out from version v of the store (lock held). */
+static sb_err_t fill_version(sb_registry_store_t *st, const version_t *v, sb_registry_version_t *out,
+                             char *errstr, size_t errstr_size) {
+        const schema_t *sc = sb_registry_schema(st, v->id);
+        if (!(out->text = strdup(sc->text)))
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        out->id = v->id;
+        out->version = v->version;
+        out->deleted = v->deleted;
+        return SB_OK;
+}
+
 sb_err_t sb_registry_store_get_version(sb_registry_store_t *st, const char *subject, int32_t version,
-                                       int32_t *id, int32_t *version_out, char **text, int *subject_found,
+                                       int deleted, sb_registry_version_t *out, int *subject_found,
                                        char *errstr, size_t errstr_size) {
-        sb_err_t err = SB_OK;
-        size_t at;
-        *text = NULL;
+        sb_err_t err;
+        memset(out, 0, sizeof(*out));
         pthread_mutex_lock(&st->lock);
-        int found = find_subject(st, subject, &at);
+        subject_t *s = sb_registry_subject(st, subject);
+        const version_t *v = version == SB_REGISTRY_LATEST ? sb_registry_subject_latest(s)
+                                                           : sb_registry_subject_version(s, version);
+        if (v && v->deleted && !deleted)
+                v = NULL;
         if (subject_found)
-                *subject_found = found;
-        if (!found) {
-                err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "subject '%s' not found", subject);
-                goto out;
-        }
-        const subject_t *s = &st->subjects[at];
-        int32_t v = version == SB_REGISTRY_LATEST ? (int32_t)s->n : version;
-        if (v < 1 || (size_t)v > s->n) {
+                *subject_found = sb_registry_subject_count(s, deleted) > 0;
+        if (!v)
                 err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "version %d of subject '%s' not found",
                                 (int)version, subject);
-                goto out;
+        else
+                err = fill_version(st, v, out, errstr, errstr_size);
+        pthread_mutex_unlock(&st->lock);
+        return err;
+}
+
+sb_err_t sb_registry_store_lookup(sb_registry_store_t *st, const char *subject, const char *text, size_t len,
+                                  int deleted, sb_registry_version_t *out, int *subject_found, char *errstr,
+                                  size_t errstr_size) {
+        char *canon;
+        sb_err_t err;
+        memset(out, 0, sizeof(*out));
+        if (subject_found)
+                *subject_found = 0;
+        if ((err = sb_registry_canonicalise(st, text, len, &canon, NULL, errstr, errstr_size)))
+                return err;
+        uint64_t hash = sb_registry_hash(canon);
+        err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "schema not found under subject '%s'",
+                        subject);
+        pthread_mutex_lock(&st->lock);
+        subject_t *s = sb_registry_subject(st, subject);
+        if (subject_found)
+                *subject_found = sb_registry_subject_count(s, deleted) > 0;
+        for (size_t i = s ? s->n : 0; i > 0; i--) {
+                const version_t *v = &s->v[i - 1];
+                const schema_t *sc = sb_registry_schema(st, v->id);
+                if ((deleted || !v->deleted) && sc->hash == hash && strcmp(sc->text, canon) == 0) {
+                        err = fill_version(st, v, out, errstr, errstr_size);
+                        break;
+                }
         }
-        if (!(*text = strdup(st->schemas[s->ids[v - 1] - 1].text))) {
+        pthread_mutex_unlock(&st->lock);
+        free(canon);
+        return err;
+}
+
+sb_err_t sb_registry_store_by_id(sb_registry_store_t *st, int32_t id, char **text, char *errstr,
+                                 size_t errstr_size) {
+        sb_err_t err = SB_OK;
+        *text = NULL;
+        pthread_mutex_lock(&st->lock);
+        const schema_t *sc = sb_registry_schema(st, id);
+        if (!sc || !sc->uses)
+                err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "schema %d not found", (int)id);
+        else if (!(*text = strdup(sc->text)))
                 err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-                goto out;
-        }
-        *id = s->ids[v - 1];
-        *version_out = v;
-out:
         pthread_mutex_unlock(&st->lock);
         return err;
 }
@@ -357,27 +503,28 @@ void sb_registry_uses_free(sb_registry_use_t *uses, size_t count) {
         free(uses);
 }
 
-sb_err_t sb_registry_store_id_uses(sb_registry_store_t *st, int32_t id, sb_registry_use_t **uses,
+sb_err_t sb_registry_store_id_uses(sb_registry_store_t *st, int32_t id, int deleted, sb_registry_use_t **uses,
                                    size_t *count, char *errstr, size_t errstr_size) {
         sb_registry_use_t *out = NULL;
         size_t n = 0, cap = 0;
         *uses = NULL;
         *count = 0;
         pthread_mutex_lock(&st->lock);
-        if (id < 1 || (size_t)id > st->n_schemas) {
+        const schema_t *sc = sb_registry_schema(st, id);
+        if (!sc || !sc->uses) {
                 pthread_mutex_unlock(&st->lock);
                 return sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "schema %d not found", (int)id);
         }
         for (size_t i = 0; i < st->n_subjects; i++) {
                 const subject_t *s = &st->subjects[i];
-                for (size_t v = 0; v < s->n; v++) {
-                        if (s->ids[v] != id)
+                for (size_t k = 0; k < s->n; k++) {
+                        if (s->v[k].id != id || (s->v[k].deleted && !deleted))
                                 continue;
-                        if (reserve((void **)&out, &cap, n + 1, sizeof(*out)))
+                        if (sb_registry_reserve((void **)&out, &cap, n + 1, sizeof(*out)))
                                 goto nomem;
                         if (!(out[n].subject = strdup(s->name)))
                                 goto nomem;
-                        out[n++].version = (int32_t)(v + 1);
+                        out[n++].version = s->v[k].version;
                 }
         }
         pthread_mutex_unlock(&st->lock);
@@ -388,4 +535,109 @@ nomem:
         pthread_mutex_unlock(&st->lock);
         sb_registry_uses_free(out, n);
         return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+}
+
+sb_err_t sb_registry_store_config(sb_registry_store_t *st, const char *subject, int default_to_global,
+                                  sb_compat_level_t *level, char *errstr, size_t errstr_size) {
+        sb_err_t err = SB_OK;
+        pthread_mutex_lock(&st->lock);
+        const subject_t *s = subject ? sb_registry_subject(st, subject) : NULL;
+        if (subject && !(s && s->has_level) && !default_to_global)
+                err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size,
+                                "subject '%s' has no compatibility level of its own", subject);
+        else
+                *level = sb_registry_level_of(st, s);
+        pthread_mutex_unlock(&st->lock);
+        return err;
+}
+
+sb_err_t sb_registry_store_mode(sb_registry_store_t *st, const char *subject, int default_to_global,
+                                sb_registry_mode_t *mode, char *errstr, size_t errstr_size) {
+        sb_err_t err = SB_OK;
+        pthread_mutex_lock(&st->lock);
+        const subject_t *s = subject ? sb_registry_subject(st, subject) : NULL;
+        if (subject && !(s && s->has_mode) && !default_to_global)
+                err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "subject '%s' has no mode of its own",
+                                subject);
+        else
+                *mode = sb_registry_mode_of(st, s);
+        pthread_mutex_unlock(&st->lock);
+        return err;
+}
+
+sb_err_t sb_registry_store_check(sb_registry_store_t *st, const char *subject, int32_t version,
+                                 const char *text, size_t len, int *compatible, json_t *messages,
+                                 char *errstr, size_t errstr_size) {
+        sb_schema_t *candidate = NULL;
+        char *canon = NULL;
+        sb_err_t err = sb_registry_canonicalise(st, text, len, &canon, &candidate, errstr, errstr_size);
+        if (err)
+                return err;
+        free(canon);
+        pthread_mutex_lock(&st->lock);
+        subject_t *s = sb_registry_subject(st, subject);
+        const version_t *only = NULL;
+        if (version == SB_REGISTRY_LATEST) {
+                only = sb_registry_subject_latest(s);
+        } else if (version > 0) {
+                only = sb_registry_subject_version(s, version);
+                if (!only || only->deleted) {
+                        err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size,
+                                        "version %d of subject '%s' not found", (int)version, subject);
+                        goto out;
+                }
+        }
+        if (version != 0 && !only) {
+                *compatible = 1; /* "latest" of a subject without versions */
+                goto out;
+        }
+        int ok = sb_registry_compat(st, s, only, sb_registry_level_of(st, s), candidate, messages);
+        if (ok < 0)
+                err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        else
+                *compatible = ok;
+out:
+        pthread_mutex_unlock(&st->lock);
+        sb_schema_destroy(candidate);
+        return err;
+}
+
+sb_err_t sb_registry_store_dump(sb_registry_store_t *st, json_t **state) {
+        json_t *schemas = json_array(), *subjects = json_array();
+        json_t *out = NULL;
+        int bad = !schemas || !subjects;
+        pthread_mutex_lock(&st->lock);
+        for (size_t i = 0; !bad && i < st->n_schemas; i++) {
+                const schema_t *sc = &st->schemas[i];
+                bad |= json_array_append_new(schemas, json_pack("{s:i,s:s,s:I}", "id", (int)sc->id, "schema",
+                                                                sc->text, "uses", (json_int_t)sc->uses));
+        }
+        for (size_t i = 0; !bad && i < st->n_subjects; i++) {
+                const subject_t *s = &st->subjects[i];
+                json_t *versions = json_array();
+                for (size_t k = 0; versions && k < s->n; k++)
+                        if (json_array_append_new(
+                                    versions, json_pack("{s:i,s:i,s:b}", "version", (int)s->v[k].version,
+                                                        "id", (int)s->v[k].id, "deleted", s->v[k].deleted))) {
+                                json_decref(versions);
+                                versions = NULL;
+                        }
+                bad |= !versions ||
+                       json_array_append_new(
+                               subjects,
+                               json_pack("{s:s,s:s?,s:s?,s:o}", "subject", s->name, "compatibility",
+                                         s->has_level ? sb_compat_level_name(s->level) : NULL, "mode",
+                                         s->has_mode ? sb_registry_mode_name(s->mode) : NULL, "versions",
+                                         versions));
+        }
+        if (!bad)
+                out = json_pack("{s:I,s:s?,s:s?,s:O,s:O}", "next_id", (json_int_t)st->next_id,
+                                "compatibility", st->has_level ? sb_compat_level_name(st->level) : NULL,
+                                "mode", st->has_mode ? sb_registry_mode_name(st->mode) : NULL, "schemas",
+                                schemas, "subjects", subjects);
+        pthread_mutex_unlock(&st->lock);
+        json_decref(schemas);
+        json_decref(subjects);
+        *state = out;
+        return out ? SB_OK : SB_ERR_NOMEM;
 }

@@ -17,7 +17,7 @@ cppcheck --quiet --error-exitcode=1 --inline-suppr --std=c11 \
 
 echo "lint: clang-tidy on ${#sources[@]} files"
 # shellcheck disable=SC2046
-cflags=(-std=gnu11 -DSB_VERSION='"lint"' "${incs[@]}" $(pkg-config --cflags rdkafka avro-c libconfig jansson libcurl libmicrohttpd sqlite3 libpq check))
+cflags=(-std=gnu11 -DSB_VERSION='"lint"' "${incs[@]}" $(pkg-config --cflags rdkafka avro-c libconfig jansson libcurl libmicrohttpd sqlite3 libpq check gnutls))
 printf '%s\n' "${sources[@]}" | xargs -P "$(nproc)" -I{} clang-tidy --quiet {} -- "${cflags[@]}" 2>&1 \
   | grep -v "warnings generated" | tee /tmp/sharebus-clang-tidy.$$ || true
 if grep -q "error:" /tmp/sharebus-clang-tidy.$$; then rm -f /tmp/sharebus-clang-tidy.$$; echo "lint: clang-tidy found problems"; exit 1; fi

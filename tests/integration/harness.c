@@ -129,9 +129,11 @@ int h_env_start(h_env_t *env) {
         snprintf(path, sizeof(path), "%s/bootstrap", env->dir);
         if (read_line(path, env->bootstrap, sizeof(env->bootstrap)))
                 return -1;
-        const char *conf = h_write_file(
-                env, "registry.conf",
-                "listen_port = 0;\nport_file = \"%s/registry.port\";\nlog_level = \"info\";\n", env->dir);
+        const char *conf =
+                h_write_file(env, "registry.conf",
+                             "listen_port = 0;\nport_file = \"%s/registry.port\";\nlog_level = \"info\";\n"
+                             "storage = \"kafka\";\nkafka = { bootstrap_servers = \"%s\"; };\n",
+                             env->dir, env->bootstrap);
         char conf_copy[600];
         snprintf(conf_copy, sizeof(conf_copy), "%s", conf);
         snprintf(path, sizeof(path), "%s/registry.log", env->dir);

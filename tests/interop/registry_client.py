@@ -4,8 +4,12 @@ Registers SCHEMA1 under SUBJECT twice, each time with a new client so that
 the second call reaches the server rather than the client's cache, then
 SCHEMA2 (an evolution of SCHEMA1), and reads back: both schemas by id, the
 subjects, the subject's versions, its latest version and version 1, and
-the errors for an unknown id and an unknown version.  Prints one JSON
-object with what came back.
+the errors for an unknown id and an unknown version.  Then the calls of
+compatibility and configuration: lookup, test_compatibility of a compatible
+and of an incompatible schema (employee_count turned from int to string),
+the subject's compatibility level set to FULL and read back, the global
+level, and the refusal (HTTP 409) of the incompatible schema.  Prints one
+JSON object with what came back.
 
 usage: registry_client.py REGISTRY_URL SUBJECT SCHEMA1_FILE SCHEMA2_FILE
 """
@@ -44,7 +48,28 @@ def main():
     first = client().register_schema(subject, schemas[0])
     again = client().register_schema(subject, schemas[0])
     second = client().register_schema(subject, schemas[1])
+    breaking = json.loads(schemas[1].schema_str)
+    for field in breaking["fields"]:
+        if field["name"] == "employee_count":
+            field["type"] = "string"
+    incompatible = Schema(json.dumps(breaking), "AVRO")
+    looked_up = registered(client().lookup_schema(subject, schemas[0]))
+    compatible_ok = client().test_compatibility(subject, schemas[1])
+    incompatible_ok = client().test_compatibility(subject, incompatible)
+    refused = error_of(lambda: client().register_schema(subject, incompatible))
+    set_level = client().set_compatibility(subject_name=subject, level="FULL")
+    if isinstance(set_level, dict):  # the client hands back the server's body
+        set_level = set_level.get("compatibility")
+    got_level = client().get_compatibility(subject)
+    global_level = client().get_compatibility()
     print(json.dumps({
+        "lookup": looked_up,
+        "compatible_ok": compatible_ok,
+        "incompatible_ok": incompatible_ok,
+        "incompatible_refused": refused,
+        "set_level": set_level,
+        "subject_level": got_level,
+        "global_level": global_level,
         "first_id": first,
         "again_id": again,
         "second_id": second,

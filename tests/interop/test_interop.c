@@ -405,6 +405,20 @@ START_TEST(python_registry_client_works_against_sharebus_registry) {
                 assert_json_eq(want[k].name, 0, want[k].schema, s);
                 json_decref(s);
         }
+        /* Lookup, compatibility and configuration calls. */
+        ck_assert_int_eq(json_integer_value(get_path(r, "lookup", "id")), first);
+        ck_assert_int_eq(json_integer_value(get_path(r, "lookup", "version")), 1);
+        ck_assert(json_is_true(json_object_get(r, "compatible_ok")));
+        ck_assert(json_is_false(json_object_get(r, "incompatible_ok")));
+        ck_assert_int_eq(json_integer_value(get_path(r, "incompatible_refused", "http_status")), 409);
+        ck_assert_int_eq(json_integer_value(get_path(r, "incompatible_refused", "error_code")), 40901);
+        ck_assert_msg(
+                strstr(json_string_value(get_path(r, "incompatible_refused", "message")), "employee_count"),
+                "the refusal does not name the field: %s",
+                json_string_value(get_path(r, "incompatible_refused", "message")));
+        ck_assert_str_eq(json_string_value(json_object_get(r, "set_level")), "FULL");
+        ck_assert_str_eq(json_string_value(json_object_get(r, "subject_level")), "FULL");
+        ck_assert_str_eq(json_string_value(json_object_get(r, "global_level")), "BACKWARD");
         /* Errors reach the client as Confluent's: HTTP 404 with its codes. */
         const struct {
                 const char *name;

@@ -1,33 +1,40 @@
 /*
- * test_registry: the registry's store, and its HTTP layer in-process
- * (sb_registry_http on 127.0.0.1, an ephemeral port, driven with libcurl).
+ * test_registry: the registry's store: its commands (sb_registry_store_apply)
+ * and reads, without HTTP.  Compatibility refusals, soft and hard deletes,
+ * IMPORT and READONLY modes, levels, unknown commands and threads.  The
+ * HTTP API, and determinism (the same commands applied to two stores give
+ * the same results, state and answers), are in test_registry_api.c.
  */
 #include <check.h>
-#include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry_http.h"
 #include "registry_store.h"
-#include "sb_buf.h"
 #include "testutil.h"
 
-/* A record schema, the same with other key order and spacing, its canonical
- * text, and that text as a JSON string's contents. */
+/* A record schema, the same with other key order and spacing, and its
+ * canonical text. */
 #define S1 "{\"type\":\"record\",\"name\":\"A\",\"fields\":[{\"name\":\"x\",\"type\":\"int\"}]}"
 #define S1_OTHER                                                                                             \
         "{ \"name\": \"A\", \"fields\": [ {\"type\": \"int\", \"name\": \"x\"} ], \"type\": \"record\" }"
 #define S1_CANON "{\"fields\":[{\"name\":\"x\",\"type\":\"int\"}],\"name\":\"A\",\"type\":\"record\"}"
-#define S1_JSTR                                                                                              \
-        "{\\\"fields\\\":[{\\\"name\\\":\\\"x\\\",\\\"type\\\":\\\"int\\\"}],\\\"name\\\":\\\"A\\\","        \
-        "\\\"type\\\":\\\"record\\\"}"
-#define S1_OTHER_JSTR                                                                                        \
-        "{ \\\"name\\\": \\\"A\\\", \\\"fields\\\": [ {\\\"type\\\": \\\"int\\\", \\\"name\\\": \\\"x\\\"} " \
-        "], \\\"type\\\": \\\"record\\\" }"
+/* S1 plus a field b: without a default (breaks BACKWARD), with one (fine). */
+#define S2_NO_DEFAULT                                                                                        \
+        "{\"type\":\"record\",\"name\":\"A\",\"fields\":[{\"name\":\"x\",\"type\":\"int\"},{\"name\":\"b\"," \
+        "\"type\":\"string\"}]}"
+#define S2_DEFAULT                                                                                           \
+        "{\"type\":\"record\",\"name\":\"A\",\"fields\":[{\"name\":\"x\",\"type\":\"int\"},{\"name\":\"b\"," \
+        "\"type\":\"string\",\"default\":\"\"}]}"
+
+/* A field c no version has, without a default. */
+#define S3_NO_DEFAULT                                                                                        \
+        "{\"type\":\"record\",\"name\":\"A\",\"fields\":[{\"name\":\"x\",\"type\":\"int\"},{\"name\":\"c\"," \
+        "\"type\":\"string\"}]}"
 
 static sb_registry_store_t *new_store(void) {
         char errstr[256];
@@ -36,21 +43,112 @@ static sb_registry_store_t *new_store(void) {
         return st;
 }
 
-static void reg(sb_registry_store_t *st, const char *subject, const char *text, int32_t want_id,
-                int32_t want_version) {
-        int32_t id = 0, version = 0;
-        TEST_CALL(sb_registry_store_register(st, subject, text, strlen(text), &id, &version, TEST_ERR));
-        ck_assert_msg(id == want_id && version == want_version,
-                      "%s: got id %d version %d, want id %d version %d", subject, (int)id, (int)version,
-                      (int)want_id, (int)want_version);
+/* Applies `cmd` (stolen) and returns the result, which must carry an "http". */
+static json_t *run(sb_registry_store_t *st, json_t *cmd) {
+        json_t *result = NULL;
+        ck_assert_ptr_nonnull(cmd);
+        ck_assert_int_eq(sb_registry_store_apply(st, cmd, &result), SB_OK);
+        ck_assert_ptr_nonnull(result);
+        ck_assert_msg(json_is_integer(json_object_get(result, "http")), "no http in result");
+        json_decref(cmd);
+        return result;
+}
+
+static json_t *register_cmd(const char *subject, const char *text) {
+        return json_pack("{s:s,s:s,s:s,s:b}", "type", "REGISTER", "subject", subject, "schema", text,
+                         "normalize", 0);
+}
+
+/* Registers and returns the id; the result must be a success. */
+static int32_t reg(sb_registry_store_t *st, const char *subject, const char *text) {
+        json_t *r = run(st, register_cmd(subject, text));
+        char *dump = json_dumps(r, JSON_COMPACT);
+        ck_assert_msg(json_integer_value(json_object_get(r, "http")) == 200 && json_object_size(r) == 2,
+                      "%s: %s", subject, dump);
+        int32_t id = (int32_t)json_integer_value(json_object_get(r, "id"));
+        free(dump);
+        json_decref(r);
+        return id;
+}
+
+/* Ends the message parts of refused(). */
+#define END ((const char *)NULL)
+
+/* Checks that `r` (released here) is the refusal (status, code) whose
+ * message contains every `part` (up to END). */
+static void refused(json_t *r, int status, int code, ...) {
+        char *dump = json_dumps(r, JSON_COMPACT);
+        const char *msg = json_string_value(json_object_get(r, "message"));
+        ck_assert_msg(json_integer_value(json_object_get(r, "http")) == status &&
+                              json_integer_value(json_object_get(r, "error_code")) == code && msg,
+                      "want %d/%d, got %s", status, code, dump);
+        va_list ap;
+        va_start(ap, code);
+        for (const char *part; (part = va_arg(ap, const char *));)
+                ck_assert_msg(strstr(msg, part), "'%s' does not say '%s'", msg, part);
+        va_end(ap);
+        free(dump);
+        json_decref(r);
+}
+
+/* Checks that `r` (released) is a success whose body, without "http", is `want`. */
+static void succeeded(json_t *r, const char *want) {
+        json_object_del(r, "http");
+        json_t *body =
+                json_object_size(r) == 1 && json_object_get(r, "body") ? json_object_get(r, "body") : r;
+        char *got = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+        ck_assert_msg(strcmp(got, want) == 0, "got %s, want %s", got, want);
+        free(got);
+        json_decref(r);
+}
+
+static json_t *config_cmd(const char *subject, const char *level) {
+        return json_pack("{s:s,s:s?,s:s?}", "type", "CONFIG", "subject", subject, "compatibility", level);
+}
+
+static json_t *mode_cmd(const char *subject, const char *mode, int force) {
+        return json_pack("{s:s,s:s?,s:s?,s:b}", "type", "MODE", "subject", subject, "mode", mode, "force",
+                         force);
+}
+
+static json_t *delete_subject_cmd(const char *subject, int permanent) {
+        return json_pack("{s:s,s:s,s:b}", "type", "DELETE_SUBJECT", "subject", subject, "permanent",
+                         permanent);
+}
+
+static json_t *delete_version_cmd(const char *subject, int version, int permanent) {
+        return json_pack("{s:s,s:s,s:i,s:b}", "type", "DELETE_VERSION", "subject", subject, "version",
+                         version, "permanent", permanent);
+}
+
+/* The versions of a subject as "[1,2]" ("none" if it has none). */
+static void versions_are(sb_registry_store_t *st, const char *subject, int deleted, const char *want) {
+        int32_t *v;
+        size_t n;
+        char got[256] = "none", errstr[256];
+        if (sb_registry_store_versions(st, subject, deleted, &v, &n, errstr, sizeof(errstr)) == SB_OK) {
+                size_t len = (size_t)snprintf(got, sizeof(got), "[");
+                for (size_t i = 0; i < n; i++)
+                        len += (size_t)snprintf(got + len, sizeof(got) - len, "%s%d", i ? "," : "",
+                                                (int)v[i]);
+                snprintf(got + len, sizeof(got) - len, "]");
+                free(v);
+        }
+        ck_assert_msg(strcmp(got, want) == 0, "%s versions (deleted %d): %s, want %s", subject, deleted, got,
+                      want);
+}
+
+static void no_compat(sb_registry_store_t *st) {
+        succeeded(run(st, config_cmd(NULL, "NONE")), "{\"compatibility\":\"NONE\"}");
 }
 
 START_TEST(store_same_schema_same_id) {
         sb_registry_store_t *st = new_store();
         char *text = NULL;
-        reg(st, "s-value", S1, 1, 1);
-        reg(st, "s-value", S1, 1, 1);
-        reg(st, "s-value", S1_OTHER, 1, 1); /* equal canonical forms */
+        ck_assert_int_eq(reg(st, "s-value", S1), 1);
+        ck_assert_int_eq(reg(st, "s-value", S1), 1);
+        ck_assert_int_eq(reg(st, "s-value", S1_OTHER), 1); /* equal canonical forms */
+        versions_are(st, "s-value", 0, "[1]");
         TEST_CALL(sb_registry_store_by_id(st, 1, &text, TEST_ERR));
         ck_assert_str_eq(text, S1_CANON);
         free(text);
@@ -60,21 +158,30 @@ END_TEST
 
 START_TEST(store_subjects_share_ids) {
         sb_registry_store_t *st = new_store();
-        char errstr[512] = "";
+        char errstr[512] = "", **names;
         sb_registry_use_t *uses;
         size_t n;
-        reg(st, "b-value", S1, 1, 1);
-        reg(st, "a-value", "\"string\"", 2, 1);
-        reg(st, "a-value", S1_OTHER, 1, 2); /* same id, new version here */
-        TEST_CALL(sb_registry_store_id_uses(st, 1, &uses, &n, TEST_ERR));
+        no_compat(st);
+        ck_assert_int_eq(reg(st, "b-value", S1), 1);
+        ck_assert_int_eq(reg(st, "a-value", "\"string\""), 2);
+        ck_assert_int_eq(reg(st, "a-value", S1_OTHER), 1); /* same id, new version here */
+        versions_are(st, "a-value", 0, "[1,2]");
+        TEST_CALL(sb_registry_store_id_uses(st, 1, 0, &uses, &n, TEST_ERR));
         ck_assert_uint_eq(n, 2);
         ck_assert_str_eq(uses[0].subject, "a-value");
         ck_assert_int_eq(uses[0].version, 2);
         ck_assert_str_eq(uses[1].subject, "b-value");
         ck_assert_int_eq(uses[1].version, 1);
         sb_registry_uses_free(uses, n);
-        ck_assert_int_eq(sb_registry_store_id_uses(st, 3, &uses, &n, errstr, sizeof(errstr)),
+        ck_assert_int_eq(sb_registry_store_id_uses(st, 3, 0, &uses, &n, errstr, sizeof(errstr)),
                          SB_ERR_NOT_FOUND);
+        TEST_CALL(sb_registry_store_subjects(st, 0, "a-", &names, &n, TEST_ERR));
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(names[0], "a-value");
+        sb_registry_strings_free(names, n);
+        TEST_CALL(sb_registry_store_subjects(st, 0, "c", &names, &n, TEST_ERR));
+        ck_assert_uint_eq(n, 0);
+        ck_assert_ptr_null(names);
         sb_registry_store_destroy(st);
 }
 END_TEST
@@ -82,46 +189,51 @@ END_TEST
 START_TEST(store_versions) {
         static const char *const schemas[] = {"\"int\"", "\"long\"", "\"string\"", S1};
         sb_registry_store_t *st = new_store();
-        char errstr[512] = "", *text, **names;
-        int32_t *versions, id, version;
+        char errstr[512] = "", **names;
+        sb_registry_version_t v;
         size_t n;
         int found;
 
+        no_compat(st);
         for (int i = 0; i < 4; i++)
-                reg(st, "v", schemas[i], i + 1, i + 1);
-        reg(st, "v", "\"long\"", 2, 2); /* an old version stays what it was */
-        reg(st, "u", "\"long\"", 2, 1);
-        TEST_CALL(sb_registry_store_versions(st, "v", &versions, &n, TEST_ERR));
-        ck_assert_uint_eq(n, 4);
-        for (size_t i = 0; i < n; i++)
-                ck_assert_int_eq(versions[i], (int32_t)i + 1);
-        free(versions);
-        TEST_CALL(sb_registry_store_subjects(st, &names, &n, TEST_ERR));
+                ck_assert_int_eq(reg(st, "v", schemas[i]), i + 1);
+        ck_assert_int_eq(reg(st, "v", "\"long\""), 2); /* an old version stays what it was */
+        ck_assert_int_eq(reg(st, "u", "\"long\""), 2);
+        versions_are(st, "v", 0, "[1,2,3,4]");
+        TEST_CALL(sb_registry_store_subjects(st, 0, NULL, &names, &n, TEST_ERR));
         ck_assert_uint_eq(n, 2);
         ck_assert_str_eq(names[0], "u");
         ck_assert_str_eq(names[1], "v");
         sb_registry_strings_free(names, n);
 
-        TEST_CALL(sb_registry_store_get_version(st, "v", SB_REGISTRY_LATEST, &id, &version, &text, &found,
-                                                TEST_ERR));
-        ck_assert_int_eq(id, 4);
-        ck_assert_int_eq(version, 4);
-        ck_assert_str_eq(text, S1_CANON);
-        free(text);
-        TEST_CALL(sb_registry_store_get_version(st, "v", 3, &id, &version, &text, &found, TEST_ERR));
-        ck_assert_int_eq(id, 3);
-        ck_assert_str_eq(text, "\"string\"");
-        free(text);
-        ck_assert_int_eq(sb_registry_store_get_version(st, "v", 5, &id, &version, &text, &found, errstr,
-                                                       sizeof(errstr)),
+        TEST_CALL(sb_registry_store_get_version(st, "v", SB_REGISTRY_LATEST, 0, &v, &found, TEST_ERR));
+        ck_assert_int_eq(v.id, 4);
+        ck_assert_int_eq(v.version, 4);
+        ck_assert_str_eq(v.text, S1_CANON);
+        free(v.text);
+        TEST_CALL(sb_registry_store_get_version(st, "v", 3, 0, &v, &found, TEST_ERR));
+        ck_assert_int_eq(v.id, 3);
+        ck_assert_str_eq(v.text, "\"string\"");
+        free(v.text);
+        ck_assert_int_eq(sb_registry_store_get_version(st, "v", 5, 0, &v, &found, errstr, sizeof(errstr)),
                          SB_ERR_NOT_FOUND);
         ck_assert_int_eq(found, 1);
-        ck_assert_int_eq(sb_registry_store_get_version(st, "w", 1, &id, &version, &text, &found, errstr,
-                                                       sizeof(errstr)),
+        ck_assert_int_eq(sb_registry_store_get_version(st, "w", 1, 0, &v, &found, errstr, sizeof(errstr)),
                          SB_ERR_NOT_FOUND);
         ck_assert_int_eq(found, 0);
-        ck_assert_int_eq(sb_registry_store_versions(st, "w", &versions, &n, errstr, sizeof(errstr)),
-                         SB_ERR_NOT_FOUND);
+        versions_are(st, "w", 1, "none");
+
+        /* Lookup: the version holding a schema, in any spelling. */
+        TEST_CALL(sb_registry_store_lookup(st, "v", S1_OTHER, strlen(S1_OTHER), 0, &v, &found, TEST_ERR));
+        ck_assert_int_eq(v.version, 4);
+        ck_assert_int_eq(v.id, 4);
+        free(v.text);
+        ck_assert_int_eq(
+                sb_registry_store_lookup(st, "u", S1, strlen(S1), 0, &v, &found, errstr, sizeof(errstr)),
+                SB_ERR_NOT_FOUND);
+        ck_assert_int_eq(found, 1);
+        ck_assert_int_eq(sb_registry_store_lookup(st, "u", "{", 1, 0, &v, &found, errstr, sizeof(errstr)),
+                         SB_ERR_SCHEMA);
         sb_registry_store_destroy(st);
 }
 END_TEST
@@ -134,28 +246,27 @@ START_TEST(store_refuses_invalid) {
                 {"{\"type\":\"record\",\"name\":\"A\",\"fields\":[{\"name\":\"x\",\"type\":\"nope\"}]}",
                  "nope"},
                 {"{not json", "not JSON"},
-                {"", "not JSON"},
+                {"", "no \"schema\""},
         };
         sb_registry_store_t *st = new_store();
         char errstr[512], **names;
-        int32_t id, version;
         size_t n;
-        for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-                errstr[0] = '\0';
-                ck_assert_int_eq(sb_registry_store_register(st, "s", cases[i].text, strlen(cases[i].text),
-                                                            &id, &version, errstr, sizeof(errstr)),
-                                 SB_ERR_SCHEMA);
-                ck_assert_msg(strstr(errstr, cases[i].why), "case %zu: '%s' does not say '%s'", i, errstr,
-                              cases[i].why);
-        }
-        ck_assert_int_eq(
-                sb_registry_store_register(st, "", "\"int\"", 5, &id, &version, errstr, sizeof(errstr)),
-                SB_ERR_INVALID);
+        for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+                refused(run(st, register_cmd("s", cases[i].text)), 422, 42201, "Invalid schema", cases[i].why,
+                        END);
+        refused(run(st, register_cmd("", "\"int\"")), 422, 42208, "The specified subject '' is not a valid.",
+                END);
+        refused(run(st, register_cmd("a\tb", "\"int\"")), 422, 42208, "is not a valid", END);
+        refused(run(st, json_pack("{s:s,s:s}", "type", "REGISTER", "schema", "\"int\"")), 422, 42208, END);
+        refused(run(st, json_pack("{s:s,s:s,s:s,s:s}", "type", "REGISTER", "subject", "s", "schema",
+                                  "\"int\"", "id", "x")),
+                422, 42201, "\"id\"", END);
         /* Nothing was stored, and no id was spent. */
-        TEST_CALL(sb_registry_store_subjects(st, &names, &n, TEST_ERR));
+        TEST_CALL(sb_registry_store_subjects(st, 1, NULL, &names, &n, TEST_ERR));
         ck_assert_uint_eq(n, 0);
         ck_assert_ptr_null(names);
-        reg(st, "s", "\"int\"", 1, 1);
+        ck_assert_int_eq(reg(st, "s", "\"int\""), 1);
+        (void)errstr;
         sb_registry_store_destroy(st);
 }
 END_TEST
@@ -169,8 +280,255 @@ START_TEST(store_by_id_unknown) {
                                  SB_ERR_NOT_FOUND);
                 ck_assert_ptr_null(text);
         }
-        reg(st, "s", "\"int\"", 1, 1);
+        ck_assert_int_eq(reg(st, "s", "\"int\""), 1);
         ck_assert_int_eq(sb_registry_store_by_id(st, 2, &text, errstr, sizeof(errstr)), SB_ERR_NOT_FOUND);
+        sb_registry_store_destroy(st);
+}
+END_TEST
+
+/* A refusal for incompatibility names the version, the field and why; the
+ * state is unchanged; a compatible change passes. */
+START_TEST(store_compat_refusal) {
+        sb_registry_store_t *st = new_store();
+        int compatible = -1;
+        json_t *messages = json_array();
+        ck_assert_int_eq(reg(st, "t-value", S1), 1);
+        refused(run(st, register_cmd("t-value", S2_NO_DEFAULT)), 409, 40901,
+                "Schema being registered is incompatible with an earlier schema for subject \"t-value\", "
+                "details: "
+                "[reading version 1 data with the new schema: ",
+                "field 'b'", "has no default", "{compatibility: 'BACKWARD'}]", END);
+        versions_are(st, "t-value", 1, "[1]");
+        ck_assert_int_eq(reg(st, "t-value", S2_DEFAULT), 2);
+        /* FORWARD: the old schema must read new data; dropping x breaks that. */
+        succeeded(run(st, config_cmd("t-value", "forward")), "{\"compatibility\":\"FORWARD\"}");
+        refused(run(st, register_cmd("t-value", "{\"type\":\"record\",\"name\":\"A\",\"fields\":[]}")), 409,
+                40901, "reading new-schema data with version 2: ", "'x'", "{compatibility: 'FORWARD'}", END);
+        /* The check without registering, against one version or all. */
+        TEST_CALL(sb_registry_store_check(st, "t-value", SB_REGISTRY_LATEST, S2_NO_DEFAULT,
+                                          strlen(S2_NO_DEFAULT), &compatible, messages, TEST_ERR));
+        ck_assert_int_eq(compatible, 1); /* forward: version 2 reads b (it has a default) */
+        succeeded(run(st, config_cmd("t-value", "BACKWARD_TRANSITIVE")),
+                  "{\"compatibility\":\"BACKWARD_TRANSITIVE\"}");
+        TEST_CALL(sb_registry_store_check(st, "t-value", 0, S3_NO_DEFAULT, strlen(S3_NO_DEFAULT), &compatible,
+                                          messages, TEST_ERR));
+        ck_assert_int_eq(compatible, 0);
+        ck_assert_uint_eq(json_array_size(messages), 3); /* versions 1 and 2, then the level */
+        ck_assert_str_eq(json_string_value(json_array_get(messages, 2)),
+                         "{compatibility: 'BACKWARD_TRANSITIVE'}");
+        /* Soft-deleted versions do not count; messages keep real numbers. */
+        succeeded(run(st, delete_version_cmd("t-value", 1, 0)), "1");
+        json_array_clear(messages);
+        TEST_CALL(sb_registry_store_check(st, "t-value", 0, S3_NO_DEFAULT, strlen(S3_NO_DEFAULT), &compatible,
+                                          messages, TEST_ERR));
+        ck_assert_int_eq(compatible, 0);
+        ck_assert_uint_eq(json_array_size(messages), 2);
+        ck_assert_msg(strstr(json_string_value(json_array_get(messages, 0)), "reading version 2 data"), "%s",
+                      json_string_value(json_array_get(messages, 0)));
+        /* NONE accepts anything. */
+        succeeded(run(st, config_cmd(NULL, "NONE")), "{\"compatibility\":\"NONE\"}");
+        succeeded(run(st, config_cmd("t-value", NULL)), "{\"compatibilityLevel\":\"BACKWARD_TRANSITIVE\"}");
+        ck_assert_int_eq(reg(st, "t-value", "\"bytes\""), 3);
+        json_decref(messages);
+        sb_registry_store_destroy(st);
+}
+END_TEST
+
+START_TEST(store_soft_hard_delete) {
+        sb_registry_store_t *st = new_store();
+        char *text, errstr[256];
+        sb_registry_use_t *uses;
+        size_t n;
+        no_compat(st);
+        ck_assert_int_eq(reg(st, "d", "\"int\""), 1);
+        ck_assert_int_eq(reg(st, "d", "\"long\""), 2);
+        ck_assert_int_eq(reg(st, "d", "\"string\""), 3);
+        refused(run(st, delete_version_cmd("d", 1, 1)), 404, 40407,
+                "Subject 'd' Version 1 was not deleted first before being permanently deleted", END);
+        succeeded(run(st, delete_version_cmd("d", 1, 0)), "1");
+        refused(run(st, delete_version_cmd("d", 1, 0)), 404, 40406,
+                "Subject 'd' Version 1 was soft deleted.Set permanent=true to delete permanently", END);
+        refused(run(st, delete_version_cmd("d", 9, 0)), 404, 40402, "Version 9 not found.", END);
+        refused(run(st, delete_version_cmd("nope", 1, 0)), 404, 40401, "Subject 'nope' not found.", END);
+        refused(run(st, json_pack("{s:s,s:s,s:i}", "type", "DELETE_VERSION", "subject", "d", "version", 0)),
+                422, 42202, END);
+        versions_are(st, "d", 0, "[2,3]");
+        versions_are(st, "d", 1, "[1,2,3]");
+        /* A soft-deleted version keeps its id readable. */
+        TEST_CALL(sb_registry_store_by_id(st, 1, &text, TEST_ERR));
+        free(text);
+        TEST_CALL(sb_registry_store_id_uses(st, 1, 0, &uses, &n, TEST_ERR));
+        ck_assert_uint_eq(n, 0);
+        sb_registry_uses_free(uses, n);
+        /* "latest" is the newest non-deleted version. */
+        succeeded(run(st, delete_version_cmd("d", -1, 0)), "3");
+        versions_are(st, "d", 0, "[2]");
+        refused(run(st, delete_subject_cmd("d", 1)), 404, 40405,
+                "Subject 'd' was not deleted first before being permanently deleted", END);
+        succeeded(run(st, delete_subject_cmd("d", 0)), "[2]");
+        refused(run(st, delete_subject_cmd("d", 0)), 404, 40404,
+                "Subject 'd' was soft deleted.Set permanent=true to delete permanently", END);
+        versions_are(st, "d", 0, "none");
+        /* Registering a soft-deleted schema again: a new version, the same
+         * id, and the soft-deleted copy is gone (as Confluent). */
+        ck_assert_int_eq(reg(st, "d", "\"long\""), 2);
+        versions_are(st, "d", 1, "[1,3,4]");
+        versions_are(st, "d", 0, "[4]");
+        succeeded(run(st, delete_version_cmd("d", 4, 0)), "4");
+        succeeded(run(st, delete_subject_cmd("d", 1)), "[1,3,4]");
+        refused(run(st, delete_subject_cmd("d", 1)), 404, 40401, "Subject 'd' not found.", END);
+        versions_are(st, "d", 1, "none");
+        /* Gone for good, and ids are never reused: a new schema gets 4;
+         * the old one, registered again, its old id. */
+        ck_assert_int_eq(sb_registry_store_by_id(st, 1, &text, errstr, sizeof(errstr)), SB_ERR_NOT_FOUND);
+        ck_assert_int_eq(reg(st, "e", "\"double\""), 4);
+        ck_assert_int_eq(reg(st, "e", "\"int\""), 1);
+        versions_are(st, "e", 0, "[1,2]");
+        /* A hard delete of the last version drops the subject's settings. */
+        succeeded(run(st, config_cmd("e", "FULL")), "{\"compatibility\":\"FULL\"}");
+        succeeded(run(st, delete_subject_cmd("e", 0)), "[1,2]");
+        succeeded(run(st, delete_version_cmd("e", 1, 1)), "1");
+        sb_compat_level_t level;
+        TEST_CALL(sb_registry_store_config(st, "e", 0, &level, TEST_ERR));
+        succeeded(run(st, delete_version_cmd("e", 2, 1)), "2");
+        ck_assert_int_eq(sb_registry_store_config(st, "e", 0, &level, errstr, sizeof(errstr)),
+                         SB_ERR_NOT_FOUND);
+        sb_registry_store_destroy(st);
+}
+END_TEST
+
+START_TEST(store_import_mode) {
+        sb_registry_store_t *st = new_store();
+        json_t *cmd;
+        sb_registry_mode_t mode;
+        ck_assert_int_eq(reg(st, "live", "\"int\""), 1);
+        refused(run(st, mode_cmd(NULL, "IMPORT", 0)), 422, 42205,
+                "Cannot import since found existing subjects", END);
+        refused(run(st, mode_cmd(NULL, "EXPORT", 0)), 422, 42204, "Invalid mode.", END);
+        /* A subject of its own may enter IMPORT while it is empty. */
+        succeeded(run(st, mode_cmd("imp", "import", 0)), "{\"mode\":\"IMPORT\"}");
+        TEST_CALL(sb_registry_store_mode(st, "imp", 0, &mode, TEST_ERR));
+        ck_assert_int_eq(mode, SB_REGISTRY_IMPORT);
+        refused(run(st, register_cmd("imp", "\"string\"")), 422, 42205,
+                "Subject imp in context . is not in read-write mode", END);
+        cmd = register_cmd("imp", "\"string\"");
+        json_object_set_new(cmd, "id", json_integer(100));
+        json_object_set_new(cmd, "version", json_integer(7));
+        succeeded(run(st, cmd), "{\"id\":100}");
+        versions_are(st, "imp", 0, "[7]");
+        /* The same id for another text is refused; no compatibility check. */
+        cmd = register_cmd("imp", "\"bytes\"");
+        json_object_set_new(cmd, "id", json_integer(100));
+        refused(run(st, cmd), 422, 42205, "Overwrite new schema with id 100 in context . is not permitted.",
+                END);
+        cmd = register_cmd("imp", "\"bytes\"");
+        json_object_set_new(cmd, "id", json_integer(5));
+        succeeded(run(st, cmd), "{\"id\":5}");
+        versions_are(st, "imp", 0, "[7,8]");
+        /* Outside IMPORT, an id is refused; new ids follow the highest. */
+        cmd = register_cmd("live", "\"long\"");
+        json_object_set_new(cmd, "id", json_integer(50));
+        refused(run(st, cmd), 422, 42205, "Subject live in context . is not in import mode", END);
+        ck_assert_int_eq(reg(st, "live", "\"long\""), 101);
+        cmd = register_cmd("live", "\"float\"");
+        json_object_set_new(cmd, "version", json_integer(9));
+        refused(run(st, cmd), 422, 42201, "Version is not one more than previous version", END);
+        /* force enters IMPORT in spite of live subjects. */
+        succeeded(run(st, mode_cmd(NULL, "IMPORT", 1)), "{\"mode\":\"IMPORT\"}");
+        cmd = register_cmd("live", "{\"type\":\"fixed\",\"name\":\"F\",\"size\":3}");
+        json_object_set_new(cmd, "id", json_integer(7));
+        succeeded(run(st, cmd), "{\"id\":7}"); /* incompatible, but IMPORT does not check */
+        succeeded(run(st, mode_cmd(NULL, NULL, 0)), "{\"mode\":\"IMPORT\"}");
+        TEST_CALL(sb_registry_store_mode(st, NULL, 0, &mode, TEST_ERR));
+        ck_assert_int_eq(mode, SB_REGISTRY_READWRITE);
+        ck_assert_int_eq(reg(st, "other", "\"boolean\""), 102);
+        /* Entering IMPORT drops the soft-deleted versions of its scope. */
+        succeeded(run(st, delete_subject_cmd("other", 0)), "[1]");
+        succeeded(run(st, mode_cmd("other", "IMPORT", 0)), "{\"mode\":\"IMPORT\"}");
+        versions_are(st, "other", 1, "none");
+        sb_registry_store_destroy(st);
+}
+END_TEST
+
+START_TEST(store_readonly_mode) {
+        sb_registry_store_t *st = new_store();
+        sb_registry_mode_t mode;
+        char errstr[256];
+        no_compat(st);
+        ck_assert_int_eq(reg(st, "ro", "\"int\""), 1);
+        succeeded(run(st, mode_cmd("ro", "READONLY", 0)), "{\"mode\":\"READONLY\"}");
+        refused(run(st, register_cmd("ro", "\"long\"")), 422, 42205,
+                "Subject ro in context . is in read-only mode", END);
+        ck_assert_int_eq(reg(st, "ro", "\"int\""), 1); /* a schema it holds: answered (as Confluent) */
+        refused(run(st, delete_version_cmd("ro", 1, 0)), 422, 42205, "read-only", END);
+        refused(run(st, delete_subject_cmd("ro", 0)), 422, 42205, "read-only", END);
+        ck_assert_int_eq(reg(st, "rw", "\"long\""), 2); /* other subjects are not affected */
+        /* Global READONLY; a subject's own mode wins. */
+        succeeded(run(st, mode_cmd(NULL, "READONLY", 0)), "{\"mode\":\"READONLY\"}");
+        refused(run(st, register_cmd("rw", "\"string\"")), 422, 42205,
+                "Subject rw in context . is in read-only mode", END);
+        succeeded(run(st, mode_cmd("rw", "READWRITE", 0)), "{\"mode\":\"READWRITE\"}");
+        ck_assert_int_eq(reg(st, "rw", "\"string\""), 3);
+        succeeded(run(st, mode_cmd("ro", NULL, 0)), "{\"mode\":\"READONLY\"}");
+        refused(run(st, mode_cmd("ro", NULL, 0)), 404, 40401, "Subject 'ro' not found.", END);
+        ck_assert_int_eq(sb_registry_store_mode(st, "ro", 0, &mode, errstr, sizeof(errstr)),
+                         SB_ERR_NOT_FOUND);
+        TEST_CALL(sb_registry_store_mode(st, "ro", 1, &mode, TEST_ERR));
+        ck_assert_int_eq(mode, SB_REGISTRY_READONLY);
+        succeeded(run(st, mode_cmd(NULL, "READWRITE", 0)), "{\"mode\":\"READWRITE\"}");
+        succeeded(run(st, delete_version_cmd("ro", 1, 0)), "1");
+        sb_registry_store_destroy(st);
+}
+END_TEST
+
+START_TEST(store_config) {
+        sb_registry_store_t *st = new_store();
+        sb_compat_level_t level;
+        char errstr[256];
+        TEST_CALL(sb_registry_store_config(st, NULL, 0, &level, TEST_ERR));
+        ck_assert_int_eq(level, SB_COMPAT_BACKWARD);
+        ck_assert_int_eq(sb_registry_store_config(st, "s", 0, &level, errstr, sizeof(errstr)),
+                         SB_ERR_NOT_FOUND);
+        refused(run(st, config_cmd(NULL, "SIDEWAYS")), 422, 42203,
+                "Invalid compatibility level. Valid values are none, backward, forward, full, "
+                "backward_transitive, "
+                "forward_transitive, and full_transitive",
+                END);
+        refused(run(st, json_pack("{s:s,s:s}", "type", "CONFIG", "subject", "s")), 422, 42203, END);
+        refused(run(st, config_cmd("", "FULL")), 422, 42208, END);
+        /* A subject without versions may have a level. */
+        succeeded(run(st, config_cmd("s", "full_transitive")), "{\"compatibility\":\"FULL_TRANSITIVE\"}");
+        TEST_CALL(sb_registry_store_config(st, "s", 0, &level, TEST_ERR));
+        ck_assert_int_eq(level, SB_COMPAT_FULL_TRANSITIVE);
+        succeeded(run(st, config_cmd(NULL, "FORWARD")), "{\"compatibility\":\"FORWARD\"}");
+        TEST_CALL(sb_registry_store_config(st, "t", 1, &level, TEST_ERR));
+        ck_assert_int_eq(level, SB_COMPAT_FORWARD);
+        succeeded(run(st, config_cmd("s", NULL)), "{\"compatibilityLevel\":\"FULL_TRANSITIVE\"}");
+        refused(run(st, config_cmd("s", NULL)), 404, 40401, "Subject 's' not found.", END);
+        succeeded(run(st, config_cmd(NULL, NULL)), "{\"compatibilityLevel\":\"FORWARD\"}");
+        succeeded(run(st, config_cmd(NULL, NULL)), "{\"compatibilityLevel\":\"BACKWARD\"}");
+        sb_registry_store_destroy(st);
+}
+END_TEST
+
+/* Unknown commands are refused as no-ops; extra members are ignored. */
+START_TEST(store_unknown_commands) {
+        sb_registry_store_t *st = new_store();
+        json_t *before, *after, *cmd;
+        ck_assert_int_eq(reg(st, "s", "\"int\""), 1);
+        TEST_CALL(sb_registry_store_dump(st, &before));
+        refused(run(st, json_pack("{s:s,s:s}", "type", "DROP_ALL", "subject", "s")), 500, 50001,
+                "unknown command type 'DROP_ALL'", END);
+        refused(run(st, json_pack("{s:s}", "subject", "s")), 500, 50001, "unknown command", END);
+        refused(run(st, json_pack("[]")), 500, 50001, END);
+        TEST_CALL(sb_registry_store_dump(st, &after));
+        ck_assert_msg(json_equal(before, after), "state changed");
+        cmd = register_cmd("s", "\"long\"");
+        json_object_set_new(cmd, "op_id", json_string("0f8e"));
+        json_object_set_new(cmd, "principal", json_string("market"));
+        succeeded(run(st, cmd), "{\"id\":2}"); /* long reads int data: BACKWARD holds */
+        json_decref(before);
+        json_decref(after);
         sb_registry_store_destroy(st);
 }
 END_TEST
@@ -182,13 +540,16 @@ END_TEST
 
 static void *register_many(void *arg) {
         sb_registry_store_t *st = arg;
-        char text[64], errstr[256];
-        int32_t id, version;
+        char text[64];
         for (int i = 0; i < PER_THREAD; i++) {
                 snprintf(text, sizeof(text), "{\"type\":\"fixed\",\"name\":\"F\",\"size\":%d}", i + 1);
-                if (sb_registry_store_register(st, "shared", text, strlen(text), &id, &version, errstr,
-                                               sizeof(errstr)) ||
-                    id < 1 || id > PER_THREAD)
+                json_t *cmd = register_cmd("shared", text), *result = NULL;
+                int ok = cmd && sb_registry_store_apply(st, cmd, &result) == SB_OK &&
+                         json_integer_value(json_object_get(result, "http")) == 200;
+                json_int_t id = json_integer_value(json_object_get(result, "id"));
+                json_decref(cmd);
+                json_decref(result);
+                if (!ok || id < 1 || id > PER_THREAD)
                         return (void *)1;
         }
         return NULL;
@@ -197,8 +558,7 @@ static void *register_many(void *arg) {
 START_TEST(store_threads) {
         sb_registry_store_t *st = new_store();
         pthread_t th[N_THREADS];
-        int32_t *versions;
-        size_t n;
+        no_compat(st);
         for (int i = 0; i < N_THREADS; i++)
                 ck_assert_int_eq(pthread_create(&th[i], NULL, register_many, st), 0);
         for (int i = 0; i < N_THREADS; i++) {
@@ -206,359 +566,33 @@ START_TEST(store_threads) {
                 pthread_join(th[i], &res);
                 ck_assert_ptr_null(res);
         }
-        TEST_CALL(sb_registry_store_versions(st, "shared", &versions, &n, TEST_ERR));
+        int32_t *versions;
+        size_t n;
+        TEST_CALL(sb_registry_store_versions(st, "shared", 0, &versions, &n, TEST_ERR));
         ck_assert_uint_eq(n, PER_THREAD);
         free(versions);
         sb_registry_store_destroy(st);
 }
 END_TEST
 
-/* ---- HTTP ---- */
-
-typedef struct {
-        sb_registry_store_t *store;
-        sb_log_t *log;
-        FILE *log_file;
-        sb_registry_http_t *srv;
-        char base[64];
-} server_t;
-
-static server_t server;
-
-static void server_start(void) {
-        char errstr[512];
-        server.store = new_store();
-        server.log_file = tmpfile();
-        ck_assert_ptr_nonnull(server.log_file);
-        server.log = sb_log_new("test_registry", SB_LOG_DEBUG, server.log_file);
-        ck_assert_ptr_nonnull(server.log);
-        server.srv =
-                sb_registry_http_new(server.store, server.log, "127.0.0.1", 0, 4, errstr, sizeof(errstr));
-        ck_assert_msg(server.srv != NULL, "sb_registry_http_new: %s", errstr);
-        ck_assert_uint_ne(sb_registry_http_port(server.srv), 0);
-        snprintf(server.base, sizeof(server.base), "http://127.0.0.1:%u", sb_registry_http_port(server.srv));
-}
-
-static void server_stop(void) {
-        sb_registry_http_destroy(server.srv);
-        sb_registry_store_destroy(server.store);
-        sb_log_destroy(server.log);
-        fclose(server.log_file);
-        memset(&server, 0, sizeof(server));
-}
-
-typedef struct {
-        long status;
-        char ctype[128];
-        sb_buf_t body;
-} response_t;
-
-static size_t on_body(char *data, size_t size, size_t n, void *arg) {
-        return sb_buf_append(arg, data, size * n) ? 0 : size * n;
-}
-
-typedef struct {
-        const char *data;
-        size_t left;
-} upload_t;
-
-static size_t on_read(char *out, size_t size, size_t n, void *arg) {
-        upload_t *up = arg;
-        size_t len = size * n < up->left ? size * n : up->left;
-        memcpy(out, up->data, len);
-        up->data += len;
-        up->left -= len;
-        return len;
-}
-
-/* Sends a request; `ctype` NULL sends no Content-Type.  The caller frees
- * resp->body with sb_buf_free. */
-static void http(const char *method, const char *path, const char *ctype, const char *body, size_t body_len,
-                 int chunked, response_t *resp) {
-        char url[512], header[256];
-        struct curl_slist *headers = NULL;
-        CURL *curl = curl_easy_init();
-        ck_assert_ptr_nonnull(curl);
-        memset(resp, 0, sizeof(*resp));
-        sb_buf_init(&resp->body, 1024 * 1024);
-        snprintf(url, sizeof(url), "%s%s", server.base, path);
-        /* "Content-Type:" alone stops curl adding its form type to a POST. */
-        snprintf(header, sizeof(header), "Content-Type:%s%s", ctype ? " " : "", ctype ? ctype : "");
-        headers = curl_slist_append(headers, header);
-        if (chunked)
-                headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
-        headers = curl_slist_append(headers, "Expect:");
-        curl_easy_setopt(curl, CURLOPT_URL, url);
-        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-        upload_t up = {body, body_len};
-        if (body && chunked) { /* no length known: curl sends chunks */
-                curl_easy_setopt(curl, CURLOPT_POST, 1L);
-                curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
-                curl_easy_setopt(curl, CURLOPT_READDATA, &up);
-        } else if (body) {
-                curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-                curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-        }
-        if (strcmp(method, "HEAD") == 0)
-                curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp->body);
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-        CURLcode rc = curl_easy_perform(curl);
-        ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
-        char *ct = NULL;
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
-        curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct);
-        snprintf(resp->ctype, sizeof(resp->ctype), "%s", ct ? ct : "(none)");
-        ck_assert_int_eq(sb_buf_append(&resp->body, "", 0), SB_OK); /* never NULL */
-        curl_slist_free_all(headers);
-        curl_easy_cleanup(curl);
-}
-
-#define V1 "application/vnd.schemaregistry.v1+json"
-
-/* Steps run in order on one server: each request, and what must come back.
- * `body` is the exact answer; or, if NULL, `code` is the answer's error_code
- * and `message` the start of its message. */
-static const struct step {
-        const char *method, *path, *ctype, *request;
-        long status;
-        const char *body;
-        int code;
-        const char *message;
-} steps[] = {
-        {"GET", "/", NULL, NULL, 200, "{}", 0, NULL},
-        {"GET", "/subjects", NULL, NULL, 200, "[]", 0, NULL},
-        {"POST", "/subjects/a%2Fb/versions", V1, "{\"schema\":\"" S1_JSTR "\"}", 200, "{\"id\":1}", 0, NULL},
-        {"POST", "/subjects/a%2Fb/versions", "application/json",
-         "{\"schema\":\"" S1_OTHER_JSTR "\",\"schemaType\":\"AVRO\"}", 200, "{\"id\":1}", 0, NULL},
-        {"POST", "/subjects/c/versions", "application/vnd.schemaregistry+json; charset=utf-8",
-         "{\"schema\":\"" S1_JSTR "\"}", 200, "{\"id\":1}", 0, NULL},
-        {"POST", "/subjects/c/versions", NULL, "{\"schema\":\"\\\"string\\\"\"}", 200, "{\"id\":2}", 0, NULL},
-        {"GET", "/subjects", NULL, NULL, 200, "[\"a/b\",\"c\"]", 0, NULL},
-        {"GET", "/subjects/a%2fb/versions", NULL, NULL, 200, "[1]", 0, NULL},
-        {"GET", "/subjects/c/versions", NULL, NULL, 200, "[1,2]", 0, NULL},
-        {"GET", "/subjects/c/versions/1", NULL, NULL, 200,
-         "{\"subject\":\"c\",\"version\":1,\"id\":1,\"schema\":\"" S1_JSTR "\"}", 0, NULL},
-        {"GET", "/subjects/c/versions/latest", NULL, NULL, 200,
-         "{\"subject\":\"c\",\"version\":2,\"id\":2,\"schema\":\"\\\"string\\\"\"}", 0, NULL},
-        {"GET", "/subjects/c/versions/-1", NULL, NULL, 200,
-         "{\"subject\":\"c\",\"version\":2,\"id\":2,\"schema\":\"\\\"string\\\"\"}", 0, NULL},
-        {"GET", "/subjects/a%2Fb/versions/1", NULL, NULL, 200,
-         "{\"subject\":\"a/b\",\"version\":1,\"id\":1,\"schema\":\"" S1_JSTR "\"}", 0, NULL},
-        {"GET", "/schemas/ids/1", NULL, NULL, 200, "{\"schema\":\"" S1_JSTR "\"}", 0, NULL},
-        {"GET", "/schemas/ids/2", NULL, NULL, 200, "{\"schema\":\"\\\"string\\\"\"}", 0, NULL},
-        {"GET", "/schemas/ids/1/versions", NULL, NULL, 200,
-         "[{\"subject\":\"a/b\",\"version\":1},{\"subject\":\"c\",\"version\":1}]", 0, NULL},
-        {"HEAD", "/subjects", NULL, NULL, 200, "", 0, NULL},
-        /* not found */
-        {"GET", "/schemas/ids/3", NULL, NULL, 404,
-         "{\"error_code\":40403,\"message\":\"Schema 3 not found\"}", 0, NULL},
-        {"GET", "/schemas/ids/abc", NULL, NULL, 404, NULL, 40403, "Schema abc not found"},
-        {"GET", "/schemas/ids/3/versions", NULL, NULL, 404, NULL, 40403, "Schema 3 not found"},
-        {"GET", "/subjects/x/versions", NULL, NULL, 404,
-         "{\"error_code\":40401,\"message\":\"Subject 'x' not found.\"}", 0, NULL},
-        {"GET", "/subjects/x/versions/1", NULL, NULL, 404, NULL, 40401, "Subject 'x' not found."},
-        {"GET", "/subjects/x/versions/latest", NULL, NULL, 404, NULL, 40401, "Subject 'x'"},
-        {"GET", "/subjects/c/versions/3", NULL, NULL, 404,
-         "{\"error_code\":40402,\"message\":\"Version 3 not found.\"}", 0, NULL},
-        /* invalid versions */
-        {"GET", "/subjects/c/versions/abc", NULL, NULL, 422,
-         "{\"error_code\":42202,\"message\":\"The specified version 'abc' is not a valid "
-         "version id. Allowed values are between [1, 2^31-1] and the string \\\"latest\\\"\"}",
-         0, NULL},
-        {"GET", "/subjects/c/versions/0", NULL, NULL, 422, NULL, 42202, "The specified version '0'"},
-        {"GET", "/subjects/c/versions/-2", NULL, NULL, 422, NULL, 42202, "The specified"},
-        {"GET", "/subjects/c/versions/2147483648", NULL, NULL, 422, NULL, 42202, "The specified"},
-        {"GET", "/subjects/c/versions/1x", NULL, NULL, 422, NULL, 42202, "The specified"},
-        {"GET", "/subjects/x/versions/abc", NULL, NULL, 422, NULL, 42202, "The specified"},
-        /* unknown paths and methods */
-        {"GET", "/nope", NULL, NULL, 404, "{\"error_code\":404,\"message\":\"HTTP 404 Not Found\"}", 0, NULL},
-        {"GET", "/subjects/c", NULL, NULL, 404, NULL, 404, "HTTP 404"},
-        {"GET", "/subjects/c/versions/1/schema/x", NULL, NULL, 404, NULL, 404, "HTTP 404"},
-        {"GET", "/schemas/ids/1/other", NULL, NULL, 404, NULL, 404, "HTTP 404"},
-        {"GET", "/subjects/%00/versions", NULL, NULL, 404, NULL, 404, "HTTP 404"},
-        {"GET", "/subjects/%FF/versions", NULL, NULL, 404, NULL, 404, "HTTP 404"},
-        {"DELETE", "/subjects", NULL, NULL, 405,
-         "{\"error_code\":405,\"message\":\"HTTP 405 Method Not Allowed\"}", 0, NULL},
-        {"PUT", "/subjects/c/versions", V1, "{}", 405, NULL, 405, "HTTP 405"},
-        {"DELETE", "/subjects/c/versions/1", NULL, NULL, 405, NULL, 405, "HTTP 405"},
-        {"POST", "/schemas/ids/1", V1, "{}", 405, NULL, 405, "HTTP 405"},
-        {"POST", "/", V1, "{}", 405, NULL, 405, "HTTP 405"},
-        /* bad registrations */
-        {"POST", "/subjects/c/versions", V1, "nope", 400, NULL, 400, "Malformed JSON"},
-        {"POST", "/subjects/c/versions", V1, "", 400, NULL, 400, "Malformed JSON"},
-        {"POST", "/subjects/c/versions", V1, "[]", 400, NULL, 400, "Request body must be"},
-        {"POST", "/subjects/c/versions", V1, "{}", 422, NULL, 42201, "Invalid schema"},
-        {"POST", "/subjects/c/versions", V1, "{\"schema\":1}", 422, NULL, 42201, "Invalid schema"},
-        {"POST", "/subjects/c/versions", V1, "{\"schema\":\"{\\\"type\\\":\\\"recrd\\\"}\"}", 422, NULL,
-         42201, "Invalid schema: invalid Avro schema: Unknown Avro \"type\": recrd"},
-        {"POST", "/subjects/c/versions", V1, "{\"schema\":\"{oops\"}", 422, NULL, 42201,
-         "Invalid schema: schema is not JSON"},
-        {"POST", "/subjects/c/versions", V1, "{\"schema\":\"\\\"int\\\"\",\"schemaType\":\"JSON\"}", 422,
-         NULL, 42201, "Invalid schema type"},
-        {"POST", "/subjects/c/versions", V1,
-         "{\"schema\":\"\\\"int\\\"\",\"references\":[{\"name\":\"x\",\"subject\":\"y\",\"version\":1}]}",
-         422, NULL, 42201, "Invalid schema: schema references"},
-        {"POST", "/subjects//versions", V1, "{\"schema\":\"\\\"int\\\"\"}", 422, NULL, 42208,
-         "The specified subject is not valid."},
-        {"POST", "/subjects/c/versions", "text/plain", "{\"schema\":\"\\\"int\\\"\"}", 415,
-         "{\"error_code\":415,\"message\":\"HTTP 415 Unsupported Media Type\"}", 0, NULL},
-        {"POST", "/subjects/c/versions", "application/x-www-form-urlencoded", "{\"schema\":\"\\\"int\\\"\"}",
-         415, NULL, 415, "HTTP 415"},
-        /* refusals left the state as it was */
-        {"GET", "/subjects", NULL, NULL, 200, "[\"a/b\",\"c\"]", 0, NULL},
-        {"GET", "/subjects/c/versions", NULL, NULL, 200, "[1,2]", 0, NULL},
-};
-
-START_TEST(http_routes) {
-        for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++) {
-                const struct step *st = &steps[i];
-                response_t r;
-                char what[640];
-                snprintf(what, sizeof(what), "step %zu: %s %s", i, st->method, st->path);
-                http(st->method, st->path, st->ctype, st->request, st->request ? strlen(st->request) : 0, 0,
-                     &r);
-                const char *got = (const char *)r.body.data;
-                ck_assert_msg(r.status == st->status, "%s: status %ld, want %ld; body %s", what, r.status,
-                              st->status, got);
-                ck_assert_msg(strcmp(r.ctype, V1) == 0, "%s: content type %s", what, r.ctype);
-                if (st->body) {
-                        ck_assert_msg(strcmp(got, st->body) == 0, "%s: body\n %s\nwant\n %s", what, got,
-                                      st->body);
-                } else {
-                        json_error_t jerr;
-                        json_t *doc = json_loads(got, 0, &jerr);
-                        ck_assert_msg(doc != NULL, "%s: not JSON: %s", what, got);
-                        json_int_t code = json_integer_value(json_object_get(doc, "error_code"));
-                        const char *msg = json_string_value(json_object_get(doc, "message"));
-                        ck_assert_msg(code == st->code && msg &&
-                                              strncmp(msg, st->message, strlen(st->message)) == 0,
-                                      "%s: got %s, want error_code %d, message '%s...'", what, got, st->code,
-                                      st->message);
-                        ck_assert_msg(json_object_size(doc) == 2, "%s: extra members: %s", what, got);
-                        json_decref(doc);
-                }
-                sb_buf_free(&r.body);
-        }
-}
-END_TEST
-
-START_TEST(http_body_limit) {
-        size_t len = SB_REGISTRY_MAX_BODY + 1;
-        char *big = malloc(len);
-        response_t r;
-        ck_assert_ptr_nonnull(big);
-        memset(big, ' ', len);
-        for (int chunked = 0; chunked <= 1; chunked++) {
-                http("POST", "/subjects/c/versions", V1, big, len, chunked, &r);
-                ck_assert_msg(r.status == 413, "chunked %d: status %ld", chunked, r.status);
-                ck_assert_str_eq(r.ctype, V1);
-                ck_assert_ptr_nonnull(strstr((const char *)r.body.data, "\"error_code\":413"));
-                sb_buf_free(&r.body);
-        }
-        /* Exactly the limit is read (and found to be no schema). */
-        http("POST", "/subjects/c/versions", V1, big, len - 1, 0, &r);
-        ck_assert_int_eq(r.status, 400);
-        sb_buf_free(&r.body);
-        free(big);
-}
-END_TEST
-
-START_TEST(http_logs_requests) {
-        response_t r;
-        char line[512];
-        int seen = 0;
-        http("GET", "/subjects/nope/versions", NULL, NULL, 0, 0, &r);
-        sb_buf_free(&r.body);
-        rewind(server.log_file);
-        while (fgets(line, sizeof(line), server.log_file))
-                seen |= strstr(line, "debug: GET /subjects/nope/versions -> 404") != NULL;
-        ck_assert_msg(seen, "request not logged");
-}
-END_TEST
-
-START_TEST(http_start_errors) {
-        char errstr[512] = "";
-        sb_registry_http_t *srv;
-        srv = sb_registry_http_new(server.store, server.log, "127.0.0.1", sb_registry_http_port(server.srv),
-                                   1, errstr, sizeof(errstr));
-        ck_assert_ptr_null(srv);
-        ck_assert_msg(strstr(errstr, "cannot listen on 127.0.0.1:"), "errstr: %s", errstr);
-        srv = sb_registry_http_new(server.store, server.log, "no-such-host.invalid", 0, 1, errstr,
-                                   sizeof(errstr));
-        ck_assert_ptr_null(srv);
-        ck_assert_msg(strstr(errstr, "no-such-host.invalid"), "errstr: %s", errstr);
-        /* One thread is a valid pool, and a second server is independent. */
-        srv = sb_registry_http_new(server.store, server.log, "127.0.0.1", 0, 1, errstr, sizeof(errstr));
-        ck_assert_msg(srv != NULL, "%s", errstr);
-        ck_assert_uint_ne(sb_registry_http_port(srv), sb_registry_http_port(server.srv));
-        sb_registry_http_destroy(srv);
-}
-END_TEST
-
-static void *post_many(void *arg) {
-        int t = (int)(intptr_t)arg;
-        char body[128];
-        response_t r;
-        for (int i = 0; i < 10; i++) {
-                snprintf(body, sizeof(body),
-                         "{\"schema\":\"{\\\"type\\\":\\\"fixed\\\",\\\"name\\\":\\\"F\\\","
-                         "\\\"size\\\":%d}\"}",
-                         t * 10 + i + 1);
-                http("POST", "/subjects/many/versions", V1, body, strlen(body), 0, &r);
-                int ok = r.status == 200;
-                sb_buf_free(&r.body);
-                if (!ok)
-                        return (void *)1;
-        }
-        return NULL;
-}
-
-START_TEST(http_concurrent) {
-        pthread_t th[6];
-        response_t r;
-        for (intptr_t i = 0; i < 6; i++)
-                ck_assert_int_eq(pthread_create(&th[i], NULL, post_many, (void *)i), 0);
-        for (int i = 0; i < 6; i++) {
-                void *res;
-                pthread_join(th[i], &res);
-                ck_assert_ptr_null(res);
-        }
-        http("GET", "/subjects/many/versions/latest", NULL, NULL, 0, 0, &r);
-        ck_assert_int_eq(r.status, 200);
-        ck_assert_ptr_nonnull(strstr((const char *)r.body.data, "\"version\":60,"));
-        sb_buf_free(&r.body);
-}
-END_TEST
-
 static Suite *registry_suite(void) {
         Suite *s = suite_create("registry");
         TCase *store = tcase_create("store");
+        tcase_set_timeout(store, 60);
         tcase_add_test(store, store_same_schema_same_id);
         tcase_add_test(store, store_subjects_share_ids);
         tcase_add_test(store, store_versions);
         tcase_add_test(store, store_refuses_invalid);
         tcase_add_test(store, store_by_id_unknown);
+        tcase_add_test(store, store_compat_refusal);
+        tcase_add_test(store, store_soft_hard_delete);
+        tcase_add_test(store, store_import_mode);
+        tcase_add_test(store, store_readonly_mode);
+        tcase_add_test(store, store_config);
+        tcase_add_test(store, store_unknown_commands);
         tcase_add_test(store, store_threads);
         suite_add_tcase(s, store);
-
-        TCase *http_tc = tcase_create("http");
-        tcase_add_checked_fixture(http_tc, server_start, server_stop);
-        tcase_set_timeout(http_tc, 60);
-        tcase_add_test(http_tc, http_routes);
-        tcase_add_test(http_tc, http_body_limit);
-        tcase_add_test(http_tc, http_logs_requests);
-        tcase_add_test(http_tc, http_start_errors);
-        tcase_add_test(http_tc, http_concurrent);
-        suite_add_tcase(s, http_tc);
         return s;
 }
 
-int main(void) {
-        curl_global_init(CURL_GLOBAL_ALL);
-        int rc = test_run_suite(registry_suite());
-        curl_global_cleanup();
-        return rc;
-}
+int main(void) { return test_run_suite(registry_suite()); }

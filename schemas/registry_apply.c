@@ -1,0 +1,526 @@
+/*
+ * registry_apply: sb_registry_store_apply(), the commands that change the
+ * registry's state (registry_store.h lists them), and the direct submitter
+ * of memory mode.
+ *
+ * Every instance applies the same commands in the same order, so nothing
+ * here may depend on anything but the store and the command: no clock, no
+ * randomness, no iteration over unordered things.  The order of checks, and
+ * the error codes and messages, are Confluent's (KafkaSchemaRegistry,
+ * Errors.java); "context ." is Confluent's name of the default context.
+ *
+ * Each command first checks and reserves everything it needs, then changes
+ * the state in steps that cannot fail, so that running out of memory leaves
+ * the store as it was.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry_store_int.h"
+#include "sb_buf.h"
+
+/* Cap on the message of a 40901 refusal (all of compat's messages). */
+#define MAX_REFUSAL 8192
+
+#define E_READONLY "Subject %s in context . is in read-only mode"
+
+/* {members of body..., "http":200}; steals body. */
+static json_t *ok_object(json_t *body) {
+        if (body && json_object_set_new(body, "http", json_integer(200))) {
+                json_decref(body);
+                return NULL;
+        }
+        return body;
+}
+
+/* {"body":value,"http":200}, for a body that is not an object; steals value. */
+static json_t *ok_value(json_t *value) {
+        return value ? json_pack("{s:o,s:i}", "body", value, "http", 200) : NULL;
+}
+
+/* A name Confluent accepts: a string without control characters (Java's
+ * isISOControl: U+0000..U+001F, U+007F..U+009F); we also refuse "". */
+static const char *subject_name(const json_t *v) {
+        if (!json_is_string(v) || json_string_length(v) == 0)
+                return NULL;
+        const unsigned char *s = (const unsigned char *)json_string_value(v);
+        if (strlen((const char *)s) != json_string_length(v))
+                return NULL;
+        for (size_t i = 0; s[i]; i++)
+                if (s[i] < 0x20 || s[i] == 0x7F || (s[i] == 0xC2 && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F))
+                        return NULL;
+        return (const char *)s;
+}
+
+static json_t *invalid_subject(const json_t *v) {
+        const char *s = json_is_string(v) ? json_string_value(v) : "";
+        return sb_registry_error_json(422, 42208, "The specified subject '%s' is not a valid.", s);
+}
+
+static json_t *subject_not_found(const char *subject) {
+        return sb_registry_error_json(404, 40401, "Subject '%s' not found.", subject);
+}
+
+/* The 40901 refusal: Confluent's message, with every problem compat found
+ * ("[m1, m2, ...]"), cut at MAX_REFUSAL bytes. */
+static json_t *refusal(const char *subject, const json_t *messages) {
+        sb_buf_t b;
+        size_t i;
+        json_t *m, *e = NULL;
+        sb_buf_init(&b, MAX_REFUSAL * 2);
+        int bad = sb_buf_printf(&b,
+                                "Schema being registered is incompatible with an earlier schema for subject "
+                                "\"%s\", details: [",
+                                subject) != SB_OK;
+        json_array_foreach(messages, i, m) {
+                if (!bad && b.len < MAX_REFUSAL)
+                        bad = sb_buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(m)) != SB_OK;
+        }
+        if (!bad && sb_buf_append(&b, "]", 1) == SB_OK) {
+                char *text = (char *)b.data;
+                if (b.len > MAX_REFUSAL) {
+                        text[MAX_REFUSAL - 4] = '\0';
+                        memcpy(text + sb_registry_utf8_prefix(text), "...]", 5); /* on a character boundary */
+                }
+                e = json_pack("{s:i,s:s,s:i}", "error_code", 40901, "message", text, "http", 409);
+        }
+        sb_buf_free(&b);
+        return e;
+}
+
+/* Adds version `version` with schema `id` to s (room reserved), replacing
+ * a version of that number (IMPORT may overwrite). */
+static void put_version(sb_registry_store_t *st, subject_t *s, int32_t version, int32_t id) {
+        version_t *v = sb_registry_subject_version(s, version);
+        if (v) {
+                sb_registry_schema(st, v->id)->uses--;
+        } else {
+                size_t at = 0;
+                while (at < s->n && s->v[at].version < version)
+                        at++;
+                memmove(&s->v[at + 1], &s->v[at], (s->n - at) * sizeof(*s->v));
+                s->n++;
+                v = &s->v[at];
+                v->version = version;
+        }
+        v->id = id;
+        v->deleted = 0;
+        sb_registry_schema(st, id)->uses++;
+}
+
+/* Removes for good the versions of s for which drop() says so. */
+static void drop_versions(sb_registry_store_t *st, subject_t *s, int (*drop)(const version_t *, const void *),
+                          const void *arg) {
+        size_t k = 0;
+        for (size_t i = 0; i < s->n; i++) {
+                if (drop(&s->v[i], arg))
+                        sb_registry_schema(st, s->v[i].id)->uses--;
+                else
+                        s->v[k++] = s->v[i];
+        }
+        s->n = k;
+}
+
+static int is_deleted(const version_t *v, const void *arg) {
+        (void)arg;
+        return v->deleted;
+}
+
+typedef struct {
+        int32_t id, below;
+} same_id_t;
+
+static int is_deleted_same_id(const version_t *v, const void *arg) {
+        const same_id_t *a = arg;
+        return v->deleted && v->id == a->id && v->version < a->below;
+}
+
+/* The newest non-deleted version of s whose schema is `canon`, or NULL. */
+static const version_t *holding(sb_registry_store_t *st, subject_t *s, const char *canon, uint64_t hash) {
+        for (size_t i = s ? s->n : 0; i > 0; i--) {
+                const version_t *v = &s->v[i - 1];
+                const schema_t *sc = sb_registry_schema(st, v->id);
+                if (!v->deleted && sc->hash == hash && strcmp(sc->text, canon) == 0)
+                        return v;
+        }
+        return NULL;
+}
+
+/* Reads an optional integer member: -1 when absent, null or negative (as
+ * Confluent's "not given"); -2 when not an integer. */
+static json_int_t opt_int(const json_t *cmd, const char *name) {
+        const json_t *v = json_object_get(cmd, name);
+        if (!v || json_is_null(v))
+                return -1;
+        if (!json_is_integer(v))
+                return -2;
+        return json_integer_value(v) < 0 ? -1 : json_integer_value(v);
+}
+
+static json_t *do_register(sb_registry_store_t *st, const json_t *cmd) {
+        const json_t *jsubject = json_object_get(cmd, "subject"), *jschema = json_object_get(cmd, "schema");
+        const char *name = subject_name(jsubject);
+        json_int_t id = opt_int(cmd, "id"), version = opt_int(cmd, "version");
+        sb_schema_t *parsed = NULL;
+        char *canon = NULL, errstr[512];
+        json_t *r = NULL, *messages = NULL;
+
+        if (!name)
+                return invalid_subject(jsubject);
+        if (!json_is_string(jschema) || json_string_length(jschema) == 0)
+                return sb_registry_error_json(422, 42201,
+                                              "Invalid schema: the request has no \"schema\" string");
+        if (id == -2 || id == 0 || id > INT32_MAX)
+                return sb_registry_error_json(422, 42201,
+                                              "Invalid schema: \"id\" must be between 1 and 2^31-1");
+        if (version == -2 || version > INT32_MAX)
+                return sb_registry_error_json(
+                        422, 42202,
+                        "The specified version is not a valid version id. Allowed values "
+                        "are between [1, 2^31-1] and the string \"latest\"");
+        if (version == 0)
+                version = -1;
+        sb_err_t err = sb_registry_canonicalise(st, json_string_value(jschema), json_string_length(jschema),
+                                                &canon, &parsed, errstr, sizeof(errstr));
+        if (err == SB_ERR_SCHEMA)
+                return sb_registry_error_json(422, 42201, "Invalid schema: %s", errstr);
+        if (err)
+                return NULL;
+        uint64_t hash = sb_registry_hash(canon);
+
+        pthread_mutex_lock(&st->lock);
+        subject_t *s = sb_registry_subject(st, name);
+        sb_registry_mode_t mode = sb_registry_mode_of(st, s);
+        /* As Confluent, a schema the subject holds is answered before the
+         * mode is looked at. */
+        const version_t *have = holding(st, s, canon, hash);
+        if (have && (version < 0 || have->version == version) && (id < 0 || have->id == id)) {
+                r = ok_object(json_pack("{s:i}", "id", (int)have->id));
+                goto out;
+        }
+        if (mode == SB_REGISTRY_READONLY) {
+                r = sb_registry_error_json(422, 42205, E_READONLY, name);
+                goto out;
+        }
+        if (id > 0 && mode != SB_REGISTRY_IMPORT) {
+                r = sb_registry_error_json(422, 42205, "Subject %s in context . is not in import mode", name);
+                goto out;
+        }
+        if (id < 0 && mode != SB_REGISTRY_READWRITE) {
+                r = sb_registry_error_json(422, 42205, "Subject %s in context . is not in read-write mode",
+                                           name);
+                goto out;
+        }
+        int64_t next_version = (s && s->n ? (int64_t)s->v[s->n - 1].version : 0) + 1;
+        if (mode != SB_REGISTRY_IMPORT) {
+                sb_compat_level_t level = sb_registry_level_of(st, s);
+                int ok = (messages = json_array()) ? sb_registry_compat(st, s, NULL, level, parsed, messages)
+                                                   : -1;
+                if (ok < 0)
+                        goto out; /* out of memory */
+                if (!ok) {
+                        r = refusal(name, messages);
+                        goto out;
+                }
+                if (version > 0 && version != next_version) {
+                        r = sb_registry_error_json(422, 42201,
+                                                   "Version is not one more than previous version");
+                        goto out;
+                }
+        }
+        if (version < 0 && next_version > INT32_MAX) {
+                r = sb_registry_error_json(422, 42202, "Subject '%s' has no versions left", name);
+                goto out;
+        }
+        int32_t new_version = version > 0 ? (int32_t)version : (int32_t)next_version;
+
+        /* The id: the one asked for (IMPORT), the schema's, or a new one. */
+        int32_t sid = (int32_t)id;
+        int add_schema = 0;
+        if (id > 0) {
+                const schema_t *sc = sb_registry_schema(st, sid);
+                if (sc && strcmp(sc->text, canon) != 0) {
+                        r = sb_registry_error_json(
+                                422, 42205, "Overwrite new schema with id %d in context . is not permitted.",
+                                (int)sid);
+                        goto out;
+                }
+                add_schema = !sc;
+        } else if (!(sid = sb_registry_find_text(st, canon, hash))) {
+                if (st->next_id > INT32_MAX) {
+                        r = sb_registry_error_json(500, 50001,
+                                                   "Error in the backend data store: schema ids exhausted");
+                        goto out;
+                }
+                sid = (int32_t)st->next_id;
+                add_schema = 1;
+        }
+
+        /* Reserve, then change nothing that can fail. */
+        if (!(s = sb_registry_subject_add(st, name)))
+                goto out;
+        if (sb_registry_reserve((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)) ||
+            (add_schema && sb_registry_schema_add(st, sid, canon, hash, parsed))) {
+                sb_registry_subject_gc(st, s);
+                goto out;
+        }
+        if (add_schema)
+                canon = NULL, parsed = NULL; /* taken by the store */
+        same_id_t older = {sid, new_version};
+        drop_versions(st, s, is_deleted_same_id, &older); /* as Confluent: the soft-deleted copies go */
+        put_version(st, s, new_version, sid);
+        r = ok_object(json_pack("{s:i}", "id", (int)sid));
+out:
+        pthread_mutex_unlock(&st->lock);
+        json_decref(messages);
+        sb_schema_destroy(parsed);
+        free(canon);
+        return r;
+}
+
+static json_t *do_delete_subject(sb_registry_store_t *st, const json_t *cmd) {
+        const json_t *jsubject = json_object_get(cmd, "subject");
+        const char *name = subject_name(jsubject);
+        int permanent = json_is_true(json_object_get(cmd, "permanent"));
+        json_t *r = NULL, *list;
+
+        if (!name)
+                return invalid_subject(jsubject);
+        pthread_mutex_lock(&st->lock);
+        subject_t *s = sb_registry_subject(st, name);
+        if (!sb_registry_subject_count(s, 1)) {
+                r = subject_not_found(name);
+        } else if (!permanent && !sb_registry_subject_count(s, 0)) {
+                r = sb_registry_error_json(
+                        404, 40404, "Subject '%s' was soft deleted.Set permanent=true to delete permanently",
+                        name);
+        } else if (sb_registry_mode_of(st, s) == SB_REGISTRY_READONLY) {
+                r = sb_registry_error_json(422, 42205, E_READONLY, name);
+        } else if (permanent && sb_registry_subject_count(s, 0)) {
+                r = sb_registry_error_json(
+                        404, 40405, "Subject '%s' was not deleted first before being permanently deleted",
+                        name);
+        } else if ((list = json_array())) {
+                int bad = 0;
+                for (size_t i = 0; i < s->n; i++)
+                        if (permanent || !s->v[i].deleted)
+                                bad |= json_array_append_new(list, json_integer(s->v[i].version));
+                if (bad) {
+                        json_decref(list);
+                } else if (!permanent) {
+                        for (size_t i = 0; i < s->n; i++)
+                                s->v[i].deleted = 1;
+                } else {
+                        drop_versions(st, s, is_deleted, NULL); /* all of them are */
+                        s->has_level = s->has_mode = 0;         /* as Confluent */
+                        sb_registry_subject_gc(st, s);
+                }
+                r = bad ? NULL : ok_value(list);
+        }
+        pthread_mutex_unlock(&st->lock);
+        return r;
+}
+
+static int is_this(const version_t *v, const void *arg) { return v == arg; }
+
+static json_t *do_delete_version(sb_registry_store_t *st, const json_t *cmd) {
+        const json_t *jsubject = json_object_get(cmd, "subject"), *jversion = json_object_get(cmd, "version");
+        const char *name = subject_name(jsubject);
+        int permanent = json_is_true(json_object_get(cmd, "permanent"));
+        json_t *r;
+
+        if (!name)
+                return invalid_subject(jsubject);
+        json_int_t want = json_integer_value(jversion);
+        if (!json_is_integer(jversion) || !(want == -1 || (want >= 1 && want <= INT32_MAX)))
+                return sb_registry_error_json(
+                        422, 42202,
+                        "The specified version is not a valid version id. Allowed values "
+                        "are between [1, 2^31-1] and the string \"latest\"");
+        pthread_mutex_lock(&st->lock);
+        subject_t *s = sb_registry_subject(st, name);
+        version_t *v =
+                want == -1 ? sb_registry_subject_latest(s) : sb_registry_subject_version(s, (int32_t)want);
+        if (v && v->deleted && !permanent) {
+                r = sb_registry_error_json(
+                        404, 40406,
+                        "Subject '%s' Version %d was soft deleted.Set permanent=true to delete permanently",
+                        name, (int)v->version);
+        } else if (!v) {
+                r = sb_registry_subject_count(s, 1)
+                            ? sb_registry_error_json(404, 40402, "Version %d not found.", (int)want)
+                            : subject_not_found(name);
+        } else if (sb_registry_mode_of(st, s) == SB_REGISTRY_READONLY) {
+                r = sb_registry_error_json(422, 42205, E_READONLY, name);
+        } else if (permanent && !v->deleted) {
+                r = sb_registry_error_json(
+                        404, 40407,
+                        "Subject '%s' Version %d was not deleted first before being permanently deleted",
+                        name, (int)v->version);
+        } else if ((r = ok_value(json_integer(v->version)))) {
+                if (!permanent) {
+                        v->deleted = 1;
+                } else {
+                        drop_versions(st, s, is_this, v);
+                        if (!s->n)
+                                s->has_level = s->has_mode = 0; /* as Confluent */
+                        sb_registry_subject_gc(st, s);
+                }
+        }
+        pthread_mutex_unlock(&st->lock);
+        return r;
+}
+
+/* The subject of a CONFIG or MODE command: *name NULL for global (null or
+ * absent); returns -1 for an invalid one. */
+static int setting_subject(const json_t *cmd, const char **name) {
+        const json_t *v = json_object_get(cmd, "subject");
+        *name = NULL;
+        if (!v || json_is_null(v))
+                return 0;
+        return (*name = subject_name(v)) ? 0 : -1;
+}
+
+static json_t *do_config(sb_registry_store_t *st, const json_t *cmd) {
+        const json_t *jlevel = json_object_get(cmd, "compatibility");
+        const char *name;
+        sb_compat_level_t level = SB_COMPAT_BACKWARD;
+        json_t *r = NULL;
+
+        if (setting_subject(cmd, &name))
+                return invalid_subject(json_object_get(cmd, "subject"));
+        if (!json_is_null(jlevel) && sb_compat_level_parse(json_string_value(jlevel), &level))
+                return sb_registry_error_json(422, 42203,
+                                              "Invalid compatibility level. Valid values are none, backward, "
+                                              "forward, full, backward_transitive, forward_transitive, and "
+                                              "full_transitive");
+        pthread_mutex_lock(&st->lock);
+        subject_t *s = name ? sb_registry_subject(st, name) : NULL;
+        if (json_is_null(jlevel)) {
+                if (name && !(s && s->has_level)) {
+                        r = subject_not_found(name);
+                } else if ((r = ok_object(json_pack("{s:s}", "compatibilityLevel",
+                                                    sb_compat_level_name(sb_registry_level_of(st, s)))))) {
+                        if (s) {
+                                s->has_level = 0;
+                                sb_registry_subject_gc(st, s);
+                        } else {
+                                st->has_level = 0;
+                        }
+                }
+        } else if ((r = ok_object(json_pack("{s:s}", "compatibility", sb_compat_level_name(level))))) {
+                if (name && !(s = sb_registry_subject_add(st, name))) {
+                        json_decref(r);
+                        r = NULL;
+                } else if (s) {
+                        s->has_level = 1;
+                        s->level = level;
+                } else {
+                        st->has_level = 1;
+                        st->level = level;
+                }
+        }
+        pthread_mutex_unlock(&st->lock);
+        return r;
+}
+
+static json_t *do_mode(sb_registry_store_t *st, const json_t *cmd) {
+        const json_t *jmode = json_object_get(cmd, "mode");
+        const char *name;
+        int force = json_is_true(json_object_get(cmd, "force"));
+        sb_registry_mode_t mode = SB_REGISTRY_READWRITE;
+        json_t *r = NULL;
+
+        if (setting_subject(cmd, &name))
+                return invalid_subject(json_object_get(cmd, "subject"));
+        if (!json_is_null(jmode) && sb_registry_mode_parse(json_string_value(jmode), &mode))
+                return sb_registry_error_json(
+                        422, 42204, "Invalid mode. Valid values are READWRITE, READONLY and IMPORT.");
+        pthread_mutex_lock(&st->lock);
+        subject_t *s = name ? sb_registry_subject(st, name) : NULL;
+        if (json_is_null(jmode)) {
+                if (name && !(s && s->has_mode)) {
+                        r = subject_not_found(name);
+                } else if ((r = ok_object(json_pack("{s:s}", "mode",
+                                                    sb_registry_mode_name(sb_registry_mode_of(st, s)))))) {
+                        if (s) {
+                                s->has_mode = 0;
+                                sb_registry_subject_gc(st, s);
+                        } else {
+                                st->has_mode = 0;
+                        }
+                }
+                goto out;
+        }
+        /* Entering IMPORT needs no live versions in its scope; the
+         * soft-deleted ones are then removed for good (as Confluent). */
+        int entering =
+                mode == SB_REGISTRY_IMPORT && sb_registry_mode_of(st, s) != SB_REGISTRY_IMPORT && !force;
+        int live = 0;
+        for (size_t i = 0; entering && i < st->n_subjects; i++)
+                live |= (!name || &st->subjects[i] == s) &&
+                        sb_registry_subject_count(&st->subjects[i], 0) > 0;
+        if (live) {
+                r = sb_registry_error_json(422, 42205, "Cannot import since found existing subjects");
+                goto out;
+        }
+        if (!(r = ok_object(json_pack("{s:s}", "mode", sb_registry_mode_name(mode)))))
+                goto out;
+        if (name && !(s = sb_registry_subject_add(st, name))) {
+                json_decref(r);
+                r = NULL;
+                goto out;
+        }
+        for (size_t i = 0; entering && i < st->n_subjects; i++)
+                if (!name || &st->subjects[i] == s)
+                        drop_versions(st, &st->subjects[i], is_deleted, NULL);
+        if (s) {
+                s->has_mode = 1;
+                s->mode = mode;
+        } else {
+                st->has_mode = 1;
+                st->mode = mode;
+        }
+        /* Subjects left empty by the removal (other than s) go. */
+        for (size_t i = st->n_subjects; entering && !name && i > 0; i--)
+                sb_registry_subject_gc(st, &st->subjects[i - 1]);
+out:
+        pthread_mutex_unlock(&st->lock);
+        return r;
+}
+
+sb_err_t sb_registry_store_apply(sb_registry_store_t *st, const json_t *command, json_t **result) {
+        static const struct {
+                const char *type;
+                json_t *(*run)(sb_registry_store_t *, const json_t *);
+        } commands[] = {
+                {"REGISTER", do_register},
+                {"DELETE_SUBJECT", do_delete_subject},
+                {"DELETE_VERSION", do_delete_version},
+                {"CONFIG", do_config},
+                {"MODE", do_mode},
+        };
+        const char *type = json_string_value(json_object_get(command, "type"));
+        for (size_t i = 0; type && i < sizeof(commands) / sizeof(*commands); i++)
+                if (strcmp(type, commands[i].type) == 0) {
+                        *result = commands[i].run(st, command);
+                        return *result ? SB_OK : SB_ERR_NOMEM;
+                }
+        *result = sb_registry_error_json(500, 50001,
+                                         "Error in the backend data store: unknown command type '%s'",
+                                         type ? type : "(none)");
+        return *result ? SB_OK : SB_ERR_NOMEM;
+}
+
+static sb_err_t direct_submit(void *opaque, const json_t *command, json_t **result, char *errstr,
+                              size_t errstr_size) {
+        sb_err_t err = sb_registry_store_apply(opaque, command, result);
+        if (err)
+                return sb_seterr(err, errstr, errstr_size, "the command could not be applied: out of memory");
+        return SB_OK;
+}
+
+sb_registry_submitter_t sb_registry_store_direct_submitter(sb_registry_store_t *st) {
+        sb_registry_submitter_t s = {direct_submit, st};
+        return s;
+}

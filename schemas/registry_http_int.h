@@ -1,0 +1,131 @@
+/*
+ * registry_http_int: what the registry's HTTP files share.  registry_http.c
+ * runs the server, reads requests, routes them (its table lists every
+ * route) and sends answers; the handlers live by area in
+ * registry_routes_subjects.c, registry_routes_schemas.c and
+ * registry_routes_config.c.  Nothing else includes this header.
+ *
+ * A handler gets the decoded path segments and the request body, and
+ * returns a reply_t; it reads the store directly and changes it only with
+ * rh_submit().  Helpers named rh_* are defined in registry_http.c.
+ */
+#ifndef SB_REGISTRY_HTTP_INT_H
+#define SB_REGISTRY_HTTP_INT_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "registry_http.h"
+#include "sb_buf.h"
+
+/* Confluent's error codes (io.confluent.kafka.schemaregistry.rest.exceptions
+ * .Errors); plain HTTP statuses are used as codes where Confluent does so. */
+enum {
+        E_SUBJECT_NOT_FOUND = 40401,
+        E_VERSION_NOT_FOUND = 40402,
+        E_SCHEMA_NOT_FOUND = 40403,
+        E_NO_SUBJECT_LEVEL = 40408,
+        E_NO_SUBJECT_MODE = 40409,
+        E_INVALID_SCHEMA = 42201,
+        E_INVALID_VERSION = 42202,
+        E_INVALID_LEVEL = 42203,
+        E_INVALID_MODE = 42204,
+        E_INVALID_SUBJECT = 42208,
+        E_STORE = 50001,
+        E_TIMEOUT = 50002,
+        E_FORWARDING = 50003,
+};
+
+struct sb_registry_http_s {
+        struct MHD_Daemon *daemon;
+        sb_registry_store_t *store; /* borrowed */
+        sb_registry_submitter_t submitter;
+        sb_log_t *log;                  /* borrowed */
+        const sb_registry_auth_t *auth; /* borrowed; NULL: everyone may do everything */
+        unsigned port;
+        pthread_mutex_t err_lock; /* MHD may log from any of its threads */
+        char last_error[256];     /* MHD's last message, for a failed start */
+};
+
+typedef struct {
+        unsigned status;
+        json_t *body; /* NULL (and no raw) after a failed allocation: answered 500 */
+        char *raw;    /* if set, sent as is instead of body (owned) */
+} reply_t;
+
+/* One request, as handlers see it. */
+typedef struct {
+        sb_registry_http_t *srv;
+        struct MHD_Connection *conn;
+        const char *method;
+        char *const *seg; /* decoded path segments */
+        int nseg;
+        const sb_buf_t *body;
+} call_t;
+
+/* ---- helpers (registry_http.c) ---- */
+
+reply_t rh_error(unsigned status, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+reply_t rh_json(unsigned status, json_t *body); /* steals body */
+reply_t rh_raw(const char *text);               /* 200, a copy of text */
+reply_t rh_store_error(const char *errstr);     /* 500 50001 */
+reply_t rh_subject_not_found(const char *subject);
+reply_t rh_invalid_version(const char *text);
+
+/* A query argument, percent- and '+'-decoded into buf; NULL if absent or
+ * undecodable (or too long). */
+const char *rh_query(const call_t *c, const char *name, char *buf, size_t size);
+/* A boolean query argument as JAX-RS reads it: "true" (any case) is true. */
+int rh_query_bool(const call_t *c, const char *name);
+
+/* Parses a version: N in [1, 2^31-1], "latest" or -1 (SB_REGISTRY_LATEST);
+ * -1 on anything else. */
+int rh_parse_version(const char *text, int32_t *out);
+
+/* Reads the body as a JSON object into *doc (caller releases); 0, or -1
+ * with *err the answer (415 content type, 400 malformed, 400 not an
+ * object). */
+int rh_body(const call_t *c, json_t **doc, reply_t *err);
+/* As rh_body, for a body carrying a schema (register, lookup,
+ * compatibility): also checks "schema", "schemaType" and "references". */
+int rh_schema_body(const call_t *c, json_t **doc, reply_t *err);
+
+/* Submits `cmd` (stolen) and turns its result into the answer. */
+reply_t rh_submit(const call_t *c, json_t *cmd);
+
+/* ---- handlers ---- */
+
+typedef reply_t (*handler_t)(const call_t *c);
+
+/* registry_routes_subjects.c */
+reply_t rh_subjects_list(const call_t *c);
+reply_t rh_subject_lookup(const call_t *c);
+reply_t rh_subject_delete(const call_t *c);
+reply_t rh_versions_list(const call_t *c);
+reply_t rh_register(const call_t *c);
+reply_t rh_version_get(const call_t *c);
+reply_t rh_version_schema(const call_t *c);
+reply_t rh_version_referencedby(const call_t *c);
+reply_t rh_version_delete(const call_t *c);
+reply_t rh_metadata(const call_t *c);
+
+/* registry_routes_schemas.c */
+reply_t rh_schema_by_id(const call_t *c);
+reply_t rh_schema_raw_by_id(const call_t *c);
+reply_t rh_schema_subjects(const call_t *c);
+reply_t rh_schema_versions(const call_t *c);
+reply_t rh_schema_types(const call_t *c);
+
+/* registry_routes_config.c */
+reply_t rh_config_get(const call_t *c);
+reply_t rh_config_put(const call_t *c);
+reply_t rh_config_delete(const call_t *c);
+reply_t rh_mode_get(const call_t *c);
+reply_t rh_mode_put(const call_t *c);
+reply_t rh_mode_delete(const call_t *c);
+reply_t rh_compat_version(const call_t *c);
+reply_t rh_compat_all(const call_t *c);
+
+#endif

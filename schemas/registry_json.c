@@ -1,0 +1,46 @@
+#include "registry_json.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+size_t sb_registry_utf8_prefix(const char *s) {
+        const unsigned char *p = (const unsigned char *)s;
+        size_t i = 0, n, k;
+        unsigned long cp, min;
+        while (p[i]) {
+                unsigned char c = p[i];
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                }
+                if (c >= 0xC2 && c < 0xE0)
+                        n = 2, cp = c & 0x1Fu, min = 0x80;
+                else if (c >= 0xE0 && c < 0xF0)
+                        n = 3, cp = c & 0x0Fu, min = 0x800;
+                else if (c >= 0xF0 && c < 0xF5)
+                        n = 4, cp = c & 0x07u, min = 0x10000;
+                else
+                        break;
+                for (k = 1; k < n && (p[i + k] & 0xC0) == 0x80; k++) /* stops at the NUL */
+                        cp = cp << 6 | (p[i + k] & 0x3Fu);
+                if (k < n || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+                        break;
+                i += n;
+        }
+        return i;
+}
+
+json_t *sb_registry_error_json(int status, int code, const char *fmt, ...) {
+        char msg[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        msg[sb_registry_utf8_prefix(msg)] = '\0'; /* truncation may split a character */
+        json_t *e = json_pack("{s:i,s:s}", "error_code", code, "message", msg);
+        if (e && status && json_object_set_new(e, "http", json_integer(status))) {
+                json_decref(e);
+                return NULL;
+        }
+        return e;
+}

@@ -1,0 +1,216 @@
+/*
+ * registry_routes_subjects: the /subjects routes: listing subjects and
+ * versions, registering, looking a schema up under a subject, reading a
+ * version (or only its schema text, or who references it), deleting
+ * subjects and versions (soft, then ?permanent=true), and a version's
+ * dataset metadata.  Reads go to the store; changes are commands handed to
+ * rh_submit() (the store's apply does the checking that must be the same on
+ * every instance; the checks here only spare the log requests that cannot
+ * succeed).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry_http_int.h"
+#include "sb_rules.h"
+
+static json_t *int_array(const int32_t *v, size_t n) {
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < n; i++)
+                if (json_array_append_new(arr, json_integer(v[i]))) {
+                        json_decref(arr);
+                        return NULL;
+                }
+        return arr;
+}
+
+static json_t *version_json(const char *subject, const sb_registry_version_t *v) {
+        return json_pack("{s:s,s:i,s:i,s:s}", "subject", subject, "version", (int)v->version, "id",
+                         (int)v->id, "schema", v->text);
+}
+
+reply_t rh_subjects_list(const call_t *c) {
+        char buf[1024], err[512], **names;
+        size_t n;
+        const char *prefix = rh_query(c, "subjectPrefix", buf, sizeof(buf));
+        if (prefix && strcmp(prefix, ":*:") == 0) /* Confluent's "every context" */
+                prefix = NULL;
+        if (sb_registry_store_subjects(c->srv->store, rh_query_bool(c, "deleted"), prefix, &names, &n, err,
+                                       sizeof(err)))
+                return rh_store_error(err);
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < n; i++)
+                if (json_array_append_new(arr, json_string(names[i]))) {
+                        json_decref(arr);
+                        arr = NULL;
+                }
+        sb_registry_strings_free(names, n);
+        return rh_json(200, arr);
+}
+
+reply_t rh_versions_list(const call_t *c) {
+        const char *subject = c->seg[1];
+        int32_t *versions;
+        size_t n;
+        char err[512];
+        sb_err_t e = sb_registry_store_versions(c->srv->store, subject, rh_query_bool(c, "deleted"),
+                                                &versions, &n, err, sizeof(err));
+        if (e == SB_ERR_NOT_FOUND)
+                return rh_subject_not_found(subject);
+        if (e)
+                return rh_store_error(err);
+        reply_t r = rh_json(200, int_array(versions, n));
+        free(versions);
+        return r;
+}
+
+reply_t rh_register(const call_t *c) {
+        const char *subject = c->seg[1];
+        json_t *doc;
+        reply_t r;
+
+        if (rh_schema_body(c, &doc, &r))
+                return r;
+        json_t *id = json_object_get(doc, "id"), *version = json_object_get(doc, "version");
+        if (!*subject) {
+                r = rh_error(422, E_INVALID_SUBJECT, "The specified subject '%s' is not a valid.", subject);
+        } else if (id && !json_is_null(id) && !json_is_integer(id)) {
+                r = rh_error(422, E_INVALID_SCHEMA, "Invalid schema: \"id\" must be an integer");
+        } else if (version && !json_is_null(version) && !json_is_integer(version)) {
+                r = rh_error(422, E_INVALID_VERSION,
+                             "The specified version is not a valid version id. Allowed "
+                             "values are between [1, 2^31-1] and the string \"latest\"");
+        } else {
+                json_t *cmd =
+                        json_pack("{s:s,s:s,s:O,s:b}", "type", "REGISTER", "subject", subject, "schema",
+                                  json_object_get(doc, "schema"), "normalize", rh_query_bool(c, "normalize"));
+                if (cmd && ((json_is_integer(id) && json_object_set(cmd, "id", id)) ||
+                            (json_is_integer(version) && json_object_set(cmd, "version", version)))) {
+                        json_decref(cmd);
+                        cmd = NULL;
+                }
+                r = rh_submit(c, cmd);
+        }
+        json_decref(doc);
+        return r;
+}
+
+reply_t rh_subject_lookup(const call_t *c) {
+        const char *subject = c->seg[1];
+        sb_registry_version_t v;
+        json_t *doc;
+        char err[512];
+        int found;
+        reply_t r;
+
+        if (rh_schema_body(c, &doc, &r))
+                return r;
+        json_t *schema = json_object_get(doc, "schema");
+        sb_err_t e = sb_registry_store_lookup(c->srv->store, subject, json_string_value(schema),
+                                              json_string_length(schema), rh_query_bool(c, "deleted"), &v,
+                                              &found, err, sizeof(err));
+        json_decref(doc);
+        if (e == SB_ERR_SCHEMA)
+                return rh_error(422, E_INVALID_SCHEMA, "Invalid schema: %s", err);
+        if (e == SB_ERR_NOT_FOUND && !found)
+                return rh_subject_not_found(subject);
+        if (e == SB_ERR_NOT_FOUND)
+                return rh_error(404, E_SCHEMA_NOT_FOUND, "Schema not found");
+        if (e)
+                return rh_store_error(err);
+        r = rh_json(200, version_json(subject, &v));
+        free(v.text);
+        return r;
+}
+
+reply_t rh_subject_delete(const call_t *c) {
+        return rh_submit(c, json_pack("{s:s,s:s,s:b}", "type", "DELETE_SUBJECT", "subject", c->seg[1],
+                                      "permanent", rh_query_bool(c, "permanent")));
+}
+
+/* Finds the version the path names (subjects/{s}/versions/{v}...); 0, or
+ * -1 with *err the answer. */
+static int find_version(const call_t *c, int deleted, sb_registry_version_t *v, reply_t *err) {
+        const char *subject = c->seg[1];
+        int32_t want;
+        int found;
+        char errstr[512];
+        if (rh_parse_version(c->seg[3], &want)) {
+                *err = rh_invalid_version(c->seg[3]);
+                return -1;
+        }
+        sb_err_t e = sb_registry_store_get_version(c->srv->store, subject, want, deleted, v, &found, errstr,
+                                                   sizeof(errstr));
+        if (e == SB_ERR_NOT_FOUND && !found)
+                *err = rh_subject_not_found(subject);
+        else if (e == SB_ERR_NOT_FOUND)
+                *err = rh_error(404, E_VERSION_NOT_FOUND, "Version %d not found.", (int)want);
+        else if (e)
+                *err = rh_store_error(errstr);
+        return e ? -1 : 0;
+}
+
+reply_t rh_version_get(const call_t *c) {
+        sb_registry_version_t v;
+        reply_t r;
+        if (find_version(c, rh_query_bool(c, "deleted"), &v, &r))
+                return r;
+        r = rh_json(200, version_json(c->seg[1], &v));
+        free(v.text);
+        return r;
+}
+
+reply_t rh_version_schema(const call_t *c) {
+        sb_registry_version_t v;
+        reply_t r;
+        if (find_version(c, rh_query_bool(c, "deleted"), &v, &r))
+                return r;
+        r = rh_raw(v.text);
+        free(v.text);
+        return r;
+}
+
+reply_t rh_version_referencedby(const call_t *c) {
+        sb_registry_version_t v;
+        reply_t r;
+        if (find_version(c, 1, &v, &r)) /* as Confluent, soft-deleted versions count */
+                return r;
+        free(v.text);
+        return rh_json(200, json_array()); /* no schema references here */
+}
+
+reply_t rh_version_delete(const call_t *c) {
+        int32_t want;
+        if (rh_parse_version(c->seg[3], &want))
+                return rh_invalid_version(c->seg[3]);
+        return rh_submit(c, json_pack("{s:s,s:s,s:i,s:b}", "type", "DELETE_VERSION", "subject", c->seg[1],
+                                      "version", (int)want, "permanent", rh_query_bool(c, "permanent")));
+}
+
+reply_t rh_metadata(const call_t *c) {
+        const char *subject = c->seg[1];
+        char buf[32], err[512];
+        const char *vtext = rh_query(c, "version", buf, sizeof(buf));
+        int32_t want = SB_REGISTRY_LATEST;
+        sb_registry_version_t v;
+        sb_schema_t *schema;
+        int found;
+
+        if (vtext && rh_parse_version(vtext, &want))
+                return rh_invalid_version(vtext);
+        sb_err_t e =
+                sb_registry_store_get_version(c->srv->store, subject, want, 0, &v, &found, err, sizeof(err));
+        if (e == SB_ERR_NOT_FOUND && !found)
+                return rh_subject_not_found(subject);
+        if (e == SB_ERR_NOT_FOUND)
+                return rh_error(404, E_VERSION_NOT_FOUND, "Version %d not found.", (int)want);
+        if (e)
+                return rh_store_error(err);
+        e = sb_registry_store_parse(c->srv->store, v.text, strlen(v.text), &schema, err, sizeof(err));
+        free(v.text);
+        if (e)
+                return rh_store_error(err);
+        reply_t r = rh_json(200, sb_metadata_json(schema, subject, v.version));
+        sb_schema_destroy(schema);
+        return r;
+}

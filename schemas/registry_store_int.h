@@ -1,0 +1,99 @@
+/*
+ * registry_store_int: the inside of registry_store, shared by its two
+ * halves: registry_store.c (data structures and reads) and registry_apply.c
+ * (the commands).  Nothing outside those files includes this header.
+ *
+ * Every helper here expects the store's lock held, except
+ * sb_registry_canonicalise() and sb_registry_hash().
+ */
+#ifndef SB_REGISTRY_STORE_INT_H
+#define SB_REGISTRY_STORE_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "registry_json.h"
+#include "registry_store.h"
+
+typedef struct {
+        int32_t id;
+        char *text; /* canonical form, owned */
+        uint64_t hash;
+        sb_schema_t *parsed; /* parsed on first need (compatibility checks) */
+        size_t uses;         /* versions, soft-deleted ones too, that use it */
+} schema_t;
+
+typedef struct {
+        int32_t version, id;
+        int deleted;
+} version_t;
+
+typedef struct {
+        char *name;   /* owned */
+        version_t *v; /* ascending by version */
+        size_t n, cap;
+        int has_level, has_mode;
+        sb_compat_level_t level;
+        sb_registry_mode_t mode;
+} subject_t;
+
+struct sb_registry_store_s {
+        pthread_mutex_t lock; /* guards everything below */
+        /* avro-c keeps its last error in one global buffer, so schemas are
+         * parsed one at a time (taken after `lock` when both are held). */
+        pthread_mutex_t parse_lock;
+        schema_t *schemas; /* ascending by id; never removed */
+        size_t n_schemas, cap_schemas;
+        int64_t next_id;     /* one more than the highest id ever used */
+        int32_t *index;      /* open addressing on the text hash: ids; 0 = empty */
+        size_t index_cap;    /* a power of two, at least twice n_schemas */
+        subject_t *subjects; /* ascending by name (strcmp) */
+        size_t n_subjects, cap_subjects;
+        int has_level, has_mode; /* global settings */
+        sb_compat_level_t level;
+        sb_registry_mode_t mode;
+};
+
+/* Grows *arr (of `size`-byte elements) to hold at least `need`: 0 or -1. */
+int sb_registry_reserve(void **arr, size_t *cap, size_t need, size_t size);
+
+uint64_t sb_registry_hash(const char *text);
+
+/* Parses `text` (`len` bytes); sets *canon to a copy of its canonical form
+ * and, if `parsed` is not NULL, *parsed to the handle (else destroyed). */
+sb_err_t sb_registry_canonicalise(sb_registry_store_t *st, const char *text, size_t len, char **canon,
+                                  sb_schema_t **parsed, char *errstr, size_t errstr_size);
+
+schema_t *sb_registry_schema(sb_registry_store_t *st, int32_t id);
+/* The id of the first schema with canonical text `canon`, or 0. */
+int32_t sb_registry_find_text(const sb_registry_store_t *st, const char *canon, uint64_t hash);
+/* Adds schema `id` (not yet present, >= 1) taking `canon` and `parsed`;
+ * -1 (nothing taken) when out of memory. */
+int sb_registry_schema_add(sb_registry_store_t *st, int32_t id, char *canon, uint64_t hash,
+                           sb_schema_t *parsed);
+/* The parsed form of a schema, parsed now if need be; NULL if out of memory. */
+const sb_schema_t *sb_registry_schema_parsed(sb_registry_store_t *st, schema_t *s);
+
+subject_t *sb_registry_subject(sb_registry_store_t *st, const char *name);
+/* Finds or adds the subject; NULL when out of memory. */
+subject_t *sb_registry_subject_add(sb_registry_store_t *st, const char *name);
+/* Removes the subject if it holds no version, level or mode. */
+void sb_registry_subject_gc(sb_registry_store_t *st, subject_t *s);
+/* Number of versions, soft-deleted ones counted only if `deleted`. */
+size_t sb_registry_subject_count(const subject_t *s, int deleted);
+/* The version numbered `version` (deleted or not), or NULL. */
+version_t *sb_registry_subject_version(subject_t *s, int32_t version);
+/* The newest non-deleted version, or NULL. */
+version_t *sb_registry_subject_latest(subject_t *s);
+
+/* The level and mode in force for a subject (NULL: global). */
+sb_compat_level_t sb_registry_level_of(const sb_registry_store_t *st, const subject_t *s);
+sb_registry_mode_t sb_registry_mode_of(const sb_registry_store_t *st, const subject_t *s);
+
+/* Checks `candidate` against the non-deleted versions of `s` (all, or only
+ * `only` if not NULL) under `level`; appends messages naming the real
+ * version numbers.  Returns 1 if compatible, 0 if not, -1 out of memory. */
+int sb_registry_compat(sb_registry_store_t *st, subject_t *s, const version_t *only, sb_compat_level_t level,
+                       const sb_schema_t *candidate, json_t *messages);
+
+#endif
