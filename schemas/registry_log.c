@@ -283,8 +283,10 @@ sb_err_t sb_registry_log_new(sb_registry_store_t *store, const sb_config_t *cfg,
         rd_kafka_conf_t *cc = sb_kafka_conf_new(NULL, consumer_defaults, &rl->opaque, errstr, errstr_size);
         for (size_t i = 0; cc && cfg && i < sb_config_kafka_count(cfg); i++) {
                 const char *name = sb_config_kafka_name(cfg, i);
-                if (strncmp(name, "enable.idempotence", 18) && strcmp(name, "acks") &&
-                    strncmp(name, "linger", 6))
+                /* The producer-only properties stay with the producer. */
+                int producer_only = strcmp(name, "enable.idempotence") == 0 || strcmp(name, "acks") == 0 ||
+                                    strncmp(name, "linger", 6) == 0;
+                if (!producer_only)
                         rd_kafka_conf_set(cc, name, sb_config_kafka_value(cfg, i), NULL, 0);
         }
         if (!cc || !(rl->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, errstr, errstr_size))) {

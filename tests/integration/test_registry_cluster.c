@@ -170,7 +170,7 @@ static void *worker(void *arg) {
 }
 
 START_TEST(two_instances_agree_and_survive_restarts) {
-        instance_t a, b;
+        instance_t a = {0}, b = {0};
         start_instance(&a, "reg-a");
         start_instance(&b, "reg-b");
 
@@ -198,7 +198,7 @@ START_TEST(two_instances_agree_and_survive_restarts) {
         }
         for (int k = 0; k < 8; k++)
                 pthread_join(t[k], NULL);
-        int seen[80], n = 0;
+        int seen[80] = {0}, n = 0;
         for (int k = 0; k < 8; k++)
                 for (int i = 0; i < 10; i++) {
                         for (int j = 0; j < n; j++)
