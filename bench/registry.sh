@@ -30,7 +30,7 @@ id=$(curl -sf -H 'Content-Type: application/json' -d "$schema" "$url/subjects/be
 # wrk prints "Requests/sec: N" and, with --latency, a "99%" line.
 run_wrk() { # name path [lua]
   local out
-  out=$(SB_LOOKUP_BODY="$schema" wrk -t2 -c32 -d"${secs}s" --latency ${3:+-s "$3"} "$url$2")
+  out=$(SB_LOOKUP_BODY="$schema" wrk -t2 -c16 -d"${secs}s" --latency ${3:+-s "$3"} "$url$2")
   rps=$(awk '/Requests\/sec/ {printf "%d", $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; printf "%.3f", v}' <<<"$out")
   errors=$(awk '/Non-2xx/ {print $NF}' <<<"$out")

@@ -13,6 +13,7 @@
 #include "subscriber_settings.h"
 #include "sb_log.h"
 #include "sb_registry_client.h"
+#include "sb_registry_settings.h"
 #include "subscriber.h"
 #include "target.h"
 
@@ -93,14 +94,20 @@ int main(int argc, char **argv) {
         int rc = 1;
         sb_err_t err;
 
-        if (sb_target_sqlite_open(sb_config_string(cfg, "sqlite_path"), &target, errstr, sizeof(errstr))) {
-                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
-                goto done;
-        }
+        /* Registry settings are checked (files read) before the database is opened. */
         if (!(registry = sb_registry_client_new(sb_config_string(cfg, "registry_url"), errstr,
                                                 sizeof(errstr)))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s: %s", config_path, errstr);
                 rc = 2;
+                goto done;
+        }
+        if ((err = sb_registry_client_configure(registry, cfg, errstr, sizeof(errstr)))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                rc = err == SB_ERR_CONFIG ? 2 : 1;
+                goto done;
+        }
+        if (sb_target_sqlite_open(sb_config_string(cfg, "sqlite_path"), &target, errstr, sizeof(errstr))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 goto done;
         }
         if (!(sub = sb_subscriber_new(&conf, cfg, target, registry, log, &err, errstr, sizeof(errstr)))) {

@@ -1,11 +1,14 @@
 #include "subscriber_settings.h"
 
+#include "sb_registry_settings.h"
+
 const sb_setting_t sb_subscriber_settings[] = {
         {"name", SB_SETTING_STRING, 1, NULL, 0, 0,
          "subscriber name: consumer group sharebus.<name>, dead letters to dlq.<name>"},
         {"topics", SB_SETTING_STRING, 1, NULL, 0, 0,
          "dataset topics to apply, comma-separated, e.g. market.business_license,civil.resident"},
         {"registry_url", SB_SETTING_STRING, 1, NULL, 0, 0, "schema registry URL(s), comma-separated"},
+        SB_REGISTRY_CLIENT_SETTINGS,
         {"target", SB_SETTING_STRING, 0, "sqlite", 0, 0, "target database kind: sqlite"},
         {"sqlite_path", SB_SETTING_STRING, 0, "sharebus.db", 0, 0,
          "SQLite database file (created if absent); one table per topic, dots as underscores"},

@@ -22,6 +22,7 @@
 #include "sb_kafka.h"
 #include "sb_log.h"
 #include "sb_registry_client.h"
+#include "sb_registry_settings.h"
 
 static const char *const kafka_defaults[] = {
         "enable.idempotence", "true", "acks", "all",
@@ -141,6 +142,19 @@ int main(int argc, char **argv) {
                 rc = 2;
                 goto done;
         }
+        /* Registry settings are checked (files read) before Kafka is touched. */
+        if (!(registry = sb_registry_client_new(sb_config_string(cfg, "registry_url"), errstr,
+                                                sizeof(errstr)))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s: %s", config_path, errstr);
+                rc = 2;
+                goto done;
+        }
+        sb_err_t reg_err = sb_registry_client_configure(registry, cfg, errstr, sizeof(errstr));
+        if (reg_err) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                rc = reg_err == SB_ERR_CONFIG ? 2 : 1;
+                goto done;
+        }
         rd_kafka_conf_t *conf = sb_kafka_conf_new(cfg, kafka_defaults, &opaque, errstr, sizeof(errstr));
         if (!conf) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
@@ -151,12 +165,6 @@ int main(int argc, char **argv) {
         if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
                 rd_kafka_conf_destroy(conf);
                 SB_LOG(log, SB_LOG_ERROR, "cannot create the Kafka producer: %s", errstr);
-                goto done;
-        }
-        if (!(registry = sb_registry_client_new(sb_config_string(cfg, "registry_url"), errstr,
-                                                sizeof(errstr)))) {
-                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
-                rc = 2;
                 goto done;
         }
         enc.dataset = ds;

@@ -1,5 +1,7 @@
 #include "producer_settings.h"
 
+#include "sb_registry_settings.h"
+
 const sb_setting_t sb_producer_settings[] = {
         {"department", SB_SETTING_STRING, 1, NULL, 0, 0, "department that owns the dataset, e.g. market"},
         {"dataset", SB_SETTING_STRING, 1, NULL, 0, 0, "dataset name; the topic is <department>.<dataset>"},
@@ -9,6 +11,7 @@ const sb_setting_t sb_producer_settings[] = {
          "folder holding <topic>.key.avsc and <topic>.row.avsc"},
         {"registry_url", SB_SETTING_STRING, 1, NULL, 0, 0,
          "schema registry URL(s), comma-separated, e.g. http://127.0.0.1:8081"},
+        SB_REGISTRY_CLIENT_SETTINGS,
         {"input", SB_SETTING_STRING, 0, "-", 0, 0,
          "file of change events as JSON lines; - for standard input"},
         {"flush_timeout_ms", SB_SETTING_INT, 0, "60000", 1000, 3600000,

@@ -59,7 +59,7 @@ sb_registry_store_t *sb_registry_store_new(char *errstr, size_t errstr_size) {
                 sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "cannot create a mutex");
                 return NULL;
         }
-        if (pthread_mutex_init(&st->parse_lock, NULL)) {
+        if (pthread_mutex_init(&st->parse_lock, NULL) || pthread_mutex_init(&st->canon_lock, NULL)) {
                 pthread_mutex_destroy(&st->lock);
                 free(st);
                 sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "cannot create a mutex");
@@ -85,6 +85,11 @@ void sb_registry_store_destroy(sb_registry_store_t *st) {
         free(st->schemas);
         free(st->index);
         free(st->subjects);
+        for (size_t i = 0; i < SB_CANON_CACHE_SIZE; i++) {
+                free(st->canon_cache[i].raw);
+                free(st->canon_cache[i].canon);
+        }
+        pthread_mutex_destroy(&st->canon_lock);
         pthread_mutex_destroy(&st->parse_lock);
         pthread_mutex_destroy(&st->lock);
         free(st);
@@ -106,6 +111,22 @@ sb_err_t sb_registry_canonicalise(sb_registry_store_t *st, const char *text, siz
         *canon = NULL;
         if (parsed)
                 *parsed = NULL;
+        /* Without a parsed schema wanted, the cache may answer. */
+        uint64_t hash = 1469598103934665603ULL; /* FNV-1a of the raw bytes */
+        for (size_t i = 0; i < len; i++) {
+                hash ^= (unsigned char)text[i];
+                hash *= 1099511628211ULL;
+        }
+        canon_entry_t *slot = &st->canon_cache[hash % SB_CANON_CACHE_SIZE];
+        if (!parsed) {
+                pthread_mutex_lock(&st->canon_lock);
+                if (slot->raw && slot->hash == hash && strlen(slot->raw) == len &&
+                    memcmp(slot->raw, text, len) == 0)
+                        *canon = strdup(slot->canon);
+                pthread_mutex_unlock(&st->canon_lock);
+                if (*canon)
+                        return SB_OK;
+        }
         sb_err_t err = sb_registry_store_parse(st, text, len, &schema, errstr, errstr_size);
         if (err)
                 return err;
@@ -113,6 +134,19 @@ sb_err_t sb_registry_canonicalise(sb_registry_store_t *st, const char *text, siz
                 sb_schema_destroy(schema);
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
+        char *raw = strndup(text, len), *copy = strdup(*canon);
+        if (raw && copy && strlen(raw) == len) {
+                pthread_mutex_lock(&st->canon_lock);
+                free(slot->raw);
+                free(slot->canon);
+                slot->hash = hash;
+                slot->raw = raw;
+                slot->canon = copy;
+                raw = copy = NULL;
+                pthread_mutex_unlock(&st->canon_lock);
+        }
+        free(raw);
+        free(copy);
         if (parsed)
                 *parsed = schema;
         else

@@ -37,11 +37,24 @@ typedef struct {
         sb_registry_mode_t mode;
 } subject_t;
 
+/* Canonical forms of recently seen request texts: clients send the same
+ * schema text again and again (every lookup), and parsing it is the slow
+ * part.  The canonical form depends only on the text, so a cached one is
+ * always right. */
+#define SB_CANON_CACHE_SIZE 1024
+typedef struct {
+        uint64_t hash;
+        char *raw;   /* owned; NULL = empty slot */
+        char *canon; /* owned */
+} canon_entry_t;
+
 struct sb_registry_store_s {
         pthread_mutex_t lock; /* guards everything below */
         /* avro-c keeps its last error in one global buffer, so schemas are
          * parsed one at a time (taken after `lock` when both are held). */
         pthread_mutex_t parse_lock;
+        pthread_mutex_t canon_lock; /* guards canon_cache only */
+        canon_entry_t canon_cache[SB_CANON_CACHE_SIZE];
         schema_t *schemas; /* ascending by id; never removed */
         size_t n_schemas, cap_schemas;
         int64_t next_id;     /* one more than the highest id ever used */
