@@ -486,11 +486,39 @@ void sb_format_timestamp_ms(int64_t ms, char *out, size_t size) {
 
 /* ---- JSON -> Avro ---- */
 
+/* The path of the value being converted ("after.address" or "lines[3].qty"),
+ * kept as a stack of segments and only rendered into text on an error: the
+ * happy path formats nothing. */
+#define SB_PATH_DEPTH 64
 typedef struct {
-        char path[256];
+        const char *name; /* field or map key; NULL for an array index */
+        size_t index;
+} path_seg_t;
+
+typedef struct {
+        path_seg_t seg[SB_PATH_DEPTH];
+        int depth;
         char *errstr;
         size_t errstr_size;
 } conv_ctx_t;
+
+static void path_push(conv_ctx_t *c, const char *name, size_t index) {
+        if (c->depth < SB_PATH_DEPTH)
+                c->seg[c->depth] = (path_seg_t){name, index};
+        c->depth++;
+}
+
+static void path_render(const conv_ctx_t *c, char *out, size_t size) {
+        size_t len = 0;
+        out[0] = 0;
+        for (int i = 0; i < c->depth && i < SB_PATH_DEPTH && len < size; i++) {
+                int n = c->seg[i].name ? snprintf(out + len, size - len, "%s%s", i ? "." : "", c->seg[i].name)
+                                       : snprintf(out + len, size - len, "[%zu]", c->seg[i].index);
+                len += n > 0 ? (size_t)n : 0;
+        }
+        if (!out[0])
+                snprintf(out, size, "(value)");
+}
 
 static const char *json_kind(const json_t *j) {
         switch (json_typeof(j)) {
@@ -513,8 +541,9 @@ static sb_err_t conv_fail(conv_ctx_t *c, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        return sb_seterr(SB_ERR_INVALID, c->errstr, c->errstr_size, "%s: %s",
-                         c->path[0] ? c->path : "(value)", msg);
+        char path[256];
+        path_render(c, path, sizeof(path));
+        return sb_seterr(SB_ERR_INVALID, c->errstr, c->errstr_size, "%s: %s", path, msg);
 }
 
 static sb_err_t expect(conv_ctx_t *c, const char *what, const json_t *j) {
@@ -541,23 +570,16 @@ static sb_err_t latin1_bytes(conv_ctx_t *c, const json_t *j, sb_buf_t *out) {
 static sb_err_t to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j, avro_value_t *v);
 
 static sb_err_t record_to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j, avro_value_t *v) {
-        const char *key;
-        json_t *val;
-        size_t plen = strlen(c->path);
         if (!json_is_object(j))
                 return expect(c, "an object", j);
-        json_object_foreach((json_t *)j, key, val) {
-                if (sb_node_field_index(n, key) < 0) {
-                        snprintf(c->path + plen, sizeof(c->path) - plen, "%s%s", plen ? "." : "", key);
-                        return conv_fail(c, "unknown field (record %s has no such field)", n->name);
-                }
-        }
+        size_t present = 0;
         for (size_t i = 0; i < n->n; i++) {
                 avro_value_t child;
                 const json_t *fv = json_object_get(j, n->names[i]);
+                present += fv != NULL;
                 if (!fv)
                         fv = json_object_get(n->field_json[i], "default");
-                snprintf(c->path + plen, sizeof(c->path) - plen, "%s%s", plen ? "." : "", n->names[i]);
+                path_push(c, n->names[i], 0);
                 if (!fv)
                         return conv_fail(c, "missing required field");
                 if (avro_value_get_by_index(v, i, &child, NULL))
@@ -565,7 +587,18 @@ static sb_err_t record_to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *
                 sb_err_t err = to_avro(c, n->children[i], fv, &child);
                 if (err)
                         return err;
-                c->path[plen] = 0;
+                c->depth--;
+        }
+        /* More members than fields found: one of them is no field. */
+        if (json_object_size(j) > present) {
+                const char *key;
+                json_t *val;
+                json_object_foreach((json_t *)j, key, val) {
+                        if (sb_node_field_index(n, key) < 0) {
+                                path_push(c, key, 0);
+                                return conv_fail(c, "unknown field (record %s has no such field)", n->name);
+                        }
+                }
         }
         return SB_OK;
 }
@@ -586,11 +619,11 @@ static sb_err_t union_to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j
                 char err_here[512] = "";
                 c->errstr = err_here;
                 c->errstr_size = sizeof(err_here);
-                size_t plen = strlen(c->path);
+                int depth = c->depth;
                 sb_err_t err = to_avro(c, b, j, &branch);
                 c->errstr = saved;
                 c->errstr_size = saved_size;
-                c->path[plen] = 0;
+                c->depth = depth;
                 if (!err)
                         return SB_OK;
                 if (!first_err[0])
@@ -709,38 +742,37 @@ static sb_err_t to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j, avro
         case SB_T_RECORD: return record_to_avro(c, n, j, v);
         case SB_T_UNION: return union_to_avro(c, n, j, v);
         case SB_T_ARRAY: {
-                size_t i, plen = strlen(c->path);
+                size_t i;
                 json_t *item;
                 if (!json_is_array(j))
                         return expect(c, "an array", j);
                 json_array_foreach((json_t *)j, i, item) {
                         avro_value_t child;
-                        snprintf(c->path + plen, sizeof(c->path) - plen, "[%zu]", i);
+                        path_push(c, NULL, i);
                         if (avro_value_append(v, &child, NULL))
                                 return conv_fail(c, "%s", avro_strerror());
                         sb_err_t err = to_avro(c, n->children[0], item, &child);
                         if (err)
                                 return err;
+                        c->depth--;
                 }
-                c->path[plen] = 0;
                 break;
         }
         case SB_T_MAP: {
                 const char *key;
                 json_t *item;
-                size_t plen = strlen(c->path);
                 if (!json_is_object(j))
                         return expect(c, "an object (map)", j);
                 json_object_foreach((json_t *)j, key, item) {
                         avro_value_t child;
-                        snprintf(c->path + plen, sizeof(c->path) - plen, "%s%s", plen ? "." : "", key);
+                        path_push(c, key, 0);
                         if (avro_value_add(v, key, &child, NULL, NULL))
                                 return conv_fail(c, "%s", avro_strerror());
                         sb_err_t err = to_avro(c, n->children[0], item, &child);
                         if (err)
                                 return err;
+                        c->depth--;
                 }
-                c->path[plen] = 0;
                 break;
         }
         }
