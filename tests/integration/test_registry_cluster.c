@@ -149,6 +149,19 @@ static json_t *dump_state(const instance_t *in) {
                 json_object_set_new(state, json_string_value(s), list);
         }
         json_decref(subjects);
+        /* Configuration and soft-deleted subjects are state too. */
+        json_t *cfg, *all;
+        ck_assert_int_eq(http("GET", (snprintf(url, sizeof(url), "%s/config", in->url), url), NULL, &cfg),
+                         200);
+        json_object_set_new(state, "(global config)", cfg);
+        ck_assert_int_eq(http("GET", (snprintf(url, sizeof(url), "%s/config/same.s0-value", in->url), url),
+                              NULL, &cfg),
+                         200);
+        json_object_set_new(state, "(config same.s0-value)", cfg);
+        ck_assert_int_eq(http("GET", (snprintf(url, sizeof(url), "%s/subjects?deleted=true", in->url), url),
+                              NULL, &all),
+                         200);
+        json_object_set_new(state, "(subjects with deleted)", all);
         return state;
 }
 
@@ -206,19 +219,44 @@ START_TEST(two_instances_agree_and_survive_restarts) {
                         seen[n++] = w[k].ids[i];
                 }
 
+        /* Config and deletes through either instance reach both. */
+        char url[512];
+        json_t *reply;
+        snprintf(url, sizeof(url), "%s/config/same.s0-value", a.url);
+        ck_assert_int_eq(http("PUT", url, "{\"compatibility\":\"FULL\"}", &reply), 200);
+        json_decref(reply);
+        snprintf(url, sizeof(url), "%s/subjects/diff.s1-value", b.url);
+        ck_assert_int_eq(http("DELETE", url, NULL, &reply), 200);
+        json_decref(reply);
+        snprintf(url, sizeof(url), "%s/subjects/diff.s2-value", a.url);
+        ck_assert_int_eq(http("DELETE", url, NULL, &reply), 200);
+        json_decref(reply);
+        snprintf(url, sizeof(url), "%s/subjects/diff.s2-value?permanent=true", b.url);
+        ck_assert_int_eq(http("DELETE", url, NULL, &reply), 200);
+        json_decref(reply);
+        h_sleep_ms(500); /* the other instance applies within milliseconds */
+
         json_t *state_a = dump_state(&a), *state_b = dump_state(&b);
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(state_a, "(config same.s0-value)"),
+                                                           "compatibilityLevel")),
+                         "FULL");
+        ck_assert_ptr_null(json_object_get(state_a, "diff.s1-value"));
+        ck_assert_ptr_null(json_object_get(state_a, "diff.s2-value"));
         ck_assert_msg(json_equal(state_a, state_b), "instances disagree");
         size_t versions = 0;
         const char *key;
         json_t *list;
         json_object_foreach(state_a, key, list) {
+                if (key[0] == '(')
+                        continue; /* config and the deleted listing */
                 versions += json_array_size(list);
                 for (size_t i = 0; i < json_array_size(list); i++)
                         ck_assert_int_eq(
                                 json_integer_value(json_object_get(json_array_get(list, i), "version")),
                                 (json_int_t)i + 1);
         }
-        ck_assert_uint_eq(versions, 10 + 80); /* 10 distinct schemas in "same", 80 in "diff" */
+        /* 10 distinct schemas in "same", 80 in "diff" of which s1 and s2 (20 each) are deleted */
+        ck_assert_uint_eq(versions, 10 + 80 - 40);
 
         /* Restart both (one killed hard): the state comes back from the log. */
         stop_instance(&a, SIGTERM);
