@@ -520,7 +520,7 @@ static void path_render(const conv_ctx_t *c, char *out, size_t size) {
                 snprintf(out, size, "(value)");
 }
 
-static const char *json_kind(const json_t *j) {
+const char *sb_json_kind(const json_t *j) {
         switch (json_typeof(j)) {
         case JSON_OBJECT: return "object";
         case JSON_ARRAY: return "array";
@@ -547,7 +547,7 @@ static sb_err_t conv_fail(conv_ctx_t *c, const char *fmt, ...) {
 }
 
 static sb_err_t expect(conv_ctx_t *c, const char *what, const json_t *j) {
-        return conv_fail(c, "expected %s, got %s", what, json_kind(j));
+        return conv_fail(c, "expected %s, got %s", what, sb_json_kind(j));
 }
 
 /* Decodes a JSON string of code points 0..255 into bytes. */

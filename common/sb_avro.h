@@ -99,6 +99,9 @@ int sb_node_field_index(const sb_node_t *node, const char *name);
 /* For a union of null and one other type, that type; otherwise the node. */
 const sb_node_t *sb_node_unwrap_nullable(const sb_node_t *node);
 const char *sb_type_name(sb_type_t type);
+/* "object", "array", "string", "integer", "number", "boolean" or "null":
+ * how error messages name a JSON value's kind. */
+const char *sb_json_kind(const json_t *j);
 
 /* Text forms of the logical types: "YYYY-MM-DD" (days since the epoch) and
  * "YYYY-MM-DDTHH:MM:SS.mmmZ" (ms since the epoch). */

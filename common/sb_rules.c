@@ -313,19 +313,6 @@ sb_class_t sb_rules_class_of(const sb_rules_t *r, const char *field) {
 
 /* ---- checking ---- */
 
-static const char *json_kind(const json_t *j) {
-        switch (json_typeof(j)) {
-        case JSON_OBJECT: return "object";
-        case JSON_ARRAY: return "array";
-        case JSON_STRING: return "string";
-        case JSON_INTEGER: return "integer";
-        case JSON_REAL: return "number";
-        case JSON_TRUE:
-        case JSON_FALSE: return "boolean";
-        case JSON_NULL: return "null";
-        }
-        return "?";
-}
 
 static size_t utf8_chars(const char *s, size_t len) {
         size_t n = 0;
@@ -449,10 +436,10 @@ static sb_err_t check_field(const field_rules_t *f, const json_t *v, const char 
         int stringy = f->type == SB_T_STRING || f->type == SB_T_ENUM;
         if (stringy && !json_is_string(v))
                 return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s: expected a string, got %s", path,
-                                 json_kind(v));
+                                 sb_json_kind(v));
         if (is_numeric(f->type) && f->logical == SB_LOGICAL_NONE && !json_is_number(v))
                 return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s: expected a number, got %s", path,
-                                 json_kind(v));
+                                 sb_json_kind(v));
         if (!stringy && !(is_numeric(f->type) && f->logical == SB_LOGICAL_NONE))
                 return SB_OK; /* only required applies */
         const char *s = stringy ? json_string_value(v) : NULL;
@@ -511,7 +498,7 @@ sb_err_t sb_rules_check(const sb_rules_t *r, const json_t *row, const char *pref
                 return SB_OK;
         if (!json_is_object(row))
                 return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s: expected an object, got %s",
-                                 *prefix ? prefix : "(value)", json_kind(row));
+                                 *prefix ? prefix : "(value)", sb_json_kind(row));
         for (size_t i = 0; i < r->n; i++) {
                 const field_rules_t *f = &r->fields[i];
                 if (!f->has_rules)

@@ -9,6 +9,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "sb_cli.h"
 #include "sb_config.h"
 #include "subscriber_settings.h"
 #include "sb_log.h"
@@ -24,52 +25,21 @@ static void on_signal(int sig) {
         stop_requested = 1;
 }
 
-static void usage(FILE *out) {
-        sb_settings_print_help(out, "sharebus-subscriber",
-                               "Consumes dataset topics, decodes the change events and applies them to "
-                               "the subscriber's database, exactly once.",
-                               sb_subscriber_settings, sb_subscriber_settings_count);
-}
-
 int main(int argc, char **argv) {
-        const char *config_path = NULL;
+        const sb_program_t prog = {"sharebus-subscriber",
+                                   "Consumes dataset topics, decodes the change events and applies them to "
+                                   "the subscriber's database, exactly once.",
+                                   sb_subscriber_settings, sb_subscriber_settings_count};
+        sb_config_t *cfg;
+        sb_log_t *log;
+        int rc = sb_cli_start(&prog, argc, argv, &cfg, &log);
+        if (rc != SB_CLI_CONTINUE)
+                return rc;
         char errstr[1024];
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                        usage(stdout);
-                        return 0;
-                } else if (strcmp(argv[i], "--help-markdown") == 0) {
-                        sb_settings_print_markdown(stdout, sb_subscriber_settings,
-                                                   sb_subscriber_settings_count);
-                        return 0;
-                } else if (strcmp(argv[i], "--version") == 0) {
-                        printf("sharebus-subscriber %s (librdkafka %s)\n", SB_VERSION,
-                               rd_kafka_version_str());
-                        return 0;
-                } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-                        config_path = argv[++i];
-                } else {
-                        fprintf(stderr, "sharebus-subscriber: unknown argument '%s'\n", argv[i]);
-                        usage(stderr);
-                        return 2;
-                }
-        }
-        if (!config_path) {
-                fprintf(stderr, "sharebus-subscriber: --config FILE is required\n");
-                usage(stderr);
-                return 2;
-        }
-        sb_config_t *cfg = NULL;
-        if (sb_config_load(config_path, sb_subscriber_settings, sb_subscriber_settings_count, &cfg, errstr,
-                           sizeof(errstr))) {
-                fprintf(stderr, "sharebus-subscriber: %s\n", errstr);
-                return 2;
-        }
-        int level = sb_log_level_parse(sb_config_string(cfg, "log_level"));
-        if (level < 0 || strcmp(sb_config_string(cfg, "target"), "sqlite") != 0) {
-                fprintf(stderr, "sharebus-subscriber: %s: setting '%s': %s\n", config_path,
-                        level < 0 ? "log_level" : "target",
-                        level < 0 ? "must be error, warn, info or debug" : "must be sqlite");
+        const char *config_path = sb_config_origin(cfg);
+        if (strcmp(sb_config_string(cfg, "target"), "sqlite") != 0) {
+                fprintf(stderr, "sharebus-subscriber: %s: setting 'target': must be sqlite\n", config_path);
+                sb_log_destroy(log);
                 sb_config_destroy(cfg);
                 return 2;
         }
@@ -87,11 +57,10 @@ int main(int argc, char **argv) {
                 .retry_backoff_max_ms = (int)sb_config_int(cfg, "retry_backoff_max_ms"),
                 .receipts = sb_config_bool(cfg, "receipts"),
         };
-        sb_log_t *log = sb_log_new("sharebus-subscriber", (sb_log_level_t)level, stderr);
         sb_target_t *target = NULL;
         sb_registry_client_t *registry = NULL;
         sb_subscriber_t *sub = NULL;
-        int rc = 1;
+        rc = 1;
         sb_err_t err;
 
         /* Registry settings are checked (files read) before the database is opened. */

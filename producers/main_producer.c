@@ -16,6 +16,7 @@
 
 #include "change_line.h"
 #include "event_encoder.h"
+#include "sb_cli.h"
 #include "sb_config.h"
 #include "producer_settings.h"
 #include "sb_dataset.h"
@@ -70,56 +71,19 @@ static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic, const sb_b
         }
 }
 
-static void usage(FILE *out) {
-        sb_settings_print_help(out, "sharebus-producer",
-                               "Publishes a department's change events (JSON lines) to Kafka as "
-                               "Avro change events.",
-                               sb_producer_settings, sb_producer_settings_count);
-}
-
 int main(int argc, char **argv) {
-        const char *config_path = NULL;
+        const sb_program_t prog = {
+                "sharebus-producer",
+                "Publishes a department's change events (JSON lines) to Kafka as Avro change events.",
+                sb_producer_settings, sb_producer_settings_count};
+        sb_config_t *cfg;
+        sb_log_t *log;
+        int rc = sb_cli_start(&prog, argc, argv, &cfg, &log);
+        if (rc != SB_CLI_CONTINUE)
+                return rc;
+        rc = 1;
         char errstr[1024];
-        int rc = 1;
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                        usage(stdout);
-                        return 0;
-                } else if (strcmp(argv[i], "--help-markdown") == 0) {
-                        sb_settings_print_markdown(stdout, sb_producer_settings, sb_producer_settings_count);
-                        return 0;
-                } else if (strcmp(argv[i], "--version") == 0) {
-                        printf("sharebus-producer %s (librdkafka %s)\n", SB_VERSION, rd_kafka_version_str());
-                        return 0;
-                } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-                        config_path = argv[++i];
-                } else {
-                        fprintf(stderr, "sharebus-producer: unknown argument '%s'\n", argv[i]);
-                        usage(stderr);
-                        return 2;
-                }
-        }
-        if (!config_path) {
-                fprintf(stderr, "sharebus-producer: --config FILE is required\n");
-                usage(stderr);
-                return 2;
-        }
-
-        sb_config_t *cfg = NULL;
-        if (sb_config_load(config_path, sb_producer_settings, sb_producer_settings_count, &cfg, errstr,
-                           sizeof(errstr))) {
-                fprintf(stderr, "sharebus-producer: %s\n", errstr);
-                return 2;
-        }
-        int level = sb_log_level_parse(sb_config_string(cfg, "log_level"));
-        if (level < 0) {
-                fprintf(stderr,
-                        "sharebus-producer: %s: setting 'log_level': must be error, warn, info or debug\n",
-                        config_path);
-                sb_config_destroy(cfg);
-                return 2;
-        }
-        sb_log_t *log = sb_log_new("sharebus-producer", (sb_log_level_t)level, stderr);
+        const char *config_path = sb_config_origin(cfg);
         char topic[512];
         const char *department = sb_config_string(cfg, "department");
         snprintf(topic, sizeof(topic), "%s.%s", department, sb_config_string(cfg, "dataset"));

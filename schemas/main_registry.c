@@ -1,9 +1,9 @@
 /*
  * sharebus-registry: the central schema registry, a Confluent Schema
- * Registry compatible HTTP server.  State is kept in memory for now.
+ * Registry compatible HTTP server, its state kept in Kafka (registry_log.h)
+ * or, for trials, in memory.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 #include "registry_http.h"
 #include "registry_store.h"
 #include "registry_settings.h"
+#include "sb_cli.h"
 #include "sb_config.h"
 #include "sb_log.h"
 
@@ -26,11 +27,6 @@ static volatile sig_atomic_t stop_requested;
 static void on_signal(int sig) {
         (void)sig;
         stop_requested = 1;
-}
-
-static void usage(FILE *out) {
-        fprintf(out, "Usage: %s --config FILE\n       %s --help | --help-markdown | --version\n", PROGRAM,
-                PROGRAM);
 }
 
 /* Writes the port to `path` through a temporary file and rename, so that
@@ -53,54 +49,18 @@ static sb_err_t write_port_file(const char *path, unsigned port, char *errstr, s
 }
 
 int main(int argc, char **argv) {
-        static const struct option opts[] = {
-                {"config", required_argument, NULL, 'c'},
-                {"help", no_argument, NULL, 'h'},
-                {"help-markdown", no_argument, NULL, 'm'},
-                {"version", no_argument, NULL, 'V'},
-                {NULL, 0, NULL, 0},
-        };
-        const char *config_path = NULL;
+        const sb_program_t prog = {
+                PROGRAM,
+                "The sharebus schema registry: a Confluent Schema Registry compatible REST "
+                "API, its state in Kafka.",
+                sb_registry_settings, sb_registry_settings_count};
+        sb_config_t *cfg;
+        sb_log_t *log;
+        int rc = sb_cli_start(&prog, argc, argv, &cfg, &log);
+        if (rc != SB_CLI_CONTINUE)
+                return rc;
+        rc = 1;
         char errstr[1024];
-        int opt, rc = 1;
-
-        while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-                switch (opt) {
-                case 'c': config_path = optarg; break;
-                case 'h':
-                        sb_settings_print_help(stdout, PROGRAM,
-                                               "The sharebus schema registry: a Confluent "
-                                               "Schema Registry compatible REST API.",
-                                               sb_registry_settings, sb_registry_settings_count);
-                        return 0;
-                case 'm':
-                        sb_settings_print_markdown(stdout, sb_registry_settings, sb_registry_settings_count);
-                        return 0;
-                case 'V': printf("%s %s\n", PROGRAM, SB_VERSION); return 0;
-                default: usage(stderr); return 2;
-                }
-        }
-        if (optind < argc || !config_path) {
-                fprintf(stderr, "%s: %s\n", PROGRAM,
-                        optind < argc ? "unexpected argument" : "--config FILE is required");
-                usage(stderr);
-                return 2;
-        }
-
-        sb_config_t *cfg = NULL;
-        if (sb_config_load(config_path, sb_registry_settings, sb_registry_settings_count, &cfg, errstr,
-                           sizeof(errstr))) {
-                fprintf(stderr, "%s: %s\n", PROGRAM, errstr);
-                return 2;
-        }
-        const char *level_name = sb_config_string(cfg, "log_level");
-        int level = sb_log_level_parse(level_name);
-        if (level < 0) {
-                fprintf(stderr, "%s: %s: log_level: unknown level '%s' (error, warn, info, debug)\n", PROGRAM,
-                        sb_config_origin(cfg), level_name);
-                sb_config_destroy(cfg);
-                return 2;
-        }
 
         /* Authorization and TLS: a bad file is a bad config (exit 2). */
         sb_registry_auth_t *auth = NULL;
@@ -112,6 +72,7 @@ int main(int argc, char **argv) {
         if (*users_file && !(auth = sb_registry_auth_new(users_file, sb_config_bool(cfg, "reads_need_auth"),
                                                          errstr, sizeof(errstr)))) {
                 fprintf(stderr, "%s: %s: users_file: %s\n", PROGRAM, sb_config_origin(cfg), errstr);
+                sb_log_destroy(log);
                 sb_config_destroy(cfg);
                 return 2;
         }
@@ -119,11 +80,11 @@ int main(int argc, char **argv) {
             !(tls = sb_registry_tls_new(tls_cert, tls_key, tls_ca, errstr, sizeof(errstr)))) {
                 fprintf(stderr, "%s: %s: %s\n", PROGRAM, sb_config_origin(cfg), errstr);
                 sb_registry_auth_destroy(auth);
+                sb_log_destroy(log);
                 sb_config_destroy(cfg);
                 return 2;
         }
 
-        sb_log_t *log = sb_log_new(PROGRAM, (sb_log_level_t)level, NULL);
         sb_registry_store_t *store = sb_registry_store_new(errstr, sizeof(errstr));
         sb_registry_http_t *srv = NULL;
         sb_registry_log_t *rlog = NULL;

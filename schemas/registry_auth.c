@@ -1,4 +1,5 @@
 #include "registry_auth.h"
+#include "registry_json.h"
 
 #include <crypt.h>
 #include <errno.h>
@@ -364,32 +365,6 @@ size_t sb_registry_auth_count(const sb_registry_auth_t *a) { return a ? a->n : 0
 
 /* ---- classification and decision ---- */
 
-static int hexval(char ch) {
-        if (ch >= '0' && ch <= '9')
-                return ch - '0';
-        ch = (char)(ch | 0x20);
-        return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
-/* Decodes %HH in place as registry_http does (a malformed escape stays as
- * it is); -1 for an escaped NUL. */
-static int pct_decode(char *s) {
-        char *w = s;
-        int hi, lo;
-        for (const char *p = s; *p;) {
-                if (p[0] == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
-                        if (hi == 0 && lo == 0)
-                                return -1;
-                        *w++ = (char)(hi * 16 + lo);
-                        p += 3;
-                } else {
-                        *w++ = *p++;
-                }
-        }
-        *w = '\0';
-        return 0;
-}
-
 #define MAX_SEGMENTS 6
 
 sb_auth_class_t sb_registry_auth_classify(const char *method, const char *url, char *subject,
@@ -426,7 +401,7 @@ sb_auth_class_t sb_registry_auth_classify(const char *method, const char *url, c
                 }
         }
         for (int i = 0; i < n; i++)
-                if (pct_decode(seg[i]))
+                if (sb_registry_pct_decode(seg[i], seg[i], 0))
                         return SB_AUTH_ADMIN;
         int subjects = n >= 2 && strcmp(seg[0], "subjects") == 0;
         int write = 0;

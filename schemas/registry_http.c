@@ -95,37 +95,10 @@ static enum MHD_Result send_reply(sb_registry_http_t *srv, struct MHD_Connection
 
 /* ---- reading requests ---- */
 
-static int hexval(char ch) {
-        if (ch >= '0' && ch <= '9')
-                return ch - '0';
-        ch = (char)(ch | 0x20);
-        return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
-/* Decodes %HH escapes (and, with `plus`, '+' as a space) from `s` into
- * `out` (which may be s).  Returns -1 for a text that holds a NUL or is not
- * UTF-8: no name can be such. */
-static int pct_decode(const char *s, char *out, int plus) {
-        char *w = out;
-        int hi, lo;
-        for (const char *p = s; *p;) {
-                if (p[0] == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
-                        if (hi == 0 && lo == 0)
-                                return -1;
-                        *w++ = (char)(hi * 16 + lo);
-                        p += 3;
-                } else {
-                        *w++ = plus && *p == '+' ? ' ' : *p;
-                        p++;
-                }
-        }
-        *w = '\0';
-        return out[sb_registry_utf8_prefix(out)] == '\0' ? 0 : -1;
-}
 
 const char *rh_query(const call_t *c, const char *name, char *buf, size_t size) {
         const char *v = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, name);
-        if (!v || strlen(v) >= size || pct_decode(v, buf, 1))
+        if (!v || strlen(v) >= size || sb_registry_pct_decode(v, buf, 1))
                 return NULL;
         return buf;
 }
@@ -323,7 +296,7 @@ static int split_path(char *path, char **seg) {
                 char *slash = strchr(p, '/');
                 if (slash)
                         *slash = '\0';
-                if (pct_decode(seg[n - 1], seg[n - 1], 0))
+                if (sb_registry_pct_decode(seg[n - 1], seg[n - 1], 0))
                         return -1;
                 if (!slash)
                         return n;

@@ -44,3 +44,28 @@ json_t *sb_registry_error_json(int status, int code, const char *fmt, ...) {
         }
         return e;
 }
+
+static int hexval(char ch) {
+        if (ch >= '0' && ch <= '9')
+                return ch - '0';
+        ch = (char)(ch | 0x20);
+        return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+int sb_registry_pct_decode(const char *s, char *out, int plus) {
+        char *w = out;
+        int hi, lo;
+        for (const char *p = s; *p;) {
+                if (p[0] == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
+                        if (hi == 0 && lo == 0)
+                                return -1;
+                        *w++ = (char)(hi * 16 + lo);
+                        p += 3;
+                } else {
+                        *w++ = plus && *p == '+' ? ' ' : *p;
+                        p++;
+                }
+        }
+        *w = '\0';
+        return out[sb_registry_utf8_prefix(out)] == '\0' ? 0 : -1;
+}

@@ -19,4 +19,11 @@ json_t *sb_registry_error_json(int status, int code, const char *fmt, ...)
  * forms, surrogates or code points past U+10FFFF: what jansson accepts). */
 size_t sb_registry_utf8_prefix(const char *s);
 
+/* Decodes %HH escapes (and, with `plus`, '+' as a space) from `s` into
+ * `out` (which may be s; it needs strlen(s) + 1 bytes).  A malformed
+ * escape stays as it is.  Returns -1 for a text that holds a NUL or is not
+ * UTF-8 (no subject can be such), else 0.  The HTTP layer and the
+ * authorization decode paths with this one function, so they agree. */
+int sb_registry_pct_decode(const char *s, char *out, int plus);
+
 #endif

@@ -1,0 +1,63 @@
+#include "sb_cli.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef SB_VERSION
+#define SB_VERSION "unknown"
+#endif
+
+static void usage(const sb_program_t *prog, FILE *out) {
+        sb_settings_print_help(out, prog->name, prog->summary, prog->settings, prog->n_settings);
+}
+
+int sb_cli_start(const sb_program_t *prog, int argc, char **argv, sb_config_t **cfg, sb_log_t **log) {
+        const char *config_path = NULL;
+        char errstr[1024];
+        *cfg = NULL;
+        *log = NULL;
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                        usage(prog, stdout);
+                        return 0;
+                } else if (strcmp(argv[i], "--help-markdown") == 0) {
+                        sb_settings_print_markdown(stdout, prog->settings, prog->n_settings);
+                        return 0;
+                } else if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+                        printf("%s %s (librdkafka %s)\n", prog->name, SB_VERSION, rd_kafka_version_str());
+                        return 0;
+                } else if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc) {
+                        config_path = argv[++i];
+                } else {
+                        fprintf(stderr, "%s: unknown argument '%s'\n", prog->name, argv[i]);
+                        usage(prog, stderr);
+                        return 2;
+                }
+        }
+        if (!config_path) {
+                fprintf(stderr, "%s: --config FILE is required\n", prog->name);
+                usage(prog, stderr);
+                return 2;
+        }
+        if (sb_config_load(config_path, prog->settings, prog->n_settings, cfg, errstr, sizeof(errstr))) {
+                fprintf(stderr, "%s: %s\n", prog->name, errstr);
+                return 2;
+        }
+        const char *level_name = sb_config_string(*cfg, "log_level");
+        int level = sb_log_level_parse(level_name);
+        if (level < 0) {
+                fprintf(stderr, "%s: %s: setting 'log_level': '%s' is not error, warn, info or debug\n",
+                        prog->name, config_path, level_name ? level_name : "");
+                sb_config_destroy(*cfg);
+                *cfg = NULL;
+                return 2;
+        }
+        if (!(*log = sb_log_new(prog->name, (sb_log_level_t)level, stderr))) {
+                fprintf(stderr, "%s: out of memory\n", prog->name);
+                sb_config_destroy(*cfg);
+                *cfg = NULL;
+                return 1;
+        }
+        return SB_CLI_CONTINUE;
+}
