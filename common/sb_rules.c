@@ -313,7 +313,6 @@ sb_class_t sb_rules_class_of(const sb_rules_t *r, const char *field) {
 
 /* ---- checking ---- */
 
-
 static size_t utf8_chars(const char *s, size_t len) {
         size_t n = 0;
         for (size_t i = 0; i < len; i++)

@@ -95,7 +95,6 @@ static enum MHD_Result send_reply(sb_registry_http_t *srv, struct MHD_Connection
 
 /* ---- reading requests ---- */
 
-
 const char *rh_query(const call_t *c, const char *name, char *buf, size_t size) {
         const char *v = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, name);
         if (!v || strlen(v) >= size || sb_registry_pct_decode(v, buf, 1))

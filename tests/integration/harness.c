@@ -1,5 +1,6 @@
 #include "harness.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <librdkafka/rdkafka.h>
@@ -13,6 +14,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "sample.h"
 
 void h_sleep_ms(int ms) {
         struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -49,6 +52,8 @@ pid_t h_spawn(char *const argv[], const char *log_path) {
 
 int h_wait(pid_t pid, int timeout_ms) {
         int status;
+        if (pid <= 0)
+                return -1; /* h_spawn could not fork */
         for (int waited = 0;; waited += 20) {
                 pid_t r = waitpid(pid, &status, WNOHANG);
                 if (r == pid)
@@ -65,8 +70,7 @@ int h_wait(pid_t pid, int timeout_ms) {
 }
 
 int h_run(char *const argv[], const char *log_path, int timeout_ms) {
-        pid_t pid = h_spawn(argv, log_path);
-        return pid < 0 ? -1 : h_wait(pid, timeout_ms);
+        return h_wait(h_spawn(argv, log_path), timeout_ms);
 }
 
 const char *h_bin(const h_env_t *env, const char *program) {
@@ -312,4 +316,228 @@ long long h_sqlite_int(const char *db_path, const char *sql) {
         }
         sqlite3_close(db);
         return v;
+}
+
+const char *h_path(const h_env_t *env, const char *name) {
+        static char path[600];
+        snprintf(path, sizeof(path), "%s/%s", env->dir, name);
+        return path;
+}
+
+void h_copy_dataset(const h_env_t *env, const char *from, const char *to) {
+        char cmd[4096];
+        snprintf(cmd, sizeof(cmd),
+                 "mkdir -p '%s/schemas' && cp '%s/schemas/datasets/%s.key.avsc' '%s/schemas/%s.key.avsc' && "
+                 "cp '%s/schemas/datasets/%s.row.avsc' '%s/schemas/%s.row.avsc'",
+                 env->dir, env->src, from, env->dir, to, env->src, from, env->dir, to);
+        ck_assert_int_eq(system(cmd), 0);
+}
+
+int h_write_sample(const h_env_t *env, const char *sample, const char *name, int count, int keys, int seed,
+                   char *path, size_t size) {
+        snprintf(path, size, "%s/%s", env->dir, name);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        sb_sample_t *s = sb_sample_new(sample, (uint64_t)seed, (size_t)keys);
+        ck_assert_ptr_nonnull(s);
+        int deletes = 0;
+        for (int i = 0; i < count; i++) {
+                char *line = sb_sample_next(s);
+                ck_assert_ptr_nonnull(line);
+                deletes += strncmp(line, "{\"op\":\"d\"", 9) == 0;
+                fprintf(f, "%s\n", line);
+                free(line);
+        }
+        sb_sample_destroy(s);
+        fclose(f);
+        return deletes;
+}
+
+const char *h_producer_conf(const h_env_t *env, const char *department, const char *dataset,
+                            const char *registry_url, const char *input, const char *extra) {
+        char name[256];
+        snprintf(name, sizeof(name), "producer-%s.%s.conf", department, dataset);
+        return h_write_file(env, name,
+                            "department = \"%s\";\ndataset = \"%s\";\nschema_dir = \"%s/schemas\";\n"
+                            "registry_url = \"%s\";\ninput = \"%s\";\n%s%s"
+                            "kafka = { bootstrap_servers = \"%s\"; };\n",
+                            department, dataset, env->dir, registry_url ? registry_url : env->registry_url,
+                            input, extra ? extra : "", extra ? "\n" : "", env->bootstrap);
+}
+
+pid_t h_start_program(const h_env_t *env, const char *program, const char *conf, const char *log) {
+        char bin[1200], conf_copy[700];
+        snprintf(bin, sizeof(bin), "%s", h_bin(env, program));
+        snprintf(conf_copy, sizeof(conf_copy), "%s", conf ? conf : "");
+        char *argv[] = {bin, "--config", conf_copy, NULL};
+        return h_spawn(argv, log);
+}
+
+int h_run_producer(const h_env_t *env, const char *department, const char *dataset, const char *registry_url,
+                   const char *input, const char *extra, const char *log) {
+        const char *conf = h_producer_conf(env, department, dataset, registry_url, input, extra);
+        return h_wait(h_start_program(env, "sharebus-producer", conf, log), 120000);
+}
+
+pid_t h_start_subscriber(const h_env_t *env, const char *name, const char *topics, const char *registry_url,
+                         const char *db, const char *log_level, const char *extra, const char *kafka_extra,
+                         const char *log) {
+        char file[256], level[64] = "";
+        snprintf(file, sizeof(file), "subscriber-%s.conf", name);
+        if (log_level)
+                snprintf(level, sizeof(level), "log_level = \"%s\";\n", log_level);
+        const char *conf = h_write_file(
+                env, file,
+                "name = \"%s\";\ntopics = \"%s\";\nregistry_url = \"%s\";\nsqlite_path = \"%s\";\n%s%s%s"
+                "kafka = { bootstrap_servers = \"%s\";%s%s };\n",
+                name, topics, registry_url ? registry_url : env->registry_url, db, level, extra ? extra : "",
+                extra ? "\n" : "", env->bootstrap, kafka_extra ? " " : "", kafka_extra ? kafka_extra : "");
+        return h_start_program(env, "sharebus-subscriber", conf, log);
+}
+
+int h_start_registry(const h_env_t *env, const char *name, const char *scheme, const char *extra, pid_t *pid,
+                     char *url, size_t url_size) {
+        char conf_name[64], port_file[600], log[600];
+        snprintf(port_file, sizeof(port_file), "%s/%s.port", env->dir, name);
+        snprintf(log, sizeof(log), "%s/%s.log", env->dir, name);
+        remove(port_file);
+        snprintf(conf_name, sizeof(conf_name), "%s.conf", name);
+        const char *conf = h_write_file(env, conf_name,
+                                        "listen_port = 0;\nport_file = \"%s\";\nstorage = \"kafka\";\n%s\n"
+                                        "kafka = { bootstrap_servers = \"%s\"; };\n",
+                                        port_file, extra, env->bootstrap);
+        *pid = h_start_program(env, "sharebus-registry", conf, log);
+        char port[32] = "";
+        for (int i = 0; i < 1500 && !port[0]; i++) {
+                FILE *f = fopen(port_file, "r");
+                if (f) {
+                        if (!fgets(port, sizeof(port), f))
+                                port[0] = 0;
+                        fclose(f);
+                }
+                if (!port[0])
+                        h_sleep_ms(20);
+        }
+        if (!port[0]) {
+                fprintf(stderr, "registry %s did not start (see %s)\n", name, log);
+                if (*pid > 0) {
+                        kill(*pid, SIGKILL);
+                        h_wait(*pid, 5000);
+                }
+                *pid = 0;
+                return -1;
+        }
+        port[strcspn(port, "\r\n")] = 0;
+        snprintf(url, url_size, "%s://127.0.0.1:%s", scheme, port);
+        return 0;
+}
+
+void h_produce_raw(const h_env_t *env, const char *topic, const void *key, size_t key_len, const void *value,
+                   size_t value_len) {
+        char errstr[256];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_set(conf, "bootstrap.servers", env->bootstrap, NULL, 0);
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        ck_assert_ptr_nonnull(rk);
+        /* The bytes are copied (RD_KAFKA_MSG_F_COPY), never written. */
+        ck_assert_int_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                           RD_KAFKA_V_KEY((void *)key, key_len),
+                                           RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_END),
+                         0);
+        ck_assert_int_eq(rd_kafka_flush(rk, 30000), 0);
+        rd_kafka_destroy(rk);
+}
+
+char *h_read_headers(const h_env_t *env, const char *topic, const char *name, int expect) {
+        char errstr[256], group[300];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_set(conf, "bootstrap.servers", env->bootstrap, NULL, 0);
+        snprintf(group, sizeof(group), "harness-reader.%s.%s", topic, name);
+        rd_kafka_conf_set(conf, "group.id", group, NULL, 0);
+        rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", NULL, 0);
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+        ck_assert_ptr_nonnull(rk);
+        rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(tl, topic, RD_KAFKA_PARTITION_UA);
+        rd_kafka_subscribe(rk, tl);
+        rd_kafka_topic_partition_list_destroy(tl);
+        size_t cap = 8192, len = 0;
+        char *out = calloc(1, cap);
+        ck_assert_ptr_nonnull(out);
+        for (int i = 0, got = 0; i < 300 && got < expect; i++) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+                if (!m)
+                        continue;
+                rd_kafka_headers_t *hdrs;
+                const void *v;
+                size_t vlen;
+                if (!m->err && !rd_kafka_message_headers(m, &hdrs) &&
+                    !rd_kafka_header_get_last(hdrs, name, &v, &vlen) && len < cap) {
+                        len += (size_t)snprintf(out + len, cap - len, "%.*s\n", (int)vlen, (const char *)v);
+                        got++;
+                }
+                rd_kafka_message_destroy(m);
+        }
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+        return out;
+}
+
+/* libcurl write callback: appends to the NUL-terminated *(char **)opaque. */
+static size_t on_body(char *data, size_t size, size_t n, void *opaque) {
+        char **buf = opaque;
+        size_t old = *buf ? strlen(*buf) : 0, add = size * n;
+        char *grown = realloc(*buf, old + add + 1);
+        if (!grown)
+                return 0;
+        memcpy(grown + old, data, add);
+        grown[old + add] = '\0';
+        *buf = grown;
+        return add;
+}
+
+long h_http(const char *method, const char *url, const char *user, const char *password, const char *body,
+            h_reply_t *out) {
+        CURL *c = curl_easy_init();
+        memset(out, 0, sizeof(*out));
+        if (!c)
+                return 0;
+        struct curl_slist *h =
+                curl_slist_append(NULL, "Content-Type: application/vnd.schemaregistry.v1+json");
+        struct curl_header *www;
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &out->text);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+        if (user) {
+                curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+                curl_easy_setopt(c, CURLOPT_USERNAME, user);
+                curl_easy_setopt(c, CURLOPT_PASSWORD, password);
+        }
+        if (body)
+                curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        if (curl_easy_perform(c) == CURLE_OK) {
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+                if (curl_easy_header(c, "WWW-Authenticate", 0, CURLH_HEADER, -1, &www) == CURLHE_OK)
+                        snprintf(out->www_authenticate, sizeof(out->www_authenticate), "%s", www->value);
+        }
+        curl_slist_free_all(h);
+        curl_easy_cleanup(c);
+        return out->status;
+}
+
+void h_reply_free(h_reply_t *out) {
+        free(out->text);
+        out->text = NULL;
+}
+
+int h_run_suite(Suite *s) {
+        SRunner *sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed;
 }

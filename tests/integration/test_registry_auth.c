@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 
 #include "harness.h"
-#include "sample.h"
 #include "../unit/testcerts.h"
 
 static h_env_t env;
@@ -45,45 +44,16 @@ static registry_t closed_reads; /* users_file, reads_need_auth = true */
 #define READER_PW "auditor-secret-4"
 #define CERT_USER "market-cert" /* certificate only */
 
-/* Starts a registry with `extra` settings; 0, or -1 after printing why
- * (usable before Check's runner as well as in a test). */
+/* Starts a registry of the suite's users file with `extra` settings; 0, or
+ * -1 after printing why (usable before Check's runner as well as in a test). */
 static int start_registry(registry_t *r, const char *name, const char *scheme, const char *extra) {
-        char conf_name[64], port_file[600], conf[700], bin[1200];
+        char settings[2048];
         snprintf(r->name, sizeof(r->name), "%s", name);
-        snprintf(port_file, sizeof(port_file), "%s/%s.port", env.dir, name);
         snprintf(r->log, sizeof(r->log), "%s/%s.log", env.dir, name);
-        remove(port_file);
-        snprintf(conf_name, sizeof(conf_name), "%s.conf", name);
-        snprintf(conf, sizeof(conf), "%s",
-                 h_write_file(&env, conf_name,
-                              "listen_port = 0;\nport_file = \"%s\";\nstorage = \"kafka\";\n"
-                              "schemas_topic = \"%s\";\nusers_file = \"%s\";\nlog_level = \"debug\";\n%s\n"
-                              "kafka = { bootstrap_servers = \"%s\"; };\n",
-                              port_file, schemas_topic, users_file, extra, env.bootstrap));
-        snprintf(bin, sizeof(bin), "%s", h_bin(&env, "sharebus-registry"));
-        char *argv[] = {bin, "--config", conf, NULL};
-        r->pid = h_spawn(argv, r->log);
-        char port[32] = "";
-        for (int i = 0; i < 1500 && !port[0]; i++) {
-                FILE *f = fopen(port_file, "r");
-                if (f) {
-                        if (!fgets(port, sizeof(port), f))
-                                port[0] = 0;
-                        fclose(f);
-                }
-                if (!port[0])
-                        h_sleep_ms(20);
-        }
-        if (!port[0]) {
-                fprintf(stderr, "registry %s did not start (see %s)\n", name, r->log);
-                kill(r->pid, SIGKILL);
-                h_wait(r->pid, 5000);
-                r->pid = 0;
-                return -1;
-        }
-        port[strcspn(port, "\r\n")] = 0;
-        snprintf(r->url, sizeof(r->url), "%s://127.0.0.1:%s", scheme, port);
-        return 0;
+        snprintf(settings, sizeof(settings),
+                 "schemas_topic = \"%s\";\nusers_file = \"%s\";\nlog_level = \"debug\";\n%s", schemas_topic,
+                 users_file, extra);
+        return h_start_registry(&env, name, scheme, settings, &r->pid, r->url, sizeof(r->url));
 }
 
 static int stop_registry(registry_t *r) {
@@ -120,51 +90,18 @@ typedef struct {
         char www_authenticate[256];
 } reply_t;
 
-static size_t on_body(char *data, size_t size, size_t n, void *opaque) {
-        char **buf = opaque;
-        size_t old = *buf ? strlen(*buf) : 0, add = size * n;
-        char *grown = realloc(*buf, old + add + 1);
-        if (!grown)
-                return 0;
-        memcpy(grown + old, data, add);
-        grown[old + add] = '\0';
-        *buf = grown;
-        return add;
-}
-
 /* One request, as `user` (NULL: anonymous); `out` gets the answer (free
  * with reply_clear).  Returns the HTTP status, 0 if there was none. */
 static long http_as(const char *user, const char *password, const char *method, const registry_t *r,
                     const char *path, const char *body, reply_t *out) {
-        CURL *c = curl_easy_init();
-        struct curl_slist *h =
-                curl_slist_append(NULL, "Content-Type: application/vnd.schemaregistry.v1+json");
-        char url[1024], *text = NULL;
-        struct curl_header *www;
+        char url[1024];
+        h_reply_t rep;
         memset(out, 0, sizeof(*out));
         snprintf(url, sizeof(url), "%s%s", r->url, path);
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &text);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-        if (user) {
-                curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-                curl_easy_setopt(c, CURLOPT_USERNAME, user);
-                curl_easy_setopt(c, CURLOPT_PASSWORD, password);
-        }
-        if (body)
-                curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        if (curl_easy_perform(c) == CURLE_OK) {
-                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-                if (curl_easy_header(c, "WWW-Authenticate", 0, CURLH_HEADER, -1, &www) == CURLHE_OK)
-                        snprintf(out->www_authenticate, sizeof(out->www_authenticate), "%s", www->value);
-        }
-        out->body = text ? json_loads(text, 0, NULL) : NULL;
-        free(text);
-        curl_slist_free_all(h);
-        curl_easy_cleanup(c);
+        out->status = h_http(method, url, user, password, body, &rep);
+        snprintf(out->www_authenticate, sizeof(out->www_authenticate), "%s", rep.www_authenticate);
+        out->body = rep.text ? json_loads(rep.text, 0, NULL) : NULL;
+        h_reply_free(&rep);
         return out->status;
 }
 
@@ -339,80 +276,19 @@ END_TEST
 
 /* ---- the programs' registry_* settings ---- */
 
-/* Copies the schemas of sample dataset `from` to <dir>/schemas/<to>.*.avsc. */
-static void copy_dataset(const char *from, const char *to) {
-        char cmd[4096];
-        snprintf(cmd, sizeof(cmd),
-                 "mkdir -p '%s/schemas' && cp '%s/schemas/datasets/%s.key.avsc' '%s/schemas/%s.key.avsc' && "
-                 "cp '%s/schemas/datasets/%s.row.avsc' '%s/schemas/%s.row.avsc'",
-                 env.dir, env.src, from, env.dir, to, env.src, from, env.dir, to);
-        ck_assert_int_eq(system(cmd), 0);
-}
-
-static void write_sample(const char *name, int count, int keys, int seed, char *path, size_t size) {
-        snprintf(path, size, "%s/%s", env.dir, name);
-        FILE *f = fopen(path, "w");
-        ck_assert_ptr_nonnull(f);
-        sb_sample_t *s = sb_sample_new("market.business_license", (uint64_t)seed, (size_t)keys);
-        ck_assert_ptr_nonnull(s);
-        for (int i = 0; i < count; i++) {
-                char *line = sb_sample_next(s);
-                ck_assert_ptr_nonnull(line);
-                fprintf(f, "%s\n", line);
-                free(line);
-        }
-        sb_sample_destroy(s);
-        fclose(f);
-}
-
-static char *path_in_dir(const char *name) {
-        static char path[600];
-        snprintf(path, sizeof(path), "%s/%s", env.dir, name);
-        return path;
-}
-
-/* Runs sharebus-producer for market.<dataset> with `auth` (registry_*
- * settings) appended to its config; returns its exit code. */
-static int run_producer(const char *tag, const char *dataset, const char *registry_url, const char *auth,
-                        const char *input, const char *log) {
-        char name[256], conf[700], bin[1200];
-        snprintf(name, sizeof(name), "producer-%s.conf", tag);
-        snprintf(conf, sizeof(conf), "%s",
-                 h_write_file(&env, name,
-                              "department = \"market\";\ndataset = \"%s\";\nschema_dir = \"%s/schemas\";\n"
-                              "registry_url = \"%s\";\ninput = \"%s\";\n%s\n"
-                              "kafka = { bootstrap_servers = \"%s\"; };\n",
-                              dataset, env.dir, registry_url, input, auth, env.bootstrap));
-        snprintf(bin, sizeof(bin), "%s", h_bin(&env, "sharebus-producer"));
-        char *argv[] = {bin, "--config", conf, NULL};
-        return h_run(argv, log, 120000);
-}
-
-static pid_t start_subscriber(const char *name, const char *topics, const char *registry_url, const char *db,
-                              const char *extra, const char *log) {
-        char file[256], conf[700], bin[1200];
-        snprintf(file, sizeof(file), "subscriber-%s.conf", name);
-        snprintf(conf, sizeof(conf), "%s",
-                 h_write_file(&env, file,
-                              "name = \"%s\";\ntopics = \"%s\";\nregistry_url = \"%s\";\n"
-                              "sqlite_path = \"%s\";\nlog_level = \"debug\";\n%s\n"
-                              "kafka = { bootstrap_servers = \"%s\"; session_timeout_ms = 6000; };\n",
-                              name, topics, registry_url, db, extra, env.bootstrap));
-        snprintf(bin, sizeof(bin), "%s", h_bin(&env, "sharebus-subscriber"));
-        char *argv[] = {bin, "--config", conf, NULL};
-        return h_spawn(argv, log);
-}
+/* The subscribers' Kafka settings. */
+#define SESSION "session_timeout_ms = 6000;"
 
 START_TEST(department_producer_publishes_and_reader_subscriber_applies) {
         char lines[600], db[600], log[600], auth[1400];
-        copy_dataset("market.business_license", "market.authtest");
+        h_copy_dataset(&env, "market.business_license", "market.authtest");
         ck_assert_int_eq(h_create_topic(&env, "market.authtest", 2), 0);
-        write_sample("authtest.jsonl", 300, 100, 41, lines, sizeof(lines));
+        h_write_sample(&env, "market.business_license", "authtest.jsonl", 300, 100, 41, lines, sizeof(lines));
         /* Only the first line is the password. */
         snprintf(auth, sizeof(auth), "registry_user = \"%s\";\nregistry_password_file = \"%s\";", MARKET_USER,
                  h_write_file(&env, "market.password", "%s\nnot the password\n", MARKET_PW));
-        snprintf(log, sizeof(log), "%s", path_in_dir("producer-authtest.log"));
-        ck_assert_int_eq(run_producer("authtest", "authtest", open_reads.url, auth, lines, log), 0);
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-authtest.log"));
+        ck_assert_int_eq(h_run_producer(&env, "market", "authtest", open_reads.url, lines, auth, log), 0);
         ck_assert_msg(h_file_contains(log, "300 events published"), "see %s", log);
 
         /* The subscriber reads from the registry that wants credentials for reads. */
@@ -420,9 +296,10 @@ START_TEST(department_producer_publishes_and_reader_subscriber_applies) {
                  "registry_user = \"%s\";\nregistry_password_file = \"%s\";\n"
                  "idle_exit_ms = 4000;",
                  READER_USER, h_write_file(&env, "reader.password", "%s\n", READER_PW));
-        snprintf(db, sizeof(db), "%s", path_in_dir("authtest.db"));
-        snprintf(log, sizeof(log), "%s", path_in_dir("subscriber-authtest.log"));
-        pid_t pid = start_subscriber("authtest", "market.authtest", closed_reads.url, db, auth, log);
+        snprintf(db, sizeof(db), "%s", h_path(&env, "authtest.db"));
+        snprintf(log, sizeof(log), "%s", h_path(&env, "subscriber-authtest.log"));
+        pid_t pid = h_start_subscriber(&env, "authtest", "market.authtest", closed_reads.url, db, "debug",
+                                       auth, SESSION, log);
         ck_assert_int_eq(h_wait(pid, 120000), 0);
         json_t *expected = h_expected_state(lines, "uscc");
         h_assert_table_equals(db, "market_authtest", "uscc", expected);
@@ -433,18 +310,18 @@ END_TEST
 
 START_TEST(another_departments_producer_is_refused) {
         char lines[600], log[600], auth[1400];
-        copy_dataset("market.business_license", "market.authtest");
-        write_sample("refused.jsonl", 10, 10, 42, lines, sizeof(lines));
+        h_copy_dataset(&env, "market.business_license", "market.authtest");
+        h_write_sample(&env, "market.business_license", "refused.jsonl", 10, 10, 42, lines, sizeof(lines));
         snprintf(auth, sizeof(auth), "registry_user = \"%s\";\nregistry_password_file = \"%s\";", TAX_USER,
                  h_write_file(&env, "tax.password", "%s\n", TAX_PW));
-        snprintf(log, sizeof(log), "%s", path_in_dir("producer-refused.log"));
-        ck_assert_int_eq(run_producer("refused", "authtest", open_reads.url, auth, lines, log), 1);
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-refused.log"));
+        ck_assert_int_eq(h_run_producer(&env, "market", "authtest", open_reads.url, lines, auth, log), 1);
         ck_assert_msg(h_file_contains(log, "cannot register the schemas of market.authtest"), "see %s", log);
         ck_assert_msg(h_file_contains(log, "HTTP 403 (error 40301): Forbidden"), "see %s", log);
 
         /* No credentials at all: 401, and the hint names the settings. */
-        snprintf(log, sizeof(log), "%s", path_in_dir("producer-anonymous.log"));
-        ck_assert_int_eq(run_producer("anonymous", "authtest", open_reads.url, "", lines, log), 1);
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-anonymous.log"));
+        ck_assert_int_eq(h_run_producer(&env, "market", "authtest", open_reads.url, lines, "", log), 1);
         ck_assert_msg(h_file_contains(log, "HTTP 401 (error 40101)"), "see %s", log);
         ck_assert_msg(h_file_contains(log, "check registry_user"), "see %s", log);
 }
@@ -454,10 +331,10 @@ END_TEST
  * it retries, applies nothing and dead-letters nothing. */
 START_TEST(refused_subscriber_retries_and_dead_letters_nothing) {
         char db[600], log[600];
-        snprintf(db, sizeof(db), "%s", path_in_dir("anonymous.db"));
-        snprintf(log, sizeof(log), "%s", path_in_dir("subscriber-anonymous.log"));
-        pid_t pid = start_subscriber("anonymous", "market.authtest", closed_reads.url, db,
-                                     "retry_backoff_max_ms = 500;", log);
+        snprintf(db, sizeof(db), "%s", h_path(&env, "anonymous.db"));
+        snprintf(log, sizeof(log), "%s", h_path(&env, "subscriber-anonymous.log"));
+        pid_t pid = h_start_subscriber(&env, "anonymous", "market.authtest", closed_reads.url, db, "debug",
+                                       "retry_backoff_max_ms = 500;", SESSION, log);
         int seen = 0;
         for (int i = 0; i < 600 && !seen; i++) {
                 h_sleep_ms(100);
@@ -513,12 +390,14 @@ START_TEST(registry_setting_mistakes_are_config_errors) {
         if (config_errors[_i].subscriber) {
                 char db[600];
                 snprintf(db, sizeof(db), "%s/%s.db", env.dir, name);
-                rc = h_wait(start_subscriber(name, "market.authtest", open_reads.url, db, settings, log),
+                rc = h_wait(h_start_subscriber(&env, name, "market.authtest", open_reads.url, db, "debug",
+                                               settings, SESSION, log),
                             30000);
         } else {
-                copy_dataset("market.business_license", "market.authtest");
-                write_sample("config-error.jsonl", 1, 1, 43, lines, sizeof(lines));
-                rc = run_producer(name, "authtest", open_reads.url, settings, lines, log);
+                h_copy_dataset(&env, "market.business_license", "market.authtest");
+                h_write_sample(&env, "market.business_license", "config-error.jsonl", 1, 1, 43, lines,
+                               sizeof(lines));
+                rc = h_run_producer(&env, "market", "authtest", open_reads.url, lines, settings, log);
         }
         ck_assert_msg(rc == 2, "exit code %d, expected 2 (see %s)", rc, log);
         ck_assert_msg(h_file_contains(log, config_errors[_i].message), "'%s' not in %s",
@@ -550,38 +429,38 @@ START_TEST(client_certificate_over_https) {
         registry_t tls = {0};
         ck_assert_int_eq(start_registry(&tls, "registry-tls", "https", extra), 0);
 
-        copy_dataset("market.business_license", "market.authtls");
+        h_copy_dataset(&env, "market.business_license", "market.authtls");
         ck_assert_int_eq(h_create_topic(&env, "market.authtls", 1), 0);
-        write_sample("authtls.jsonl", 50, 20, 44, lines, sizeof(lines));
+        h_write_sample(&env, "market.business_license", "authtls.jsonl", 50, 20, 44, lines, sizeof(lines));
         snprintf(auth, sizeof(auth),
                  "registry_ca_file = \"%s\";\nregistry_cert_file = \"%s\";\nregistry_key_file = \"%s\";",
                  ca.cert_path, client.cert_path, client.key_path);
-        snprintf(log, sizeof(log), "%s", path_in_dir("producer-authtls.log"));
-        ck_assert_int_eq(run_producer("authtls", "authtls", tls.url, auth, lines, log), 0);
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-authtls.log"));
+        ck_assert_int_eq(h_run_producer(&env, "market", "authtls", tls.url, lines, auth, log), 0);
         ck_assert_msg(h_file_contains(log, "50 events published"), "see %s", log);
 
         /* A certificate from another CA logs in as nobody: 401. */
         snprintf(auth, sizeof(auth),
                  "registry_ca_file = \"%s\";\nregistry_cert_file = \"%s\";\nregistry_key_file = \"%s\";",
                  ca.cert_path, stranger.cert_path, stranger.key_path);
-        snprintf(log, sizeof(log), "%s", path_in_dir("producer-stranger.log"));
-        ck_assert_int_eq(run_producer("stranger", "authtls", tls.url, auth, lines, log), 1);
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-stranger.log"));
+        ck_assert_int_eq(h_run_producer(&env, "market", "authtls", tls.url, lines, auth, log), 1);
         ck_assert_msg(h_file_contains(log, "cannot register the schemas of market.authtls"), "see %s", log);
         ck_assert_msg(h_file_contains(log, "HTTP 401 (error 40101)"), "see %s", log);
 
         /* Without registry_ca_file the registry's certificate is not trusted. */
         snprintf(auth, sizeof(auth), "registry_cert_file = \"%s\";\nregistry_key_file = \"%s\";",
                  client.cert_path, client.key_path);
-        snprintf(log, sizeof(log), "%s", path_in_dir("producer-untrusted.log"));
-        ck_assert_int_eq(run_producer("untrusted", "authtls", tls.url, auth, lines, log), 1);
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-untrusted.log"));
+        ck_assert_int_eq(h_run_producer(&env, "market", "authtls", tls.url, lines, auth, log), 1);
         ck_assert_msg(h_file_contains(log, "no schema registry answered"), "see %s", log);
 
         /* A certificate that does not match its key is found at start. */
         snprintf(auth, sizeof(auth),
                  "registry_ca_file = \"%s\";\nregistry_cert_file = \"%s\";\nregistry_key_file = \"%s\";",
                  ca.cert_path, client.cert_path, stranger.key_path);
-        snprintf(log, sizeof(log), "%s", path_in_dir("producer-mismatch.log"));
-        ck_assert_int_eq(run_producer("mismatch", "authtls", tls.url, auth, lines, log), 2);
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-mismatch.log"));
+        ck_assert_int_eq(h_run_producer(&env, "market", "authtls", tls.url, lines, auth, log), 2);
         ck_assert_msg(h_file_contains(log, "settings 'registry_cert_file' and 'registry_key_file'"), "see %s",
                       log);
 
@@ -632,10 +511,7 @@ int main(void) {
                             (int)(sizeof(config_errors) / sizeof(*config_errors)));
         tcase_add_test(tc, client_certificate_over_https);
         suite_add_tcase(s, tc);
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
+        failed = h_run_suite(s);
         if (stop_registry(&open_reads) != 0 || stop_registry(&closed_reads) != 0) {
                 fprintf(stderr, "a registry did not stop cleanly (see %s)\n", env.dir);
                 failed++;

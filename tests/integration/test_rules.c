@@ -6,14 +6,12 @@
  * the subscriber with the rule as the reason; the subscriber's database
  * says which of its columns hold personal data.
  */
-#include <librdkafka/rdkafka.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
-#include "sample.h"
 #include "sb_dataset.h"
 #include "sb_envelope.h"
 #include "sb_registry_client.h"
@@ -21,108 +19,15 @@
 
 static h_env_t env; /* the suite's broker and registry, set up by main */
 
-/* Copies the schemas of sample dataset `from` to <dir>/schemas/<to>.*.avsc,
- * so each test has a topic of its own. */
-static void copy_dataset(const char *from, const char *to) {
-        char cmd[4096];
-        snprintf(cmd, sizeof(cmd),
-                 "mkdir -p '%s/schemas' && cp '%s/schemas/datasets/%s.key.avsc' '%s/schemas/%s.key.avsc' && "
-                 "cp '%s/schemas/datasets/%s.row.avsc' '%s/schemas/%s.row.avsc'",
-                 env.dir, env.src, from, env.dir, to, env.src, from, env.dir, to);
-        ck_assert_int_eq(system(cmd), 0);
-}
-
-static char *path_in_dir(const char *name) {
-        static char path[600];
-        snprintf(path, sizeof(path), "%s/%s", env.dir, name);
-        return path;
-}
-
-static int run_producer(const char *department, const char *dataset, const char *input, const char *log) {
-        char name[256], conf[700];
-        snprintf(name, sizeof(name), "producer-%s.%s.conf", department, dataset);
-        snprintf(conf, sizeof(conf), "%s",
-                 h_write_file(&env, name,
-                              "department = \"%s\";\ndataset = \"%s\";\nschema_dir = \"%s/schemas\";\n"
-                              "registry_url = \"%s\";\ninput = \"%s\";\n"
-                              "kafka = { bootstrap_servers = \"%s\"; };\n",
-                              department, dataset, env.dir, env.registry_url, input, env.bootstrap));
-        char bin[1200];
-        snprintf(bin, sizeof(bin), "%s", h_bin(&env, "sharebus-producer"));
-        char *argv[] = {bin, "--config", conf, NULL};
-        return h_run(argv, log, 120000);
-}
-
 /* Runs a subscriber of `topics` into `db` until it has been idle for 4 s;
  * returns its exit code. */
 static int run_subscriber(const char *name, const char *topics, const char *db) {
-        char file[256], conf[700], log[700];
-        snprintf(file, sizeof(file), "subscriber-%s.conf", name);
-        snprintf(conf, sizeof(conf), "%s",
-                 h_write_file(&env, file,
-                              "name = \"%s\";\ntopics = \"%s\";\nregistry_url = \"%s\";\n"
-                              "sqlite_path = \"%s\";\nlog_level = \"debug\";\nidle_exit_ms = 4000;\n"
-                              "kafka = { bootstrap_servers = \"%s\"; };\n",
-                              name, topics, env.registry_url, db, env.bootstrap));
+        char file[256], log[700];
         snprintf(file, sizeof(file), "subscriber-%s.log", name);
-        snprintf(log, sizeof(log), "%s", path_in_dir(file));
-        char bin[1200];
-        snprintf(bin, sizeof(bin), "%s", h_bin(&env, "sharebus-subscriber"));
-        char *argv[] = {bin, "--config", conf, NULL};
-        return h_wait(h_spawn(argv, log), 60000);
-}
-
-/* Produces raw bytes to a topic, as a client other than ours could. */
-static void produce_raw(const char *topic, const sb_buf_t *key, const sb_buf_t *value) {
-        char errstr[256];
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        rd_kafka_conf_set(conf, "bootstrap.servers", env.bootstrap, NULL, 0);
-        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-        ck_assert_ptr_nonnull(rk);
-        ck_assert_int_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
-                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                           RD_KAFKA_V_KEY(key->data, key->len),
-                                           RD_KAFKA_V_VALUE(value->data, value->len), RD_KAFKA_V_END),
-                         0);
-        ck_assert_int_eq(rd_kafka_flush(rk, 30000), 0);
-        rd_kafka_destroy(rk);
-}
-
-/* Reads every record of `topic` and returns the values of header `name`,
- * newline-separated (caller frees). */
-static char *read_headers(const char *topic, const char *name, int expect) {
-        char errstr[256], group[300];
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        rd_kafka_conf_set(conf, "bootstrap.servers", env.bootstrap, NULL, 0);
-        snprintf(group, sizeof(group), "harness-reader.%s.%s", topic, name);
-        rd_kafka_conf_set(conf, "group.id", group, NULL, 0);
-        rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", NULL, 0);
-        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-        ck_assert_ptr_nonnull(rk);
-        rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(tl, topic, RD_KAFKA_PARTITION_UA);
-        rd_kafka_subscribe(rk, tl);
-        rd_kafka_topic_partition_list_destroy(tl);
-        size_t cap = 8192, len = 0;
-        char *out = calloc(1, cap);
-        ck_assert_ptr_nonnull(out);
-        for (int i = 0, got = 0; i < 300 && got < expect; i++) {
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-                if (!m)
-                        continue;
-                rd_kafka_headers_t *hdrs;
-                const void *v;
-                size_t vlen;
-                if (!m->err && !rd_kafka_message_headers(m, &hdrs) &&
-                    !rd_kafka_header_get_last(hdrs, name, &v, &vlen) && len < cap) {
-                        len += (size_t)snprintf(out + len, cap - len, "%.*s\n", (int)vlen, (const char *)v);
-                        got++;
-                }
-                rd_kafka_message_destroy(m);
-        }
-        rd_kafka_consumer_close(rk);
-        rd_kafka_destroy(rk);
-        return out;
+        snprintf(log, sizeof(log), "%s", h_path(&env, file));
+        return h_wait(
+                h_start_subscriber(&env, name, topics, NULL, db, "debug", "idle_exit_ms = 4000;", NULL, log),
+                60000);
 }
 
 /* Runs one text-valued SQL query on db_path; "" when there is no row
@@ -169,7 +74,7 @@ static const char *license_line(const char *uscc, const char *representative, co
 
 START_TEST(producer_names_lines_breaking_rules_and_publishes_the_others) {
         char lines[600], log[600], db[600], text[8192] = "";
-        copy_dataset("market.business_license", "rules.license");
+        h_copy_dataset(&env, "market.business_license", "rules.license");
         ck_assert_int_eq(h_create_topic(&env, "rules.license", 1), 0);
         append(text, sizeof(text), license_line("91350100M000100Y43", "Lin", "1234.5"));
         append(text, sizeof(text), license_line("91350100M000100Y44", "Lin", "1234.5")); /* bad check char */
@@ -180,8 +85,8 @@ START_TEST(producer_names_lines_breaking_rules_and_publishes_the_others) {
         append(text, sizeof(text),
                license_line("91350100M00010OY43", "Lin", "1234.5")); /* 'O' is not in the alphabet */
         snprintf(lines, sizeof(lines), "%s", h_write_file(&env, "rules.jsonl", "%s", text));
-        snprintf(log, sizeof(log), "%s", path_in_dir("producer-rules.log"));
-        ck_assert_int_eq(run_producer("rules", "license", lines, log), 1);
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-rules.log"));
+        ck_assert_int_eq(h_run_producer(&env, "rules", "license", NULL, lines, NULL, log), 1);
         ck_assert(h_file_contains(
                 log, "rules.jsonl:2: not published: key.uscc: check character is wrong (cn_uscc)"));
         ck_assert(h_file_contains(
@@ -195,7 +100,7 @@ START_TEST(producer_names_lines_breaking_rules_and_publishes_the_others) {
         ck_assert(h_file_contains(
                 log, "6 lines read: 2 events published to rules.license (+0 tombstones), 4 invalid"));
 
-        snprintf(db, sizeof(db), "%s", path_in_dir("rules-license.db"));
+        snprintf(db, sizeof(db), "%s", h_path(&env, "rules-license.db"));
         ck_assert_int_eq(run_subscriber("rules-license", "rules.license", db), 0);
         ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM rules_license"), 2);
         ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM rules_license WHERE uscc IN "
@@ -221,7 +126,7 @@ static const char *resident_line(const char *id, const char *name, const char *p
 
 START_TEST(producer_refuses_resident_personal_fields_without_showing_them) {
         char lines[600], log[600], text[8192] = "";
-        copy_dataset("civil.resident", "rules.resident");
+        h_copy_dataset(&env, "civil.resident", "rules.resident");
         ck_assert_int_eq(h_create_topic(&env, "rules.resident", 1), 0);
         append(text, sizeof(text),
                resident_line("11010519491231002X", "Wang Wei", "\"13800000000\"", "110105"));
@@ -235,8 +140,8 @@ START_TEST(producer_refuses_resident_personal_fields_without_showing_them) {
         append(text, sizeof(text),
                resident_line("110101199003074477", "Li Min", "{\"string\":\"13912345678\"}", "110101"));
         snprintf(lines, sizeof(lines), "%s", h_write_file(&env, "resident.jsonl", "%s", text));
-        snprintf(log, sizeof(log), "%s", path_in_dir("producer-resident.log"));
-        ck_assert_int_eq(run_producer("rules", "resident", lines, log), 1);
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-resident.log"));
+        ck_assert_int_eq(h_run_producer(&env, "rules", "resident", NULL, lines, NULL, log), 1);
         ck_assert(h_file_contains(
                 log,
                 "resident.jsonl:2: not published: key.id_number: check character is wrong (cn_resident_id)"));
@@ -293,7 +198,7 @@ static void encode_raw(sb_dataset_t *ds, int32_t key_id, int32_t value_id, const
 
 START_TEST(subscriber_dead_letters_records_breaking_rules) {
         char dir[700], errstr[512], db[600];
-        copy_dataset("market.business_license", "rawrules.license");
+        h_copy_dataset(&env, "market.business_license", "rawrules.license");
         ck_assert_int_eq(h_create_topic(&env, "rawrules.license", 1), 0);
         ck_assert_int_eq(h_create_topic(&env, "dlq.rawrules", 1), 0);
         snprintf(dir, sizeof(dir), "%s/schemas", env.dir);
@@ -316,27 +221,27 @@ START_TEST(subscriber_dead_letters_records_breaking_rules) {
         sb_buf_init(&key, 1 << 20);
         sb_buf_init(&value, 1 << 20);
         encode_raw(ds, key_id, value_id, "91350100M000100Y43", 100.0, &key, &value); /* offset 0: good */
-        produce_raw("rawrules.license", &key, &value);
+        h_produce_raw(&env, "rawrules.license", key.data, key.len, value.data, value.len);
         encode_raw(ds, key_id, value_id, "91350100M000100Y44", 100.0, &key, &value); /* 1: bad uscc */
-        produce_raw("rawrules.license", &key, &value);
+        h_produce_raw(&env, "rawrules.license", key.data, key.len, value.data, value.len);
         encode_raw(ds, key_id, value_id, "91110000600037341L", -3.0, &key, &value); /* 2: negative capital */
-        produce_raw("rawrules.license", &key, &value);
+        h_produce_raw(&env, "rawrules.license", key.data, key.len, value.data, value.len);
         encode_raw(ds, key_id, value_id, "9144030071526726XG", 0.5, &key, &value); /* 3: good */
-        produce_raw("rawrules.license", &key, &value);
+        h_produce_raw(&env, "rawrules.license", key.data, key.len, value.data, value.len);
         sb_buf_free(&key);
         sb_buf_free(&value);
         sb_registry_client_destroy(rc);
         sb_dataset_destroy(ds);
 
-        snprintf(db, sizeof(db), "%s", path_in_dir("rawrules.db"));
+        snprintf(db, sizeof(db), "%s", h_path(&env, "rawrules.db"));
         ck_assert_int_eq(run_subscriber("rawrules", "rawrules.license", db), 0);
-        char *reasons = read_headers("dlq.rawrules", "sharebus.error", 2);
+        char *reasons = h_read_headers(&env, "dlq.rawrules", "sharebus.error", 2);
         ck_assert_msg(strstr(reasons, "after.uscc: check character is wrong (cn_uscc)\n"), "reasons: %s",
                       reasons);
         ck_assert_msg(strstr(reasons, "after.registered_capital: -3 is below the minimum 0\n"), "reasons: %s",
                       reasons);
         free(reasons);
-        char *offsets = read_headers("dlq.rawrules", "sharebus.source.offset", 2);
+        char *offsets = h_read_headers(&env, "dlq.rawrules", "sharebus.source.offset", 2);
         ck_assert_msg(strstr(offsets, "1\n") && strstr(offsets, "2\n"), "offsets: %s", offsets);
         free(offsets);
         /* The good records around them are applied, and the stream moved on. */
@@ -347,14 +252,14 @@ START_TEST(subscriber_dead_letters_records_breaking_rules) {
         ck_assert_int_eq(
                 h_sqlite_int(db, "SELECT next_offset FROM sharebus_offsets WHERE topic = 'rawrules.license'"),
                 4);
-        ck_assert(h_file_contains(path_in_dir("subscriber-rawrules.log"), "2 dead letters"));
+        ck_assert(h_file_contains(h_path(&env, "subscriber-rawrules.log"), "2 dead letters"));
 }
 END_TEST
 
 START_TEST(subscriber_records_which_columns_are_personal) {
         char lines[600], db[600];
-        copy_dataset("civil.resident", "columns.resident");
-        copy_dataset("market.business_license", "columns.license");
+        h_copy_dataset(&env, "civil.resident", "columns.resident");
+        h_copy_dataset(&env, "market.business_license", "columns.license");
         ck_assert_int_eq(h_create_topic(&env, "columns.resident", 1), 0);
         ck_assert_int_eq(h_create_topic(&env, "columns.license", 1), 0);
         static const char *const topics[][2] = {{"civil.resident", "resident"},
@@ -362,21 +267,12 @@ START_TEST(subscriber_records_which_columns_are_personal) {
         for (int t = 0; t < 2; t++) {
                 char name[64];
                 snprintf(name, sizeof(name), "columns-%s.jsonl", topics[t][1]);
-                snprintf(lines, sizeof(lines), "%s", path_in_dir(name));
-                FILE *f = fopen(lines, "w");
-                ck_assert_ptr_nonnull(f);
-                sb_sample_t *s = sb_sample_new(topics[t][0], 5, 20);
-                for (int i = 0; i < 50; i++) {
-                        char *line = sb_sample_next(s);
-                        fprintf(f, "%s\n", line);
-                        free(line);
-                }
-                sb_sample_destroy(s);
-                fclose(f);
-                ck_assert_int_eq(
-                        run_producer("columns", topics[t][1], lines, path_in_dir("producer-columns.log")), 0);
+                h_write_sample(&env, topics[t][0], name, 50, 20, 5, lines, sizeof(lines));
+                ck_assert_int_eq(h_run_producer(&env, "columns", topics[t][1], NULL, lines, NULL,
+                                                h_path(&env, "producer-columns.log")),
+                                 0);
         }
-        snprintf(db, sizeof(db), "%s", path_in_dir("columns.db"));
+        snprintf(db, sizeof(db), "%s", h_path(&env, "columns.db"));
         ck_assert_int_eq(run_subscriber("columns", "columns.resident,columns.license", db), 0);
         char *personal =
                 sqlite_text(db, "SELECT group_concat(column_name, ',') FROM (SELECT column_name FROM "
@@ -413,10 +309,7 @@ int main(void) {
         tcase_add_test(tc, subscriber_dead_letters_records_breaking_rules);
         tcase_add_test(tc, subscriber_records_which_columns_are_personal);
         suite_add_tcase(s, tc);
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
+        int failed = h_run_suite(s);
         h_env_stop(&env);
         return failed ? 1 : 0;
 }

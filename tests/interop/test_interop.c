@@ -16,65 +16,11 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "sample.h"
 #include "sb_envelope.h"
 
 static h_env_t env;          /* the suite's broker and registry, set up by main */
 static char python[1024];    /* the venv's python, from venv.sh */
 static char kcat[1024] = ""; /* kcat on PATH, or empty */
-
-static char *path_in_dir(const char *name) {
-        static char path[600];
-        snprintf(path, sizeof(path), "%s/%s", env.dir, name);
-        return path;
-}
-
-/* Copies the schemas of sample dataset `from` to <dir>/schemas/<to>.*.avsc. */
-static void copy_dataset(const char *from, const char *to) {
-        char cmd[4096];
-        snprintf(cmd, sizeof(cmd),
-                 "mkdir -p '%s/schemas' && cp '%s/schemas/datasets/%s.key.avsc' '%s/schemas/%s.key.avsc' && "
-                 "cp '%s/schemas/datasets/%s.row.avsc' '%s/schemas/%s.row.avsc'",
-                 env.dir, env.src, from, env.dir, to, env.src, from, env.dir, to);
-        ck_assert_int_eq(system(cmd), 0);
-}
-
-/* Writes `count` sample changes over `keys` records of dataset `sample` to
- * <dir>/<name>; returns the number of deletes (each adds a tombstone). */
-static int write_sample(const char *sample, const char *name, int count, int keys, int seed, char *path,
-                        size_t size) {
-        snprintf(path, size, "%s/%s", env.dir, name);
-        FILE *f = fopen(path, "w");
-        ck_assert_ptr_nonnull(f);
-        sb_sample_t *s = sb_sample_new(sample, (uint64_t)seed, (size_t)keys);
-        ck_assert_ptr_nonnull(s);
-        int deletes = 0;
-        for (int i = 0; i < count; i++) {
-                char *line = sb_sample_next(s);
-                ck_assert_ptr_nonnull(line);
-                deletes += strncmp(line, "{\"op\":\"d\"", 9) == 0;
-                fprintf(f, "%s\n", line);
-                free(line);
-        }
-        sb_sample_destroy(s);
-        fclose(f);
-        return deletes;
-}
-
-static int run_producer(const char *department, const char *dataset, const char *input, const char *log) {
-        char name[256], conf[700];
-        snprintf(name, sizeof(name), "producer-%s.%s.conf", department, dataset);
-        snprintf(conf, sizeof(conf), "%s",
-                 h_write_file(&env, name,
-                              "department = \"%s\";\ndataset = \"%s\";\nschema_dir = \"%s/schemas\";\n"
-                              "registry_url = \"%s\";\ninput = \"%s\";\n"
-                              "kafka = { bootstrap_servers = \"%s\"; };\n",
-                              department, dataset, env.dir, env.registry_url, input, env.bootstrap));
-        char bin[1200];
-        snprintf(bin, sizeof(bin), "%s", h_bin(&env, "sharebus-producer"));
-        char *argv[] = {bin, "--config", conf, NULL};
-        return h_run(argv, log, 120000);
-}
 
 /* Runs argv with stdout to `out` (truncated) and stderr appended to `err`;
  * returns as h_wait does. */
@@ -101,8 +47,8 @@ static void run_python(const char *script, const char *out, char *const args[]) 
         char *argv[16], path[1200], outp[600], log[600];
         int n = 0;
         snprintf(path, sizeof(path), "%s/tests/interop/%s", env.src, script);
-        snprintf(outp, sizeof(outp), "%s", path_in_dir(out));
-        snprintf(log, sizeof(log), "%s", path_in_dir("python.log"));
+        snprintf(outp, sizeof(outp), "%s", h_path(&env, out));
+        snprintf(log, sizeof(log), "%s", h_path(&env, "python.log"));
         argv[n++] = python;
         argv[n++] = path;
         for (int i = 0; args[i] && n < 15; i++)
@@ -187,19 +133,19 @@ static const char *header(const json_t *rec, const char *name) {
 START_TEST(python_reads_producer_events_with_equal_values) {
         enum { CHANGES = 200 };
         char lines_path[600], log[600], count[32];
-        copy_dataset("market.business_license", "interop.license");
+        h_copy_dataset(&env, "market.business_license", "interop.license");
         ck_assert_int_eq(h_create_topic(&env, "interop.license", 3), 0);
-        int deletes = write_sample("market.business_license", "license.jsonl", CHANGES, 50, 41, lines_path,
-                                   sizeof(lines_path));
+        int deletes = h_write_sample(&env, "market.business_license", "license.jsonl", CHANGES, 50, 41,
+                                     lines_path, sizeof(lines_path));
         ck_assert_int_gt(deletes, 0);
-        snprintf(log, sizeof(log), "%s", path_in_dir("producer-license.log"));
-        ck_assert_int_eq(run_producer("interop", "license", lines_path, log), 0);
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-license.log"));
+        ck_assert_int_eq(h_run_producer(&env, "interop", "license", NULL, lines_path, NULL, log), 0);
 
         snprintf(count, sizeof(count), "%d", CHANGES + deletes);
         char *args[] = {env.bootstrap, env.registry_url, "interop.license", count, NULL};
         run_python("read_events.py", "license-read.jsonl", args);
         json_t *input = load_lines(lines_path);
-        json_t *records = load_lines(path_in_dir("license-read.jsonl"));
+        json_t *records = load_lines(h_path(&env, "license-read.jsonl"));
         ck_assert_int_eq(json_array_size(input), CHANGES);
         ck_assert_int_eq(json_array_size(records), CHANGES + deletes);
 
@@ -296,30 +242,23 @@ static void write_schemas(const char *from, const char *topic, char *key_path, c
 
 START_TEST(subscriber_applies_events_from_python_serializer) {
         enum { CHANGES = 300 };
-        char lines_path[600], key_schema[600], env_schema[600], db[600], conf[700];
+        char lines_path[600], key_schema[600], env_schema[600], db[600];
         ck_assert_int_eq(h_create_topic(&env, "interop.resident", 3), 0);
-        int deletes = write_sample("civil.resident", "resident.jsonl", CHANGES, 80, 42, lines_path,
-                                   sizeof(lines_path));
+        int deletes = h_write_sample(&env, "civil.resident", "resident.jsonl", CHANGES, 80, 42, lines_path,
+                                     sizeof(lines_path));
         ck_assert_int_gt(deletes, 0);
         write_schemas("civil.resident", "interop.resident", key_schema, env_schema, sizeof(key_schema));
         char *args[] = {env.bootstrap, env.registry_url, "interop.resident", "civil",
                         key_schema,    env_schema,       lines_path,         NULL};
         run_python("produce_events.py", "resident-produced.json", args);
-        json_t *produced = load_json(path_in_dir("resident-produced.json"));
+        json_t *produced = load_json(h_path(&env, "resident-produced.json"));
         ck_assert_int_eq(json_integer_value(json_object_get(produced, "events")), CHANGES);
         ck_assert_int_eq(json_integer_value(json_object_get(produced, "tombstones")), deletes);
 
-        snprintf(db, sizeof(db), "%s", path_in_dir("resident.db"));
-        snprintf(conf, sizeof(conf), "%s",
-                 h_write_file(&env, "subscriber-resident.conf",
-                              "name = \"interop-resident\";\ntopics = \"interop.resident\";\n"
-                              "registry_url = \"%s\";\nsqlite_path = \"%s\";\nidle_exit_ms = 4000;\n"
-                              "kafka = { bootstrap_servers = \"%s\"; };\n",
-                              env.registry_url, db, env.bootstrap));
-        char bin[1200];
-        snprintf(bin, sizeof(bin), "%s", h_bin(&env, "sharebus-subscriber"));
-        char *argv[] = {bin, "--config", conf, NULL};
-        ck_assert_int_eq(h_run(argv, path_in_dir("subscriber-resident.log"), 120000), 0);
+        snprintf(db, sizeof(db), "%s", h_path(&env, "resident.db"));
+        pid_t pid = h_start_subscriber(&env, "interop-resident", "interop.resident", NULL, db, NULL,
+                                       "idle_exit_ms = 4000;", NULL, h_path(&env, "subscriber-resident.log"));
+        ck_assert_int_eq(h_wait(pid, 120000), 0);
 
         json_t *expected = h_expected_state(lines_path, "id_number");
         ck_assert_int_gt(json_object_size(expected), 0);
@@ -354,18 +293,18 @@ START_TEST(python_registry_client_works_against_sharebus_registry) {
         char path[1200], file1[600], file2[600];
         snprintf(path, sizeof(path), "%s/schemas/datasets/tax.taxpayer.row.avsc", env.src);
         json_t *s1 = load_json(path);
-        snprintf(file1, sizeof(file1), "%s", path_in_dir("registry-1.avsc"));
+        snprintf(file1, sizeof(file1), "%s", h_path(&env, "registry-1.avsc"));
         ck_assert_int_eq(json_dump_file(s1, file1, JSON_INDENT(2)), 0);
         /* Version 2 adds an optional field: a compatible evolution. */
         json_t *s2 = json_deep_copy(s1);
         json_array_append_new(json_object_get(s2, "fields"), json_pack("{s:s, s:[s,s], s:n}", "name", "note",
                                                                        "type", "null", "string", "default"));
-        snprintf(file2, sizeof(file2), "%s", path_in_dir("registry-2.avsc"));
+        snprintf(file2, sizeof(file2), "%s", h_path(&env, "registry-2.avsc"));
         ck_assert_int_eq(json_dump_file(s2, file2, JSON_INDENT(2)), 0);
 
         char *args[] = {env.registry_url, (char *)subject, file1, file2, NULL};
         run_python("registry_client.py", "registry.json", args);
-        json_t *r = load_json(path_in_dir("registry.json"));
+        json_t *r = load_json(h_path(&env, "registry.json"));
         json_int_t first = json_integer_value(json_object_get(r, "first_id"));
         json_int_t second = json_integer_value(json_object_get(r, "second_id"));
         ck_assert_int_gt(first, 0);
@@ -435,43 +374,18 @@ START_TEST(python_registry_client_works_against_sharebus_registry) {
 }
 END_TEST
 
-typedef struct {
-        char *data;
-        size_t len;
-} body_t;
-
-static size_t on_body(char *data, size_t size, size_t n, void *userp) {
-        body_t *b = userp;
-        char *more = realloc(b->data, b->len + size * n + 1);
-        if (!more)
-                return 0;
-        memcpy(more + b->len, data, size * n);
-        b->data = more;
-        b->len += size * n;
-        b->data[b->len] = 0;
-        return size * n;
-}
-
 /* The id of the latest version of `subject`, asked of our registry. */
 static int32_t latest_id(const char *subject) {
         char url[700];
-        body_t body = {NULL, 0};
+        h_reply_t rep;
         snprintf(url, sizeof(url), "%s/subjects/%s/versions/latest", env.registry_url, subject);
-        CURL *c = curl_easy_init();
-        ck_assert_ptr_nonnull(c);
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-        ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
-        long status = 0;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_cleanup(c);
-        ck_assert_msg(status == 200 && body.data, "GET %s: %ld %s", url, status, body.data ? body.data : "");
-        json_t *doc = json_loads(body.data, 0, NULL);
+        long status = h_http("GET", url, NULL, NULL, NULL, &rep);
+        ck_assert_msg(status == 200 && rep.text, "GET %s: %ld %s", url, status, rep.text ? rep.text : "");
+        json_t *doc = json_loads(rep.text, 0, NULL);
         ck_assert_ptr_nonnull(doc);
         int32_t id = (int32_t)json_integer_value(json_object_get(doc, "id"));
         json_decref(doc);
-        free(body.data);
+        h_reply_free(&rep);
         ck_assert_int_gt(id, 0);
         return id;
 }
@@ -484,22 +398,24 @@ START_TEST(kcat_reads_wire_format_and_headers) {
         enum { CHANGES = 120 };
         char lines_path[600], out[600];
         ck_assert_msg(kcat[0], "kcat is not installed (setup.sh installs it)");
-        copy_dataset("tax.taxpayer", "interop.kcat");
+        h_copy_dataset(&env, "tax.taxpayer", "interop.kcat");
         ck_assert_int_eq(h_create_topic(&env, "interop.kcat", 2), 0);
-        int deletes =
-                write_sample("tax.taxpayer", "kcat.jsonl", CHANGES, 40, 43, lines_path, sizeof(lines_path));
+        int deletes = h_write_sample(&env, "tax.taxpayer", "kcat.jsonl", CHANGES, 40, 43, lines_path,
+                                     sizeof(lines_path));
         ck_assert_int_gt(deletes, 0);
-        ck_assert_int_eq(run_producer("interop", "kcat", lines_path, path_in_dir("producer-kcat.log")), 0);
+        ck_assert_int_eq(h_run_producer(&env, "interop", "kcat", NULL, lines_path, NULL,
+                                        h_path(&env, "producer-kcat.log")),
+                         0);
         int32_t key_id = latest_id("interop.kcat-key"), value_id = latest_id("interop.kcat-value");
         ck_assert_int_ne(key_id, value_id);
 
         /* One record: "partition offset keylen valuelen headers\n", then the
          * raw key and value bytes, then "\n". */
-        snprintf(out, sizeof(out), "%s", path_in_dir("kcat.out"));
+        snprintf(out, sizeof(out), "%s", h_path(&env, "kcat.out"));
         char *argv[] = {kcat, "-C",        "-b", env.bootstrap, "-t", "interop.kcat",
                         "-o", "beginning", "-e", "-q",          "-f", "%p %o %K %S %h\n%k%s\n",
                         NULL};
-        ck_assert_int_eq(run_to_files(argv, out, path_in_dir("kcat.log"), 60000), 0);
+        ck_assert_int_eq(run_to_files(argv, out, h_path(&env, "kcat.log"), 60000), 0);
         size_t len;
         char *buf = slurp(out, &len);
         const char *p = buf, *end = buf + len;
@@ -594,10 +510,7 @@ int main(void) {
         tcase_add_test(tc, python_registry_client_works_against_sharebus_registry);
         tcase_add_test(tc, kcat_reads_wire_format_and_headers);
         suite_add_tcase(s, tc);
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
+        int failed = h_run_suite(s);
         curl_global_cleanup();
         h_env_stop(&env);
         return failed ? 1 : 0;
