@@ -504,12 +504,17 @@ sb_err_t sb_registry_store_apply(sb_registry_store_t *st, const json_t *command,
         for (size_t i = 0; type && i < sizeof(commands) / sizeof(*commands); i++)
                 if (strcmp(type, commands[i].type) == 0) {
                         *result = commands[i].run(st, command);
+                        __atomic_add_fetch(&st->generation, 1, __ATOMIC_SEQ_CST);
                         return *result ? SB_OK : SB_ERR_NOMEM;
                 }
         *result = sb_registry_error_json(500, 50001,
                                          "Error in the backend data store: unknown command type '%s'",
                                          type ? type : "(none)");
         return *result ? SB_OK : SB_ERR_NOMEM;
+}
+
+uint64_t sb_registry_store_generation(const sb_registry_store_t *st) {
+        return __atomic_load_n(&st->generation, __ATOMIC_SEQ_CST);
 }
 
 static sb_err_t direct_submit(void *opaque, const json_t *command, json_t **result, char *errstr,

@@ -527,7 +527,7 @@ sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_registry
                 sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
                 return NULL;
         }
-        if (pthread_mutex_init(&srv->err_lock, NULL)) {
+        if (pthread_mutex_init(&srv->err_lock, NULL) || pthread_mutex_init(&srv->cache_lock, NULL)) {
                 free(srv);
                 sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "cannot create a mutex");
                 return NULL;
@@ -574,6 +574,11 @@ void sb_registry_http_destroy(sb_registry_http_t *srv) {
                 return;
         if (srv->daemon)
                 MHD_stop_daemon(srv->daemon);
+        for (size_t i = 0; i < SB_LOOKUP_CACHE_SIZE; i++) {
+                free(srv->lookups[i].key);
+                free(srv->lookups[i].reply);
+        }
+        pthread_mutex_destroy(&srv->cache_lock);
         pthread_mutex_destroy(&srv->err_lock);
         free(srv);
 }

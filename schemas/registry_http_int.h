@@ -38,6 +38,18 @@ enum {
         E_FORWARDING = 50003,
 };
 
+/* Answers of POST /subjects/{s} (lookup) by (subject, deleted flag, body):
+ * clients ask the same question again and again, and parsing the schema
+ * and writing the answer are most of the cost.  An answer is served only
+ * while the store's generation is the one it was computed under. */
+#define SB_LOOKUP_CACHE_SIZE 256
+typedef struct {
+        uint64_t hash, generation;
+        char *key; /* owned: subject, NUL, deleted flag, NUL, body */
+        size_t key_len;
+        char *reply; /* owned: the JSON answer */
+} lookup_entry_t;
+
 struct sb_registry_http_s {
         struct MHD_Daemon *daemon;
         sb_registry_store_t *store; /* borrowed */
@@ -47,6 +59,8 @@ struct sb_registry_http_s {
         unsigned port;
         pthread_mutex_t err_lock; /* MHD may log from any of its threads */
         char last_error[256];     /* MHD's last message, for a failed start */
+        pthread_mutex_t cache_lock;
+        lookup_entry_t lookups[SB_LOOKUP_CACHE_SIZE];
 };
 
 typedef struct {

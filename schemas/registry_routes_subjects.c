@@ -95,32 +95,89 @@ reply_t rh_register(const call_t *c) {
         return r;
 }
 
+/* The lookup cache's key for this request (caller frees), and its hash. */
+static char *lookup_key(const call_t *c, int deleted, size_t *len, uint64_t *hash) {
+        const char *subject = c->seg[1];
+        size_t slen = strlen(subject), blen = c->body->len;
+        *len = slen + 3 + blen;
+        char *key = malloc(*len);
+        *hash = 0;
+        if (!key)
+                return NULL;
+        memcpy(key, subject, slen + 1);
+        key[slen + 1] = deleted ? '1' : '0';
+        key[slen + 2] = 0;
+        if (blen)
+                memcpy(key + slen + 3, c->body->data, blen);
+        uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+        for (size_t i = 0; i < *len; i++) {
+                h ^= (unsigned char)key[i];
+                h *= 1099511628211ULL;
+        }
+        *hash = h;
+        return key;
+}
+
 reply_t rh_subject_lookup(const call_t *c) {
         const char *subject = c->seg[1];
         sb_registry_version_t v;
         json_t *doc;
         char err[512];
-        int found;
+        int found, deleted = rh_query_bool(c, "deleted");
         reply_t r;
 
-        if (rh_schema_body(c, &doc, &r))
+        /* Read the generation first: an answer computed after it is right
+         * for it (or older), never newer. */
+        uint64_t generation = sb_registry_store_generation(c->srv->store), hash = 0;
+        size_t key_len;
+        char *key = lookup_key(c, deleted, &key_len, &hash);
+        lookup_entry_t *slot = &c->srv->lookups[hash % SB_LOOKUP_CACHE_SIZE];
+        if (key) {
+                char *hit = NULL;
+                pthread_mutex_lock(&c->srv->cache_lock);
+                if (slot->key && slot->hash == hash && slot->generation == generation &&
+                    slot->key_len == key_len && memcmp(slot->key, key, key_len) == 0)
+                        hit = strdup(slot->reply);
+                pthread_mutex_unlock(&c->srv->cache_lock);
+                if (hit) {
+                        free(key);
+                        return (reply_t){200, NULL, hit};
+                }
+        }
+        if (rh_schema_body(c, &doc, &r)) {
+                free(key);
                 return r;
+        }
         json_t *schema = json_object_get(doc, "schema");
-        sb_err_t e = sb_registry_store_lookup(c->srv->store, subject, json_string_value(schema),
-                                              json_string_length(schema), rh_query_bool(c, "deleted"), &v,
-                                              &found, err, sizeof(err));
+        sb_err_t e =
+                sb_registry_store_lookup(c->srv->store, subject, json_string_value(schema),
+                                         json_string_length(schema), deleted, &v, &found, err, sizeof(err));
         json_decref(doc);
-        if (e == SB_ERR_SCHEMA)
-                return rh_error(422, E_INVALID_SCHEMA, "Invalid schema: %s", err);
-        if (e == SB_ERR_NOT_FOUND && !found)
-                return rh_subject_not_found(subject);
-        if (e == SB_ERR_NOT_FOUND)
-                return rh_error(404, E_SCHEMA_NOT_FOUND, "Schema not found");
-        if (e)
+        if (e) {
+                free(key);
+                if (e == SB_ERR_SCHEMA)
+                        return rh_error(422, E_INVALID_SCHEMA, "Invalid schema: %s", err);
+                if (e == SB_ERR_NOT_FOUND && !found)
+                        return rh_subject_not_found(subject);
+                if (e == SB_ERR_NOT_FOUND)
+                        return rh_error(404, E_SCHEMA_NOT_FOUND, "Schema not found");
                 return rh_store_error(err);
-        r = rh_json(200, version_json(subject, &v));
+        }
+        json_t *answer = version_json(subject, &v);
         free(v.text);
-        return r;
+        char *text = answer ? json_dumps(answer, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        json_decref(answer);
+        char *copy = text && key ? strdup(text) : NULL;
+        if (copy) {
+                pthread_mutex_lock(&c->srv->cache_lock);
+                free(slot->key);
+                free(slot->reply);
+                *slot = (lookup_entry_t){hash, generation, key, key_len, copy};
+                key = NULL;
+                pthread_mutex_unlock(&c->srv->cache_lock);
+        }
+        free(key);
+        return text ? (reply_t){200, NULL, text} : rh_json(500, NULL);
 }
 
 reply_t rh_subject_delete(const call_t *c) {

@@ -194,4 +194,8 @@ sb_err_t sb_registry_store_parse(sb_registry_store_t *st, const char *text, size
  * hold the same state exactly when their dumps are equal. */
 sb_err_t sb_registry_store_dump(sb_registry_store_t *st, json_t **state);
 
+/* A number that changes whenever a command is applied: an answer computed
+ * after reading generation G is still right while the generation is G. */
+uint64_t sb_registry_store_generation(const sb_registry_store_t *st);
+
 #endif

@@ -62,6 +62,7 @@ struct sb_registry_store_s {
         size_t index_cap;    /* a power of two, at least twice n_schemas */
         subject_t *subjects; /* ascending by name (strcmp) */
         size_t n_subjects, cap_subjects;
+        uint64_t generation;     /* bumped by every applied command (atomic) */
         int has_level, has_mode; /* global settings */
         sb_compat_level_t level;
         sb_registry_mode_t mode;

@@ -551,6 +551,26 @@ static const step_t deletes[] = {
         {"GET", "/subjects/e/versions?deleted=true", NULL, NULL, 404, NULL, 40401, "Subject 'e' not found."},
 };
 
+/* Lookups are answered from a cache while nothing changed: every change
+ * must show at once in the next answer. */
+static const step_t lookup_cache[] = {
+        {"POST", "/subjects/lc/versions", V1, PRIM("int"), 200, "{\"id\":1}", 0, NULL},
+        {"POST", "/subjects/lc", V1, PRIM("int"), 200,
+         "{\"subject\":\"lc\",\"version\":1,\"id\":1,\"schema\":\"\\\"int\\\"\"}", 0, NULL},
+        {"POST", "/subjects/lc", V1, PRIM("int"), 200,
+         "{\"subject\":\"lc\",\"version\":1,\"id\":1,\"schema\":\"\\\"int\\\"\"}", 0, NULL},
+        {"DELETE", "/subjects/lc/versions/1", NULL, NULL, 200, "1", 0, NULL},
+        {"POST", "/subjects/lc", V1, PRIM("int"), 404, NULL, 40401, "Subject 'lc' not found."},
+        {"POST", "/subjects/lc?deleted=true", V1, PRIM("int"), 200,
+         "{\"subject\":\"lc\",\"version\":1,\"id\":1,\"schema\":\"\\\"int\\\"\"}", 0, NULL},
+        {"POST", "/subjects/lc/versions", V1, PRIM("int"), 200, "{\"id\":1}", 0, NULL},
+        {"POST", "/subjects/lc", V1, PRIM("int"), 200,
+         "{\"subject\":\"lc\",\"version\":2,\"id\":1,\"schema\":\"\\\"int\\\"\"}", 0, NULL},
+};
+
+START_TEST(http_lookup_cache_follows_changes) { RUN_STEPS(lookup_cache); }
+END_TEST
+
 START_TEST(http_basics) { RUN_STEPS(basics); }
 END_TEST
 
@@ -886,6 +906,7 @@ static Suite *registry_api_suite(void) {
         tcase_add_checked_fixture(tc, server_start, server_stop);
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, http_basics);
+        tcase_add_test(tc, http_lookup_cache_follows_changes);
         tcase_add_test(tc, http_bad_requests);
         tcase_add_test(tc, http_compatibility);
         tcase_add_test(tc, http_settings);
