@@ -2,7 +2,7 @@
  * Unit tests of sb_avro: schema parsing, the JSON <-> Avro binary conversion,
  * logical types, error messages and the read-only schema tree.
  *
- * JSON in the tables is written with single quotes for readability; q2j()
+ * JSON in the tables is written with single quotes for readability; test_q2j()
  * turns them into double quotes before parsing.
  */
 #include <glob.h>
@@ -17,34 +17,6 @@
 #include "testutil.h"
 
 /* ---- helpers ---- */
-
-/* A copy of `s` with ' turned into " (caller frees). */
-static char *q2j(const char *s) {
-        char *c = strdup(s);
-        ck_assert_ptr_nonnull(c);
-        for (char *p = c; *p; p++)
-                if (*p == '\'')
-                        *p = '"';
-        return c;
-}
-
-static sb_schema_t *schema_q(const char *text) {
-        char *t = q2j(text);
-        sb_schema_t *s = NULL;
-        TEST_CALL(sb_schema_new(t, strlen(t), &s, TEST_ERR));
-        ck_assert_ptr_nonnull(s);
-        free(t);
-        return s;
-}
-
-static json_t *json_q(const char *text) {
-        char *t = q2j(text);
-        json_error_t e;
-        json_t *j = json_loads(t, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
-        ck_assert_msg(j != NULL, "test JSON %s does not parse: %s", t, e.text);
-        free(t);
-        return j;
-}
 
 static char *dump(const json_t *j) { return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY); }
 
@@ -161,8 +133,8 @@ static const struct {
 #define N_BYTES_CASES (sizeof(bytes_cases) / sizeof(*bytes_cases))
 
 START_TEST(test_encode_gives_known_bytes) {
-        sb_schema_t *s = schema_q(bytes_cases[_i].schema);
-        json_t *v = json_q(bytes_cases[_i].value);
+        sb_schema_t *s = test_schema_q(bytes_cases[_i].schema);
+        json_t *v = test_json_q(bytes_cases[_i].value);
         uint8_t want[64];
         size_t want_len = unhex(bytes_cases[_i].hex, want, sizeof(want));
         sb_buf_t buf;
@@ -179,8 +151,8 @@ START_TEST(test_encode_gives_known_bytes) {
 END_TEST
 
 START_TEST(test_encode_appends_to_existing_buffer) {
-        sb_schema_t *s = schema_q("'string'");
-        json_t *v = json_q("'a'");
+        sb_schema_t *s = test_schema_q("'string'");
+        json_t *v = test_json_q("'a'");
         sb_buf_t buf;
         static const uint8_t want[] = {0x00, 0x00, 0x00, 0x00, 0x07, 0x02, 0x61};
         sb_buf_init(&buf, 1024);
@@ -197,8 +169,8 @@ END_TEST
 START_TEST(test_encode_reuses_handle_without_state_leaking_between_values) {
         /* The handle reuses one avro-c value: a second, shorter array must
          * not keep items of the first. */
-        sb_schema_t *s = schema_q("{'type':'array','items':'int'}");
-        json_t *a = json_q("[1,2,3]"), *b = json_q("[9]"), *out;
+        sb_schema_t *s = test_schema_q("{'type':'array','items':'int'}");
+        json_t *a = test_json_q("[1,2,3]"), *b = test_json_q("[9]"), *out;
         sb_buf_t buf;
         encode_ok(s, a, &buf);
         sb_buf_free(&buf);
@@ -310,9 +282,9 @@ static const struct {
 #define N_RT_CASES (sizeof(rt_cases) / sizeof(*rt_cases))
 
 START_TEST(test_round_trip_gives_equal_json) {
-        sb_schema_t *s = schema_q(rt_cases[_i].schema);
-        json_t *v = json_q(rt_cases[_i].value);
-        json_t *want = json_q(rt_cases[_i].want ? rt_cases[_i].want : rt_cases[_i].value);
+        sb_schema_t *s = test_schema_q(rt_cases[_i].schema);
+        json_t *v = test_json_q(rt_cases[_i].value);
+        json_t *want = test_json_q(rt_cases[_i].want ? rt_cases[_i].want : rt_cases[_i].value);
         json_t *got = round_trip(s, v);
         assert_json_eq(got, want);
         json_decref(got);
@@ -336,8 +308,8 @@ static const struct {
 #define N_DATE_CASES (sizeof(date_cases) / sizeof(*date_cases))
 
 START_TEST(test_date_text_and_days_agree) {
-        sb_schema_t *date = schema_q("{'type':'int','logicalType':'date'}");
-        sb_schema_t *plain = schema_q("'int'");
+        sb_schema_t *date = test_schema_q("{'type':'int','logicalType':'date'}");
+        sb_schema_t *plain = test_schema_q("'int'");
         json_t *v = json_string(date_cases[_i].text), *days = NULL, *back = NULL;
         char text[32];
         sb_buf_t buf;
@@ -377,8 +349,8 @@ static const struct {
 #define N_TS_CASES (sizeof(ts_cases) / sizeof(*ts_cases))
 
 START_TEST(test_timestamp_text_and_millis_agree) {
-        sb_schema_t *ts = schema_q("{'type':'long','logicalType':'timestamp-millis'}");
-        sb_schema_t *plain = schema_q("'long'");
+        sb_schema_t *ts = test_schema_q("{'type':'long','logicalType':'timestamp-millis'}");
+        sb_schema_t *plain = test_schema_q("'long'");
         json_t *v = json_string(ts_cases[_i].text), *ms = NULL, *back = NULL;
         char text[40];
         sb_buf_t buf;
@@ -405,8 +377,8 @@ END_TEST
 START_TEST(test_format_date_every_day_of_400_years_round_trips) {
         /* Every day of a full Gregorian cycle, either side of the epoch:
          * text -> encode -> days must be consecutive. */
-        sb_schema_t *date = schema_q("{'type':'int','logicalType':'date'}");
-        sb_schema_t *plain = schema_q("'int'");
+        sb_schema_t *date = test_schema_q("{'type':'int','logicalType':'date'}");
+        sb_schema_t *plain = test_schema_q("'int'");
         for (int64_t d = -73048; d < 73049; d += 1) {
                 char text[32];
                 sb_buf_t buf;
@@ -457,8 +429,8 @@ static const char row_value[] = "{'s':'x','i':1,'l':2,'d':1.5,'f':0.5,'b':true,'
                                 "'arr':[1,2],'m':{'k':3},'rec':{'x':4},'ref':{'x':5},'u':7,'nn':8}";
 
 START_TEST(test_full_row_round_trips) {
-        sb_schema_t *s = schema_q(row_schema);
-        json_t *row = json_q(row_value);
+        sb_schema_t *s = test_schema_q(row_schema);
+        json_t *row = test_json_q(row_value);
         json_t *v = json_pack("{s:O}", "after", row);
         json_t *got = round_trip(s, v);
         assert_json_eq(got, v);
@@ -600,11 +572,11 @@ static void assert_invalid(sb_schema_t *s, const json_t *v, const char *path, co
 }
 
 START_TEST(test_bad_field_value_is_refused_with_path_and_reason) {
-        sb_schema_t *s = schema_q(row_schema);
-        json_t *row = json_q(row_value);
+        sb_schema_t *s = test_schema_q(row_schema);
+        json_t *row = test_json_q(row_value);
         char path[64];
         if (field_errors[_i].bad)
-                json_object_set_new(row, field_errors[_i].field, json_q(field_errors[_i].bad));
+                json_object_set_new(row, field_errors[_i].field, test_json_q(field_errors[_i].bad));
         else
                 ck_assert_int_eq(json_object_del(row, field_errors[_i].field), 0);
         json_t *v = json_pack("{s:o}", "after", row);
@@ -617,8 +589,8 @@ END_TEST
 
 START_TEST(test_error_names_path_first) {
         /* The message reads "<path>: <reason>", as the header documents. */
-        sb_schema_t *s = schema_q(row_schema);
-        json_t *row = json_q(row_value);
+        sb_schema_t *s = test_schema_q(row_schema);
+        json_t *row = test_json_q(row_value);
         char err[512] = "";
         sb_buf_t buf;
         json_object_set_new(row, "d", json_string("lots"));
@@ -663,8 +635,8 @@ static const struct {
 #define N_VALUE_ERRORS (sizeof(value_errors) / sizeof(*value_errors))
 
 START_TEST(test_bad_value_is_refused_with_path_and_reason) {
-        sb_schema_t *s = schema_q(value_errors[_i].schema);
-        json_t *v = json_q(value_errors[_i].value);
+        sb_schema_t *s = test_schema_q(value_errors[_i].schema);
+        json_t *v = test_json_q(value_errors[_i].value);
         assert_invalid(s, v, value_errors[_i].path, value_errors[_i].reason);
         json_decref(v);
         sb_schema_destroy(s);
@@ -672,16 +644,16 @@ START_TEST(test_bad_value_is_refused_with_path_and_reason) {
 END_TEST
 
 START_TEST(test_failed_encode_leaves_handle_usable) {
-        sb_schema_t *s = schema_q(row_schema);
-        json_t *row = json_q(row_value);
+        sb_schema_t *s = test_schema_q(row_schema);
+        json_t *row = test_json_q(row_value);
         json_t *good = json_pack("{s:o}", "after", json_deep_copy(row));
-        json_object_set_new(row, "arr", json_q("[1,'x']"));
+        json_object_set_new(row, "arr", test_json_q("[1,'x']"));
         json_t *bad = json_pack("{s:o}", "after", json_deep_copy(row));
         assert_invalid(s, bad, "after.arr[1]", "expected an integer");
         json_t *got = round_trip(s, good);
         assert_json_eq(got, good);
         /* The path of a later error is not polluted by the earlier one. */
-        json_object_set_new(row, "arr", json_q("[1]"));
+        json_object_set_new(row, "arr", test_json_q("[1]"));
         json_object_set_new(row, "i", json_string("1"));
         json_t *bad2 = json_pack("{s:o}", "after", json_deep_copy(row));
         char err[512] = "";
@@ -733,7 +705,7 @@ static const struct {
 #define N_DECODE_ERRORS (sizeof(decode_errors) / sizeof(*decode_errors))
 
 START_TEST(test_decode_refuses_bad_body) {
-        sb_schema_t *s = schema_q(decode_errors[_i].schema);
+        sb_schema_t *s = test_schema_q(decode_errors[_i].schema);
         uint8_t body[64];
         size_t len = unhex(decode_errors[_i].hex, body, sizeof(body));
         char err[512] = "";
@@ -766,8 +738,8 @@ static const char numeric_value[] =
         "'arr':[1,-2,300000],'dt':'1949-10-01','ts':'2000-02-29T00:00:00.001Z'}";
 
 START_TEST(test_numeric_record_round_trips) {
-        sb_schema_t *s = schema_q(numeric_schema);
-        json_t *v = json_q(numeric_value);
+        sb_schema_t *s = test_schema_q(numeric_schema);
+        json_t *v = test_json_q(numeric_value);
         json_t *got = round_trip(s, v);
         assert_json_eq(got, v);
         json_decref(got);
@@ -777,8 +749,8 @@ START_TEST(test_numeric_record_round_trips) {
 END_TEST
 
 static void truncated_at_every_length_fails(const char *schema, const char *value, int wrap) {
-        sb_schema_t *s = schema_q(schema);
-        json_t *v = json_q(value);
+        sb_schema_t *s = test_schema_q(schema);
+        json_t *v = test_json_q(value);
         if (wrap)
                 v = json_pack("{s:o}", "after", v);
         sb_buf_t buf;
@@ -802,8 +774,8 @@ START_TEST(test_decode_truncated_body_at_every_length_fails) {
 END_TEST
 
 START_TEST(test_decode_trailing_byte_says_so) {
-        sb_schema_t *s = schema_q(row_schema);
-        json_t *row = json_q(row_value);
+        sb_schema_t *s = test_schema_q(row_schema);
+        json_t *row = test_json_q(row_value);
         json_t *v = json_pack("{s:o}", "after", row), *out = NULL;
         char err[512] = "";
         sb_buf_t buf;
@@ -821,7 +793,7 @@ END_TEST
 /* Deterministic garbage against `schema`: every outcome must be SB_OK
  * with a value or SB_ERR_INVALID without one. */
 static void garbage_never_crashes(const char *schema) {
-        sb_schema_t *s = schema_q(schema);
+        sb_schema_t *s = test_schema_q(schema);
         uint64_t x = 88172645463325252ULL;
         for (int round = 0; round < 2000; round++) {
                 uint8_t body[48];
@@ -852,8 +824,8 @@ END_TEST
 START_TEST(test_decode_empty_body_of_null_and_empty_record) {
         static const char *const schemas[] = {"'null'", "{'type':'record','name':'Empty','fields':[]}"};
         static const char *const want[] = {"null", "{}"};
-        sb_schema_t *s = schema_q(schemas[_i]);
-        json_t *out = NULL, *w = json_q(want[_i]);
+        sb_schema_t *s = test_schema_q(schemas[_i]);
+        json_t *out = NULL, *w = test_json_q(want[_i]);
         TEST_CALL(sb_avro_decode(s, "", 0, &out, TEST_ERR));
         assert_json_eq(out, w);
         json_decref(w);
@@ -888,7 +860,7 @@ static const char *const bad_schemas[] = {
 #define N_BAD_SCHEMAS (sizeof(bad_schemas) / sizeof(*bad_schemas))
 
 START_TEST(test_invalid_schema_is_refused_with_message) {
-        char *t = q2j(bad_schemas[_i]);
+        char *t = test_q2j(bad_schemas[_i]);
         sb_schema_t *s = (sb_schema_t *)1;
         char err[512] = "";
         sb_err_t rc = sb_schema_new(t, strlen(t), &s, err, sizeof(err));
@@ -910,7 +882,7 @@ END_TEST
 START_TEST(test_schema_unknown_type_names_it) {
         sb_schema_t *s;
         char err[512] = "";
-        char *t = q2j("{'type':'record','name':'R','fields':[{'name':'a','type':'Nosuch'}]}");
+        char *t = test_q2j("{'type':'record','name':'R','fields':[{'name':'a','type':'Nosuch'}]}");
         ck_assert_int_eq(sb_schema_new(t, strlen(t), &s, err, sizeof(err)), SB_ERR_SCHEMA);
         ck_assert_msg(strstr(err, "Nosuch"), "error: %s", err);
         free(t);
@@ -920,15 +892,15 @@ END_TEST
 /* ---- canonical text ---- */
 
 START_TEST(test_canonical_text_ignores_key_order_and_whitespace) {
-        sb_schema_t *a =
-                schema_q("{'type':'record','name':'R','namespace':'n','fields':["
-                         "{'name':'a','type':'int'},{'name':'b','type':['null','string'],'default':null}]}");
-        sb_schema_t *b = schema_q("  {\n  'fields' : [ { 'type' : 'int' , 'name' : 'a' } ,\n"
-                                  "\t{'default':null, 'type':[ 'null', 'string' ], 'name':'b'} ],\n"
-                                  " 'namespace':'n', 'name' : 'R', 'type':'record' }\n");
-        sb_schema_t *c =
-                schema_q("{'type':'record','name':'R','namespace':'n','fields':["
-                         "{'name':'b','type':['null','string'],'default':null},{'name':'a','type':'int'}]}");
+        sb_schema_t *a = test_schema_q(
+                "{'type':'record','name':'R','namespace':'n','fields':["
+                "{'name':'a','type':'int'},{'name':'b','type':['null','string'],'default':null}]}");
+        sb_schema_t *b = test_schema_q("  {\n  'fields' : [ { 'type' : 'int' , 'name' : 'a' } ,\n"
+                                       "\t{'default':null, 'type':[ 'null', 'string' ], 'name':'b'} ],\n"
+                                       " 'namespace':'n', 'name' : 'R', 'type':'record' }\n");
+        sb_schema_t *c = test_schema_q(
+                "{'type':'record','name':'R','namespace':'n','fields':["
+                "{'name':'b','type':['null','string'],'default':null},{'name':'a','type':'int'}]}");
         ck_assert_str_eq(sb_schema_json(a), sb_schema_json(b));
         /* Field order is meaningful: it must change the text. */
         ck_assert_str_ne(sb_schema_json(a), sb_schema_json(c));
@@ -946,7 +918,7 @@ START_TEST(test_canonical_text_ignores_key_order_and_whitespace) {
 END_TEST
 
 START_TEST(test_canonical_text_of_primitive) {
-        sb_schema_t *a = schema_q(" 'string' ");
+        sb_schema_t *a = test_schema_q(" 'string' ");
         ck_assert_str_eq(sb_schema_json(a), "\"string\"");
         sb_schema_destroy(a);
 }
@@ -1029,9 +1001,9 @@ START_TEST(test_market_row_schema_tree) {
 END_TEST
 
 START_TEST(test_array_and_map_children) {
-        sb_schema_t *s = schema_q("{'type':'record','name':'R','fields':["
-                                  "{'name':'a','type':{'type':'array','items':'string'}},"
-                                  "{'name':'m','type':{'type':'map','values':'double'}}]}");
+        sb_schema_t *s = test_schema_q("{'type':'record','name':'R','fields':["
+                                       "{'name':'a','type':{'type':'array','items':'string'}},"
+                                       "{'name':'m','type':{'type':'map','values':'double'}}]}");
         const sb_node_t *r = sb_schema_root(s);
         const sb_node_t *a = sb_node_child(r, 0), *m = sb_node_child(r, 1);
         ck_assert_int_eq(sb_node_type(a), SB_T_ARRAY);
@@ -1081,7 +1053,7 @@ static const struct {
 START_TEST(test_sample_dataset_row_round_trips) {
         sb_schema_t *s = NULL;
         TEST_CALL(sb_schema_new_from_file(test_src_path(sample_rows[_i].file), &s, TEST_ERR));
-        json_t *row = json_q(sample_rows[_i].row);
+        json_t *row = test_json_q(sample_rows[_i].row);
         json_t *got = round_trip(s, row);
         assert_json_eq(got, row);
         json_decref(got);
@@ -1094,7 +1066,7 @@ START_TEST(test_sample_dataset_named_error) {
         /* The header's own example: a string where a double belongs. */
         sb_schema_t *s = NULL;
         TEST_CALL(sb_schema_new_from_file(test_src_path(sample_rows[0].file), &s, TEST_ERR));
-        json_t *row = json_q(sample_rows[0].row);
+        json_t *row = test_json_q(sample_rows[0].row);
         json_object_set_new(row, "registered_capital", json_string("a lot"));
         char *row_schema_text = json_dumps(sb_schema_document(s), JSON_COMPACT);
         /* Wrap it the way the envelope does, so the path starts at "after". */
@@ -1126,8 +1098,8 @@ static const char *const lax_dates[] = {
 };
 
 START_TEST(test_bug_date_parser_accepts_non_digits) {
-        sb_schema_t *s = schema_q("{'type':'int','logicalType':'date'}");
-        json_t *v = json_q(lax_dates[_i]);
+        sb_schema_t *s = test_schema_q("{'type':'int','logicalType':'date'}");
+        json_t *v = test_json_q(lax_dates[_i]);
         assert_invalid(s, v, "(value)", "is not a date");
         json_decref(v);
         sb_schema_destroy(s);
@@ -1143,8 +1115,8 @@ static const char *const lax_timestamps[] = {
 };
 
 START_TEST(test_bug_timestamp_parser_accepts_negative_or_blank_fields) {
-        sb_schema_t *s = schema_q("{'type':'long','logicalType':'timestamp-millis'}");
-        json_t *v = json_q(lax_timestamps[_i]);
+        sb_schema_t *s = test_schema_q("{'type':'long','logicalType':'timestamp-millis'}");
+        json_t *v = test_json_q(lax_timestamps[_i]);
         assert_invalid(s, v, "(value)", "is not a UTC timestamp");
         json_decref(v);
         sb_schema_destroy(s);
@@ -1154,7 +1126,7 @@ END_TEST
 START_TEST(test_bug_float_out_of_range_is_accepted_but_cannot_be_decoded) {
         /* 1e39 does not fit in a float: encoding should refuse it; instead it
          * is written as +inf and the decoder then fails on it. */
-        sb_schema_t *s = schema_q("'float'");
+        sb_schema_t *s = test_schema_q("'float'");
         json_t *v = json_real(1e39);
         assert_invalid(s, v, "(value)", "");
         json_decref(v);
@@ -1164,9 +1136,9 @@ END_TEST
 
 START_TEST(test_bug_wrapped_union_form_refused_for_record_branch) {
         /* Avro's JSON form of a record branch: {"<fullname>": {...}}. */
-        sb_schema_t *s = schema_q("['null',{'type':'record','name':'Rec','namespace':'n','fields':"
-                                  "[{'name':'x','type':'int'}]}]");
-        json_t *v = json_q("{'n.Rec':{'x':1}}"), *want = json_q("{'x':1}");
+        sb_schema_t *s = test_schema_q("['null',{'type':'record','name':'Rec','namespace':'n','fields':"
+                                       "[{'name':'x','type':'int'}]}]");
+        json_t *v = test_json_q("{'n.Rec':{'x':1}}"), *want = test_json_q("{'x':1}");
         json_t *got = round_trip(s, v);
         assert_json_eq(got, want);
         json_decref(got);
@@ -1191,7 +1163,7 @@ static const struct {
 };
 
 START_TEST(test_bug_decode_truncated_string_leaks_in_avro_c) {
-        sb_schema_t *s = schema_q(unsafe_bodies[_i].schema);
+        sb_schema_t *s = test_schema_q(unsafe_bodies[_i].schema);
         uint8_t body[16];
         size_t len = unhex(unsafe_bodies[_i].hex, body, sizeof(body));
         /* Copy to an exact-size heap block so ASan sees any overread. */
@@ -1217,7 +1189,7 @@ END_TEST
 START_TEST(test_bug_timestamp_near_int64_min_overflows) {
         /* sb_format_timestamp_ms negates ms: undefined for INT64_MIN (UBSan
          * stops here).  A decoded long can hold any value. */
-        sb_schema_t *s = schema_q("{'type':'long','logicalType':'timestamp-millis'}");
+        sb_schema_t *s = test_schema_q("{'type':'long','logicalType':'timestamp-millis'}");
         static const uint8_t min_body[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
         json_t *out = NULL;
         char err[512] = "";
@@ -1238,7 +1210,7 @@ static const char *const spec_invalid_schemas[] = {
 };
 
 START_TEST(test_bug_spec_invalid_schema_is_accepted) {
-        char *t = q2j(spec_invalid_schemas[_i]);
+        char *t = test_q2j(spec_invalid_schemas[_i]);
         sb_schema_t *s = NULL;
         char err[512] = "";
         sb_err_t rc = sb_schema_new(t, strlen(t), &s, err, sizeof(err));

@@ -3,7 +3,7 @@
  * schema (Confluent's rules), and the registry's compatibility levels over a
  * subject's history.
  *
- * JSON in the tables is written with single quotes for readability; q2j()
+ * JSON in the tables is written with single quotes for readability; test_q2j()
  * turns them into double quotes before parsing.
  */
 #include <stdio.h>
@@ -15,24 +15,6 @@
 #include "testutil.h"
 
 /* ---- helpers ---- */
-
-static char *q2j(const char *s) {
-        char *c = strdup(s);
-        ck_assert_ptr_nonnull(c);
-        for (char *p = c; *p; p++)
-                if (*p == '\'')
-                        *p = '"';
-        return c;
-}
-
-static sb_schema_t *schema_q(const char *text) {
-        char *t = q2j(text);
-        sb_schema_t *s = NULL;
-        TEST_CALL(sb_schema_new(t, strlen(t), &s, TEST_ERR));
-        ck_assert_ptr_nonnull(s);
-        free(t);
-        return s;
-}
 
 /* A record in namespace t, and its fields. */
 #define REC(name, fields) "{'type':'record','name':'" name "','namespace':'t','fields':[" fields "]}"
@@ -224,7 +206,7 @@ static const struct {
 #define N_PAIRS (sizeof(pairs) / sizeof(*pairs))
 
 START_TEST(test_can_read_pair) {
-        sb_schema_t *w = schema_q(pairs[_i].writer), *r = schema_q(pairs[_i].reader);
+        sb_schema_t *w = test_schema_q(pairs[_i].writer), *r = test_schema_q(pairs[_i].reader);
         char why[512] = "untouched";
         int got = sb_compat_can_read(w, r, why, sizeof(why));
         ck_assert_msg(got == pairs[_i].can_read, "pair %d: writer %s reader %s: got %d (%s), want %d", _i,
@@ -242,7 +224,7 @@ START_TEST(test_can_read_pair) {
 END_TEST
 
 START_TEST(test_reason_is_truncated_to_buffer) {
-        sb_schema_t *w = schema_q("'string'"), *r = schema_q("'int'");
+        sb_schema_t *w = test_schema_q("'string'"), *r = test_schema_q("'int'");
         char why[8];
         memset(why, 'x', sizeof(why));
         ck_assert_int_eq(sb_compat_can_read(w, r, why, sizeof(why)), 0);
@@ -253,8 +235,9 @@ START_TEST(test_reason_is_truncated_to_buffer) {
 END_TEST
 
 START_TEST(test_every_problem_is_counted) {
-        sb_schema_t *w = schema_q(REC("R", F("a", "'long'") "," F("s", ENUM("S", "'A','B','C'")))),
-                    *r = schema_q(REC("R", F("a", "'int'") "," F("s", ENUM("S", "'A'")) "," F("z", "'int'")));
+        sb_schema_t *w = test_schema_q(REC("R", F("a", "'long'") "," F("s", ENUM("S", "'A','B','C'")))),
+                    *r = test_schema_q(
+                            REC("R", F("a", "'int'") "," F("s", ENUM("S", "'A'")) "," F("z", "'int'")));
         char why[512];
         ck_assert_int_eq(sb_compat_can_read(w, r, why, sizeof(why)), 0);
         /* a, symbols B and C, z */
@@ -335,7 +318,7 @@ static const struct {
 
 static void load_history(sb_schema_t **out) {
         for (size_t i = 0; i < N_HISTORY; i++)
-                out[i] = schema_q(history[i]);
+                out[i] = test_schema_q(history[i]);
 }
 
 static void free_history(sb_schema_t **h) {
@@ -345,7 +328,7 @@ static void free_history(sb_schema_t **h) {
 
 START_TEST(test_level_over_history) {
         sb_schema_t *h[N_HISTORY];
-        sb_schema_t *cand = schema_q(candidate);
+        sb_schema_t *cand = test_schema_q(candidate);
         json_t *msgs = json_array();
         load_history(h);
         int got =
@@ -373,7 +356,7 @@ END_TEST
 
 START_TEST(test_non_transitive_levels_name_the_latest_version) {
         sb_schema_t *h[N_HISTORY];
-        sb_schema_t *cand = schema_q(REC("R", F("a", "'string'") "," F("b", "'string'")));
+        sb_schema_t *cand = test_schema_q(REC("R", F("a", "'string'") "," F("b", "'string'")));
         json_t *msgs = json_array();
         load_history(h);
         ck_assert_int_eq(
@@ -396,7 +379,7 @@ START_TEST(test_non_transitive_levels_name_the_latest_version) {
 END_TEST
 
 START_TEST(test_first_version_is_always_compatible) {
-        sb_schema_t *cand = schema_q(candidate);
+        sb_schema_t *cand = test_schema_q(candidate);
         for (int l = SB_COMPAT_NONE; l <= SB_COMPAT_FULL_TRANSITIVE; l++)
                 ck_assert_int_eq(sb_compat_check((sb_compat_level_t)l, cand, NULL, 0, NULL), 1);
         sb_schema_destroy(cand);

@@ -21,30 +21,6 @@
 #include "target.h"
 #include "testutil.h"
 
-/* JSON test text with ' for " (no quote characters are needed in values). */
-static json_t *jq(const char *text) {
-        char *t = strdup(text);
-        ck_assert_ptr_nonnull(t);
-        for (char *p = t; *p; p++)
-                if (*p == '\'')
-                        *p = '"';
-        json_error_t e;
-        json_t *j = json_loads(t, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
-        ck_assert_msg(j != NULL, "test JSON %s does not parse: %s", t, e.text);
-        free(t);
-        return j;
-}
-
-static sb_schema_t *schema_q(const char *text) {
-        json_t *j = jq(text);
-        char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-        sb_schema_t *schema = NULL;
-        TEST_CALL(sb_schema_new(s, strlen(s), &schema, TEST_ERR));
-        free(s);
-        json_decref(j);
-        return schema;
-}
-
 static sb_schema_t *schema_file(const char *rel) {
         sb_schema_t *s = NULL;
         TEST_CALL(sb_schema_new_from_file(test_src_path(rel), &s, TEST_ERR));
@@ -179,10 +155,10 @@ static const struct {
 };
 
 START_TEST(test_rule_cases) {
-        sb_schema_t *s = schema_q(rules_schema);
+        sb_schema_t *s = test_schema_q(rules_schema);
         sb_rules_t *r = NULL;
         TEST_CALL(sb_rules_new(sb_schema_root(s), &r, TEST_ERR));
-        json_t *row = jq(base_row), *patch = jq(check_cases[_i].patch);
+        json_t *row = test_json_q(base_row), *patch = test_json_q(check_cases[_i].patch);
         const char *k;
         json_t *v;
         json_object_foreach(patch, k, v) {
@@ -207,11 +183,11 @@ START_TEST(test_rule_cases) {
 END_TEST
 
 START_TEST(test_check_paths_and_shapes) {
-        sb_schema_t *s = schema_q(rules_schema);
+        sb_schema_t *s = test_schema_q(rules_schema);
         sb_rules_t *r = NULL;
         char err[512];
         TEST_CALL(sb_rules_new(sb_schema_root(s), &r, TEST_ERR));
-        json_t *row = jq(base_row);
+        json_t *row = test_json_q(base_row);
         json_object_set_new(row, "capital", json_integer(1));
         ck_assert_int_eq(sb_rules_check(r, row, NULL, err, sizeof(err)), SB_ERR_INVALID);
         ck_assert_str_eq(err, "capital: 1 is below the minimum 100");
@@ -242,13 +218,13 @@ END_TEST
 START_TEST(test_field_defaults_count_as_the_value) {
         /* A missing field counts as its default: a default that breaks a rule
          * is caught, a missing field without default is null. */
-        sb_schema_t *s = schema_q("{'type':'record','name':'D','fields':["
-                                  "{'name':'a','type':'int','default':7,'sharebus.rules':{'max':5}},"
-                                  "{'name':'b','type':['null','string'],'default':null}]}");
+        sb_schema_t *s = test_schema_q("{'type':'record','name':'D','fields':["
+                                       "{'name':'a','type':'int','default':7,'sharebus.rules':{'max':5}},"
+                                       "{'name':'b','type':['null','string'],'default':null}]}");
         sb_rules_t *r = NULL;
         char err[256];
         TEST_CALL(sb_rules_new(sb_schema_root(s), &r, TEST_ERR));
-        json_t *row = jq("{}");
+        json_t *row = test_json_q("{}");
         ck_assert_int_eq(sb_rules_check(r, row, "after", err, sizeof(err)), SB_ERR_INVALID);
         ck_assert_str_eq(err, "after.a: 7 is above the maximum 5");
         json_object_set_new(row, "a", json_integer(5));
@@ -277,7 +253,8 @@ START_TEST(test_patterns_are_anchored_once) {
                 {"[[:upper:]]+", "ABC", 1},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-                json_t *j = jq("{'type':'record','name':'P','fields':[{'name':'p','type':'string'}]}");
+                json_t *j =
+                        test_json_q("{'type':'record','name':'P','fields':[{'name':'p','type':'string'}]}");
                 json_object_set_new(json_array_get(json_object_get(j, "fields"), 0), "sharebus.rules",
                                     json_pack("{s:s}", "pattern", cases[i].pattern));
                 char *text = json_dumps(j, 0);
@@ -299,7 +276,7 @@ START_TEST(test_patterns_are_anchored_once) {
 END_TEST
 
 START_TEST(test_classifications) {
-        sb_schema_t *s = schema_q(rules_schema);
+        sb_schema_t *s = test_schema_q(rules_schema);
         sb_rules_t *r = NULL;
         TEST_CALL(sb_rules_new(sb_schema_root(s), &r, TEST_ERR));
         ck_assert_uint_eq(sb_rules_count(r), 13);
@@ -402,7 +379,7 @@ START_TEST(test_malformed_rules_are_refused) {
                  "{'type':'record','name':'M','namespace':'m','fields':[{'name':'ok','type':'string',"
                  "'sharebus.rules':{'pattern':'[a-z]+'}},%s]}",
                  bad_cases[_i].field);
-        sb_schema_t *s = schema_q(text);
+        sb_schema_t *s = test_schema_q(text);
         sb_rules_t *r = (sb_rules_t *)1;
         ck_assert_int_eq(sb_rules_new(sb_schema_root(s), &r, err, sizeof(err)), SB_ERR_SCHEMA);
         ck_assert_ptr_null(r);
@@ -420,13 +397,13 @@ END_TEST
 START_TEST(test_rules_need_a_record_with_a_string_owner) {
         char err[256];
         sb_rules_t *r = NULL;
-        sb_schema_t *s = schema_q("'string'");
+        sb_schema_t *s = test_schema_q("'string'");
         ck_assert_int_eq(sb_rules_new(sb_schema_root(s), &r, err, sizeof(err)), SB_ERR_SCHEMA);
         ck_assert_str_eq(err, "rules are carried by a record");
         ck_assert_int_eq(sb_rules_new(NULL, &r, err, sizeof(err)), SB_ERR_SCHEMA);
         ck_assert_ptr_null(sb_rules_record(s));
         sb_schema_destroy(s);
-        s = schema_q("{'type':'record','name':'M','namespace':'m','sharebus.owner':5,'fields':[]}");
+        s = test_schema_q("{'type':'record','name':'M','namespace':'m','sharebus.owner':5,'fields':[]}");
         ck_assert_int_eq(sb_rules_new(sb_schema_root(s), &r, err, sizeof(err)), SB_ERR_SCHEMA);
         ck_assert_str_eq(err, "m.M: sharebus.owner must be a string");
         sb_schema_destroy(s);
@@ -607,7 +584,7 @@ START_TEST(test_sample_metadata_fields_exactly) {
                         got = f;
         }
         ck_assert_ptr_nonnull(got);
-        json_t *want = jq(sample_fields[_i].json);
+        json_t *want = test_json_q(sample_fields[_i].json);
         char *g = json_dumps(got, JSON_SORT_KEYS), *w = json_dumps(want, JSON_SORT_KEYS);
         ck_assert_msg(json_equal(got, want), "got %s, want %s", g, w);
         /* "Exactly as written": 0 stays the integer 0. */
@@ -625,7 +602,7 @@ END_TEST
 START_TEST(test_metadata_document_whole) {
         sb_schema_t *s = schema_file("schemas/datasets/civil.resident.key.avsc");
         json_t *meta = sb_metadata_json(s, "civil.resident-key", 2);
-        json_t *want = jq(
+        json_t *want = test_json_q(
                 "{'subject':'civil.resident-key','version':2,'record':'civil.resident.Key','owner':'civil',"
                 "'description':'Primary key of a resident: the 18-character resident identity number (GB "
                 "11643-1999).','fields':[{'name':'id_number','type':'string','nullable':false,"
@@ -639,18 +616,19 @@ START_TEST(test_metadata_document_whole) {
         sb_schema_destroy(s);
 
         /* Without metadata: nulls and defaults; not a record: no fields. */
-        s = schema_q("{'type':'record','name':'R','fields':[{'name':'a','type':['null','int']}]}");
+        s = test_schema_q("{'type':'record','name':'R','fields':[{'name':'a','type':['null','int']}]}");
         meta = sb_metadata_json(s, "r-value", 1);
-        want = jq("{'subject':'r-value','version':1,'record':'R','owner':null,'description':null,"
-                  "'fields':[{'name':'a','type':'int','nullable':true,'doc':null,'classification':'internal',"
-                  "'rules':{}}]}");
+        want = test_json_q(
+                "{'subject':'r-value','version':1,'record':'R','owner':null,'description':null,"
+                "'fields':[{'name':'a','type':'int','nullable':true,'doc':null,'classification':'internal',"
+                "'rules':{}}]}");
         ck_assert(json_equal(meta, want));
         json_decref(want);
         json_decref(meta);
         sb_schema_destroy(s);
-        s = schema_q("'string'");
+        s = test_schema_q("'string'");
         meta = sb_metadata_json(s, "s-key", 1);
-        want = jq(
+        want = test_json_q(
                 "{'subject':'s-key','version':1,'record':null,'owner':null,'description':null,'fields':[]}");
         ck_assert(json_equal(meta, want));
         json_decref(want);
@@ -661,13 +639,13 @@ END_TEST
 
 START_TEST(test_rules_record_of_an_envelope_only) {
         /* A record that merely has an "after" field is described itself. */
-        sb_schema_t *s = schema_q("{'type':'record','name':'E','fields':[{'name':'before','type':'int'},"
-                                  "{'name':'after','type':'int'},{'name':'op','type':'string'}]}");
+        sb_schema_t *s = test_schema_q("{'type':'record','name':'E','fields':[{'name':'before','type':'int'},"
+                                       "{'name':'after','type':'int'},{'name':'op','type':'string'}]}");
         ck_assert_ptr_eq(sb_rules_record(s), sb_schema_root(s));
         sb_schema_destroy(s);
-        s = schema_q("{'type':'record','name':'E','fields':["
-                     "{'name':'before','type':['null',{'type':'record','name':'Row','fields':[]}]},"
-                     "{'name':'after','type':['null','Row']},{'name':'op','type':'string'}]}");
+        s = test_schema_q("{'type':'record','name':'E','fields':["
+                          "{'name':'before','type':['null',{'type':'record','name':'Row','fields':[]}]},"
+                          "{'name':'after','type':['null','Row']},{'name':'op','type':'string'}]}");
         ck_assert_str_eq(sb_node_name(sb_rules_record(s)), "Row");
         sb_schema_destroy(s);
 }
@@ -849,8 +827,8 @@ START_TEST(test_sqlite_records_column_classifications) {
         json_decref(doc);
 
         /* An unknown classification is refused, as the rules refuse it. */
-        sb_schema_t *bad = schema_q("{'type':'record','name':'B','fields':[{'name':'a','type':'string',"
-                                    "'sharebus.classification':'secret'}]}");
+        sb_schema_t *bad = test_schema_q("{'type':'record','name':'B','fields':[{'name':'a','type':'string',"
+                                         "'sharebus.classification':'secret'}]}");
         TEST_CALL(t->ops->begin(t, TEST_ERR));
         ck_assert_int_eq(t->ops->record_columns(t, "b", sb_schema_root(bad), err, sizeof(err)),
                          SB_ERR_INVALID);

@@ -41,6 +41,33 @@ const char *test_write_temp(const char *text, const char *suffix) {
         return path;
 }
 
+char *test_q2j(const char *s) {
+        char *c = strdup(s);
+        ck_assert_ptr_nonnull(c);
+        for (char *p = c; *p; p++)
+                if (*p == '\'')
+                        *p = '"';
+        return c;
+}
+
+json_t *test_json_q(const char *text) {
+        char *t = test_q2j(text);
+        json_error_t e;
+        json_t *j = json_loads(t, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+        ck_assert_msg(j != NULL, "test JSON %s does not parse: %s", t, e.text);
+        free(t);
+        return j;
+}
+
+sb_schema_t *test_schema_q(const char *text) {
+        char *t = test_q2j(text);
+        sb_schema_t *s = NULL;
+        TEST_CALL(sb_schema_new(t, strlen(t), &s, TEST_ERR));
+        ck_assert_ptr_nonnull(s);
+        free(t);
+        return s;
+}
+
 int test_run_suite(Suite *s) {
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

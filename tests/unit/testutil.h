@@ -12,6 +12,9 @@
 #include <check.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
+#include "sb_avro.h"
 #include "sb_error.h"
 
 #define TEST_ERR test_errstr, sizeof(test_errstr)
@@ -34,6 +37,15 @@ char *test_read_file(const char *path, size_t *len);
 /* Writes `text` to a new temporary file and returns its path (static
  * buffer, overwritten by the next call).  `suffix` e.g. ".conf". */
 const char *test_write_temp(const char *text, const char *suffix);
+
+/* Test data is written with ' for " so it reads well in C strings.
+ * test_q2j: a copy of `s` with every ' turned into " (caller frees).
+ * test_json_q: that text parsed (any JSON value; caller json_decrefs).
+ * test_schema_q: that text as an Avro schema (caller sb_schema_destroys).
+ * Each fails the test if the text does not parse. */
+char *test_q2j(const char *s);
+json_t *test_json_q(const char *text);
+sb_schema_t *test_schema_q(const char *text);
 
 /* Runs a suite with Check's runner and returns the process exit code. */
 int test_run_suite(Suite *s);
