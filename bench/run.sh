@@ -48,7 +48,11 @@ read -r secs rss < <("$tool" measure "$bin/sharebus-producer" --config "$work/pr
 producer_rate=$(rate "$n" "$secs")
 records=$(kcat -C -b "$bootstrap" -t bench.license -e -q -f '%S\n' 2>/dev/null | awk '{s+=$1; n++} END {print n, int(s/n)}')
 read -r total_records mean_size <<<"$records"
-raw_rate=$("$tool" produce-raw "$bootstrap" bench.raw "$n" "$mean_size")
+# The raw baseline varies from run to run (connection set-up, page cache):
+# the better of two runs, so a ratio is not flattered by a slow baseline.
+raw1=$("$tool" produce-raw "$bootstrap" bench.raw "$n" "$mean_size")
+raw2=$("$tool" produce-raw "$bootstrap" bench.raw "$n" "$mean_size")
+raw_rate=$((raw1 > raw2 ? raw1 : raw2))
 echo "BENCH event.value_size $mean_size bytes"
 echo "BENCH rdkafka.raw.produce $raw_rate events/s"
 echo "BENCH producer.jsonl $producer_rate events/s ratio=$(ratio "$producer_rate" "$raw_rate") baseline=rdkafka.raw.produce"
