@@ -442,17 +442,13 @@ sb_subscriber_t *sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_co
         sub->opaque.log = log;
         sub->opaque.app = sub;
         snprintf(sub->group, sizeof(sub->group), "sharebus.%s", conf->name);
-        const char *const consumer_defaults[] = {"group.id",
-                                                 sub->group,
-                                                 "enable.auto.commit",
-                                                 "false",
-                                                 "enable.auto.offset.store",
-                                                 "false",
-                                                 "auto.offset.reset",
-                                                 "earliest",
-                                                 "isolation.level",
-                                                 "read_committed",
-                                                 NULL};
+        const char *const consumer_defaults[] = {"group.id", sub->group, "enable.auto.commit", "false",
+                                                 "enable.auto.offset.store", "false", "auto.offset.reset",
+                                                 "earliest", "isolation.level", "read_committed",
+                                                 /* A batch is at most batch_size records: 16 MiB
+                                                  * of prefetch keeps it fed (librdkafka's 64 MiB
+                                                  * default only costs memory). */
+                                                 "queued.max.messages.kbytes", "16384", NULL};
         const char *const dlq_defaults[] = {"enable.idempotence", "true", "acks", "all", NULL};
 
         rd_kafka_conf_t *kc = sb_kafka_conf_new(cfg, consumer_defaults, &sub->opaque, errstr, errstr_size);
