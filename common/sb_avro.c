@@ -710,7 +710,14 @@ static sb_err_t to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j, avro
         case SB_T_STRING:
                 if (!json_is_string(j))
                         return expect(c, "a string", j);
-                rc = avro_value_set_string_len(v, json_string_value(j), json_string_length(j) + 1);
+                {
+                        /* Lend the JSON string to avro-c instead of copying it: the
+                         * JSON value outlives the write of this datum. */
+                        avro_wrapped_buffer_t wb;
+                        rc = avro_wrapped_buffer_new(&wb, json_string_value(j), json_string_length(j) + 1);
+                        if (!rc)
+                                rc = avro_value_give_string_len(v, &wb);
+                }
                 break;
         case SB_T_BYTES:
         case SB_T_FIXED: {
