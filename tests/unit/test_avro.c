@@ -307,29 +307,38 @@ static const struct {
 };
 #define N_DATE_CASES (sizeof(date_cases) / sizeof(*date_cases))
 
-START_TEST(test_date_text_and_days_agree) {
-        sb_schema_t *date = test_schema_q("{'type':'int','logicalType':'date'}");
-        sb_schema_t *plain = test_schema_q("'int'");
-        json_t *v = json_string(date_cases[_i].text), *days = NULL, *back = NULL;
-        char text[32];
+/* A logical type's text form and its number agree both ways: `format`
+ * gives `text` for `number`; the text encodes as that number (read back
+ * with the plain schema) and decodes to the same text. */
+static void assert_logical_agrees(const char *logical_schema, const char *plain_schema, const char *text,
+                                  int64_t number, void (*format)(int64_t, char *, size_t)) {
+        sb_schema_t *logical = test_schema_q(logical_schema);
+        sb_schema_t *plain = test_schema_q(plain_schema);
+        json_t *v = json_string(text), *raw = NULL, *back = NULL;
+        char formatted[40];
         sb_buf_t buf;
 
-        sb_format_date(date_cases[_i].days, text, sizeof(text));
-        ck_assert_str_eq(text, date_cases[_i].text);
+        format(number, formatted, sizeof(formatted));
+        ck_assert_str_eq(formatted, text);
 
-        encode_ok(date, v, &buf);
-        TEST_CALL(sb_avro_decode(plain, buf.data, buf.len, &days, TEST_ERR));
-        ck_assert_msg(json_is_integer(days) && json_integer_value(days) == date_cases[_i].days,
-                      "%s encoded as %" JSON_INTEGER_FORMAT " days, want %lld", date_cases[_i].text,
-                      json_integer_value(days), (long long)date_cases[_i].days);
-        TEST_CALL(sb_avro_decode(date, buf.data, buf.len, &back, TEST_ERR));
-        ck_assert_str_eq(json_string_value(back), date_cases[_i].text);
+        encode_ok(logical, v, &buf);
+        TEST_CALL(sb_avro_decode(plain, buf.data, buf.len, &raw, TEST_ERR));
+        ck_assert_msg(json_is_integer(raw) && json_integer_value(raw) == number,
+                      "%s encoded as %" JSON_INTEGER_FORMAT ", want %lld", text, json_integer_value(raw),
+                      (long long)number);
+        TEST_CALL(sb_avro_decode(logical, buf.data, buf.len, &back, TEST_ERR));
+        ck_assert_str_eq(json_string_value(back), text);
         json_decref(back);
-        json_decref(days);
+        json_decref(raw);
         json_decref(v);
         sb_buf_free(&buf);
         sb_schema_destroy(plain);
-        sb_schema_destroy(date);
+        sb_schema_destroy(logical);
+}
+
+START_TEST(test_date_text_and_days_agree) {
+        assert_logical_agrees("{'type':'int','logicalType':'date'}", "'int'", date_cases[_i].text,
+                              date_cases[_i].days, sb_format_date);
 }
 END_TEST
 
@@ -349,28 +358,8 @@ static const struct {
 #define N_TS_CASES (sizeof(ts_cases) / sizeof(*ts_cases))
 
 START_TEST(test_timestamp_text_and_millis_agree) {
-        sb_schema_t *ts = test_schema_q("{'type':'long','logicalType':'timestamp-millis'}");
-        sb_schema_t *plain = test_schema_q("'long'");
-        json_t *v = json_string(ts_cases[_i].text), *ms = NULL, *back = NULL;
-        char text[40];
-        sb_buf_t buf;
-
-        sb_format_timestamp_ms(ts_cases[_i].ms, text, sizeof(text));
-        ck_assert_str_eq(text, ts_cases[_i].text);
-
-        encode_ok(ts, v, &buf);
-        TEST_CALL(sb_avro_decode(plain, buf.data, buf.len, &ms, TEST_ERR));
-        ck_assert_msg(json_is_integer(ms) && json_integer_value(ms) == ts_cases[_i].ms,
-                      "%s encoded as %" JSON_INTEGER_FORMAT " ms, want %lld", ts_cases[_i].text,
-                      json_integer_value(ms), (long long)ts_cases[_i].ms);
-        TEST_CALL(sb_avro_decode(ts, buf.data, buf.len, &back, TEST_ERR));
-        ck_assert_str_eq(json_string_value(back), ts_cases[_i].text);
-        json_decref(back);
-        json_decref(ms);
-        json_decref(v);
-        sb_buf_free(&buf);
-        sb_schema_destroy(plain);
-        sb_schema_destroy(ts);
+        assert_logical_agrees("{'type':'long','logicalType':'timestamp-millis'}", "'long'", ts_cases[_i].text,
+                              ts_cases[_i].ms, sb_format_timestamp_ms);
 }
 END_TEST
 

@@ -250,27 +250,35 @@ static void *hammer(void *arg) {
         return NULL;
 }
 
+/* Starts `n` workers running `fn` on `rc` at once (a barrier) and joins
+ * them; each must report no failure. */
+static void run_workers(sb_registry_client_t *rc, void *(*fn)(void *), worker_t *w, int n) {
+        pthread_t t[16];
+        pthread_barrier_t start;
+        ck_assert_int_le(n, 16);
+        pthread_barrier_init(&start, NULL, (unsigned)n);
+        for (int i = 0; i < n; i++) {
+                w[i] = (worker_t){rc, &start, 0, NULL};
+                ck_assert_int_eq(pthread_create(&t[i], NULL, fn, &w[i]), 0);
+        }
+        for (int i = 0; i < n; i++) {
+                pthread_join(t[i], NULL);
+                ck_assert_int_eq(w[i].failures, 0);
+        }
+        pthread_barrier_destroy(&start);
+}
+
 /* Eight threads miss at once on a slow registry: one request per key. */
 START_TEST(threads_share_one_request) {
         enum { N = 8 };
         fake_t f;
-        pthread_t t[N];
         worker_t w[N];
-        pthread_barrier_t start;
         fake_start(&f, NULL, NULL);
         f.delay_ms = 300;
         sb_registry_client_t *rc = client_for(&f);
-        pthread_barrier_init(&start, NULL, N);
-        for (int i = 0; i < N; i++) {
-                w[i] = (worker_t){rc, &start, 0, NULL};
-                ck_assert_int_eq(pthread_create(&t[i], NULL, hammer, &w[i]), 0);
-        }
-        for (int i = 0; i < N; i++) {
-                pthread_join(t[i], NULL);
-                ck_assert_int_eq(w[i].failures, 0);
+        run_workers(rc, hammer, w, N);
+        for (int i = 0; i < N; i++)
                 ck_assert_ptr_eq(w[i].schema, w[0].schema);
-        }
-        pthread_barrier_destroy(&start);
         ck_assert_uint_eq(sb_registry_client_requests(rc), 2);
         ck_assert_int_eq(seen(&f.registers), 1);
         ck_assert_int_eq(seen(&f.fetches), 1);
@@ -294,22 +302,11 @@ static void *fetch_missing(void *arg) {
 START_TEST(threads_share_one_failure) {
         enum { N = 8 };
         fake_t f;
-        pthread_t t[N];
         worker_t w[N];
-        pthread_barrier_t start;
         fake_start(&f, NULL, NULL);
         f.delay_ms = 300;
         sb_registry_client_t *rc = client_for(&f);
-        pthread_barrier_init(&start, NULL, N);
-        for (int i = 0; i < N; i++) {
-                w[i] = (worker_t){rc, &start, 0, NULL};
-                ck_assert_int_eq(pthread_create(&t[i], NULL, fetch_missing, &w[i]), 0);
-        }
-        for (int i = 0; i < N; i++) {
-                pthread_join(t[i], NULL);
-                ck_assert_int_eq(w[i].failures, 0);
-        }
-        pthread_barrier_destroy(&start);
+        run_workers(rc, fetch_missing, w, N);
         /* they started together: at most a straggler asks again */
         ck_assert_int_le(seen(&f.fetches), 2);
         sb_registry_client_destroy(rc);
