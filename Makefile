@@ -12,74 +12,90 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
-BASE_CFLAGS := -std=gnu11 $(WARN) -Icommon -Iproducers -Iconsumers -Ischemas \
-	$(PKG_CFLAGS) -DSB_VERSION=\"$(VERSION)\"
+# Each folder compiles with common/ and its own folder only, so a program
+# that includes another program's header does not build.
+BASE_CFLAGS := -std=gnu11 $(WARN) $(PKG_CFLAGS) -DSB_VERSION=\"$(VERSION)\"
 CFLAGS ?= -O2 -g
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 B := build
 SAN := build/san
 
-COMMON_SRC := $(wildcard common/*.c)
-PRODUCER_SRC := $(filter-out producers/main_%.c,$(wildcard producers/*.c))
-CONSUMER_SRC := $(filter-out consumers/main_%.c,$(wildcard consumers/*.c))
-REGISTRY_SRC := $(filter-out schemas/main_%.c,$(wildcard schemas/*.c))
-LIB_SRC := $(COMMON_SRC) $(PRODUCER_SRC) $(CONSUMER_SRC) $(REGISTRY_SRC)
+# folder -> its sources (without main_*.c); the library is common/ alone.
+FOLDERS := common producers consumers schemas/registry
+src_of = $(filter-out $(1)/main_%.c,$(wildcard $(1)/*.c))
+hdr_of = $(wildcard $(1)/*.h)
+ARCHIVE_common := libsharebus.a
+ARCHIVE_producers := libproducers.a
+ARCHIVE_consumers := libconsumers.a
+ARCHIVE_schemas/registry := libregistry.a
+# The include path of a source file: common/ plus the file's own folder.
+folder_inc = -Icommon -I$(patsubst %/,%,$(dir $(1)))
+TEST_INC := -Icommon -Iproducers -Iconsumers -Ischemas/registry
 
 PROGRAMS := sharebus-producer sharebus-subscriber sharebus-registry sharebus-sample sharebus-passwd
 BINS := $(addprefix $(B)/bin/,$(PROGRAMS))
-UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/testutil.c,$(wildcard tests/unit/test_*.c)))
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/testutil.c tests/unit/testcerts.c,$(wildcard tests/unit/test_*.c)))
 INTEG_TESTS := $(patsubst tests/integration/%.c,%,$(filter-out tests/integration/harness.c,$(wildcard tests/integration/test_*.c)))
+ALL_HDRS := $(foreach f,$(FOLDERS),$(call hdr_of,$(f)))
+FOLDER_LIBS = $(B)/libproducers.a $(B)/libconsumers.a $(B)/libregistry.a $(B)/libsharebus.a
+SAN_FOLDER_LIBS = $(SAN)/libproducers.a $(SAN)/libconsumers.a $(SAN)/libregistry.a $(SAN)/libsharebus.a
 
-.PHONY: check-docs all test unit unit-san integration interop lint format demo bench install clean setup docs check-docs
+.PHONY: all test unit integration interop lint format demo bench install clean setup docs
 all: $(B)/libsharebus.a $(BINS)
 
 # ---- normal build ----
-$(B)/obj/%.o: %.c $(wildcard common/*.h producers/*.h consumers/*.h schemas/*.h) VERSION
+$(B)/obj/%.o: %.c $(ALL_HDRS) VERSION
 	@mkdir -p $(dir $@)
-	@echo "CC $<"; $(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+	@echo "CC $<"; $(CC) $(BASE_CFLAGS) $(call folder_inc,$<) $(CFLAGS) -c $< -o $@
 
-$(B)/libsharebus.a: $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC))
-	@rm -f $@
-	@echo "AR $@"; ar rcs $@ $^
+define folder_archive
+$(B)/$(ARCHIVE_$(1)): $(patsubst %.c,$(B)/obj/%.o,$(call src_of,$(1)))
+	@rm -f $$@
+	@echo "AR $$@"; ar rcs $$@ $$^
+$(SAN)/$(ARCHIVE_$(1)): $(patsubst %.c,$(SAN)/obj/%.o,$(call src_of,$(1)))
+	@rm -f $$@
+	@echo "AR $$@"; ar rcs $$@ $$^
+endef
+$(foreach f,$(FOLDERS),$(eval $(call folder_archive,$(f))))
 
-$(B)/bin/sharebus-producer: $(B)/obj/producers/main_producer.o $(B)/libsharebus.a
-$(B)/bin/sharebus-sample: $(B)/obj/producers/main_sample.o $(B)/libsharebus.a
-$(B)/bin/sharebus-subscriber: $(B)/obj/consumers/main_subscriber.o $(B)/libsharebus.a
-$(B)/bin/sharebus-registry: $(B)/obj/schemas/main_registry.o $(B)/libsharebus.a
-$(B)/bin/sharebus-passwd: $(B)/obj/schemas/main_passwd.o $(B)/libsharebus.a
+# A program links its own folder's objects and the library, nothing else.
+$(B)/bin/sharebus-producer: $(B)/obj/producers/main_producer.o $(B)/libproducers.a $(B)/libsharebus.a
+$(B)/bin/sharebus-sample: $(B)/obj/producers/main_sample.o $(B)/libproducers.a $(B)/libsharebus.a
+$(B)/bin/sharebus-subscriber: $(B)/obj/consumers/main_subscriber.o $(B)/libconsumers.a $(B)/libsharebus.a
+$(B)/bin/sharebus-registry: $(B)/obj/schemas/registry/main_registry.o $(B)/libregistry.a $(B)/libsharebus.a
+$(B)/bin/sharebus-passwd: $(B)/obj/schemas/registry/main_passwd.o $(B)/libregistry.a $(B)/libsharebus.a
 $(BINS):
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-# ---- sanitizer build of the library, for the unit tests ----
-$(SAN)/obj/%.o: %.c $(wildcard common/*.h producers/*.h consumers/*.h schemas/*.h tests/unit/*.h) VERSION
+# ---- sanitizer build, for the unit tests (which may test any folder) ----
+$(SAN)/obj/tests/%.o: tests/%.c $(ALL_HDRS) $(wildcard tests/unit/*.h) VERSION
 	@mkdir -p $(dir $@)
-	@echo "CC [san] $<"; $(CC) $(BASE_CFLAGS) -Itests/unit $(SAN_FLAGS) -c $< -o $@
+	@echo "CC [san] $<"; $(CC) $(BASE_CFLAGS) $(TEST_INC) -Itests/unit $(SAN_FLAGS) -c $< -o $@
+$(SAN)/obj/%.o: %.c $(ALL_HDRS) VERSION
+	@mkdir -p $(dir $@)
+	@echo "CC [san] $<"; $(CC) $(BASE_CFLAGS) $(call folder_inc,$<) $(SAN_FLAGS) -c $< -o $@
 
-$(SAN)/libsharebus.a: $(patsubst %.c,$(SAN)/obj/%.o,$(LIB_SRC))
-	@rm -f $@
-	@echo "AR $@"; ar rcs $@ $^
-
-$(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/obj/tests/unit/testutil.o $(SAN)/libsharebus.a
+$(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/obj/tests/unit/testutil.o $(SAN_FOLDER_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
 # ---- integration tests (normal build; they run the real programs) ----
-$(B)/tests/%: $(B)/obj/tests/integration/%.o $(B)/obj/tests/integration/harness.o $(B)/libsharebus.a
+$(B)/tests/%: $(B)/obj/tests/integration/%.o $(B)/obj/tests/integration/harness.o $(FOLDER_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
-$(B)/obj/tests/integration/%.o: tests/integration/%.c tests/integration/harness.h
+$(B)/obj/tests/integration/%.o: tests/integration/%.c tests/integration/harness.h $(ALL_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Itests/integration $(CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(TEST_INC) -Itests/integration $(CFLAGS) -c $< -o $@
 
 # ---- interop tests (normal build; Python confluent-kafka and kcat against the real programs) ----
-$(B)/tests/test_interop: $(B)/obj/tests/interop/test_interop.o $(B)/obj/tests/integration/harness.o $(B)/libsharebus.a
+$(B)/tests/test_interop: $(B)/obj/tests/interop/test_interop.o $(B)/obj/tests/integration/harness.o $(FOLDER_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
-$(B)/obj/tests/interop/%.o: tests/interop/%.c tests/integration/harness.h
+$(B)/obj/tests/interop/%.o: tests/interop/%.c tests/integration/harness.h $(ALL_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Itests/integration $(CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(TEST_INC) -Itests/integration $(CFLAGS) -c $< -o $@
 
 setup:
 	./setup.sh
@@ -113,7 +129,7 @@ demo: setup
 
 $(B)/bench/bench_tool: bench/bench_tool.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(PKG_LIBS)
+	$(CC) $(BASE_CFLAGS) -Icommon $(CFLAGS) -o $@ $< $(PKG_LIBS)
 
 bench: setup
 	$(MAKE) all $(B)/bench/bench_tool
@@ -131,7 +147,7 @@ install: all
 	install -m 644 schemas/datasets/*.avsc $(DESTDIR)$(PREFIX)/share/sharebus/schemas/
 
 format:
-	clang-format -i $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
+	clang-format -i $(shell git ls-files "*.c" "*.h")
 
 clean:
 	rm -rf $(B)

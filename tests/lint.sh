@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t files < <(git ls-files '*.c' '*.h' 2>/dev/null || find common producers consumers schemas tests bench -name '*.[ch]')
 mapfile -t sources < <(printf '%s\n' "${files[@]}" | grep '\.c$')
-incs=(-Icommon -Iproducers -Iconsumers -Ischemas -Itests/unit -Itests/integration)
+incs=(-Icommon -Iproducers -Iconsumers -Ischemas/registry -Itests/unit -Itests/integration)
 
 echo "lint: clang-format on ${#files[@]} files"
 clang-format --dry-run -Werror "${files[@]}" || [ -n "${SB_LINT_NO_FORMAT:-}" ]

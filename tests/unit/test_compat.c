@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compat.h"
+#include "regd_compat.h"
 #include "sb_avro.h"
 #include "testutil.h"
 
@@ -208,7 +208,7 @@ static const struct {
 START_TEST(test_can_read_pair) {
         sb_schema_t *w = test_schema_q(pairs[_i].writer), *r = test_schema_q(pairs[_i].reader);
         char why[512] = "untouched";
-        int got = sb_compat_can_read(w, r, why, sizeof(why));
+        int got = regd_compat_can_read(w, r, why, sizeof(why));
         ck_assert_msg(got == pairs[_i].can_read, "pair %d: writer %s reader %s: got %d (%s), want %d", _i,
                       pairs[_i].writer, pairs[_i].reader, got, why, pairs[_i].can_read);
         if (got)
@@ -217,7 +217,7 @@ START_TEST(test_can_read_pair) {
                 ck_assert_msg(strstr(why, pairs[_i].reason) != NULL, "pair %d: reason \"%s\" lacks \"%s\"",
                               _i, why, pairs[_i].reason);
         /* NULL `why` gives the same verdict. */
-        ck_assert_int_eq(sb_compat_can_read(w, r, NULL, 0), got);
+        ck_assert_int_eq(regd_compat_can_read(w, r, NULL, 0), got);
         sb_schema_destroy(w);
         sb_schema_destroy(r);
 }
@@ -227,7 +227,7 @@ START_TEST(test_reason_is_truncated_to_buffer) {
         sb_schema_t *w = test_schema_q("'string'"), *r = test_schema_q("'int'");
         char why[8];
         memset(why, 'x', sizeof(why));
-        ck_assert_int_eq(sb_compat_can_read(w, r, why, sizeof(why)), 0);
+        ck_assert_int_eq(regd_compat_can_read(w, r, why, sizeof(why)), 0);
         ck_assert_str_eq(why, "writer ");
         sb_schema_destroy(w);
         sb_schema_destroy(r);
@@ -239,7 +239,7 @@ START_TEST(test_every_problem_is_counted) {
                     *r = test_schema_q(
                             REC("R", F("a", "'int'") "," F("s", ENUM("S", "'A'")) "," F("z", "'int'")));
         char why[512];
-        ck_assert_int_eq(sb_compat_can_read(w, r, why, sizeof(why)), 0);
+        ck_assert_int_eq(regd_compat_can_read(w, r, why, sizeof(why)), 0);
         /* a, symbols B and C, z */
         ck_assert_msg(strstr(why, "field 'a':") == why, "%s", why);
         ck_assert_msg(strstr(why, "; and 3 more problems") != NULL, "%s", why);
@@ -255,20 +255,20 @@ START_TEST(test_level_names_round_trip) {
                                       "FORWARD",        "FORWARD_TRANSITIVE", "FULL",
                                       "FULL_TRANSITIVE"};
         for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
-                sb_compat_level_t l = SB_COMPAT_NONE;
-                ck_assert_int_eq(sb_compat_level_parse(names[i], &l), 0);
+                regd_compat_level_t l = REGD_COMPAT_NONE;
+                ck_assert_int_eq(regd_compat_level_parse(names[i], &l), 0);
                 ck_assert_int_eq(l, (int)i);
-                ck_assert_str_eq(sb_compat_level_name(l), names[i]);
+                ck_assert_str_eq(regd_compat_level_name(l), names[i]);
         }
-        sb_compat_level_t l = SB_COMPAT_FULL;
-        ck_assert_int_eq(sb_compat_level_parse("backward_transitive", &l), 0);
-        ck_assert_int_eq(l, SB_COMPAT_BACKWARD_TRANSITIVE);
-        l = SB_COMPAT_FULL;
-        ck_assert_int_eq(sb_compat_level_parse("SIDEWAYS", &l), -1);
-        ck_assert_int_eq(sb_compat_level_parse("", &l), -1);
-        ck_assert_int_eq(sb_compat_level_parse(NULL, &l), -1);
-        ck_assert_int_eq(l, SB_COMPAT_FULL);
-        ck_assert_str_eq(sb_compat_level_name((sb_compat_level_t)99), "UNKNOWN");
+        regd_compat_level_t l = REGD_COMPAT_FULL;
+        ck_assert_int_eq(regd_compat_level_parse("backward_transitive", &l), 0);
+        ck_assert_int_eq(l, REGD_COMPAT_BACKWARD_TRANSITIVE);
+        l = REGD_COMPAT_FULL;
+        ck_assert_int_eq(regd_compat_level_parse("SIDEWAYS", &l), -1);
+        ck_assert_int_eq(regd_compat_level_parse("", &l), -1);
+        ck_assert_int_eq(regd_compat_level_parse(NULL, &l), -1);
+        ck_assert_int_eq(l, REGD_COMPAT_FULL);
+        ck_assert_str_eq(regd_compat_level_name((regd_compat_level_t)99), "UNKNOWN");
 }
 END_TEST
 
@@ -289,25 +289,25 @@ static const char *history[] = {
 static const char *candidate = REC("R", F("a", "'int'") "," F("b", "'string'"));
 
 static const struct {
-        sb_compat_level_t level;
+        regd_compat_level_t level;
         int compatible;
         const char *messages[2]; /* expected messages, in order */
 } level_cases[] = {
-        {SB_COMPAT_NONE, 1, {NULL, NULL}},
-        {SB_COMPAT_BACKWARD, 1, {NULL, NULL}},
-        {SB_COMPAT_BACKWARD_TRANSITIVE,
+        {REGD_COMPAT_NONE, 1, {NULL, NULL}},
+        {REGD_COMPAT_BACKWARD, 1, {NULL, NULL}},
+        {REGD_COMPAT_BACKWARD_TRANSITIVE,
          0,
          {"reading version 1 data with the new schema: reader field 'b' (record t.R) has no default and is "
           "missing in the writer",
           NULL}},
-        {SB_COMPAT_FORWARD, 1, {NULL, NULL}},
-        {SB_COMPAT_FORWARD_TRANSITIVE,
+        {REGD_COMPAT_FORWARD, 1, {NULL, NULL}},
+        {REGD_COMPAT_FORWARD_TRANSITIVE,
          0,
          {"reading new-schema data with version 1: reader field 'old' (record t.R) has no default and is "
           "missing in the writer",
           NULL}},
-        {SB_COMPAT_FULL, 1, {NULL, NULL}},
-        {SB_COMPAT_FULL_TRANSITIVE,
+        {REGD_COMPAT_FULL, 1, {NULL, NULL}},
+        {REGD_COMPAT_FULL_TRANSITIVE,
          0,
          {"reading version 1 data with the new schema: reader field 'b' (record t.R) has no default and is "
           "missing in the writer",
@@ -332,20 +332,20 @@ START_TEST(test_level_over_history) {
         json_t *msgs = json_array();
         load_history(h);
         int got =
-                sb_compat_check(level_cases[_i].level, cand, (const sb_schema_t *const *)h, N_HISTORY, msgs);
+                regd_compat_check(level_cases[_i].level, cand, (const sb_schema_t *const *)h, N_HISTORY, msgs);
         char *dumped = json_dumps(msgs, 0);
         ck_assert_msg(got == level_cases[_i].compatible, "%s: got %d, messages %s",
-                      sb_compat_level_name(level_cases[_i].level), got, dumped);
+                      regd_compat_level_name(level_cases[_i].level), got, dumped);
         size_t want_n = 0;
         while (want_n < 2 && level_cases[_i].messages[want_n])
                 want_n++;
         ck_assert_msg(json_array_size(msgs) == want_n, "%s: messages %s",
-                      sb_compat_level_name(level_cases[_i].level), dumped);
+                      regd_compat_level_name(level_cases[_i].level), dumped);
         for (size_t k = 0; k < want_n; k++)
                 ck_assert_str_eq(json_string_value(json_array_get(msgs, k)), level_cases[_i].messages[k]);
         /* NULL messages give the same verdict. */
         ck_assert_int_eq(
-                sb_compat_check(level_cases[_i].level, cand, (const sb_schema_t *const *)h, N_HISTORY, NULL),
+                regd_compat_check(level_cases[_i].level, cand, (const sb_schema_t *const *)h, N_HISTORY, NULL),
                 got);
         free(dumped);
         json_decref(msgs);
@@ -360,7 +360,7 @@ START_TEST(test_non_transitive_levels_name_the_latest_version) {
         json_t *msgs = json_array();
         load_history(h);
         ck_assert_int_eq(
-                sb_compat_check(SB_COMPAT_FULL, cand, (const sb_schema_t *const *)h, N_HISTORY, msgs), 0);
+                regd_compat_check(REGD_COMPAT_FULL, cand, (const sb_schema_t *const *)h, N_HISTORY, msgs), 0);
         ck_assert_uint_eq(json_array_size(msgs), 2);
         ck_assert_str_eq(json_string_value(json_array_get(msgs, 0)),
                          "reading version 3 data with the new schema: field 'a': writer type int cannot be "
@@ -370,7 +370,7 @@ START_TEST(test_non_transitive_levels_name_the_latest_version) {
                          "promoted to reader type int");
         /* NONE ignores it all. */
         ck_assert_int_eq(
-                sb_compat_check(SB_COMPAT_NONE, cand, (const sb_schema_t *const *)h, N_HISTORY, msgs), 1);
+                regd_compat_check(REGD_COMPAT_NONE, cand, (const sb_schema_t *const *)h, N_HISTORY, msgs), 1);
         ck_assert_uint_eq(json_array_size(msgs), 2);
         json_decref(msgs);
         free_history(h);
@@ -380,8 +380,8 @@ END_TEST
 
 START_TEST(test_first_version_is_always_compatible) {
         sb_schema_t *cand = test_schema_q(candidate);
-        for (int l = SB_COMPAT_NONE; l <= SB_COMPAT_FULL_TRANSITIVE; l++)
-                ck_assert_int_eq(sb_compat_check((sb_compat_level_t)l, cand, NULL, 0, NULL), 1);
+        for (int l = REGD_COMPAT_NONE; l <= REGD_COMPAT_FULL_TRANSITIVE; l++)
+                ck_assert_int_eq(regd_compat_check((regd_compat_level_t)l, cand, NULL, 0, NULL), 1);
         sb_schema_destroy(cand);
 }
 END_TEST

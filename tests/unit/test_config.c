@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "producer_settings.h"
-#include "registry_settings.h"
+#include "regd_settings.h"
 #include "sb_config.h"
 #include "subscriber_settings.h"
 #include "testutil.h"
@@ -450,7 +450,7 @@ END_TEST
 
 START_TEST(test_example_config_files_are_valid_libconfig) {
         static const char *const patterns[] = {"producers/examples/*.conf", "consumers/examples/*.conf",
-                                               "schemas/examples/*.conf", "broker-config/examples/*.conf"};
+                                               "schemas/registry/examples/*.conf", "broker-config/examples/*.conf"};
         size_t found = 0;
         for (size_t p = 0; p < sizeof(patterns) / sizeof(*patterns); p++) {
                 glob_t g;
@@ -493,7 +493,7 @@ static const struct {
          "market"},
         {"consumers/examples/subscriber.conf", sb_subscriber_settings, &sb_subscriber_settings_count, "name",
          "tax-office"},
-        {"schemas/examples/registry.conf", sb_registry_settings, &sb_registry_settings_count, "listen_host",
+        {"schemas/registry/examples/registry.conf", regd_settings, &regd_settings_count, "listen_host",
          "127.0.0.1"},
 };
 

@@ -1,5 +1,5 @@
 /*
- * test_registry: the registry's store: its commands (sb_registry_store_apply)
+ * test_registry: the registry's store: its commands (regd_store_apply)
  * and reads, without HTTP.  Compatibility refusals, soft and hard deletes,
  * IMPORT and READONLY modes, levels, unknown commands and threads.  The
  * HTTP API, and determinism (the same commands applied to two stores give
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry_store.h"
+#include "regd_store.h"
 #include "testutil.h"
 
 /* A record schema, the same with other key order and spacing, and its
@@ -36,18 +36,18 @@
         "{\"type\":\"record\",\"name\":\"A\",\"fields\":[{\"name\":\"x\",\"type\":\"int\"},{\"name\":\"c\"," \
         "\"type\":\"string\"}]}"
 
-static sb_registry_store_t *new_store(void) {
+static regd_store_t *new_store(void) {
         char errstr[256];
-        sb_registry_store_t *st = sb_registry_store_new(errstr, sizeof(errstr));
-        ck_assert_msg(st != NULL, "sb_registry_store_new: %s", errstr);
+        regd_store_t *st = regd_store_new(errstr, sizeof(errstr));
+        ck_assert_msg(st != NULL, "regd_store_new: %s", errstr);
         return st;
 }
 
 /* Applies `cmd` (stolen) and returns the result, which must carry an "http". */
-static json_t *run(sb_registry_store_t *st, json_t *cmd) {
+static json_t *run(regd_store_t *st, json_t *cmd) {
         json_t *result = NULL;
         ck_assert_ptr_nonnull(cmd);
-        ck_assert_int_eq(sb_registry_store_apply(st, cmd, &result), SB_OK);
+        ck_assert_int_eq(regd_store_apply(st, cmd, &result), SB_OK);
         ck_assert_ptr_nonnull(result);
         ck_assert_msg(json_is_integer(json_object_get(result, "http")), "no http in result");
         json_decref(cmd);
@@ -60,7 +60,7 @@ static json_t *register_cmd(const char *subject, const char *text) {
 }
 
 /* Registers and returns the id; the result must be a success. */
-static int32_t reg(sb_registry_store_t *st, const char *subject, const char *text) {
+static int32_t reg(regd_store_t *st, const char *subject, const char *text) {
         json_t *r = run(st, register_cmd(subject, text));
         char *dump = json_dumps(r, JSON_COMPACT);
         ck_assert_msg(json_integer_value(json_object_get(r, "http")) == 200 && json_object_size(r) == 2,
@@ -122,11 +122,11 @@ static json_t *delete_version_cmd(const char *subject, int version, int permanen
 }
 
 /* The versions of a subject as "[1,2]" ("none" if it has none). */
-static void versions_are(sb_registry_store_t *st, const char *subject, int deleted, const char *want) {
+static void versions_are(regd_store_t *st, const char *subject, int deleted, const char *want) {
         int32_t *v;
         size_t n;
         char got[256] = "none", errstr[256];
-        if (sb_registry_store_versions(st, subject, deleted, &v, &n, errstr, sizeof(errstr)) == SB_OK) {
+        if (regd_store_versions(st, subject, deleted, &v, &n, errstr, sizeof(errstr)) == SB_OK) {
                 size_t len = (size_t)snprintf(got, sizeof(got), "[");
                 for (size_t i = 0; i < n; i++)
                         len += (size_t)snprintf(got + len, sizeof(got) - len, "%s%d", i ? "," : "",
@@ -138,59 +138,59 @@ static void versions_are(sb_registry_store_t *st, const char *subject, int delet
                       want);
 }
 
-static void no_compat(sb_registry_store_t *st) {
+static void no_compat(regd_store_t *st) {
         succeeded(run(st, config_cmd(NULL, "NONE")), "{\"compatibility\":\"NONE\"}");
 }
 
 START_TEST(store_same_schema_same_id) {
-        sb_registry_store_t *st = new_store();
+        regd_store_t *st = new_store();
         char *text = NULL;
         ck_assert_int_eq(reg(st, "s-value", S1), 1);
         ck_assert_int_eq(reg(st, "s-value", S1), 1);
         ck_assert_int_eq(reg(st, "s-value", S1_OTHER), 1); /* equal canonical forms */
         versions_are(st, "s-value", 0, "[1]");
-        TEST_CALL(sb_registry_store_by_id(st, 1, &text, TEST_ERR));
+        TEST_CALL(regd_store_by_id(st, 1, &text, TEST_ERR));
         ck_assert_str_eq(text, S1_CANON);
         free(text);
-        sb_registry_store_destroy(st);
+        regd_store_destroy(st);
 }
 END_TEST
 
 START_TEST(store_subjects_share_ids) {
-        sb_registry_store_t *st = new_store();
+        regd_store_t *st = new_store();
         char errstr[512] = "", **names;
-        sb_registry_use_t *uses;
+        regd_use_t *uses;
         size_t n;
         no_compat(st);
         ck_assert_int_eq(reg(st, "b-value", S1), 1);
         ck_assert_int_eq(reg(st, "a-value", "\"string\""), 2);
         ck_assert_int_eq(reg(st, "a-value", S1_OTHER), 1); /* same id, new version here */
         versions_are(st, "a-value", 0, "[1,2]");
-        TEST_CALL(sb_registry_store_id_uses(st, 1, 0, &uses, &n, TEST_ERR));
+        TEST_CALL(regd_store_id_uses(st, 1, 0, &uses, &n, TEST_ERR));
         ck_assert_uint_eq(n, 2);
         ck_assert_str_eq(uses[0].subject, "a-value");
         ck_assert_int_eq(uses[0].version, 2);
         ck_assert_str_eq(uses[1].subject, "b-value");
         ck_assert_int_eq(uses[1].version, 1);
-        sb_registry_uses_free(uses, n);
-        ck_assert_int_eq(sb_registry_store_id_uses(st, 3, 0, &uses, &n, errstr, sizeof(errstr)),
+        regd_uses_free(uses, n);
+        ck_assert_int_eq(regd_store_id_uses(st, 3, 0, &uses, &n, errstr, sizeof(errstr)),
                          SB_ERR_NOT_FOUND);
-        TEST_CALL(sb_registry_store_subjects(st, 0, "a-", &names, &n, TEST_ERR));
+        TEST_CALL(regd_store_subjects(st, 0, "a-", &names, &n, TEST_ERR));
         ck_assert_uint_eq(n, 1);
         ck_assert_str_eq(names[0], "a-value");
-        sb_registry_strings_free(names, n);
-        TEST_CALL(sb_registry_store_subjects(st, 0, "c", &names, &n, TEST_ERR));
+        regd_strings_free(names, n);
+        TEST_CALL(regd_store_subjects(st, 0, "c", &names, &n, TEST_ERR));
         ck_assert_uint_eq(n, 0);
         ck_assert_ptr_null(names);
-        sb_registry_store_destroy(st);
+        regd_store_destroy(st);
 }
 END_TEST
 
 START_TEST(store_versions) {
         static const char *const schemas[] = {"\"int\"", "\"long\"", "\"string\"", S1};
-        sb_registry_store_t *st = new_store();
+        regd_store_t *st = new_store();
         char errstr[512] = "", **names;
-        sb_registry_version_t v;
+        regd_version_t v;
         size_t n;
         int found;
 
@@ -200,41 +200,41 @@ START_TEST(store_versions) {
         ck_assert_int_eq(reg(st, "v", "\"long\""), 2); /* an old version stays what it was */
         ck_assert_int_eq(reg(st, "u", "\"long\""), 2);
         versions_are(st, "v", 0, "[1,2,3,4]");
-        TEST_CALL(sb_registry_store_subjects(st, 0, NULL, &names, &n, TEST_ERR));
+        TEST_CALL(regd_store_subjects(st, 0, NULL, &names, &n, TEST_ERR));
         ck_assert_uint_eq(n, 2);
         ck_assert_str_eq(names[0], "u");
         ck_assert_str_eq(names[1], "v");
-        sb_registry_strings_free(names, n);
+        regd_strings_free(names, n);
 
-        TEST_CALL(sb_registry_store_get_version(st, "v", SB_REGISTRY_LATEST, 0, &v, &found, TEST_ERR));
+        TEST_CALL(regd_store_get_version(st, "v", REGD_LATEST, 0, &v, &found, TEST_ERR));
         ck_assert_int_eq(v.id, 4);
         ck_assert_int_eq(v.version, 4);
         ck_assert_str_eq(v.text, S1_CANON);
         free(v.text);
-        TEST_CALL(sb_registry_store_get_version(st, "v", 3, 0, &v, &found, TEST_ERR));
+        TEST_CALL(regd_store_get_version(st, "v", 3, 0, &v, &found, TEST_ERR));
         ck_assert_int_eq(v.id, 3);
         ck_assert_str_eq(v.text, "\"string\"");
         free(v.text);
-        ck_assert_int_eq(sb_registry_store_get_version(st, "v", 5, 0, &v, &found, errstr, sizeof(errstr)),
+        ck_assert_int_eq(regd_store_get_version(st, "v", 5, 0, &v, &found, errstr, sizeof(errstr)),
                          SB_ERR_NOT_FOUND);
         ck_assert_int_eq(found, 1);
-        ck_assert_int_eq(sb_registry_store_get_version(st, "w", 1, 0, &v, &found, errstr, sizeof(errstr)),
+        ck_assert_int_eq(regd_store_get_version(st, "w", 1, 0, &v, &found, errstr, sizeof(errstr)),
                          SB_ERR_NOT_FOUND);
         ck_assert_int_eq(found, 0);
         versions_are(st, "w", 1, "none");
 
         /* Lookup: the version holding a schema, in any spelling. */
-        TEST_CALL(sb_registry_store_lookup(st, "v", S1_OTHER, strlen(S1_OTHER), 0, &v, &found, TEST_ERR));
+        TEST_CALL(regd_store_lookup(st, "v", S1_OTHER, strlen(S1_OTHER), 0, &v, &found, TEST_ERR));
         ck_assert_int_eq(v.version, 4);
         ck_assert_int_eq(v.id, 4);
         free(v.text);
         ck_assert_int_eq(
-                sb_registry_store_lookup(st, "u", S1, strlen(S1), 0, &v, &found, errstr, sizeof(errstr)),
+                regd_store_lookup(st, "u", S1, strlen(S1), 0, &v, &found, errstr, sizeof(errstr)),
                 SB_ERR_NOT_FOUND);
         ck_assert_int_eq(found, 1);
-        ck_assert_int_eq(sb_registry_store_lookup(st, "u", "{", 1, 0, &v, &found, errstr, sizeof(errstr)),
+        ck_assert_int_eq(regd_store_lookup(st, "u", "{", 1, 0, &v, &found, errstr, sizeof(errstr)),
                          SB_ERR_SCHEMA);
-        sb_registry_store_destroy(st);
+        regd_store_destroy(st);
 }
 END_TEST
 
@@ -248,7 +248,7 @@ START_TEST(store_refuses_invalid) {
                 {"{not json", "not JSON"},
                 {"", "no \"schema\""},
         };
-        sb_registry_store_t *st = new_store();
+        regd_store_t *st = new_store();
         char errstr[512], **names;
         size_t n;
         for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
@@ -262,34 +262,34 @@ START_TEST(store_refuses_invalid) {
                                   "\"int\"", "id", "x")),
                 422, 42201, "\"id\"", END);
         /* Nothing was stored, and no id was spent. */
-        TEST_CALL(sb_registry_store_subjects(st, 1, NULL, &names, &n, TEST_ERR));
+        TEST_CALL(regd_store_subjects(st, 1, NULL, &names, &n, TEST_ERR));
         ck_assert_uint_eq(n, 0);
         ck_assert_ptr_null(names);
         ck_assert_int_eq(reg(st, "s", "\"int\""), 1);
         (void)errstr;
-        sb_registry_store_destroy(st);
+        regd_store_destroy(st);
 }
 END_TEST
 
 START_TEST(store_by_id_unknown) {
-        sb_registry_store_t *st = new_store();
+        regd_store_t *st = new_store();
         char errstr[512] = "", *text = (char *)"x";
         static const int32_t ids[] = {0, -1, 1, 2, INT32_MAX};
         for (size_t i = 0; i < sizeof(ids) / sizeof(*ids); i++) {
-                ck_assert_int_eq(sb_registry_store_by_id(st, ids[i], &text, errstr, sizeof(errstr)),
+                ck_assert_int_eq(regd_store_by_id(st, ids[i], &text, errstr, sizeof(errstr)),
                                  SB_ERR_NOT_FOUND);
                 ck_assert_ptr_null(text);
         }
         ck_assert_int_eq(reg(st, "s", "\"int\""), 1);
-        ck_assert_int_eq(sb_registry_store_by_id(st, 2, &text, errstr, sizeof(errstr)), SB_ERR_NOT_FOUND);
-        sb_registry_store_destroy(st);
+        ck_assert_int_eq(regd_store_by_id(st, 2, &text, errstr, sizeof(errstr)), SB_ERR_NOT_FOUND);
+        regd_store_destroy(st);
 }
 END_TEST
 
 /* A refusal for incompatibility names the version, the field and why; the
  * state is unchanged; a compatible change passes. */
 START_TEST(store_compat_refusal) {
-        sb_registry_store_t *st = new_store();
+        regd_store_t *st = new_store();
         int compatible = -1;
         json_t *messages = json_array();
         ck_assert_int_eq(reg(st, "t-value", S1), 1);
@@ -305,12 +305,12 @@ START_TEST(store_compat_refusal) {
         refused(run(st, register_cmd("t-value", "{\"type\":\"record\",\"name\":\"A\",\"fields\":[]}")), 409,
                 40901, "reading new-schema data with version 2: ", "'x'", "{compatibility: 'FORWARD'}", END);
         /* The check without registering, against one version or all. */
-        TEST_CALL(sb_registry_store_check(st, "t-value", SB_REGISTRY_LATEST, S2_NO_DEFAULT,
+        TEST_CALL(regd_store_check(st, "t-value", REGD_LATEST, S2_NO_DEFAULT,
                                           strlen(S2_NO_DEFAULT), &compatible, messages, TEST_ERR));
         ck_assert_int_eq(compatible, 1); /* forward: version 2 reads b (it has a default) */
         succeeded(run(st, config_cmd("t-value", "BACKWARD_TRANSITIVE")),
                   "{\"compatibility\":\"BACKWARD_TRANSITIVE\"}");
-        TEST_CALL(sb_registry_store_check(st, "t-value", 0, S3_NO_DEFAULT, strlen(S3_NO_DEFAULT), &compatible,
+        TEST_CALL(regd_store_check(st, "t-value", 0, S3_NO_DEFAULT, strlen(S3_NO_DEFAULT), &compatible,
                                           messages, TEST_ERR));
         ck_assert_int_eq(compatible, 0);
         ck_assert_uint_eq(json_array_size(messages), 3); /* versions 1 and 2, then the level */
@@ -319,7 +319,7 @@ START_TEST(store_compat_refusal) {
         /* Soft-deleted versions do not count; messages keep real numbers. */
         succeeded(run(st, delete_version_cmd("t-value", 1, 0)), "1");
         json_array_clear(messages);
-        TEST_CALL(sb_registry_store_check(st, "t-value", 0, S3_NO_DEFAULT, strlen(S3_NO_DEFAULT), &compatible,
+        TEST_CALL(regd_store_check(st, "t-value", 0, S3_NO_DEFAULT, strlen(S3_NO_DEFAULT), &compatible,
                                           messages, TEST_ERR));
         ck_assert_int_eq(compatible, 0);
         ck_assert_uint_eq(json_array_size(messages), 2);
@@ -330,14 +330,14 @@ START_TEST(store_compat_refusal) {
         succeeded(run(st, config_cmd("t-value", NULL)), "{\"compatibilityLevel\":\"BACKWARD_TRANSITIVE\"}");
         ck_assert_int_eq(reg(st, "t-value", "\"bytes\""), 3);
         json_decref(messages);
-        sb_registry_store_destroy(st);
+        regd_store_destroy(st);
 }
 END_TEST
 
 START_TEST(store_soft_hard_delete) {
-        sb_registry_store_t *st = new_store();
+        regd_store_t *st = new_store();
         char *text, errstr[256];
-        sb_registry_use_t *uses;
+        regd_use_t *uses;
         size_t n;
         no_compat(st);
         ck_assert_int_eq(reg(st, "d", "\"int\""), 1);
@@ -355,11 +355,11 @@ START_TEST(store_soft_hard_delete) {
         versions_are(st, "d", 0, "[2,3]");
         versions_are(st, "d", 1, "[1,2,3]");
         /* A soft-deleted version keeps its id readable. */
-        TEST_CALL(sb_registry_store_by_id(st, 1, &text, TEST_ERR));
+        TEST_CALL(regd_store_by_id(st, 1, &text, TEST_ERR));
         free(text);
-        TEST_CALL(sb_registry_store_id_uses(st, 1, 0, &uses, &n, TEST_ERR));
+        TEST_CALL(regd_store_id_uses(st, 1, 0, &uses, &n, TEST_ERR));
         ck_assert_uint_eq(n, 0);
-        sb_registry_uses_free(uses, n);
+        regd_uses_free(uses, n);
         /* "latest" is the newest non-deleted version. */
         succeeded(run(st, delete_version_cmd("d", -1, 0)), "3");
         versions_are(st, "d", 0, "[2]");
@@ -380,7 +380,7 @@ START_TEST(store_soft_hard_delete) {
         versions_are(st, "d", 1, "none");
         /* Gone for good, and ids are never reused: a new schema gets 4;
          * the old one, registered again, its old id. */
-        ck_assert_int_eq(sb_registry_store_by_id(st, 1, &text, errstr, sizeof(errstr)), SB_ERR_NOT_FOUND);
+        ck_assert_int_eq(regd_store_by_id(st, 1, &text, errstr, sizeof(errstr)), SB_ERR_NOT_FOUND);
         ck_assert_int_eq(reg(st, "e", "\"double\""), 4);
         ck_assert_int_eq(reg(st, "e", "\"int\""), 1);
         versions_are(st, "e", 0, "[1,2]");
@@ -388,27 +388,27 @@ START_TEST(store_soft_hard_delete) {
         succeeded(run(st, config_cmd("e", "FULL")), "{\"compatibility\":\"FULL\"}");
         succeeded(run(st, delete_subject_cmd("e", 0)), "[1,2]");
         succeeded(run(st, delete_version_cmd("e", 1, 1)), "1");
-        sb_compat_level_t level;
-        TEST_CALL(sb_registry_store_config(st, "e", 0, &level, TEST_ERR));
+        regd_compat_level_t level;
+        TEST_CALL(regd_store_config(st, "e", 0, &level, TEST_ERR));
         succeeded(run(st, delete_version_cmd("e", 2, 1)), "2");
-        ck_assert_int_eq(sb_registry_store_config(st, "e", 0, &level, errstr, sizeof(errstr)),
+        ck_assert_int_eq(regd_store_config(st, "e", 0, &level, errstr, sizeof(errstr)),
                          SB_ERR_NOT_FOUND);
-        sb_registry_store_destroy(st);
+        regd_store_destroy(st);
 }
 END_TEST
 
 START_TEST(store_import_mode) {
-        sb_registry_store_t *st = new_store();
+        regd_store_t *st = new_store();
         json_t *cmd;
-        sb_registry_mode_t mode;
+        regd_mode_t mode;
         ck_assert_int_eq(reg(st, "live", "\"int\""), 1);
         refused(run(st, mode_cmd(NULL, "IMPORT", 0)), 422, 42205,
                 "Cannot import since found existing subjects", END);
         refused(run(st, mode_cmd(NULL, "EXPORT", 0)), 422, 42204, "Invalid mode.", END);
         /* A subject of its own may enter IMPORT while it is empty. */
         succeeded(run(st, mode_cmd("imp", "import", 0)), "{\"mode\":\"IMPORT\"}");
-        TEST_CALL(sb_registry_store_mode(st, "imp", 0, &mode, TEST_ERR));
-        ck_assert_int_eq(mode, SB_REGISTRY_IMPORT);
+        TEST_CALL(regd_store_mode(st, "imp", 0, &mode, TEST_ERR));
+        ck_assert_int_eq(mode, REGD_IMPORT);
         refused(run(st, register_cmd("imp", "\"string\"")), 422, 42205,
                 "Subject imp in context . is not in read-write mode", END);
         cmd = register_cmd("imp", "\"string\"");
@@ -439,20 +439,20 @@ START_TEST(store_import_mode) {
         json_object_set_new(cmd, "id", json_integer(7));
         succeeded(run(st, cmd), "{\"id\":7}"); /* incompatible, but IMPORT does not check */
         succeeded(run(st, mode_cmd(NULL, NULL, 0)), "{\"mode\":\"IMPORT\"}");
-        TEST_CALL(sb_registry_store_mode(st, NULL, 0, &mode, TEST_ERR));
-        ck_assert_int_eq(mode, SB_REGISTRY_READWRITE);
+        TEST_CALL(regd_store_mode(st, NULL, 0, &mode, TEST_ERR));
+        ck_assert_int_eq(mode, REGD_READWRITE);
         ck_assert_int_eq(reg(st, "other", "\"boolean\""), 102);
         /* Entering IMPORT drops the soft-deleted versions of its scope. */
         succeeded(run(st, delete_subject_cmd("other", 0)), "[1]");
         succeeded(run(st, mode_cmd("other", "IMPORT", 0)), "{\"mode\":\"IMPORT\"}");
         versions_are(st, "other", 1, "none");
-        sb_registry_store_destroy(st);
+        regd_store_destroy(st);
 }
 END_TEST
 
 START_TEST(store_readonly_mode) {
-        sb_registry_store_t *st = new_store();
-        sb_registry_mode_t mode;
+        regd_store_t *st = new_store();
+        regd_mode_t mode;
         char errstr[256];
         no_compat(st);
         ck_assert_int_eq(reg(st, "ro", "\"int\""), 1);
@@ -471,23 +471,23 @@ START_TEST(store_readonly_mode) {
         ck_assert_int_eq(reg(st, "rw", "\"string\""), 3);
         succeeded(run(st, mode_cmd("ro", NULL, 0)), "{\"mode\":\"READONLY\"}");
         refused(run(st, mode_cmd("ro", NULL, 0)), 404, 40401, "Subject 'ro' not found.", END);
-        ck_assert_int_eq(sb_registry_store_mode(st, "ro", 0, &mode, errstr, sizeof(errstr)),
+        ck_assert_int_eq(regd_store_mode(st, "ro", 0, &mode, errstr, sizeof(errstr)),
                          SB_ERR_NOT_FOUND);
-        TEST_CALL(sb_registry_store_mode(st, "ro", 1, &mode, TEST_ERR));
-        ck_assert_int_eq(mode, SB_REGISTRY_READONLY);
+        TEST_CALL(regd_store_mode(st, "ro", 1, &mode, TEST_ERR));
+        ck_assert_int_eq(mode, REGD_READONLY);
         succeeded(run(st, mode_cmd(NULL, "READWRITE", 0)), "{\"mode\":\"READWRITE\"}");
         succeeded(run(st, delete_version_cmd("ro", 1, 0)), "1");
-        sb_registry_store_destroy(st);
+        regd_store_destroy(st);
 }
 END_TEST
 
 START_TEST(store_config) {
-        sb_registry_store_t *st = new_store();
-        sb_compat_level_t level;
+        regd_store_t *st = new_store();
+        regd_compat_level_t level;
         char errstr[256];
-        TEST_CALL(sb_registry_store_config(st, NULL, 0, &level, TEST_ERR));
-        ck_assert_int_eq(level, SB_COMPAT_BACKWARD);
-        ck_assert_int_eq(sb_registry_store_config(st, "s", 0, &level, errstr, sizeof(errstr)),
+        TEST_CALL(regd_store_config(st, NULL, 0, &level, TEST_ERR));
+        ck_assert_int_eq(level, REGD_COMPAT_BACKWARD);
+        ck_assert_int_eq(regd_store_config(st, "s", 0, &level, errstr, sizeof(errstr)),
                          SB_ERR_NOT_FOUND);
         refused(run(st, config_cmd(NULL, "SIDEWAYS")), 422, 42203,
                 "Invalid compatibility level. Valid values are none, backward, forward, full, "
@@ -498,30 +498,30 @@ START_TEST(store_config) {
         refused(run(st, config_cmd("", "FULL")), 422, 42208, END);
         /* A subject without versions may have a level. */
         succeeded(run(st, config_cmd("s", "full_transitive")), "{\"compatibility\":\"FULL_TRANSITIVE\"}");
-        TEST_CALL(sb_registry_store_config(st, "s", 0, &level, TEST_ERR));
-        ck_assert_int_eq(level, SB_COMPAT_FULL_TRANSITIVE);
+        TEST_CALL(regd_store_config(st, "s", 0, &level, TEST_ERR));
+        ck_assert_int_eq(level, REGD_COMPAT_FULL_TRANSITIVE);
         succeeded(run(st, config_cmd(NULL, "FORWARD")), "{\"compatibility\":\"FORWARD\"}");
-        TEST_CALL(sb_registry_store_config(st, "t", 1, &level, TEST_ERR));
-        ck_assert_int_eq(level, SB_COMPAT_FORWARD);
+        TEST_CALL(regd_store_config(st, "t", 1, &level, TEST_ERR));
+        ck_assert_int_eq(level, REGD_COMPAT_FORWARD);
         succeeded(run(st, config_cmd("s", NULL)), "{\"compatibilityLevel\":\"FULL_TRANSITIVE\"}");
         refused(run(st, config_cmd("s", NULL)), 404, 40401, "Subject 's' not found.", END);
         succeeded(run(st, config_cmd(NULL, NULL)), "{\"compatibilityLevel\":\"FORWARD\"}");
         succeeded(run(st, config_cmd(NULL, NULL)), "{\"compatibilityLevel\":\"BACKWARD\"}");
-        sb_registry_store_destroy(st);
+        regd_store_destroy(st);
 }
 END_TEST
 
 /* Unknown commands are refused as no-ops; extra members are ignored. */
 START_TEST(store_unknown_commands) {
-        sb_registry_store_t *st = new_store();
+        regd_store_t *st = new_store();
         json_t *before, *after, *cmd;
         ck_assert_int_eq(reg(st, "s", "\"int\""), 1);
-        TEST_CALL(sb_registry_store_dump(st, &before));
+        TEST_CALL(regd_store_dump(st, &before));
         refused(run(st, json_pack("{s:s,s:s}", "type", "DROP_ALL", "subject", "s")), 500, 50001,
                 "unknown command type 'DROP_ALL'", END);
         refused(run(st, json_pack("{s:s}", "subject", "s")), 500, 50001, "unknown command", END);
         refused(run(st, json_pack("[]")), 500, 50001, END);
-        TEST_CALL(sb_registry_store_dump(st, &after));
+        TEST_CALL(regd_store_dump(st, &after));
         ck_assert_msg(json_equal(before, after), "state changed");
         cmd = register_cmd("s", "\"long\"");
         json_object_set_new(cmd, "op_id", json_string("0f8e"));
@@ -529,7 +529,7 @@ START_TEST(store_unknown_commands) {
         succeeded(run(st, cmd), "{\"id\":2}"); /* long reads int data: BACKWARD holds */
         json_decref(before);
         json_decref(after);
-        sb_registry_store_destroy(st);
+        regd_store_destroy(st);
 }
 END_TEST
 
@@ -539,12 +539,12 @@ END_TEST
 #define PER_THREAD 25
 
 static void *register_many(void *arg) {
-        sb_registry_store_t *st = arg;
+        regd_store_t *st = arg;
         char text[64];
         for (int i = 0; i < PER_THREAD; i++) {
                 snprintf(text, sizeof(text), "{\"type\":\"fixed\",\"name\":\"F\",\"size\":%d}", i + 1);
                 json_t *cmd = register_cmd("shared", text), *result = NULL;
-                int ok = cmd && sb_registry_store_apply(st, cmd, &result) == SB_OK &&
+                int ok = cmd && regd_store_apply(st, cmd, &result) == SB_OK &&
                          json_integer_value(json_object_get(result, "http")) == 200;
                 json_int_t id = json_integer_value(json_object_get(result, "id"));
                 json_decref(cmd);
@@ -556,7 +556,7 @@ static void *register_many(void *arg) {
 }
 
 START_TEST(store_threads) {
-        sb_registry_store_t *st = new_store();
+        regd_store_t *st = new_store();
         pthread_t th[N_THREADS];
         no_compat(st);
         for (int i = 0; i < N_THREADS; i++)
@@ -568,10 +568,10 @@ START_TEST(store_threads) {
         }
         int32_t *versions;
         size_t n;
-        TEST_CALL(sb_registry_store_versions(st, "shared", 0, &versions, &n, TEST_ERR));
+        TEST_CALL(regd_store_versions(st, "shared", 0, &versions, &n, TEST_ERR));
         ck_assert_uint_eq(n, PER_THREAD);
         free(versions);
-        sb_registry_store_destroy(st);
+        regd_store_destroy(st);
 }
 END_TEST
 

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry_http.h"
-#include "registry_store.h"
+#include "regd_http.h"
+#include "regd_store.h"
 #include "sb_buf.h"
 #include "testutil.h"
 
@@ -43,30 +43,30 @@
 /* ---- an in-process server ---- */
 
 typedef struct {
-        sb_registry_store_t *store;
+        regd_store_t *store;
         sb_log_t *log;
         FILE *log_file;
-        sb_registry_http_t *srv;
+        regd_http_t *srv;
         char base[64];
 } server_t;
 
 static server_t server;
 
-static sb_registry_store_t *new_store(void) {
+static regd_store_t *new_store(void) {
         char errstr[256];
-        sb_registry_store_t *st = sb_registry_store_new(errstr, sizeof(errstr));
-        ck_assert_msg(st != NULL, "sb_registry_store_new: %s", errstr);
+        regd_store_t *st = regd_store_new(errstr, sizeof(errstr));
+        ck_assert_msg(st != NULL, "regd_store_new: %s", errstr);
         return st;
 }
 
-static sb_registry_http_t *start(sb_registry_store_t *st, sb_registry_submitter_t sub, char *base,
+static regd_http_t *start(regd_store_t *st, regd_submitter_t sub, char *base,
                                  size_t size) {
         char errstr[512];
-        sb_registry_http_t *srv = sb_registry_http_new(st, sub, server.log, NULL, NULL, "127.0.0.1", 0, 4,
+        regd_http_t *srv = regd_http_new(st, sub, server.log, NULL, NULL, "127.0.0.1", 0, 4,
                                                        errstr, sizeof(errstr));
-        ck_assert_msg(srv != NULL, "sb_registry_http_new: %s", errstr);
-        ck_assert_uint_ne(sb_registry_http_port(srv), 0);
-        snprintf(base, size, "http://127.0.0.1:%u", sb_registry_http_port(srv));
+        ck_assert_msg(srv != NULL, "regd_http_new: %s", errstr);
+        ck_assert_uint_ne(regd_http_port(srv), 0);
+        snprintf(base, size, "http://127.0.0.1:%u", regd_http_port(srv));
         return srv;
 }
 
@@ -76,13 +76,13 @@ static void server_start(void) {
         ck_assert_ptr_nonnull(server.log_file);
         server.log = sb_log_new("test_registry_api", SB_LOG_DEBUG, server.log_file);
         ck_assert_ptr_nonnull(server.log);
-        server.srv = start(server.store, sb_registry_store_direct_submitter(server.store), server.base,
+        server.srv = start(server.store, regd_store_direct_submitter(server.store), server.base,
                            sizeof(server.base));
 }
 
 static void server_stop(void) {
-        sb_registry_http_destroy(server.srv);
-        sb_registry_store_destroy(server.store);
+        regd_http_destroy(server.srv);
+        regd_store_destroy(server.store);
         sb_log_destroy(server.log);
         fclose(server.log_file);
         memset(&server, 0, sizeof(server));
@@ -627,25 +627,25 @@ END_TEST
 
 START_TEST(http_start_errors) {
         char errstr[512] = "";
-        sb_registry_submitter_t sub = sb_registry_store_direct_submitter(server.store), none = {NULL, NULL};
-        sb_registry_http_t *srv;
-        srv = sb_registry_http_new(server.store, sub, server.log, NULL, NULL, "127.0.0.1",
-                                   sb_registry_http_port(server.srv), 1, errstr, sizeof(errstr));
+        regd_submitter_t sub = regd_store_direct_submitter(server.store), none = {NULL, NULL};
+        regd_http_t *srv;
+        srv = regd_http_new(server.store, sub, server.log, NULL, NULL, "127.0.0.1",
+                                   regd_http_port(server.srv), 1, errstr, sizeof(errstr));
         ck_assert_ptr_null(srv);
         ck_assert_msg(strstr(errstr, "cannot listen on 127.0.0.1:"), "errstr: %s", errstr);
-        srv = sb_registry_http_new(server.store, sub, server.log, NULL, NULL, "no-such-host.invalid", 0, 1,
+        srv = regd_http_new(server.store, sub, server.log, NULL, NULL, "no-such-host.invalid", 0, 1,
                                    errstr, sizeof(errstr));
         ck_assert_ptr_null(srv);
         ck_assert_msg(strstr(errstr, "no-such-host.invalid"), "errstr: %s", errstr);
-        srv = sb_registry_http_new(server.store, none, server.log, NULL, NULL, "127.0.0.1", 0, 1, errstr,
+        srv = regd_http_new(server.store, none, server.log, NULL, NULL, "127.0.0.1", 0, 1, errstr,
                                    sizeof(errstr));
         ck_assert_ptr_null(srv);
         /* One thread is a valid pool, and a second server is independent. */
-        srv = sb_registry_http_new(server.store, sub, server.log, NULL, NULL, "127.0.0.1", 0, 1, errstr,
+        srv = regd_http_new(server.store, sub, server.log, NULL, NULL, "127.0.0.1", 0, 1, errstr,
                                    sizeof(errstr));
         ck_assert_msg(srv != NULL, "%s", errstr);
-        ck_assert_uint_ne(sb_registry_http_port(srv), sb_registry_http_port(server.srv));
-        sb_registry_http_destroy(srv);
+        ck_assert_uint_ne(regd_http_port(srv), regd_http_port(server.srv));
+        regd_http_destroy(srv);
 }
 END_TEST
 
@@ -726,9 +726,9 @@ START_TEST(http_submit_failures) {
                 {NULL, "{\"body\":[3],\"http\":200}", 200, "[3]", SB_OK, 0},
                 {NULL, "{\"error_code\":40901,\"message\":\"no\",\"http\":409}", 409, "no", SB_OK, 40901},
         };
-        sb_registry_submitter_t sub = {fake_submit, NULL};
+        regd_submitter_t sub = {fake_submit, NULL};
         char base[64];
-        sb_registry_http_t *srv = start(server.store, sub, base, sizeof(base));
+        regd_http_t *srv = start(server.store, sub, base, sizeof(base));
         for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
                 response_t r;
                 fake.err = cases[i].err;
@@ -757,7 +757,7 @@ START_TEST(http_submit_failures) {
         http_to(base, "GET", "/subjects", NULL, NULL, 0, 0, &r);
         ck_assert_int_eq(r.status, 200);
         sb_buf_free(&r.body);
-        sb_registry_http_destroy(srv);
+        regd_http_destroy(srv);
 }
 END_TEST
 
@@ -835,15 +835,15 @@ static void same_answer(const char *base_a, const char *base_b, const char *path
 }
 
 START_TEST(http_determinism) {
-        sb_registry_store_t *b = new_store();
+        regd_store_t *b = new_store();
         char base_b[64], path[256];
-        sb_registry_http_t *srv_b = start(b, sb_registry_store_direct_submitter(b), base_b, sizeof(base_b));
+        regd_http_t *srv_b = start(b, regd_store_direct_submitter(b), base_b, sizeof(base_b));
         int statuses[600] = {0}, compared = 0;
         uint32_t rs = 20260101;
         for (int i = 0; i < 400; i++) {
                 json_t *cmd = mixed_command(&rs), *ra = NULL, *rb = NULL;
-                ck_assert_int_eq(sb_registry_store_apply(server.store, cmd, &ra), SB_OK);
-                ck_assert_int_eq(sb_registry_store_apply(b, cmd, &rb), SB_OK);
+                ck_assert_int_eq(regd_store_apply(server.store, cmd, &ra), SB_OK);
+                ck_assert_int_eq(regd_store_apply(b, cmd, &rb), SB_OK);
                 ck_assert_msg(json_equal(ra, rb), "command %d gave different results", i);
                 statuses[json_integer_value(json_object_get(ra, "http")) % 600]++;
                 json_decref(ra);
@@ -889,14 +889,14 @@ START_TEST(http_determinism) {
         ck_assert_int_gt(statuses[500], 5);
         ck_assert_int_ge(compared, 800);
         json_t *da, *db;
-        TEST_CALL(sb_registry_store_dump(server.store, &da));
-        TEST_CALL(sb_registry_store_dump(b, &db));
+        TEST_CALL(regd_store_dump(server.store, &da));
+        TEST_CALL(regd_store_dump(b, &db));
         ck_assert_msg(json_equal(da, db), "states differ");
         ck_assert_int_gt(json_array_size(json_object_get(da, "schemas")), 5);
         json_decref(da);
         json_decref(db);
-        sb_registry_http_destroy(srv_b);
-        sb_registry_store_destroy(b);
+        regd_http_destroy(srv_b);
+        regd_store_destroy(b);
 }
 END_TEST
 

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "registry_auth.h"
+#include "regd_auth.h"
 #include "testcerts.h"
 #include "testutil.h"
 
@@ -47,7 +47,7 @@ static void users_setup(void) {
         char text[8192] = "# sharebus-registry users (test)\n\n";
         for (size_t i = 0; i < sizeof(users) / sizeof(*users); i++) {
                 char line[1024];
-                TEST_CALL(sb_registry_auth_make_line(users[i].name, users[i].role, users[i].department,
+                TEST_CALL(regd_auth_make_line(users[i].name, users[i].role, users[i].department,
                                                      users[i].password, users[i].method, line, sizeof(line),
                                                      TEST_ERR));
                 strncat(text, line, sizeof(text) - strlen(text) - 2);
@@ -58,11 +58,11 @@ static void users_setup(void) {
 
 static void users_teardown(void) { unlink(users_path); }
 
-static sb_registry_auth_t *auth_new(int reads_need_auth) {
+static regd_auth_t *auth_new(int reads_need_auth) {
         char errstr[512] = "";
-        sb_registry_auth_t *a = sb_registry_auth_new(users_path, reads_need_auth, errstr, sizeof(errstr));
-        ck_assert_msg(a != NULL, "sb_registry_auth_new: %s", errstr);
-        ck_assert_uint_eq(sb_registry_auth_count(a), sizeof(users) / sizeof(*users));
+        regd_auth_t *a = regd_auth_new(users_path, reads_need_auth, errstr, sizeof(errstr));
+        ck_assert_msg(a != NULL, "regd_auth_new: %s", errstr);
+        ck_assert_uint_eq(regd_auth_count(a), sizeof(users) / sizeof(*users));
         return a;
 }
 
@@ -117,7 +117,7 @@ static const struct {
 START_TEST(classify_table) {
         for (size_t i = 0; i < sizeof(classes) / sizeof(*classes); i++) {
                 char subject[256];
-                sb_auth_class_t got = sb_registry_auth_classify(classes[i].method, classes[i].url, subject,
+                sb_auth_class_t got = regd_auth_classify(classes[i].method, classes[i].url, subject,
                                                                 sizeof(subject));
                 ck_assert_msg(got == classes[i].cls, "%s %s: class %d, want %d", classes[i].method,
                               classes[i].url, (int)got, (int)classes[i].cls);
@@ -130,10 +130,10 @@ END_TEST
 START_TEST(classify_subject_too_long) {
         char url[600], subject[16];
         snprintf(url, sizeof(url), "/subjects/market.%0400d-value/versions", 0);
-        ck_assert_int_eq(sb_registry_auth_classify("POST", url, subject, sizeof(subject)), SB_AUTH_ADMIN);
+        ck_assert_int_eq(regd_auth_classify("POST", url, subject, sizeof(subject)), SB_AUTH_ADMIN);
         ck_assert_str_eq(subject, "");
-        ck_assert_int_eq(sb_registry_auth_classify(NULL, "/", subject, sizeof(subject)), SB_AUTH_ADMIN);
-        ck_assert_int_eq(sb_registry_auth_classify("GET", NULL, subject, sizeof(subject)), SB_AUTH_ADMIN);
+        ck_assert_int_eq(regd_auth_classify(NULL, "/", subject, sizeof(subject)), SB_AUTH_ADMIN);
+        ck_assert_int_eq(regd_auth_classify("GET", NULL, subject, sizeof(subject)), SB_AUTH_ADMIN);
 }
 END_TEST
 
@@ -252,12 +252,12 @@ static const decision_t decisions[] = {
 };
 
 START_TEST(decision_table) {
-        sb_registry_auth_t *open = auth_new(0), *closed = auth_new(1);
+        regd_auth_t *open = auth_new(0), *closed = auth_new(1);
         for (size_t i = 0; i < sizeof(decisions) / sizeof(*decisions); i++) {
                 const decision_t *d = &decisions[i];
                 char reason[512] = "";
                 sb_auth_decision_t got =
-                        sb_registry_auth_check(d->reads_need_auth ? closed : open, d->user, d->password,
+                        regd_auth_check(d->reads_need_auth ? closed : open, d->user, d->password,
                                                d->cert, d->method, d->url, reason, sizeof(reason));
                 ck_assert_msg(got == d->want,
                               "row %zu: %s %s by %s/%s (reads_need_auth=%d): %d, want %d (%s)", i, d->method,
@@ -265,65 +265,65 @@ START_TEST(decision_table) {
                               (int)got, (int)d->want, reason);
                 ck_assert_msg(*reason, "row %zu: no reason", i);
         }
-        sb_registry_auth_destroy(open);
-        sb_registry_auth_destroy(closed);
+        regd_auth_destroy(open);
+        regd_auth_destroy(closed);
 }
 END_TEST
 
 /* Without credentials the answer depends on the class and the setting
  * only: the same whatever the users file holds or the path names. */
 START_TEST(missing_credentials_constant) {
-        sb_registry_auth_t *open = auth_new(0), *closed = auth_new(1);
+        regd_auth_t *open = auth_new(0), *closed = auth_new(1);
         for (size_t i = 0; i < sizeof(classes) / sizeof(*classes); i++) {
                 char reason[512], subject[256];
-                sb_auth_class_t cls = sb_registry_auth_classify(classes[i].method, classes[i].url, subject,
+                sb_auth_class_t cls = regd_auth_classify(classes[i].method, classes[i].url, subject,
                                                                 sizeof(subject));
                 sb_auth_decision_t want_open = cls == SB_AUTH_READ ? A : U;
-                ck_assert_int_eq(sb_registry_auth_check(open, NULL, NULL, NULL, classes[i].method,
+                ck_assert_int_eq(regd_auth_check(open, NULL, NULL, NULL, classes[i].method,
                                                         classes[i].url, reason, sizeof(reason)),
                                  want_open);
-                ck_assert_int_eq(sb_registry_auth_check(closed, NULL, NULL, NULL, classes[i].method,
+                ck_assert_int_eq(regd_auth_check(closed, NULL, NULL, NULL, classes[i].method,
                                                         classes[i].url, reason, sizeof(reason)),
                                  U);
                 /* a password without a user is no credential */
-                ck_assert_int_eq(sb_registry_auth_check(open, NULL, "ops-pw", NULL, classes[i].method,
+                ck_assert_int_eq(regd_auth_check(open, NULL, "ops-pw", NULL, classes[i].method,
                                                         classes[i].url, reason, sizeof(reason)),
                                  want_open);
         }
-        sb_registry_auth_destroy(open);
-        sb_registry_auth_destroy(closed);
+        regd_auth_destroy(open);
+        regd_auth_destroy(closed);
 }
 END_TEST
 
 START_TEST(reasons_for_the_log) {
-        sb_registry_auth_t *a = auth_new(1);
+        regd_auth_t *a = auth_new(1);
         char reason[512];
         const char *w = "/subjects/tax.x-value/versions";
-        ck_assert_int_eq(sb_registry_auth_check(a, "nobody", "x", NULL, "POST", w, reason, sizeof(reason)),
+        ck_assert_int_eq(regd_auth_check(a, "nobody", "x", NULL, "POST", w, reason, sizeof(reason)),
                          U);
         ck_assert_ptr_nonnull(strstr(reason, "'nobody'"));
         ck_assert_ptr_nonnull(strstr(reason, "unknown user"));
-        ck_assert_int_eq(sb_registry_auth_check(a, "market", "x", NULL, "POST", w, reason, sizeof(reason)),
+        ck_assert_int_eq(regd_auth_check(a, "market", "x", NULL, "POST", w, reason, sizeof(reason)),
                          U);
         ck_assert_ptr_nonnull(strstr(reason, "wrong password"));
         ck_assert_int_eq(
-                sb_registry_auth_check(a, "market", "market-pw", NULL, "POST", w, reason, sizeof(reason)), F);
+                regd_auth_check(a, "market", "market-pw", NULL, "POST", w, reason, sizeof(reason)), F);
         ck_assert_ptr_nonnull(strstr(reason, "department market"));
         ck_assert_ptr_nonnull(strstr(reason, "'tax.x-value'"));
-        ck_assert_int_eq(sb_registry_auth_check(a, "viewer", "viewer-pw", NULL, "PUT", "/config", reason,
+        ck_assert_int_eq(regd_auth_check(a, "viewer", "viewer-pw", NULL, "PUT", "/config", reason,
                                                 sizeof(reason)),
                          F);
         ck_assert_ptr_nonnull(strstr(reason, "operators only"));
-        ck_assert_int_eq(sb_registry_auth_check(a, NULL, NULL, NULL, "GET", "/", reason, sizeof(reason)), U);
+        ck_assert_int_eq(regd_auth_check(a, NULL, NULL, NULL, "GET", "/", reason, sizeof(reason)), U);
         ck_assert_ptr_nonnull(strstr(reason, "anonymous"));
         /* a tiny or absent buffer is fine */
-        ck_assert_int_eq(sb_registry_auth_check(a, NULL, NULL, NULL, "GET", "/", reason, 1), U);
+        ck_assert_int_eq(regd_auth_check(a, NULL, NULL, NULL, "GET", "/", reason, 1), U);
         ck_assert_str_eq(reason, "");
-        ck_assert_int_eq(sb_registry_auth_check(a, NULL, NULL, NULL, "GET", "/", NULL, 0), U);
+        ck_assert_int_eq(regd_auth_check(a, NULL, NULL, NULL, "GET", "/", NULL, 0), U);
         /* no users file configured: authorization is off */
         ck_assert_int_eq(
-                sb_registry_auth_check(NULL, NULL, NULL, NULL, "PUT", "/config", reason, sizeof(reason)), A);
-        sb_registry_auth_destroy(a);
+                regd_auth_check(NULL, NULL, NULL, NULL, "PUT", "/config", reason, sizeof(reason)), A);
+        regd_auth_destroy(a);
 }
 END_TEST
 
@@ -336,13 +336,13 @@ static double seconds(void) {
 /* An unknown user costs a hash too, so that timing does not tell which
  * names exist.  (Loose bound: the point is "a hash", not equal times.) */
 START_TEST(unknown_user_costs_a_hash) {
-        sb_registry_auth_t *a = auth_new(0);
+        regd_auth_t *a = auth_new(0);
         double wrong = 1e9, unknown = 1e9;
         for (int i = 0; i < 5; i++) {
                 double t0 = seconds();
-                sb_registry_auth_check(a, "civil", "nope", NULL, "GET", "/", NULL, 0);
+                regd_auth_check(a, "civil", "nope", NULL, "GET", "/", NULL, 0);
                 double t1 = seconds();
-                sb_registry_auth_check(a, "nobody", "nope", NULL, "GET", "/", NULL, 0);
+                regd_auth_check(a, "nobody", "nope", NULL, "GET", "/", NULL, 0);
                 double t2 = seconds();
                 wrong = t1 - t0 < wrong ? t1 - t0 : wrong;
                 unknown = t2 - t1 < unknown ? t2 - t1 : unknown;
@@ -350,7 +350,7 @@ START_TEST(unknown_user_costs_a_hash) {
         /* The file's first password user (by name) is "civil" (yescrypt): the
          * dummy takes its setting. */
         ck_assert_msg(unknown > wrong / 4, "unknown user %.6fs, wrong password %.6fs", unknown, wrong);
-        sb_registry_auth_destroy(a);
+        regd_auth_destroy(a);
 }
 END_TEST
 
@@ -386,7 +386,7 @@ START_TEST(users_file_errors) {
         for (size_t i = 0; i < sizeof(bad_files) / sizeof(*bad_files); i++) {
                 char errstr[512] = "", want[512];
                 const char *path = test_write_temp(bad_files[i].text, ".users");
-                sb_registry_auth_t *a = sb_registry_auth_new(path, 0, errstr, sizeof(errstr));
+                regd_auth_t *a = regd_auth_new(path, 0, errstr, sizeof(errstr));
                 ck_assert_msg(a == NULL, "%zu: accepted %s", i, bad_files[i].text);
                 snprintf(want, sizeof(want), "%s%s", bad_files[i].error[0] == ':' ? path : "",
                          bad_files[i].error);
@@ -394,9 +394,9 @@ START_TEST(users_file_errors) {
                 unlink(path);
         }
         char errstr[512] = "";
-        ck_assert_ptr_null(sb_registry_auth_new("/nonexistent/users", 0, errstr, sizeof(errstr)));
+        ck_assert_ptr_null(regd_auth_new("/nonexistent/users", 0, errstr, sizeof(errstr)));
         ck_assert_str_eq(errstr, "users file /nonexistent/users: No such file or directory");
-        ck_assert_ptr_null(sb_registry_auth_new("", 0, errstr, sizeof(errstr)));
+        ck_assert_ptr_null(regd_auth_new("", 0, errstr, sizeof(errstr)));
         ck_assert_str_eq(errstr, "no users file given");
 }
 END_TEST
@@ -407,7 +407,7 @@ START_TEST(users_file_long_line) {
         text[sizeof(text) - 2] = '\n';
         text[sizeof(text) - 1] = '\0';
         const char *path = test_write_temp(text, ".users");
-        ck_assert_ptr_null(sb_registry_auth_new(path, 0, errstr, sizeof(errstr)));
+        ck_assert_ptr_null(regd_auth_new(path, 0, errstr, sizeof(errstr)));
         ck_assert_ptr_nonnull(strstr(errstr, ":1: line longer than"));
         unlink(path);
 }
@@ -416,12 +416,12 @@ END_TEST
 START_TEST(users_file_comments_and_empty) {
         char errstr[512] = "";
         const char *path = test_write_temp("# nobody yet\n\n   \n\t# indented comment\n", ".users");
-        sb_registry_auth_t *a = sb_registry_auth_new(path, 0, errstr, sizeof(errstr));
+        regd_auth_t *a = regd_auth_new(path, 0, errstr, sizeof(errstr));
         ck_assert_msg(a != NULL, "%s", errstr);
-        ck_assert_uint_eq(sb_registry_auth_count(a), 0);
-        ck_assert_int_eq(sb_registry_auth_check(a, NULL, NULL, NULL, "GET", "/subjects", NULL, 0), A);
-        ck_assert_int_eq(sb_registry_auth_check(a, "ops", "ops-pw", NULL, "GET", "/subjects", NULL, 0), U);
-        sb_registry_auth_destroy(a);
+        ck_assert_uint_eq(regd_auth_count(a), 0);
+        ck_assert_int_eq(regd_auth_check(a, NULL, NULL, NULL, "GET", "/subjects", NULL, 0), A);
+        ck_assert_int_eq(regd_auth_check(a, "ops", "ops-pw", NULL, "GET", "/subjects", NULL, 0), U);
+        regd_auth_destroy(a);
         unlink(path);
 }
 END_TEST
@@ -430,28 +430,28 @@ END_TEST
 
 START_TEST(make_line_round_trip) {
         char line[1024], text[1100], errstr[512] = "";
-        TEST_CALL(sb_registry_auth_make_line("svc.tax", "department", "tax", "pä:ss wörd", NULL, line,
+        TEST_CALL(regd_auth_make_line("svc.tax", "department", "tax", "pä:ss wörd", NULL, line,
                                              sizeof(line), TEST_ERR));
         ck_assert_msg(strncmp(line, "svc.tax:department:tax:$y$", 26) == 0, "%s", line);
         snprintf(text, sizeof(text), "%s\n", line);
         const char *path = test_write_temp(text, ".users");
-        sb_registry_auth_t *a = sb_registry_auth_new(path, 1, errstr, sizeof(errstr));
+        regd_auth_t *a = regd_auth_new(path, 1, errstr, sizeof(errstr));
         ck_assert_msg(a != NULL, "%s", errstr);
         const char *w = "/subjects/tax.taxpayer-value/versions";
-        ck_assert_int_eq(sb_registry_auth_check(a, "svc.tax", "pä:ss wörd", NULL, "POST", w, NULL, 0), A);
-        ck_assert_int_eq(sb_registry_auth_check(a, "svc.tax", "pä:ss wörd!", NULL, "POST", w, NULL, 0), U);
-        sb_registry_auth_destroy(a);
+        ck_assert_int_eq(regd_auth_check(a, "svc.tax", "pä:ss wörd", NULL, "POST", w, NULL, 0), A);
+        ck_assert_int_eq(regd_auth_check(a, "svc.tax", "pä:ss wörd!", NULL, "POST", w, NULL, 0), U);
+        regd_auth_destroy(a);
         unlink(path);
 
         /* two hashes of one password differ: the salt is random */
         char again[1024];
-        TEST_CALL(sb_registry_auth_make_line("o", "operator", "", "pw", "sha512", line, sizeof(line),
+        TEST_CALL(regd_auth_make_line("o", "operator", "", "pw", "sha512", line, sizeof(line),
                                              TEST_ERR));
-        TEST_CALL(sb_registry_auth_make_line("o", "operator", NULL, "pw", "sha512", again, sizeof(again),
+        TEST_CALL(regd_auth_make_line("o", "operator", NULL, "pw", "sha512", again, sizeof(again),
                                              TEST_ERR));
         ck_assert_msg(strncmp(line, "o:operator::$6$", 15) == 0, "%s", line);
         ck_assert_str_ne(line, again);
-        TEST_CALL(sb_registry_auth_make_line("c", "reader", "", NULL, NULL, line, sizeof(line), TEST_ERR));
+        TEST_CALL(regd_auth_make_line("c", "reader", "", NULL, NULL, line, sizeof(line), TEST_ERR));
         ck_assert_str_eq(line, "c:reader::-");
 }
 END_TEST
@@ -473,7 +473,7 @@ static const struct {
 START_TEST(make_line_refuses) {
         for (size_t i = 0; i < sizeof(bad_lines) / sizeof(*bad_lines); i++) {
                 char line[1024] = "x", errstr[512] = "";
-                sb_err_t err = sb_registry_auth_make_line(bad_lines[i].name, bad_lines[i].role,
+                sb_err_t err = regd_auth_make_line(bad_lines[i].name, bad_lines[i].role,
                                                           bad_lines[i].department, "pw", bad_lines[i].method,
                                                           line, sizeof(line), errstr, sizeof(errstr));
                 ck_assert_msg(err == SB_ERR_INVALID, "%zu: %s", i, sb_err2str(err));
@@ -481,7 +481,7 @@ START_TEST(make_line_refuses) {
                               bad_lines[i].error);
         }
         char small[20], errstr[256];
-        ck_assert_int_eq(sb_registry_auth_make_line("a", "reader", "", "pw", NULL, small, sizeof(small),
+        ck_assert_int_eq(regd_auth_make_line("a", "reader", "", "pw", NULL, small, sizeof(small),
                                                     errstr, sizeof(errstr)),
                          SB_ERR_INVALID);
 }
@@ -526,7 +526,7 @@ static const struct {
 START_TEST(basic_header_table) {
         for (size_t i = 0; i < sizeof(basics) / sizeof(*basics); i++) {
                 char user[64] = "junk", password[64] = "junk", errstr[256] = "";
-                sb_err_t err = sb_registry_auth_parse_basic(basics[i].value, user, sizeof(user), password,
+                sb_err_t err = regd_auth_parse_basic(basics[i].value, user, sizeof(user), password,
                                                             sizeof(password), errstr, sizeof(errstr));
                 ck_assert_msg(err == basics[i].err, "%zu '%s': %s (%s), want %s", i,
                               basics[i].value ? basics[i].value : "(null)", sb_err2str(err), errstr,
@@ -542,12 +542,12 @@ END_TEST
 START_TEST(basic_header_limits) {
         char user[4], password[4], errstr[256], value[3000];
         /* "alice:pw" does not fit a 4-byte user buffer */
-        ck_assert_int_eq(sb_registry_auth_parse_basic("Basic YWxpY2U6cHc=", user, sizeof(user), password,
+        ck_assert_int_eq(regd_auth_parse_basic("Basic YWxpY2U6cHc=", user, sizeof(user), password,
                                                       sizeof(password), errstr, sizeof(errstr)),
                          SB_ERR_INVALID);
         ck_assert_str_eq(user, "");
         ck_assert_str_eq(password, "");
-        ck_assert_int_eq(sb_registry_auth_parse_basic("Basic YTpi", user, sizeof(user), password,
+        ck_assert_int_eq(regd_auth_parse_basic("Basic YTpi", user, sizeof(user), password,
                                                       sizeof(password), errstr, sizeof(errstr)),
                          SB_OK);
         /* a token that would decode to more than 1 KiB */
@@ -555,7 +555,7 @@ START_TEST(basic_header_limits) {
         memset(value + n, 'Q', 2000);
         value[n + 2000] = '\0';
         char big_user[2048], big_password[2048];
-        ck_assert_int_eq(sb_registry_auth_parse_basic(value, big_user, sizeof(big_user), big_password,
+        ck_assert_int_eq(regd_auth_parse_basic(value, big_user, sizeof(big_user), big_password,
                                                       sizeof(big_password), errstr, sizeof(errstr)),
                          SB_ERR_INVALID);
 }
@@ -565,8 +565,8 @@ END_TEST
 
 typedef struct {
         struct MHD_Daemon *daemon;
-        sb_registry_auth_t *auth;
-        sb_registry_tls_t *tls;
+        regd_auth_t *auth;
+        regd_tls_t *tls;
         unsigned port;
 } server_t;
 
@@ -589,8 +589,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 *upload_data_size = 0;
                 return MHD_YES;
         }
-        sb_err_t cerr = sb_registry_auth_cert_cn(c, cn, sizeof(cn), errstr, sizeof(errstr));
-        sb_err_t berr = sb_registry_auth_parse_basic(
+        sb_err_t cerr = regd_auth_cert_cn(c, cn, sizeof(cn), errstr, sizeof(errstr));
+        sb_err_t berr = regd_auth_parse_basic(
                 MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), user,
                 sizeof(user), password, sizeof(password), reason, sizeof(reason));
         if (cerr == SB_OK)
@@ -602,7 +602,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 if (cerr == SB_ERR_INVALID)
                         snprintf(reason, sizeof(reason), "%s", errstr);
         } else {
-                d = sb_registry_auth_check(srv->auth, who_user, password, who_cert, method, url, reason,
+                d = regd_auth_check(srv->auth, who_user, password, who_cert, method, url, reason,
                                            sizeof(reason));
         }
         json_t *j = d == SB_AUTH_ALLOW
@@ -630,7 +630,7 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s) {
 static void server_start(server_t *srv, const test_cert_t *server_cert, const test_cert_t *client_ca,
                          int reads_need_auth, const char *dir) {
         char errstr[512] = "";
-        struct MHD_OptionItem tls[SB_REGISTRY_TLS_MHD_OPTIONS];
+        struct MHD_OptionItem tls[REGD_TLS_MHD_OPTIONS];
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
 
         memset(srv, 0, sizeof(*srv));
@@ -642,10 +642,10 @@ static void server_start(server_t *srv, const test_cert_t *server_cert, const te
                         snprintf(ca_path, sizeof(ca_path), "%s/client-ca.crt", dir);
                         test_cert_write_file(ca_path, client_ca->cert_pem);
                 }
-                srv->tls = sb_registry_tls_new(server_cert->cert_path, server_cert->key_path, ca_path, errstr,
+                srv->tls = regd_tls_new(server_cert->cert_path, server_cert->key_path, ca_path, errstr,
                                                sizeof(errstr));
-                ck_assert_msg(srv->tls != NULL, "sb_registry_tls_new: %s", errstr);
-                sb_registry_tls_mhd_options(srv->tls, tls);
+                ck_assert_msg(srv->tls != NULL, "regd_tls_new: %s", errstr);
+                regd_tls_mhd_options(srv->tls, tls);
                 flags |= MHD_USE_TLS;
         }
         struct sockaddr_in sin;
@@ -661,8 +661,8 @@ static void server_start(server_t *srv, const test_cert_t *server_cert, const te
 
 static void server_stop(server_t *srv) {
         MHD_stop_daemon(srv->daemon);
-        sb_registry_auth_destroy(srv->auth);
-        sb_registry_tls_destroy(srv->tls);
+        regd_auth_destroy(srv->auth);
+        regd_tls_destroy(srv->tls);
 }
 
 static size_t collect(char *data, size_t size, size_t nmemb, void *opaque) {
@@ -842,30 +842,30 @@ START_TEST(tls_files_checked) {
         snprintf(garbage, sizeof(garbage), "%s/garbage.pem", p.dir);
         test_cert_write_file(garbage, "not a certificate\n");
 
-        sb_registry_tls_t *t = sb_registry_tls_new(p.server.cert_path, p.server.key_path, p.ca.cert_path,
+        regd_tls_t *t = regd_tls_new(p.server.cert_path, p.server.key_path, p.ca.cert_path,
                                                    errstr, sizeof(errstr));
         ck_assert_msg(t != NULL, "%s", errstr);
-        struct MHD_OptionItem items[SB_REGISTRY_TLS_MHD_OPTIONS];
-        sb_registry_tls_mhd_options(t, items);
+        struct MHD_OptionItem items[REGD_TLS_MHD_OPTIONS];
+        regd_tls_mhd_options(t, items);
         ck_assert_int_eq(items[0].option, MHD_OPTION_HTTPS_MEM_KEY);
         ck_assert_int_eq(items[1].option, MHD_OPTION_HTTPS_MEM_CERT);
         ck_assert_int_eq(items[2].option, MHD_OPTION_HTTPS_MEM_TRUST);
         ck_assert_int_eq(items[3].option, MHD_OPTION_END);
-        sb_registry_tls_destroy(t);
+        regd_tls_destroy(t);
 
         ck_assert_ptr_null(
-                sb_registry_tls_new("/nonexistent.crt", p.server.key_path, NULL, errstr, sizeof(errstr)));
+                regd_tls_new("/nonexistent.crt", p.server.key_path, NULL, errstr, sizeof(errstr)));
         ck_assert_str_eq(errstr, "tls_cert_file /nonexistent.crt: No such file or directory");
-        ck_assert_ptr_null(sb_registry_tls_new(p.server.cert_path, NULL, NULL, errstr, sizeof(errstr)));
+        ck_assert_ptr_null(regd_tls_new(p.server.cert_path, NULL, NULL, errstr, sizeof(errstr)));
         ck_assert_ptr_nonnull(strstr(errstr, "needs both"));
         /* a key that is not the certificate's */
         ck_assert_ptr_null(
-                sb_registry_tls_new(p.server.cert_path, p.market.key_path, NULL, errstr, sizeof(errstr)));
+                regd_tls_new(p.server.cert_path, p.market.key_path, NULL, errstr, sizeof(errstr)));
         ck_assert_msg(strstr(errstr, "tls_key_file") != NULL, "%s", errstr);
-        ck_assert_ptr_null(sb_registry_tls_new(garbage, p.server.key_path, NULL, errstr, sizeof(errstr)));
+        ck_assert_ptr_null(regd_tls_new(garbage, p.server.key_path, NULL, errstr, sizeof(errstr)));
         ck_assert_msg(strstr(errstr, "tls_cert_file") != NULL, "%s", errstr);
         ck_assert_ptr_null(
-                sb_registry_tls_new(p.server.cert_path, p.server.key_path, garbage, errstr, sizeof(errstr)));
+                regd_tls_new(p.server.cert_path, p.server.key_path, garbage, errstr, sizeof(errstr)));
         ck_assert_msg(strstr(errstr, "tls_client_ca_file") != NULL, "%s", errstr);
         remove(garbage);
         pki_free(&p);

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "registry_auth.h"
+#include "regd_auth.h"
 #include "sb_registry_client.h"
 #include "testcerts.h"
 #include "testutil.h"
@@ -27,7 +27,7 @@
 
 typedef struct {
         struct MHD_Daemon *daemon;
-        sb_registry_tls_t *tls;
+        regd_tls_t *tls;
         unsigned port;
         unsigned fail_status;          /* answer everything with this, if set */
         unsigned delay_ms;             /* before each answer */
@@ -64,7 +64,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         __atomic_add_fetch(&f->total, 1, __ATOMIC_SEQ_CST);
         const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        sb_registry_auth_cert_cn(c, cn, sizeof(cn), errstr, sizeof(errstr));
+        regd_auth_cert_cn(c, cn, sizeof(cn), errstr, sizeof(errstr));
         pthread_mutex_lock(&f->lock);
         snprintf(f->last_auth, sizeof(f->last_auth), "%s", auth ? auth : "");
         snprintf(f->last_cn, sizeof(f->last_cn), "%s", cn);
@@ -116,7 +116,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 static void fake_start(fake_t *f, const test_cert_t *server, const char *client_ca_path) {
-        struct MHD_OptionItem tls[SB_REGISTRY_TLS_MHD_OPTIONS] = {{MHD_OPTION_END, 0, NULL}};
+        struct MHD_OptionItem tls[REGD_TLS_MHD_OPTIONS] = {{MHD_OPTION_END, 0, NULL}};
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO;
         char errstr[512] = "";
         struct sockaddr_in sin;
@@ -124,10 +124,10 @@ static void fake_start(fake_t *f, const test_cert_t *server, const char *client_
         memset(f, 0, sizeof(*f));
         pthread_mutex_init(&f->lock, NULL);
         if (server) {
-                f->tls = sb_registry_tls_new(server->cert_path, server->key_path, client_ca_path, errstr,
+                f->tls = regd_tls_new(server->cert_path, server->key_path, client_ca_path, errstr,
                                              sizeof(errstr));
                 ck_assert_msg(f->tls != NULL, "%s", errstr);
-                sb_registry_tls_mhd_options(f->tls, tls);
+                regd_tls_mhd_options(f->tls, tls);
                 flags |= MHD_USE_TLS;
         }
         memset(&sin, 0, sizeof(sin));
@@ -141,7 +141,7 @@ static void fake_start(fake_t *f, const test_cert_t *server, const char *client_
 
 static void fake_stop(fake_t *f) {
         MHD_stop_daemon(f->daemon);
-        sb_registry_tls_destroy(f->tls);
+        regd_tls_destroy(f->tls);
         pthread_mutex_destroy(&f->lock);
 }
 

@@ -11,11 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "registry_auth.h"
-#include "registry_log.h"
-#include "registry_http.h"
-#include "registry_store.h"
-#include "registry_settings.h"
+#include "regd_auth.h"
+#include "regd_cmdlog.h"
+#include "regd_http.h"
+#include "regd_store.h"
+#include "regd_settings.h"
 #include "sb_cli.h"
 #include "sb_config.h"
 #include "sb_log.h"
@@ -53,7 +53,7 @@ int main(int argc, char **argv) {
                 PROGRAM,
                 "The sharebus schema registry: a Confluent Schema Registry compatible REST "
                 "API, its state in Kafka.",
-                sb_registry_settings, sb_registry_settings_count};
+                regd_settings, regd_settings_count};
         sb_config_t *cfg;
         sb_log_t *log;
         int rc = sb_cli_start(&prog, argc, argv, &cfg, &log);
@@ -63,13 +63,13 @@ int main(int argc, char **argv) {
         char errstr[1024];
 
         /* Authorization and TLS: a bad file is a bad config (exit 2). */
-        sb_registry_auth_t *auth = NULL;
-        sb_registry_tls_t *tls = NULL;
+        regd_auth_t *auth = NULL;
+        regd_tls_t *tls = NULL;
         const char *users_file = sb_config_string(cfg, "users_file");
         const char *tls_cert = sb_config_string(cfg, "tls_cert_file"),
                    *tls_key = sb_config_string(cfg, "tls_key_file");
         const char *tls_ca = sb_config_string(cfg, "tls_client_ca_file");
-        if (*users_file && !(auth = sb_registry_auth_new(users_file, sb_config_bool(cfg, "reads_need_auth"),
+        if (*users_file && !(auth = regd_auth_new(users_file, sb_config_bool(cfg, "reads_need_auth"),
                                                          errstr, sizeof(errstr)))) {
                 fprintf(stderr, "%s: %s: users_file: %s\n", PROGRAM, sb_config_origin(cfg), errstr);
                 sb_log_destroy(log);
@@ -77,17 +77,17 @@ int main(int argc, char **argv) {
                 return 2;
         }
         if ((*tls_cert || *tls_key || *tls_ca) &&
-            !(tls = sb_registry_tls_new(tls_cert, tls_key, tls_ca, errstr, sizeof(errstr)))) {
+            !(tls = regd_tls_new(tls_cert, tls_key, tls_ca, errstr, sizeof(errstr)))) {
                 fprintf(stderr, "%s: %s: %s\n", PROGRAM, sb_config_origin(cfg), errstr);
-                sb_registry_auth_destroy(auth);
+                regd_auth_destroy(auth);
                 sb_log_destroy(log);
                 sb_config_destroy(cfg);
                 return 2;
         }
 
-        sb_registry_store_t *store = sb_registry_store_new(errstr, sizeof(errstr));
-        sb_registry_http_t *srv = NULL;
-        sb_registry_log_t *rlog = NULL;
+        regd_store_t *store = regd_store_new(errstr, sizeof(errstr));
+        regd_http_t *srv = NULL;
+        regd_cmdlog_t *rlog = NULL;
         if (!log || !store) {
                 fprintf(stderr, "%s: out of memory\n", PROGRAM);
                 goto out;
@@ -108,14 +108,14 @@ int main(int argc, char **argv) {
                        "no users_file: every client may change every subject and the config");
         else if (*tls_ca)
                 SB_LOG(log, SB_LOG_INFO, "%zu principals; client certificates of %s accepted",
-                       sb_registry_auth_count(auth), tls_ca);
+                       regd_auth_count(auth), tls_ca);
         if (!auth && *tls_ca)
                 SB_LOG(log, SB_LOG_WARN,
                        "tls_client_ca_file without users_file: certificates are not checked");
         /* State: replayed from the schemas topic (shared by every instance),
          * or in this process only. */
         const char *storage = sb_config_string(cfg, "storage");
-        sb_registry_submitter_t submitter = sb_registry_store_direct_submitter(store);
+        regd_submitter_t submitter = regd_store_direct_submitter(store);
         if (strcmp(storage, "kafka") == 0) {
                 if (!sb_config_kafka_get(cfg, "bootstrap.servers")) {
                         SB_LOG(log, SB_LOG_ERROR,
@@ -124,7 +124,7 @@ int main(int argc, char **argv) {
                         rc = 2;
                         goto out;
                 }
-                sb_err_t err = sb_registry_log_new(store, cfg, sb_config_string(cfg, "schemas_topic"),
+                sb_err_t err = regd_cmdlog_new(store, cfg, sb_config_string(cfg, "schemas_topic"),
                                                    (int)sb_config_int(cfg, "topic_replication_factor"),
                                                    (int)sb_config_int(cfg, "startup_timeout_ms"), log, &rlog,
                                                    errstr, sizeof(errstr));
@@ -133,7 +133,7 @@ int main(int argc, char **argv) {
                         rc = err == SB_ERR_CONFIG ? 2 : 1;
                         goto out;
                 }
-                submitter = sb_registry_log_submitter(rlog);
+                submitter = regd_cmdlog_submitter(rlog);
         } else if (strcmp(storage, "memory") == 0) {
                 SB_LOG(log, SB_LOG_WARN, "storage \"memory\": schemas live only as long as this process");
         } else {
@@ -142,14 +142,14 @@ int main(int argc, char **argv) {
                 rc = 2;
                 goto out;
         }
-        srv = sb_registry_http_new(store, submitter, log, auth, tls, host,
+        srv = regd_http_new(store, submitter, log, auth, tls, host,
                                    (unsigned)sb_config_int(cfg, "listen_port"),
                                    (unsigned)sb_config_int(cfg, "threads"), errstr, sizeof(errstr));
         if (!srv) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 goto out;
         }
-        unsigned port = sb_registry_http_port(srv);
+        unsigned port = regd_http_port(srv);
         const char *port_file = sb_config_string(cfg, "port_file");
         if (port_file && *port_file && write_port_file(port_file, port, errstr, sizeof(errstr))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
@@ -167,11 +167,11 @@ int main(int argc, char **argv) {
         SB_LOG(log, SB_LOG_INFO, "stopping");
         rc = 0;
 out:
-        sb_registry_http_destroy(srv);
-        sb_registry_log_destroy(rlog);
-        sb_registry_tls_destroy(tls);
-        sb_registry_auth_destroy(auth);
-        sb_registry_store_destroy(store);
+        regd_http_destroy(srv);
+        regd_cmdlog_destroy(rlog);
+        regd_tls_destroy(tls);
+        regd_auth_destroy(auth);
+        regd_store_destroy(store);
         if (log && rc == 0)
                 SB_LOG(log, SB_LOG_INFO, "stopped");
         sb_log_destroy(log);

@@ -5,7 +5,7 @@
  * Every change (a command, registry_submit.h) is appended to the
  * single-partition topic `_sharebus_schemas`, keyed by a random op id.  Each
  * instance reads the topic from the beginning and applies every record, in
- * the topic's order, to its in-memory store with sb_registry_store_apply(),
+ * the topic's order, to its in-memory store with regd_store_apply(),
  * which is deterministic: the same records in the same order give the same
  * ids and versions on every instance.  The single partition is the one
  * order everybody agrees on; that agreement is what a leader would provide.
@@ -21,30 +21,30 @@
  * sees every command and rebuilds the same state (ids survive compaction
  * and restarts).  No tombstones are ever written.
  */
-#ifndef SB_REGISTRY_LOG_H
-#define SB_REGISTRY_LOG_H
+#ifndef REGD_CMDLOG_H
+#define REGD_CMDLOG_H
 
-#include "registry_store.h"
-#include "registry_submit.h"
+#include "regd_store.h"
+#include "regd_submit.h"
 #include "sb_config.h"
 #include "sb_log.h"
 
-typedef struct sb_registry_log_s sb_registry_log_t;
+typedef struct regd_cmdlog_s regd_cmdlog_t;
 
 /* Creates `topic` if it does not exist (1 partition, compacted,
  * `replication_factor`), reads it from the beginning into `store`
  * (borrowed) until caught up with its end, then keeps applying new records
  * in a thread of its own.  `cfg` supplies the kafka passthrough (borrowed
  * for the call).  Fails after `timeout_ms` if Kafka does not answer. */
-sb_err_t sb_registry_log_new(sb_registry_store_t *store, const sb_config_t *cfg, const char *topic,
-                             int replication_factor, int timeout_ms, sb_log_t *log, sb_registry_log_t **out,
+sb_err_t regd_cmdlog_new(regd_store_t *store, const sb_config_t *cfg, const char *topic,
+                             int replication_factor, int timeout_ms, sb_log_t *log, regd_cmdlog_t **out,
                              char *errstr, size_t errstr_size);
-void sb_registry_log_destroy(sb_registry_log_t *rl);
+void regd_cmdlog_destroy(regd_cmdlog_t *rl);
 
 /* The submitter that appends to the log (valid while `rl` lives). */
-sb_registry_submitter_t sb_registry_log_submitter(sb_registry_log_t *rl);
+regd_submitter_t regd_cmdlog_submitter(regd_cmdlog_t *rl);
 
 /* Offset of the last record applied, -1 if none (for tests and metrics). */
-int64_t sb_registry_log_applied_offset(sb_registry_log_t *rl);
+int64_t regd_cmdlog_applied_offset(regd_cmdlog_t *rl);
 
 #endif

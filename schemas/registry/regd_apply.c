@@ -1,5 +1,5 @@
 /*
- * registry_apply: sb_registry_store_apply(), the commands that change the
+ * registry_apply: regd_store_apply(), the commands that change the
  * registry's state (registry_store.h lists them), and the direct submitter
  * of memory mode.
  *
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry_store_int.h"
+#include "regd_store_int.h"
 #include "sb_buf.h"
 
 /* Cap on the message of a 40901 refusal (all of compat's messages). */
@@ -54,11 +54,11 @@ static const char *subject_name(const json_t *v) {
 
 static json_t *invalid_subject(const json_t *v) {
         const char *s = json_is_string(v) ? json_string_value(v) : "";
-        return sb_registry_error_json(422, 42208, "The specified subject '%s' is not a valid.", s);
+        return regd_error_json(422, 42208, "The specified subject '%s' is not a valid.", s);
 }
 
 static json_t *subject_not_found(const char *subject) {
-        return sb_registry_error_json(404, 40401, "Subject '%s' not found.", subject);
+        return regd_error_json(404, 40401, "Subject '%s' not found.", subject);
 }
 
 /* The 40901 refusal: Confluent's message, with every problem compat found
@@ -80,7 +80,7 @@ static json_t *refusal(const char *subject, const json_t *messages) {
                 char *text = (char *)b.data;
                 if (b.len > MAX_REFUSAL) {
                         text[MAX_REFUSAL - 4] = '\0';
-                        memcpy(text + sb_registry_utf8_prefix(text), "...]", 5); /* on a character boundary */
+                        memcpy(text + regd_utf8_prefix(text), "...]", 5); /* on a character boundary */
                 }
                 e = json_pack("{s:i,s:s,s:i}", "error_code", 40901, "message", text, "http", 409);
         }
@@ -90,10 +90,10 @@ static json_t *refusal(const char *subject, const json_t *messages) {
 
 /* Adds version `version` with schema `id` to s (room reserved), replacing
  * a version of that number (IMPORT may overwrite). */
-static void put_version(sb_registry_store_t *st, subject_t *s, int32_t version, int32_t id) {
-        version_t *v = sb_registry_subject_version(s, version);
+static void put_version(regd_store_t *st, subject_t *s, int32_t version, int32_t id) {
+        version_t *v = regd_subject_version(s, version);
         if (v) {
-                sb_registry_schema(st, v->id)->uses--;
+                regd_schema(st, v->id)->uses--;
         } else {
                 size_t at = 0;
                 while (at < s->n && s->v[at].version < version)
@@ -105,16 +105,16 @@ static void put_version(sb_registry_store_t *st, subject_t *s, int32_t version, 
         }
         v->id = id;
         v->deleted = 0;
-        sb_registry_schema(st, id)->uses++;
+        regd_schema(st, id)->uses++;
 }
 
 /* Removes for good the versions of s for which drop() says so. */
-static void drop_versions(sb_registry_store_t *st, subject_t *s, int (*drop)(const version_t *, const void *),
+static void drop_versions(regd_store_t *st, subject_t *s, int (*drop)(const version_t *, const void *),
                           const void *arg) {
         size_t k = 0;
         for (size_t i = 0; i < s->n; i++) {
                 if (drop(&s->v[i], arg))
-                        sb_registry_schema(st, s->v[i].id)->uses--;
+                        regd_schema(st, s->v[i].id)->uses--;
                 else
                         s->v[k++] = s->v[i];
         }
@@ -136,10 +136,10 @@ static int is_deleted_same_id(const version_t *v, const void *arg) {
 }
 
 /* The newest non-deleted version of s whose schema is `canon`, or NULL. */
-static const version_t *holding(sb_registry_store_t *st, subject_t *s, const char *canon, uint64_t hash) {
+static const version_t *holding(regd_store_t *st, subject_t *s, const char *canon, uint64_t hash) {
         for (size_t i = s ? s->n : 0; i > 0; i--) {
                 const version_t *v = &s->v[i - 1];
-                const schema_t *sc = sb_registry_schema(st, v->id);
+                const schema_t *sc = regd_schema(st, v->id);
                 if (!v->deleted && sc->hash == hash && strcmp(sc->text, canon) == 0)
                         return v;
         }
@@ -157,7 +157,7 @@ static json_int_t opt_int(const json_t *cmd, const char *name) {
         return json_integer_value(v) < 0 ? -1 : json_integer_value(v);
 }
 
-static json_t *do_register(sb_registry_store_t *st, const json_t *cmd) {
+static json_t *do_register(regd_store_t *st, const json_t *cmd) {
         const json_t *jsubject = json_object_get(cmd, "subject"), *jschema = json_object_get(cmd, "schema");
         const char *name = subject_name(jsubject);
         json_int_t id = opt_int(cmd, "id"), version = opt_int(cmd, "version");
@@ -168,29 +168,29 @@ static json_t *do_register(sb_registry_store_t *st, const json_t *cmd) {
         if (!name)
                 return invalid_subject(jsubject);
         if (!json_is_string(jschema) || json_string_length(jschema) == 0)
-                return sb_registry_error_json(422, 42201,
+                return regd_error_json(422, 42201,
                                               "Invalid schema: the request has no \"schema\" string");
         if (id == -2 || id == 0 || id > INT32_MAX)
-                return sb_registry_error_json(422, 42201,
+                return regd_error_json(422, 42201,
                                               "Invalid schema: \"id\" must be between 1 and 2^31-1");
         if (version == -2 || version > INT32_MAX)
-                return sb_registry_error_json(
+                return regd_error_json(
                         422, 42202,
                         "The specified version is not a valid version id. Allowed values "
                         "are between [1, 2^31-1] and the string \"latest\"");
         if (version == 0)
                 version = -1;
-        sb_err_t err = sb_registry_canonicalise(st, json_string_value(jschema), json_string_length(jschema),
+        sb_err_t err = regd_canonicalise(st, json_string_value(jschema), json_string_length(jschema),
                                                 &canon, &parsed, errstr, sizeof(errstr));
         if (err == SB_ERR_SCHEMA)
-                return sb_registry_error_json(422, 42201, "Invalid schema: %s", errstr);
+                return regd_error_json(422, 42201, "Invalid schema: %s", errstr);
         if (err)
                 return NULL;
-        uint64_t hash = sb_registry_hash(canon);
+        uint64_t hash = regd_hash(canon);
 
         pthread_mutex_lock(&st->lock);
-        subject_t *s = sb_registry_subject(st, name);
-        sb_registry_mode_t mode = sb_registry_mode_of(st, s);
+        subject_t *s = regd_subject(st, name);
+        regd_mode_t mode = regd_mode_of(st, s);
         /* As Confluent, a schema the subject holds is answered before the
          * mode is looked at. */
         const version_t *have = holding(st, s, canon, hash);
@@ -198,23 +198,23 @@ static json_t *do_register(sb_registry_store_t *st, const json_t *cmd) {
                 r = ok_object(json_pack("{s:i}", "id", (int)have->id));
                 goto out;
         }
-        if (mode == SB_REGISTRY_READONLY) {
-                r = sb_registry_error_json(422, 42205, E_READONLY, name);
+        if (mode == REGD_READONLY) {
+                r = regd_error_json(422, 42205, E_READONLY, name);
                 goto out;
         }
-        if (id > 0 && mode != SB_REGISTRY_IMPORT) {
-                r = sb_registry_error_json(422, 42205, "Subject %s in context . is not in import mode", name);
+        if (id > 0 && mode != REGD_IMPORT) {
+                r = regd_error_json(422, 42205, "Subject %s in context . is not in import mode", name);
                 goto out;
         }
-        if (id < 0 && mode != SB_REGISTRY_READWRITE) {
-                r = sb_registry_error_json(422, 42205, "Subject %s in context . is not in read-write mode",
+        if (id < 0 && mode != REGD_READWRITE) {
+                r = regd_error_json(422, 42205, "Subject %s in context . is not in read-write mode",
                                            name);
                 goto out;
         }
         int64_t next_version = (s && s->n ? (int64_t)s->v[s->n - 1].version : 0) + 1;
-        if (mode != SB_REGISTRY_IMPORT) {
-                sb_compat_level_t level = sb_registry_level_of(st, s);
-                int ok = (messages = json_array()) ? sb_registry_compat(st, s, NULL, level, parsed, messages)
+        if (mode != REGD_IMPORT) {
+                regd_compat_level_t level = regd_level_of(st, s);
+                int ok = (messages = json_array()) ? regd_compat(st, s, NULL, level, parsed, messages)
                                                    : -1;
                 if (ok < 0)
                         goto out; /* out of memory */
@@ -223,13 +223,13 @@ static json_t *do_register(sb_registry_store_t *st, const json_t *cmd) {
                         goto out;
                 }
                 if (version > 0 && version != next_version) {
-                        r = sb_registry_error_json(422, 42201,
+                        r = regd_error_json(422, 42201,
                                                    "Version is not one more than previous version");
                         goto out;
                 }
         }
         if (version < 0 && next_version > INT32_MAX) {
-                r = sb_registry_error_json(422, 42202, "Subject '%s' has no versions left", name);
+                r = regd_error_json(422, 42202, "Subject '%s' has no versions left", name);
                 goto out;
         }
         int32_t new_version = version > 0 ? (int32_t)version : (int32_t)next_version;
@@ -238,17 +238,17 @@ static json_t *do_register(sb_registry_store_t *st, const json_t *cmd) {
         int32_t sid = (int32_t)id;
         int add_schema = 0;
         if (id > 0) {
-                const schema_t *sc = sb_registry_schema(st, sid);
+                const schema_t *sc = regd_schema(st, sid);
                 if (sc && strcmp(sc->text, canon) != 0) {
-                        r = sb_registry_error_json(
+                        r = regd_error_json(
                                 422, 42205, "Overwrite new schema with id %d in context . is not permitted.",
                                 (int)sid);
                         goto out;
                 }
                 add_schema = !sc;
-        } else if (!(sid = sb_registry_find_text(st, canon, hash))) {
+        } else if (!(sid = regd_find_text(st, canon, hash))) {
                 if (st->next_id > INT32_MAX) {
-                        r = sb_registry_error_json(500, 50001,
+                        r = regd_error_json(500, 50001,
                                                    "Error in the backend data store: schema ids exhausted");
                         goto out;
                 }
@@ -257,11 +257,11 @@ static json_t *do_register(sb_registry_store_t *st, const json_t *cmd) {
         }
 
         /* Reserve, then change nothing that can fail. */
-        if (!(s = sb_registry_subject_add(st, name)))
+        if (!(s = regd_subject_add(st, name)))
                 goto out;
-        if (sb_registry_reserve((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)) ||
-            (add_schema && sb_registry_schema_add(st, sid, canon, hash, parsed))) {
-                sb_registry_subject_gc(st, s);
+        if (regd_reserve((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)) ||
+            (add_schema && regd_schema_add(st, sid, canon, hash, parsed))) {
+                regd_subject_gc(st, s);
                 goto out;
         }
         if (add_schema)
@@ -278,7 +278,7 @@ out:
         return r;
 }
 
-static json_t *do_delete_subject(sb_registry_store_t *st, const json_t *cmd) {
+static json_t *do_delete_subject(regd_store_t *st, const json_t *cmd) {
         const json_t *jsubject = json_object_get(cmd, "subject");
         const char *name = subject_name(jsubject);
         int permanent = json_is_true(json_object_get(cmd, "permanent"));
@@ -287,17 +287,17 @@ static json_t *do_delete_subject(sb_registry_store_t *st, const json_t *cmd) {
         if (!name)
                 return invalid_subject(jsubject);
         pthread_mutex_lock(&st->lock);
-        subject_t *s = sb_registry_subject(st, name);
-        if (!sb_registry_subject_count(s, 1)) {
+        subject_t *s = regd_subject(st, name);
+        if (!regd_subject_count(s, 1)) {
                 r = subject_not_found(name);
-        } else if (!permanent && !sb_registry_subject_count(s, 0)) {
-                r = sb_registry_error_json(
+        } else if (!permanent && !regd_subject_count(s, 0)) {
+                r = regd_error_json(
                         404, 40404, "Subject '%s' was soft deleted.Set permanent=true to delete permanently",
                         name);
-        } else if (sb_registry_mode_of(st, s) == SB_REGISTRY_READONLY) {
-                r = sb_registry_error_json(422, 42205, E_READONLY, name);
-        } else if (permanent && sb_registry_subject_count(s, 0)) {
-                r = sb_registry_error_json(
+        } else if (regd_mode_of(st, s) == REGD_READONLY) {
+                r = regd_error_json(422, 42205, E_READONLY, name);
+        } else if (permanent && regd_subject_count(s, 0)) {
+                r = regd_error_json(
                         404, 40405, "Subject '%s' was not deleted first before being permanently deleted",
                         name);
         } else if ((list = json_array())) {
@@ -313,7 +313,7 @@ static json_t *do_delete_subject(sb_registry_store_t *st, const json_t *cmd) {
                 } else {
                         drop_versions(st, s, is_deleted, NULL); /* all of them are */
                         s->has_level = s->has_mode = 0;         /* as Confluent */
-                        sb_registry_subject_gc(st, s);
+                        regd_subject_gc(st, s);
                 }
                 r = bad ? NULL : ok_value(list);
         }
@@ -323,7 +323,7 @@ static json_t *do_delete_subject(sb_registry_store_t *st, const json_t *cmd) {
 
 static int is_this(const version_t *v, const void *arg) { return v == arg; }
 
-static json_t *do_delete_version(sb_registry_store_t *st, const json_t *cmd) {
+static json_t *do_delete_version(regd_store_t *st, const json_t *cmd) {
         const json_t *jsubject = json_object_get(cmd, "subject"), *jversion = json_object_get(cmd, "version");
         const char *name = subject_name(jsubject);
         int permanent = json_is_true(json_object_get(cmd, "permanent"));
@@ -333,27 +333,27 @@ static json_t *do_delete_version(sb_registry_store_t *st, const json_t *cmd) {
                 return invalid_subject(jsubject);
         json_int_t want = json_integer_value(jversion);
         if (!json_is_integer(jversion) || !(want == -1 || (want >= 1 && want <= INT32_MAX)))
-                return sb_registry_error_json(
+                return regd_error_json(
                         422, 42202,
                         "The specified version is not a valid version id. Allowed values "
                         "are between [1, 2^31-1] and the string \"latest\"");
         pthread_mutex_lock(&st->lock);
-        subject_t *s = sb_registry_subject(st, name);
+        subject_t *s = regd_subject(st, name);
         version_t *v =
-                want == -1 ? sb_registry_subject_latest(s) : sb_registry_subject_version(s, (int32_t)want);
+                want == -1 ? regd_subject_latest(s) : regd_subject_version(s, (int32_t)want);
         if (v && v->deleted && !permanent) {
-                r = sb_registry_error_json(
+                r = regd_error_json(
                         404, 40406,
                         "Subject '%s' Version %d was soft deleted.Set permanent=true to delete permanently",
                         name, (int)v->version);
         } else if (!v) {
-                r = sb_registry_subject_count(s, 1)
-                            ? sb_registry_error_json(404, 40402, "Version %d not found.", (int)want)
+                r = regd_subject_count(s, 1)
+                            ? regd_error_json(404, 40402, "Version %d not found.", (int)want)
                             : subject_not_found(name);
-        } else if (sb_registry_mode_of(st, s) == SB_REGISTRY_READONLY) {
-                r = sb_registry_error_json(422, 42205, E_READONLY, name);
+        } else if (regd_mode_of(st, s) == REGD_READONLY) {
+                r = regd_error_json(422, 42205, E_READONLY, name);
         } else if (permanent && !v->deleted) {
-                r = sb_registry_error_json(
+                r = regd_error_json(
                         404, 40407,
                         "Subject '%s' Version %d was not deleted first before being permanently deleted",
                         name, (int)v->version);
@@ -364,7 +364,7 @@ static json_t *do_delete_version(sb_registry_store_t *st, const json_t *cmd) {
                         drop_versions(st, s, is_this, v);
                         if (!s->n)
                                 s->has_level = s->has_mode = 0; /* as Confluent */
-                        sb_registry_subject_gc(st, s);
+                        regd_subject_gc(st, s);
                 }
         }
         pthread_mutex_unlock(&st->lock);
@@ -381,35 +381,35 @@ static int setting_subject(const json_t *cmd, const char **name) {
         return (*name = subject_name(v)) ? 0 : -1;
 }
 
-static json_t *do_config(sb_registry_store_t *st, const json_t *cmd) {
+static json_t *do_config(regd_store_t *st, const json_t *cmd) {
         const json_t *jlevel = json_object_get(cmd, "compatibility");
         const char *name;
-        sb_compat_level_t level = SB_COMPAT_BACKWARD;
+        regd_compat_level_t level = REGD_COMPAT_BACKWARD;
         json_t *r = NULL;
 
         if (setting_subject(cmd, &name))
                 return invalid_subject(json_object_get(cmd, "subject"));
-        if (!json_is_null(jlevel) && sb_compat_level_parse(json_string_value(jlevel), &level))
-                return sb_registry_error_json(422, 42203,
+        if (!json_is_null(jlevel) && regd_compat_level_parse(json_string_value(jlevel), &level))
+                return regd_error_json(422, 42203,
                                               "Invalid compatibility level. Valid values are none, backward, "
                                               "forward, full, backward_transitive, forward_transitive, and "
                                               "full_transitive");
         pthread_mutex_lock(&st->lock);
-        subject_t *s = name ? sb_registry_subject(st, name) : NULL;
+        subject_t *s = name ? regd_subject(st, name) : NULL;
         if (json_is_null(jlevel)) {
                 if (name && !(s && s->has_level)) {
                         r = subject_not_found(name);
                 } else if ((r = ok_object(json_pack("{s:s}", "compatibilityLevel",
-                                                    sb_compat_level_name(sb_registry_level_of(st, s)))))) {
+                                                    regd_compat_level_name(regd_level_of(st, s)))))) {
                         if (s) {
                                 s->has_level = 0;
-                                sb_registry_subject_gc(st, s);
+                                regd_subject_gc(st, s);
                         } else {
                                 st->has_level = 0;
                         }
                 }
-        } else if ((r = ok_object(json_pack("{s:s}", "compatibility", sb_compat_level_name(level))))) {
-                if (name && !(s = sb_registry_subject_add(st, name))) {
+        } else if ((r = ok_object(json_pack("{s:s}", "compatibility", regd_compat_level_name(level))))) {
+                if (name && !(s = regd_subject_add(st, name))) {
                         json_decref(r);
                         r = NULL;
                 } else if (s) {
@@ -424,28 +424,28 @@ static json_t *do_config(sb_registry_store_t *st, const json_t *cmd) {
         return r;
 }
 
-static json_t *do_mode(sb_registry_store_t *st, const json_t *cmd) {
+static json_t *do_mode(regd_store_t *st, const json_t *cmd) {
         const json_t *jmode = json_object_get(cmd, "mode");
         const char *name;
         int force = json_is_true(json_object_get(cmd, "force"));
-        sb_registry_mode_t mode = SB_REGISTRY_READWRITE;
+        regd_mode_t mode = REGD_READWRITE;
         json_t *r = NULL;
 
         if (setting_subject(cmd, &name))
                 return invalid_subject(json_object_get(cmd, "subject"));
-        if (!json_is_null(jmode) && sb_registry_mode_parse(json_string_value(jmode), &mode))
-                return sb_registry_error_json(
+        if (!json_is_null(jmode) && regd_mode_parse(json_string_value(jmode), &mode))
+                return regd_error_json(
                         422, 42204, "Invalid mode. Valid values are READWRITE, READONLY and IMPORT.");
         pthread_mutex_lock(&st->lock);
-        subject_t *s = name ? sb_registry_subject(st, name) : NULL;
+        subject_t *s = name ? regd_subject(st, name) : NULL;
         if (json_is_null(jmode)) {
                 if (name && !(s && s->has_mode)) {
                         r = subject_not_found(name);
                 } else if ((r = ok_object(json_pack("{s:s}", "mode",
-                                                    sb_registry_mode_name(sb_registry_mode_of(st, s)))))) {
+                                                    regd_mode_name(regd_mode_of(st, s)))))) {
                         if (s) {
                                 s->has_mode = 0;
-                                sb_registry_subject_gc(st, s);
+                                regd_subject_gc(st, s);
                         } else {
                                 st->has_mode = 0;
                         }
@@ -455,18 +455,18 @@ static json_t *do_mode(sb_registry_store_t *st, const json_t *cmd) {
         /* Entering IMPORT needs no live versions in its scope; the
          * soft-deleted ones are then removed for good (as Confluent). */
         int entering =
-                mode == SB_REGISTRY_IMPORT && sb_registry_mode_of(st, s) != SB_REGISTRY_IMPORT && !force;
+                mode == REGD_IMPORT && regd_mode_of(st, s) != REGD_IMPORT && !force;
         int live = 0;
         for (size_t i = 0; entering && i < st->n_subjects; i++)
                 live |= (!name || &st->subjects[i] == s) &&
-                        sb_registry_subject_count(&st->subjects[i], 0) > 0;
+                        regd_subject_count(&st->subjects[i], 0) > 0;
         if (live) {
-                r = sb_registry_error_json(422, 42205, "Cannot import since found existing subjects");
+                r = regd_error_json(422, 42205, "Cannot import since found existing subjects");
                 goto out;
         }
-        if (!(r = ok_object(json_pack("{s:s}", "mode", sb_registry_mode_name(mode)))))
+        if (!(r = ok_object(json_pack("{s:s}", "mode", regd_mode_name(mode)))))
                 goto out;
-        if (name && !(s = sb_registry_subject_add(st, name))) {
+        if (name && !(s = regd_subject_add(st, name))) {
                 json_decref(r);
                 r = NULL;
                 goto out;
@@ -483,16 +483,16 @@ static json_t *do_mode(sb_registry_store_t *st, const json_t *cmd) {
         }
         /* Subjects left empty by the removal (other than s) go. */
         for (size_t i = st->n_subjects; entering && !name && i > 0; i--)
-                sb_registry_subject_gc(st, &st->subjects[i - 1]);
+                regd_subject_gc(st, &st->subjects[i - 1]);
 out:
         pthread_mutex_unlock(&st->lock);
         return r;
 }
 
-sb_err_t sb_registry_store_apply(sb_registry_store_t *st, const json_t *command, json_t **result) {
+sb_err_t regd_store_apply(regd_store_t *st, const json_t *command, json_t **result) {
         static const struct {
                 const char *type;
-                json_t *(*run)(sb_registry_store_t *, const json_t *);
+                json_t *(*run)(regd_store_t *, const json_t *);
         } commands[] = {
                 {"REGISTER", do_register},
                 {"DELETE_SUBJECT", do_delete_subject},
@@ -507,25 +507,25 @@ sb_err_t sb_registry_store_apply(sb_registry_store_t *st, const json_t *command,
                         __atomic_add_fetch(&st->generation, 1, __ATOMIC_SEQ_CST);
                         return *result ? SB_OK : SB_ERR_NOMEM;
                 }
-        *result = sb_registry_error_json(500, 50001,
+        *result = regd_error_json(500, 50001,
                                          "Error in the backend data store: unknown command type '%s'",
                                          type ? type : "(none)");
         return *result ? SB_OK : SB_ERR_NOMEM;
 }
 
-uint64_t sb_registry_store_generation(const sb_registry_store_t *st) {
+uint64_t regd_store_generation(const regd_store_t *st) {
         return __atomic_load_n(&st->generation, __ATOMIC_SEQ_CST);
 }
 
 static sb_err_t direct_submit(void *opaque, const json_t *command, json_t **result, char *errstr,
                               size_t errstr_size) {
-        sb_err_t err = sb_registry_store_apply(opaque, command, result);
+        sb_err_t err = regd_store_apply(opaque, command, result);
         if (err)
                 return sb_seterr(err, errstr, errstr_size, "the command could not be applied: out of memory");
         return SB_OK;
 }
 
-sb_registry_submitter_t sb_registry_store_direct_submitter(sb_registry_store_t *st) {
-        sb_registry_submitter_t s = {direct_submit, st};
+regd_submitter_t regd_store_direct_submitter(regd_store_t *st) {
+        regd_submitter_t s = {direct_submit, st};
         return s;
 }

@@ -42,36 +42,36 @@
  * content type.  Every answer is `application/vnd.schemaregistry.v1+json`.
  * Subjects in the path are percent-decoded, so "a%2Fb" is the subject "a/b".
  */
-#ifndef SB_REGISTRY_HTTP_H
-#define SB_REGISTRY_HTTP_H
+#ifndef REGD_HTTP_H
+#define REGD_HTTP_H
 
 #include <stddef.h>
 
-#include "registry_auth.h"
-#include "registry_store.h"
-#include "registry_submit.h"
+#include "regd_auth.h"
+#include "regd_store.h"
+#include "regd_submit.h"
 #include "sb_error.h"
 #include "sb_log.h"
 
 /* Largest request body accepted. */
 #define SB_REGISTRY_MAX_BODY (16u * 1024 * 1024)
-#define SB_REGISTRY_CONTENT_TYPE "application/vnd.schemaregistry.v1+json"
+#define REGD_CONTENT_TYPE "application/vnd.schemaregistry.v1+json"
 
-typedef struct sb_registry_http_s sb_registry_http_t;
+typedef struct regd_http_s regd_http_t;
 
 /* Starts serving on `host` (a numeric address or a name that resolves to
  * one; only that address is bound) and `port` (0 picks a free one) with a
  * pool of `threads` threads.  Reads come from `store`; changes go through
- * `submitter` (copied; for memory mode sb_registry_store_direct_submitter).
+ * `submitter` (copied; for memory mode regd_store_direct_submitter).
  * `store`, what the submitter refers to, and `log` are borrowed and must
  * outlive the server.  Returns NULL with errstr set on failure. */
-sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_registry_submitter_t submitter,
-                                         sb_log_t *log, const sb_registry_auth_t *auth,
-                                         const sb_registry_tls_t *tls, const char *host, unsigned port,
+regd_http_t *regd_http_new(regd_store_t *store, regd_submitter_t submitter,
+                                         sb_log_t *log, const regd_auth_t *auth,
+                                         const regd_tls_t *tls, const char *host, unsigned port,
                                          unsigned threads, char *errstr, size_t errstr_size);
 /* The port actually bound. */
-unsigned sb_registry_http_port(const sb_registry_http_t *srv);
+unsigned regd_http_port(const regd_http_t *srv);
 /* Stops the server (waits for requests under way) and frees it. */
-void sb_registry_http_destroy(sb_registry_http_t *srv);
+void regd_http_destroy(regd_http_t *srv);
 
 #endif

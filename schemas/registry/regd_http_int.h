@@ -9,15 +9,15 @@
  * returns a reply_t; it reads the store directly and changes it only with
  * rh_submit().  Helpers named rh_* are defined in registry_http.c.
  */
-#ifndef SB_REGISTRY_HTTP_INT_H
-#define SB_REGISTRY_HTTP_INT_H
+#ifndef REGD_HTTP_INT_H
+#define REGD_HTTP_INT_H
 
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdint.h>
 
-#include "registry_http.h"
+#include "regd_http.h"
 #include "sb_buf.h"
 
 /* Confluent's error codes (io.confluent.kafka.schemaregistry.rest.exceptions
@@ -50,12 +50,12 @@ typedef struct {
         char *reply; /* owned: the JSON answer */
 } lookup_entry_t;
 
-struct sb_registry_http_s {
+struct regd_http_s {
         struct MHD_Daemon *daemon;
-        sb_registry_store_t *store; /* borrowed */
-        sb_registry_submitter_t submitter;
+        regd_store_t *store; /* borrowed */
+        regd_submitter_t submitter;
         sb_log_t *log;                  /* borrowed */
-        const sb_registry_auth_t *auth; /* borrowed; NULL: everyone may do everything */
+        const regd_auth_t *auth; /* borrowed; NULL: everyone may do everything */
         unsigned port;
         pthread_mutex_t err_lock; /* MHD may log from any of its threads */
         char last_error[256];     /* MHD's last message, for a failed start */
@@ -71,7 +71,7 @@ typedef struct {
 
 /* One request, as handlers see it. */
 typedef struct {
-        sb_registry_http_t *srv;
+        regd_http_t *srv;
         struct MHD_Connection *conn;
         const char *method;
         char *const *seg; /* decoded path segments */
@@ -94,7 +94,7 @@ const char *rh_query(const call_t *c, const char *name, char *buf, size_t size);
 /* A boolean query argument as JAX-RS reads it: "true" (any case) is true. */
 int rh_query_bool(const call_t *c, const char *name);
 
-/* Parses a version: N in [1, 2^31-1], "latest" or -1 (SB_REGISTRY_LATEST);
+/* Parses a version: N in [1, 2^31-1], "latest" or -1 (REGD_LATEST);
  * -1 on anything else. */
 int rh_parse_version(const char *text, int32_t *out);
 

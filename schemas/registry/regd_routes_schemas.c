@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry_http_int.h"
+#include "regd_http_int.h"
 
 /* Parses an id in [1, 2^31-1] without signs or spaces: 0, or -1. */
 static int parse_id(const char *s, int32_t *out) {
@@ -29,7 +29,7 @@ static char *schema_text(const call_t *c, reply_t *err) {
         int32_t id;
         sb_err_t e = parse_id(c->seg[2], &id)
                              ? SB_ERR_NOT_FOUND
-                             : sb_registry_store_by_id(c->srv->store, id, &text, errstr, sizeof(errstr));
+                             : regd_store_by_id(c->srv->store, id, &text, errstr, sizeof(errstr));
         if (e == SB_ERR_NOT_FOUND)
                 *err = rh_error(404, E_SCHEMA_NOT_FOUND, "Schema %s not found", c->seg[2]);
         else if (e)
@@ -58,12 +58,12 @@ reply_t rh_schema_raw_by_id(const call_t *c) {
 }
 
 /* The (subject, version) pairs using the id of the path; -1 with *err. */
-static int uses_of(const call_t *c, sb_registry_use_t **uses, size_t *n, reply_t *err) {
+static int uses_of(const call_t *c, regd_use_t **uses, size_t *n, reply_t *err) {
         char errstr[512];
         int32_t id;
         sb_err_t e = parse_id(c->seg[2], &id)
                              ? SB_ERR_NOT_FOUND
-                             : sb_registry_store_id_uses(c->srv->store, id, rh_query_bool(c, "deleted"), uses,
+                             : regd_store_id_uses(c->srv->store, id, rh_query_bool(c, "deleted"), uses,
                                                          n, errstr, sizeof(errstr));
         if (e == SB_ERR_NOT_FOUND)
                 *err = rh_error(404, E_SCHEMA_NOT_FOUND, "Schema not found");
@@ -73,7 +73,7 @@ static int uses_of(const call_t *c, sb_registry_use_t **uses, size_t *n, reply_t
 }
 
 reply_t rh_schema_subjects(const call_t *c) {
-        sb_registry_use_t *uses;
+        regd_use_t *uses;
         size_t n;
         reply_t r;
         if (uses_of(c, &uses, &n, &r))
@@ -87,12 +87,12 @@ reply_t rh_schema_subjects(const call_t *c) {
                         arr = NULL;
                 }
         }
-        sb_registry_uses_free(uses, n);
+        regd_uses_free(uses, n);
         return rh_json(200, arr);
 }
 
 reply_t rh_schema_versions(const call_t *c) {
-        sb_registry_use_t *uses;
+        regd_use_t *uses;
         size_t n;
         reply_t r;
         if (uses_of(c, &uses, &n, &r))
@@ -104,7 +104,7 @@ reply_t rh_schema_versions(const call_t *c) {
                         json_decref(arr);
                         arr = NULL;
                 }
-        sb_registry_uses_free(uses, n);
+        regd_uses_free(uses, n);
         return rh_json(200, arr);
 }
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry_http_int.h"
+#include "regd_http_int.h"
 #include "sb_rules.h"
 
 static json_t *int_array(const int32_t *v, size_t n) {
@@ -24,7 +24,7 @@ static json_t *int_array(const int32_t *v, size_t n) {
         return arr;
 }
 
-static json_t *version_json(const char *subject, const sb_registry_version_t *v) {
+static json_t *version_json(const char *subject, const regd_version_t *v) {
         return json_pack("{s:s,s:i,s:i,s:s}", "subject", subject, "version", (int)v->version, "id",
                          (int)v->id, "schema", v->text);
 }
@@ -35,7 +35,7 @@ reply_t rh_subjects_list(const call_t *c) {
         const char *prefix = rh_query(c, "subjectPrefix", buf, sizeof(buf));
         if (prefix && strcmp(prefix, ":*:") == 0) /* Confluent's "every context" */
                 prefix = NULL;
-        if (sb_registry_store_subjects(c->srv->store, rh_query_bool(c, "deleted"), prefix, &names, &n, err,
+        if (regd_store_subjects(c->srv->store, rh_query_bool(c, "deleted"), prefix, &names, &n, err,
                                        sizeof(err)))
                 return rh_store_error(err);
         json_t *arr = json_array();
@@ -44,7 +44,7 @@ reply_t rh_subjects_list(const call_t *c) {
                         json_decref(arr);
                         arr = NULL;
                 }
-        sb_registry_strings_free(names, n);
+        regd_strings_free(names, n);
         return rh_json(200, arr);
 }
 
@@ -53,7 +53,7 @@ reply_t rh_versions_list(const call_t *c) {
         int32_t *versions;
         size_t n;
         char err[512];
-        sb_err_t e = sb_registry_store_versions(c->srv->store, subject, rh_query_bool(c, "deleted"),
+        sb_err_t e = regd_store_versions(c->srv->store, subject, rh_query_bool(c, "deleted"),
                                                 &versions, &n, err, sizeof(err));
         if (e == SB_ERR_NOT_FOUND)
                 return rh_subject_not_found(subject);
@@ -120,7 +120,7 @@ static char *lookup_key(const call_t *c, int deleted, size_t *len, uint64_t *has
 
 reply_t rh_subject_lookup(const call_t *c) {
         const char *subject = c->seg[1];
-        sb_registry_version_t v;
+        regd_version_t v;
         json_t *doc;
         char err[512];
         int found, deleted = rh_query_bool(c, "deleted");
@@ -128,7 +128,7 @@ reply_t rh_subject_lookup(const call_t *c) {
 
         /* Read the generation first: an answer computed after it is right
          * for it (or older), never newer. */
-        uint64_t generation = sb_registry_store_generation(c->srv->store), hash = 0;
+        uint64_t generation = regd_store_generation(c->srv->store), hash = 0;
         size_t key_len;
         char *key = lookup_key(c, deleted, &key_len, &hash);
         lookup_entry_t *slot = &c->srv->lookups[hash % SB_LOOKUP_CACHE_SIZE];
@@ -150,7 +150,7 @@ reply_t rh_subject_lookup(const call_t *c) {
         }
         json_t *schema = json_object_get(doc, "schema");
         sb_err_t e =
-                sb_registry_store_lookup(c->srv->store, subject, json_string_value(schema),
+                regd_store_lookup(c->srv->store, subject, json_string_value(schema),
                                          json_string_length(schema), deleted, &v, &found, err, sizeof(err));
         json_decref(doc);
         if (e) {
@@ -187,7 +187,7 @@ reply_t rh_subject_delete(const call_t *c) {
 
 /* Finds the version the path names (subjects/{s}/versions/{v}...); 0, or
  * -1 with *err the answer. */
-static int find_version(const call_t *c, int deleted, sb_registry_version_t *v, reply_t *err) {
+static int find_version(const call_t *c, int deleted, regd_version_t *v, reply_t *err) {
         const char *subject = c->seg[1];
         int32_t want;
         int found;
@@ -196,7 +196,7 @@ static int find_version(const call_t *c, int deleted, sb_registry_version_t *v, 
                 *err = rh_invalid_version(c->seg[3]);
                 return -1;
         }
-        sb_err_t e = sb_registry_store_get_version(c->srv->store, subject, want, deleted, v, &found, errstr,
+        sb_err_t e = regd_store_get_version(c->srv->store, subject, want, deleted, v, &found, errstr,
                                                    sizeof(errstr));
         if (e == SB_ERR_NOT_FOUND && !found)
                 *err = rh_subject_not_found(subject);
@@ -208,7 +208,7 @@ static int find_version(const call_t *c, int deleted, sb_registry_version_t *v, 
 }
 
 reply_t rh_version_get(const call_t *c) {
-        sb_registry_version_t v;
+        regd_version_t v;
         reply_t r;
         if (find_version(c, rh_query_bool(c, "deleted"), &v, &r))
                 return r;
@@ -218,7 +218,7 @@ reply_t rh_version_get(const call_t *c) {
 }
 
 reply_t rh_version_schema(const call_t *c) {
-        sb_registry_version_t v;
+        regd_version_t v;
         reply_t r;
         if (find_version(c, rh_query_bool(c, "deleted"), &v, &r))
                 return r;
@@ -228,7 +228,7 @@ reply_t rh_version_schema(const call_t *c) {
 }
 
 reply_t rh_version_referencedby(const call_t *c) {
-        sb_registry_version_t v;
+        regd_version_t v;
         reply_t r;
         if (find_version(c, 1, &v, &r)) /* as Confluent, soft-deleted versions count */
                 return r;
@@ -248,22 +248,22 @@ reply_t rh_metadata(const call_t *c) {
         const char *subject = c->seg[1];
         char buf[32], err[512];
         const char *vtext = rh_query(c, "version", buf, sizeof(buf));
-        int32_t want = SB_REGISTRY_LATEST;
-        sb_registry_version_t v;
+        int32_t want = REGD_LATEST;
+        regd_version_t v;
         sb_schema_t *schema;
         int found;
 
         if (vtext && rh_parse_version(vtext, &want))
                 return rh_invalid_version(vtext);
         sb_err_t e =
-                sb_registry_store_get_version(c->srv->store, subject, want, 0, &v, &found, err, sizeof(err));
+                regd_store_get_version(c->srv->store, subject, want, 0, &v, &found, err, sizeof(err));
         if (e == SB_ERR_NOT_FOUND && !found)
                 return rh_subject_not_found(subject);
         if (e == SB_ERR_NOT_FOUND)
                 return rh_error(404, E_VERSION_NOT_FOUND, "Version %d not found.", (int)want);
         if (e)
                 return rh_store_error(err);
-        e = sb_registry_store_parse(c->srv->store, v.text, strlen(v.text), &schema, err, sizeof(err));
+        e = regd_store_parse(c->srv->store, v.text, strlen(v.text), &schema, err, sizeof(err));
         free(v.text);
         if (e)
                 return rh_store_error(err);

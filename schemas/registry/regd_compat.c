@@ -7,7 +7,7 @@
  * fixed.  Union branches of the reader are tried "quietly": a failed try is
  * not a problem, only the absence of any branch that reads the writer is.
  */
-#include "compat.h"
+#include "regd_compat.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,9 +32,9 @@ typedef struct {
         size_t path_len;
         char at[600]; /* "field 'path': " or "" */
         size_t problems;
-        char *why; /* first problem, for sb_compat_can_read */
+        char *why; /* first problem, for regd_compat_can_read */
         size_t why_size;
-        json_t *messages;   /* every problem, for sb_compat_check */
+        json_t *messages;   /* every problem, for regd_compat_check */
         const char *prefix; /* put before each message */
 } ctx_t;
 
@@ -43,16 +43,16 @@ static const char *level_names[] = {"NONE",           "BACKWARD",           "BAC
                                     "FULL_TRANSITIVE"};
 #define N_LEVELS (sizeof(level_names) / sizeof(*level_names))
 
-int sb_compat_level_parse(const char *name, sb_compat_level_t *out) {
+int regd_compat_level_parse(const char *name, regd_compat_level_t *out) {
         for (size_t i = 0; name && i < N_LEVELS; i++)
                 if (strcasecmp(name, level_names[i]) == 0) {
-                        *out = (sb_compat_level_t)i;
+                        *out = (regd_compat_level_t)i;
                         return 0;
                 }
         return -1;
 }
 
-const char *sb_compat_level_name(sb_compat_level_t level) {
+const char *regd_compat_level_name(regd_compat_level_t level) {
         return (size_t)level < N_LEVELS ? level_names[level] : "UNKNOWN";
 }
 
@@ -366,7 +366,7 @@ static int run(ctx_t *c, const sb_schema_t *writer, const sb_schema_t *reader) {
         return ok;
 }
 
-int sb_compat_can_read(const sb_schema_t *writer, const sb_schema_t *reader, char *why, size_t why_size) {
+int regd_compat_can_read(const sb_schema_t *writer, const sb_schema_t *reader, char *why, size_t why_size) {
         ctx_t c = {0};
         c.why = why;
         c.why_size = why_size;
@@ -381,14 +381,14 @@ int sb_compat_can_read(const sb_schema_t *writer, const sb_schema_t *reader, cha
         return ok;
 }
 
-int sb_compat_check(sb_compat_level_t level, const sb_schema_t *candidate, const sb_schema_t *const *existing,
+int regd_compat_check(regd_compat_level_t level, const sb_schema_t *candidate, const sb_schema_t *const *existing,
                     size_t n_existing, json_t *messages) {
-        int backward = level == SB_COMPAT_BACKWARD || level == SB_COMPAT_BACKWARD_TRANSITIVE ||
-                       level == SB_COMPAT_FULL || level == SB_COMPAT_FULL_TRANSITIVE;
-        int forward = level == SB_COMPAT_FORWARD || level == SB_COMPAT_FORWARD_TRANSITIVE ||
-                      level == SB_COMPAT_FULL || level == SB_COMPAT_FULL_TRANSITIVE;
-        int transitive = level == SB_COMPAT_BACKWARD_TRANSITIVE || level == SB_COMPAT_FORWARD_TRANSITIVE ||
-                         level == SB_COMPAT_FULL_TRANSITIVE;
+        int backward = level == REGD_COMPAT_BACKWARD || level == REGD_COMPAT_BACKWARD_TRANSITIVE ||
+                       level == REGD_COMPAT_FULL || level == REGD_COMPAT_FULL_TRANSITIVE;
+        int forward = level == REGD_COMPAT_FORWARD || level == REGD_COMPAT_FORWARD_TRANSITIVE ||
+                      level == REGD_COMPAT_FULL || level == REGD_COMPAT_FULL_TRANSITIVE;
+        int transitive = level == REGD_COMPAT_BACKWARD_TRANSITIVE || level == REGD_COMPAT_FORWARD_TRANSITIVE ||
+                         level == REGD_COMPAT_FULL_TRANSITIVE;
         int ok = 1;
         char prefix[128];
         if (n_existing == 0)

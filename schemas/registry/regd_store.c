@@ -7,25 +7,25 @@
 #include <string.h>
 #include <strings.h>
 
-#include "registry_store_int.h"
+#include "regd_store_int.h"
 
 static const char *const mode_names[] = {"READWRITE", "READONLY", "IMPORT"};
 #define N_MODES (sizeof(mode_names) / sizeof(*mode_names))
 
-int sb_registry_mode_parse(const char *name, sb_registry_mode_t *out) {
+int regd_mode_parse(const char *name, regd_mode_t *out) {
         for (size_t i = 0; name && i < N_MODES; i++)
                 if (strcasecmp(name, mode_names[i]) == 0) {
-                        *out = (sb_registry_mode_t)i;
+                        *out = (regd_mode_t)i;
                         return 0;
                 }
         return -1;
 }
 
-const char *sb_registry_mode_name(sb_registry_mode_t mode) {
+const char *regd_mode_name(regd_mode_t mode) {
         return (size_t)mode < N_MODES ? mode_names[mode] : "UNKNOWN";
 }
 
-uint64_t sb_registry_hash(const char *s) {
+uint64_t regd_hash(const char *s) {
         uint64_t h = 1469598103934665603ULL; /* FNV-1a */
         for (; *s; s++) {
                 h ^= (unsigned char)*s;
@@ -34,7 +34,7 @@ uint64_t sb_registry_hash(const char *s) {
         return h;
 }
 
-int sb_registry_reserve(void **arr, size_t *cap, size_t need, size_t size) {
+int regd_reserve(void **arr, size_t *cap, size_t need, size_t size) {
         if (need <= *cap)
                 return 0;
         size_t ncap = *cap ? *cap * 2 : 8;
@@ -48,8 +48,8 @@ int sb_registry_reserve(void **arr, size_t *cap, size_t need, size_t size) {
         return 0;
 }
 
-sb_registry_store_t *sb_registry_store_new(char *errstr, size_t errstr_size) {
-        sb_registry_store_t *st = calloc(1, sizeof(*st));
+regd_store_t *regd_store_new(char *errstr, size_t errstr_size) {
+        regd_store_t *st = calloc(1, sizeof(*st));
         if (!st) {
                 sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
                 return NULL;
@@ -66,12 +66,12 @@ sb_registry_store_t *sb_registry_store_new(char *errstr, size_t errstr_size) {
                 return NULL;
         }
         st->next_id = 1;
-        st->level = SB_COMPAT_BACKWARD;
-        st->mode = SB_REGISTRY_READWRITE;
+        st->level = REGD_COMPAT_BACKWARD;
+        st->mode = REGD_READWRITE;
         return st;
 }
 
-void sb_registry_store_destroy(sb_registry_store_t *st) {
+void regd_store_destroy(regd_store_t *st) {
         if (!st)
                 return;
         for (size_t i = 0; i < st->n_schemas; i++) {
@@ -97,7 +97,7 @@ void sb_registry_store_destroy(sb_registry_store_t *st) {
 
 /* ---- schemas ---- */
 
-sb_err_t sb_registry_store_parse(sb_registry_store_t *st, const char *text, size_t len, sb_schema_t **out,
+sb_err_t regd_store_parse(regd_store_t *st, const char *text, size_t len, sb_schema_t **out,
                                  char *errstr, size_t errstr_size) {
         pthread_mutex_lock(&st->parse_lock);
         sb_err_t err = sb_schema_new(text, len, out, errstr, errstr_size);
@@ -105,7 +105,7 @@ sb_err_t sb_registry_store_parse(sb_registry_store_t *st, const char *text, size
         return err;
 }
 
-sb_err_t sb_registry_canonicalise(sb_registry_store_t *st, const char *text, size_t len, char **canon,
+sb_err_t regd_canonicalise(regd_store_t *st, const char *text, size_t len, char **canon,
                                   sb_schema_t **parsed, char *errstr, size_t errstr_size) {
         sb_schema_t *schema = NULL;
         *canon = NULL;
@@ -127,7 +127,7 @@ sb_err_t sb_registry_canonicalise(sb_registry_store_t *st, const char *text, siz
                 if (*canon)
                         return SB_OK;
         }
-        sb_err_t err = sb_registry_store_parse(st, text, len, &schema, errstr, errstr_size);
+        sb_err_t err = regd_store_parse(st, text, len, &schema, errstr, errstr_size);
         if (err)
                 return err;
         if (!(*canon = strdup(sb_schema_json(schema)))) {
@@ -154,7 +154,7 @@ sb_err_t sb_registry_canonicalise(sb_registry_store_t *st, const char *text, siz
         return SB_OK;
 }
 
-static size_t schema_pos(const sb_registry_store_t *st, int32_t id, int *found) {
+static size_t schema_pos(const regd_store_t *st, int32_t id, int *found) {
         size_t lo = 0, hi = st->n_schemas;
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
@@ -171,13 +171,13 @@ static size_t schema_pos(const sb_registry_store_t *st, int32_t id, int *found) 
         return lo;
 }
 
-schema_t *sb_registry_schema(sb_registry_store_t *st, int32_t id) {
+schema_t *regd_schema(regd_store_t *st, int32_t id) {
         int found;
         size_t at = schema_pos(st, id, &found);
         return found ? &st->schemas[at] : NULL;
 }
 
-int32_t sb_registry_find_text(const sb_registry_store_t *st, const char *canon, uint64_t hash) {
+int32_t regd_find_text(const regd_store_t *st, const char *canon, uint64_t hash) {
         if (!st->index_cap)
                 return 0;
         for (size_t i = hash & (st->index_cap - 1);; i = (i + 1) & (st->index_cap - 1)) {
@@ -198,9 +198,9 @@ static void index_put(int32_t *index, size_t cap, uint64_t hash, int32_t id) {
         index[i] = id;
 }
 
-int sb_registry_schema_add(sb_registry_store_t *st, int32_t id, char *canon, uint64_t hash,
+int regd_schema_add(regd_store_t *st, int32_t id, char *canon, uint64_t hash,
                            sb_schema_t *parsed) {
-        if (sb_registry_reserve((void **)&st->schemas, &st->cap_schemas, st->n_schemas + 1,
+        if (regd_reserve((void **)&st->schemas, &st->cap_schemas, st->n_schemas + 1,
                                 sizeof(*st->schemas)))
                 return -1;
         if ((st->n_schemas + 1) * 2 > st->index_cap) {
@@ -218,7 +218,7 @@ int sb_registry_schema_add(sb_registry_store_t *st, int32_t id, char *canon, uin
                 st->index_cap = ncap;
         }
         /* A text imported under a second id keeps answering with its first. */
-        int known = sb_registry_find_text(st, canon, hash) != 0;
+        int known = regd_find_text(st, canon, hash) != 0;
         int found;
         size_t at = schema_pos(st, id, &found);
         memmove(&st->schemas[at + 1], &st->schemas[at], (st->n_schemas - at) * sizeof(*st->schemas));
@@ -231,17 +231,17 @@ int sb_registry_schema_add(sb_registry_store_t *st, int32_t id, char *canon, uin
         return 0;
 }
 
-const sb_schema_t *sb_registry_schema_parsed(sb_registry_store_t *st, schema_t *s) {
+const sb_schema_t *regd_schema_parsed(regd_store_t *st, schema_t *s) {
         char errstr[256];
         if (!s->parsed &&
-            sb_registry_store_parse(st, s->text, strlen(s->text), &s->parsed, errstr, sizeof(errstr)))
+            regd_store_parse(st, s->text, strlen(s->text), &s->parsed, errstr, sizeof(errstr)))
                 s->parsed = NULL; /* stored texts always parse: only memory can fail */
         return s->parsed;
 }
 
 /* ---- subjects ---- */
 
-static size_t subject_pos(const sb_registry_store_t *st, const char *name, int *found) {
+static size_t subject_pos(const regd_store_t *st, const char *name, int *found) {
         size_t lo = 0, hi = st->n_subjects;
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
@@ -259,18 +259,18 @@ static size_t subject_pos(const sb_registry_store_t *st, const char *name, int *
         return lo;
 }
 
-subject_t *sb_registry_subject(sb_registry_store_t *st, const char *name) {
+subject_t *regd_subject(regd_store_t *st, const char *name) {
         int found;
         size_t at = subject_pos(st, name, &found);
         return found ? &st->subjects[at] : NULL;
 }
 
-subject_t *sb_registry_subject_add(sb_registry_store_t *st, const char *name) {
+subject_t *regd_subject_add(regd_store_t *st, const char *name) {
         int found;
         size_t at = subject_pos(st, name, &found);
         if (found)
                 return &st->subjects[at];
-        if (sb_registry_reserve((void **)&st->subjects, &st->cap_subjects, st->n_subjects + 1,
+        if (regd_reserve((void **)&st->subjects, &st->cap_subjects, st->n_subjects + 1,
                                 sizeof(*st->subjects)))
                 return NULL;
         char *copy = strdup(name);
@@ -283,7 +283,7 @@ subject_t *sb_registry_subject_add(sb_registry_store_t *st, const char *name) {
         return &st->subjects[at];
 }
 
-void sb_registry_subject_gc(sb_registry_store_t *st, subject_t *s) {
+void regd_subject_gc(regd_store_t *st, subject_t *s) {
         if (!s || s->n || s->has_level || s->has_mode)
                 return;
         size_t at = (size_t)(s - st->subjects);
@@ -293,14 +293,14 @@ void sb_registry_subject_gc(sb_registry_store_t *st, subject_t *s) {
         st->n_subjects--;
 }
 
-size_t sb_registry_subject_count(const subject_t *s, int deleted) {
+size_t regd_subject_count(const subject_t *s, int deleted) {
         size_t n = 0;
         for (size_t i = 0; s && i < s->n; i++)
                 n += deleted || !s->v[i].deleted;
         return n;
 }
 
-version_t *sb_registry_subject_version(subject_t *s, int32_t version) {
+version_t *regd_subject_version(subject_t *s, int32_t version) {
         size_t lo = 0, hi = s ? s->n : 0;
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
@@ -314,23 +314,23 @@ version_t *sb_registry_subject_version(subject_t *s, int32_t version) {
         return NULL;
 }
 
-version_t *sb_registry_subject_latest(subject_t *s) {
+version_t *regd_subject_latest(subject_t *s) {
         for (size_t i = s ? s->n : 0; i > 0; i--)
                 if (!s->v[i - 1].deleted)
                         return &s->v[i - 1];
         return NULL;
 }
 
-sb_compat_level_t sb_registry_level_of(const sb_registry_store_t *st, const subject_t *s) {
+regd_compat_level_t regd_level_of(const regd_store_t *st, const subject_t *s) {
         if (s && s->has_level)
                 return s->level;
-        return st->has_level ? st->level : SB_COMPAT_BACKWARD;
+        return st->has_level ? st->level : REGD_COMPAT_BACKWARD;
 }
 
-sb_registry_mode_t sb_registry_mode_of(const sb_registry_store_t *st, const subject_t *s) {
+regd_mode_t regd_mode_of(const regd_store_t *st, const subject_t *s) {
         if (s && s->has_mode)
                 return s->mode;
-        return st->has_mode ? st->mode : SB_REGISTRY_READWRITE;
+        return st->has_mode ? st->mode : REGD_READWRITE;
 }
 
 /* ---- compatibility ---- */
@@ -351,25 +351,25 @@ static json_t *renumber(const char *msg, int32_t version) {
         return json_string(msg);
 }
 
-int sb_registry_compat(sb_registry_store_t *st, subject_t *s, const version_t *only, sb_compat_level_t level,
+int regd_compat(regd_store_t *st, subject_t *s, const version_t *only, regd_compat_level_t level,
                        const sb_schema_t *candidate, json_t *messages) {
-        int transitive = level == SB_COMPAT_BACKWARD_TRANSITIVE || level == SB_COMPAT_FORWARD_TRANSITIVE ||
-                         level == SB_COMPAT_FULL_TRANSITIVE;
-        const version_t *latest = sb_registry_subject_latest(s);
+        int transitive = level == REGD_COMPAT_BACKWARD_TRANSITIVE || level == REGD_COMPAT_FORWARD_TRANSITIVE ||
+                         level == REGD_COMPAT_FULL_TRANSITIVE;
+        const version_t *latest = regd_subject_latest(s);
         int ok = 1;
-        if (level == SB_COMPAT_NONE)
+        if (level == REGD_COMPAT_NONE)
                 return 1;
         for (size_t i = 0; s && i < s->n; i++) {
                 const version_t *v = &s->v[i];
                 if (v->deleted || (only && v != only) || (!only && !transitive && v != latest))
                         continue;
-                const sb_schema_t *existing = sb_registry_schema_parsed(st, sb_registry_schema(st, v->id));
+                const sb_schema_t *existing = regd_schema_parsed(st, regd_schema(st, v->id));
                 json_t *found = json_array();
                 if (!existing || !found) {
                         json_decref(found);
                         return -1;
                 }
-                ok &= sb_compat_check(level, candidate, &existing, 1, found);
+                ok &= regd_compat_check(level, candidate, &existing, 1, found);
                 size_t k;
                 json_t *m;
                 json_array_foreach(found, k, m) {
@@ -383,20 +383,20 @@ int sb_registry_compat(sb_registry_store_t *st, subject_t *s, const version_t *o
         }
         if (!ok && messages &&
             json_array_append_new(messages,
-                                  json_sprintf("{compatibility: '%s'}", sb_compat_level_name(level))))
+                                  json_sprintf("{compatibility: '%s'}", regd_compat_level_name(level))))
                 return -1;
         return ok;
 }
 
 /* ---- reads ---- */
 
-void sb_registry_strings_free(char **names, size_t count) {
+void regd_strings_free(char **names, size_t count) {
         for (size_t i = 0; names && i < count; i++)
                 free(names[i]);
         free(names);
 }
 
-sb_err_t sb_registry_store_subjects(sb_registry_store_t *st, int deleted, const char *prefix, char ***names,
+sb_err_t regd_store_subjects(regd_store_t *st, int deleted, const char *prefix, char ***names,
                                     size_t *count, char *errstr, size_t errstr_size) {
         char **out = NULL;
         size_t n = 0, plen = prefix ? strlen(prefix) : 0;
@@ -407,7 +407,7 @@ sb_err_t sb_registry_store_subjects(sb_registry_store_t *st, int deleted, const 
                 goto nomem;
         for (size_t i = 0; i < st->n_subjects; i++) {
                 const subject_t *s = &st->subjects[i];
-                if (!sb_registry_subject_count(s, deleted) ||
+                if (!regd_subject_count(s, deleted) ||
                     strncmp(s->name, prefix ? prefix : "", plen) != 0)
                         continue;
                 if (!(out[n] = strdup(s->name)))
@@ -424,18 +424,18 @@ sb_err_t sb_registry_store_subjects(sb_registry_store_t *st, int deleted, const 
         return SB_OK;
 nomem:
         pthread_mutex_unlock(&st->lock);
-        sb_registry_strings_free(out, n);
+        regd_strings_free(out, n);
         return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
 }
 
-sb_err_t sb_registry_store_versions(sb_registry_store_t *st, const char *subject, int deleted,
+sb_err_t regd_store_versions(regd_store_t *st, const char *subject, int deleted,
                                     int32_t **versions, size_t *count, char *errstr, size_t errstr_size) {
         sb_err_t err = SB_OK;
         *versions = NULL;
         *count = 0;
         pthread_mutex_lock(&st->lock);
-        const subject_t *s = sb_registry_subject(st, subject);
-        size_t n = sb_registry_subject_count(s, deleted);
+        const subject_t *s = regd_subject(st, subject);
+        size_t n = regd_subject_count(s, deleted);
         int32_t *out = n ? malloc(n * sizeof(*out)) : NULL;
         if (!n) {
                 err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "subject '%s' not found", subject);
@@ -454,9 +454,9 @@ sb_err_t sb_registry_store_versions(sb_registry_store_t *st, const char *subject
 }
 
 /* Fills *out from version v of the store (lock held). */
-static sb_err_t fill_version(sb_registry_store_t *st, const version_t *v, sb_registry_version_t *out,
+static sb_err_t fill_version(regd_store_t *st, const version_t *v, regd_version_t *out,
                              char *errstr, size_t errstr_size) {
-        const schema_t *sc = sb_registry_schema(st, v->id);
+        const schema_t *sc = regd_schema(st, v->id);
         if (!(out->text = strdup(sc->text)))
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         out->id = v->id;
@@ -465,19 +465,19 @@ static sb_err_t fill_version(sb_registry_store_t *st, const version_t *v, sb_reg
         return SB_OK;
 }
 
-sb_err_t sb_registry_store_get_version(sb_registry_store_t *st, const char *subject, int32_t version,
-                                       int deleted, sb_registry_version_t *out, int *subject_found,
+sb_err_t regd_store_get_version(regd_store_t *st, const char *subject, int32_t version,
+                                       int deleted, regd_version_t *out, int *subject_found,
                                        char *errstr, size_t errstr_size) {
         sb_err_t err;
         memset(out, 0, sizeof(*out));
         pthread_mutex_lock(&st->lock);
-        subject_t *s = sb_registry_subject(st, subject);
-        const version_t *v = version == SB_REGISTRY_LATEST ? sb_registry_subject_latest(s)
-                                                           : sb_registry_subject_version(s, version);
+        subject_t *s = regd_subject(st, subject);
+        const version_t *v = version == REGD_LATEST ? regd_subject_latest(s)
+                                                           : regd_subject_version(s, version);
         if (v && v->deleted && !deleted)
                 v = NULL;
         if (subject_found)
-                *subject_found = sb_registry_subject_count(s, deleted) > 0;
+                *subject_found = regd_subject_count(s, deleted) > 0;
         if (!v)
                 err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "version %d of subject '%s' not found",
                                 (int)version, subject);
@@ -487,26 +487,26 @@ sb_err_t sb_registry_store_get_version(sb_registry_store_t *st, const char *subj
         return err;
 }
 
-sb_err_t sb_registry_store_lookup(sb_registry_store_t *st, const char *subject, const char *text, size_t len,
-                                  int deleted, sb_registry_version_t *out, int *subject_found, char *errstr,
+sb_err_t regd_store_lookup(regd_store_t *st, const char *subject, const char *text, size_t len,
+                                  int deleted, regd_version_t *out, int *subject_found, char *errstr,
                                   size_t errstr_size) {
         char *canon;
         sb_err_t err;
         memset(out, 0, sizeof(*out));
         if (subject_found)
                 *subject_found = 0;
-        if ((err = sb_registry_canonicalise(st, text, len, &canon, NULL, errstr, errstr_size)))
+        if ((err = regd_canonicalise(st, text, len, &canon, NULL, errstr, errstr_size)))
                 return err;
-        uint64_t hash = sb_registry_hash(canon);
+        uint64_t hash = regd_hash(canon);
         err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "schema not found under subject '%s'",
                         subject);
         pthread_mutex_lock(&st->lock);
-        subject_t *s = sb_registry_subject(st, subject);
+        subject_t *s = regd_subject(st, subject);
         if (subject_found)
-                *subject_found = sb_registry_subject_count(s, deleted) > 0;
+                *subject_found = regd_subject_count(s, deleted) > 0;
         for (size_t i = s ? s->n : 0; i > 0; i--) {
                 const version_t *v = &s->v[i - 1];
-                const schema_t *sc = sb_registry_schema(st, v->id);
+                const schema_t *sc = regd_schema(st, v->id);
                 if ((deleted || !v->deleted) && sc->hash == hash && strcmp(sc->text, canon) == 0) {
                         err = fill_version(st, v, out, errstr, errstr_size);
                         break;
@@ -517,12 +517,12 @@ sb_err_t sb_registry_store_lookup(sb_registry_store_t *st, const char *subject, 
         return err;
 }
 
-sb_err_t sb_registry_store_by_id(sb_registry_store_t *st, int32_t id, char **text, char *errstr,
+sb_err_t regd_store_by_id(regd_store_t *st, int32_t id, char **text, char *errstr,
                                  size_t errstr_size) {
         sb_err_t err = SB_OK;
         *text = NULL;
         pthread_mutex_lock(&st->lock);
-        const schema_t *sc = sb_registry_schema(st, id);
+        const schema_t *sc = regd_schema(st, id);
         if (!sc || !sc->uses)
                 err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "schema %d not found", (int)id);
         else if (!(*text = strdup(sc->text)))
@@ -531,20 +531,20 @@ sb_err_t sb_registry_store_by_id(sb_registry_store_t *st, int32_t id, char **tex
         return err;
 }
 
-void sb_registry_uses_free(sb_registry_use_t *uses, size_t count) {
+void regd_uses_free(regd_use_t *uses, size_t count) {
         for (size_t i = 0; uses && i < count; i++)
                 free(uses[i].subject);
         free(uses);
 }
 
-sb_err_t sb_registry_store_id_uses(sb_registry_store_t *st, int32_t id, int deleted, sb_registry_use_t **uses,
+sb_err_t regd_store_id_uses(regd_store_t *st, int32_t id, int deleted, regd_use_t **uses,
                                    size_t *count, char *errstr, size_t errstr_size) {
-        sb_registry_use_t *out = NULL;
+        regd_use_t *out = NULL;
         size_t n = 0, cap = 0;
         *uses = NULL;
         *count = 0;
         pthread_mutex_lock(&st->lock);
-        const schema_t *sc = sb_registry_schema(st, id);
+        const schema_t *sc = regd_schema(st, id);
         if (!sc || !sc->uses) {
                 pthread_mutex_unlock(&st->lock);
                 return sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "schema %d not found", (int)id);
@@ -554,7 +554,7 @@ sb_err_t sb_registry_store_id_uses(sb_registry_store_t *st, int32_t id, int dele
                 for (size_t k = 0; k < s->n; k++) {
                         if (s->v[k].id != id || (s->v[k].deleted && !deleted))
                                 continue;
-                        if (sb_registry_reserve((void **)&out, &cap, n + 1, sizeof(*out)))
+                        if (regd_reserve((void **)&out, &cap, n + 1, sizeof(*out)))
                                 goto nomem;
                         if (!(out[n].subject = strdup(s->name)))
                                 goto nomem;
@@ -567,54 +567,54 @@ sb_err_t sb_registry_store_id_uses(sb_registry_store_t *st, int32_t id, int dele
         return SB_OK;
 nomem:
         pthread_mutex_unlock(&st->lock);
-        sb_registry_uses_free(out, n);
+        regd_uses_free(out, n);
         return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
 }
 
-sb_err_t sb_registry_store_config(sb_registry_store_t *st, const char *subject, int default_to_global,
-                                  sb_compat_level_t *level, char *errstr, size_t errstr_size) {
+sb_err_t regd_store_config(regd_store_t *st, const char *subject, int default_to_global,
+                                  regd_compat_level_t *level, char *errstr, size_t errstr_size) {
         sb_err_t err = SB_OK;
         pthread_mutex_lock(&st->lock);
-        const subject_t *s = subject ? sb_registry_subject(st, subject) : NULL;
+        const subject_t *s = subject ? regd_subject(st, subject) : NULL;
         if (subject && !(s && s->has_level) && !default_to_global)
                 err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size,
                                 "subject '%s' has no compatibility level of its own", subject);
         else
-                *level = sb_registry_level_of(st, s);
+                *level = regd_level_of(st, s);
         pthread_mutex_unlock(&st->lock);
         return err;
 }
 
-sb_err_t sb_registry_store_mode(sb_registry_store_t *st, const char *subject, int default_to_global,
-                                sb_registry_mode_t *mode, char *errstr, size_t errstr_size) {
+sb_err_t regd_store_mode(regd_store_t *st, const char *subject, int default_to_global,
+                                regd_mode_t *mode, char *errstr, size_t errstr_size) {
         sb_err_t err = SB_OK;
         pthread_mutex_lock(&st->lock);
-        const subject_t *s = subject ? sb_registry_subject(st, subject) : NULL;
+        const subject_t *s = subject ? regd_subject(st, subject) : NULL;
         if (subject && !(s && s->has_mode) && !default_to_global)
                 err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "subject '%s' has no mode of its own",
                                 subject);
         else
-                *mode = sb_registry_mode_of(st, s);
+                *mode = regd_mode_of(st, s);
         pthread_mutex_unlock(&st->lock);
         return err;
 }
 
-sb_err_t sb_registry_store_check(sb_registry_store_t *st, const char *subject, int32_t version,
+sb_err_t regd_store_check(regd_store_t *st, const char *subject, int32_t version,
                                  const char *text, size_t len, int *compatible, json_t *messages,
                                  char *errstr, size_t errstr_size) {
         sb_schema_t *candidate = NULL;
         char *canon = NULL;
-        sb_err_t err = sb_registry_canonicalise(st, text, len, &canon, &candidate, errstr, errstr_size);
+        sb_err_t err = regd_canonicalise(st, text, len, &canon, &candidate, errstr, errstr_size);
         if (err)
                 return err;
         free(canon);
         pthread_mutex_lock(&st->lock);
-        subject_t *s = sb_registry_subject(st, subject);
+        subject_t *s = regd_subject(st, subject);
         const version_t *only = NULL;
-        if (version == SB_REGISTRY_LATEST) {
-                only = sb_registry_subject_latest(s);
+        if (version == REGD_LATEST) {
+                only = regd_subject_latest(s);
         } else if (version > 0) {
-                only = sb_registry_subject_version(s, version);
+                only = regd_subject_version(s, version);
                 if (!only || only->deleted) {
                         err = sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size,
                                         "version %d of subject '%s' not found", (int)version, subject);
@@ -625,7 +625,7 @@ sb_err_t sb_registry_store_check(sb_registry_store_t *st, const char *subject, i
                 *compatible = 1; /* "latest" of a subject without versions */
                 goto out;
         }
-        int ok = sb_registry_compat(st, s, only, sb_registry_level_of(st, s), candidate, messages);
+        int ok = regd_compat(st, s, only, regd_level_of(st, s), candidate, messages);
         if (ok < 0)
                 err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         else
@@ -636,7 +636,7 @@ out:
         return err;
 }
 
-sb_err_t sb_registry_store_dump(sb_registry_store_t *st, json_t **state) {
+sb_err_t regd_store_dump(regd_store_t *st, json_t **state) {
         json_t *schemas = json_array(), *subjects = json_array();
         json_t *out = NULL;
         int bad = !schemas || !subjects;
@@ -660,14 +660,14 @@ sb_err_t sb_registry_store_dump(sb_registry_store_t *st, json_t **state) {
                        json_array_append_new(
                                subjects,
                                json_pack("{s:s,s:s?,s:s?,s:o}", "subject", s->name, "compatibility",
-                                         s->has_level ? sb_compat_level_name(s->level) : NULL, "mode",
-                                         s->has_mode ? sb_registry_mode_name(s->mode) : NULL, "versions",
+                                         s->has_level ? regd_compat_level_name(s->level) : NULL, "mode",
+                                         s->has_mode ? regd_mode_name(s->mode) : NULL, "versions",
                                          versions));
         }
         if (!bad)
                 out = json_pack("{s:I,s:s?,s:s?,s:O,s:O}", "next_id", (json_int_t)st->next_id,
-                                "compatibility", st->has_level ? sb_compat_level_name(st->level) : NULL,
-                                "mode", st->has_mode ? sb_registry_mode_name(st->mode) : NULL, "schemas",
+                                "compatibility", st->has_level ? regd_compat_level_name(st->level) : NULL,
+                                "mode", st->has_mode ? regd_mode_name(st->mode) : NULL, "schemas",
                                 schemas, "subjects", subjects);
         pthread_mutex_unlock(&st->lock);
         json_decref(schemas);

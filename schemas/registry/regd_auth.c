@@ -1,5 +1,5 @@
-#include "registry_auth.h"
-#include "registry_json.h"
+#include "regd_auth.h"
+#include "regd_json.h"
 
 #include <crypt.h>
 #include <errno.h>
@@ -31,7 +31,7 @@ typedef struct {
         int line;
 } principal_t;
 
-struct sb_registry_auth_s {
+struct regd_auth_s {
         principal_t *users; /* sorted by name */
         size_t n;
         int reads_need_auth;
@@ -180,13 +180,13 @@ static int by_name(const void *x, const void *y) {
         return strcmp(((const principal_t *)x)->name, ((const principal_t *)y)->name);
 }
 
-static const principal_t *find(const sb_registry_auth_t *a, const char *name) {
+static const principal_t *find(const regd_auth_t *a, const char *name) {
         principal_t key = {0};
         key.name = (char *)name;
         return a->n ? bsearch(&key, a->users, a->n, sizeof(*a->users), by_name) : NULL;
 }
 
-static sb_err_t load(sb_registry_auth_t *a, const char *path, char *errstr, size_t errstr_size) {
+static sb_err_t load(regd_auth_t *a, const char *path, char *errstr, size_t errstr_size) {
         FILE *f = fopen(path, "r");
         char *line = NULL, why[512];
         size_t cap = 0, room = 0;
@@ -305,9 +305,9 @@ static int verify(const char *password, const char *hash) {
         return ok;
 }
 
-sb_registry_auth_t *sb_registry_auth_new(const char *users_file, int reads_need_auth, char *errstr,
+regd_auth_t *regd_auth_new(const char *users_file, int reads_need_auth, char *errstr,
                                          size_t errstr_size) {
-        sb_registry_auth_t *a = calloc(1, sizeof(*a));
+        regd_auth_t *a = calloc(1, sizeof(*a));
         unsigned char noise[24];
         char setting[CRYPT_GENSALT_OUTPUT_SIZE], phrase[sizeof(noise) * 2 + 1];
 
@@ -348,11 +348,11 @@ no_hash:
         sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "users file %s: crypt(3) cannot make a hash",
                   users_file);
 fail:
-        sb_registry_auth_destroy(a);
+        regd_auth_destroy(a);
         return NULL;
 }
 
-void sb_registry_auth_destroy(sb_registry_auth_t *a) {
+void regd_auth_destroy(regd_auth_t *a) {
         if (!a)
                 return;
         for (size_t i = 0; i < a->n; i++)
@@ -361,13 +361,13 @@ void sb_registry_auth_destroy(sb_registry_auth_t *a) {
         free(a);
 }
 
-size_t sb_registry_auth_count(const sb_registry_auth_t *a) { return a ? a->n : 0; }
+size_t regd_auth_count(const regd_auth_t *a) { return a ? a->n : 0; }
 
 /* ---- classification and decision ---- */
 
 #define MAX_SEGMENTS 6
 
-sb_auth_class_t sb_registry_auth_classify(const char *method, const char *url, char *subject,
+sb_auth_class_t regd_auth_classify(const char *method, const char *url, char *subject,
                                           size_t subject_size) {
         char path[MAX_URL], *seg[MAX_SEGMENTS];
         int n = 0;
@@ -401,7 +401,7 @@ sb_auth_class_t sb_registry_auth_classify(const char *method, const char *url, c
                 }
         }
         for (int i = 0; i < n; i++)
-                if (sb_registry_pct_decode(seg[i], seg[i], 0))
+                if (regd_pct_decode(seg[i], seg[i], 0))
                         return SB_AUTH_ADMIN;
         int subjects = n >= 2 && strcmp(seg[0], "subjects") == 0;
         int write = 0;
@@ -424,7 +424,7 @@ static int owns(const char *dep, const char *subject) {
         return strncmp(subject, dep, n) == 0 && subject[n] == '.' && subject[n + 1] != '\0';
 }
 
-sb_auth_decision_t sb_registry_auth_check(const sb_registry_auth_t *a, const char *user, const char *password,
+sb_auth_decision_t regd_auth_check(const regd_auth_t *a, const char *user, const char *password,
                                           const char *cert_principal, const char *method, const char *url,
                                           char *reason, size_t reason_size) {
         char subject[1024], who[300];
@@ -438,7 +438,7 @@ sb_auth_decision_t sb_registry_auth_check(const sb_registry_auth_t *a, const cha
                         snprintf(reason, reason_size, "authorization is off");
                 return SB_AUTH_ALLOW;
         }
-        sb_auth_class_t cls = sb_registry_auth_classify(method, url, subject, sizeof(subject));
+        sb_auth_class_t cls = regd_auth_classify(method, url, subject, sizeof(subject));
         if (user) {
                 p = find(a, user);
                 /* Always one hash, so that an unknown user answers as slowly
@@ -542,7 +542,7 @@ static long b64_decode(const char *in, size_t len, unsigned char *out, size_t ou
         return (long)o;
 }
 
-sb_err_t sb_registry_auth_parse_basic(const char *value, char *user, size_t user_size, char *password,
+sb_err_t regd_auth_parse_basic(const char *value, char *user, size_t user_size, char *password,
                                       size_t password_size, char *errstr, size_t errstr_size) {
         unsigned char buf[1024];
         if (user_size)
@@ -589,7 +589,7 @@ sb_err_t sb_registry_auth_parse_basic(const char *value, char *user, size_t user
 
 /* ---- sharebus-passwd ---- */
 
-sb_err_t sb_registry_auth_make_line(const char *name, const char *role, const char *department,
+sb_err_t regd_auth_make_line(const char *name, const char *role, const char *department,
                                     const char *password, const char *method, char *line, size_t line_size,
                                     char *errstr, size_t errstr_size) {
         char setting[CRYPT_GENSALT_OUTPUT_SIZE], hash[CRYPT_OUTPUT_SIZE], why[512], copy[MAX_LINE];
@@ -642,7 +642,7 @@ sb_err_t sb_registry_auth_make_line(const char *name, const char *role, const ch
 
 /* ---- libmicrohttpd and GnuTLS ---- */
 
-sb_err_t sb_registry_auth_cert_cn(struct MHD_Connection *c, char *cn, size_t cn_size, char *errstr,
+sb_err_t regd_auth_cert_cn(struct MHD_Connection *c, char *cn, size_t cn_size, char *errstr,
                                   size_t errstr_size) {
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
         unsigned int n = 0, status = 0;
@@ -698,7 +698,7 @@ sb_err_t sb_registry_auth_cert_cn(struct MHD_Connection *c, char *cn, size_t cn_
         return err;
 }
 
-struct sb_registry_tls_s {
+struct regd_tls_s {
         char *cert, *key, *ca; /* PEM text; ca NULL for none */
 };
 
@@ -732,9 +732,9 @@ static sb_err_t read_pem(const char *what, const char *path, char **out, char *e
         return SB_OK;
 }
 
-sb_registry_tls_t *sb_registry_tls_new(const char *cert_file, const char *key_file,
+regd_tls_t *regd_tls_new(const char *cert_file, const char *key_file,
                                        const char *client_ca_file, char *errstr, size_t errstr_size) {
-        sb_registry_tls_t *t = calloc(1, sizeof(*t));
+        regd_tls_t *t = calloc(1, sizeof(*t));
         gnutls_certificate_credentials_t cred = NULL;
         int r;
 
@@ -777,11 +777,11 @@ sb_registry_tls_t *sb_registry_tls_new(const char *cert_file, const char *key_fi
 fail:
         if (cred)
                 gnutls_certificate_free_credentials(cred);
-        sb_registry_tls_destroy(t);
+        regd_tls_destroy(t);
         return NULL;
 }
 
-void sb_registry_tls_destroy(sb_registry_tls_t *t) {
+void regd_tls_destroy(regd_tls_t *t) {
         if (!t)
                 return;
         free(t->cert);
@@ -792,12 +792,12 @@ void sb_registry_tls_destroy(sb_registry_tls_t *t) {
         free(t);
 }
 
-void sb_registry_tls_mhd_options(const sb_registry_tls_t *t, struct MHD_OptionItem *items) {
+void regd_tls_mhd_options(const regd_tls_t *t, struct MHD_OptionItem *items) {
         size_t i = 0;
         items[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, t->key};
         items[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, t->cert};
         if (t->ca)
                 items[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, t->ca};
-        while (i < SB_REGISTRY_TLS_MHD_OPTIONS)
+        while (i < REGD_TLS_MHD_OPTIONS)
                 items[i++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 }

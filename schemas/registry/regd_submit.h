@@ -3,7 +3,7 @@
  *
  * Every change is a command: a JSON object with a "type" (REGISTER,
  * DELETE_SUBJECT, DELETE_VERSION, CONFIG, MODE; see registry_store.h) that
- * sb_registry_store_apply() applies deterministically.  Submitting a command
+ * regd_store_apply() applies deterministically.  Submitting a command
  * applies it in the one order all instances agree on and hands back the
  * result this instance computed when it applied it:
  *   - in memory mode (no Kafka) the command is applied at once, under the
@@ -17,8 +17,8 @@
  * code means it could not be applied (Kafka unreachable: HTTP 500).
  * *result is a new JSON object the caller releases.
  */
-#ifndef SB_REGISTRY_SUBMIT_H
-#define SB_REGISTRY_SUBMIT_H
+#ifndef REGD_SUBMIT_H
+#define REGD_SUBMIT_H
 
 #include <jansson.h>
 
@@ -28,6 +28,6 @@ typedef struct {
         sb_err_t (*submit)(void *opaque, const json_t *command, json_t **result, char *errstr,
                            size_t errstr_size);
         void *opaque;
-} sb_registry_submitter_t;
+} regd_submitter_t;
 
 #endif

@@ -4,16 +4,16 @@
  * (the commands).  Nothing outside those files includes this header.
  *
  * Every helper here expects the store's lock held, except
- * sb_registry_canonicalise() and sb_registry_hash().
+ * regd_canonicalise() and regd_hash().
  */
-#ifndef SB_REGISTRY_STORE_INT_H
-#define SB_REGISTRY_STORE_INT_H
+#ifndef REGD_STORE_INT_H
+#define REGD_STORE_INT_H
 
 #include <pthread.h>
 #include <stdint.h>
 
-#include "registry_json.h"
-#include "registry_store.h"
+#include "regd_json.h"
+#include "regd_store.h"
 
 typedef struct {
         int32_t id;
@@ -33,8 +33,8 @@ typedef struct {
         version_t *v; /* ascending by version */
         size_t n, cap;
         int has_level, has_mode;
-        sb_compat_level_t level;
-        sb_registry_mode_t mode;
+        regd_compat_level_t level;
+        regd_mode_t mode;
 } subject_t;
 
 /* Canonical forms of recently seen request texts: clients send the same
@@ -48,7 +48,7 @@ typedef struct {
         char *canon; /* owned */
 } canon_entry_t;
 
-struct sb_registry_store_s {
+struct regd_store_s {
         pthread_mutex_t lock; /* guards everything below */
         /* avro-c keeps its last error in one global buffer, so schemas are
          * parsed one at a time (taken after `lock` when both are held). */
@@ -64,50 +64,50 @@ struct sb_registry_store_s {
         size_t n_subjects, cap_subjects;
         uint64_t generation;     /* bumped by every applied command (atomic) */
         int has_level, has_mode; /* global settings */
-        sb_compat_level_t level;
-        sb_registry_mode_t mode;
+        regd_compat_level_t level;
+        regd_mode_t mode;
 };
 
 /* Grows *arr (of `size`-byte elements) to hold at least `need`: 0 or -1. */
-int sb_registry_reserve(void **arr, size_t *cap, size_t need, size_t size);
+int regd_reserve(void **arr, size_t *cap, size_t need, size_t size);
 
-uint64_t sb_registry_hash(const char *text);
+uint64_t regd_hash(const char *text);
 
 /* Parses `text` (`len` bytes); sets *canon to a copy of its canonical form
  * and, if `parsed` is not NULL, *parsed to the handle (else destroyed). */
-sb_err_t sb_registry_canonicalise(sb_registry_store_t *st, const char *text, size_t len, char **canon,
+sb_err_t regd_canonicalise(regd_store_t *st, const char *text, size_t len, char **canon,
                                   sb_schema_t **parsed, char *errstr, size_t errstr_size);
 
-schema_t *sb_registry_schema(sb_registry_store_t *st, int32_t id);
+schema_t *regd_schema(regd_store_t *st, int32_t id);
 /* The id of the first schema with canonical text `canon`, or 0. */
-int32_t sb_registry_find_text(const sb_registry_store_t *st, const char *canon, uint64_t hash);
+int32_t regd_find_text(const regd_store_t *st, const char *canon, uint64_t hash);
 /* Adds schema `id` (not yet present, >= 1) taking `canon` and `parsed`;
  * -1 (nothing taken) when out of memory. */
-int sb_registry_schema_add(sb_registry_store_t *st, int32_t id, char *canon, uint64_t hash,
+int regd_schema_add(regd_store_t *st, int32_t id, char *canon, uint64_t hash,
                            sb_schema_t *parsed);
 /* The parsed form of a schema, parsed now if need be; NULL if out of memory. */
-const sb_schema_t *sb_registry_schema_parsed(sb_registry_store_t *st, schema_t *s);
+const sb_schema_t *regd_schema_parsed(regd_store_t *st, schema_t *s);
 
-subject_t *sb_registry_subject(sb_registry_store_t *st, const char *name);
+subject_t *regd_subject(regd_store_t *st, const char *name);
 /* Finds or adds the subject; NULL when out of memory. */
-subject_t *sb_registry_subject_add(sb_registry_store_t *st, const char *name);
+subject_t *regd_subject_add(regd_store_t *st, const char *name);
 /* Removes the subject if it holds no version, level or mode. */
-void sb_registry_subject_gc(sb_registry_store_t *st, subject_t *s);
+void regd_subject_gc(regd_store_t *st, subject_t *s);
 /* Number of versions, soft-deleted ones counted only if `deleted`. */
-size_t sb_registry_subject_count(const subject_t *s, int deleted);
+size_t regd_subject_count(const subject_t *s, int deleted);
 /* The version numbered `version` (deleted or not), or NULL. */
-version_t *sb_registry_subject_version(subject_t *s, int32_t version);
+version_t *regd_subject_version(subject_t *s, int32_t version);
 /* The newest non-deleted version, or NULL. */
-version_t *sb_registry_subject_latest(subject_t *s);
+version_t *regd_subject_latest(subject_t *s);
 
 /* The level and mode in force for a subject (NULL: global). */
-sb_compat_level_t sb_registry_level_of(const sb_registry_store_t *st, const subject_t *s);
-sb_registry_mode_t sb_registry_mode_of(const sb_registry_store_t *st, const subject_t *s);
+regd_compat_level_t regd_level_of(const regd_store_t *st, const subject_t *s);
+regd_mode_t regd_mode_of(const regd_store_t *st, const subject_t *s);
 
 /* Checks `candidate` against the non-deleted versions of `s` (all, or only
  * `only` if not NULL) under `level`; appends messages naming the real
  * version numbers.  Returns 1 if compatible, 0 if not, -1 out of memory. */
-int sb_registry_compat(sb_registry_store_t *st, subject_t *s, const version_t *only, sb_compat_level_t level,
+int regd_compat(regd_store_t *st, subject_t *s, const version_t *only, regd_compat_level_t level,
                        const sb_schema_t *candidate, json_t *messages);
 
 #endif

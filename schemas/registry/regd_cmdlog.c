@@ -1,4 +1,4 @@
-#include "registry_log.h"
+#include "regd_cmdlog.h"
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
@@ -22,8 +22,8 @@ typedef struct waiter_s {
         struct waiter_s *next;
 } waiter_t;
 
-struct sb_registry_log_s {
-        sb_registry_store_t *store;
+struct regd_cmdlog_s {
+        regd_store_t *store;
         sb_log_t *log;
         char *topic;
         rd_kafka_t *producer;
@@ -49,14 +49,14 @@ static void deadline_in(struct timespec *ts, int ms) {
 }
 
 /* Applies one record and wakes the submitter waiting for it, if any. */
-static void apply_record(sb_registry_log_t *rl, const rd_kafka_message_t *m) {
+static void apply_record(regd_cmdlog_t *rl, const rd_kafka_message_t *m) {
         json_t *cmd = m->payload ? json_loadb(m->payload, m->len, 0, NULL) : NULL;
         json_t *result = NULL;
         if (!json_is_object(cmd)) {
                 /* Not ours (or a tombstone): skip it, on every instance alike. */
                 SB_LOG(rl->log, SB_LOG_WARN, "%s offset %lld is not a registry command: skipped", rl->topic,
                        (long long)m->offset);
-        } else if (sb_registry_store_apply(rl->store, cmd, &result) != SB_OK) {
+        } else if (regd_store_apply(rl->store, cmd, &result) != SB_OK) {
                 SB_LOG(rl->log, SB_LOG_ERROR, "%s offset %lld could not be applied", rl->topic,
                        (long long)m->offset);
         }
@@ -79,7 +79,7 @@ static void apply_record(sb_registry_log_t *rl, const rd_kafka_message_t *m) {
 }
 
 static void *reader_main(void *arg) {
-        sb_registry_log_t *rl = arg;
+        regd_cmdlog_t *rl = arg;
         while (!rl->stop) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rl->consumer, 100);
                 if (!m)
@@ -97,7 +97,7 @@ static void *reader_main(void *arg) {
 }
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
-        sb_registry_log_t *rl = ((sb_kafka_opaque_t *)opaque)->app;
+        regd_cmdlog_t *rl = ((sb_kafka_opaque_t *)opaque)->app;
         waiter_t *target = m->_private;
         (void)rk;
         if (!m->err)
@@ -116,7 +116,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 static sb_err_t log_submit(void *opaque, const json_t *command, json_t **result, char *errstr,
                            size_t errstr_size) {
-        sb_registry_log_t *rl = opaque;
+        regd_cmdlog_t *rl = opaque;
         waiter_t w;
         memset(&w, 0, sizeof(w));
         *result = NULL;
@@ -187,12 +187,12 @@ static sb_err_t log_submit(void *opaque, const json_t *command, json_t **result,
         return SB_OK;
 }
 
-sb_registry_submitter_t sb_registry_log_submitter(sb_registry_log_t *rl) {
-        sb_registry_submitter_t s = {log_submit, rl};
+regd_submitter_t regd_cmdlog_submitter(regd_cmdlog_t *rl) {
+        regd_submitter_t s = {log_submit, rl};
         return s;
 }
 
-int64_t sb_registry_log_applied_offset(sb_registry_log_t *rl) {
+int64_t regd_cmdlog_applied_offset(regd_cmdlog_t *rl) {
         pthread_mutex_lock(&rl->lock);
         int64_t v = rl->applied;
         pthread_mutex_unlock(&rl->lock);
@@ -200,7 +200,7 @@ int64_t sb_registry_log_applied_offset(sb_registry_log_t *rl) {
 }
 
 /* Creates the topic unless it exists. */
-static sb_err_t ensure_topic(sb_registry_log_t *rl, int replication_factor, int timeout_ms, char *errstr,
+static sb_err_t ensure_topic(regd_cmdlog_t *rl, int replication_factor, int timeout_ms, char *errstr,
                              size_t errstr_size) {
         char err[256];
         rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(rl->topic, 1, replication_factor, err, sizeof(err));
@@ -239,10 +239,10 @@ static sb_err_t ensure_topic(sb_registry_log_t *rl, int replication_factor, int 
         return result;
 }
 
-sb_err_t sb_registry_log_new(sb_registry_store_t *store, const sb_config_t *cfg, const char *topic,
-                             int replication_factor, int timeout_ms, sb_log_t *log, sb_registry_log_t **out,
+sb_err_t regd_cmdlog_new(regd_store_t *store, const sb_config_t *cfg, const char *topic,
+                             int replication_factor, int timeout_ms, sb_log_t *log, regd_cmdlog_t **out,
                              char *errstr, size_t errstr_size) {
-        sb_registry_log_t *rl = calloc(1, sizeof(*rl));
+        regd_cmdlog_t *rl = calloc(1, sizeof(*rl));
         char group[64], uuid[37];
         sb_err_t err;
         *out = NULL;
@@ -262,17 +262,17 @@ sb_err_t sb_registry_log_new(sb_registry_store_t *store, const sb_config_t *cfg,
                                                         "linger.ms",          "0",    NULL};
         rd_kafka_conf_t *pc = sb_kafka_conf_new(cfg, producer_defaults, &rl->opaque, errstr, errstr_size);
         if (!pc) {
-                sb_registry_log_destroy(rl);
+                regd_cmdlog_destroy(rl);
                 return SB_ERR_CONFIG;
         }
         rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
         if (!(rl->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, errstr_size))) {
                 rd_kafka_conf_destroy(pc);
-                sb_registry_log_destroy(rl);
+                regd_cmdlog_destroy(rl);
                 return SB_ERR_KAFKA;
         }
         if ((err = ensure_topic(rl, replication_factor, timeout_ms, errstr, errstr_size))) {
-                sb_registry_log_destroy(rl);
+                regd_cmdlog_destroy(rl);
                 return err;
         }
         /* The reader commits nothing: every start replays the whole log. */
@@ -292,7 +292,7 @@ sb_err_t sb_registry_log_new(sb_registry_store_t *store, const sb_config_t *cfg,
         if (!cc || !(rl->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, errstr, errstr_size))) {
                 if (cc)
                         rd_kafka_conf_destroy(cc);
-                sb_registry_log_destroy(rl);
+                regd_cmdlog_destroy(rl);
                 return SB_ERR_KAFKA;
         }
         rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
@@ -316,12 +316,12 @@ sb_err_t sb_registry_log_new(sb_registry_store_t *store, const sb_config_t *cfg,
                 nanosleep(&pause, NULL);
         }
         if (kerr) {
-                sb_registry_log_destroy(rl);
+                regd_cmdlog_destroy(rl);
                 return sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "reading the end of %s: %s", topic,
                                  rd_kafka_err2str(kerr));
         }
         if (pthread_create(&rl->reader, NULL, reader_main, rl)) {
-                sb_registry_log_destroy(rl);
+                regd_cmdlog_destroy(rl);
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "cannot start the reader thread");
         }
         rl->reader_started = 1;
@@ -332,7 +332,7 @@ sb_err_t sb_registry_log_new(sb_registry_store_t *store, const sb_config_t *cfg,
         while (rl->applied < high - 1)
                 if (pthread_cond_timedwait(&rl->changed, &rl->lock, &deadline)) {
                         pthread_mutex_unlock(&rl->lock);
-                        sb_registry_log_destroy(rl);
+                        regd_cmdlog_destroy(rl);
                         return sb_seterr(SB_ERR_KAFKA, errstr, errstr_size,
                                          "timed out replaying %s up to offset %lld", topic, (long long)high);
                 }
@@ -343,7 +343,7 @@ sb_err_t sb_registry_log_new(sb_registry_store_t *store, const sb_config_t *cfg,
         return SB_OK;
 }
 
-void sb_registry_log_destroy(sb_registry_log_t *rl) {
+void regd_cmdlog_destroy(regd_cmdlog_t *rl) {
         if (!rl)
                 return;
         rl->stop = 1;

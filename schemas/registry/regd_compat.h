@@ -28,8 +28,8 @@
  * "field 'lines[].qty': writer type long cannot be promoted to reader type
  * int").  The functions keep no state and are safe from any thread.
  */
-#ifndef SB_COMPAT_H
-#define SB_COMPAT_H
+#ifndef REGD_COMPAT_H
+#define REGD_COMPAT_H
 
 #include <jansson.h>
 #include <stddef.h>
@@ -38,27 +38,27 @@
 
 /* Confluent's compatibility levels.  Values are part of the interface. */
 typedef enum {
-        SB_COMPAT_NONE,
-        SB_COMPAT_BACKWARD,
-        SB_COMPAT_BACKWARD_TRANSITIVE,
-        SB_COMPAT_FORWARD,
-        SB_COMPAT_FORWARD_TRANSITIVE,
-        SB_COMPAT_FULL,
-        SB_COMPAT_FULL_TRANSITIVE,
-} sb_compat_level_t;
+        REGD_COMPAT_NONE,
+        REGD_COMPAT_BACKWARD,
+        REGD_COMPAT_BACKWARD_TRANSITIVE,
+        REGD_COMPAT_FORWARD,
+        REGD_COMPAT_FORWARD_TRANSITIVE,
+        REGD_COMPAT_FULL,
+        REGD_COMPAT_FULL_TRANSITIVE,
+} regd_compat_level_t;
 
 /* Parses a level name as Confluent spells it ("BACKWARD", "FULL_TRANSITIVE";
  * case does not matter).  Returns 0 and sets *out, or -1 for an unknown name
  * (then *out is untouched). */
-int sb_compat_level_parse(const char *name, sb_compat_level_t *out);
+int regd_compat_level_parse(const char *name, regd_compat_level_t *out);
 /* Confluent's name of `level` (static, never NULL; "UNKNOWN" if out of range). */
-const char *sb_compat_level_name(sb_compat_level_t level);
+const char *regd_compat_level_name(regd_compat_level_t level);
 
 /* Returns 1 if data written with `writer` can be read with `reader`.
  * Otherwise returns 0 and, if `why` is not NULL, writes the first problem
  * into it (truncated to why_size), followed by "; and N more problem(s)" when
  * there are more.  `why` is set to "" on success. */
-int sb_compat_can_read(const sb_schema_t *writer, const sb_schema_t *reader, char *why, size_t why_size);
+int regd_compat_can_read(const sb_schema_t *writer, const sb_schema_t *reader, char *why, size_t why_size);
 
 /* Checks `candidate` against a subject's existing versions `existing[0..n)`,
  * oldest first (existing[i] is called "version i+1" in messages), under
@@ -73,7 +73,7 @@ int sb_compat_can_read(const sb_schema_t *writer, const sb_schema_t *reader, cha
  * problem, naming the version, the direction, the field and the reason, e.g.
  * "reading version 1 data with the new schema: reader field 'b' (record t.R)
  * has no default and is missing in the writer".  Borrows everything. */
-int sb_compat_check(sb_compat_level_t level, const sb_schema_t *candidate, const sb_schema_t *const *existing,
+int regd_compat_check(regd_compat_level_t level, const sb_schema_t *candidate, const sb_schema_t *const *existing,
                     size_t n_existing, json_t *messages);
 
 #endif

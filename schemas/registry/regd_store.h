@@ -3,13 +3,13 @@
  * global id, subjects with their versions, and the compatibility levels and
  * modes set globally or per subject.
  *
- * State changes only through sb_registry_store_apply(), which applies one
+ * State changes only through regd_store_apply(), which applies one
  * command (a JSON object, see below) deterministically: its effect and its
  * result depend on nothing but the store's state and the command (no clock,
  * no randomness, nothing local to the instance), so every instance that
  * applies the same commands in the same order (registry_log.h) holds the
  * same ids, versions and settings.  The HTTP layer submits commands through
- * a sb_registry_submitter_t (registry_submit.h) and reads with the
+ * a regd_submitter_t (registry_submit.h) and reads with the
  * functions further down.
  *
  * Rules (as Confluent Schema Registry has them):
@@ -55,51 +55,51 @@
  *
  * All functions are thread-safe.
  */
-#ifndef SB_REGISTRY_STORE_H
-#define SB_REGISTRY_STORE_H
+#ifndef REGD_STORE_H
+#define REGD_STORE_H
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "compat.h"
-#include "registry_submit.h"
+#include "regd_compat.h"
+#include "regd_submit.h"
 #include "sb_avro.h"
 #include "sb_error.h"
 
 /* Asks for a subject's newest non-deleted version. */
-#define SB_REGISTRY_LATEST (-1)
+#define REGD_LATEST (-1)
 
-typedef struct sb_registry_store_s sb_registry_store_t;
+typedef struct regd_store_s regd_store_t;
 
 /* Confluent's modes (those we support).  Values are part of the interface. */
 typedef enum {
-        SB_REGISTRY_READWRITE,
-        SB_REGISTRY_READONLY,
-        SB_REGISTRY_IMPORT,
-} sb_registry_mode_t;
+        REGD_READWRITE,
+        REGD_READONLY,
+        REGD_IMPORT,
+} regd_mode_t;
 
 /* Parses a mode name (case does not matter): 0 and *out set, or -1. */
-int sb_registry_mode_parse(const char *name, sb_registry_mode_t *out);
+int regd_mode_parse(const char *name, regd_mode_t *out);
 /* The name of `mode` (static; "UNKNOWN" if out of range). */
-const char *sb_registry_mode_name(sb_registry_mode_t mode);
+const char *regd_mode_name(regd_mode_t mode);
 
 /* One (subject, version) that uses a schema id. */
 typedef struct {
-        char *subject; /* owned by the array (see sb_registry_uses_free) */
+        char *subject; /* owned by the array (see regd_uses_free) */
         int32_t version;
-} sb_registry_use_t;
+} regd_use_t;
 
 /* One version of a subject, as the read functions fill it. */
 typedef struct {
         int32_t id, version;
         int deleted; /* soft-deleted */
         char *text;  /* canonical schema text; the caller frees it */
-} sb_registry_version_t;
+} regd_version_t;
 
 /* Returns an empty store, or NULL with errstr set on failure. */
-sb_registry_store_t *sb_registry_store_new(char *errstr, size_t errstr_size);
-void sb_registry_store_destroy(sb_registry_store_t *st);
+regd_store_t *regd_store_new(char *errstr, size_t errstr_size);
+void regd_store_destroy(regd_store_t *st);
 
 /* ---- changing the state ---- */
 
@@ -108,94 +108,94 @@ void sb_registry_store_destroy(sb_registry_store_t *st);
  * applied, refusals included; SB_ERR_NOMEM (and *result NULL, or a 500
  * result) when memory ran out: the one outcome that is not deterministic.
  * A command that could not be applied leaves the state unchanged. */
-sb_err_t sb_registry_store_apply(sb_registry_store_t *st, const json_t *command, json_t **result);
+sb_err_t regd_store_apply(regd_store_t *st, const json_t *command, json_t **result);
 
-/* A submitter for memory mode: submit() is sb_registry_store_apply() on
+/* A submitter for memory mode: submit() is regd_store_apply() on
  * `st` (borrowed; it must outlive the submitter's use). */
-sb_registry_submitter_t sb_registry_store_direct_submitter(sb_registry_store_t *st);
+regd_submitter_t regd_store_direct_submitter(regd_store_t *st);
 
 /* ---- reading ---- */
 
 /* Sets *names to a new array of *count subject names in byte order: those
  * with a non-deleted version (`deleted`: or a soft-deleted one) whose name
  * starts with `prefix` (NULL or "" for all).  Free with
- * sb_registry_strings_free.  None gives *names == NULL, *count == 0. */
-sb_err_t sb_registry_store_subjects(sb_registry_store_t *st, int deleted, const char *prefix, char ***names,
+ * regd_strings_free.  None gives *names == NULL, *count == 0. */
+sb_err_t regd_store_subjects(regd_store_t *st, int deleted, const char *prefix, char ***names,
                                     size_t *count, char *errstr, size_t errstr_size);
-void sb_registry_strings_free(char **names, size_t count);
+void regd_strings_free(char **names, size_t count);
 
 /* Sets *versions to a new array (free()) of the *count version numbers of
  * `subject`, ascending, soft-deleted ones only if `deleted`.
  * SB_ERR_NOT_FOUND if there are none. */
-sb_err_t sb_registry_store_versions(sb_registry_store_t *st, const char *subject, int deleted,
+sb_err_t regd_store_versions(regd_store_t *st, const char *subject, int deleted,
                                     int32_t **versions, size_t *count, char *errstr, size_t errstr_size);
 
-/* Looks up `version` (>= 1, or SB_REGISTRY_LATEST: the newest non-deleted)
+/* Looks up `version` (>= 1, or REGD_LATEST: the newest non-deleted)
  * of `subject`; a soft-deleted version only if `deleted`.  Fills *out (the
  * caller frees out->text).  SB_ERR_NOT_FOUND if there is no such version;
  * *subject_found (may be NULL) then says whether the subject has any
  * version (soft-deleted ones counting only if `deleted`). */
-sb_err_t sb_registry_store_get_version(sb_registry_store_t *st, const char *subject, int32_t version,
-                                       int deleted, sb_registry_version_t *out, int *subject_found,
+sb_err_t regd_store_get_version(regd_store_t *st, const char *subject, int32_t version,
+                                       int deleted, regd_version_t *out, int *subject_found,
                                        char *errstr, size_t errstr_size);
 
 /* Finds the schema `text` (`len` bytes) among the versions of `subject`
  * (soft-deleted ones too if `deleted`), newest first, and fills *out.
  * SB_ERR_SCHEMA if the text is not a valid Avro schema (errstr says why);
  * SB_ERR_NOT_FOUND if it is not there (*subject_found as above). */
-sb_err_t sb_registry_store_lookup(sb_registry_store_t *st, const char *subject, const char *text, size_t len,
-                                  int deleted, sb_registry_version_t *out, int *subject_found, char *errstr,
+sb_err_t regd_store_lookup(regd_store_t *st, const char *subject, const char *text, size_t len,
+                                  int deleted, regd_version_t *out, int *subject_found, char *errstr,
                                   size_t errstr_size);
 
 /* Sets *text to a copy (caller frees) of the canonical text of schema
  * `id`.  SB_ERR_NOT_FOUND for an id no version (soft-deleted or not) uses. */
-sb_err_t sb_registry_store_by_id(sb_registry_store_t *st, int32_t id, char **text, char *errstr,
+sb_err_t regd_store_by_id(regd_store_t *st, int32_t id, char **text, char *errstr,
                                  size_t errstr_size);
 
 /* Sets *uses to a new array of the *count (subject, version) pairs that use
  * schema `id` (soft-deleted ones only if `deleted`), ordered by subject
- * then version; free with sb_registry_uses_free.  SB_ERR_NOT_FOUND as for
- * sb_registry_store_by_id (an id whose uses are all soft-deleted gives an
+ * then version; free with regd_uses_free.  SB_ERR_NOT_FOUND as for
+ * regd_store_by_id (an id whose uses are all soft-deleted gives an
  * empty array). */
-sb_err_t sb_registry_store_id_uses(sb_registry_store_t *st, int32_t id, int deleted, sb_registry_use_t **uses,
+sb_err_t regd_store_id_uses(regd_store_t *st, int32_t id, int deleted, regd_use_t **uses,
                                    size_t *count, char *errstr, size_t errstr_size);
-void sb_registry_uses_free(sb_registry_use_t *uses, size_t count);
+void regd_uses_free(regd_use_t *uses, size_t count);
 
 /* The compatibility level of `subject` (NULL: the global one).  A subject
  * without its own level: SB_ERR_NOT_FOUND, or with `default_to_global` the
  * global level.  The global level defaults to BACKWARD. */
-sb_err_t sb_registry_store_config(sb_registry_store_t *st, const char *subject, int default_to_global,
-                                  sb_compat_level_t *level, char *errstr, size_t errstr_size);
+sb_err_t regd_store_config(regd_store_t *st, const char *subject, int default_to_global,
+                                  regd_compat_level_t *level, char *errstr, size_t errstr_size);
 
-/* The mode of `subject` (NULL: global), as sb_registry_store_config; the
+/* The mode of `subject` (NULL: global), as regd_store_config; the
  * global mode defaults to READWRITE. */
-sb_err_t sb_registry_store_mode(sb_registry_store_t *st, const char *subject, int default_to_global,
-                                sb_registry_mode_t *mode, char *errstr, size_t errstr_size);
+sb_err_t regd_store_mode(regd_store_t *st, const char *subject, int default_to_global,
+                                regd_mode_t *mode, char *errstr, size_t errstr_size);
 
 /* Tests the schema `text` against `subject` under the subject's level:
- * against `version` alone (>= 1, or SB_REGISTRY_LATEST), or with version 0
+ * against `version` alone (>= 1, or REGD_LATEST), or with version 0
  * against every non-deleted version as registration would.  Sets
  * *compatible; appends one string per problem to `messages` (may be NULL),
  * each naming the version, the field and why, then the level used.  A
  * subject without versions is compatible.  SB_ERR_SCHEMA for an invalid
  * text, SB_ERR_NOT_FOUND for a version >= 1 that does not exist (or is
  * soft-deleted). */
-sb_err_t sb_registry_store_check(sb_registry_store_t *st, const char *subject, int32_t version,
+sb_err_t regd_store_check(regd_store_t *st, const char *subject, int32_t version,
                                  const char *text, size_t len, int *compatible, json_t *messages,
                                  char *errstr, size_t errstr_size);
 
 /* Parses an Avro schema as sb_schema_new(), serialised with the store's
  * other uses of avro-c (which keeps its errors in one global buffer). */
-sb_err_t sb_registry_store_parse(sb_registry_store_t *st, const char *text, size_t len, sb_schema_t **out,
+sb_err_t regd_store_parse(regd_store_t *st, const char *text, size_t len, sb_schema_t **out,
                                  char *errstr, size_t errstr_size);
 
 /* Sets *state to a new JSON object holding the whole state (schemas,
  * subjects, versions, levels, modes, next id) in a fixed order: two stores
  * hold the same state exactly when their dumps are equal. */
-sb_err_t sb_registry_store_dump(sb_registry_store_t *st, json_t **state);
+sb_err_t regd_store_dump(regd_store_t *st, json_t **state);
 
 /* A number that changes whenever a command is applied: an answer computed
  * after reading generation G is still right while the generation is G. */
-uint64_t sb_registry_store_generation(const sb_registry_store_t *st);
+uint64_t regd_store_generation(const regd_store_t *st);
 
 #endif

@@ -16,8 +16,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "registry_http_int.h"
-#include "registry_json.h"
+#include "regd_http_int.h"
+#include "regd_json.h"
 
 typedef struct {
         sb_buf_t body;
@@ -36,7 +36,7 @@ reply_t rh_error(unsigned status, int code, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        return rh_json(status, sb_registry_error_json(0, code, "%s", msg));
+        return rh_json(status, regd_error_json(0, code, "%s", msg));
 }
 
 reply_t rh_raw(const char *text) {
@@ -59,7 +59,7 @@ reply_t rh_invalid_version(const char *text) {
                         text);
 }
 
-static enum MHD_Result send_reply(sb_registry_http_t *srv, struct MHD_Connection *c, const char *method,
+static enum MHD_Result send_reply(regd_http_t *srv, struct MHD_Connection *c, const char *method,
                                   const char *url, reply_t *r) {
         static const char oom[] = "{\"error_code\":50001,\"message\":\"out of memory\"}";
         char *text = r->raw ? r->raw : r->body ? json_dumps(r->body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
@@ -79,7 +79,7 @@ static enum MHD_Result send_reply(sb_registry_http_t *srv, struct MHD_Connection
                 free(text);
                 return MHD_NO;
         }
-        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, SB_REGISTRY_CONTENT_TYPE) !=
+        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, REGD_CONTENT_TYPE) !=
                     MHD_YES ||
             (status == MHD_HTTP_UNAUTHORIZED &&
              MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"sharebus\"") !=
@@ -97,7 +97,7 @@ static enum MHD_Result send_reply(sb_registry_http_t *srv, struct MHD_Connection
 
 const char *rh_query(const call_t *c, const char *name, char *buf, size_t size) {
         const char *v = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, name);
-        if (!v || strlen(v) >= size || sb_registry_pct_decode(v, buf, 1))
+        if (!v || strlen(v) >= size || regd_pct_decode(v, buf, 1))
                 return NULL;
         return buf;
 }
@@ -111,7 +111,7 @@ int rh_query_bool(const call_t *c, const char *name) {
 int rh_parse_version(const char *s, int32_t *out) {
         char *end;
         if (strcmp(s, "latest") == 0) {
-                *out = SB_REGISTRY_LATEST;
+                *out = REGD_LATEST;
                 return 0;
         }
         if (!((*s >= '0' && *s <= '9') || *s == '-'))
@@ -190,7 +190,7 @@ int rh_schema_body(const call_t *c, json_t **doc, reply_t *err) {
 }
 
 reply_t rh_submit(const call_t *c, json_t *cmd) {
-        sb_registry_http_t *srv = c->srv;
+        regd_http_t *srv = c->srv;
         json_t *result = NULL;
         char err[512] = "";
 
@@ -295,7 +295,7 @@ static int split_path(char *path, char **seg) {
                 char *slash = strchr(p, '/');
                 if (slash)
                         *slash = '\0';
-                if (sb_registry_pct_decode(seg[n - 1], seg[n - 1], 0))
+                if (regd_pct_decode(seg[n - 1], seg[n - 1], 0))
                         return -1;
                 if (!slash)
                         return n;
@@ -321,7 +321,7 @@ static int path_matches(const char *pattern, char *const *seg, int n) {
         return i + 1 == n;
 }
 
-static reply_t route(sb_registry_http_t *srv, struct MHD_Connection *conn, const char *method,
+static reply_t route(regd_http_t *srv, struct MHD_Connection *conn, const char *method,
                      const char *url, const request_t *req) {
         char *path = strdup(url), *seg[MAX_SEGMENTS];
         int known = 0; /* the path exists, maybe not for this method */
@@ -354,21 +354,21 @@ static reply_t route(sb_registry_http_t *srv, struct MHD_Connection *conn, const
 }
 
 /* Whether the request is refused (then *r is the answer: 401 or 403). */
-static int refused(sb_registry_http_t *srv, struct MHD_Connection *c, const char *method, const char *url,
+static int refused(regd_http_t *srv, struct MHD_Connection *c, const char *method, const char *url,
                    reply_t *r) {
         char cn[256], user[256], password[256], why[512], reason[1024];
         sb_auth_decision_t d;
         const char *header = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        sb_err_t cert = sb_registry_auth_cert_cn(c, cn, sizeof(cn), why, sizeof(why));
+        sb_err_t cert = regd_auth_cert_cn(c, cn, sizeof(cn), why, sizeof(why));
         sb_err_t basic = cert == SB_ERR_INVALID
                                  ? SB_ERR_NOT_FOUND
-                                 : sb_registry_auth_parse_basic(header, user, sizeof(user), password,
+                                 : regd_auth_parse_basic(header, user, sizeof(user), password,
                                                                 sizeof(password), why, sizeof(why));
         if (cert == SB_ERR_INVALID || basic == SB_ERR_INVALID) {
                 d = SB_AUTH_UNAUTHORIZED;
                 snprintf(reason, sizeof(reason), "%s", why);
         } else {
-                d = sb_registry_auth_check(srv->auth, basic == SB_OK ? user : NULL,
+                d = regd_auth_check(srv->auth, basic == SB_OK ? user : NULL,
                                            basic == SB_OK ? password : NULL, cert == SB_OK ? cn : NULL,
                                            method, url, reason, sizeof(reason));
         }
@@ -392,7 +392,7 @@ static int refused(sb_registry_http_t *srv, struct MHD_Connection *c, const char
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls) {
-        sb_registry_http_t *srv = cls;
+        regd_http_t *srv = cls;
         request_t *req = *con_cls;
         reply_t r = {0, NULL, NULL};
         (void)version;
@@ -461,7 +461,7 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s) {
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
-        sb_registry_http_t *srv = cls;
+        regd_http_t *srv = cls;
         char msg[256];
         vsnprintf(msg, sizeof(msg), fmt, ap);
         msg[strcspn(msg, "\n")] = '\0';
@@ -501,12 +501,12 @@ static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
         return 0;
 }
 
-sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_registry_submitter_t submitter,
-                                         sb_log_t *log, const sb_registry_auth_t *auth,
-                                         const sb_registry_tls_t *tls, const char *host, unsigned port,
+regd_http_t *regd_http_new(regd_store_t *store, regd_submitter_t submitter,
+                                         sb_log_t *log, const regd_auth_t *auth,
+                                         const regd_tls_t *tls, const char *host, unsigned port,
                                          unsigned threads, char *errstr, size_t errstr_size) {
         struct sockaddr_storage ss;
-        sb_registry_http_t *srv;
+        regd_http_t *srv;
 
         if (port > 65535 || threads < 1) {
                 sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "bad port %u or thread count %u", port,
@@ -544,9 +544,9 @@ sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_registry
                 {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
                 {MHD_OPTION_END, 0, NULL},
         };
-        struct MHD_OptionItem tls_options[SB_REGISTRY_TLS_MHD_OPTIONS] = {{MHD_OPTION_END, 0, NULL}};
+        struct MHD_OptionItem tls_options[REGD_TLS_MHD_OPTIONS] = {{MHD_OPTION_END, 0, NULL}};
         if (tls) {
-                sb_registry_tls_mhd_options(tls, tls_options);
+                regd_tls_mhd_options(tls, tls_options);
                 flags |= MHD_USE_TLS;
         }
         srv->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv,
@@ -560,16 +560,16 @@ sb_registry_http_t *sb_registry_http_new(sb_registry_store_t *store, sb_registry
         if (!info) {
                 sb_seterr(SB_ERR_IO, errstr, errstr_size, "cannot listen on %s:%u: %s", host, port,
                           *srv->last_error ? srv->last_error : "libmicrohttpd failed");
-                sb_registry_http_destroy(srv);
+                regd_http_destroy(srv);
                 return NULL;
         }
         srv->port = info->port;
         return srv;
 }
 
-unsigned sb_registry_http_port(const sb_registry_http_t *srv) { return srv->port; }
+unsigned regd_http_port(const regd_http_t *srv) { return srv->port; }
 
-void sb_registry_http_destroy(sb_registry_http_t *srv) {
+void regd_http_destroy(regd_http_t *srv) {
         if (!srv)
                 return;
         if (srv->daemon)

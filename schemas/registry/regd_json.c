@@ -1,9 +1,9 @@
-#include "registry_json.h"
+#include "regd_json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
-size_t sb_registry_utf8_prefix(const char *s) {
+size_t regd_utf8_prefix(const char *s) {
         const unsigned char *p = (const unsigned char *)s;
         size_t i = 0, n, k;
         unsigned long cp, min;
@@ -30,13 +30,13 @@ size_t sb_registry_utf8_prefix(const char *s) {
         return i;
 }
 
-json_t *sb_registry_error_json(int status, int code, const char *fmt, ...) {
+json_t *regd_error_json(int status, int code, const char *fmt, ...) {
         char msg[1024];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        msg[sb_registry_utf8_prefix(msg)] = '\0'; /* truncation may split a character */
+        msg[regd_utf8_prefix(msg)] = '\0'; /* truncation may split a character */
         json_t *e = json_pack("{s:i,s:s}", "error_code", code, "message", msg);
         if (e && status && json_object_set_new(e, "http", json_integer(status))) {
                 json_decref(e);
@@ -52,7 +52,7 @@ static int hexval(char ch) {
         return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
 }
 
-int sb_registry_pct_decode(const char *s, char *out, int plus) {
+int regd_pct_decode(const char *s, char *out, int plus) {
         char *w = out;
         int hi, lo;
         for (const char *p = s; *p;) {
@@ -67,5 +67,5 @@ int sb_registry_pct_decode(const char *s, char *out, int plus) {
                 }
         }
         *w = '\0';
-        return out[sb_registry_utf8_prefix(out)] == '\0' ? 0 : -1;
+        return out[regd_utf8_prefix(out)] == '\0' ? 0 : -1;
 }

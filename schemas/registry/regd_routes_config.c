@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "registry_http_int.h"
+#include "regd_http_int.h"
 
 /* The subject of /config/{s} or /mode/{s}; NULL for the global setting. */
 static const char *setting_subject(const call_t *c) { return c->nseg > 1 && *c->seg[1] ? c->seg[1] : NULL; }
@@ -18,33 +18,33 @@ static json_t *setting_command(const char *type, const char *subject, const char
 
 reply_t rh_config_get(const call_t *c) {
         const char *subject = setting_subject(c);
-        sb_compat_level_t level;
+        regd_compat_level_t level;
         char err[512];
-        sb_err_t e = sb_registry_store_config(c->srv->store, subject, rh_query_bool(c, "defaultToGlobal"),
+        sb_err_t e = regd_store_config(c->srv->store, subject, rh_query_bool(c, "defaultToGlobal"),
                                               &level, err, sizeof(err));
         if (e == SB_ERR_NOT_FOUND)
                 return rh_error(404, E_NO_SUBJECT_LEVEL,
                                 "Subject '%s' does not have subject-level compatibility configured", subject);
         if (e)
                 return rh_store_error(err);
-        return rh_json(200, json_pack("{s:s}", "compatibilityLevel", sb_compat_level_name(level)));
+        return rh_json(200, json_pack("{s:s}", "compatibilityLevel", regd_compat_level_name(level)));
 }
 
 reply_t rh_config_put(const call_t *c) {
         const char *subject = setting_subject(c);
-        sb_compat_level_t level;
+        regd_compat_level_t level;
         json_t *doc;
         reply_t r;
         if (rh_body(c, &doc, &r))
                 return r;
         const char *name = json_string_value(json_object_get(doc, "compatibility"));
-        if (sb_compat_level_parse(name, &level))
+        if (regd_compat_level_parse(name, &level))
                 r = rh_error(422, E_INVALID_LEVEL,
                              "Invalid compatibility level. Valid values are none, backward, forward, full, "
                              "backward_transitive, forward_transitive, and full_transitive");
         else
                 r = rh_submit(
-                        c, setting_command("CONFIG", subject, "compatibility", sb_compat_level_name(level)));
+                        c, setting_command("CONFIG", subject, "compatibility", regd_compat_level_name(level)));
         json_decref(doc);
         return r;
 }
@@ -55,30 +55,30 @@ reply_t rh_config_delete(const call_t *c) {
 
 reply_t rh_mode_get(const call_t *c) {
         const char *subject = setting_subject(c);
-        sb_registry_mode_t mode;
+        regd_mode_t mode;
         char err[512];
-        sb_err_t e = sb_registry_store_mode(c->srv->store, subject, rh_query_bool(c, "defaultToGlobal"),
+        sb_err_t e = regd_store_mode(c->srv->store, subject, rh_query_bool(c, "defaultToGlobal"),
                                             &mode, err, sizeof(err));
         if (e == SB_ERR_NOT_FOUND)
                 return rh_error(404, E_NO_SUBJECT_MODE,
                                 "Subject '%s' does not have subject-level mode configured", subject);
         if (e)
                 return rh_store_error(err);
-        return rh_json(200, json_pack("{s:s}", "mode", sb_registry_mode_name(mode)));
+        return rh_json(200, json_pack("{s:s}", "mode", regd_mode_name(mode)));
 }
 
 reply_t rh_mode_put(const call_t *c) {
-        sb_registry_mode_t mode;
+        regd_mode_t mode;
         json_t *doc;
         reply_t r;
         if (rh_body(c, &doc, &r))
                 return r;
-        if (sb_registry_mode_parse(json_string_value(json_object_get(doc, "mode")), &mode)) {
+        if (regd_mode_parse(json_string_value(json_object_get(doc, "mode")), &mode)) {
                 r = rh_error(422, E_INVALID_MODE,
                              "Invalid mode. Valid values are READWRITE, READONLY and IMPORT.");
         } else {
                 json_t *cmd =
-                        setting_command("MODE", setting_subject(c), "mode", sb_registry_mode_name(mode));
+                        setting_command("MODE", setting_subject(c), "mode", regd_mode_name(mode));
                 if (cmd && json_object_set_new(cmd, "force", json_boolean(rh_query_bool(c, "force")))) {
                         json_decref(cmd);
                         cmd = NULL;
@@ -109,7 +109,7 @@ static reply_t compat(const call_t *c, int32_t version) {
         }
         json_t *schema = json_object_get(doc, "schema");
         sb_err_t e =
-                sb_registry_store_check(c->srv->store, subject, version, json_string_value(schema),
+                regd_store_check(c->srv->store, subject, version, json_string_value(schema),
                                         json_string_length(schema), &compatible, messages, err, sizeof(err));
         json_decref(doc);
         if (e == SB_ERR_SCHEMA && verbose) { /* as Confluent: the reason, as a message */
