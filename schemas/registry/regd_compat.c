@@ -381,14 +381,14 @@ int regd_compat_can_read(const sb_schema_t *writer, const sb_schema_t *reader, c
         return ok;
 }
 
-int regd_compat_check(regd_compat_level_t level, const sb_schema_t *candidate, const sb_schema_t *const *existing,
-                    size_t n_existing, json_t *messages) {
+int regd_compat_check(regd_compat_level_t level, const sb_schema_t *candidate,
+                      const sb_schema_t *const *existing, size_t n_existing, json_t *messages) {
         int backward = level == REGD_COMPAT_BACKWARD || level == REGD_COMPAT_BACKWARD_TRANSITIVE ||
                        level == REGD_COMPAT_FULL || level == REGD_COMPAT_FULL_TRANSITIVE;
         int forward = level == REGD_COMPAT_FORWARD || level == REGD_COMPAT_FORWARD_TRANSITIVE ||
                       level == REGD_COMPAT_FULL || level == REGD_COMPAT_FULL_TRANSITIVE;
-        int transitive = level == REGD_COMPAT_BACKWARD_TRANSITIVE || level == REGD_COMPAT_FORWARD_TRANSITIVE ||
-                         level == REGD_COMPAT_FULL_TRANSITIVE;
+        int transitive = level == REGD_COMPAT_BACKWARD_TRANSITIVE ||
+                         level == REGD_COMPAT_FORWARD_TRANSITIVE || level == REGD_COMPAT_FULL_TRANSITIVE;
         int ok = 1;
         char prefix[128];
         if (n_existing == 0)

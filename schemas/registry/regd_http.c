@@ -79,8 +79,7 @@ static enum MHD_Result send_reply(regd_http_t *srv, struct MHD_Connection *c, co
                 free(text);
                 return MHD_NO;
         }
-        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, REGD_CONTENT_TYPE) !=
-                    MHD_YES ||
+        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, REGD_CONTENT_TYPE) != MHD_YES ||
             (status == MHD_HTTP_UNAUTHORIZED &&
              MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"sharebus\"") !=
                      MHD_YES)) {
@@ -321,8 +320,8 @@ static int path_matches(const char *pattern, char *const *seg, int n) {
         return i + 1 == n;
 }
 
-static reply_t route(regd_http_t *srv, struct MHD_Connection *conn, const char *method,
-                     const char *url, const request_t *req) {
+static reply_t route(regd_http_t *srv, struct MHD_Connection *conn, const char *method, const char *url,
+                     const request_t *req) {
         char *path = strdup(url), *seg[MAX_SEGMENTS];
         int known = 0; /* the path exists, maybe not for this method */
         reply_t r = {0, NULL, NULL};
@@ -360,17 +359,15 @@ static int refused(regd_http_t *srv, struct MHD_Connection *c, const char *metho
         sb_auth_decision_t d;
         const char *header = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         sb_err_t cert = regd_auth_cert_cn(c, cn, sizeof(cn), why, sizeof(why));
-        sb_err_t basic = cert == SB_ERR_INVALID
-                                 ? SB_ERR_NOT_FOUND
-                                 : regd_auth_parse_basic(header, user, sizeof(user), password,
-                                                                sizeof(password), why, sizeof(why));
+        sb_err_t basic = cert == SB_ERR_INVALID ? SB_ERR_NOT_FOUND
+                                                : regd_auth_parse_basic(header, user, sizeof(user), password,
+                                                                        sizeof(password), why, sizeof(why));
         if (cert == SB_ERR_INVALID || basic == SB_ERR_INVALID) {
                 d = SB_AUTH_UNAUTHORIZED;
                 snprintf(reason, sizeof(reason), "%s", why);
         } else {
-                d = regd_auth_check(srv->auth, basic == SB_OK ? user : NULL,
-                                           basic == SB_OK ? password : NULL, cert == SB_OK ? cn : NULL,
-                                           method, url, reason, sizeof(reason));
+                d = regd_auth_check(srv->auth, basic == SB_OK ? user : NULL, basic == SB_OK ? password : NULL,
+                                    cert == SB_OK ? cn : NULL, method, url, reason, sizeof(reason));
         }
         explicit_bzero(password, sizeof(password));
         if (d == SB_AUTH_ALLOW) {
@@ -501,10 +498,9 @@ static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
         return 0;
 }
 
-regd_http_t *regd_http_new(regd_store_t *store, regd_submitter_t submitter,
-                                         sb_log_t *log, const regd_auth_t *auth,
-                                         const regd_tls_t *tls, const char *host, unsigned port,
-                                         unsigned threads, char *errstr, size_t errstr_size) {
+regd_http_t *regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
+                           const regd_auth_t *auth, const regd_tls_t *tls, const char *host, unsigned port,
+                           unsigned threads, char *errstr, size_t errstr_size) {
         struct sockaddr_storage ss;
         regd_http_t *srv;
 

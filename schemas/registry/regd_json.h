@@ -12,8 +12,7 @@
 /* Returns a new {"error_code":code,"message":...} with, if `status` is not
  * 0, an "http":status member; NULL if out of memory.  The message is cut at
  * 1 KiB, to valid UTF-8. */
-json_t *regd_error_json(int status, int code, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+json_t *regd_error_json(int status, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Length of the longest prefix of s that is well-formed UTF-8 (no overlong
  * forms, surrogates or code points past U+10FFFF: what jansson accepts). */

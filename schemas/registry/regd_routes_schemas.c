@@ -63,8 +63,8 @@ static int uses_of(const call_t *c, regd_use_t **uses, size_t *n, reply_t *err) 
         int32_t id;
         sb_err_t e = parse_id(c->seg[2], &id)
                              ? SB_ERR_NOT_FOUND
-                             : regd_store_id_uses(c->srv->store, id, rh_query_bool(c, "deleted"), uses,
-                                                         n, errstr, sizeof(errstr));
+                             : regd_store_id_uses(c->srv->store, id, rh_query_bool(c, "deleted"), uses, n,
+                                                  errstr, sizeof(errstr));
         if (e == SB_ERR_NOT_FOUND)
                 *err = rh_error(404, E_SCHEMA_NOT_FOUND, "Schema not found");
         else if (e)

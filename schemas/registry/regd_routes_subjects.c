@@ -36,7 +36,7 @@ reply_t rh_subjects_list(const call_t *c) {
         if (prefix && strcmp(prefix, ":*:") == 0) /* Confluent's "every context" */
                 prefix = NULL;
         if (regd_store_subjects(c->srv->store, rh_query_bool(c, "deleted"), prefix, &names, &n, err,
-                                       sizeof(err)))
+                                sizeof(err)))
                 return rh_store_error(err);
         json_t *arr = json_array();
         for (size_t i = 0; arr && i < n; i++)
@@ -53,8 +53,8 @@ reply_t rh_versions_list(const call_t *c) {
         int32_t *versions;
         size_t n;
         char err[512];
-        sb_err_t e = regd_store_versions(c->srv->store, subject, rh_query_bool(c, "deleted"),
-                                                &versions, &n, err, sizeof(err));
+        sb_err_t e = regd_store_versions(c->srv->store, subject, rh_query_bool(c, "deleted"), &versions, &n,
+                                         err, sizeof(err));
         if (e == SB_ERR_NOT_FOUND)
                 return rh_subject_not_found(subject);
         if (e)
@@ -149,9 +149,8 @@ reply_t rh_subject_lookup(const call_t *c) {
                 return r;
         }
         json_t *schema = json_object_get(doc, "schema");
-        sb_err_t e =
-                regd_store_lookup(c->srv->store, subject, json_string_value(schema),
-                                         json_string_length(schema), deleted, &v, &found, err, sizeof(err));
+        sb_err_t e = regd_store_lookup(c->srv->store, subject, json_string_value(schema),
+                                       json_string_length(schema), deleted, &v, &found, err, sizeof(err));
         json_decref(doc);
         if (e) {
                 free(key);
@@ -197,7 +196,7 @@ static int find_version(const call_t *c, int deleted, regd_version_t *v, reply_t
                 return -1;
         }
         sb_err_t e = regd_store_get_version(c->srv->store, subject, want, deleted, v, &found, errstr,
-                                                   sizeof(errstr));
+                                            sizeof(errstr));
         if (e == SB_ERR_NOT_FOUND && !found)
                 *err = rh_subject_not_found(subject);
         else if (e == SB_ERR_NOT_FOUND)
@@ -255,8 +254,7 @@ reply_t rh_metadata(const call_t *c) {
 
         if (vtext && rh_parse_version(vtext, &want))
                 return rh_invalid_version(vtext);
-        sb_err_t e =
-                regd_store_get_version(c->srv->store, subject, want, 0, &v, &found, err, sizeof(err));
+        sb_err_t e = regd_store_get_version(c->srv->store, subject, want, 0, &v, &found, err, sizeof(err));
         if (e == SB_ERR_NOT_FOUND && !found)
                 return rh_subject_not_found(subject);
         if (e == SB_ERR_NOT_FOUND)

@@ -331,8 +331,8 @@ START_TEST(test_level_over_history) {
         sb_schema_t *cand = test_schema_q(candidate);
         json_t *msgs = json_array();
         load_history(h);
-        int got =
-                regd_compat_check(level_cases[_i].level, cand, (const sb_schema_t *const *)h, N_HISTORY, msgs);
+        int got = regd_compat_check(level_cases[_i].level, cand, (const sb_schema_t *const *)h, N_HISTORY,
+                                    msgs);
         char *dumped = json_dumps(msgs, 0);
         ck_assert_msg(got == level_cases[_i].compatible, "%s: got %d, messages %s",
                       regd_compat_level_name(level_cases[_i].level), got, dumped);
@@ -344,9 +344,9 @@ START_TEST(test_level_over_history) {
         for (size_t k = 0; k < want_n; k++)
                 ck_assert_str_eq(json_string_value(json_array_get(msgs, k)), level_cases[_i].messages[k]);
         /* NULL messages give the same verdict. */
-        ck_assert_int_eq(
-                regd_compat_check(level_cases[_i].level, cand, (const sb_schema_t *const *)h, N_HISTORY, NULL),
-                got);
+        ck_assert_int_eq(regd_compat_check(level_cases[_i].level, cand, (const sb_schema_t *const *)h,
+                                           N_HISTORY, NULL),
+                         got);
         free(dumped);
         json_decref(msgs);
         free_history(h);

@@ -59,11 +59,10 @@ static regd_store_t *new_store(void) {
         return st;
 }
 
-static regd_http_t *start(regd_store_t *st, regd_submitter_t sub, char *base,
-                                 size_t size) {
+static regd_http_t *start(regd_store_t *st, regd_submitter_t sub, char *base, size_t size) {
         char errstr[512];
-        regd_http_t *srv = regd_http_new(st, sub, server.log, NULL, NULL, "127.0.0.1", 0, 4,
-                                                       errstr, sizeof(errstr));
+        regd_http_t *srv =
+                regd_http_new(st, sub, server.log, NULL, NULL, "127.0.0.1", 0, 4, errstr, sizeof(errstr));
         ck_assert_msg(srv != NULL, "regd_http_new: %s", errstr);
         ck_assert_uint_ne(regd_http_port(srv), 0);
         snprintf(base, size, "http://127.0.0.1:%u", regd_http_port(srv));
@@ -630,19 +629,19 @@ START_TEST(http_start_errors) {
         regd_submitter_t sub = regd_store_direct_submitter(server.store), none = {NULL, NULL};
         regd_http_t *srv;
         srv = regd_http_new(server.store, sub, server.log, NULL, NULL, "127.0.0.1",
-                                   regd_http_port(server.srv), 1, errstr, sizeof(errstr));
+                            regd_http_port(server.srv), 1, errstr, sizeof(errstr));
         ck_assert_ptr_null(srv);
         ck_assert_msg(strstr(errstr, "cannot listen on 127.0.0.1:"), "errstr: %s", errstr);
-        srv = regd_http_new(server.store, sub, server.log, NULL, NULL, "no-such-host.invalid", 0, 1,
-                                   errstr, sizeof(errstr));
+        srv = regd_http_new(server.store, sub, server.log, NULL, NULL, "no-such-host.invalid", 0, 1, errstr,
+                            sizeof(errstr));
         ck_assert_ptr_null(srv);
         ck_assert_msg(strstr(errstr, "no-such-host.invalid"), "errstr: %s", errstr);
         srv = regd_http_new(server.store, none, server.log, NULL, NULL, "127.0.0.1", 0, 1, errstr,
-                                   sizeof(errstr));
+                            sizeof(errstr));
         ck_assert_ptr_null(srv);
         /* One thread is a valid pool, and a second server is independent. */
         srv = regd_http_new(server.store, sub, server.log, NULL, NULL, "127.0.0.1", 0, 1, errstr,
-                                   sizeof(errstr));
+                            sizeof(errstr));
         ck_assert_msg(srv != NULL, "%s", errstr);
         ck_assert_uint_ne(regd_http_port(srv), regd_http_port(server.srv));
         regd_http_destroy(srv);

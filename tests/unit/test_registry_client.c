@@ -125,7 +125,7 @@ static void fake_start(fake_t *f, const test_cert_t *server, const char *client_
         pthread_mutex_init(&f->lock, NULL);
         if (server) {
                 f->tls = regd_tls_new(server->cert_path, server->key_path, client_ca_path, errstr,
-                                             sizeof(errstr));
+                                      sizeof(errstr));
                 ck_assert_msg(f->tls != NULL, "%s", errstr);
                 regd_tls_mhd_options(f->tls, tls);
                 flags |= MHD_USE_TLS;
