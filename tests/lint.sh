@@ -7,6 +7,8 @@ mapfile -t files < <(git ls-files '*.c' '*.h' 2>/dev/null || find common produce
 mapfile -t sources < <(printf '%s\n' "${files[@]}" | grep '\.c$')
 incs=(-Icommon -Iproducers -Iconsumers -Ischemas/registry -Itests/unit -Itests/integration)
 
+tests/boundaries.sh
+
 echo "lint: clang-format on ${#files[@]} files"
 clang-format --dry-run -Werror "${files[@]}" || [ -n "${SB_LINT_NO_FORMAT:-}" ]
 
