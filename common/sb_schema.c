@@ -229,7 +229,8 @@ static sb_node_t *parse_object(parse_ctx_t *ctx, json_t *j, const char *ns, int 
                 if (!n || !(n->children = calloc(1, sizeof(sb_node_t *))))
                         return parse_fail(ctx, "out of memory");
                 n->n = 1;
-                n->children[0] = parse_node(ctx, json_object_get(j, is_array ? "items" : "values"), ns, depth + 1);
+                n->children[0] =
+                        parse_node(ctx, json_object_get(j, is_array ? "items" : "values"), ns, depth + 1);
                 return n->children[0] ? n : NULL;
         }
         /* {"type": "SomeNamedType"} */
@@ -279,7 +280,6 @@ static sb_node_t *parse_node(parse_ctx_t *ctx, json_t *j, const char *ns, int de
         }
         return parse_fail(ctx, "a type must be a string, object or array");
 }
-
 
 /* avro-c's parser recurses once per nested type through the members it
  * reads (a union's branches, a record's fields' types, items, values; and
@@ -355,7 +355,8 @@ static void explain_no_value(sb_schema_t *s) {
                         break;
                 if (n->walk_field) {
                         snprintf(s->no_value, sizeof(s->no_value),
-                                 "record '%s' contains itself through field '%s' with no null, array or map on "
+                                 "record '%s' contains itself through field '%s' with no null, array or map "
+                                 "on "
                                  "the way: it has no finite value",
                                  n->name, n->names[n->walk_field - 1]);
                         return;
@@ -386,7 +387,8 @@ sb_err_t sb_schema_new(const char *json, size_t len, sb_schema_t **out, char *er
         if (!type_depth_ok(s->doc, 0)) {
                 sb_schema_destroy(s);
                 return sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size,
-                                 "invalid Avro schema: types nested deeper than %d levels", SB_SCHEMA_MAX_DEPTH);
+                                 "invalid Avro schema: types nested deeper than %d levels",
+                                 SB_SCHEMA_MAX_DEPTH);
         }
         /* avro-c validates the schema as Avro defines it. */
         if (avro_schema_from_json_length(json, len, &s->avro)) {
