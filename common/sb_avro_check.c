@@ -99,10 +99,10 @@ static const char *check_binary(const sb_node_t *n, const uint8_t **p, const uin
                                         return "bad block size";
                                 count = -count;
                         }
-                        if (count > cap - items)
-                                return "more items than the body can hold";
                         if (!sb_node_has_value(item))
                                 return "items of a type that has no finite value";
+                        if (count > cap - items)
+                                return "more items than the body can hold";
                         items += count;
                         for (int64_t i = 0; i < count; i++) {
                                 if (is_map) {

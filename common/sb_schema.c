@@ -381,6 +381,10 @@ sb_err_t sb_schema_new(const char *json, size_t len, sb_schema_t **out, char *er
         s->doc = json_loadb(json, len, JSON_DECODE_ANY, &jerr);
         if (!s->doc) {
                 sb_schema_destroy(s);
+                if (json_error_code(&jerr) == json_error_stack_overflow)
+                        return sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size,
+                                         "invalid Avro schema: JSON nested deeper than %d levels",
+                                         JSON_PARSER_MAX_DEPTH);
                 return sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size, "schema is not JSON: line %d: %s",
                                  jerr.line, jerr.text);
         }
