@@ -54,7 +54,7 @@ static sb_node_t *node_new(parse_ctx_t *ctx, sb_type_t type) {
         sb_schema_t *s = ctx->schema;
         if (s->n_nodes == s->cap_nodes) {
                 size_t cap = s->cap_nodes ? 2 * s->cap_nodes : 16;
-                sb_node_t **grown = realloc(s->nodes, cap * sizeof(*grown));
+                sb_node_t **grown = realloc(s->nodes, cap * sizeof(sb_node_t *));
                 if (!grown)
                         return NULL;
                 s->nodes = grown;
@@ -286,27 +286,22 @@ static sb_node_t *parse_node(parse_ctx_t *ctx, json_t *j, const char *ns, int de
  * parse_node also a "type" that is an object or array), and jansson allows
  * 2048 levels of JSON: check the nesting before either parser runs. */
 static int type_depth_ok(const json_t *j, int depth) {
-        size_t i;
-        json_t *e;
         if (depth > SB_SCHEMA_MAX_DEPTH)
                 return 0;
         if (json_is_array(j)) {
-                json_array_foreach(j, i, e) {
-                        if (!type_depth_ok(e, depth + 1))
+                for (size_t i = 0; i < json_array_size(j); i++)
+                        if (!type_depth_ok(json_array_get(j, i), depth + 1))
                                 return 0;
-                }
                 return 1;
         }
         if (!json_is_object(j))
                 return 1;
-        json_t *t = json_object_get(j, "type"), *fields = json_object_get(j, "fields");
+        const json_t *t = json_object_get(j, "type"), *fields = json_object_get(j, "fields");
         if ((json_is_object(t) || json_is_array(t)) && !type_depth_ok(t, depth + 1))
                 return 0;
-        if (json_is_array(fields))
-                json_array_foreach(fields, i, e) {
-                        if (!type_depth_ok(json_object_get(e, "type"), depth + 1))
-                                return 0;
-                }
+        for (size_t i = 0; i < json_array_size(fields); i++)
+                if (!type_depth_ok(json_object_get(json_array_get(fields, i), "type"), depth + 1))
+                        return 0;
         return type_depth_ok(json_object_get(j, "items"), depth + 1) &&
                type_depth_ok(json_object_get(j, "values"), depth + 1);
 }
