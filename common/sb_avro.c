@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,10 @@ typedef struct {
 
 typedef struct {
         path_seg_t seg[SB_PATH_DEPTH];
-        int depth; /* path segments */
-        int level; /* types entered, for SB_AVRO_MAX_DEPTH */
+        int depth;    /* path segments */
+        int level;    /* types entered, for SB_AVRO_MAX_DEPTH */
+        size_t steps; /* types converted, for SB_AVRO_MAX_STEPS */
+        int final;    /* a bound was hit: no other union branch can help */
         char *errstr;
         size_t errstr_size;
 } conv_ctx_t;
@@ -117,9 +120,43 @@ static sb_err_t record_to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *
         return SB_OK;
 }
 
+/* 0 if `j` cannot be a value of `n` judging by its kind and, for a record,
+ * its member names alone; 1 if it may be.  Lets a union skip a branch
+ * without converting the whole value first. */
+static int may_fit(const sb_node_t *n, const json_t *j) {
+        switch (sb_node_type(n)) {
+        case SB_T_NULL: return json_is_null(j);
+        case SB_T_BOOLEAN: return json_is_boolean(j);
+        case SB_T_INT:
+        case SB_T_LONG:
+                return json_is_integer(j) || (sb_node_logical(n) != SB_LOGICAL_NONE && json_is_string(j));
+        case SB_T_FLOAT:
+        case SB_T_DOUBLE: return json_is_number(j);
+        case SB_T_BYTES:
+        case SB_T_STRING:
+        case SB_T_ENUM:
+        case SB_T_FIXED: return json_is_string(j);
+        case SB_T_ARRAY: return json_is_array(j);
+        case SB_T_MAP: return json_is_object(j);
+        case SB_T_UNION: return 1;
+        case SB_T_RECORD: break;
+        }
+        if (!json_is_object(j))
+                return 0;
+        size_t present = 0;
+        for (size_t i = 0; i < sb_node_count(n); i++) {
+                int has = json_object_get(j, sb_node_field_name(n, i)) != NULL;
+                if (!has && !json_object_get(sb_node_field_json(n, i), "default"))
+                        return 0;
+                present += (size_t)has;
+        }
+        return present == json_object_size(j);
+}
+
 static sb_err_t union_to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j, avro_value_t *v) {
         avro_value_t branch;
         char first_err[512] = "";
+        size_t skipped = SIZE_MAX; /* the first branch may_fit ruled out */
         /* The plain value first: the first branch it fits, as Avro's
          * resolution picks a branch. */
         for (size_t i = 0; i < sb_node_count(n); i++) {
@@ -128,6 +165,11 @@ static sb_err_t union_to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j
                  * type without a finite value never ends. */
                 if ((sb_node_type(b) == SB_T_NULL) != json_is_null(j) || !sb_node_has_value(b))
                         continue;
+                if (!may_fit(b, j)) {
+                        if (skipped == SIZE_MAX)
+                                skipped = i;
+                        continue;
+                }
                 if (avro_value_set_branch(v, (int)i, &branch) || avro_value_reset(&branch))
                         return conv_fail(c, "%s", avro_strerror());
                 char *saved = c->errstr;
@@ -142,6 +184,11 @@ static sb_err_t union_to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j
                 c->depth = depth;
                 if (!err)
                         return SB_OK;
+                /* Trying the next branch would hit the same bound, and
+                 * retrying at every level of a deep value doubles the work
+                 * per level. */
+                if (c->final)
+                        return sb_seterr(err, c->errstr, c->errstr_size, "%s", err_here);
                 if (!first_err[0])
                         snprintf(first_err, sizeof(first_err), "%s", err_here);
         }
@@ -165,6 +212,13 @@ static sb_err_t union_to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j
         }
         if (first_err[0])
                 return sb_seterr(SB_ERR_INVALID, c->errstr, c->errstr_size, "%s", first_err);
+        /* Only branches ruled out at a glance: converting the first of them
+         * names what is wrong inside it ("after.x: missing required field"). */
+        if (skipped != SIZE_MAX) {
+                if (avro_value_set_branch(v, (int)skipped, &branch) || avro_value_reset(&branch))
+                        return conv_fail(c, "%s", avro_strerror());
+                return to_avro(c, sb_node_child(n, skipped), j, &branch);
+        }
         return json_is_null(j) ? conv_fail(c, "null is not allowed here")
                                : expect(c, "a value of the union's types", j);
 }
@@ -314,8 +368,16 @@ static sb_err_t to_avro_node(conv_ctx_t *c, const sb_node_t *n, const json_t *j,
 /* The one entry of the recursion, so the bound holds on every path (also
  * for a field's default, which is JSON of any depth too). */
 static sb_err_t to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *j, avro_value_t *v) {
-        if (c->level >= SB_AVRO_MAX_DEPTH)
+        if (c->level >= SB_AVRO_MAX_DEPTH) {
+                c->final = 1;
                 return conv_fail(c, "value nested deeper than %d levels of types", SB_AVRO_MAX_DEPTH);
+        }
+        if (++c->steps > SB_AVRO_MAX_STEPS) {
+                c->final = 1;
+                return conv_fail(c,
+                                 "value needs more than %d conversion steps (too many union branches tried)",
+                                 SB_AVRO_MAX_STEPS);
+        }
         c->level++;
         sb_err_t err = to_avro_node(c, n, j, v);
         c->level--;

@@ -14,8 +14,9 @@
  * Recursive schemas (see sb_schema.h) let a value nest without end, and
  * avro-c's reader and writer recurse once per level: a value (JSON to
  * encode, or Avro body to decode) is refused when it nests deeper than
- * SB_AVRO_MAX_DEPTH types.  A value of a type without a finite value is
- * refused with the reason.
+ * SB_AVRO_MAX_DEPTH types, or (encoding) needs more than SB_AVRO_MAX_STEPS
+ * conversion steps.  A value of a type without a finite value is refused
+ * with the reason.
  *
  * A handle's encode/decode reuse one avro-c value: use a handle from one
  * thread at a time.
@@ -35,6 +36,11 @@
  * (a linked list through ["null","Node"] takes two per element).  More than
  * SB_SCHEMA_MAX_DEPTH + 1, so every value of a non-recursive schema fits. */
 #define SB_AVRO_MAX_DEPTH 128
+/* Types converted for one value to encode, failed union attempts included:
+ * a union tries its branches in turn, so a value that fits none of them
+ * deep down could otherwise cost time exponential in its depth.  A row
+ * that fits in a Kafka message takes far fewer. */
+#define SB_AVRO_MAX_STEPS 4000000
 
 /* Encodes `value` as Avro binary, appended to `out`. */
 sb_err_t sb_avro_encode(sb_schema_t *schema, const json_t *value, sb_buf_t *out, char *errstr,

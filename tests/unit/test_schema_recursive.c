@@ -385,6 +385,95 @@ START_TEST(test_avro_body_claiming_100000_deep_list_is_refused) {
 }
 END_TEST
 
+/* Two record branches of one union at every level: a union tries its
+ * branches in turn, so without care each level doubles the work. */
+#define TWO_BRANCHES                                                                                         \
+        "{'type':'record','name':'A','fields':[{'name':'x','type':['null','A',{'type':'record','name':'B',"  \
+        "'fields':[{'name':'x','type':['null','A','B']},{'name':'v','type':'int'}]}]},{'name':'v','type':'"  \
+        "int'},"                                                                                             \
+        "{'name':'a','type':'int'}]}"
+
+/* {"x": {"x": ... {"x": null, "v": leaf} ..., "v": 1}, "v": 1, "a": 0}
+ * with `n` records: the top one an A, the others Bs (no "a"). */
+static json_t *two_branch_value(size_t n, json_t *leaf) {
+        json_t *v = json_null();
+        for (size_t i = 0; i < n; i++) {
+                json_t *o = json_object();
+                ck_assert_ptr_nonnull(o);
+                ck_assert_int_eq(json_object_set_new(o, "x", v), 0);
+                ck_assert_int_eq(json_object_set_new(o, "v", i == 0 ? json_incref(leaf) : json_integer(1)),
+                                 0);
+                v = o;
+        }
+        ck_assert_int_eq(json_object_set_new(v, "a", json_integer(0)), 0);
+        return v;
+}
+
+static void two_branch_free(json_t *v) {
+        while (json_is_object(v)) {
+                json_t *next = json_incref(json_object_get(v, "x"));
+                json_decref(v);
+                v = next;
+        }
+        json_decref(v);
+}
+
+START_TEST(test_union_of_two_records_deep_value_is_linear) {
+        sb_schema_t *s = test_schema_q(TWO_BRANCHES);
+        /* 60 levels fit (2 types each); each level rules out branch A at a
+         * glance (no member "a"), so the work is linear. */
+        json_t *leaf = json_integer(7);
+        json_t *v = two_branch_value(60, leaf), *out = NULL;
+        sb_buf_t buf;
+        test_encode_ok(s, v, &buf);
+        TEST_CALL(sb_avro_decode(s, buf.data, buf.len, &out, TEST_ERR));
+        ck_assert(json_equal(out, v));
+        sb_buf_free(&buf);
+        two_branch_free(out);
+        two_branch_free(v);
+        json_decref(leaf);
+        sb_schema_destroy(s);
+}
+END_TEST
+
+START_TEST(test_union_of_two_records_100000_deep_fails_fast) {
+        sb_schema_t *s = test_schema_q(TWO_BRANCHES);
+        json_t *leaf = json_integer(7);
+        json_t *v = two_branch_value(100000, leaf);
+        sb_buf_t buf;
+        char err[512] = "";
+        sb_buf_init(&buf, 1 << 20);
+        ck_assert_int_eq(sb_avro_encode(s, v, &buf, err, sizeof(err)), SB_ERR_INVALID);
+        ck_assert_msg(strstr(err, "value nested deeper than 128 levels of types"), "error: %s", err);
+        sb_buf_free(&buf);
+        two_branch_free(v);
+        json_decref(leaf);
+        sb_schema_destroy(s);
+}
+END_TEST
+
+START_TEST(test_union_retries_are_bounded) {
+        /* Both branches look right at every level and both fail only at the
+         * bottom (a string for an int): 2^40 attempts without the bound. */
+        sb_schema_t *s =
+                test_schema_q("{'type':'record','name':'A','fields':[{'name':'x','type':['null','A',"
+                              "{'type':'record','name':'B','fields':[{'name':'x','type':['null','A','B']},"
+                              "{'name':'v','type':'int'}]}]},{'name':'v','type':'int'}]}");
+        json_t *leaf = json_string("not an int");
+        json_t *v = two_branch_value(40, leaf);
+        json_object_del(v, "a");
+        sb_buf_t buf;
+        char err[512] = "";
+        sb_buf_init(&buf, 1 << 20);
+        ck_assert_int_eq(sb_avro_encode(s, v, &buf, err, sizeof(err)), SB_ERR_INVALID);
+        ck_assert_msg(strstr(err, "conversion steps"), "error: %s", err);
+        sb_buf_free(&buf);
+        two_branch_free(v);
+        json_decref(leaf);
+        sb_schema_destroy(s);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("schema_recursive");
         TCase *tc = tcase_create("recursive");
@@ -409,6 +498,9 @@ int main(void) {
         tcase_add_test(tc, test_list_at_the_depth_limit_encodes_and_one_more_does_not);
         tcase_add_test(tc, test_json_value_100000_deep_is_refused);
         tcase_add_test(tc, test_avro_body_claiming_100000_deep_list_is_refused);
+        tcase_add_test(tc, test_union_of_two_records_deep_value_is_linear);
+        tcase_add_test(tc, test_union_of_two_records_100000_deep_fails_fast);
+        tcase_add_test(tc, test_union_retries_are_bounded);
         suite_add_tcase(s, tc);
         return test_run_suite(s);
 }
