@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sb_checks.h"
+#include "sb_json.h"
 
 static const char *const class_names[] = {"public", "internal", "sensitive", "personal"};
 
@@ -108,7 +109,7 @@ static const char *type_desc(const field_rules_t *f) {
                 return "date";
         if (f->logical == SB_LOGICAL_TIMESTAMP_MILLIS)
                 return "timestamp-millis";
-        return sb_type_name(f->type);
+        return sb_schema_type_name(f->type);
 }
 
 static int is_numeric(sb_type_t t) {
@@ -250,7 +251,7 @@ static sb_err_t compile_field(const sb_node_t *rec, size_t i, field_rules_t *f, 
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         f->type = sb_node_type(u);
         f->logical = sb_node_logical(u);
-        if (u != t && !(f->branch = strdup(sb_node_name(u) ? sb_node_name(u) : sb_type_name(f->type))))
+        if (u != t && !(f->branch = strdup(sb_node_name(u) ? sb_node_name(u) : sb_schema_type_name(f->type))))
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         if (def && !(f->def = json_deep_copy(def)))
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
@@ -544,7 +545,7 @@ static json_t *field_metadata(const sb_node_t *rec, size_t i) {
         const json_t *rules = json_object_get(fj, "sharebus.rules");
         const json_t *lt = json_object_get(value_type_json(fj), "logicalType");
         json_t *o = json_pack("{s:s, s:s, s:b, s:o, s:s, s:o}", "name", sb_node_field_name(rec, i), "type",
-                              sb_type_name(sb_node_type(u)), "nullable", node_nullable(t), "doc",
+                              sb_schema_type_name(sb_node_type(u)), "nullable", node_nullable(t), "doc",
                               string_or_null(json_object_get(fj, "doc")), "classification",
                               json_is_string(cls) ? json_string_value(cls) : sb_class_name(SB_CLASS_INTERNAL),
                               "rules", rules ? json_deep_copy(rules) : json_object());

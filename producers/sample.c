@@ -7,6 +7,7 @@
 
 #include "sb_avro.h"
 #include "sb_checks.h"
+#include "sb_datetime.h"
 
 typedef enum { DS_LICENSE, DS_RESIDENT, DS_TAXPAYER } dataset_kind_t;
 
@@ -91,7 +92,7 @@ void sb_sample_identifier(const sb_sample_t *s, size_t i, char out[19]) {
 
 static json_t *make_row(sb_sample_t *s, size_t i, const char *id) {
         char name[96], date[16], ts[40];
-        sb_format_timestamp_ms(s->clock_ms, ts, sizeof(ts));
+        sb_datetime_format_timestamp_ms(s->clock_ms, ts, sizeof(ts));
         const char *person_surname = surnames[pick(s, 8)];
         const char *person_given = given[pick(s, 8)];
         switch (s->kind) {

@@ -102,7 +102,7 @@ static void path_pop(ctx_t *c, size_t mark) {
 static void describe(const sb_node_t *n, char *out, size_t size) {
         sb_type_t t = sb_node_type(n);
         if (t == SB_T_RECORD || t == SB_T_ENUM || t == SB_T_FIXED) {
-                snprintf(out, size, "%s %s", sb_type_name(t), sb_node_name(n));
+                snprintf(out, size, "%s %s", sb_schema_type_name(t), sb_node_name(n));
         } else if (t == SB_T_UNION) {
                 size_t len = (size_t)snprintf(out, size, "union [");
                 for (size_t i = 0; i < sb_node_count(n) && len < size; i++) {
@@ -114,7 +114,7 @@ static void describe(const sb_node_t *n, char *out, size_t size) {
                         snprintf(out + len, size - len, "]");
         } else {
                 sb_logical_t l = sb_node_logical(n);
-                snprintf(out, size, "%s%s", sb_type_name(t),
+                snprintf(out, size, "%s%s", sb_schema_type_name(t),
                          l == SB_LOGICAL_DATE               ? " (date)"
                          : l == SB_LOGICAL_TIMESTAMP_MILLIS ? " (timestamp-millis)"
                                                             : "");

@@ -11,10 +11,12 @@
 
 #include <check.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 #include "sb_avro.h"
+#include "sb_buf.h"
 #include "sb_error.h"
 
 #define TEST_ERR test_errstr, sizeof(test_errstr)
@@ -46,6 +48,27 @@ const char *test_write_temp(const char *text, const char *suffix);
 char *test_q2j(const char *s);
 json_t *test_json_q(const char *text);
 sb_schema_t *test_schema_q(const char *text);
+
+/* Helpers of the Avro suites. */
+/* Compact JSON with sorted keys (caller frees). */
+char *test_json_dump(const json_t *j);
+/* Parses hex such as "02 61" into `out`; returns the length. */
+size_t test_unhex(const char *hex, uint8_t *out, size_t size);
+/* "02 61" for those bytes (caller frees). */
+char *test_hexdump(const uint8_t *p, size_t n);
+/* Encodes `value` into a new buffer `out` (caller sb_buf_frees); fails the
+ * test on error. */
+void test_encode_ok(sb_schema_t *s, const json_t *value, sb_buf_t *out);
+/* Encodes and decodes `value`; returns the decoded JSON (caller decrefs). */
+json_t *test_round_trip(sb_schema_t *s, const json_t *value);
+void test_assert_json_eq(const json_t *got, const json_t *want);
+/* Encoding `v` fails with SB_ERR_INVALID and an error naming `path` and
+ * containing `reason`. */
+void test_assert_invalid(sb_schema_t *s, const json_t *v, const char *path, const char *reason);
+/* An envelope-like record {after: null | Row} with a field of every kind,
+ * and a value of Row for it (quoted with '). */
+extern const char test_row_schema[];
+extern const char test_row_value[];
 
 /* Runs a suite with Check's runner and returns the process exit code. */
 int test_run_suite(Suite *s);

@@ -1,0 +1,133 @@
+#include "sb_avro_check.h"
+
+#include <stdint.h>
+
+#include "sb_avro.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static int read_varint(const uint8_t **p, const uint8_t *end, int64_t *out) {
+        uint64_t v = 0;
+        for (int shift = 0; *p < end && shift < 64; shift += 7) {
+                uint8_t b = *(*p)++;
+                v |= (uint64_t)(b & 0x7f) << shift;
+                if (!(b & 0x80)) {
+                        *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+/* 0 for the types whose value may take no byte at all. */
+static int min_width(const sb_node_t *n) {
+        sb_type_t t = sb_node_type(n);
+        return t == SB_T_NULL || (t == SB_T_RECORD && sb_node_count(n) == 0) ||
+                               (t == SB_T_FIXED && sb_node_fixed_size(n) == 0)
+                       ? 0
+                       : 1;
+}
+
+static const char *check_binary(const sb_node_t *n, const uint8_t **p, const uint8_t *end, int depth) {
+        int64_t x;
+        const char *why;
+        if (depth > SB_AVRO_MAX_DEPTH)
+                return "value nested deeper than " STR(SB_AVRO_MAX_DEPTH) " levels of types";
+        switch (sb_node_type(n)) {
+        case SB_T_NULL: return NULL;
+        case SB_T_BOOLEAN:
+                if (*p >= end || **p > 1)
+                        return "bad boolean";
+                (*p)++;
+                return NULL;
+        case SB_T_INT:
+        case SB_T_LONG:
+        case SB_T_ENUM:
+                if (!read_varint(p, end, &x))
+                        return "truncated or overlong number";
+                if (sb_node_type(n) == SB_T_INT && (x < INT32_MIN || x > INT32_MAX))
+                        return "int out of range";
+                if (sb_node_type(n) == SB_T_ENUM && (x < 0 || (size_t)x >= sb_node_count(n)))
+                        return "enum index out of range";
+                return NULL;
+        case SB_T_FLOAT:
+        case SB_T_DOUBLE: {
+                size_t w = sb_node_type(n) == SB_T_FLOAT ? 4 : 8;
+                if ((size_t)(end - *p) < w)
+                        return "truncated number";
+                *p += w;
+                return NULL;
+        }
+        case SB_T_BYTES:
+        case SB_T_STRING:
+                if (!read_varint(p, end, &x) || x < 0 || x > end - *p)
+                        return "string or bytes length beyond the body";
+                *p += x;
+                return NULL;
+        case SB_T_FIXED:
+                if ((size_t)(end - *p) < sb_node_fixed_size(n))
+                        return "truncated fixed";
+                *p += sb_node_fixed_size(n);
+                return NULL;
+        case SB_T_RECORD:
+                for (size_t i = 0; i < sb_node_count(n); i++)
+                        if ((why = check_binary(sb_node_child(n, i), p, end, depth + 1)))
+                                return why;
+                return NULL;
+        case SB_T_UNION:
+                if (!read_varint(p, end, &x) || x < 0 || (size_t)x >= sb_node_count(n))
+                        return "union branch index out of range";
+                /* avro-c would create the branch's value, which for a type
+                 * without a finite value never ends. */
+                if (!sb_node_has_value(sb_node_child(n, (size_t)x)))
+                        return "union branch of a type that has no finite value";
+                return check_binary(sb_node_child(n, (size_t)x), p, end, depth + 1);
+        case SB_T_ARRAY:
+        case SB_T_MAP: {
+                const sb_node_t *item = sb_node_child(n, 0);
+                int is_map = sb_node_type(n) == SB_T_MAP;
+                int64_t items = 0, cap = min_width(item) || is_map ? end - *p : 1 << 20;
+                for (;;) {
+                        int64_t count, block_size;
+                        if (!read_varint(p, end, &count))
+                                return "truncated block count";
+                        if (count == 0)
+                                return NULL;
+                        if (count < 0) {
+                                if (count == INT64_MIN || !read_varint(p, end, &block_size) || block_size < 0)
+                                        return "bad block size";
+                                count = -count;
+                        }
+                        if (!sb_node_has_value(item))
+                                return "items of a type that has no finite value";
+                        if (count > cap - items)
+                                return "more items than the body can hold";
+                        items += count;
+                        for (int64_t i = 0; i < count; i++) {
+                                if (is_map) {
+                                        if (!read_varint(p, end, &x) || x < 0 || x > end - *p)
+                                                return "map key length beyond the body";
+                                        *p += x;
+                                }
+                                if ((why = check_binary(item, p, end, depth + 1)))
+                                        return why;
+                        }
+                }
+        }
+        }
+        return "unknown type";
+}
+
+sb_err_t sb_avro_check_body(const sb_node_t *root, const void *data, size_t len, char *errstr,
+                            size_t errstr_size) {
+        const uint8_t *p = data, *end = p + len;
+        const char *why = check_binary(root, &p, end, 1);
+        if (why)
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "Avro body does not match the schema: %s", why);
+        if (p != end)
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "Avro body has %zu bytes after the value", (size_t)(end - p));
+        return SB_OK;
+}
