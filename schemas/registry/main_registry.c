@@ -69,8 +69,8 @@ int main(int argc, char **argv) {
         const char *tls_cert = sb_config_string(cfg, "tls_cert_file"),
                    *tls_key = sb_config_string(cfg, "tls_key_file");
         const char *tls_ca = sb_config_string(cfg, "tls_client_ca_file");
-        if (*users_file && !(auth = regd_auth_new(users_file, sb_config_bool(cfg, "reads_need_auth"),
-                                                         errstr, sizeof(errstr)))) {
+        if (*users_file && !(auth = regd_auth_new(users_file, sb_config_bool(cfg, "reads_need_auth"), errstr,
+                                                  sizeof(errstr)))) {
                 fprintf(stderr, "%s: %s: users_file: %s\n", PROGRAM, sb_config_origin(cfg), errstr);
                 sb_log_destroy(log);
                 sb_config_destroy(cfg);
@@ -125,9 +125,9 @@ int main(int argc, char **argv) {
                         goto out;
                 }
                 sb_err_t err = regd_cmdlog_new(store, cfg, sb_config_string(cfg, "schemas_topic"),
-                                                   (int)sb_config_int(cfg, "topic_replication_factor"),
-                                                   (int)sb_config_int(cfg, "startup_timeout_ms"), log, &rlog,
-                                                   errstr, sizeof(errstr));
+                                               (int)sb_config_int(cfg, "topic_replication_factor"),
+                                               (int)sb_config_int(cfg, "startup_timeout_ms"), log, &rlog,
+                                               errstr, sizeof(errstr));
                 if (err) {
                         SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                         rc = err == SB_ERR_CONFIG ? 2 : 1;
@@ -143,8 +143,8 @@ int main(int argc, char **argv) {
                 goto out;
         }
         srv = regd_http_new(store, submitter, log, auth, tls, host,
-                                   (unsigned)sb_config_int(cfg, "listen_port"),
-                                   (unsigned)sb_config_int(cfg, "threads"), errstr, sizeof(errstr));
+                            (unsigned)sb_config_int(cfg, "listen_port"),
+                            (unsigned)sb_config_int(cfg, "threads"), errstr, sizeof(errstr));
         if (!srv) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 goto out;

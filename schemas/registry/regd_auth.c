@@ -305,8 +305,7 @@ static int verify(const char *password, const char *hash) {
         return ok;
 }
 
-regd_auth_t *regd_auth_new(const char *users_file, int reads_need_auth, char *errstr,
-                                         size_t errstr_size) {
+regd_auth_t *regd_auth_new(const char *users_file, int reads_need_auth, char *errstr, size_t errstr_size) {
         regd_auth_t *a = calloc(1, sizeof(*a));
         unsigned char noise[24];
         char setting[CRYPT_GENSALT_OUTPUT_SIZE], phrase[sizeof(noise) * 2 + 1];
@@ -367,8 +366,7 @@ size_t regd_auth_count(const regd_auth_t *a) { return a ? a->n : 0; }
 
 #define MAX_SEGMENTS 6
 
-sb_auth_class_t regd_auth_classify(const char *method, const char *url, char *subject,
-                                          size_t subject_size) {
+sb_auth_class_t regd_auth_classify(const char *method, const char *url, char *subject, size_t subject_size) {
         char path[MAX_URL], *seg[MAX_SEGMENTS];
         int n = 0;
 
@@ -425,8 +423,8 @@ static int owns(const char *dep, const char *subject) {
 }
 
 sb_auth_decision_t regd_auth_check(const regd_auth_t *a, const char *user, const char *password,
-                                          const char *cert_principal, const char *method, const char *url,
-                                          char *reason, size_t reason_size) {
+                                   const char *cert_principal, const char *method, const char *url,
+                                   char *reason, size_t reason_size) {
         char subject[1024], who[300];
         const principal_t *p = NULL;
         static const char *const class_names[] = {"read", "write", "admin request (config, mode)"};
@@ -543,7 +541,7 @@ static long b64_decode(const char *in, size_t len, unsigned char *out, size_t ou
 }
 
 sb_err_t regd_auth_parse_basic(const char *value, char *user, size_t user_size, char *password,
-                                      size_t password_size, char *errstr, size_t errstr_size) {
+                               size_t password_size, char *errstr, size_t errstr_size) {
         unsigned char buf[1024];
         if (user_size)
                 user[0] = '\0';
@@ -589,9 +587,9 @@ sb_err_t regd_auth_parse_basic(const char *value, char *user, size_t user_size, 
 
 /* ---- sharebus-passwd ---- */
 
-sb_err_t regd_auth_make_line(const char *name, const char *role, const char *department,
-                                    const char *password, const char *method, char *line, size_t line_size,
-                                    char *errstr, size_t errstr_size) {
+sb_err_t regd_auth_make_line(const char *name, const char *role, const char *department, const char *password,
+                             const char *method, char *line, size_t line_size, char *errstr,
+                             size_t errstr_size) {
         char setting[CRYPT_GENSALT_OUTPUT_SIZE], hash[CRYPT_OUTPUT_SIZE], why[512], copy[MAX_LINE];
         unsigned char salt[16];
         const char *prefix;
@@ -643,7 +641,7 @@ sb_err_t regd_auth_make_line(const char *name, const char *role, const char *dep
 /* ---- libmicrohttpd and GnuTLS ---- */
 
 sb_err_t regd_auth_cert_cn(struct MHD_Connection *c, char *cn, size_t cn_size, char *errstr,
-                                  size_t errstr_size) {
+                           size_t errstr_size) {
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
         unsigned int n = 0, status = 0;
         gnutls_x509_crt_t crt = NULL;
@@ -732,8 +730,8 @@ static sb_err_t read_pem(const char *what, const char *path, char **out, char *e
         return SB_OK;
 }
 
-regd_tls_t *regd_tls_new(const char *cert_file, const char *key_file,
-                                       const char *client_ca_file, char *errstr, size_t errstr_size) {
+regd_tls_t *regd_tls_new(const char *cert_file, const char *key_file, const char *client_ca_file,
+                         char *errstr, size_t errstr_size) {
         regd_tls_t *t = calloc(1, sizeof(*t));
         gnutls_certificate_credentials_t cred = NULL;
         int r;

@@ -60,8 +60,7 @@ typedef enum {
 /* Loads `users_file` (a path; read once, not watched).  Returns NULL with
  * errstr set ("users.txt:7: ...") if it cannot be read or any line is
  * malformed.  The caller destroys the result. */
-regd_auth_t *regd_auth_new(const char *users_file, int reads_need_auth, char *errstr,
-                                         size_t errstr_size);
+regd_auth_t *regd_auth_new(const char *users_file, int reads_need_auth, char *errstr, size_t errstr_size);
 void regd_auth_destroy(regd_auth_t *a);
 /* How many principals the file holds. */
 size_t regd_auth_count(const regd_auth_t *a);
@@ -71,8 +70,7 @@ size_t regd_auth_count(const regd_auth_t *a);
  * escapes), without the query string.  For SB_AUTH_WRITE the decoded subject
  * is copied to `subject` (which must hold subject_size bytes; a subject that
  * does not fit, or a segment that does not decode, makes the request admin). */
-sb_auth_class_t regd_auth_classify(const char *method, const char *url, char *subject,
-                                          size_t subject_size);
+sb_auth_class_t regd_auth_classify(const char *method, const char *url, char *subject, size_t subject_size);
 
 /* Decides one request.  `user`/`password` are the Basic credentials (user
  * NULL when the request has none), `cert_principal` the CN of a verified
@@ -83,23 +81,23 @@ sb_auth_class_t regd_auth_classify(const char *method, const char *url, char *su
  * a wrong password.  `a` NULL (no users file configured) allows everything.
  * Thread-safe: `a` is read-only after regd_auth_new. */
 sb_auth_decision_t regd_auth_check(const regd_auth_t *a, const char *user, const char *password,
-                                          const char *cert_principal, const char *method, const char *url,
-                                          char *reason, size_t reason_size);
+                                   const char *cert_principal, const char *method, const char *url,
+                                   char *reason, size_t reason_size);
 
 /* Parses an Authorization header value "Basic <base64(user:password)>" into
  * the caller's buffers.  Returns SB_OK; SB_ERR_NOT_FOUND if `value` is NULL
  * (no header); SB_ERR_INVALID for another scheme, bad base64, no colon, an
  * empty user, control characters or a value too long for the buffers. */
 sb_err_t regd_auth_parse_basic(const char *value, char *user, size_t user_size, char *password,
-                                      size_t password_size, char *errstr, size_t errstr_size);
+                               size_t password_size, char *errstr, size_t errstr_size);
 
 /* A users-file line for `name` with a new hash of `password` (`password`
  * NULL: certificate only, hash "-").  `method` is "yescrypt" (NULL means
  * this), or "sha512"; the salt comes from getrandom(2).  The line is checked
  * as regd_auth_new would check it.  Written without a newline. */
-sb_err_t regd_auth_make_line(const char *name, const char *role, const char *department,
-                                    const char *password, const char *method, char *line, size_t line_size,
-                                    char *errstr, size_t errstr_size);
+sb_err_t regd_auth_make_line(const char *name, const char *role, const char *department, const char *password,
+                             const char *method, char *line, size_t line_size, char *errstr,
+                             size_t errstr_size);
 
 /* The subject CN of the connection's client certificate, checked against
  * the daemon's client CA (MHD_OPTION_HTTPS_MEM_TRUST), its validity dates
@@ -108,14 +106,14 @@ sb_err_t regd_auth_make_line(const char *name, const char *role, const char *dep
  * SB_ERR_INVALID with the reason when the certificate does not verify or
  * has no single CN (answer 401). */
 sb_err_t regd_auth_cert_cn(struct MHD_Connection *c, char *cn, size_t cn_size, char *errstr,
-                                  size_t errstr_size);
+                           size_t errstr_size);
 
 /* TLS material for the daemon, read from PEM files.  `client_ca_file` may
  * be NULL or "": no client certificates are asked for. */
 typedef struct regd_tls_s regd_tls_t;
 
-regd_tls_t *regd_tls_new(const char *cert_file, const char *key_file,
-                                       const char *client_ca_file, char *errstr, size_t errstr_size);
+regd_tls_t *regd_tls_new(const char *cert_file, const char *key_file, const char *client_ca_file,
+                         char *errstr, size_t errstr_size);
 void regd_tls_destroy(regd_tls_t *t);
 
 /* Fills items[] (room for REGD_TLS_MHD_OPTIONS entries, the last one

@@ -240,8 +240,8 @@ static sb_err_t ensure_topic(regd_cmdlog_t *rl, int replication_factor, int time
 }
 
 sb_err_t regd_cmdlog_new(regd_store_t *store, const sb_config_t *cfg, const char *topic,
-                             int replication_factor, int timeout_ms, sb_log_t *log, regd_cmdlog_t **out,
-                             char *errstr, size_t errstr_size) {
+                         int replication_factor, int timeout_ms, sb_log_t *log, regd_cmdlog_t **out,
+                         char *errstr, size_t errstr_size) {
         regd_cmdlog_t *rl = calloc(1, sizeof(*rl));
         char group[64], uuid[37];
         sb_err_t err;

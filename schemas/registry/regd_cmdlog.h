@@ -37,8 +37,8 @@ typedef struct regd_cmdlog_s regd_cmdlog_t;
  * in a thread of its own.  `cfg` supplies the kafka passthrough (borrowed
  * for the call).  Fails after `timeout_ms` if Kafka does not answer. */
 sb_err_t regd_cmdlog_new(regd_store_t *store, const sb_config_t *cfg, const char *topic,
-                             int replication_factor, int timeout_ms, sb_log_t *log, regd_cmdlog_t **out,
-                             char *errstr, size_t errstr_size);
+                         int replication_factor, int timeout_ms, sb_log_t *log, regd_cmdlog_t **out,
+                         char *errstr, size_t errstr_size);
 void regd_cmdlog_destroy(regd_cmdlog_t *rl);
 
 /* The submitter that appends to the log (valid while `rl` lives). */

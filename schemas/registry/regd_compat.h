@@ -84,7 +84,7 @@ int regd_compat_can_read(const sb_schema_t *writer, const sb_schema_t *reader, c
  * problem, naming the version, the direction, the field and the reason, e.g.
  * "reading version 1 data with the new schema: reader field 'b' (record t.R)
  * has no default and is missing in the writer".  Borrows everything. */
-int regd_compat_check(regd_compat_level_t level, const sb_schema_t *candidate, const sb_schema_t *const *existing,
-                    size_t n_existing, json_t *messages);
+int regd_compat_check(regd_compat_level_t level, const sb_schema_t *candidate,
+                      const sb_schema_t *const *existing, size_t n_existing, json_t *messages);
 
 #endif

@@ -30,13 +30,12 @@ typedef struct {
 
 reply_t rh_json(unsigned status, json_t *body) { return (reply_t){status, body, NULL}; }
 
-reply_t rh_error(unsigned status, int code, const char *fmt, ...) {
-        char msg[1024];
+reply_t rh_error(regd_error_t e, ...) {
         va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_start(ap, e);
+        json_t *body = regd_error_vjson(e, 0, ap);
         va_end(ap);
-        return rh_json(status, regd_error_json(0, code, "%s", msg));
+        return rh_json(regd_error_status(e), body);
 }
 
 reply_t rh_raw(const char *text) {
@@ -44,20 +43,11 @@ reply_t rh_raw(const char *text) {
         return (reply_t){copy ? 200 : 500, NULL, copy};
 }
 
-reply_t rh_store_error(const char *errstr) {
-        return rh_error(500, E_STORE, "Error in the backend data store: %s", errstr);
-}
+reply_t rh_store_error(const char *errstr) { return rh_error(REGD_ERROR_STORE, errstr); }
 
-reply_t rh_subject_not_found(const char *subject) {
-        return rh_error(404, E_SUBJECT_NOT_FOUND, "Subject '%s' not found.", subject);
-}
+reply_t rh_subject_not_found(const char *subject) { return rh_error(REGD_ERROR_SUBJECT_NOT_FOUND, subject); }
 
-reply_t rh_invalid_version(const char *text) {
-        return rh_error(422, E_INVALID_VERSION,
-                        "The specified version '%s' is not a valid version id. Allowed values are between "
-                        "[1, 2^31-1] and the string \"latest\"",
-                        text);
-}
+reply_t rh_invalid_version(const char *text) { return rh_error(REGD_ERROR_INVALID_VERSION, text); }
 
 static enum MHD_Result send_reply(regd_http_t *srv, struct MHD_Connection *c, const char *method,
                                   const char *url, reply_t *r) {
@@ -79,8 +69,7 @@ static enum MHD_Result send_reply(regd_http_t *srv, struct MHD_Connection *c, co
                 free(text);
                 return MHD_NO;
         }
-        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, REGD_CONTENT_TYPE) !=
-                    MHD_YES ||
+        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, REGD_CONTENT_TYPE) != MHD_YES ||
             (status == MHD_HTTP_UNAUTHORIZED &&
              MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"sharebus\"") !=
                      MHD_YES)) {
@@ -145,21 +134,20 @@ int rh_body(const call_t *c, json_t **doc, reply_t *err) {
         json_error_t jerr;
         *doc = NULL;
         if (ct && *ct && !content_type_ok(ct)) {
-                *err = rh_error(415, 415, "HTTP 415 Unsupported Media Type");
+                *err = rh_error(REGD_ERROR_MEDIA_TYPE);
                 return -1;
         }
         /* Malformed JSON is 400 with error_code 400 and the parser's message,
          * as Confluent's rest-utils (JsonParseExceptionMapper) answers. */
         *doc = json_loadb(c->body->data ? (const char *)c->body->data : "", c->body->len, 0, &jerr);
         if (!*doc) {
-                *err = rh_error(400, 400, "Malformed JSON body: line %d column %d: %s", jerr.line,
-                                jerr.column, jerr.text);
+                *err = rh_error(REGD_ERROR_MALFORMED_JSON, jerr.line, jerr.column, jerr.text);
                 return -1;
         }
         if (!json_is_object(*doc)) {
                 json_decref(*doc);
                 *doc = NULL;
-                *err = rh_error(400, 400, "Request body must be a JSON object");
+                *err = rh_error(REGD_ERROR_BAD_REQUEST, "Request body must be a JSON object");
                 return -1;
         }
         return 0;
@@ -174,14 +162,12 @@ int rh_schema_body(const call_t *c, json_t **doc, reply_t *err) {
         json_t *type = json_object_get(*doc, "schemaType");
         json_t *refs = json_object_get(*doc, "references");
         if (!json_is_string(schema) || json_string_length(schema) == 0)
-                *err = rh_error(422, E_INVALID_SCHEMA,
-                                "Invalid schema: the request has no \"schema\" string");
+                *err = rh_error(REGD_ERROR_INVALID_SCHEMA, "the request has no \"schema\" string");
         else if (type && !json_is_null(type) &&
                  !(json_is_string(type) && strcmp(json_string_value(type), "AVRO") == 0))
-                *err = rh_error(422, E_INVALID_SCHEMA,
-                                "Invalid schema type: this registry accepts AVRO only");
+                *err = rh_error(REGD_ERROR_INVALID_SCHEMA_TYPE);
         else if (json_array_size(refs) > 0)
-                *err = rh_error(422, E_INVALID_SCHEMA, "Invalid schema: schema references are not supported");
+                *err = rh_error(REGD_ERROR_INVALID_SCHEMA, "schema references are not supported");
         else
                 return 0;
         json_decref(*doc);
@@ -206,10 +192,9 @@ reply_t rh_submit(const call_t *c, json_t *cmd) {
                 json_decref(result);
                 /* A submitter says a wait ran out in its message: sb_err_t has no timeout code. */
                 if (e == SB_ERR_KAFKA && strstr(err, "timed out"))
-                        return rh_error(500, E_TIMEOUT, "Operation timed out: %s", err);
+                        return rh_error(REGD_ERROR_TIMEOUT, err);
                 if (e == SB_ERR_KAFKA)
-                        return rh_error(500, E_FORWARDING, "Error while writing to the registry log: %s",
-                                        err);
+                        return rh_error(REGD_ERROR_FORWARDING, err);
                 return rh_store_error(err);
         }
         json_int_t status = json_integer_value(json_object_get(result, "http"));
@@ -321,8 +306,8 @@ static int path_matches(const char *pattern, char *const *seg, int n) {
         return i + 1 == n;
 }
 
-static reply_t route(regd_http_t *srv, struct MHD_Connection *conn, const char *method,
-                     const char *url, const request_t *req) {
+static reply_t route(regd_http_t *srv, struct MHD_Connection *conn, const char *method, const char *url,
+                     const request_t *req) {
         char *path = strdup(url), *seg[MAX_SEGMENTS];
         int known = 0; /* the path exists, maybe not for this method */
         reply_t r = {0, NULL, NULL};
@@ -349,8 +334,8 @@ static reply_t route(regd_http_t *srv, struct MHD_Connection *conn, const char *
         if (r.status)
                 return r; // cppcheck-suppress returnDanglingLifetime
         if (known)
-                return rh_error(405, 405, "HTTP 405 Method Not Allowed");
-        return rh_error(404, 404, "HTTP 404 Not Found");
+                return rh_error(REGD_ERROR_METHOD_NOT_ALLOWED);
+        return rh_error(REGD_ERROR_NOT_FOUND);
 }
 
 /* Whether the request is refused (then *r is the answer: 401 or 403). */
@@ -360,17 +345,15 @@ static int refused(regd_http_t *srv, struct MHD_Connection *c, const char *metho
         sb_auth_decision_t d;
         const char *header = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         sb_err_t cert = regd_auth_cert_cn(c, cn, sizeof(cn), why, sizeof(why));
-        sb_err_t basic = cert == SB_ERR_INVALID
-                                 ? SB_ERR_NOT_FOUND
-                                 : regd_auth_parse_basic(header, user, sizeof(user), password,
-                                                                sizeof(password), why, sizeof(why));
+        sb_err_t basic = cert == SB_ERR_INVALID ? SB_ERR_NOT_FOUND
+                                                : regd_auth_parse_basic(header, user, sizeof(user), password,
+                                                                        sizeof(password), why, sizeof(why));
         if (cert == SB_ERR_INVALID || basic == SB_ERR_INVALID) {
                 d = SB_AUTH_UNAUTHORIZED;
                 snprintf(reason, sizeof(reason), "%s", why);
         } else {
-                d = regd_auth_check(srv->auth, basic == SB_OK ? user : NULL,
-                                           basic == SB_OK ? password : NULL, cert == SB_OK ? cn : NULL,
-                                           method, url, reason, sizeof(reason));
+                d = regd_auth_check(srv->auth, basic == SB_OK ? user : NULL, basic == SB_OK ? password : NULL,
+                                    cert == SB_OK ? cn : NULL, method, url, reason, sizeof(reason));
         }
         explicit_bzero(password, sizeof(password));
         if (d == SB_AUTH_ALLOW) {
@@ -381,11 +364,9 @@ static int refused(regd_http_t *srv, struct MHD_Connection *c, const char *metho
         /* 401 says nothing of why (unknown user or wrong password); 403 goes
          * to a known principal and names the rule. */
         if (d == SB_AUTH_UNAUTHORIZED)
-                *r = rh_error(401, 40101,
-                              "Unauthorized: send valid credentials (HTTP Basic or a client "
-                              "certificate)");
+                *r = rh_error(REGD_ERROR_UNAUTHORIZED);
         else
-                *r = rh_error(403, 40301, "Forbidden: %s", reason);
+                *r = rh_error(REGD_ERROR_FORBIDDEN, reason);
         return 1;
 }
 
@@ -414,7 +395,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 errno = 0;
                 if (cl && (strtoull(cl, &end, 10) > SB_REGISTRY_MAX_BODY || errno == ERANGE)) {
                         req->too_large = req->replied = 1;
-                        r = rh_error(413, 413, "Request body larger than %u bytes", SB_REGISTRY_MAX_BODY);
+                        r = rh_error(REGD_ERROR_BODY_TOO_LARGE, SB_REGISTRY_MAX_BODY);
                         return send_reply(srv, c, method, url, &r);
                 }
                 return MHD_YES;
@@ -434,7 +415,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return MHD_YES;
         req->replied = 1;
         if (req->too_large)
-                r = rh_error(413, 413, "Request body larger than %u bytes", SB_REGISTRY_MAX_BODY);
+                r = rh_error(REGD_ERROR_BODY_TOO_LARGE, SB_REGISTRY_MAX_BODY);
         else if (req->no_memory)
                 r = rh_json(500, NULL);
         else
@@ -501,10 +482,9 @@ static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
         return 0;
 }
 
-regd_http_t *regd_http_new(regd_store_t *store, regd_submitter_t submitter,
-                                         sb_log_t *log, const regd_auth_t *auth,
-                                         const regd_tls_t *tls, const char *host, unsigned port,
-                                         unsigned threads, char *errstr, size_t errstr_size) {
+regd_http_t *regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
+                           const regd_auth_t *auth, const regd_tls_t *tls, const char *host, unsigned port,
+                           unsigned threads, char *errstr, size_t errstr_size) {
         struct sockaddr_storage ss;
         regd_http_t *srv;
 

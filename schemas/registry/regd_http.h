@@ -65,10 +65,9 @@ typedef struct regd_http_s regd_http_t;
  * `submitter` (copied; for memory mode regd_store_direct_submitter).
  * `store`, what the submitter refers to, and `log` are borrowed and must
  * outlive the server.  Returns NULL with errstr set on failure. */
-regd_http_t *regd_http_new(regd_store_t *store, regd_submitter_t submitter,
-                                         sb_log_t *log, const regd_auth_t *auth,
-                                         const regd_tls_t *tls, const char *host, unsigned port,
-                                         unsigned threads, char *errstr, size_t errstr_size);
+regd_http_t *regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
+                           const regd_auth_t *auth, const regd_tls_t *tls, const char *host, unsigned port,
+                           unsigned threads, char *errstr, size_t errstr_size);
 /* The port actually bound. */
 unsigned regd_http_port(const regd_http_t *srv);
 /* Stops the server (waits for requests under way) and frees it. */

@@ -1,8 +1,5 @@
 #include "regd_json.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-
 size_t regd_utf8_prefix(const char *s) {
         const unsigned char *p = (const unsigned char *)s;
         size_t i = 0, n, k;
@@ -28,21 +25,6 @@ size_t regd_utf8_prefix(const char *s) {
                 i += n;
         }
         return i;
-}
-
-json_t *regd_error_json(int status, int code, const char *fmt, ...) {
-        char msg[1024];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        msg[regd_utf8_prefix(msg)] = '\0'; /* truncation may split a character */
-        json_t *e = json_pack("{s:i,s:s}", "error_code", code, "message", msg);
-        if (e && status && json_object_set_new(e, "http", json_integer(status))) {
-                json_decref(e);
-                return NULL;
-        }
-        return e;
 }
 
 static int hexval(char ch) {

@@ -36,7 +36,7 @@ reply_t rh_subjects_list(const call_t *c) {
         if (prefix && strcmp(prefix, ":*:") == 0) /* Confluent's "every context" */
                 prefix = NULL;
         if (regd_store_subjects(c->srv->store, rh_query_bool(c, "deleted"), prefix, &names, &n, err,
-                                       sizeof(err)))
+                                sizeof(err)))
                 return rh_store_error(err);
         json_t *arr = json_array();
         for (size_t i = 0; arr && i < n; i++)
@@ -53,8 +53,8 @@ reply_t rh_versions_list(const call_t *c) {
         int32_t *versions;
         size_t n;
         char err[512];
-        sb_err_t e = regd_store_versions(c->srv->store, subject, rh_query_bool(c, "deleted"),
-                                                &versions, &n, err, sizeof(err));
+        sb_err_t e = regd_store_versions(c->srv->store, subject, rh_query_bool(c, "deleted"), &versions, &n,
+                                         err, sizeof(err));
         if (e == SB_ERR_NOT_FOUND)
                 return rh_subject_not_found(subject);
         if (e)
@@ -73,13 +73,11 @@ reply_t rh_register(const call_t *c) {
                 return r;
         json_t *id = json_object_get(doc, "id"), *version = json_object_get(doc, "version");
         if (!*subject) {
-                r = rh_error(422, E_INVALID_SUBJECT, "The specified subject '%s' is not a valid.", subject);
+                r = rh_error(REGD_ERROR_INVALID_SUBJECT, subject);
         } else if (id && !json_is_null(id) && !json_is_integer(id)) {
-                r = rh_error(422, E_INVALID_SCHEMA, "Invalid schema: \"id\" must be an integer");
+                r = rh_error(REGD_ERROR_INVALID_SCHEMA, "\"id\" must be an integer");
         } else if (version && !json_is_null(version) && !json_is_integer(version)) {
-                r = rh_error(422, E_INVALID_VERSION,
-                             "The specified version is not a valid version id. Allowed "
-                             "values are between [1, 2^31-1] and the string \"latest\"");
+                r = rh_error(REGD_ERROR_INVALID_VERSION_MEMBER);
         } else {
                 json_t *cmd =
                         json_pack("{s:s,s:s,s:O,s:b}", "type", "REGISTER", "subject", subject, "schema",
@@ -149,18 +147,17 @@ reply_t rh_subject_lookup(const call_t *c) {
                 return r;
         }
         json_t *schema = json_object_get(doc, "schema");
-        sb_err_t e =
-                regd_store_lookup(c->srv->store, subject, json_string_value(schema),
-                                         json_string_length(schema), deleted, &v, &found, err, sizeof(err));
+        sb_err_t e = regd_store_lookup(c->srv->store, subject, json_string_value(schema),
+                                       json_string_length(schema), deleted, &v, &found, err, sizeof(err));
         json_decref(doc);
         if (e) {
                 free(key);
                 if (e == SB_ERR_SCHEMA)
-                        return rh_error(422, E_INVALID_SCHEMA, "Invalid schema: %s", err);
+                        return rh_error(REGD_ERROR_INVALID_SCHEMA, err);
                 if (e == SB_ERR_NOT_FOUND && !found)
                         return rh_subject_not_found(subject);
                 if (e == SB_ERR_NOT_FOUND)
-                        return rh_error(404, E_SCHEMA_NOT_FOUND, "Schema not found");
+                        return rh_error(REGD_ERROR_SCHEMA_NOT_FOUND);
                 return rh_store_error(err);
         }
         json_t *answer = version_json(subject, &v);
@@ -197,11 +194,11 @@ static int find_version(const call_t *c, int deleted, regd_version_t *v, reply_t
                 return -1;
         }
         sb_err_t e = regd_store_get_version(c->srv->store, subject, want, deleted, v, &found, errstr,
-                                                   sizeof(errstr));
+                                            sizeof(errstr));
         if (e == SB_ERR_NOT_FOUND && !found)
                 *err = rh_subject_not_found(subject);
         else if (e == SB_ERR_NOT_FOUND)
-                *err = rh_error(404, E_VERSION_NOT_FOUND, "Version %d not found.", (int)want);
+                *err = rh_error(REGD_ERROR_VERSION_NOT_FOUND, (int)want);
         else if (e)
                 *err = rh_store_error(errstr);
         return e ? -1 : 0;
@@ -255,12 +252,11 @@ reply_t rh_metadata(const call_t *c) {
 
         if (vtext && rh_parse_version(vtext, &want))
                 return rh_invalid_version(vtext);
-        sb_err_t e =
-                regd_store_get_version(c->srv->store, subject, want, 0, &v, &found, err, sizeof(err));
+        sb_err_t e = regd_store_get_version(c->srv->store, subject, want, 0, &v, &found, err, sizeof(err));
         if (e == SB_ERR_NOT_FOUND && !found)
                 return rh_subject_not_found(subject);
         if (e == SB_ERR_NOT_FOUND)
-                return rh_error(404, E_VERSION_NOT_FOUND, "Version %d not found.", (int)want);
+                return rh_error(REGD_ERROR_VERSION_NOT_FOUND, (int)want);
         if (e)
                 return rh_store_error(err);
         e = regd_store_parse(c->srv->store, v.text, strlen(v.text), &schema, err, sizeof(err));

@@ -21,9 +21,7 @@ int regd_mode_parse(const char *name, regd_mode_t *out) {
         return -1;
 }
 
-const char *regd_mode_name(regd_mode_t mode) {
-        return (size_t)mode < N_MODES ? mode_names[mode] : "UNKNOWN";
-}
+const char *regd_mode_name(regd_mode_t mode) { return (size_t)mode < N_MODES ? mode_names[mode] : "UNKNOWN"; }
 
 uint64_t regd_hash(const char *s) {
         uint64_t h = 1469598103934665603ULL; /* FNV-1a */
@@ -97,16 +95,16 @@ void regd_store_destroy(regd_store_t *st) {
 
 /* ---- schemas ---- */
 
-sb_err_t regd_store_parse(regd_store_t *st, const char *text, size_t len, sb_schema_t **out,
-                                 char *errstr, size_t errstr_size) {
+sb_err_t regd_store_parse(regd_store_t *st, const char *text, size_t len, sb_schema_t **out, char *errstr,
+                          size_t errstr_size) {
         pthread_mutex_lock(&st->parse_lock);
         sb_err_t err = sb_schema_new(text, len, out, errstr, errstr_size);
         pthread_mutex_unlock(&st->parse_lock);
         return err;
 }
 
-sb_err_t regd_canonicalise(regd_store_t *st, const char *text, size_t len, char **canon,
-                                  sb_schema_t **parsed, char *errstr, size_t errstr_size) {
+sb_err_t regd_canonicalise(regd_store_t *st, const char *text, size_t len, char **canon, sb_schema_t **parsed,
+                           char *errstr, size_t errstr_size) {
         sb_schema_t *schema = NULL;
         *canon = NULL;
         if (parsed)
@@ -198,10 +196,8 @@ static void index_put(int32_t *index, size_t cap, uint64_t hash, int32_t id) {
         index[i] = id;
 }
 
-int regd_schema_add(regd_store_t *st, int32_t id, char *canon, uint64_t hash,
-                           sb_schema_t *parsed) {
-        if (regd_reserve((void **)&st->schemas, &st->cap_schemas, st->n_schemas + 1,
-                                sizeof(*st->schemas)))
+int regd_schema_add(regd_store_t *st, int32_t id, char *canon, uint64_t hash, sb_schema_t *parsed) {
+        if (regd_reserve((void **)&st->schemas, &st->cap_schemas, st->n_schemas + 1, sizeof(*st->schemas)))
                 return -1;
         if ((st->n_schemas + 1) * 2 > st->index_cap) {
                 size_t ncap = st->index_cap ? st->index_cap * 2 : 16;
@@ -233,8 +229,7 @@ int regd_schema_add(regd_store_t *st, int32_t id, char *canon, uint64_t hash,
 
 const sb_schema_t *regd_schema_parsed(regd_store_t *st, schema_t *s) {
         char errstr[256];
-        if (!s->parsed &&
-            regd_store_parse(st, s->text, strlen(s->text), &s->parsed, errstr, sizeof(errstr)))
+        if (!s->parsed && regd_store_parse(st, s->text, strlen(s->text), &s->parsed, errstr, sizeof(errstr)))
                 s->parsed = NULL; /* stored texts always parse: only memory can fail */
         return s->parsed;
 }
@@ -271,7 +266,7 @@ subject_t *regd_subject_add(regd_store_t *st, const char *name) {
         if (found)
                 return &st->subjects[at];
         if (regd_reserve((void **)&st->subjects, &st->cap_subjects, st->n_subjects + 1,
-                                sizeof(*st->subjects)))
+                         sizeof(*st->subjects)))
                 return NULL;
         char *copy = strdup(name);
         if (!copy)
@@ -352,9 +347,9 @@ static json_t *renumber(const char *msg, int32_t version) {
 }
 
 int regd_compat(regd_store_t *st, subject_t *s, const version_t *only, regd_compat_level_t level,
-                       const sb_schema_t *candidate, json_t *messages) {
-        int transitive = level == REGD_COMPAT_BACKWARD_TRANSITIVE || level == REGD_COMPAT_FORWARD_TRANSITIVE ||
-                         level == REGD_COMPAT_FULL_TRANSITIVE;
+                const sb_schema_t *candidate, json_t *messages) {
+        int transitive = level == REGD_COMPAT_BACKWARD_TRANSITIVE ||
+                         level == REGD_COMPAT_FORWARD_TRANSITIVE || level == REGD_COMPAT_FULL_TRANSITIVE;
         const version_t *latest = regd_subject_latest(s);
         int ok = 1;
         if (level == REGD_COMPAT_NONE)
@@ -396,8 +391,8 @@ void regd_strings_free(char **names, size_t count) {
         free(names);
 }
 
-sb_err_t regd_store_subjects(regd_store_t *st, int deleted, const char *prefix, char ***names,
-                                    size_t *count, char *errstr, size_t errstr_size) {
+sb_err_t regd_store_subjects(regd_store_t *st, int deleted, const char *prefix, char ***names, size_t *count,
+                             char *errstr, size_t errstr_size) {
         char **out = NULL;
         size_t n = 0, plen = prefix ? strlen(prefix) : 0;
         *names = NULL;
@@ -407,8 +402,7 @@ sb_err_t regd_store_subjects(regd_store_t *st, int deleted, const char *prefix, 
                 goto nomem;
         for (size_t i = 0; i < st->n_subjects; i++) {
                 const subject_t *s = &st->subjects[i];
-                if (!regd_subject_count(s, deleted) ||
-                    strncmp(s->name, prefix ? prefix : "", plen) != 0)
+                if (!regd_subject_count(s, deleted) || strncmp(s->name, prefix ? prefix : "", plen) != 0)
                         continue;
                 if (!(out[n] = strdup(s->name)))
                         goto nomem;
@@ -428,8 +422,8 @@ nomem:
         return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
 }
 
-sb_err_t regd_store_versions(regd_store_t *st, const char *subject, int deleted,
-                                    int32_t **versions, size_t *count, char *errstr, size_t errstr_size) {
+sb_err_t regd_store_versions(regd_store_t *st, const char *subject, int deleted, int32_t **versions,
+                             size_t *count, char *errstr, size_t errstr_size) {
         sb_err_t err = SB_OK;
         *versions = NULL;
         *count = 0;
@@ -454,8 +448,8 @@ sb_err_t regd_store_versions(regd_store_t *st, const char *subject, int deleted,
 }
 
 /* Fills *out from version v of the store (lock held). */
-static sb_err_t fill_version(regd_store_t *st, const version_t *v, regd_version_t *out,
-                             char *errstr, size_t errstr_size) {
+static sb_err_t fill_version(regd_store_t *st, const version_t *v, regd_version_t *out, char *errstr,
+                             size_t errstr_size) {
         const schema_t *sc = regd_schema(st, v->id);
         if (!(out->text = strdup(sc->text)))
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
@@ -465,15 +459,14 @@ static sb_err_t fill_version(regd_store_t *st, const version_t *v, regd_version_
         return SB_OK;
 }
 
-sb_err_t regd_store_get_version(regd_store_t *st, const char *subject, int32_t version,
-                                       int deleted, regd_version_t *out, int *subject_found,
-                                       char *errstr, size_t errstr_size) {
+sb_err_t regd_store_get_version(regd_store_t *st, const char *subject, int32_t version, int deleted,
+                                regd_version_t *out, int *subject_found, char *errstr, size_t errstr_size) {
         sb_err_t err;
         memset(out, 0, sizeof(*out));
         pthread_mutex_lock(&st->lock);
         subject_t *s = regd_subject(st, subject);
-        const version_t *v = version == REGD_LATEST ? regd_subject_latest(s)
-                                                           : regd_subject_version(s, version);
+        const version_t *v =
+                version == REGD_LATEST ? regd_subject_latest(s) : regd_subject_version(s, version);
         if (v && v->deleted && !deleted)
                 v = NULL;
         if (subject_found)
@@ -487,9 +480,8 @@ sb_err_t regd_store_get_version(regd_store_t *st, const char *subject, int32_t v
         return err;
 }
 
-sb_err_t regd_store_lookup(regd_store_t *st, const char *subject, const char *text, size_t len,
-                                  int deleted, regd_version_t *out, int *subject_found, char *errstr,
-                                  size_t errstr_size) {
+sb_err_t regd_store_lookup(regd_store_t *st, const char *subject, const char *text, size_t len, int deleted,
+                           regd_version_t *out, int *subject_found, char *errstr, size_t errstr_size) {
         char *canon;
         sb_err_t err;
         memset(out, 0, sizeof(*out));
@@ -517,8 +509,7 @@ sb_err_t regd_store_lookup(regd_store_t *st, const char *subject, const char *te
         return err;
 }
 
-sb_err_t regd_store_by_id(regd_store_t *st, int32_t id, char **text, char *errstr,
-                                 size_t errstr_size) {
+sb_err_t regd_store_by_id(regd_store_t *st, int32_t id, char **text, char *errstr, size_t errstr_size) {
         sb_err_t err = SB_OK;
         *text = NULL;
         pthread_mutex_lock(&st->lock);
@@ -537,8 +528,8 @@ void regd_uses_free(regd_use_t *uses, size_t count) {
         free(uses);
 }
 
-sb_err_t regd_store_id_uses(regd_store_t *st, int32_t id, int deleted, regd_use_t **uses,
-                                   size_t *count, char *errstr, size_t errstr_size) {
+sb_err_t regd_store_id_uses(regd_store_t *st, int32_t id, int deleted, regd_use_t **uses, size_t *count,
+                            char *errstr, size_t errstr_size) {
         regd_use_t *out = NULL;
         size_t n = 0, cap = 0;
         *uses = NULL;
@@ -572,7 +563,7 @@ nomem:
 }
 
 sb_err_t regd_store_config(regd_store_t *st, const char *subject, int default_to_global,
-                                  regd_compat_level_t *level, char *errstr, size_t errstr_size) {
+                           regd_compat_level_t *level, char *errstr, size_t errstr_size) {
         sb_err_t err = SB_OK;
         pthread_mutex_lock(&st->lock);
         const subject_t *s = subject ? regd_subject(st, subject) : NULL;
@@ -585,8 +576,8 @@ sb_err_t regd_store_config(regd_store_t *st, const char *subject, int default_to
         return err;
 }
 
-sb_err_t regd_store_mode(regd_store_t *st, const char *subject, int default_to_global,
-                                regd_mode_t *mode, char *errstr, size_t errstr_size) {
+sb_err_t regd_store_mode(regd_store_t *st, const char *subject, int default_to_global, regd_mode_t *mode,
+                         char *errstr, size_t errstr_size) {
         sb_err_t err = SB_OK;
         pthread_mutex_lock(&st->lock);
         const subject_t *s = subject ? regd_subject(st, subject) : NULL;
@@ -599,9 +590,8 @@ sb_err_t regd_store_mode(regd_store_t *st, const char *subject, int default_to_g
         return err;
 }
 
-sb_err_t regd_store_check(regd_store_t *st, const char *subject, int32_t version,
-                                 const char *text, size_t len, int *compatible, json_t *messages,
-                                 char *errstr, size_t errstr_size) {
+sb_err_t regd_store_check(regd_store_t *st, const char *subject, int32_t version, const char *text,
+                          size_t len, int *compatible, json_t *messages, char *errstr, size_t errstr_size) {
         sb_schema_t *candidate = NULL;
         char *canon = NULL;
         sb_err_t err = regd_canonicalise(st, text, len, &canon, &candidate, errstr, errstr_size);
@@ -661,14 +651,13 @@ sb_err_t regd_store_dump(regd_store_t *st, json_t **state) {
                                subjects,
                                json_pack("{s:s,s:s?,s:s?,s:o}", "subject", s->name, "compatibility",
                                          s->has_level ? regd_compat_level_name(s->level) : NULL, "mode",
-                                         s->has_mode ? regd_mode_name(s->mode) : NULL, "versions",
-                                         versions));
+                                         s->has_mode ? regd_mode_name(s->mode) : NULL, "versions", versions));
         }
         if (!bad)
                 out = json_pack("{s:I,s:s?,s:s?,s:O,s:O}", "next_id", (json_int_t)st->next_id,
                                 "compatibility", st->has_level ? regd_compat_level_name(st->level) : NULL,
-                                "mode", st->has_mode ? regd_mode_name(st->mode) : NULL, "schemas",
-                                schemas, "subjects", subjects);
+                                "mode", st->has_mode ? regd_mode_name(st->mode) : NULL, "schemas", schemas,
+                                "subjects", subjects);
         pthread_mutex_unlock(&st->lock);
         json_decref(schemas);
         json_decref(subjects);

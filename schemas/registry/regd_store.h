@@ -120,57 +120,54 @@ regd_submitter_t regd_store_direct_submitter(regd_store_t *st);
  * with a non-deleted version (`deleted`: or a soft-deleted one) whose name
  * starts with `prefix` (NULL or "" for all).  Free with
  * regd_strings_free.  None gives *names == NULL, *count == 0. */
-sb_err_t regd_store_subjects(regd_store_t *st, int deleted, const char *prefix, char ***names,
-                                    size_t *count, char *errstr, size_t errstr_size);
+sb_err_t regd_store_subjects(regd_store_t *st, int deleted, const char *prefix, char ***names, size_t *count,
+                             char *errstr, size_t errstr_size);
 void regd_strings_free(char **names, size_t count);
 
 /* Sets *versions to a new array (free()) of the *count version numbers of
  * `subject`, ascending, soft-deleted ones only if `deleted`.
  * SB_ERR_NOT_FOUND if there are none. */
-sb_err_t regd_store_versions(regd_store_t *st, const char *subject, int deleted,
-                                    int32_t **versions, size_t *count, char *errstr, size_t errstr_size);
+sb_err_t regd_store_versions(regd_store_t *st, const char *subject, int deleted, int32_t **versions,
+                             size_t *count, char *errstr, size_t errstr_size);
 
 /* Looks up `version` (>= 1, or REGD_LATEST: the newest non-deleted)
  * of `subject`; a soft-deleted version only if `deleted`.  Fills *out (the
  * caller frees out->text).  SB_ERR_NOT_FOUND if there is no such version;
  * *subject_found (may be NULL) then says whether the subject has any
  * version (soft-deleted ones counting only if `deleted`). */
-sb_err_t regd_store_get_version(regd_store_t *st, const char *subject, int32_t version,
-                                       int deleted, regd_version_t *out, int *subject_found,
-                                       char *errstr, size_t errstr_size);
+sb_err_t regd_store_get_version(regd_store_t *st, const char *subject, int32_t version, int deleted,
+                                regd_version_t *out, int *subject_found, char *errstr, size_t errstr_size);
 
 /* Finds the schema `text` (`len` bytes) among the versions of `subject`
  * (soft-deleted ones too if `deleted`), newest first, and fills *out.
  * SB_ERR_SCHEMA if the text is not a valid Avro schema (errstr says why);
  * SB_ERR_NOT_FOUND if it is not there (*subject_found as above). */
-sb_err_t regd_store_lookup(regd_store_t *st, const char *subject, const char *text, size_t len,
-                                  int deleted, regd_version_t *out, int *subject_found, char *errstr,
-                                  size_t errstr_size);
+sb_err_t regd_store_lookup(regd_store_t *st, const char *subject, const char *text, size_t len, int deleted,
+                           regd_version_t *out, int *subject_found, char *errstr, size_t errstr_size);
 
 /* Sets *text to a copy (caller frees) of the canonical text of schema
  * `id`.  SB_ERR_NOT_FOUND for an id no version (soft-deleted or not) uses. */
-sb_err_t regd_store_by_id(regd_store_t *st, int32_t id, char **text, char *errstr,
-                                 size_t errstr_size);
+sb_err_t regd_store_by_id(regd_store_t *st, int32_t id, char **text, char *errstr, size_t errstr_size);
 
 /* Sets *uses to a new array of the *count (subject, version) pairs that use
  * schema `id` (soft-deleted ones only if `deleted`), ordered by subject
  * then version; free with regd_uses_free.  SB_ERR_NOT_FOUND as for
  * regd_store_by_id (an id whose uses are all soft-deleted gives an
  * empty array). */
-sb_err_t regd_store_id_uses(regd_store_t *st, int32_t id, int deleted, regd_use_t **uses,
-                                   size_t *count, char *errstr, size_t errstr_size);
+sb_err_t regd_store_id_uses(regd_store_t *st, int32_t id, int deleted, regd_use_t **uses, size_t *count,
+                            char *errstr, size_t errstr_size);
 void regd_uses_free(regd_use_t *uses, size_t count);
 
 /* The compatibility level of `subject` (NULL: the global one).  A subject
  * without its own level: SB_ERR_NOT_FOUND, or with `default_to_global` the
  * global level.  The global level defaults to BACKWARD. */
 sb_err_t regd_store_config(regd_store_t *st, const char *subject, int default_to_global,
-                                  regd_compat_level_t *level, char *errstr, size_t errstr_size);
+                           regd_compat_level_t *level, char *errstr, size_t errstr_size);
 
 /* The mode of `subject` (NULL: global), as regd_store_config; the
  * global mode defaults to READWRITE. */
-sb_err_t regd_store_mode(regd_store_t *st, const char *subject, int default_to_global,
-                                regd_mode_t *mode, char *errstr, size_t errstr_size);
+sb_err_t regd_store_mode(regd_store_t *st, const char *subject, int default_to_global, regd_mode_t *mode,
+                         char *errstr, size_t errstr_size);
 
 /* Tests the schema `text` against `subject` under the subject's level:
  * against `version` alone (>= 1, or REGD_LATEST), or with version 0
@@ -180,14 +177,13 @@ sb_err_t regd_store_mode(regd_store_t *st, const char *subject, int default_to_g
  * subject without versions is compatible.  SB_ERR_SCHEMA for an invalid
  * text, SB_ERR_NOT_FOUND for a version >= 1 that does not exist (or is
  * soft-deleted). */
-sb_err_t regd_store_check(regd_store_t *st, const char *subject, int32_t version,
-                                 const char *text, size_t len, int *compatible, json_t *messages,
-                                 char *errstr, size_t errstr_size);
+sb_err_t regd_store_check(regd_store_t *st, const char *subject, int32_t version, const char *text,
+                          size_t len, int *compatible, json_t *messages, char *errstr, size_t errstr_size);
 
 /* Parses an Avro schema as sb_schema_new(), serialised with the store's
  * other uses of avro-c (which keeps its errors in one global buffer). */
-sb_err_t regd_store_parse(regd_store_t *st, const char *text, size_t len, sb_schema_t **out,
-                                 char *errstr, size_t errstr_size);
+sb_err_t regd_store_parse(regd_store_t *st, const char *text, size_t len, sb_schema_t **out, char *errstr,
+                          size_t errstr_size);
 
 /* Sets *state to a new JSON object holding the whole state (schemas,
  * subjects, versions, levels, modes, next id) in a fixed order: two stores

@@ -75,16 +75,15 @@ uint64_t regd_hash(const char *text);
 
 /* Parses `text` (`len` bytes); sets *canon to a copy of its canonical form
  * and, if `parsed` is not NULL, *parsed to the handle (else destroyed). */
-sb_err_t regd_canonicalise(regd_store_t *st, const char *text, size_t len, char **canon,
-                                  sb_schema_t **parsed, char *errstr, size_t errstr_size);
+sb_err_t regd_canonicalise(regd_store_t *st, const char *text, size_t len, char **canon, sb_schema_t **parsed,
+                           char *errstr, size_t errstr_size);
 
 schema_t *regd_schema(regd_store_t *st, int32_t id);
 /* The id of the first schema with canonical text `canon`, or 0. */
 int32_t regd_find_text(const regd_store_t *st, const char *canon, uint64_t hash);
 /* Adds schema `id` (not yet present, >= 1) taking `canon` and `parsed`;
  * -1 (nothing taken) when out of memory. */
-int regd_schema_add(regd_store_t *st, int32_t id, char *canon, uint64_t hash,
-                           sb_schema_t *parsed);
+int regd_schema_add(regd_store_t *st, int32_t id, char *canon, uint64_t hash, sb_schema_t *parsed);
 /* The parsed form of a schema, parsed now if need be; NULL if out of memory. */
 const sb_schema_t *regd_schema_parsed(regd_store_t *st, schema_t *s);
 
@@ -108,6 +107,6 @@ regd_mode_t regd_mode_of(const regd_store_t *st, const subject_t *s);
  * `only` if not NULL) under `level`; appends messages naming the real
  * version numbers.  Returns 1 if compatible, 0 if not, -1 out of memory. */
 int regd_compat(regd_store_t *st, subject_t *s, const version_t *only, regd_compat_level_t level,
-                       const sb_schema_t *candidate, json_t *messages);
+                const sb_schema_t *candidate, json_t *messages);
 
 #endif
