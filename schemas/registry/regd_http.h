@@ -47,9 +47,10 @@
 
 #include <stddef.h>
 
-#include "regd_auth.h"
+#include "regd_authz.h"
 #include "regd_store.h"
 #include "regd_submit.h"
+#include "regd_tls.h"
 #include "sb_error.h"
 #include "sb_log.h"
 
@@ -61,16 +62,30 @@ typedef struct regd_http_s regd_http_t;
 
 /* Starts serving on `host` (a numeric address or a name that resolves to
  * one; only that address is bound) and `port` (0 picks a free one) with a
- * pool of `threads` threads.  Reads come from `store`; changes go through
- * `submitter` (copied; for memory mode regd_store_direct_submitter).
- * `store`, what the submitter refers to, and `log` are borrowed and must
- * outlive the server.  Returns NULL with errstr set on failure. */
-regd_http_t *regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
-                           const regd_auth_t *auth, const regd_tls_t *tls, const char *host, unsigned port,
-                           unsigned threads, char *errstr, size_t errstr_size);
+ * pool of `threads` threads, into a new *out the caller destroys.  Reads
+ * come from `store`; changes go through `submitter` (copied; for memory
+ * mode regd_store_direct_submitter).  `auth` NULL lets everyone do
+ * everything; `tls` NULL serves plain HTTP.  `store`, what the submitter
+ * refers to, `log`, `auth` and `tls` are borrowed and must outlive the
+ * server.  On failure *out is NULL and errstr says why. */
+sb_err_t regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log, const regd_authz_t *auth,
+                       const regd_tls_t *tls, const char *host, unsigned port, unsigned threads, regd_http_t **out,
+                       char *errstr, size_t errstr_size);
 /* The port actually bound. */
 unsigned regd_http_port(const regd_http_t *srv);
 /* Stops the server (waits for requests under way) and frees it. */
 void regd_http_destroy(regd_http_t *srv);
+
+/* Most path segments a route has. */
+#define REGD_MAX_SEGMENTS 6
+
+/* Who may make the request `method` `url` (the path as received, still
+ * percent-encoded, with or without its query), from the route table; for
+ * REGD_ACCESS_WRITE_SUBJECT the decoded subject is copied to `subject`
+ * (subject_size bytes; one that does not fit makes the request OPERATOR).
+ * A request no route serves is READ for GET, HEAD and OPTIONS and OPERATOR
+ * otherwise.  This is what the server decides with; it is public for
+ * tests and tools. */
+regd_access_t regd_http_access(const char *method, const char *url, char *subject, size_t subject_size);
 
 #endif

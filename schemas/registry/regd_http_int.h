@@ -38,7 +38,7 @@ struct regd_http_s {
         regd_store_t *store; /* borrowed */
         regd_submitter_t submitter;
         sb_log_t *log;           /* borrowed */
-        const regd_auth_t *auth; /* borrowed; NULL: everyone may do everything */
+        const regd_authz_t *auth; /* borrowed; NULL: everyone may do everything */
         unsigned port;
         pthread_mutex_t err_lock; /* MHD may log from any of its threads */
         char last_error[256];     /* MHD's last message, for a failed start */

@@ -38,7 +38,10 @@ int regd_pct_decode(const char *s, char *out, int plus) {
         char *w = out;
         int hi, lo;
         for (const char *p = s; *p;) {
-                if (p[0] == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
+                if (p[0] == '%') {
+                        /* hexval('\0') is -1: a cut escape stops here. */
+                        if ((hi = hexval(p[1])) < 0 || (lo = hexval(p[2])) < 0)
+                                return -2;
                         if (hi == 0 && lo == 0)
                                 return -1;
                         *w++ = (char)(hi * 16 + lo);

@@ -14,9 +14,9 @@
 size_t regd_utf8_prefix(const char *s);
 
 /* Decodes %HH escapes (and, with `plus`, '+' as a space) from `s` into
- * `out` (which may be s; it needs strlen(s) + 1 bytes).  A malformed
- * escape stays as it is.  Returns -1 for a text that holds a NUL or is not
- * UTF-8 (no subject can be such), else 0.  The HTTP layer and the
+ * `out` (which may be s; it needs strlen(s) + 1 bytes).  Returns 0; -2 for
+ * a malformed escape ("%ZZ", "%2", a '%' at the end: Jetty's 400); -1 for a
+ * text that holds a NUL or is not UTF-8 (no subject can be such).  The HTTP layer and the
  * authorization decode paths with this one function, so they agree. */
 int regd_pct_decode(const char *s, char *out, int plus);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "regd_defaults.h"
 #include "regd_http_int.h"
 #include "sb_rules.h"
 
@@ -64,6 +65,43 @@ reply_t rh_versions_list(const call_t *c) {
         return r;
 }
 
+/* Whether the registration `doc` needs no command: its schema is invalid
+ * (a default that does not fit its type), or the subject already holds it
+ * (then the answer is its id, from the store: every producer start
+ * registers its schemas, and the log must not grow by one command each
+ * time).  *r is the answer when it returns 1.  As the store's REGISTER
+ * does, an "id" or "version" asked for must be the held one's. */
+static int registered(const call_t *c, const json_t *doc, reply_t *r) {
+        const json_t *jschema = json_object_get(doc, "schema"), *id = json_object_get(doc, "id"),
+                     *version = json_object_get(doc, "version");
+        const char *text = json_string_value(jschema);
+        size_t len = json_string_length(jschema);
+        sb_schema_t *schema;
+        regd_version_t v;
+        char err[512];
+        int found;
+
+        sb_err_t e = regd_store_parse(c->srv->store, text, len, &schema, err, sizeof(err));
+        if (e == SB_OK) {
+                e = regd_defaults_check(schema, err, sizeof(err));
+                sb_schema_destroy(schema);
+        }
+        if (e == SB_ERR_SCHEMA) {
+                *r = rh_error(REGD_ERROR_INVALID_SCHEMA, err);
+                return 1;
+        }
+        if (e)
+                return 0; /* out of memory: let the command say so */
+        if (regd_store_lookup(c->srv->store, c->seg[1], text, len, 0, &v, &found, err, sizeof(err)))
+                return 0;
+        free(v.text);
+        if ((json_integer_value(id) > 0 && json_integer_value(id) != v.id) ||
+            (json_integer_value(version) > 0 && json_integer_value(version) != v.version))
+                return 0;
+        *r = rh_json(200, json_pack("{s:i}", "id", (int)v.id));
+        return 1;
+}
+
 reply_t rh_register(const call_t *c) {
         const char *subject = c->seg[1];
         json_t *doc;
@@ -78,7 +116,7 @@ reply_t rh_register(const call_t *c) {
                 r = rh_error(REGD_ERROR_INVALID_SCHEMA, "\"id\" must be an integer");
         } else if (version && !json_is_null(version) && !json_is_integer(version)) {
                 r = rh_error(REGD_ERROR_INVALID_VERSION_MEMBER);
-        } else {
+        } else if (!registered(c, doc, &r)) {
                 json_t *cmd =
                         json_pack("{s:s,s:s,s:O,s:b}", "type", "REGISTER", "subject", subject, "schema",
                                   json_object_get(doc, "schema"), "normalize", rh_query_bool(c, "normalize"));
