@@ -100,7 +100,7 @@ int main(int argc, char **argv) {
         const char *department = argc - optind == 3 ? argv[optind + 2] : "";
         /* Checked before a password is asked for. */
         if (regd_users_make_line(name, role, department, NULL, method, line, sizeof(line), errstr,
-                                sizeof(errstr))) {
+                                 sizeof(errstr))) {
                 fprintf(stderr, "%s: %s\n", PROGRAM, errstr);
                 return 2;
         }
@@ -116,7 +116,7 @@ int main(int argc, char **argv) {
                         }
                 }
                 if (regd_users_make_line(name, role, department, password, method, line, sizeof(line), errstr,
-                                        sizeof(errstr))) {
+                                         sizeof(errstr))) {
                         fprintf(stderr, "%s: %s\n", PROGRAM, errstr);
                         goto out;
                 }

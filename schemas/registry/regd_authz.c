@@ -102,20 +102,21 @@ regd_authz_decision_t regd_authz_check(const regd_authz_t *a, const char *user, 
         else
                 snprintf(who, sizeof(who), "user '%s' (%s)", p->name, regd_users_role_name(p->role));
         int allow = p->role == REGD_ROLE_OPERATOR || cls == REGD_ACCESS_READ ||
-                    (cls == REGD_ACCESS_WRITE_SUBJECT && p->role == REGD_ROLE_DEPARTMENT && owns(p->department, subject));
+                    (cls == REGD_ACCESS_WRITE_SUBJECT && p->role == REGD_ROLE_DEPARTMENT &&
+                     owns(p->department, subject));
         if (reason) {
                 if (cls == REGD_ACCESS_WRITE_SUBJECT)
                         snprintf(reason, reason_size, "%s: write of subject '%.512s' %s", who, subject,
-                                 allow                        ? "allowed"
-                                 : p->role == REGD_ROLE_DEPARTMENT ? "refused: not a subject of its department"
-                                                              : "refused: role reader");
+                                 allow ? "allowed"
+                                 : p->role == REGD_ROLE_DEPARTMENT
+                                         ? "refused: not a subject of its department"
+                                         : "refused: role reader");
                 else
                         snprintf(reason, reason_size, "%s: %s %s", who, class_names[cls],
                                  allow ? "allowed" : "refused: operators only");
         }
         return allow ? REGD_AUTHZ_ALLOW : REGD_AUTHZ_FORBIDDEN;
 }
-
 
 /* ---- Basic credentials ---- */
 
@@ -161,7 +162,7 @@ static long b64_decode(const char *in, size_t len, unsigned char *out, size_t ou
 }
 
 sb_err_t regd_authz_parse_basic(const char *value, char *user, size_t user_size, char *password,
-                               size_t password_size, char *errstr, size_t errstr_size) {
+                                size_t password_size, char *errstr, size_t errstr_size) {
         unsigned char buf[1024];
         if (user_size)
                 user[0] = '\0';
@@ -204,4 +205,3 @@ sb_err_t regd_authz_parse_basic(const char *value, char *user, size_t user_size,
         explicit_bzero(buf, sizeof(buf));
         return SB_OK;
 }
-

@@ -30,7 +30,8 @@ static const char *misfit(const sb_node_t *t, const json_t *v, int depth, char *
         case SB_T_NULL: return json_is_null(v) ? NULL : "expected null";
         case SB_T_BOOLEAN: return json_is_boolean(v) ? NULL : "expected true or false";
         case SB_T_INT:
-                return json_is_integer(v) && json_integer_value(v) >= INT32_MIN && json_integer_value(v) <= INT32_MAX
+                return json_is_integer(v) && json_integer_value(v) >= INT32_MIN &&
+                                       json_integer_value(v) <= INT32_MAX
                                ? NULL
                                : "expected an integer of 32 bits";
         case SB_T_LONG: return json_is_integer(v) ? NULL : "expected an integer";
@@ -43,7 +44,8 @@ static const char *misfit(const sb_node_t *t, const json_t *v, int depth, char *
                 if (!json_is_string(v))
                         return "expected a string";
                 if ((json_int_t)chars(json_string_value(v)) != size) {
-                        snprintf(why, why_size, "expected a string of %" JSON_INTEGER_FORMAT " characters", size);
+                        snprintf(why, why_size, "expected a string of %" JSON_INTEGER_FORMAT " characters",
+                                 size);
                         return why;
                 }
                 return NULL;
@@ -57,7 +59,8 @@ static const char *misfit(const sb_node_t *t, const json_t *v, int depth, char *
                 if (!json_is_array(v))
                         return "expected an array";
                 for (size_t i = 0; i < json_array_size(v); i++) {
-                        const char *m = misfit(sb_node_child(t, 0), json_array_get(v, i), depth + 1, why, why_size);
+                        const char *m =
+                                misfit(sb_node_child(t, 0), json_array_get(v, i), depth + 1, why, why_size);
                         if (m)
                                 return m;
                 }
@@ -67,7 +70,7 @@ static const char *misfit(const sb_node_t *t, const json_t *v, int depth, char *
                 const json_t *item;
                 if (!json_is_object(v))
                         return "expected an object";
-                json_object_foreach ((json_t *)v, key, item) {
+                json_object_foreach((json_t *)v, key, item) {
                         const char *m = misfit(sb_node_child(t, 0), item, depth + 1, why, why_size);
                         if (m)
                                 return m;
@@ -85,7 +88,8 @@ static const char *misfit(const sb_node_t *t, const json_t *v, int depth, char *
                         if (!member) {
                                 if (json_object_get(sb_node_field_json(t, i), "default"))
                                         continue;
-                                snprintf(why, why_size, "member '%.128s' is missing", sb_node_field_name(t, i));
+                                snprintf(why, why_size, "member '%.128s' is missing",
+                                         sb_node_field_name(t, i));
                                 return why;
                         }
                         const char *m = misfit(sb_node_child(t, i), member, depth + 1, why, why_size);
@@ -120,14 +124,15 @@ static sb_err_t check_record(walk_t *w, const sb_node_t *r, int depth) {
                         char *text = json_dumps(dflt, JSON_COMPACT | JSON_ENCODE_ANY);
                         char type[64];
                         const sb_node_t *t = sb_node_child(r, i);
-                        snprintf(type, sizeof(type), "%s", sb_node_type(t) == SB_T_UNION && sb_node_count(t)
-                                                                   ? sb_type_name(sb_node_type(sb_node_child(t, 0)))
-                                                                   : sb_type_name(sb_node_type(t)));
+                        snprintf(type, sizeof(type), "%s",
+                                 sb_node_type(t) == SB_T_UNION && sb_node_count(t)
+                                         ? sb_type_name(sb_node_type(sb_node_child(t, 0)))
+                                         : sb_type_name(sb_node_type(t)));
                         if (text)
                                 text[regd_utf8_prefix(text)] = '\0';
                         sb_seterr(SB_ERR_SCHEMA, w->errstr, w->errstr_size,
-                                  "field '%s.%s': default %.200s does not fit type %s%s (%s)", sb_node_name(r),
-                                  sb_node_field_name(r, i), text ? text : "?", type,
+                                  "field '%s.%s': default %.200s does not fit type %s%s (%s)",
+                                  sb_node_name(r), sb_node_field_name(r, i), text ? text : "?", type,
                                   sb_node_type(t) == SB_T_UNION ? ", the union's first branch" : "", m);
                         free(text);
                         return SB_ERR_SCHEMA;
@@ -141,8 +146,8 @@ static sb_err_t check_record(walk_t *w, const sb_node_t *r, int depth) {
 
 static sb_err_t walk(walk_t *w, const sb_node_t *n, int depth) {
         if (depth > REGD_DEFAULTS_MAX_DEPTH)
-                return sb_seterr(SB_ERR_SCHEMA, w->errstr, w->errstr_size, "types nested deeper than %d levels",
-                                 REGD_DEFAULTS_MAX_DEPTH);
+                return sb_seterr(SB_ERR_SCHEMA, w->errstr, w->errstr_size,
+                                 "types nested deeper than %d levels", REGD_DEFAULTS_MAX_DEPTH);
         switch (sb_node_type(n)) {
         case SB_T_RECORD: return check_record(w, n, depth);
         case SB_T_ARRAY:

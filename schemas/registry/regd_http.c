@@ -35,7 +35,7 @@ typedef struct {
         int replied; /* answered before the body was read */
         char *path;  /* owned: the path, split in place into seg */
         char *seg[REGD_MAX_SEGMENTS];
-        int nseg; /* -1: no route can match; -2: a malformed escape */
+        int nseg;                  /* -1: no route can match; -2: a malformed escape */
         const struct route *route; /* NULL: none for this method and path */
         int known;                 /* the path exists, maybe not for this method */
 } request_t;
@@ -410,8 +410,9 @@ static int refused(regd_http_t *srv, struct MHD_Connection *c, const char *metho
                 d = REGD_AUTHZ_UNAUTHORIZED;
                 snprintf(reason, sizeof(reason), "%s", why);
         } else {
-                d = regd_authz_check(srv->auth, basic == SB_OK ? user : NULL, basic == SB_OK ? password : NULL,
-                                     cert == SB_OK ? cn : NULL, access, subject, reason, sizeof(reason));
+                d = regd_authz_check(srv->auth, basic == SB_OK ? user : NULL,
+                                     basic == SB_OK ? password : NULL, cert == SB_OK ? cn : NULL, access,
+                                     subject, reason, sizeof(reason));
         }
         explicit_bzero(password, sizeof(password));
         if (d == REGD_AUTHZ_ALLOW) {
@@ -421,7 +422,8 @@ static int refused(regd_http_t *srv, struct MHD_Connection *c, const char *metho
         SB_LOG(srv->log, SB_LOG_WARN, "%s %s refused (%d): %s", method, url, (int)d, reason);
         /* 401 says nothing of why (unknown user or wrong password); 403 goes
          * to a known principal and names the rule. */
-        *r = d == REGD_AUTHZ_UNAUTHORIZED ? rh_error(REGD_ERROR_UNAUTHORIZED) : rh_error(REGD_ERROR_FORBIDDEN, reason);
+        *r = d == REGD_AUTHZ_UNAUTHORIZED ? rh_error(REGD_ERROR_UNAUTHORIZED)
+                                          : rh_error(REGD_ERROR_FORBIDDEN, reason);
         return 1;
 }
 
@@ -531,7 +533,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return send_reply(srv, c, method, url, &r);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
         request_t *req = *con_cls;
         (void)cls, (void)c, (void)toe;
         if (req) {
@@ -590,9 +593,9 @@ static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
         return 0;
 }
 
-sb_err_t regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log, const regd_authz_t *auth,
-                       const regd_tls_t *tls, const char *host, unsigned port, unsigned threads, regd_http_t **out,
-                       char *errstr, size_t errstr_size) {
+sb_err_t regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
+                       const regd_authz_t *auth, const regd_tls_t *tls, const char *host, unsigned port,
+                       unsigned threads, regd_http_t **out, char *errstr, size_t errstr_size) {
         struct sockaddr_storage ss;
         regd_http_t *srv;
 
@@ -600,7 +603,7 @@ sb_err_t regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t
 
         if (port > 65535 || threads < 1) {
                 return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "bad port %u or thread count %u", port,
-                          threads);
+                                 threads);
         }
         if (!submitter.submit) {
                 return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "no submitter");
@@ -633,13 +636,14 @@ sb_err_t regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t
                 regd_tls_mhd_options(tls, tls_options);
                 flags |= MHD_USE_TLS;
         }
-        srv->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv,
-                                       MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, /* first: see its doc */
-                                       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_ARRAY, pool,
-                                       MHD_OPTION_ARRAY, tls_options, MHD_OPTION_NOTIFY_COMPLETED,
-                                       on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-                                       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REGD_HTTP_CONNECTION_MEMORY,
-                                       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_END);
+        srv->daemon = MHD_start_daemon(
+                flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+                srv, /* first: see its doc */
+                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_ARRAY, pool, MHD_OPTION_ARRAY,
+                tls_options, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
+                keep_escaped, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REGD_HTTP_CONNECTION_MEMORY,
+                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_END);
         const union MHD_DaemonInfo *info =
                 srv->daemon ? MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
         if (!info) {

@@ -68,9 +68,9 @@ typedef struct regd_http_s regd_http_t;
  * everything; `tls` NULL serves plain HTTP.  `store`, what the submitter
  * refers to, `log`, `auth` and `tls` are borrowed and must outlive the
  * server.  On failure *out is NULL and errstr says why. */
-sb_err_t regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log, const regd_authz_t *auth,
-                       const regd_tls_t *tls, const char *host, unsigned port, unsigned threads, regd_http_t **out,
-                       char *errstr, size_t errstr_size);
+sb_err_t regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
+                       const regd_authz_t *auth, const regd_tls_t *tls, const char *host, unsigned port,
+                       unsigned threads, regd_http_t **out, char *errstr, size_t errstr_size);
 /* The port actually bound. */
 unsigned regd_http_port(const regd_http_t *srv);
 /* Stops the server (waits for requests under way) and frees it. */

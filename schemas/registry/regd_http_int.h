@@ -37,7 +37,7 @@ struct regd_http_s {
         struct MHD_Daemon *daemon;
         regd_store_t *store; /* borrowed */
         regd_submitter_t submitter;
-        sb_log_t *log;           /* borrowed */
+        sb_log_t *log;            /* borrowed */
         const regd_authz_t *auth; /* borrowed; NULL: everyone may do everything */
         unsigned port;
         pthread_mutex_t err_lock; /* MHD may log from any of its threads */

@@ -13,7 +13,7 @@
 
 #include "regd_defaults.h"
 #include "regd_http_int.h"
-#include "sb_rules.h"
+#include "regd_metadata.h"
 
 static json_t *int_array(const int32_t *v, size_t n) {
         json_t *arr = json_array();
@@ -301,7 +301,7 @@ reply_t rh_metadata(const call_t *c) {
         free(v.text);
         if (e)
                 return rh_store_error(err);
-        reply_t r = rh_json(200, sb_metadata_json(schema, subject, v.version));
+        reply_t r = rh_json(200, regd_metadata_json(schema, subject, v.version));
         sb_schema_destroy(schema);
         return r;
 }

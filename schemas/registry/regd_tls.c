@@ -11,7 +11,7 @@
 #define MAX_PEM (1024 * 1024)
 
 sb_err_t regd_tls_cert_cn(struct MHD_Connection *c, char *cn, size_t cn_size, char *errstr,
-                           size_t errstr_size) {
+                          size_t errstr_size) {
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
         unsigned int n = 0, status = 0;
         gnutls_x509_crt_t crt = NULL;
@@ -100,8 +100,8 @@ static sb_err_t read_pem(const char *what, const char *path, char **out, char *e
         return SB_OK;
 }
 
-sb_err_t regd_tls_new(const char *cert_file, const char *key_file, const char *client_ca_file, regd_tls_t **out,
-                      char *errstr, size_t errstr_size) {
+sb_err_t regd_tls_new(const char *cert_file, const char *key_file, const char *client_ca_file,
+                      regd_tls_t **out, char *errstr, size_t errstr_size) {
         regd_tls_t *t = calloc(1, sizeof(*t));
         gnutls_certificate_credentials_t cred = NULL;
         int r;
@@ -171,4 +171,3 @@ void regd_tls_mhd_options(const regd_tls_t *t, struct MHD_OptionItem *items) {
         while (i < REGD_TLS_MHD_OPTIONS)
                 items[i++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 }
-

@@ -20,8 +20,8 @@ typedef struct regd_tls_s regd_tls_t;
  * destroys, checking that the key fits the certificate.  `client_ca_file`
  * may be NULL or "": no client certificates are asked for.  *out NULL and
  * errstr naming the file on failure. */
-sb_err_t regd_tls_new(const char *cert_file, const char *key_file, const char *client_ca_file, regd_tls_t **out,
-                      char *errstr, size_t errstr_size);
+sb_err_t regd_tls_new(const char *cert_file, const char *key_file, const char *client_ca_file,
+                      regd_tls_t **out, char *errstr, size_t errstr_size);
 /* Frees `t`, wiping the key. */
 void regd_tls_destroy(regd_tls_t *t);
 
@@ -37,6 +37,7 @@ void regd_tls_mhd_options(const regd_tls_t *t, struct MHD_OptionItem *items);
  * SB_ERR_NOT_FOUND when the connection is not TLS or sent no certificate;
  * SB_ERR_INVALID with the reason when the certificate does not verify or
  * has no single CN (answer 401). */
-sb_err_t regd_tls_cert_cn(struct MHD_Connection *c, char *cn, size_t cn_size, char *errstr, size_t errstr_size);
+sb_err_t regd_tls_cert_cn(struct MHD_Connection *c, char *cn, size_t cn_size, char *errstr,
+                          size_t errstr_size);
 
 #endif

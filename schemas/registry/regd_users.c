@@ -150,7 +150,8 @@ static int parse_line(char *line, regd_principal_t *p, char *why, size_t why_siz
         p->name = strdup(f[0]);
         p->department = role == REGD_ROLE_DEPARTMENT ? strdup(f[2]) : NULL;
         p->hash = strcmp(f[3], "-") != 0 ? strdup(f[3]) : NULL;
-        if (!p->name || (role == REGD_ROLE_DEPARTMENT && !p->department) || (strcmp(f[3], "-") != 0 && !p->hash)) {
+        if (!p->name || (role == REGD_ROLE_DEPARTMENT && !p->department) ||
+            (strcmp(f[3], "-") != 0 && !p->hash)) {
                 principal_free(p);
                 snprintf(why, why_size, "out of memory");
                 return -1;
@@ -356,9 +357,9 @@ int regd_users_verify(const regd_users_t *a, const regd_principal_t *p, const ch
 const char *regd_users_role_name(regd_role_t role) {
         return (size_t)role < sizeof(role_names) / sizeof(*role_names) ? role_names[role] : "unknown";
 }
-sb_err_t regd_users_make_line(const char *name, const char *role, const char *department, const char *password,
-                             const char *method, char *line, size_t line_size, char *errstr,
-                             size_t errstr_size) {
+sb_err_t regd_users_make_line(const char *name, const char *role, const char *department,
+                              const char *password, const char *method, char *line, size_t line_size,
+                              char *errstr, size_t errstr_size) {
         char setting[CRYPT_GENSALT_OUTPUT_SIZE], hash[CRYPT_OUTPUT_SIZE], why[512], copy[MAX_LINE];
         unsigned char salt[16];
         const char *prefix;
@@ -406,4 +407,3 @@ sb_err_t regd_users_make_line(const char *name, const char *role, const char *de
         principal_free(&p);
         return SB_OK;
 }
-

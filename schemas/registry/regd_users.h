@@ -57,8 +57,8 @@ const char *regd_users_role_name(regd_role_t role);
  * NULL: certificate only, hash "-").  `method` is "yescrypt" (NULL means
  * this), or "sha512"; the salt comes from getrandom(2).  The line is checked
  * as regd_users_new would check it.  Written without a newline. */
-sb_err_t regd_users_make_line(const char *name, const char *role, const char *department, const char *password,
-                              const char *method, char *line, size_t line_size, char *errstr,
-                              size_t errstr_size);
+sb_err_t regd_users_make_line(const char *name, const char *role, const char *department,
+                              const char *password, const char *method, char *line, size_t line_size,
+                              char *errstr, size_t errstr_size);
 
 #endif

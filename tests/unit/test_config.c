@@ -450,7 +450,8 @@ END_TEST
 
 START_TEST(test_example_config_files_are_valid_libconfig) {
         static const char *const patterns[] = {"producers/examples/*.conf", "consumers/examples/*.conf",
-                                               "schemas/registry/examples/*.conf", "broker-config/examples/*.conf"};
+                                               "schemas/registry/examples/*.conf",
+                                               "broker-config/examples/*.conf"};
         size_t found = 0;
         for (size_t p = 0; p < sizeof(patterns) / sizeof(*patterns); p++) {
                 glob_t g;

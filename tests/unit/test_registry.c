@@ -173,8 +173,7 @@ START_TEST(store_subjects_share_ids) {
         ck_assert_str_eq(uses[1].subject, "b-value");
         ck_assert_int_eq(uses[1].version, 1);
         regd_uses_free(uses, n);
-        ck_assert_int_eq(regd_store_id_uses(st, 3, 0, &uses, &n, errstr, sizeof(errstr)),
-                         SB_ERR_NOT_FOUND);
+        ck_assert_int_eq(regd_store_id_uses(st, 3, 0, &uses, &n, errstr, sizeof(errstr)), SB_ERR_NOT_FOUND);
         TEST_CALL(regd_store_subjects(st, 0, "a-", &names, &n, TEST_ERR));
         ck_assert_uint_eq(n, 1);
         ck_assert_str_eq(names[0], "a-value");
@@ -228,9 +227,8 @@ START_TEST(store_versions) {
         ck_assert_int_eq(v.version, 4);
         ck_assert_int_eq(v.id, 4);
         free(v.text);
-        ck_assert_int_eq(
-                regd_store_lookup(st, "u", S1, strlen(S1), 0, &v, &found, errstr, sizeof(errstr)),
-                SB_ERR_NOT_FOUND);
+        ck_assert_int_eq(regd_store_lookup(st, "u", S1, strlen(S1), 0, &v, &found, errstr, sizeof(errstr)),
+                         SB_ERR_NOT_FOUND);
         ck_assert_int_eq(found, 1);
         ck_assert_int_eq(regd_store_lookup(st, "u", "{", 1, 0, &v, &found, errstr, sizeof(errstr)),
                          SB_ERR_SCHEMA);
@@ -305,13 +303,13 @@ START_TEST(store_compat_refusal) {
         refused(run(st, register_cmd("t-value", "{\"type\":\"record\",\"name\":\"A\",\"fields\":[]}")), 409,
                 40901, "reading new-schema data with version 2: ", "'x'", "{compatibility: 'FORWARD'}", END);
         /* The check without registering, against one version or all. */
-        TEST_CALL(regd_store_check(st, "t-value", REGD_LATEST, S2_NO_DEFAULT,
-                                          strlen(S2_NO_DEFAULT), &compatible, messages, TEST_ERR));
+        TEST_CALL(regd_store_check(st, "t-value", REGD_LATEST, S2_NO_DEFAULT, strlen(S2_NO_DEFAULT),
+                                   &compatible, messages, TEST_ERR));
         ck_assert_int_eq(compatible, 1); /* forward: version 2 reads b (it has a default) */
         succeeded(run(st, config_cmd("t-value", "BACKWARD_TRANSITIVE")),
                   "{\"compatibility\":\"BACKWARD_TRANSITIVE\"}");
         TEST_CALL(regd_store_check(st, "t-value", 0, S3_NO_DEFAULT, strlen(S3_NO_DEFAULT), &compatible,
-                                          messages, TEST_ERR));
+                                   messages, TEST_ERR));
         ck_assert_int_eq(compatible, 0);
         ck_assert_uint_eq(json_array_size(messages), 3); /* versions 1 and 2, then the level */
         ck_assert_str_eq(json_string_value(json_array_get(messages, 2)),
@@ -320,7 +318,7 @@ START_TEST(store_compat_refusal) {
         succeeded(run(st, delete_version_cmd("t-value", 1, 0)), "1");
         json_array_clear(messages);
         TEST_CALL(regd_store_check(st, "t-value", 0, S3_NO_DEFAULT, strlen(S3_NO_DEFAULT), &compatible,
-                                          messages, TEST_ERR));
+                                   messages, TEST_ERR));
         ck_assert_int_eq(compatible, 0);
         ck_assert_uint_eq(json_array_size(messages), 2);
         ck_assert_msg(strstr(json_string_value(json_array_get(messages, 0)), "reading version 2 data"), "%s",
@@ -391,8 +389,7 @@ START_TEST(store_soft_hard_delete) {
         regd_compat_level_t level;
         TEST_CALL(regd_store_config(st, "e", 0, &level, TEST_ERR));
         succeeded(run(st, delete_version_cmd("e", 2, 1)), "2");
-        ck_assert_int_eq(regd_store_config(st, "e", 0, &level, errstr, sizeof(errstr)),
-                         SB_ERR_NOT_FOUND);
+        ck_assert_int_eq(regd_store_config(st, "e", 0, &level, errstr, sizeof(errstr)), SB_ERR_NOT_FOUND);
         regd_store_destroy(st);
 }
 END_TEST
@@ -471,8 +468,7 @@ START_TEST(store_readonly_mode) {
         ck_assert_int_eq(reg(st, "rw", "\"string\""), 3);
         succeeded(run(st, mode_cmd("ro", NULL, 0)), "{\"mode\":\"READONLY\"}");
         refused(run(st, mode_cmd("ro", NULL, 0)), 404, 40401, "Subject 'ro' not found.", END);
-        ck_assert_int_eq(regd_store_mode(st, "ro", 0, &mode, errstr, sizeof(errstr)),
-                         SB_ERR_NOT_FOUND);
+        ck_assert_int_eq(regd_store_mode(st, "ro", 0, &mode, errstr, sizeof(errstr)), SB_ERR_NOT_FOUND);
         TEST_CALL(regd_store_mode(st, "ro", 1, &mode, TEST_ERR));
         ck_assert_int_eq(mode, REGD_READONLY);
         succeeded(run(st, mode_cmd(NULL, "READWRITE", 0)), "{\"mode\":\"READWRITE\"}");
@@ -487,8 +483,7 @@ START_TEST(store_config) {
         char errstr[256];
         TEST_CALL(regd_store_config(st, NULL, 0, &level, TEST_ERR));
         ck_assert_int_eq(level, REGD_COMPAT_BACKWARD);
-        ck_assert_int_eq(regd_store_config(st, "s", 0, &level, errstr, sizeof(errstr)),
-                         SB_ERR_NOT_FOUND);
+        ck_assert_int_eq(regd_store_config(st, "s", 0, &level, errstr, sizeof(errstr)), SB_ERR_NOT_FOUND);
         refused(run(st, config_cmd(NULL, "SIDEWAYS")), 422, 42203,
                 "Invalid compatibility level. Valid values are none, backward, forward, full, "
                 "backward_transitive, "

@@ -235,8 +235,8 @@ START_TEST(http_start_errors) {
                          SB_ERR_IO);
         ck_assert_ptr_null(srv);
         ck_assert_msg(strstr(errstr, "cannot listen on 127.0.0.1:"), "errstr: %s", errstr);
-        ck_assert_int_eq(regd_http_new(server.store, sub, server.log, NULL, NULL, "no-such-host.invalid", 0, 1,
-                                       &srv, errstr, sizeof(errstr)),
+        ck_assert_int_eq(regd_http_new(server.store, sub, server.log, NULL, NULL, "no-such-host.invalid", 0,
+                                       1, &srv, errstr, sizeof(errstr)),
                          SB_ERR_CONFIG);
         ck_assert_ptr_null(srv);
         ck_assert_msg(strstr(errstr, "no-such-host.invalid"), "errstr: %s", errstr);
@@ -245,8 +245,8 @@ START_TEST(http_start_errors) {
                          SB_ERR_CONFIG);
         ck_assert_ptr_null(srv);
         /* One thread is a valid pool, and a second server is independent. */
-        ck_assert_msg(regd_http_new(server.store, sub, server.log, NULL, NULL, "127.0.0.1", 0, 1, &srv, errstr,
-                                    sizeof(errstr)) == SB_OK,
+        ck_assert_msg(regd_http_new(server.store, sub, server.log, NULL, NULL, "127.0.0.1", 0, 1, &srv,
+                                    errstr, sizeof(errstr)) == SB_OK,
                       "%s", errstr);
         ck_assert_uint_ne(regd_http_port(srv), regd_http_port(server.srv));
         regd_http_destroy(srv);

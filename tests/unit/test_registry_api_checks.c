@@ -244,33 +244,36 @@ END_TEST
 /* A record r with one field a of `type` and default `dflt` (in a JSON
  * string's contents: \" for "). */
 #define DFLT(type, dflt)                                                                                     \
-        "{\"schema\":\"{\\\"type\\\":\\\"record\\\",\\\"name\\\":\\\"r\\\",\\\"fields\\\":[{\\\"name\\\":"  \
+        "{\"schema\":\"{\\\"type\\\":\\\"record\\\",\\\"name\\\":\\\"r\\\",\\\"fields\\\":[{\\\"name\\\":"   \
         "\\\"a\\\",\\\"type\\\":" type ",\\\"default\\\":" dflt "}]}\"}"
 #define Q(s) "\\\"" s "\\\""
 
 static const step_t defaults[] = {
         {"PUT", "/config", NULL, "{\"compatibility\":\"NONE\"}", 200, NULL, 0, NULL},
         {"POST", "/subjects/d/versions", V1, DFLT(Q("int"), Q("x")), 422,
-         "{\"error_code\":42201,\"message\":\"Invalid schema: field 'r.a': default \\\"x\\\" does not fit type "
+         "{\"error_code\":42201,\"message\":\"Invalid schema: field 'r.a': default \\\"x\\\" does not fit "
+         "type "
          "int (expected an integer of 32 bits)\"}",
          0, NULL},
         {"POST", "/subjects/d/versions", V1, DFLT(Q("int"), "4294967296"), 422, NULL, 42201,
          "Invalid schema: field 'r.a': default 4294967296 does not fit type int"},
-        {"POST", "/subjects/d/versions", V1, DFLT(Q("long"), "1.5"), 422, NULL, 42201, "Invalid schema: field"},
+        {"POST", "/subjects/d/versions", V1, DFLT(Q("long"), "1.5"), 422, NULL, 42201,
+         "Invalid schema: field"},
         {"POST", "/subjects/d/versions", V1, DFLT(Q("double"), Q("1")), 422, NULL, 42201, "Invalid schema"},
         {"POST", "/subjects/d/versions", V1, DFLT(Q("boolean"), "0"), 422, NULL, 42201, "Invalid schema"},
         {"POST", "/subjects/d/versions", V1, DFLT(Q("string"), "null"), 422, NULL, 42201, "Invalid schema"},
         {"POST", "/subjects/d/versions", V1, DFLT(Q("bytes"), "1"), 422, NULL, 42201, "Invalid schema"},
-        {"POST", "/subjects/d/versions", V1, DFLT("[" Q("null") "," Q("string") "]", Q("s")), 422, NULL, 42201,
-         "*does not fit type null, the union's first branch (expected null)"},
+        {"POST", "/subjects/d/versions", V1, DFLT("[" Q("null") "," Q("string") "]", Q("s")), 422, NULL,
+         42201, "*does not fit type null, the union's first branch (expected null)"},
         {"POST", "/subjects/d/versions", V1,
          DFLT("{" Q("type") ":" Q("enum") "," Q("name") ":" Q("E") "," Q("symbols") ":[" Q("A") "]}", Q("B")),
          422, NULL, 42201, "*expected one of the enum's symbols"},
-        {"POST", "/subjects/d/versions", V1, DFLT("{" Q("type") ":" Q("array") "," Q("items") ":" Q("int") "}",
-                                                  "[1," Q("x") "]"),
-         422, NULL, 42201, "*type array"},
-        {"POST", "/subjects/d/versions", V1, DFLT("{" Q("type") ":" Q("map") "," Q("values") ":" Q("int") "}", "[]"),
-         422, NULL, 42201, "*expected an object"},
+        {"POST", "/subjects/d/versions", V1,
+         DFLT("{" Q("type") ":" Q("array") "," Q("items") ":" Q("int") "}", "[1," Q("x") "]"), 422, NULL,
+         42201, "*type array"},
+        {"POST", "/subjects/d/versions", V1,
+         DFLT("{" Q("type") ":" Q("map") "," Q("values") ":" Q("int") "}", "[]"), 422, NULL, 42201,
+         "*expected an object"},
         {"POST", "/subjects/d/versions", V1,
          DFLT("{" Q("type") ":" Q("fixed") "," Q("name") ":" Q("F") "," Q("size") ":2}", Q("abc")), 422, NULL,
          42201, "*expected a string of 2 characters"},
@@ -279,7 +282,7 @@ static const step_t defaults[] = {
          42201, "*expected an integer"},
         {"POST", "/subjects/d/versions", V1,
          DFLT("{" Q("type") ":" Q("record") "," Q("name") ":" Q("In") "," Q("fields") ":[{" Q("name") ":" Q(
-                 "x") "," Q("type") ":" Q("int") "}]}",
+                      "x") "," Q("type") ":" Q("int") "}]}",
               "{}"),
          422, NULL, 42201, "*member 'x' is missing"},
         /* nothing was registered */
@@ -287,22 +290,22 @@ static const step_t defaults[] = {
         /* defaults that fit */
         {"POST", "/subjects/d/versions", V1, DFLT(Q("int"), "-7"), 200, "{\"id\":1}", 0, NULL},
         {"POST", "/subjects/d/versions", V1, DFLT(Q("double"), "2"), 200, "{\"id\":2}", 0, NULL},
-        {"POST", "/subjects/d/versions", V1, DFLT("[" Q("null") "," Q("string") "]", "null"), 200, "{\"id\":3}", 0,
-         NULL},
-        {"POST", "/subjects/d/versions", V1, DFLT("[" Q("string") "," Q("null") "]", Q("s")), 200, "{\"id\":4}", 0,
-         NULL},
+        {"POST", "/subjects/d/versions", V1, DFLT("[" Q("null") "," Q("string") "]", "null"), 200,
+         "{\"id\":3}", 0, NULL},
+        {"POST", "/subjects/d/versions", V1, DFLT("[" Q("string") "," Q("null") "]", Q("s")), 200,
+         "{\"id\":4}", 0, NULL},
         {"POST", "/subjects/d/versions", V1,
          DFLT("{" Q("type") ":" Q("map") "," Q("values") ":{" Q("type") ":" Q("array") "," Q("items") ":" Q(
-                 "long") "}}",
+                      "long") "}}",
               "{" Q("k") ":[1,2]}"),
          200, "{\"id\":5}", 0, NULL},
         {"POST", "/subjects/d/versions", V1,
-         DFLT("{" Q("type") ":" Q("fixed") "," Q("name") ":" Q("F") "," Q("size") ":2}", Q("\\\\u00ffa")), 200,
-         "{\"id\":6}", 0, NULL},
+         DFLT("{" Q("type") ":" Q("fixed") "," Q("name") ":" Q("F") "," Q("size") ":2}", Q("\\\\u00ffa")),
+         200, "{\"id\":6}", 0, NULL},
         {"POST", "/subjects/d/versions", V1,
-         DFLT("{" Q("type") ":" Q("record") "," Q("name") ":" Q("In") "," Q("fields") ":[{" Q("name") ":" Q(
-                 "x") "," Q("type") ":" Q("int") "},{" Q("name") ":" Q("y") "," Q("type") ":" Q("int") "," Q(
-                 "default") ":0}]}",
+         DFLT("{" Q("type") ":" Q("record") "," Q("name") ":" Q("In") "," Q("fields") ":[{" Q("name") ":" Q("x") "," Q(
+                      "type") ":" Q("int") "},{" Q("name") ":" Q("y") "," Q("type") ":" Q("int") "," Q("defau"
+                                                                                                       "lt") ":0}]}",
               "{" Q("x") ":1}"),
          200, "{\"id\":7}", 0, NULL},
         /* a recursive record's defaults: checked once, the walk ends */
@@ -325,7 +328,8 @@ END_TEST
 
 static const step_t escapes[] = {
         {"GET", "/subjects/%ZZ/versions", NULL, NULL, 400,
-         "{\"error_code\":400,\"message\":\"HTTP 400 Bad Request: bad percent-encoding in the path (a '%' must "
+         "{\"error_code\":400,\"message\":\"HTTP 400 Bad Request: bad percent-encoding in the path (a '%' "
+         "must "
          "be followed by two hexadecimal digits)\"}",
          0, NULL},
         {"GET", "/subjects/a%2/versions", NULL, NULL, 400, NULL, 400, "HTTP 400 Bad Request"},
@@ -447,8 +451,8 @@ START_TEST(http_register_held_schema_submits_nothing) {
          * still go through the log. */
         static const step_t more[] = {
                 {"POST", "/subjects/s/versions", V1, BODY(S2_DEFAULT_JSTR), 200, "{\"id\":2}", 0, NULL},
-                {"POST", "/subjects/s/versions", V1, "{\"schema\":\"" S1_JSTR "\",\"id\":9}", 422, NULL, 42205,
-                 "Subject s in context . is not in import mode"},
+                {"POST", "/subjects/s/versions", V1, "{\"schema\":\"" S1_JSTR "\",\"id\":9}", 422, NULL,
+                 42205, "Subject s in context . is not in import mode"},
                 {"DELETE", "/subjects/s/versions/1", NULL, NULL, 200, "1", 0, NULL},
                 {"POST", "/subjects/s/versions", V1, BODY(S1_JSTR), 200, "{\"id\":1}", 0, NULL},
                 {"POST", "/subjects/s/versions", V1, BODY(S1_JSTR), 200, "{\"id\":1}", 0, NULL},
@@ -460,7 +464,6 @@ START_TEST(http_register_held_schema_submits_nothing) {
         regd_http_destroy(srv);
 }
 END_TEST
-
 
 static Suite *registry_api_checks_suite(void) {
         Suite *s = suite_create("registry_api_checks");

@@ -70,8 +70,8 @@ static void users_setup(void) {
         for (size_t i = 0; i < sizeof(users) / sizeof(*users); i++) {
                 char line[1024];
                 TEST_CALL(regd_users_make_line(users[i].name, users[i].role, users[i].department,
-                                                     users[i].password, users[i].method, line, sizeof(line),
-                                                     TEST_ERR));
+                                               users[i].password, users[i].method, line, sizeof(line),
+                                               TEST_ERR));
                 strncat(text, line, sizeof(text) - strlen(text) - 2);
                 strcat(text, i % 2 ? "\r\n" : "\n"); /* CRLF lines are fine too */
         }
@@ -108,7 +108,8 @@ static const struct {
         {"POST", "/compatibility/subjects/market.x-value/versions", REGD_ACCESS_READ, ""},
         {"POST", "/subjects/market.x-value/versions", REGD_ACCESS_WRITE_SUBJECT, "market.x-value"},
         {"POST", "subjects/market.x-value/versions", REGD_ACCESS_WRITE_SUBJECT, "market.x-value"},
-        {"POST", "/subjects/market.x-value/versions?normalize=true", REGD_ACCESS_WRITE_SUBJECT, "market.x-value"},
+        {"POST", "/subjects/market.x-value/versions?normalize=true", REGD_ACCESS_WRITE_SUBJECT,
+         "market.x-value"},
         {"POST", "/subjects/a%2Fb/versions", REGD_ACCESS_WRITE_SUBJECT, "a/b"},
         {"POST", "/subjects/market%2ex-value/versions", REGD_ACCESS_WRITE_SUBJECT, "market.x-value"},
         {"POST", "/subjects/%zz/versions", REGD_ACCESS_OPERATOR, ""}, /* answered 400 */
@@ -139,8 +140,8 @@ static const struct {
 START_TEST(classify_table) {
         for (size_t i = 0; i < sizeof(classes) / sizeof(*classes); i++) {
                 char subject[256];
-                regd_access_t got = regd_http_access(classes[i].method, classes[i].url, subject,
-                                                                sizeof(subject));
+                regd_access_t got =
+                        regd_http_access(classes[i].method, classes[i].url, subject, sizeof(subject));
                 ck_assert_msg(got == classes[i].cls, "%s %s: class %d, want %d", classes[i].method,
                               classes[i].url, (int)got, (int)classes[i].cls);
                 ck_assert_msg(strcmp(subject, classes[i].subject) == 0, "%s %s: subject '%s', want '%s'",
@@ -278,9 +279,8 @@ START_TEST(decision_table) {
         for (size_t i = 0; i < sizeof(decisions) / sizeof(*decisions); i++) {
                 const decision_t *d = &decisions[i];
                 char reason[512] = "";
-                regd_authz_decision_t got =
-                        decide(d->reads_need_auth ? closed : open, d->user, d->password,
-                                               d->cert, d->method, d->url, reason, sizeof(reason));
+                regd_authz_decision_t got = decide(d->reads_need_auth ? closed : open, d->user, d->password,
+                                                   d->cert, d->method, d->url, reason, sizeof(reason));
                 ck_assert_msg(got == d->want,
                               "row %zu: %s %s by %s/%s (reads_need_auth=%d): %d, want %d (%s)", i, d->method,
                               d->url, d->user ? d->user : "-", d->cert ? d->cert : "-", d->reads_need_auth,
@@ -298,18 +298,18 @@ START_TEST(missing_credentials_constant) {
         regd_authz_t *open = auth_new(0), *closed = auth_new(1);
         for (size_t i = 0; i < sizeof(classes) / sizeof(*classes); i++) {
                 char reason[512], subject[256];
-                regd_access_t cls = regd_http_access(classes[i].method, classes[i].url, subject,
-                                                                sizeof(subject));
+                regd_access_t cls =
+                        regd_http_access(classes[i].method, classes[i].url, subject, sizeof(subject));
                 regd_authz_decision_t want_open = cls == REGD_ACCESS_READ ? A : U;
-                ck_assert_int_eq(decide(open, NULL, NULL, NULL, classes[i].method,
-                                                        classes[i].url, reason, sizeof(reason)),
+                ck_assert_int_eq(decide(open, NULL, NULL, NULL, classes[i].method, classes[i].url, reason,
+                                        sizeof(reason)),
                                  want_open);
-                ck_assert_int_eq(decide(closed, NULL, NULL, NULL, classes[i].method,
-                                                        classes[i].url, reason, sizeof(reason)),
+                ck_assert_int_eq(decide(closed, NULL, NULL, NULL, classes[i].method, classes[i].url, reason,
+                                        sizeof(reason)),
                                  U);
                 /* a password without a user is no credential */
-                ck_assert_int_eq(decide(open, NULL, "ops-pw", NULL, classes[i].method,
-                                                        classes[i].url, reason, sizeof(reason)),
+                ck_assert_int_eq(decide(open, NULL, "ops-pw", NULL, classes[i].method, classes[i].url, reason,
+                                        sizeof(reason)),
                                  want_open);
         }
         regd_authz_destroy(open);
@@ -321,20 +321,15 @@ START_TEST(reasons_for_the_log) {
         regd_authz_t *a = auth_new(1);
         char reason[512];
         const char *w = "/subjects/tax.x-value/versions";
-        ck_assert_int_eq(decide(a, "nobody", "x", NULL, "POST", w, reason, sizeof(reason)),
-                         U);
+        ck_assert_int_eq(decide(a, "nobody", "x", NULL, "POST", w, reason, sizeof(reason)), U);
         ck_assert_ptr_nonnull(strstr(reason, "'nobody'"));
         ck_assert_ptr_nonnull(strstr(reason, "unknown user"));
-        ck_assert_int_eq(decide(a, "market", "x", NULL, "POST", w, reason, sizeof(reason)),
-                         U);
+        ck_assert_int_eq(decide(a, "market", "x", NULL, "POST", w, reason, sizeof(reason)), U);
         ck_assert_ptr_nonnull(strstr(reason, "wrong password"));
-        ck_assert_int_eq(
-                decide(a, "market", "market-pw", NULL, "POST", w, reason, sizeof(reason)), F);
+        ck_assert_int_eq(decide(a, "market", "market-pw", NULL, "POST", w, reason, sizeof(reason)), F);
         ck_assert_ptr_nonnull(strstr(reason, "department market"));
         ck_assert_ptr_nonnull(strstr(reason, "'tax.x-value'"));
-        ck_assert_int_eq(decide(a, "viewer", "viewer-pw", NULL, "PUT", "/config", reason,
-                                                sizeof(reason)),
-                         F);
+        ck_assert_int_eq(decide(a, "viewer", "viewer-pw", NULL, "PUT", "/config", reason, sizeof(reason)), F);
         ck_assert_ptr_nonnull(strstr(reason, "operators only"));
         ck_assert_int_eq(decide(a, NULL, NULL, NULL, "GET", "/", reason, sizeof(reason)), U);
         ck_assert_ptr_nonnull(strstr(reason, "anonymous"));
@@ -343,8 +338,7 @@ START_TEST(reasons_for_the_log) {
         ck_assert_str_eq(reason, "");
         ck_assert_int_eq(decide(a, NULL, NULL, NULL, "GET", "/", NULL, 0), U);
         /* no users file configured: authorization is off */
-        ck_assert_int_eq(
-                decide(NULL, NULL, NULL, NULL, "PUT", "/config", reason, sizeof(reason)), A);
+        ck_assert_int_eq(decide(NULL, NULL, NULL, NULL, "PUT", "/config", reason, sizeof(reason)), A);
         regd_authz_destroy(a);
 }
 END_TEST
@@ -452,8 +446,8 @@ END_TEST
 
 START_TEST(make_line_round_trip) {
         char line[1024], text[1100], errstr[512] = "";
-        TEST_CALL(regd_users_make_line("svc.tax", "department", "tax", "pä:ss wörd", NULL, line,
-                                             sizeof(line), TEST_ERR));
+        TEST_CALL(regd_users_make_line("svc.tax", "department", "tax", "pä:ss wörd", NULL, line, sizeof(line),
+                                       TEST_ERR));
         ck_assert_msg(strncmp(line, "svc.tax:department:tax:$y$", 26) == 0, "%s", line);
         snprintf(text, sizeof(text), "%s\n", line);
         const char *path = test_write_temp(text, ".users");
@@ -467,10 +461,9 @@ START_TEST(make_line_round_trip) {
 
         /* two hashes of one password differ: the salt is random */
         char again[1024];
-        TEST_CALL(regd_users_make_line("o", "operator", "", "pw", "sha512", line, sizeof(line),
-                                             TEST_ERR));
-        TEST_CALL(regd_users_make_line("o", "operator", NULL, "pw", "sha512", again, sizeof(again),
-                                             TEST_ERR));
+        TEST_CALL(regd_users_make_line("o", "operator", "", "pw", "sha512", line, sizeof(line), TEST_ERR));
+        TEST_CALL(
+                regd_users_make_line("o", "operator", NULL, "pw", "sha512", again, sizeof(again), TEST_ERR));
         ck_assert_msg(strncmp(line, "o:operator::$6$", 15) == 0, "%s", line);
         ck_assert_str_ne(line, again);
         TEST_CALL(regd_users_make_line("c", "reader", "", NULL, NULL, line, sizeof(line), TEST_ERR));
@@ -496,15 +489,15 @@ START_TEST(make_line_refuses) {
         for (size_t i = 0; i < sizeof(bad_lines) / sizeof(*bad_lines); i++) {
                 char line[1024] = "x", errstr[512] = "";
                 sb_err_t err = regd_users_make_line(bad_lines[i].name, bad_lines[i].role,
-                                                          bad_lines[i].department, "pw", bad_lines[i].method,
-                                                          line, sizeof(line), errstr, sizeof(errstr));
+                                                    bad_lines[i].department, "pw", bad_lines[i].method, line,
+                                                    sizeof(line), errstr, sizeof(errstr));
                 ck_assert_msg(err == SB_ERR_INVALID, "%zu: %s", i, sb_err2str(err));
                 ck_assert_msg(strstr(errstr, bad_lines[i].error) != NULL, "%zu: '%s' lacks '%s'", i, errstr,
                               bad_lines[i].error);
         }
         char small[20], errstr[256];
-        ck_assert_int_eq(regd_users_make_line("a", "reader", "", "pw", NULL, small, sizeof(small),
-                                                    errstr, sizeof(errstr)),
+        ck_assert_int_eq(regd_users_make_line("a", "reader", "", "pw", NULL, small, sizeof(small), errstr,
+                                              sizeof(errstr)),
                          SB_ERR_INVALID);
 }
 END_TEST
@@ -549,7 +542,7 @@ START_TEST(basic_header_table) {
         for (size_t i = 0; i < sizeof(basics) / sizeof(*basics); i++) {
                 char user[64] = "junk", password[64] = "junk", errstr[256] = "";
                 sb_err_t err = regd_authz_parse_basic(basics[i].value, user, sizeof(user), password,
-                                                            sizeof(password), errstr, sizeof(errstr));
+                                                      sizeof(password), errstr, sizeof(errstr));
                 ck_assert_msg(err == basics[i].err, "%zu '%s': %s (%s), want %s", i,
                               basics[i].value ? basics[i].value : "(null)", sb_err2str(err), errstr,
                               sb_err2str(basics[i].err));
@@ -565,12 +558,12 @@ START_TEST(basic_header_limits) {
         char user[4], password[4], errstr[256], value[3000];
         /* "alice:pw" does not fit a 4-byte user buffer */
         ck_assert_int_eq(regd_authz_parse_basic("Basic YWxpY2U6cHc=", user, sizeof(user), password,
-                                                      sizeof(password), errstr, sizeof(errstr)),
+                                                sizeof(password), errstr, sizeof(errstr)),
                          SB_ERR_INVALID);
         ck_assert_str_eq(user, "");
         ck_assert_str_eq(password, "");
-        ck_assert_int_eq(regd_authz_parse_basic("Basic YTpi", user, sizeof(user), password,
-                                                      sizeof(password), errstr, sizeof(errstr)),
+        ck_assert_int_eq(regd_authz_parse_basic("Basic YTpi", user, sizeof(user), password, sizeof(password),
+                                                errstr, sizeof(errstr)),
                          SB_OK);
         /* a token that would decode to more than 1 KiB */
         size_t n = snprintf(value, sizeof(value), "Basic ");
@@ -578,7 +571,7 @@ START_TEST(basic_header_limits) {
         value[n + 2000] = '\0';
         char big_user[2048], big_password[2048];
         ck_assert_int_eq(regd_authz_parse_basic(value, big_user, sizeof(big_user), big_password,
-                                                      sizeof(big_password), errstr, sizeof(errstr)),
+                                                sizeof(big_password), errstr, sizeof(errstr)),
                          SB_ERR_INVALID);
 }
 END_TEST

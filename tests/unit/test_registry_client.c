@@ -124,8 +124,8 @@ static void fake_start(fake_t *f, const test_cert_t *server, const char *client_
         memset(f, 0, sizeof(*f));
         pthread_mutex_init(&f->lock, NULL);
         if (server) {
-                ck_assert_msg(regd_tls_new(server->cert_path, server->key_path, client_ca_path, &f->tls, errstr,
-                                           sizeof(errstr)) == SB_OK,
+                ck_assert_msg(regd_tls_new(server->cert_path, server->key_path, client_ca_path, &f->tls,
+                                           errstr, sizeof(errstr)) == SB_OK,
                               "%s", errstr);
                 regd_tls_mhd_options(f->tls, tls);
                 flags |= MHD_USE_TLS;

@@ -77,8 +77,8 @@ static void users_setup(void) {
         for (size_t i = 0; i < sizeof(users) / sizeof(*users); i++) {
                 char line[1024];
                 TEST_CALL(regd_users_make_line(users[i].name, users[i].role, users[i].department,
-                                                     users[i].password, users[i].method, line, sizeof(line),
-                                                     TEST_ERR));
+                                               users[i].password, users[i].method, line, sizeof(line),
+                                               TEST_ERR));
                 strncat(text, line, sizeof(text) - strlen(text) - 2);
                 strcat(text, i % 2 ? "\r\n" : "\n"); /* CRLF lines are fine too */
         }
@@ -136,13 +136,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 if (cerr == SB_ERR_INVALID)
                         snprintf(reason, sizeof(reason), "%s", errstr);
         } else {
-                d = decide(srv->auth, who_user, password, who_cert, method, url, reason,
-                                           sizeof(reason));
+                d = decide(srv->auth, who_user, password, who_cert, method, url, reason, sizeof(reason));
         }
         json_t *j = d == REGD_AUTHZ_ALLOW
                             ? json_pack("{s:s,s:s}", "cn", who_cert ? who_cert : "", "reason", reason)
-                            : json_pack("{s:i,s:s}", "error_code", d == REGD_AUTHZ_UNAUTHORIZED ? 40101 : 40301,
-                                        "message", reason);
+                            : json_pack("{s:i,s:s}", "error_code",
+                                        d == REGD_AUTHZ_UNAUTHORIZED ? 40101 : 40301, "message", reason);
         char *text = json_dumps(j, JSON_COMPACT);
         json_decref(j);
         snprintf(body, sizeof(body), "%s", text ? text : "");
@@ -177,7 +176,7 @@ static void server_start(server_t *srv, const test_cert_t *server_cert, const te
                         test_cert_write_file(ca_path, client_ca->cert_pem);
                 }
                 srv->tls = tls_load(server_cert->cert_path, server_cert->key_path, ca_path, errstr,
-                                               sizeof(errstr));
+                                    sizeof(errstr));
                 ck_assert_msg(srv->tls != NULL, "regd_tls_new: %s", errstr);
                 regd_tls_mhd_options(srv->tls, tls);
                 flags |= MHD_USE_TLS;
@@ -376,8 +375,8 @@ START_TEST(tls_files_checked) {
         snprintf(garbage, sizeof(garbage), "%s/garbage.pem", p.dir);
         test_cert_write_file(garbage, "not a certificate\n");
 
-        regd_tls_t *t = tls_load(p.server.cert_path, p.server.key_path, p.ca.cert_path,
-                                                   errstr, sizeof(errstr));
+        regd_tls_t *t =
+                tls_load(p.server.cert_path, p.server.key_path, p.ca.cert_path, errstr, sizeof(errstr));
         ck_assert_msg(t != NULL, "%s", errstr);
         struct MHD_OptionItem items[REGD_TLS_MHD_OPTIONS];
         regd_tls_mhd_options(t, items);
@@ -387,19 +386,16 @@ START_TEST(tls_files_checked) {
         ck_assert_int_eq(items[3].option, MHD_OPTION_END);
         regd_tls_destroy(t);
 
-        ck_assert_ptr_null(
-                tls_load("/nonexistent.crt", p.server.key_path, NULL, errstr, sizeof(errstr)));
+        ck_assert_ptr_null(tls_load("/nonexistent.crt", p.server.key_path, NULL, errstr, sizeof(errstr)));
         ck_assert_str_eq(errstr, "tls_cert_file /nonexistent.crt: No such file or directory");
         ck_assert_ptr_null(tls_load(p.server.cert_path, NULL, NULL, errstr, sizeof(errstr)));
         ck_assert_ptr_nonnull(strstr(errstr, "needs both"));
         /* a key that is not the certificate's */
-        ck_assert_ptr_null(
-                tls_load(p.server.cert_path, p.market.key_path, NULL, errstr, sizeof(errstr)));
+        ck_assert_ptr_null(tls_load(p.server.cert_path, p.market.key_path, NULL, errstr, sizeof(errstr)));
         ck_assert_msg(strstr(errstr, "tls_key_file") != NULL, "%s", errstr);
         ck_assert_ptr_null(tls_load(garbage, p.server.key_path, NULL, errstr, sizeof(errstr)));
         ck_assert_msg(strstr(errstr, "tls_cert_file") != NULL, "%s", errstr);
-        ck_assert_ptr_null(
-                tls_load(p.server.cert_path, p.server.key_path, garbage, errstr, sizeof(errstr)));
+        ck_assert_ptr_null(tls_load(p.server.cert_path, p.server.key_path, garbage, errstr, sizeof(errstr)));
         ck_assert_msg(strstr(errstr, "tls_client_ca_file") != NULL, "%s", errstr);
         remove(garbage);
         pki_free(&p);

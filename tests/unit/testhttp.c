@@ -19,8 +19,7 @@ regd_store_t *new_store(void) {
         return st;
 }
 
-regd_http_t *start(regd_store_t *st, regd_submitter_t sub, char *base,
-                                 size_t size) {
+regd_http_t *start(regd_store_t *st, regd_submitter_t sub, char *base, size_t size) {
         char errstr[512];
         regd_http_t *srv = NULL;
         ck_assert_msg(regd_http_new(st, sub, server.log, NULL, NULL, "127.0.0.1", 0, 4, &srv, errstr,
@@ -67,8 +66,8 @@ static size_t on_read(char *out, size_t size, size_t n, void *arg) {
         return len;
 }
 
-void http_to(const char *base, const char *method, const char *path, const char *ctype,
-                    const char *body, size_t body_len, int chunked, response_t *resp) {
+void http_to(const char *base, const char *method, const char *path, const char *ctype, const char *body,
+             size_t body_len, int chunked, response_t *resp) {
         char url[512], header[256];
         struct curl_slist *headers = NULL;
         CURL *curl = curl_easy_init();
@@ -111,7 +110,7 @@ void http_to(const char *base, const char *method, const char *path, const char 
 }
 
 void http(const char *method, const char *path, const char *ctype, const char *body, size_t body_len,
-                 int chunked, response_t *resp) {
+          int chunked, response_t *resp) {
         http_to(server.base, method, path, ctype, body, body_len, chunked, resp);
 }
 
@@ -151,4 +150,3 @@ void run_steps(const step_t *steps, size_t n) {
                 sb_buf_free(&r.body);
         }
 }
-

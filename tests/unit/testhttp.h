@@ -76,8 +76,8 @@ void server_stop(void);
  * caller frees resp->body with sb_buf_free. */
 void http_to(const char *base, const char *method, const char *path, const char *ctype, const char *body,
              size_t body_len, int chunked, response_t *resp);
-void http(const char *method, const char *path, const char *ctype, const char *body, size_t body_len, int chunked,
-          response_t *resp);
+void http(const char *method, const char *path, const char *ctype, const char *body, size_t body_len,
+          int chunked, response_t *resp);
 void run_steps(const step_t *steps, size_t n);
 #define RUN_STEPS(steps) run_steps((steps), sizeof(steps) / sizeof(*(steps)))
 
