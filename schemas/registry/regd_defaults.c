@@ -109,7 +109,7 @@ static sb_err_t check_record(walk_t *w, const sb_node_t *r, int depth) {
                         return SB_OK; /* checked, or being checked further up */
         if (w->n_seen == w->cap_seen) {
                 size_t cap = w->cap_seen ? 2 * w->cap_seen : 16;
-                const sb_node_t **p = realloc(w->seen, cap * sizeof(*p));
+                const sb_node_t **p = realloc(w->seen, cap * sizeof(const sb_node_t *));
                 if (!p)
                         return sb_seterr(SB_ERR_NOMEM, w->errstr, w->errstr_size, "out of memory");
                 w->seen = p;

@@ -222,12 +222,10 @@ static const struct {
         {REC("R", F("s", "['null'," ENUM("S", "'A','B'") "]")),
          REC("R", F("s", "['null'," ENUM("S", "'A'") "]")), 0,
          "field 's': enum t.S: writer symbol 'B' is not in the reader"},
-        {REC("R",
-             F("o", "['null'," REC_IN("Outer",
-                                      F_IN("i", "['null'," REC_IN("In", F_IN("a", "'double'")) "]")) "]")),
-         REC("R",
-             F("o", "['null'," REC_IN("Outer",
-                                      F_IN("i", "['null'," REC_IN("In", F_IN("a", "'string'")) "]")) "]")),
+        {REC("R", F("o", "['null',{'type':'record','name':'Outer','fields':[{'name':'i','type':['null',"
+                         "{'type':'record','name':'In','fields':[{'name':'a','type':'double'}]}]}]}]")),
+         REC("R", F("o", "['null',{'type':'record','name':'Outer','fields':[{'name':'i','type':['null',"
+                         "{'type':'record','name':'In','fields':[{'name':'a','type':'string'}]}]}]}]")),
          0, "field 'o.i.a': writer type double cannot be promoted to reader type string"},
         /* several candidates and none of the writer's name: the union itself */
         {REC("R", F("x", "['null','int']")), REC("R", F("x", "['null','string','boolean']")), 0,

@@ -249,7 +249,8 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("registry_metadata");
         TCase *tc = tcase_create("metadata");
-        tcase_add_loop_test(tc, test_sample_metadata_documents, 0, sizeof(sample_meta) / sizeof(*sample_meta));
+        tcase_add_loop_test(tc, test_sample_metadata_documents, 0,
+                            sizeof(sample_meta) / sizeof(*sample_meta));
         tcase_add_loop_test(tc, test_sample_metadata_fields_exactly, 0,
                             sizeof(sample_fields) / sizeof(*sample_fields));
         tcase_add_test(tc, test_metadata_document_whole);
