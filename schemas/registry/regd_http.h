@@ -29,18 +29,18 @@
  *   GET|PUT|DELETE /mode[/{s}]               {"mode":"READWRITE"}; PUT {"mode":"IMPORT"} ?force=true
  *   POST /compatibility/subjects/{s}/versions[/{v}]  {"is_compatible":true} ?verbose=true adds "messages"
  *
- * Errors are Confluent's body {"error_code": N, "message": "..."} with its
- * codes: 40401 subject, 40402 version, 40403 schema not found, 40404/40406
- * subject/version already soft-deleted, 40405/40407 not soft-deleted before
- * a permanent delete, 40408/40409 no subject-level compatibility/mode;
- * 40901 incompatible schema (the message names every problem: version,
- * field and why); 42201 invalid schema, 42202 invalid version, 42203
- * invalid compatibility level, 42204 invalid mode, 42205 operation not
- * permitted (READONLY, IMPORT), 42208 invalid subject; 50001 store, 50002
- * timeout, 50003 the log (Kafka) failed; 400 malformed JSON, 404 unknown
- * path, 405 wrong method, 413 body over 16 MiB, 415 unsupported request
- * content type.  Every answer is `application/vnd.schemaregistry.v1+json`.
- * Subjects in the path are percent-decoded, so "a%2Fb" is the subject "a/b".
+ * Errors are Confluent's body {"error_code": N, "message": "..."}, every
+ * code and message from one table (regd_error.h).  Before any handler:
+ * a request line over 8 KiB is 414 and headers over 8 KiB are 431 (Jetty's
+ * limits, in JSON; libmicrohttpd answers in HTML only past its 128 KiB
+ * connection memory); a malformed percent-escape in the path ("%ZZ", "%2",
+ * a trailing "%") is 400, as Jetty answers; then authorization (the route
+ * table gives each route its access class, regd_authz.h decides).  A
+ * registration is checked here before it becomes a command: a default
+ * that does not fit its type is 42201 (regd_defaults.h), and a schema the
+ * subject already holds is answered with its id without a command.  Every
+ * answer is `application/vnd.schemaregistry.v1+json`.  Subjects in the
+ * path are percent-decoded, so "a%2Fb" is the subject "a/b".
  */
 #ifndef REGD_HTTP_H
 #define REGD_HTTP_H
