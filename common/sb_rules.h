@@ -4,7 +4,8 @@
  * says who owns a dataset, what its fields mean, which of them hold
  * personal data and which values are acceptable.  The registry keeps the
  * properties as written (they are part of the schema text) and serves them
- * as a metadata document (GET /subjects/{s}/metadata, sb_metadata_json);
+ * as a metadata document (GET /subjects/{s}/metadata, the registry's
+ * regd_metadata);
  * producers and subscribers compile the rules of the schemas they fetch
  * from the registry and check each record against them.
  *
@@ -110,20 +111,5 @@ const char *sb_rules_field_name(const sb_rules_t *rules, size_t i); /* owned by 
 sb_class_t sb_rules_class(const sb_rules_t *rules, size_t i);
 /* By field name; internal for a name the record does not have. */
 sb_class_t sb_rules_class_of(const sb_rules_t *rules, const char *field);
-
-/* The metadata document of `schema` registered as version `version` of
- * `subject` (what GET /subjects/{s}/metadata serves):
- *   {"subject": s, "version": v, "record": fullname, "owner": o | null,
- *    "description": doc | null,
- *    "fields": [{"name": n, "type": avro type name ("string", "int",
- *                "enum", "record", ...), "logicalType": lt (only if any),
- *                "nullable": bool, "symbols": [...] (enums only),
- *                "doc": d | null, "classification": c,
- *                "rules": {...} (as written; {} if none)}, ...]}
- * describing sb_rules_record(schema) ("record": null and no fields if the
- * schema is not a record).  A classification that is not a string is shown
- * as "internal"; an unknown one as written.  Returns a new reference
- * (json_decref it), or NULL if memory runs out. */
-json_t *sb_metadata_json(const sb_schema_t *schema, const char *subject, int32_t version);
 
 #endif

@@ -15,7 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "regd_auth.h"
+#include "regd_users.h"
 
 #define PROGRAM "sharebus-passwd"
 #define MAX_PASSWORD 1024
@@ -99,8 +99,8 @@ int main(int argc, char **argv) {
         const char *name = argv[optind], *role = argv[optind + 1];
         const char *department = argc - optind == 3 ? argv[optind + 2] : "";
         /* Checked before a password is asked for. */
-        if (regd_auth_make_line(name, role, department, NULL, method, line, sizeof(line), errstr,
-                                sizeof(errstr))) {
+        if (regd_users_make_line(name, role, department, NULL, method, line, sizeof(line), errstr,
+                                 sizeof(errstr))) {
                 fprintf(stderr, "%s: %s\n", PROGRAM, errstr);
                 return 2;
         }
@@ -115,8 +115,8 @@ int main(int argc, char **argv) {
                                 goto out;
                         }
                 }
-                if (regd_auth_make_line(name, role, department, password, method, line, sizeof(line), errstr,
-                                        sizeof(errstr))) {
+                if (regd_users_make_line(name, role, department, password, method, line, sizeof(line), errstr,
+                                         sizeof(errstr))) {
                         fprintf(stderr, "%s: %s\n", PROGRAM, errstr);
                         goto out;
                 }

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "regd_auth.h"
+#include "regd_authz.h"
 #include "regd_cmdlog.h"
 #include "regd_http.h"
 #include "regd_store.h"
@@ -63,23 +63,23 @@ int main(int argc, char **argv) {
         char errstr[1024];
 
         /* Authorization and TLS: a bad file is a bad config (exit 2). */
-        regd_auth_t *auth = NULL;
+        regd_authz_t *auth = NULL;
         regd_tls_t *tls = NULL;
         const char *users_file = sb_config_string(cfg, "users_file");
         const char *tls_cert = sb_config_string(cfg, "tls_cert_file"),
                    *tls_key = sb_config_string(cfg, "tls_key_file");
         const char *tls_ca = sb_config_string(cfg, "tls_client_ca_file");
-        if (*users_file && !(auth = regd_auth_new(users_file, sb_config_bool(cfg, "reads_need_auth"), errstr,
-                                                  sizeof(errstr)))) {
+        if (*users_file && regd_authz_new(users_file, sb_config_bool(cfg, "reads_need_auth"), &auth, errstr,
+                                          sizeof(errstr))) {
                 fprintf(stderr, "%s: %s: users_file: %s\n", PROGRAM, sb_config_origin(cfg), errstr);
                 sb_log_destroy(log);
                 sb_config_destroy(cfg);
                 return 2;
         }
         if ((*tls_cert || *tls_key || *tls_ca) &&
-            !(tls = regd_tls_new(tls_cert, tls_key, tls_ca, errstr, sizeof(errstr)))) {
+            regd_tls_new(tls_cert, tls_key, tls_ca, &tls, errstr, sizeof(errstr))) {
                 fprintf(stderr, "%s: %s: %s\n", PROGRAM, sb_config_origin(cfg), errstr);
-                regd_auth_destroy(auth);
+                regd_authz_destroy(auth);
                 sb_log_destroy(log);
                 sb_config_destroy(cfg);
                 return 2;
@@ -108,7 +108,7 @@ int main(int argc, char **argv) {
                        "no users_file: every client may change every subject and the config");
         else if (*tls_ca)
                 SB_LOG(log, SB_LOG_INFO, "%zu principals; client certificates of %s accepted",
-                       regd_auth_count(auth), tls_ca);
+                       regd_authz_count(auth), tls_ca);
         if (!auth && *tls_ca)
                 SB_LOG(log, SB_LOG_WARN,
                        "tls_client_ca_file without users_file: certificates are not checked");
@@ -142,10 +142,8 @@ int main(int argc, char **argv) {
                 rc = 2;
                 goto out;
         }
-        srv = regd_http_new(store, submitter, log, auth, tls, host,
-                            (unsigned)sb_config_int(cfg, "listen_port"),
-                            (unsigned)sb_config_int(cfg, "threads"), errstr, sizeof(errstr));
-        if (!srv) {
+        if (regd_http_new(store, submitter, log, auth, tls, host, (unsigned)sb_config_int(cfg, "listen_port"),
+                          (unsigned)sb_config_int(cfg, "threads"), &srv, errstr, sizeof(errstr))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 goto out;
         }
@@ -170,7 +168,7 @@ out:
         regd_http_destroy(srv);
         regd_cmdlog_destroy(rlog);
         regd_tls_destroy(tls);
-        regd_auth_destroy(auth);
+        regd_authz_destroy(auth);
         regd_store_destroy(store);
         if (log && rc == 0)
                 SB_LOG(log, SB_LOG_INFO, "stopped");

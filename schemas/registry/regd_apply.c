@@ -13,16 +13,16 @@
  * the state in steps that cannot fail, so that running out of memory leaves
  * the store as it was.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "regd_error.h"
 #include "regd_store_int.h"
 #include "sb_buf.h"
 
 /* Cap on the message of a 40901 refusal (all of compat's messages). */
 #define MAX_REFUSAL 8192
-
-#define E_READONLY "Subject %s in context . is in read-only mode"
 
 /* {members of body..., "http":200}; steals body. */
 static json_t *ok_object(json_t *body) {
@@ -54,11 +54,11 @@ static const char *subject_name(const json_t *v) {
 
 static json_t *invalid_subject(const json_t *v) {
         const char *s = json_is_string(v) ? json_string_value(v) : "";
-        return regd_error_json(422, 42208, "The specified subject '%s' is not a valid.", s);
+        return regd_error_result(REGD_ERROR_INVALID_SUBJECT, s);
 }
 
 static json_t *subject_not_found(const char *subject) {
-        return regd_error_json(404, 40401, "Subject '%s' not found.", subject);
+        return regd_error_result(REGD_ERROR_SUBJECT_NOT_FOUND, subject);
 }
 
 /* The 40901 refusal: Confluent's message, with every problem compat found
@@ -68,10 +68,7 @@ static json_t *refusal(const char *subject, const json_t *messages) {
         size_t i;
         json_t *m, *e = NULL;
         sb_buf_init(&b, MAX_REFUSAL * 2);
-        int bad = sb_buf_printf(&b,
-                                "Schema being registered is incompatible with an earlier schema for subject "
-                                "\"%s\", details: [",
-                                subject) != SB_OK;
+        int bad = sb_buf_append(&b, "[", 1) != SB_OK;
         json_array_foreach(messages, i, m) {
                 if (!bad && b.len < MAX_REFUSAL)
                         bad = sb_buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(m)) != SB_OK;
@@ -82,7 +79,7 @@ static json_t *refusal(const char *subject, const json_t *messages) {
                         text[MAX_REFUSAL - 4] = '\0';
                         memcpy(text + regd_utf8_prefix(text), "...]", 5); /* on a character boundary */
                 }
-                e = json_pack("{s:i,s:s,s:i}", "error_code", 40901, "message", text, "http", 409);
+                e = regd_error_result(REGD_ERROR_INCOMPATIBLE, subject, text);
         }
         sb_buf_free(&b);
         return e;
@@ -168,19 +165,17 @@ static json_t *do_register(regd_store_t *st, const json_t *cmd) {
         if (!name)
                 return invalid_subject(jsubject);
         if (!json_is_string(jschema) || json_string_length(jschema) == 0)
-                return regd_error_json(422, 42201, "Invalid schema: the request has no \"schema\" string");
+                return regd_error_result(REGD_ERROR_INVALID_SCHEMA, "the request has no \"schema\" string");
         if (id == -2 || id == 0 || id > INT32_MAX)
-                return regd_error_json(422, 42201, "Invalid schema: \"id\" must be between 1 and 2^31-1");
+                return regd_error_result(REGD_ERROR_INVALID_SCHEMA, "\"id\" must be between 1 and 2^31-1");
         if (version == -2 || version > INT32_MAX)
-                return regd_error_json(422, 42202,
-                                       "The specified version is not a valid version id. Allowed values "
-                                       "are between [1, 2^31-1] and the string \"latest\"");
+                return regd_error_result(REGD_ERROR_INVALID_VERSION_MEMBER);
         if (version == 0)
                 version = -1;
         sb_err_t err = regd_canonicalise(st, json_string_value(jschema), json_string_length(jschema), &canon,
                                          &parsed, errstr, sizeof(errstr));
         if (err == SB_ERR_SCHEMA)
-                return regd_error_json(422, 42201, "Invalid schema: %s", errstr);
+                return regd_error_result(REGD_ERROR_INVALID_SCHEMA, errstr);
         if (err)
                 return NULL;
         uint64_t hash = regd_hash(canon);
@@ -196,15 +191,15 @@ static json_t *do_register(regd_store_t *st, const json_t *cmd) {
                 goto out;
         }
         if (mode == REGD_READONLY) {
-                r = regd_error_json(422, 42205, E_READONLY, name);
+                r = regd_error_result(REGD_ERROR_READONLY, name);
                 goto out;
         }
         if (id > 0 && mode != REGD_IMPORT) {
-                r = regd_error_json(422, 42205, "Subject %s in context . is not in import mode", name);
+                r = regd_error_result(REGD_ERROR_NOT_IMPORT, name);
                 goto out;
         }
         if (id < 0 && mode != REGD_READWRITE) {
-                r = regd_error_json(422, 42205, "Subject %s in context . is not in read-write mode", name);
+                r = regd_error_result(REGD_ERROR_NOT_READWRITE, name);
                 goto out;
         }
         int64_t next_version = (s && s->n ? (int64_t)s->v[s->n - 1].version : 0) + 1;
@@ -218,12 +213,12 @@ static json_t *do_register(regd_store_t *st, const json_t *cmd) {
                         goto out;
                 }
                 if (version > 0 && version != next_version) {
-                        r = regd_error_json(422, 42201, "Version is not one more than previous version");
+                        r = regd_error_result(REGD_ERROR_VERSION_NOT_NEXT);
                         goto out;
                 }
         }
         if (version < 0 && next_version > INT32_MAX) {
-                r = regd_error_json(422, 42202, "Subject '%s' has no versions left", name);
+                r = regd_error_result(REGD_ERROR_NO_VERSIONS_LEFT, name);
                 goto out;
         }
         int32_t new_version = version > 0 ? (int32_t)version : (int32_t)next_version;
@@ -234,16 +229,13 @@ static json_t *do_register(regd_store_t *st, const json_t *cmd) {
         if (id > 0) {
                 const schema_t *sc = regd_schema(st, sid);
                 if (sc && strcmp(sc->text, canon) != 0) {
-                        r = regd_error_json(422, 42205,
-                                            "Overwrite new schema with id %d in context . is not permitted.",
-                                            (int)sid);
+                        r = regd_error_result(REGD_ERROR_ID_OVERWRITE, (int)sid);
                         goto out;
                 }
                 add_schema = !sc;
         } else if (!(sid = regd_find_text(st, canon, hash))) {
                 if (st->next_id > INT32_MAX) {
-                        r = regd_error_json(500, 50001,
-                                            "Error in the backend data store: schema ids exhausted");
+                        r = regd_error_result(REGD_ERROR_STORE, "schema ids exhausted");
                         goto out;
                 }
                 sid = (int32_t)st->next_id;
@@ -285,15 +277,11 @@ static json_t *do_delete_subject(regd_store_t *st, const json_t *cmd) {
         if (!regd_subject_count(s, 1)) {
                 r = subject_not_found(name);
         } else if (!permanent && !regd_subject_count(s, 0)) {
-                r = regd_error_json(404, 40404,
-                                    "Subject '%s' was soft deleted.Set permanent=true to delete permanently",
-                                    name);
+                r = regd_error_result(REGD_ERROR_SUBJECT_SOFT_DELETED, name);
         } else if (regd_mode_of(st, s) == REGD_READONLY) {
-                r = regd_error_json(422, 42205, E_READONLY, name);
+                r = regd_error_result(REGD_ERROR_READONLY, name);
         } else if (permanent && regd_subject_count(s, 0)) {
-                r = regd_error_json(404, 40405,
-                                    "Subject '%s' was not deleted first before being permanently deleted",
-                                    name);
+                r = regd_error_result(REGD_ERROR_SUBJECT_NOT_SOFT_DELETED, name);
         } else if ((list = json_array())) {
                 int bad = 0;
                 for (size_t i = 0; i < s->n; i++)
@@ -327,27 +315,19 @@ static json_t *do_delete_version(regd_store_t *st, const json_t *cmd) {
                 return invalid_subject(jsubject);
         json_int_t want = json_integer_value(jversion);
         if (!json_is_integer(jversion) || !(want == -1 || (want >= 1 && want <= INT32_MAX)))
-                return regd_error_json(422, 42202,
-                                       "The specified version is not a valid version id. Allowed values "
-                                       "are between [1, 2^31-1] and the string \"latest\"");
+                return regd_error_result(REGD_ERROR_INVALID_VERSION_MEMBER);
         pthread_mutex_lock(&st->lock);
         subject_t *s = regd_subject(st, name);
         version_t *v = want == -1 ? regd_subject_latest(s) : regd_subject_version(s, (int32_t)want);
         if (v && v->deleted && !permanent) {
-                r = regd_error_json(
-                        404, 40406,
-                        "Subject '%s' Version %d was soft deleted.Set permanent=true to delete permanently",
-                        name, (int)v->version);
+                r = regd_error_result(REGD_ERROR_VERSION_SOFT_DELETED, name, (int)v->version);
         } else if (!v) {
-                r = regd_subject_count(s, 1) ? regd_error_json(404, 40402, "Version %d not found.", (int)want)
+                r = regd_subject_count(s, 1) ? regd_error_result(REGD_ERROR_VERSION_NOT_FOUND, (int)want)
                                              : subject_not_found(name);
         } else if (regd_mode_of(st, s) == REGD_READONLY) {
-                r = regd_error_json(422, 42205, E_READONLY, name);
+                r = regd_error_result(REGD_ERROR_READONLY, name);
         } else if (permanent && !v->deleted) {
-                r = regd_error_json(
-                        404, 40407,
-                        "Subject '%s' Version %d was not deleted first before being permanently deleted",
-                        name, (int)v->version);
+                r = regd_error_result(REGD_ERROR_VERSION_NOT_SOFT_DELETED, name, (int)v->version);
         } else if ((r = ok_value(json_integer(v->version)))) {
                 if (!permanent) {
                         v->deleted = 1;
@@ -381,10 +361,7 @@ static json_t *do_config(regd_store_t *st, const json_t *cmd) {
         if (setting_subject(cmd, &name))
                 return invalid_subject(json_object_get(cmd, "subject"));
         if (!json_is_null(jlevel) && regd_compat_level_parse(json_string_value(jlevel), &level))
-                return regd_error_json(422, 42203,
-                                       "Invalid compatibility level. Valid values are none, backward, "
-                                       "forward, full, backward_transitive, forward_transitive, and "
-                                       "full_transitive");
+                return regd_error_result(REGD_ERROR_INVALID_LEVEL);
         pthread_mutex_lock(&st->lock);
         subject_t *s = name ? regd_subject(st, name) : NULL;
         if (json_is_null(jlevel)) {
@@ -425,8 +402,7 @@ static json_t *do_mode(regd_store_t *st, const json_t *cmd) {
         if (setting_subject(cmd, &name))
                 return invalid_subject(json_object_get(cmd, "subject"));
         if (!json_is_null(jmode) && regd_mode_parse(json_string_value(jmode), &mode))
-                return regd_error_json(422, 42204,
-                                       "Invalid mode. Valid values are READWRITE, READONLY and IMPORT.");
+                return regd_error_result(REGD_ERROR_INVALID_MODE);
         pthread_mutex_lock(&st->lock);
         subject_t *s = name ? regd_subject(st, name) : NULL;
         if (json_is_null(jmode)) {
@@ -449,7 +425,7 @@ static json_t *do_mode(regd_store_t *st, const json_t *cmd) {
         for (size_t i = 0; entering && i < st->n_subjects; i++)
                 live |= (!name || &st->subjects[i] == s) && regd_subject_count(&st->subjects[i], 0) > 0;
         if (live) {
-                r = regd_error_json(422, 42205, "Cannot import since found existing subjects");
+                r = regd_error_result(REGD_ERROR_IMPORT_WITH_SUBJECTS);
                 goto out;
         }
         if (!(r = ok_object(json_pack("{s:s}", "mode", regd_mode_name(mode)))))
@@ -495,8 +471,9 @@ sb_err_t regd_store_apply(regd_store_t *st, const json_t *command, json_t **resu
                         __atomic_add_fetch(&st->generation, 1, __ATOMIC_SEQ_CST);
                         return *result ? SB_OK : SB_ERR_NOMEM;
                 }
-        *result = regd_error_json(500, 50001, "Error in the backend data store: unknown command type '%s'",
-                                  type ? type : "(none)");
+        char why[300];
+        snprintf(why, sizeof(why), "unknown command type '%.256s'", type ? type : "(none)");
+        *result = regd_error_result(REGD_ERROR_STORE, why);
         return *result ? SB_OK : SB_ERR_NOMEM;
 }
 

@@ -24,10 +24,17 @@ typedef struct {
 } pair_t;
 
 typedef struct {
+        pair_t *v;
+        size_t n, cap;
+} pairs_t;
+
+typedef struct {
         const sb_schema_t *ws, *rs;
-        pair_t *pairs;
-        size_t n_pairs, cap_pairs;
+        pairs_t open;   /* being checked further up, or found compatible under them */
+        pairs_t bad;    /* found incompatible: that holds whatever was assumed */
         int quiet;      /* > 0 while trying reader union branches */
+        int depth;      /* nesting of check() */
+        int too_deep;   /* the depth bound was hit (reported once) */
         char path[512]; /* field path of the current node */
         size_t path_len;
         char at[600]; /* "field 'path': " or "" */
@@ -121,48 +128,10 @@ static void describe(const sb_node_t *n, char *out, size_t size) {
         }
 }
 
-/* ---- the JSON object of a named type ----
- * sb_avro keeps a field's JSON but not a named type's, and the enum default,
- * aliases and fixed size live there.  The node tree mirrors the document
- * (fields, branches, items in the same order), so walking both side by side
- * finds the one object that defines `target`; references to a defined type
- * are plain strings and are never mistaken for it. */
-static const json_t *find_def(const json_t *j, const sb_node_t *n, const sb_node_t *target) {
-        const json_t *found = NULL;
-        if (json_is_array(j) && sb_node_type(n) == SB_T_UNION) {
-                for (size_t i = 0; !found && i < json_array_size(j) && i < sb_node_count(n); i++)
-                        found = find_def(json_array_get(j, i), sb_node_child(n, i), target);
-                return found;
-        }
-        if (!json_is_object(j))
-                return NULL;
-        const json_t *tj = json_object_get(j, "type");
-        if (json_is_object(tj) || json_is_array(tj))
-                return find_def(tj, n, target);
-        const char *type = json_string_value(tj);
-        sb_type_t t = sb_node_type(n);
-        if (!type)
-                return NULL;
-        if ((t == SB_T_ENUM && strcmp(type, "enum") == 0) || (t == SB_T_FIXED && strcmp(type, "fixed") == 0))
-                return n == target ? j : NULL;
-        if (t == SB_T_RECORD && (strcmp(type, "record") == 0 || strcmp(type, "error") == 0)) {
-                if (n == target)
-                        return j;
-                const json_t *fields = json_object_get(j, "fields");
-                for (size_t i = 0; !found && i < json_array_size(fields) && i < sb_node_count(n); i++)
-                        found = find_def(json_object_get(json_array_get(fields, i), "type"),
-                                         sb_node_child(n, i), target);
-                return found;
-        }
-        if ((t == SB_T_ARRAY && strcmp(type, "array") == 0) || (t == SB_T_MAP && strcmp(type, "map") == 0))
-                return find_def(json_object_get(j, t == SB_T_ARRAY ? "items" : "values"), sb_node_child(n, 0),
-                                target);
-        return NULL;
-}
-
-static const json_t *named_json(const sb_schema_t *s, const sb_node_t *n) {
-        return find_def(sb_schema_document(s), sb_schema_root(s), n);
-}
+/* The JSON object defining a named type (its aliases, enum default and
+ * fixed size live there).  sb_avro keeps it on the node, so no walk over
+ * the document is needed (and none can loop on a recursive type). */
+static const json_t *named_json(const sb_node_t *n) { return sb_node_json(n); }
 
 static const char *unqualified(const char *fullname) {
         const char *dot = strrchr(fullname, '.');
@@ -176,7 +145,7 @@ static int names_match(ctx_t *c, const sb_node_t *w, const sb_node_t *r) {
         size_t ns_len = (size_t)(unqualified(rn) - rn); /* namespace plus its dot */
         if (strcmp(unqualified(wn), unqualified(rn)) == 0)
                 return 1;
-        const json_t *aliases = json_object_get(named_json(c->rs, r), "aliases");
+        const json_t *aliases = json_object_get(named_json(r), "aliases");
         for (size_t i = 0; i < json_array_size(aliases); i++) {
                 const char *a = json_string_value(json_array_get(aliases, i));
                 if (!a)
@@ -217,7 +186,7 @@ static int check_enum(ctx_t *c, const sb_node_t *w, const sb_node_t *r) {
                 return 0;
         /* A reader default stands in for any symbol the reader lacks; Avro only
          * honours a default that is one of the reader's own symbols. */
-        const char *dflt = json_string_value(json_object_get(named_json(c->rs, r), "default"));
+        const char *dflt = json_string_value(json_object_get(named_json(r), "default"));
         int has_default = 0, ok = 1;
         for (size_t i = 0; dflt && i < sb_node_count(r); i++)
                 has_default |= strcmp(dflt, sb_node_symbol(r, i)) == 0;
@@ -240,8 +209,8 @@ static int check_enum(ctx_t *c, const sb_node_t *w, const sb_node_t *r) {
 static int check_fixed(ctx_t *c, const sb_node_t *w, const sb_node_t *r) {
         if (!names_match(c, w, r))
                 return 0;
-        json_int_t ws = json_integer_value(json_object_get(named_json(c->ws, w), "size"));
-        json_int_t rs = json_integer_value(json_object_get(named_json(c->rs, r), "size"));
+        json_int_t ws = json_integer_value(json_object_get(named_json(w), "size"));
+        json_int_t rs = json_integer_value(json_object_get(named_json(r), "size"));
         if (ws == rs)
                 return 1;
         report(c,
@@ -278,34 +247,83 @@ static int check_fields(ctx_t *c, const sb_node_t *w, const sb_node_t *r) {
         return ok;
 }
 
+static int pairs_has(const pairs_t *p, const sb_node_t *w, const sb_node_t *r) {
+        for (size_t i = 0; i < p->n; i++)
+                if (p->v[i].w == w && p->v[i].r == r)
+                        return 1;
+        return 0;
+}
+
+static int pairs_add(pairs_t *p, const sb_node_t *w, const sb_node_t *r) {
+        if (p->n == p->cap) {
+                size_t cap = p->cap ? 2 * p->cap : 16;
+                pair_t *v = realloc(p->v, cap * sizeof(*v));
+                if (!v)
+                        return -1;
+                p->v = v;
+                p->cap = cap;
+        }
+        p->v[p->n++] = (pair_t){w, r};
+        return 0;
+}
+
 static int check_record(ctx_t *c, const sb_node_t *w, const sb_node_t *r) {
         if (!names_match(c, w, r))
                 return 0;
-        for (size_t i = 0; i < c->n_pairs; i++)
-                if (c->pairs[i].w == w && c->pairs[i].r == r)
-                        return 1; /* being checked further up, or already found compatible */
-        if (c->n_pairs == c->cap_pairs) {
-                size_t cap = c->cap_pairs ? 2 * c->cap_pairs : 16;
-                pair_t *p = realloc(c->pairs, cap * sizeof(*p));
-                if (!p) {
-                        report(c, "%sout of memory while checking record %s", at(c), sb_node_name(r));
-                        return 0;
-                }
-                c->pairs = p;
-                c->cap_pairs = cap;
+        if (pairs_has(&c->open, w, r))
+                return 1; /* being checked further up, or already found compatible */
+        /* A failure found while assuming pairs further up compatible is a
+         * failure still (assuming more can only hide problems), so a quiet
+         * try need not walk it again; a loud visit walks it to report. */
+        if (c->quiet && pairs_has(&c->bad, w, r))
+                return 0;
+        size_t mine = c->open.n;
+        if (pairs_add(&c->open, w, r)) {
+                report(c, "%sout of memory while checking record %s", at(c), sb_node_name(r));
+                return 0;
         }
-        size_t mine = c->n_pairs++;
-        c->pairs[mine] = (pair_t){w, r};
         int ok = check_fields(c, w, r);
         /* On failure forget this pair and every pair entered below it: they
          * may have been judged on the assumption that this one was fine, and
          * a later (quiet) visit must not reuse that verdict. */
-        if (!ok)
-                c->n_pairs = mine;
+        if (!ok) {
+                c->open.n = mine;
+                if (!pairs_has(&c->bad, w, r))
+                        (void)pairs_add(&c->bad, w, r); /* a lost memo only costs time */
+        }
         return ok;
 }
 
-static int check(ctx_t *c, const sb_node_t *w, const sb_node_t *r) {
+/* The reader branch whose failure explains why `w` fits no branch of the
+ * reader union `r`: the branch of the same named type (by unqualified name)
+ * or the same kind of complex type, else the only branch that is not null;
+ * NULL if there is no such one branch. */
+static const sb_node_t *explaining_branch(const sb_node_t *w, const sb_node_t *r) {
+        sb_type_t wt = sb_node_type(w);
+        const sb_node_t *only = NULL;
+        size_t non_null = 0;
+        for (size_t i = 0; i < sb_node_count(r); i++) {
+                const sb_node_t *b = sb_node_child(r, i);
+                sb_type_t bt = sb_node_type(b);
+                if (bt == wt && (wt == SB_T_RECORD || wt == SB_T_ENUM || wt == SB_T_FIXED) &&
+                    strcmp(unqualified(sb_node_name(b)), unqualified(sb_node_name(w))) == 0)
+                        return b;
+                if (bt == wt && (wt == SB_T_ARRAY || wt == SB_T_MAP))
+                        return b; /* a union holds one array and one map at most */
+                if (bt != SB_T_NULL) {
+                        only = b;
+                        non_null++;
+                }
+        }
+        return non_null == 1 ? only : NULL;
+}
+
+/* Deeper than this many nested types, the walk stops and says so: a stack
+ * of bounded size whatever the input.  Recursive types do not count: a pair
+ * of records being checked is not entered again. */
+#define MAX_DEPTH 128
+
+static int check_at_depth(ctx_t *c, const sb_node_t *w, const sb_node_t *r) {
         sb_type_t wt = sb_node_type(w), rt = sb_node_type(r);
         char wd[600], rd[600];
 
@@ -322,13 +340,17 @@ static int check(ctx_t *c, const sb_node_t *w, const sb_node_t *r) {
                 for (size_t i = 0; !found && i < sb_node_count(r); i++)
                         found = check(c, w, sb_node_child(r, i));
                 c->quiet--;
-                if (!found) {
-                        describe(w, wd, sizeof(wd));
-                        describe(r, rd, sizeof(rd));
-                        report(c, "%swriter type %s is not readable by any branch of the reader %s", at(c),
-                               wd, rd);
-                }
-                return found;
+                if (found || c->quiet)
+                        return found;
+                /* Say why the branch meant for this writer type fails, down
+                 * to the field; only without such a branch the union itself. */
+                const sb_node_t *b = explaining_branch(w, r);
+                if (b && !check(c, w, b))
+                        return 0;
+                describe(w, wd, sizeof(wd));
+                describe(r, rd, sizeof(rd));
+                report(c, "%swriter type %s is not readable by any branch of the reader %s", at(c), wd, rd);
+                return 0;
         }
         if (wt != rt) {
                 if (promotes(wt, rt))
@@ -356,13 +378,27 @@ static int check(ctx_t *c, const sb_node_t *w, const sb_node_t *r) {
         }
 }
 
+static int check(ctx_t *c, const sb_node_t *w, const sb_node_t *r) {
+        if (c->depth >= MAX_DEPTH) {
+                if (!c->too_deep && !c->quiet) { /* said once, not per branch */
+                        report(c, "%sschemas nested deeper than %d levels are not checked", at(c), MAX_DEPTH);
+                        c->too_deep = 1;
+                }
+                return 0;
+        }
+        c->depth++;
+        int ok = check_at_depth(c, w, r);
+        c->depth--;
+        return ok;
+}
+
 static int run(ctx_t *c, const sb_schema_t *writer, const sb_schema_t *reader) {
         c->ws = writer;
         c->rs = reader;
         int ok = check(c, sb_schema_root(writer), sb_schema_root(reader));
-        free(c->pairs);
-        c->pairs = NULL;
-        c->n_pairs = c->cap_pairs = 0;
+        free(c->open.v);
+        free(c->bad.v);
+        c->open = c->bad = (pairs_t){NULL, 0, 0};
         return ok;
 }
 

@@ -26,7 +26,18 @@
  * Messages name the place of the problem as a field path: nested fields are
  * joined with '.', array items add "[]" and map values "{}" (for example
  * "field 'lines[].qty': writer type long cannot be promoted to reader type
- * int").  The functions keep no state and are safe from any thread.
+ * int").  Through a union, the reader branch meant for the writer's type (of
+ * the same name, or the one branch that is not null) gives the reason, so
+ * an envelope's row field is named: "field 'before.registered_capital':
+ * writer type double cannot be promoted to reader type string"; only when
+ * no branch is meant does the message name the union.
+ *
+ * Recursive types (a node tree with a cycle): a pair of records met again
+ * while it is being checked is taken as compatible, as Avro's
+ * SchemaCompatibility does, so the walk ends; pairs found incompatible are
+ * remembered.  Types nested deeper than 128 levels are refused with a
+ * message saying so, whatever the input.  The functions keep no state and
+ * are safe from any thread.
  */
 #ifndef REGD_COMPAT_H
 #define REGD_COMPAT_H

@@ -29,27 +29,28 @@
  *   GET|PUT|DELETE /mode[/{s}]               {"mode":"READWRITE"}; PUT {"mode":"IMPORT"} ?force=true
  *   POST /compatibility/subjects/{s}/versions[/{v}]  {"is_compatible":true} ?verbose=true adds "messages"
  *
- * Errors are Confluent's body {"error_code": N, "message": "..."} with its
- * codes: 40401 subject, 40402 version, 40403 schema not found, 40404/40406
- * subject/version already soft-deleted, 40405/40407 not soft-deleted before
- * a permanent delete, 40408/40409 no subject-level compatibility/mode;
- * 40901 incompatible schema (the message names every problem: version,
- * field and why); 42201 invalid schema, 42202 invalid version, 42203
- * invalid compatibility level, 42204 invalid mode, 42205 operation not
- * permitted (READONLY, IMPORT), 42208 invalid subject; 50001 store, 50002
- * timeout, 50003 the log (Kafka) failed; 400 malformed JSON, 404 unknown
- * path, 405 wrong method, 413 body over 16 MiB, 415 unsupported request
- * content type.  Every answer is `application/vnd.schemaregistry.v1+json`.
- * Subjects in the path are percent-decoded, so "a%2Fb" is the subject "a/b".
+ * Errors are Confluent's body {"error_code": N, "message": "..."}, every
+ * code and message from one table (regd_error.h).  Before any handler:
+ * a request line over 8 KiB is 414 and headers over 8 KiB are 431 (Jetty's
+ * limits, in JSON; libmicrohttpd answers in HTML only past its 128 KiB
+ * connection memory); a malformed percent-escape in the path ("%ZZ", "%2",
+ * a trailing "%") is 400, as Jetty answers; then authorization (the route
+ * table gives each route its access class, regd_authz.h decides).  A
+ * registration is checked here before it becomes a command: a default
+ * that does not fit its type is 42201 (regd_defaults.h), and a schema the
+ * subject already holds is answered with its id without a command.  Every
+ * answer is `application/vnd.schemaregistry.v1+json`.  Subjects in the
+ * path are percent-decoded, so "a%2Fb" is the subject "a/b".
  */
 #ifndef REGD_HTTP_H
 #define REGD_HTTP_H
 
 #include <stddef.h>
 
-#include "regd_auth.h"
+#include "regd_authz.h"
 #include "regd_store.h"
 #include "regd_submit.h"
+#include "regd_tls.h"
 #include "sb_error.h"
 #include "sb_log.h"
 
@@ -61,16 +62,30 @@ typedef struct regd_http_s regd_http_t;
 
 /* Starts serving on `host` (a numeric address or a name that resolves to
  * one; only that address is bound) and `port` (0 picks a free one) with a
- * pool of `threads` threads.  Reads come from `store`; changes go through
- * `submitter` (copied; for memory mode regd_store_direct_submitter).
- * `store`, what the submitter refers to, and `log` are borrowed and must
- * outlive the server.  Returns NULL with errstr set on failure. */
-regd_http_t *regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
-                           const regd_auth_t *auth, const regd_tls_t *tls, const char *host, unsigned port,
-                           unsigned threads, char *errstr, size_t errstr_size);
+ * pool of `threads` threads, into a new *out the caller destroys.  Reads
+ * come from `store`; changes go through `submitter` (copied; for memory
+ * mode regd_store_direct_submitter).  `auth` NULL lets everyone do
+ * everything; `tls` NULL serves plain HTTP.  `store`, what the submitter
+ * refers to, `log`, `auth` and `tls` are borrowed and must outlive the
+ * server.  On failure *out is NULL and errstr says why. */
+sb_err_t regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
+                       const regd_authz_t *auth, const regd_tls_t *tls, const char *host, unsigned port,
+                       unsigned threads, regd_http_t **out, char *errstr, size_t errstr_size);
 /* The port actually bound. */
 unsigned regd_http_port(const regd_http_t *srv);
 /* Stops the server (waits for requests under way) and frees it. */
 void regd_http_destroy(regd_http_t *srv);
+
+/* Most path segments a route has. */
+#define REGD_MAX_SEGMENTS 6
+
+/* Who may make the request `method` `url` (the path as received, still
+ * percent-encoded, with or without its query), from the route table; for
+ * REGD_ACCESS_WRITE_SUBJECT the decoded subject is copied to `subject`
+ * (subject_size bytes; one that does not fit makes the request OPERATOR).
+ * A request no route serves is READ for GET, HEAD and OPTIONS and OPERATOR
+ * otherwise.  This is what the server decides with; it is public for
+ * tests and tools. */
+regd_access_t regd_http_access(const char *method, const char *url, char *subject, size_t subject_size);
 
 #endif

@@ -17,26 +17,9 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "regd_error.h"
 #include "regd_http.h"
 #include "sb_buf.h"
-
-/* Confluent's error codes (io.confluent.kafka.schemaregistry.rest.exceptions
- * .Errors); plain HTTP statuses are used as codes where Confluent does so. */
-enum {
-        E_SUBJECT_NOT_FOUND = 40401,
-        E_VERSION_NOT_FOUND = 40402,
-        E_SCHEMA_NOT_FOUND = 40403,
-        E_NO_SUBJECT_LEVEL = 40408,
-        E_NO_SUBJECT_MODE = 40409,
-        E_INVALID_SCHEMA = 42201,
-        E_INVALID_VERSION = 42202,
-        E_INVALID_LEVEL = 42203,
-        E_INVALID_MODE = 42204,
-        E_INVALID_SUBJECT = 42208,
-        E_STORE = 50001,
-        E_TIMEOUT = 50002,
-        E_FORWARDING = 50003,
-};
 
 /* Answers of POST /subjects/{s} (lookup) by (subject, deleted flag, body):
  * clients ask the same question again and again, and parsing the schema
@@ -54,8 +37,8 @@ struct regd_http_s {
         struct MHD_Daemon *daemon;
         regd_store_t *store; /* borrowed */
         regd_submitter_t submitter;
-        sb_log_t *log;           /* borrowed */
-        const regd_auth_t *auth; /* borrowed; NULL: everyone may do everything */
+        sb_log_t *log;            /* borrowed */
+        const regd_authz_t *auth; /* borrowed; NULL: everyone may do everything */
         unsigned port;
         pthread_mutex_t err_lock; /* MHD may log from any of its threads */
         char last_error[256];     /* MHD's last message, for a failed start */
@@ -81,7 +64,9 @@ typedef struct {
 
 /* ---- helpers (registry_http.c) ---- */
 
-reply_t rh_error(unsigned status, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The answer for error `e` of regd_error.h, with the arguments its entry
+ * lists. */
+reply_t rh_error(regd_error_t e, ...);
 reply_t rh_json(unsigned status, json_t *body); /* steals body */
 reply_t rh_raw(const char *text);               /* 200, a copy of text */
 reply_t rh_store_error(const char *errstr);     /* 500 50001 */

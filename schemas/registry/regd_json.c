@@ -1,8 +1,5 @@
 #include "regd_json.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-
 size_t regd_utf8_prefix(const char *s) {
         const unsigned char *p = (const unsigned char *)s;
         size_t i = 0, n, k;
@@ -30,21 +27,6 @@ size_t regd_utf8_prefix(const char *s) {
         return i;
 }
 
-json_t *regd_error_json(int status, int code, const char *fmt, ...) {
-        char msg[1024];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        msg[regd_utf8_prefix(msg)] = '\0'; /* truncation may split a character */
-        json_t *e = json_pack("{s:i,s:s}", "error_code", code, "message", msg);
-        if (e && status && json_object_set_new(e, "http", json_integer(status))) {
-                json_decref(e);
-                return NULL;
-        }
-        return e;
-}
-
 static int hexval(char ch) {
         if (ch >= '0' && ch <= '9')
                 return ch - '0';
@@ -56,7 +38,10 @@ int regd_pct_decode(const char *s, char *out, int plus) {
         char *w = out;
         int hi, lo;
         for (const char *p = s; *p;) {
-                if (p[0] == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
+                if (p[0] == '%') {
+                        /* hexval('\0') is -1: a cut escape stops here. */
+                        if ((hi = hexval(p[1])) < 0 || (lo = hexval(p[2])) < 0)
+                                return -2;
                         if (hi == 0 && lo == 0)
                                 return -1;
                         *w++ = (char)(hi * 16 + lo);

@@ -23,8 +23,7 @@ reply_t rh_config_get(const call_t *c) {
         sb_err_t e = regd_store_config(c->srv->store, subject, rh_query_bool(c, "defaultToGlobal"), &level,
                                        err, sizeof(err));
         if (e == SB_ERR_NOT_FOUND)
-                return rh_error(404, E_NO_SUBJECT_LEVEL,
-                                "Subject '%s' does not have subject-level compatibility configured", subject);
+                return rh_error(REGD_ERROR_NO_SUBJECT_LEVEL, subject);
         if (e)
                 return rh_store_error(err);
         return rh_json(200, json_pack("{s:s}", "compatibilityLevel", regd_compat_level_name(level)));
@@ -39,9 +38,7 @@ reply_t rh_config_put(const call_t *c) {
                 return r;
         const char *name = json_string_value(json_object_get(doc, "compatibility"));
         if (regd_compat_level_parse(name, &level))
-                r = rh_error(422, E_INVALID_LEVEL,
-                             "Invalid compatibility level. Valid values are none, backward, forward, full, "
-                             "backward_transitive, forward_transitive, and full_transitive");
+                r = rh_error(REGD_ERROR_INVALID_LEVEL);
         else
                 r = rh_submit(c, setting_command("CONFIG", subject, "compatibility",
                                                  regd_compat_level_name(level)));
@@ -60,8 +57,7 @@ reply_t rh_mode_get(const call_t *c) {
         sb_err_t e = regd_store_mode(c->srv->store, subject, rh_query_bool(c, "defaultToGlobal"), &mode, err,
                                      sizeof(err));
         if (e == SB_ERR_NOT_FOUND)
-                return rh_error(404, E_NO_SUBJECT_MODE,
-                                "Subject '%s' does not have subject-level mode configured", subject);
+                return rh_error(REGD_ERROR_NO_SUBJECT_MODE, subject);
         if (e)
                 return rh_store_error(err);
         return rh_json(200, json_pack("{s:s}", "mode", regd_mode_name(mode)));
@@ -74,8 +70,7 @@ reply_t rh_mode_put(const call_t *c) {
         if (rh_body(c, &doc, &r))
                 return r;
         if (regd_mode_parse(json_string_value(json_object_get(doc, "mode")), &mode)) {
-                r = rh_error(422, E_INVALID_MODE,
-                             "Invalid mode. Valid values are READWRITE, READONLY and IMPORT.");
+                r = rh_error(REGD_ERROR_INVALID_MODE);
         } else {
                 json_t *cmd = setting_command("MODE", setting_subject(c), "mode", regd_mode_name(mode));
                 if (cmd && json_object_set_new(cmd, "force", json_boolean(rh_query_bool(c, "force")))) {
@@ -118,9 +113,9 @@ static reply_t compat(const call_t *c, int32_t version) {
                         e = SB_ERR_NOMEM;
         }
         if (e == SB_ERR_SCHEMA)
-                r = rh_error(422, E_INVALID_SCHEMA, "Invalid schema: %s", err);
+                r = rh_error(REGD_ERROR_INVALID_SCHEMA, err);
         else if (e == SB_ERR_NOT_FOUND)
-                r = rh_error(404, E_VERSION_NOT_FOUND, "Version %d not found.", (int)version);
+                r = rh_error(REGD_ERROR_VERSION_NOT_FOUND, (int)version);
         else if (e)
                 r = rh_store_error(err);
         else if (verbose)

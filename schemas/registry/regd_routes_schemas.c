@@ -31,7 +31,7 @@ static char *schema_text(const call_t *c, reply_t *err) {
                              ? SB_ERR_NOT_FOUND
                              : regd_store_by_id(c->srv->store, id, &text, errstr, sizeof(errstr));
         if (e == SB_ERR_NOT_FOUND)
-                *err = rh_error(404, E_SCHEMA_NOT_FOUND, "Schema %s not found", c->seg[2]);
+                *err = rh_error(REGD_ERROR_SCHEMA_ID_NOT_FOUND, c->seg[2]);
         else if (e)
                 *err = rh_store_error(errstr);
         return text;
@@ -66,7 +66,7 @@ static int uses_of(const call_t *c, regd_use_t **uses, size_t *n, reply_t *err) 
                              : regd_store_id_uses(c->srv->store, id, rh_query_bool(c, "deleted"), uses, n,
                                                   errstr, sizeof(errstr));
         if (e == SB_ERR_NOT_FOUND)
-                *err = rh_error(404, E_SCHEMA_NOT_FOUND, "Schema not found");
+                *err = rh_error(REGD_ERROR_SCHEMA_NOT_FOUND);
         else if (e)
                 *err = rh_store_error(errstr);
         return e ? -1 : 0;

@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "regd_defaults.h"
 #include "regd_http_int.h"
-#include "sb_rules.h"
+#include "regd_metadata.h"
 
 static json_t *int_array(const int32_t *v, size_t n) {
         json_t *arr = json_array();
@@ -64,6 +65,43 @@ reply_t rh_versions_list(const call_t *c) {
         return r;
 }
 
+/* Whether the registration `doc` needs no command: its schema is invalid
+ * (a default that does not fit its type), or the subject already holds it
+ * (then the answer is its id, from the store: every producer start
+ * registers its schemas, and the log must not grow by one command each
+ * time).  *r is the answer when it returns 1.  As the store's REGISTER
+ * does, an "id" or "version" asked for must be the held one's. */
+static int registered(const call_t *c, const json_t *doc, reply_t *r) {
+        const json_t *jschema = json_object_get(doc, "schema"), *id = json_object_get(doc, "id"),
+                     *version = json_object_get(doc, "version");
+        const char *text = json_string_value(jschema);
+        size_t len = json_string_length(jschema);
+        sb_schema_t *schema;
+        regd_version_t v;
+        char err[512];
+        int found;
+
+        sb_err_t e = regd_store_parse(c->srv->store, text, len, &schema, err, sizeof(err));
+        if (e == SB_OK) {
+                e = regd_defaults_check(schema, err, sizeof(err));
+                sb_schema_destroy(schema);
+        }
+        if (e == SB_ERR_SCHEMA) {
+                *r = rh_error(REGD_ERROR_INVALID_SCHEMA, err);
+                return 1;
+        }
+        if (e)
+                return 0; /* out of memory: let the command say so */
+        if (regd_store_lookup(c->srv->store, c->seg[1], text, len, 0, &v, &found, err, sizeof(err)))
+                return 0;
+        free(v.text);
+        if ((json_integer_value(id) > 0 && json_integer_value(id) != v.id) ||
+            (json_integer_value(version) > 0 && json_integer_value(version) != v.version))
+                return 0;
+        *r = rh_json(200, json_pack("{s:i}", "id", (int)v.id));
+        return 1;
+}
+
 reply_t rh_register(const call_t *c) {
         const char *subject = c->seg[1];
         json_t *doc;
@@ -73,14 +111,12 @@ reply_t rh_register(const call_t *c) {
                 return r;
         json_t *id = json_object_get(doc, "id"), *version = json_object_get(doc, "version");
         if (!*subject) {
-                r = rh_error(422, E_INVALID_SUBJECT, "The specified subject '%s' is not a valid.", subject);
+                r = rh_error(REGD_ERROR_INVALID_SUBJECT, subject);
         } else if (id && !json_is_null(id) && !json_is_integer(id)) {
-                r = rh_error(422, E_INVALID_SCHEMA, "Invalid schema: \"id\" must be an integer");
+                r = rh_error(REGD_ERROR_INVALID_SCHEMA, "\"id\" must be an integer");
         } else if (version && !json_is_null(version) && !json_is_integer(version)) {
-                r = rh_error(422, E_INVALID_VERSION,
-                             "The specified version is not a valid version id. Allowed "
-                             "values are between [1, 2^31-1] and the string \"latest\"");
-        } else {
+                r = rh_error(REGD_ERROR_INVALID_VERSION_MEMBER);
+        } else if (!registered(c, doc, &r)) {
                 json_t *cmd =
                         json_pack("{s:s,s:s,s:O,s:b}", "type", "REGISTER", "subject", subject, "schema",
                                   json_object_get(doc, "schema"), "normalize", rh_query_bool(c, "normalize"));
@@ -155,11 +191,11 @@ reply_t rh_subject_lookup(const call_t *c) {
         if (e) {
                 free(key);
                 if (e == SB_ERR_SCHEMA)
-                        return rh_error(422, E_INVALID_SCHEMA, "Invalid schema: %s", err);
+                        return rh_error(REGD_ERROR_INVALID_SCHEMA, err);
                 if (e == SB_ERR_NOT_FOUND && !found)
                         return rh_subject_not_found(subject);
                 if (e == SB_ERR_NOT_FOUND)
-                        return rh_error(404, E_SCHEMA_NOT_FOUND, "Schema not found");
+                        return rh_error(REGD_ERROR_SCHEMA_NOT_FOUND);
                 return rh_store_error(err);
         }
         json_t *answer = version_json(subject, &v);
@@ -200,7 +236,7 @@ static int find_version(const call_t *c, int deleted, regd_version_t *v, reply_t
         if (e == SB_ERR_NOT_FOUND && !found)
                 *err = rh_subject_not_found(subject);
         else if (e == SB_ERR_NOT_FOUND)
-                *err = rh_error(404, E_VERSION_NOT_FOUND, "Version %d not found.", (int)want);
+                *err = rh_error(REGD_ERROR_VERSION_NOT_FOUND, (int)want);
         else if (e)
                 *err = rh_store_error(errstr);
         return e ? -1 : 0;
@@ -258,14 +294,14 @@ reply_t rh_metadata(const call_t *c) {
         if (e == SB_ERR_NOT_FOUND && !found)
                 return rh_subject_not_found(subject);
         if (e == SB_ERR_NOT_FOUND)
-                return rh_error(404, E_VERSION_NOT_FOUND, "Version %d not found.", (int)want);
+                return rh_error(REGD_ERROR_VERSION_NOT_FOUND, (int)want);
         if (e)
                 return rh_store_error(err);
         e = regd_store_parse(c->srv->store, v.text, strlen(v.text), &schema, err, sizeof(err));
         free(v.text);
         if (e)
                 return rh_store_error(err);
-        reply_t r = rh_json(200, sb_metadata_json(schema, subject, v.version));
+        reply_t r = rh_json(200, regd_metadata_json(schema, subject, v.version));
         sb_schema_destroy(schema);
         return r;
 }

@@ -12,6 +12,7 @@
 
 #include "regd_compat.h"
 #include "sb_avro.h"
+#include "sb_envelope.h"
 #include "testutil.h"
 
 /* ---- helpers ---- */
@@ -117,11 +118,14 @@ static const struct {
         {"['null','string']", "'string'", 0, "writer type null does not match reader type string"},
         {"['null','string']", "['null','string','int']", 1, NULL},
         {"['null','string','int']", "['null','string']", 0,
-         "writer type int is not readable by any branch of the reader union [null, string]"},
+         "writer type int cannot be promoted to reader type string"},
+        {"['null','string','int']", "['null','string','boolean']", 0,
+         "writer type int is not readable by any branch of the reader union [null, string, boolean]"},
         {"['string','null']", "['null','string']", 1, NULL},
         {"['null','int']", "['null','long']", 1, NULL},
-        {"['null','long']", "['null','int']", 0, "writer type long is not readable by any branch"},
-        {"'int'", "['null','string']", 0,
+        {"['null','long']", "['null','int']", 0, "writer type long cannot be promoted to reader type int"},
+        {"'int'", "['null','string']", 0, "writer type int cannot be promoted to reader type string"},
+        {"'int'", "['null','string','boolean']", 0,
          "writer type int is not readable by any branch of the reader union"},
         {"['int','string']", "'string'", 0, "writer type int cannot be promoted to reader type string"},
         {"['int','long']", "'long'", 1, NULL},
@@ -129,7 +133,10 @@ static const struct {
          "field 'x': writer type null does not match reader type string"},
         {REC("R", F("x", "'string'")), REC("R", FD("x", "['null','string']", "null")), 1, NULL},
         {"[" REC("A", F("a", "'int'")) "," REC("B", F("b", "'int'")) "]", "[" REC("A", F("a", "'int'")) "]",
-         0, "writer type record t.B is not readable by any branch"},
+         0, "writer record t.B does not match reader record t.A: the names differ"},
+        {"[" REC("A", F("a", "'int'")) "," REC("B", F("b", "'int'")) "]",
+         "['null'," REC("A", F("a", "'int'")) ",'string']", 0,
+         "writer type record t.B is not readable by any branch"},
         {REC("A", F("a", "'int'")), "['null'," REC("B", F("b", "'int'")) "," REC("A", F("a", "'long'")) "]",
          1, NULL},
         /* arrays and maps, of records */
@@ -195,6 +202,68 @@ static const struct {
          "field 'value': writer type long cannot be promoted to reader type int"},
         {REC("Tree", F("kids", ARR("'Tree'"))),
          REC("Tree", F("kids", ARR("'Tree'")) "," FD("n", "'int'", "0")), 1, NULL},
+        /* through unions: the branch of the same name (or the one non-null
+         * branch) says why, down to the field */
+        {REC("R", F("x", "['null'," REC_IN("In", F_IN("a", "'long'")) "]")),
+         REC("R", F("x", "['null'," REC_IN("In", F_IN("a", "'int'")) "]")), 0,
+         "field 'x.a': writer type long cannot be promoted to reader type int"},
+        {REC("R", F("x", "['null'," REC_IN("In", F_IN("a", "'int'")) "]")),
+         REC("R", F("x", "['null','string'," REC_IN("In", F_IN("a", "'int'") "," F_IN("b", "'int'")) "]")), 0,
+         "reader field 'x.b' (record t.In) has no default and is missing in the writer"},
+        {REC("R", F("x", REC_IN("In", F_IN("a", "'int'")))),
+         REC("R", F("x", "['null'," REC_IN("In", F_IN("a", "'string'")) "]")), 0,
+         "field 'x.a': writer type int cannot be promoted to reader type string"},
+        {REC("R", F("l", ARR("['null'," REC_IN("In", F_IN("a", "'int'")) "]"))),
+         REC("R", F("l", ARR("['null'," REC_IN("In", F_IN("a", "'int'") "," F_IN("b", "'int'")) "]"))), 0,
+         "reader field 'l[].b' (record t.In) has no default"},
+        {REC("R", F("m", "['null'," MAP("'long'") "]")),
+         REC("R", F("m", "['null','string'," MAP("'int'") "]")), 0,
+         "field 'm{}': writer type long cannot be promoted to reader type int"},
+        {REC("R", F("s", "['null'," ENUM("S", "'A','B'") "]")),
+         REC("R", F("s", "['null'," ENUM("S", "'A'") "]")), 0,
+         "field 's': enum t.S: writer symbol 'B' is not in the reader"},
+        {REC("R", F("o", "['null',{'type':'record','name':'Outer','fields':[{'name':'i','type':['null',"
+                         "{'type':'record','name':'In','fields':[{'name':'a','type':'double'}]}]}]}]")),
+         REC("R", F("o", "['null',{'type':'record','name':'Outer','fields':[{'name':'i','type':['null',"
+                         "{'type':'record','name':'In','fields':[{'name':'a','type':'string'}]}]}]}]")),
+         0, "field 'o.i.a': writer type double cannot be promoted to reader type string"},
+        /* several candidates and none of the writer's name: the union itself */
+        {REC("R", F("x", "['null','int']")), REC("R", F("x", "['null','string','boolean']")), 0,
+         "field 'x': writer type int is not readable by any branch of the reader union [null, string, "
+         "boolean]"},
+        /* recursive types through a union (the linked list of the spec) */
+        {"{'type':'record','name':'Node','fields':[{'name':'v','type':'int'},{'name':'next','type':['null','"
+         "Node']}]}",
+         "{'type':'record','name':'Node','fields':[{'name':'v','type':'int'},{'name':'next','type':['null','"
+         "Node']},"
+         "{'name':'w','type':'string','default':''}]}",
+         1, NULL},
+        {"{'type':'record','name':'Node','fields':[{'name':'v','type':'int'},{'name':'next','type':['null','"
+         "Node']}]}",
+         "{'type':'record','name':'Node','fields':[{'name':'v','type':'string'},{'name':'next','type':['null'"
+         ",'Node']}]}",
+         0, "field 'v': writer type int cannot be promoted to reader type string"},
+        {"{'type':'record','name':'Node','fields':[{'name':'v','type':'int'},{'name':'next','type':['null','"
+         "Node']}]}",
+         "{'type':'record','name':'Node','fields':[{'name':'v','type':'int'},{'name':'next','type':['null','"
+         "Node']},"
+         "{'name':'w','type':'string'}]}",
+         0, "reader field 'w' (record Node) has no default and is missing in the writer"},
+        /* mutual recursion */
+        {"{'type':'record','name':'A','fields':[{'name':'b','type':['null',{'type':'record','name':'B','"
+         "fields':"
+         "[{'name':'a','type':['null','A']},{'name':'n','type':'int'}]}]}]}",
+         "{'type':'record','name':'A','fields':[{'name':'b','type':['null',{'type':'record','name':'B','"
+         "fields':"
+         "[{'name':'a','type':['null','A']},{'name':'n','type':'long'}]}]}]}",
+         1, NULL},
+        {"{'type':'record','name':'A','fields':[{'name':'b','type':['null',{'type':'record','name':'B','"
+         "fields':"
+         "[{'name':'a','type':['null','A']},{'name':'n','type':'long'}]}]}]}",
+         "{'type':'record','name':'A','fields':[{'name':'b','type':['null',{'type':'record','name':'B','"
+         "fields':"
+         "[{'name':'a','type':['null','A']},{'name':'n','type':'int'}]}]}]}",
+         0, "field 'b.n': writer type long cannot be promoted to reader type int"},
         /* logical types: the underlying types decide */
         {DATE, "'int'", 1, NULL},
         {"'int'", DATE, 1, NULL},
@@ -386,12 +455,151 @@ START_TEST(test_first_version_is_always_compatible) {
 }
 END_TEST
 
+/* ---- the real dataset, in the envelope the producer builds ---- */
+
+/* The envelope schema (sb_envelope_schema) around the row schema of
+ * market.business_license, after `edit` changed the row's JSON. */
+static sb_schema_t *envelope_of(void (*edit)(json_t *row)) {
+        char *text = test_read_file(test_src_path("schemas/datasets/market.business_license.row.avsc"), NULL);
+        json_error_t jerr;
+        json_t *row = json_loads(text, 0, &jerr);
+        char errstr[512];
+        ck_assert_msg(row != NULL, "row schema: %s", jerr.text);
+        free(text);
+        if (edit)
+                edit(row);
+        json_t *env = sb_envelope_schema(row, "market.business_license", errstr, sizeof(errstr));
+        ck_assert_msg(env != NULL, "%s", errstr);
+        char *dumped = json_dumps(env, JSON_COMPACT);
+        ck_assert_ptr_nonnull(dumped);
+        sb_schema_t *s = NULL;
+        TEST_CALL(sb_schema_new(dumped, strlen(dumped), &s, TEST_ERR));
+        free(dumped);
+        json_decref(env);
+        json_decref(row);
+        return s;
+}
+
+static json_t *row_field(json_t *row, const char *name) {
+        json_t *fields = json_object_get(row, "fields");
+        for (size_t i = 0; i < json_array_size(fields); i++)
+                if (strcmp(json_string_value(json_object_get(json_array_get(fields, i), "name")), name) == 0)
+                        return json_array_get(fields, i);
+        ck_abort_msg("no field %s", name);
+        return NULL;
+}
+
+static void capital_to_string(json_t *row) {
+        ck_assert_int_eq(
+                json_object_set_new(row_field(row, "registered_capital"), "type", json_string("string")), 0);
+}
+
+static void add_field_without_default(json_t *row) {
+        ck_assert_int_eq(json_array_append_new(json_object_get(row, "fields"),
+                                               json_pack("{s:s,s:s}", "name", "new_field", "type", "string")),
+                         0);
+}
+
+static void add_field_with_default(json_t *row) {
+        ck_assert_int_eq(json_array_append_new(json_object_get(row, "fields"),
+                                               json_pack("{s:s,s:s,s:s}", "name", "new_field", "type",
+                                                         "string", "default", "")),
+                         0);
+}
+
+static const struct {
+        void (*edit)(json_t *row);
+        int compatible; /* under BACKWARD */
+        const char *messages[3];
+} envelope_cases[] = {
+        {NULL, 1, {NULL}},
+        {add_field_with_default, 1, {NULL}},
+        {capital_to_string,
+         0,
+         {"reading version 1 data with the new schema: field 'before.registered_capital': writer type double "
+          "cannot be promoted to reader type string",
+          "reading version 1 data with the new schema: field 'after.registered_capital': writer type double "
+          "cannot be promoted to reader type string",
+          NULL}},
+        {add_field_without_default,
+         0,
+         {"reading version 1 data with the new schema: reader field 'before.new_field' (record "
+          "market.business_license.Value) has no default and is missing in the writer",
+          "reading version 1 data with the new schema: reader field 'after.new_field' (record "
+          "market.business_license.Value) has no default and is missing in the writer",
+          NULL}},
+};
+#define N_ENVELOPE_CASES (sizeof(envelope_cases) / sizeof(*envelope_cases))
+
+START_TEST(test_envelope_names_the_row_field) {
+        sb_schema_t *old = envelope_of(NULL), *cand = envelope_of(envelope_cases[_i].edit);
+        const sb_schema_t *hist[] = {old};
+        json_t *msgs = json_array();
+        int got = regd_compat_check(REGD_COMPAT_BACKWARD, cand, hist, 1, msgs);
+        char *dumped = json_dumps(msgs, 0);
+        ck_assert_msg(got == envelope_cases[_i].compatible, "case %d: got %d: %s", _i, got, dumped);
+        size_t want = 0;
+        while (envelope_cases[_i].messages[want])
+                want++;
+        ck_assert_msg(json_array_size(msgs) == want, "case %d: %s", _i, dumped);
+        for (size_t k = 0; k < want; k++)
+                ck_assert_str_eq(json_string_value(json_array_get(msgs, k)), envelope_cases[_i].messages[k]);
+        free(dumped);
+        json_decref(msgs);
+        sb_schema_destroy(old);
+        sb_schema_destroy(cand);
+}
+END_TEST
+
+/* ---- bounds ---- */
+
+/* Records nested `depth` deep, the innermost field of type `leaf`. */
+static char *nested(int depth, const char *leaf) {
+        size_t size = (size_t)depth * 80 + 64;
+        char *s = malloc(size);
+        size_t len = 0;
+        ck_assert_ptr_nonnull(s);
+        for (int i = 0; i < depth; i++)
+                len += (size_t)snprintf(
+                        s + len, size - len,
+                        "{\"type\":\"record\",\"name\":\"R%d\",\"fields\":[{\"name\":\"f\",\"type\":", i);
+        len += (size_t)snprintf(s + len, size - len, "\"%s\"", leaf);
+        for (int i = 0; i < depth; i++)
+                len += (size_t)snprintf(s + len, size - len, "}]}");
+        return s;
+}
+
+START_TEST(test_depth_is_bounded) {
+        char why[512], err[256];
+        /* 30 records, each one field deep: 60 levels of types, within
+         * SB_SCHEMA_MAX_DEPTH; 300 is refused by the parser before the
+         * checker (whose own bound is a second line) could walk it. */
+        char *a = nested(30, "int"), *b = nested(30, "long"), *c = nested(300, "int");
+        sb_schema_t *sa = NULL, *sb = NULL, *sc = NULL;
+        TEST_CALL(sb_schema_new(a, strlen(a), &sa, TEST_ERR));
+        TEST_CALL(sb_schema_new(b, strlen(b), &sb, TEST_ERR));
+        ck_assert_int_ne(sb_schema_new(c, strlen(c), &sc, err, sizeof(err)), SB_OK);
+        ck_assert_msg(strstr(err, "nested deeper than"), "%s", err);
+        ck_assert_ptr_null(sc);
+        ck_assert_int_eq(regd_compat_can_read(sa, sb, why, sizeof(why)), 1);
+        ck_assert_int_eq(regd_compat_can_read(sb, sa, why, sizeof(why)), 0);
+        ck_assert_msg(strstr(why, "cannot be promoted to reader type int"), "%s", why);
+        sb_schema_destroy(sa);
+        sb_schema_destroy(sb);
+        free(a);
+        free(b);
+        free(c);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("compat");
         TCase *tc = tcase_create("can_read");
         tcase_add_loop_test(tc, test_can_read_pair, 0, (int)N_PAIRS);
         tcase_add_test(tc, test_reason_is_truncated_to_buffer);
         tcase_add_test(tc, test_every_problem_is_counted);
+        tcase_add_loop_test(tc, test_envelope_names_the_row_field, 0, (int)N_ENVELOPE_CASES);
+        tcase_add_test(tc, test_depth_is_bounded);
         suite_add_tcase(s, tc);
         tc = tcase_create("levels");
         tcase_add_test(tc, test_level_names_round_trip);

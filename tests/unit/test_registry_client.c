@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "regd_auth.h"
+#include "regd_tls.h"
 #include "sb_registry_client.h"
 #include "testcerts.h"
 #include "testutil.h"
@@ -64,7 +64,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         __atomic_add_fetch(&f->total, 1, __ATOMIC_SEQ_CST);
         const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        regd_auth_cert_cn(c, cn, sizeof(cn), errstr, sizeof(errstr));
+        regd_tls_cert_cn(c, cn, sizeof(cn), errstr, sizeof(errstr));
         pthread_mutex_lock(&f->lock);
         snprintf(f->last_auth, sizeof(f->last_auth), "%s", auth ? auth : "");
         snprintf(f->last_cn, sizeof(f->last_cn), "%s", cn);
@@ -124,9 +124,9 @@ static void fake_start(fake_t *f, const test_cert_t *server, const char *client_
         memset(f, 0, sizeof(*f));
         pthread_mutex_init(&f->lock, NULL);
         if (server) {
-                f->tls = regd_tls_new(server->cert_path, server->key_path, client_ca_path, errstr,
-                                      sizeof(errstr));
-                ck_assert_msg(f->tls != NULL, "%s", errstr);
+                ck_assert_msg(regd_tls_new(server->cert_path, server->key_path, client_ca_path, &f->tls,
+                                           errstr, sizeof(errstr)) == SB_OK,
+                              "%s", errstr);
                 regd_tls_mhd_options(f->tls, tls);
                 flags |= MHD_USE_TLS;
         }
