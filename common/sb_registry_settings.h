@@ -50,4 +50,12 @@
 sb_err_t sb_registry_client_configure(sb_registry_client_t *rc, const sb_config_t *cfg, char *errstr,
                                       size_t errstr_size);
 
+/* Builds the registry client of a program from `cfg`: registry_url, then
+ * the registry_* settings as sb_registry_client_configure applies them.
+ * On success *out is a new client (sb_registry_client_destroy).  Errors:
+ * SB_ERR_CONFIG with errstr naming the config file and setting (exit 2),
+ * SB_ERR_NOMEM. */
+sb_err_t sb_registry_settings_client_new(const sb_config_t *cfg, sb_registry_client_t **out, char *errstr,
+                                         size_t errstr_size);
+
 #endif

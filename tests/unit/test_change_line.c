@@ -11,7 +11,7 @@
 #include "sample.h"
 #include "sb_avro.h"
 #include "sb_checks.h"
-#include "sb_dataset.h"
+#include "dataset.h"
 #include "sb_wire.h"
 #include "testutil.h"
 

@@ -16,7 +16,7 @@
 #include "event_encoder.h"
 #include "sample.h"
 #include "sb_avro.h"
-#include "sb_dataset.h"
+#include "dataset.h"
 #include "sb_rules.h"
 #include "target.h"
 #include "testutil.h"
