@@ -85,8 +85,7 @@ sb_err_t sb_envelope_read(const json_t *value, sb_envelope_view_t *out, char *er
         memset(out, 0, sizeof(*out));
         if (!json_is_object(value))
                 return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
-                                 "not a change envelope: the value is %s, not a record",
-                                 sb_json_kind(value));
+                                 "not a change envelope: the value is %s, not a record", sb_json_kind(value));
         const char *op = json_string_value(json_object_get(value, "op"));
         if (!op || strlen(op) != 1 || !strchr("cudr", op[0]))
                 return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,

@@ -46,8 +46,8 @@ rd_kafka_resp_err_t sb_kafka_produce(rd_kafka_t *rk, const char *topic, const vo
                                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                                     RD_KAFKA_V_KEY((void *)key, key_len),
                                                     RD_KAFKA_V_VALUE((void *)value, value_len),
-                                                    RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(msg_opaque),
-                                                    RD_KAFKA_V_END)
+                                                    RD_KAFKA_V_HEADERS(headers),
+                                                    RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END)
                                 : rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
                                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                                     RD_KAFKA_V_KEY((void *)key, key_len),

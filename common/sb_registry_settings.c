@@ -176,8 +176,8 @@ sb_err_t sb_registry_settings_client_new(const sb_config_t *cfg, sb_registry_cli
                                          size_t errstr_size) {
         char inner[512];
         *out = NULL;
-        sb_registry_client_t *rc = sb_registry_client_new(sb_config_string(cfg, "registry_url"), inner,
-                                                          sizeof(inner));
+        sb_registry_client_t *rc =
+                sb_registry_client_new(sb_config_string(cfg, "registry_url"), inner, sizeof(inner));
         if (!rc)
                 return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "%s: setting 'registry_url': %s",
                                  sb_config_origin(cfg), inner);

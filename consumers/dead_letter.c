@@ -95,7 +95,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
                 return;
         }
         dl->failed++;
-        if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || m->err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE) {
+        if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+            m->err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE) {
                 /* The topic takes less than the producer: send less next time. */
                 dl->limit /= 2;
         }
@@ -166,7 +167,8 @@ sb_err_t sb_dead_letter_send(sb_dead_letter_t *dl, const rd_kafka_message_t *m, 
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "dead letter: out of memory");
         for (;;) {
                 size_t key_keep, value_keep;
-                rd_kafka_headers_t *hdrs = dead_letter_headers(dl, m, reason, dl->limit, &key_keep, &value_keep);
+                rd_kafka_headers_t *hdrs =
+                        dead_letter_headers(dl, m, reason, dl->limit, &key_keep, &value_keep);
                 if (!hdrs)
                         return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "dead letter: out of memory");
                 if (key_keep < m->key_len || value_keep < m->len)
@@ -187,8 +189,8 @@ sb_err_t sb_dead_letter_send(sb_dead_letter_t *dl, const rd_kafka_message_t *m, 
                         dl->limit /= 2;
                         continue;
                 }
-                return sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "dead-letter produce to %s: %s", dl->topic,
-                                 rd_kafka_err2str(err));
+                return sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "dead-letter produce to %s: %s",
+                                 dl->topic, rd_kafka_err2str(err));
         }
 }
 

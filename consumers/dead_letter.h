@@ -47,7 +47,8 @@ const char *sb_dead_letter_topic(const sb_dead_letter_t *dl);
 
 /* 1 if this process already had the dead letter of topic/partition/offset
  * delivered (and not yet forgotten). */
-int sb_dead_letter_delivered(const sb_dead_letter_t *dl, const char *topic, int32_t partition, int64_t offset);
+int sb_dead_letter_delivered(const sb_dead_letter_t *dl, const char *topic, int32_t partition,
+                             int64_t offset);
 
 /* Queues the dead letter of `m` (borrowed, copied) with `reason`.  Delivery
  * is known after sb_dead_letter_flush.  SB_ERR_NOMEM, or SB_ERR_KAFKA if the

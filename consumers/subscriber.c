@@ -204,7 +204,8 @@ static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, bat
                 goto done;
         if (ev.op != 'd' && (err = check_rules(sub, value_id, row, ev.after, errstr, errstr_size)))
                 goto done;
-        if ((err = sub->target->ops->table_name(sub->target, topic, table, sizeof(table), errstr, errstr_size)) ||
+        if ((err = sub->target->ops->table_name(sub->target, topic, table, sizeof(table), errstr,
+                                                errstr_size)) ||
             (err = ensure_table(sub, topic, table, key_id, value_id, key_node, row, errstr, errstr_size)))
                 goto done;
         if (ev.op == 'd') {
@@ -244,8 +245,8 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
                 if (!tp || m->offset < tp->pending)
                         continue; /* revoked, or already applied */
                 err = apply_one(sub, m, &bc, reason, sizeof(reason));
-                if (err == SB_ERR_INVALID &&
-                    sb_dead_letter_delivered(sub->dlq, rd_kafka_topic_name(m->rkt), m->partition, m->offset)) {
+                if (err == SB_ERR_INVALID && sb_dead_letter_delivered(sub->dlq, rd_kafka_topic_name(m->rkt),
+                                                                      m->partition, m->offset)) {
                         err = SB_OK; /* dead-lettered by an earlier try of this batch */
                 } else if (err == SB_ERR_INVALID) {
                         SB_LOG(sub->log, SB_LOG_WARN, "%s [%d] offset %lld to dead-letter topic %s: %s",
@@ -353,8 +354,9 @@ static tp_state_t *assigned_state(sb_subscriber_t *sub, rd_kafka_topic_partition
                         backoff = backoff < 5000 ? backoff * 2 : backoff;
                 }
                 if (err)
-                        sub->failed = sb_seterr(err, sub->failure, sizeof(sub->failure),
-                                                "stored offset of %s [%d]: %s", p->topic, p->partition, errstr);
+                        sub->failed =
+                                sb_seterr(err, sub->failure, sizeof(sub->failure),
+                                          "stored offset of %s [%d]: %s", p->topic, p->partition, errstr);
                 else if (!(tps[i].topic = strdup(p->topic)))
                         sub->failed = sb_seterr(SB_ERR_NOMEM, sub->failure, sizeof(sub->failure),
                                                 "out of memory for the assigned partitions");
@@ -397,8 +399,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 /* ---- lifecycle ---- */
 
 sb_err_t sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *cfg, sb_target_t *target,
-                           sb_registry_client_t *registry, sb_log_t *log, sb_subscriber_t **out,
-                           char *errstr, size_t errstr_size) {
+                           sb_registry_client_t *registry, sb_log_t *log, sb_subscriber_t **out, char *errstr,
+                           size_t errstr_size) {
         sb_subscriber_t *sub = calloc(1, sizeof(*sub));
         sb_err_t err;
         *out = NULL;

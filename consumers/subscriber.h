@@ -51,8 +51,8 @@ typedef struct sb_subscriber_s sb_subscriber_t;
  * and log are borrowed and must outlive it.  SB_ERR_CONFIG for a bad kafka
  * property, SB_ERR_KAFKA, SB_ERR_NOMEM; errstr says why. */
 sb_err_t sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *cfg, sb_target_t *target,
-                           sb_registry_client_t *registry, sb_log_t *log, sb_subscriber_t **out,
-                           char *errstr, size_t errstr_size);
+                           sb_registry_client_t *registry, sb_log_t *log, sb_subscriber_t **out, char *errstr,
+                           size_t errstr_size);
 /* Runs until *stop is set (or idle_exit_ms of idleness), then closes the
  * consumer.  Returns SB_OK on a clean stop. */
 sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, char *errstr,

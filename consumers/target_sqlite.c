@@ -37,7 +37,8 @@ static sb_err_t st_table_name(sb_target_t *bt, const char *topic, char *out, siz
         (void)bt;
         if (snprintf(out, size, "%s", topic) >= (int)size)
                 return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
-                                 "topic '%.64s...' gives a table name longer than %zu bytes", topic, size - 1);
+                                 "topic '%.64s...' gives a table name longer than %zu bytes", topic,
+                                 size - 1);
         for (char *p = out; *p; p++)
                 if (*p == '.' || *p == '-')
                         *p = '_';

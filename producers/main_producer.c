@@ -63,9 +63,8 @@ static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic, const sb_b
                 return RD_KAFKA_RESP_ERR__FAIL; /* librdkafka aborts first, in practice */
         rd_kafka_header_add(hdrs, "sharebus.department", -1, department, -1);
         rd_kafka_header_add(hdrs, "sharebus.event_id", -1, event_id, -1);
-        rd_kafka_resp_err_t err =
-                sb_kafka_produce(rk, topic, key->data, key->len, value ? value->data : NULL,
-                                 value ? value->len : 0, hdrs, (void *)(intptr_t)line);
+        rd_kafka_resp_err_t err = sb_kafka_produce(rk, topic, key->data, key->len, value ? value->data : NULL,
+                                                   value ? value->len : 0, hdrs, (void *)(intptr_t)line);
         if (err)
                 rd_kafka_headers_destroy(hdrs);
         return err;

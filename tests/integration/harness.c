@@ -338,8 +338,11 @@ int h_write_sample(const h_env_t *env, const char *sample, const char *name, int
         snprintf(path, size, "%s/%s", env->dir, name);
         FILE *f = fopen(path, "w");
         ck_assert_ptr_nonnull(f);
-        sb_sample_t *s = sb_sample_new(sample, (uint64_t)seed, (size_t)keys);
-        ck_assert_ptr_nonnull(s);
+        sb_sample_t *s = NULL;
+        char errstr[256];
+        ck_assert_msg(sb_sample_new(sample, (uint64_t)seed, (size_t)keys, &s, errstr, sizeof(errstr)) ==
+                              SB_OK,
+                      "%s", errstr);
         int deletes = 0;
         for (int i = 0; i < count; i++) {
                 char *line = sb_sample_next(s);

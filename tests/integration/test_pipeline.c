@@ -125,7 +125,8 @@ START_TEST(invalid_lines_are_named_and_valid_ones_published) {
                               "\"T4\",%s,\"colour\":\"red\"}}\n"
                               "{\"op\":\"c\",\"key\":{\"taxpayer_id\":\"91310000775785552L\"},\"after\":{"
                               "\"taxpayer_id\":"
-                              "\"91310000775785552L\",%s}}\n",
+                              "\"91310000775785552L\",%s}}\n"
+                              "\n \t \r\n\t\n",
                               row, row, row, row));
         /* T2 has employee_count twice: JSON with duplicate keys is refused too. */
         snprintf(log, sizeof(log), "%s", h_path(&env, "producer-bad.log"));
@@ -136,6 +137,9 @@ START_TEST(invalid_lines_are_named_and_valid_ones_published) {
         ck_assert(h_file_contains(log, "bad.jsonl:4: not published: \"op\" must be"));
         ck_assert(h_file_contains(log, "bad.jsonl:5: not published: after.colour: unknown field"));
         ck_assert(h_file_contains(log, "2 events published"));
+        /* The blank lines 7 to 9, whitespace only or not, are skipped. */
+        ck_assert(h_file_contains(log, "4 invalid"));
+        ck_assert(!h_file_contains(log, "bad.jsonl:8:") && !h_file_contains(log, "bad.jsonl:9:"));
 
         snprintf(db, sizeof(db), "%s", h_path(&env, "bad.db"));
         pid_t pid = start_subscriber("bad", "badlines.taxpayer", db, "idle_exit_ms = 4000;", SESSION,
