@@ -512,7 +512,7 @@ static const struct {
         const sb_setting_t *table;
         const size_t *n;
         const char *text, *name;
-        const char *const choices[4];
+        const char *const choices[5]; /* NULL-terminated */
         const char *says; /* NULL: accepted */
 } choice_cases[] = {
         {sb_subscriber_settings, &sb_subscriber_settings_count,
