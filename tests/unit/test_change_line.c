@@ -139,7 +139,8 @@ START_TEST(test_blank_lines_are_recognised) {
         for (size_t i = 0; i < sizeof(blank) / sizeof(*blank); i++)
                 ck_assert_msg(sb_change_line_is_blank(blank[i], strlen(blank[i])), "blank %zu", i);
         for (size_t i = 0; i < sizeof(not_blank) / sizeof(*not_blank); i++)
-                ck_assert_msg(!sb_change_line_is_blank(not_blank[i], strlen(not_blank[i])), "not blank %zu", i);
+                ck_assert_msg(!sb_change_line_is_blank(not_blank[i], strlen(not_blank[i])), "not blank %zu",
+                              i);
         /* A NUL byte is content (a corrupt line), not whitespace. */
         ck_assert(!sb_change_line_is_blank(" \0 ", 3));
 }

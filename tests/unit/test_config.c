@@ -450,7 +450,8 @@ END_TEST
 
 START_TEST(test_example_config_files_are_valid_libconfig) {
         static const char *const patterns[] = {"producers/examples/*.conf", "consumers/examples/*.conf",
-                                               "schemas/registry/examples/*.conf", "broker-config/examples/*.conf"};
+                                               "schemas/registry/examples/*.conf",
+                                               "broker-config/examples/*.conf"};
         size_t found = 0;
         for (size_t p = 0; p < sizeof(patterns) / sizeof(*patterns); p++) {
                 glob_t g;
@@ -513,19 +514,33 @@ static const struct {
         const size_t *n;
         const char *text, *name;
         const char *const choices[5]; /* NULL-terminated */
-        const char *says; /* NULL: accepted */
+        const char *says;             /* NULL: accepted */
 } choice_cases[] = {
-        {sb_subscriber_settings, &sb_subscriber_settings_count,
-         "name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\nlog_level = \"loud\";\n", "log_level",
-         {"error", "warn", "info", "debug"}, "sub.conf:4: setting 'log_level': 'loud' is not one of error, warn, info, debug"},
-        {sb_subscriber_settings, &sb_subscriber_settings_count,
-         "name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\nlog_level = \"debug\";\n", "log_level",
-         {"error", "warn", "info", "debug"}, NULL},
-        {regd_settings, &regd_settings_count, "listen_port = 0;\nstorage = \"disk\";\n", "storage",
-         {"kafka", "memory"}, "sub.conf:2: setting 'storage': 'disk' is not one of kafka, memory"},
+        {sb_subscriber_settings,
+         &sb_subscriber_settings_count,
+         "name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\nlog_level = \"loud\";\n",
+         "log_level",
+         {"error", "warn", "info", "debug"},
+         "sub.conf:4: setting 'log_level': 'loud' is not one of error, warn, info, debug"},
+        {sb_subscriber_settings,
+         &sb_subscriber_settings_count,
+         "name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\nlog_level = \"debug\";\n",
+         "log_level",
+         {"error", "warn", "info", "debug"},
+         NULL},
+        {regd_settings,
+         &regd_settings_count,
+         "listen_port = 0;\nstorage = \"disk\";\n",
+         "storage",
+         {"kafka", "memory"},
+         "sub.conf:2: setting 'storage': 'disk' is not one of kafka, memory"},
         {regd_settings, &regd_settings_count, "listen_port = 0;\n", "storage", {"kafka", "memory"}, NULL},
         /* A bad default has no line: the file did not set it. */
-        {regd_settings, &regd_settings_count, "listen_port = 0;\n", "storage", {"memory"},
+        {regd_settings,
+         &regd_settings_count,
+         "listen_port = 0;\n",
+         "storage",
+         {"memory"},
          "sub.conf: setting 'storage': 'kafka' is not one of memory"},
 };
 #define N_CHOICE_CASES (sizeof(choice_cases) / sizeof(*choice_cases))
@@ -552,16 +567,16 @@ START_TEST(test_subscriber_target_must_be_sqlite_with_line) {
         char err[512] = "";
         TEST_CALL(sb_config_load_string("name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\n"
                                         "target = \"oracle\";\n",
-                                        "sub.conf", sb_subscriber_settings, sb_subscriber_settings_count, &cfg,
-                                        TEST_ERR));
+                                        "sub.conf", sb_subscriber_settings, sb_subscriber_settings_count,
+                                        &cfg, TEST_ERR));
         ck_assert_int_eq(sb_subscriber_settings_check(cfg, err, sizeof(err)), SB_ERR_CONFIG);
         ck_assert_str_eq(err, "sub.conf:4: setting 'target': 'oracle' is not one of sqlite");
         ck_assert_int_eq(sb_config_line(cfg, "target"), 4);
         ck_assert_int_eq(sb_config_line(cfg, "sqlite_path"), 0);
         sb_config_destroy(cfg);
         TEST_CALL(sb_config_load_string("name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\n",
-                                        "sub.conf", sb_subscriber_settings, sb_subscriber_settings_count, &cfg,
-                                        TEST_ERR));
+                                        "sub.conf", sb_subscriber_settings, sb_subscriber_settings_count,
+                                        &cfg, TEST_ERR));
         TEST_CALL(sb_subscriber_settings_check(cfg, TEST_ERR));
         sb_config_destroy(cfg);
 }

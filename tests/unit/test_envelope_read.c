@@ -58,7 +58,8 @@ static const struct {
         {"{'before':null,'after':null,'op':'c'," TAIL "}", "op 'c' without after"},
         {"{'before':null,'op':'u'," TAIL "}", "op 'u' without after"},
         {"{'before':null,'after':[1],'op':'r'," TAIL "}", "'after' must be an object or null, not array"},
-        {"{'before':7,'after':{'id':1},'op':'c'," TAIL "}", "'before' must be an object or null, not integer"},
+        {"{'before':7,'after':{'id':1},'op':'c'," TAIL "}",
+         "'before' must be an object or null, not integer"},
         {"{'after':{'id':1},'op':'c','ts_ms':'now'," SOURCE ",'event_id':'e'}", "'ts_ms' must be an integer"},
         {"{'after':{'id':1},'op':'c','ts_ms':1,'event_id':'e'}", "'source' must be a record"},
         {"{'after':{'id':1},'op':'c','ts_ms':1,'source':{'system':'s','dataset':'d','seq':1},'event_id':'e'}",
@@ -76,8 +77,8 @@ START_TEST(test_not_an_envelope_is_refused_clearly) {
         sb_envelope_view_t ev;
         char err[512] = "";
         ck_assert_int_eq(sb_envelope_read(v, &ev, err, sizeof(err)), SB_ERR_INVALID);
-        ck_assert_msg(strstr(err, not_envelopes[_i].says), "%s: '%s' lacks '%s'", not_envelopes[_i].value, err,
-                      not_envelopes[_i].says);
+        ck_assert_msg(strstr(err, not_envelopes[_i].says), "%s: '%s' lacks '%s'", not_envelopes[_i].value,
+                      err, not_envelopes[_i].says);
         json_decref(v);
 }
 END_TEST
@@ -86,12 +87,19 @@ END_TEST
 START_TEST(test_read_what_the_producer_encodes) {
         sb_dataset_t *ds = NULL;
         TEST_CALL(sb_dataset_load(test_src_path("schemas/datasets"), "tax.taxpayer", &ds, TEST_ERR));
-        json_t *after = test_json_q("{'taxpayer_id':'91350100M000100Y43','name':'T','taxpayer_type':'GENERAL',"
-                                    "'tax_authority':'B','registered_on':'2000-02-29','credit_rating':null,"
-                                    "'employee_count':1,'annual_revenue':null,'active':true,"
-                                    "'updated_at':'2025-01-01T00:00:00.000Z'}");
-        sb_change_t c = {.op = 'r', .after = after, .ts_ms = 42, .department = "tax", .system = "s",
-                         .dataset = "tax.taxpayer", .seq = 9, .event_id = "0b9e0c1e-0000-4000-8000-000000000001"};
+        json_t *after =
+                test_json_q("{'taxpayer_id':'91350100M000100Y43','name':'T','taxpayer_type':'GENERAL',"
+                            "'tax_authority':'B','registered_on':'2000-02-29','credit_rating':null,"
+                            "'employee_count':1,'annual_revenue':null,'active':true,"
+                            "'updated_at':'2025-01-01T00:00:00.000Z'}");
+        sb_change_t c = {.op = 'r',
+                         .after = after,
+                         .ts_ms = 42,
+                         .department = "tax",
+                         .system = "s",
+                         .dataset = "tax.taxpayer",
+                         .seq = 9,
+                         .event_id = "0b9e0c1e-0000-4000-8000-000000000001"};
         json_t *value = sb_envelope_value(&c);
         ck_assert_ptr_nonnull(value);
         sb_buf_t buf;

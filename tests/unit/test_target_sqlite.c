@@ -24,7 +24,8 @@ static void query_text(const char *path, const char *sql, char *out, size_t size
         sqlite3 *db;
         sqlite3_stmt *st;
         ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-        ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
+        ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+                      sqlite3_errmsg(db));
         ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
         const unsigned char *t = sqlite3_column_text(st, 0);
         snprintf(out, size, "%s", t ? (const char *)t : "NULL");
@@ -41,8 +42,9 @@ START_TEST(test_table_name_through_the_interface) {
         TEST_CALL(t->ops->table_name(t, "civil.resident", big, sizeof(big), TEST_ERR));
         ck_assert_str_eq(big, "civil_resident");
         char err[256] = "";
-        ck_assert_int_eq(t->ops->table_name(t, "a.much_longer_topic_name", table, sizeof(table), err, sizeof(err)),
-                         SB_ERR_INVALID);
+        ck_assert_int_eq(
+                t->ops->table_name(t, "a.much_longer_topic_name", table, sizeof(table), err, sizeof(err)),
+                SB_ERR_INVALID);
         ck_assert_msg(strstr(err, "longer than 15 bytes"), "%s", err);
         t->ops->destroy(t);
         unlink(path);
@@ -81,16 +83,22 @@ START_TEST(test_added_columns_take_the_default_in_old_rows) {
         static const struct {
                 const char *column, *want;
         } want[] = {
-                {"score", "7"},      {"ratio", "0.5"}, {"active", "1"},
-                {"label", "it's"},   {"level", "LOW"}, {"since", "1970-01-01"},
-                {"at", "1970-01-02T00:00:00.000Z"}, {"tags", "[\"a\",\"b\"]"}, {"note", "NULL"},
+                {"score", "7"},
+                {"ratio", "0.5"},
+                {"active", "1"},
+                {"label", "it's"},
+                {"level", "LOW"},
+                {"since", "1970-01-01"},
+                {"at", "1970-01-02T00:00:00.000Z"},
+                {"tags", "[\"a\",\"b\"]"},
+                {"note", "NULL"},
         };
         for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
                 char sql[256];
                 snprintf(sql, sizeof(sql), "SELECT \"%s\" FROM evo WHERE id = 1", want[i].column);
                 query_text(path, sql, got, sizeof(got));
-                ck_assert_msg(strcmp(got, want[i].want) == 0, "old row's %s: got %s, want %s", want[i].column, got,
-                              want[i].want);
+                ck_assert_msg(strcmp(got, want[i].want) == 0, "old row's %s: got %s, want %s", want[i].column,
+                              got, want[i].want);
         }
         /* A new row written with the new schema keeps its own values. */
         json_t *row = test_json_q("{'id':2,'name':'new','score':1,'ratio':2.0,'active':false,'label':'x',"
@@ -99,7 +107,8 @@ START_TEST(test_added_columns_take_the_default_in_old_rows) {
         TEST_CALL(t->ops->begin(t, TEST_ERR));
         TEST_CALL(t->ops->upsert(t, "evo", k, sb_schema_root(v2), row, TEST_ERR));
         TEST_CALL(t->ops->commit(t, TEST_ERR));
-        query_text(path, "SELECT score || '/' || level || '/' || note FROM evo WHERE id = 2", got, sizeof(got));
+        query_text(path, "SELECT score || '/' || level || '/' || note FROM evo WHERE id = 2", got,
+                   sizeof(got));
         ck_assert_str_eq(got, "1/HIGH/n");
         json_decref(row);
         json_decref(old);
