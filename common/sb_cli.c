@@ -44,11 +44,11 @@ int sb_cli_start(const sb_program_t *prog, int argc, char **argv, sb_config_t **
                 fprintf(stderr, "%s: %s\n", prog->name, errstr);
                 return 2;
         }
-        const char *level_name = sb_config_string(*cfg, "log_level");
-        int level = sb_log_level_parse(level_name);
+        static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
+        int level = sb_log_level_parse(sb_config_string(*cfg, "log_level"));
         if (level < 0) {
-                fprintf(stderr, "%s: %s: setting 'log_level': '%s' is not error, warn, info or debug\n",
-                        prog->name, config_path, level_name ? level_name : "");
+                sb_config_check_choice(*cfg, "log_level", levels, errstr, sizeof(errstr));
+                fprintf(stderr, "%s: %s\n", prog->name, errstr);
                 sb_config_destroy(*cfg);
                 *cfg = NULL;
                 return 2;

@@ -17,6 +17,7 @@ struct sb_config_s {
         const sb_setting_t *table;
         size_t n_settings;
         char **values; /* one per table entry, NULL if not set in the file */
+        int *lines;    /* one per table entry: where it was set, 0 if not */
         sb_kv_t *kafka;
         size_t n_kafka;
 };
@@ -169,7 +170,9 @@ static sb_err_t load_config(config_t *lc, sb_config_t *cfg, char *errstr, size_t
                                          cfg->origin, config_setting_source_line(s), name);
                 if ((err = check_value(cfg, st, s, errstr, errstr_size)))
                         return err;
+                free(cfg->values[idx]);
                 cfg->values[idx] = scalar_text(s);
+                cfg->lines[idx] = config_setting_source_line(s);
                 if (!cfg->values[idx])
                         return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
@@ -194,7 +197,8 @@ static sb_err_t config_load_any(const char *path, const char *text, const char *
         cfg->table = table;
         cfg->n_settings = n_settings;
         cfg->values = calloc(n_settings ? n_settings : 1, sizeof(char *));
-        if (!cfg->origin || !cfg->values) {
+        cfg->lines = calloc(n_settings ? n_settings : 1, sizeof(int));
+        if (!cfg->origin || !cfg->values || !cfg->lines) {
                 sb_config_destroy(cfg);
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
@@ -241,6 +245,7 @@ void sb_config_destroy(sb_config_t *cfg) {
         }
         free(cfg->kafka);
         free(cfg->values);
+        free(cfg->lines);
         free(cfg->origin);
         free(cfg);
 }
@@ -264,6 +269,29 @@ int sb_config_bool(const sb_config_t *cfg, const char *name) {
 }
 
 const char *sb_config_origin(const sb_config_t *cfg) { return cfg->origin; }
+
+int sb_config_line(const sb_config_t *cfg, const char *name) {
+        size_t idx;
+        return find_setting(cfg->table, cfg->n_settings, name, &idx) ? cfg->lines[idx] : 0;
+}
+
+sb_err_t sb_config_check_choice(const sb_config_t *cfg, const char *name, const char *const *choices,
+                                char *errstr, size_t errstr_size) {
+        const char *value = sb_config_string(cfg, name);
+        char where[64] = "", list[256] = "";
+        size_t len = 0;
+        for (size_t i = 0; choices[i]; i++) {
+                if (value && strcmp(value, choices[i]) == 0)
+                        return SB_OK;
+                int n = snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", choices[i]);
+                len = n < 0 || (size_t)n >= sizeof(list) - len ? sizeof(list) - 1 : len + (size_t)n;
+        }
+        int line = sb_config_line(cfg, name);
+        if (line > 0)
+                snprintf(where, sizeof(where), ":%d", line);
+        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "%s%s: setting '%s': '%s' is not one of %s",
+                         cfg->origin, where, name, value ? value : "", list);
+}
 size_t sb_config_kafka_count(const sb_config_t *cfg) { return cfg->n_kafka; }
 const char *sb_config_kafka_name(const sb_config_t *cfg, size_t i) { return cfg->kafka[i].name; }
 const char *sb_config_kafka_value(const sb_config_t *cfg, size_t i) { return cfg->kafka[i].value; }

@@ -50,6 +50,14 @@ long long sb_config_int(const sb_config_t *cfg, const char *name);
 int sb_config_bool(const sb_config_t *cfg, const char *name);
 /* Path of the file the config came from (owned by the config). */
 const char *sb_config_origin(const sb_config_t *cfg);
+/* Line of the file where setting `name` was set; 0 when it was not (its
+ * default applies) or it is not in the table. */
+int sb_config_line(const sb_config_t *cfg, const char *name);
+/* SB_OK if setting `name` is one of `choices` (NULL-terminated); else
+ * SB_ERR_CONFIG with errstr "file:line: setting 'name': 'value' is not one
+ * of a, b" (no line when the default is what is wrong). */
+sb_err_t sb_config_check_choice(const sb_config_t *cfg, const char *name, const char *const *choices,
+                                char *errstr, size_t errstr_size);
 
 /* librdkafka properties from the `kafka` group, in file order, names with
  * dots.  Strings are owned by the config. */

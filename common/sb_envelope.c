@@ -2,8 +2,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
+
+#include "sb_avro.h"
 
 json_t *sb_envelope_schema(const json_t *row_schema, const char *topic, char *errstr, size_t errstr_size) {
         const char *name = json_string_value(json_object_get(row_schema, "name"));
@@ -49,31 +49,63 @@ json_t *sb_envelope_value(const sb_change_t *c) {
                          c->event_id);
 }
 
-sb_err_t sb_uuid4(char out[37]) {
-        unsigned char b[16];
-        size_t got = 0;
-        while (got < sizeof(b)) {
-                ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-                if (n < 0)
-                        return SB_ERR_IO;
-                got += (size_t)n;
-        }
-        b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
-        b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
-        static const char hex[] = "0123456789abcdef";
-        size_t o = 0;
-        for (int i = 0; i < 16; i++) {
-                if (i == 4 || i == 6 || i == 8 || i == 10)
-                        out[o++] = '-';
-                out[o++] = hex[b[i] >> 4];
-                out[o++] = hex[b[i] & 15];
-        }
-        out[o] = 0;
+/* A row of the envelope: an object, or NULL for JSON null (or absent). */
+static sb_err_t read_row(const json_t *value, const char *name, const json_t **out, char *errstr,
+                         size_t errstr_size) {
+        const json_t *row = json_object_get(value, name);
+        *out = json_is_object(row) ? row : NULL;
+        if (row && !json_is_null(row) && !json_is_object(row))
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "not a change envelope: '%s' must be an object or null, not %s", name,
+                                 sb_json_kind(row));
         return SB_OK;
 }
 
-int64_t sb_now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+static sb_err_t read_string(const json_t *obj, const char *where, const char *name, const char **out,
+                            char *errstr, size_t errstr_size) {
+        *out = json_string_value(json_object_get(obj, name));
+        if (!*out)
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "not a change envelope: '%s%s' must be a string", where, name);
+        return SB_OK;
+}
+
+static sb_err_t read_int(const json_t *obj, const char *where, const char *name, int64_t *out, char *errstr,
+                         size_t errstr_size) {
+        const json_t *n = json_object_get(obj, name);
+        if (!json_is_integer(n))
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "not a change envelope: '%s%s' must be an integer", where, name);
+        *out = json_integer_value(n);
+        return SB_OK;
+}
+
+sb_err_t sb_envelope_read(const json_t *value, sb_envelope_view_t *out, char *errstr, size_t errstr_size) {
+        sb_err_t err;
+        memset(out, 0, sizeof(*out));
+        if (!json_is_object(value))
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "not a change envelope: the value is %s, not a record", sb_json_kind(value));
+        const char *op = json_string_value(json_object_get(value, "op"));
+        if (!op || strlen(op) != 1 || !strchr("cudr", op[0]))
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "not a change envelope: 'op' must be one of c, u, d, r");
+        out->op = op[0];
+        if ((err = read_row(value, "before", &out->before, errstr, errstr_size)) ||
+            (err = read_row(value, "after", &out->after, errstr, errstr_size)))
+                return err;
+        if (out->op != 'd' && !out->after)
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "op '%c' without after", out->op);
+        const json_t *source = json_object_get(value, "source");
+        if (!json_is_object(source))
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "not a change envelope: 'source' must be a record");
+        if ((err = read_int(value, "", "ts_ms", &out->ts_ms, errstr, errstr_size)) ||
+            (err = read_string(source, "source.", "department", &out->department, errstr, errstr_size)) ||
+            (err = read_string(source, "source.", "system", &out->system, errstr, errstr_size)) ||
+            (err = read_string(source, "source.", "dataset", &out->dataset, errstr, errstr_size)) ||
+            (err = read_int(source, "source.", "seq", &out->seq, errstr, errstr_size)) ||
+            (err = read_string(value, "", "event_id", &out->event_id, errstr, errstr_size)))
+                return err;
+        return SB_OK;
 }

@@ -18,6 +18,10 @@
 #include <stdint.h>
 
 #include "sb_error.h"
+/* Not used here: sb_uuid4 lived in this header, and regd_cmdlog.c still
+ * reaches it through this include.  Drop it once that file includes
+ * sb_uuid.h itself. */
+#include "sb_uuid.h"
 
 typedef struct {
         char op;        /* 'c', 'u', 'd' or 'r' */
@@ -37,10 +41,23 @@ json_t *sb_envelope_schema(const json_t *row_schema, const char *topic, char *er
  * reference or NULL on allocation failure. */
 json_t *sb_envelope_value(const sb_change_t *change);
 
-/* Fills `out` (37 bytes) with a random (version 4) UUID. */
-sb_err_t sb_uuid4(char out[37]);
+/* A decoded envelope as the subscriber reads it: every pointer borrowed
+ * from the JSON value read, valid while that value lives. */
+typedef struct {
+        char op;              /* 'c', 'u', 'd' or 'r' */
+        const json_t *before; /* an object, or NULL for none (null) */
+        const json_t *after;  /* an object (always for c, u and r), or NULL */
+        int64_t ts_ms;
+        const char *department, *system, *dataset;
+        int64_t seq;
+        const char *event_id;
+} sb_envelope_view_t;
 
-/* Milliseconds since the epoch, now. */
-int64_t sb_now_ms(void);
+/* Reads `value` (an envelope decoded by sb_avro_decode, borrowed) into
+ * *out.  SB_ERR_INVALID with errstr naming the member when the value is not
+ * a change envelope: not an object, op not one of c/u/d/r, before or after
+ * neither an object nor null, no after for c/u/r, ts_ms, source (department,
+ * system, dataset, seq) or event_id missing or of the wrong type. */
+sb_err_t sb_envelope_read(const json_t *value, sb_envelope_view_t *out, char *errstr, size_t errstr_size);
 
 #endif

@@ -36,6 +36,29 @@ rd_kafka_conf_t *sb_kafka_conf_new(const sb_config_t *cfg, const char *const *de
         return conf;
 }
 
+rd_kafka_resp_err_t sb_kafka_produce(rd_kafka_t *rk, const char *topic, const void *key, size_t key_len,
+                                     const void *value, size_t value_len, rd_kafka_headers_t *headers,
+                                     void *msg_opaque) {
+        for (;;) {
+                /* producev takes the headers only when it returns no error. */
+                rd_kafka_resp_err_t err =
+                        headers ? rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                                    RD_KAFKA_V_KEY((void *)key, key_len),
+                                                    RD_KAFKA_V_VALUE((void *)value, value_len),
+                                                    RD_KAFKA_V_HEADERS(headers),
+                                                    RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END)
+                                : rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                                    RD_KAFKA_V_KEY((void *)key, key_len),
+                                                    RD_KAFKA_V_VALUE((void *)value, value_len),
+                                                    RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        return err;
+                rd_kafka_poll(rk, 100);
+        }
+}
+
 sb_err_t sb_kafka_wait_ready(rd_kafka_t *rk, int timeout_ms, char *errstr, size_t errstr_size) {
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, NULL, &md, timeout_ms);

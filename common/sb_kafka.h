@@ -27,6 +27,16 @@ typedef struct {
 rd_kafka_conf_t *sb_kafka_conf_new(const sb_config_t *cfg, const char *const *defaults,
                                    sb_kafka_opaque_t *opaque, char *errstr, size_t errstr_size);
 
+/* Produces one message to `topic` (partitioner's choice), key and value
+ * copied.  While librdkafka's queue is full it serves delivery reports
+ * (rd_kafka_poll, 100 ms) and tries again, so a burst waits instead of
+ * failing.  `headers` (may be NULL) pass to librdkafka on success; on any
+ * other result they stay the caller's to destroy.  `msg_opaque` reaches the
+ * delivery report callback as the message's _private. */
+rd_kafka_resp_err_t sb_kafka_produce(rd_kafka_t *rk, const char *topic, const void *key, size_t key_len,
+                                     const void *value, size_t value_len, rd_kafka_headers_t *headers,
+                                     void *msg_opaque);
+
 /* Waits until the cluster answers a metadata request or `timeout_ms` passes. */
 sb_err_t sb_kafka_wait_ready(rd_kafka_t *rk, int timeout_ms, char *errstr, size_t errstr_size);
 

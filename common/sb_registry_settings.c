@@ -166,8 +166,26 @@ static sb_err_t configure_tls(sb_registry_client_t *rc, const sb_config_t *cfg, 
         return SB_OK;
 }
 
-sb_err_t sb_registry_client_configure(sb_registry_client_t *rc, const sb_config_t *cfg, char *errstr,
-                                      size_t errstr_size) {
+sb_err_t sb_registry_settings_apply(sb_registry_client_t *rc, const sb_config_t *cfg, char *errstr,
+                                    size_t errstr_size) {
         sb_err_t err = configure_auth(rc, cfg, errstr, errstr_size);
         return err ? err : configure_tls(rc, cfg, errstr, errstr_size);
+}
+
+sb_err_t sb_registry_settings_client_new(const sb_config_t *cfg, sb_registry_client_t **out, char *errstr,
+                                         size_t errstr_size) {
+        char inner[512];
+        *out = NULL;
+        sb_registry_client_t *rc =
+                sb_registry_client_new(sb_config_string(cfg, "registry_url"), inner, sizeof(inner));
+        if (!rc)
+                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "%s: setting 'registry_url': %s",
+                                 sb_config_origin(cfg), inner);
+        sb_err_t err = sb_registry_settings_apply(rc, cfg, errstr, errstr_size);
+        if (err) {
+                sb_registry_client_destroy(rc);
+                return err;
+        }
+        *out = rc;
+        return SB_OK;
 }

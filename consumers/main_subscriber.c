@@ -36,9 +36,8 @@ int main(int argc, char **argv) {
         if (rc != SB_CLI_CONTINUE)
                 return rc;
         char errstr[1024];
-        const char *config_path = sb_config_origin(cfg);
-        if (strcmp(sb_config_string(cfg, "target"), "sqlite") != 0) {
-                fprintf(stderr, "sharebus-subscriber: %s: setting 'target': must be sqlite\n", config_path);
+        if (sb_subscriber_settings_check(cfg, errstr, sizeof(errstr))) {
+                fprintf(stderr, "sharebus-subscriber: %s\n", errstr);
                 sb_log_destroy(log);
                 sb_config_destroy(cfg);
                 return 2;
@@ -64,13 +63,7 @@ int main(int argc, char **argv) {
         sb_err_t err;
 
         /* Registry settings are checked (files read) before the database is opened. */
-        if (!(registry = sb_registry_client_new(sb_config_string(cfg, "registry_url"), errstr,
-                                                sizeof(errstr)))) {
-                SB_LOG(log, SB_LOG_ERROR, "%s: %s", config_path, errstr);
-                rc = 2;
-                goto done;
-        }
-        if ((err = sb_registry_client_configure(registry, cfg, errstr, sizeof(errstr)))) {
+        if ((err = sb_registry_settings_client_new(cfg, &registry, errstr, sizeof(errstr)))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 rc = err == SB_ERR_CONFIG ? 2 : 1;
                 goto done;
@@ -79,7 +72,7 @@ int main(int argc, char **argv) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 goto done;
         }
-        if (!(sub = sb_subscriber_new(&conf, cfg, target, registry, log, &err, errstr, sizeof(errstr)))) {
+        if ((err = sb_subscriber_new(&conf, cfg, target, registry, log, &sub, errstr, sizeof(errstr)))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 rc = err == SB_ERR_CONFIG ? 2 : 1;
                 goto done;

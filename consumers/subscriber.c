@@ -5,6 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "dead_letter.h"
+#include "sb_clock.h"
+#include "sb_envelope.h"
 #include "sb_kafka.h"
 #include "sb_rules.h"
 #include "sb_wire.h"
@@ -38,7 +41,7 @@ struct sb_subscriber_s {
         sb_registry_client_t *registry;
         sb_log_t *log;
         rd_kafka_t *rk;
-        rd_kafka_t *dlq;
+        sb_dead_letter_t *dlq;
         sb_kafka_opaque_t opaque;
         rd_kafka_message_t **batch;
         size_t n_batch;
@@ -46,22 +49,14 @@ struct sb_subscriber_s {
         size_t n_tps;
         ensured_t *ensured;
         row_rules_t *rules;
-        int dlq_failed;
+        /* An error a callback met that the run loop must return (out of
+         * memory in a rebalance): never a record skipped instead. */
+        sb_err_t failed;
+        char failure[512];
         volatile sig_atomic_t *stop;
         int64_t last_activity; /* monotonic ms of the last record or assignment */
         sb_subscriber_stats_t stats;
 };
-
-static int64_t mono_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms) {
-        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-}
 
 static tp_state_t *find_tp(sb_subscriber_t *sub, const char *topic, int32_t partition) {
         for (size_t i = 0; i < sub->n_tps; i++)
@@ -82,51 +77,6 @@ static void drop_batch(sb_subscriber_t *sub) {
         for (size_t i = 0; i < sub->n_batch; i++)
                 rd_kafka_message_destroy(sub->batch[i]);
         sub->n_batch = 0;
-}
-
-/* ---- dead letters ---- */
-
-static void on_dlq_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
-        sb_subscriber_t *sub = ((sb_kafka_opaque_t *)opaque)->app;
-        (void)rk;
-        if (m->err) {
-                sub->dlq_failed++;
-                SB_LOG(sub->log, SB_LOG_ERROR, "dead-letter delivery to %s failed: %s", sub->conf.dlq_topic,
-                       rd_kafka_err2str(m->err));
-        }
-}
-
-static sb_err_t dead_letter(sb_subscriber_t *sub, const rd_kafka_message_t *m, const char *reason,
-                            char *errstr, size_t errstr_size) {
-        rd_kafka_headers_t *orig = NULL, *hdrs;
-        char num[32];
-        if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
-                hdrs = rd_kafka_headers_copy(orig);
-        else
-                hdrs = rd_kafka_headers_new(8);
-        rd_kafka_header_add(hdrs, "sharebus.error", -1, reason, -1);
-        rd_kafka_header_add(hdrs, "sharebus.source.topic", -1, rd_kafka_topic_name(m->rkt), -1);
-        snprintf(num, sizeof(num), "%d", m->partition);
-        rd_kafka_header_add(hdrs, "sharebus.source.partition", -1, num, -1);
-        snprintf(num, sizeof(num), "%lld", (long long)m->offset);
-        rd_kafka_header_add(hdrs, "sharebus.source.offset", -1, num, -1);
-        rd_kafka_header_add(hdrs, "sharebus.subscriber", -1, sub->conf.name, -1);
-        for (;;) {
-                rd_kafka_resp_err_t err = rd_kafka_producev(
-                        sub->dlq, RD_KAFKA_V_TOPIC(sub->conf.dlq_topic),
-                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(m->key, m->key_len),
-                        RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
-                if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                        rd_kafka_poll(sub->dlq, 100);
-                        continue;
-                }
-                if (err) {
-                        rd_kafka_headers_destroy(hdrs);
-                        return sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "dead-letter produce: %s",
-                                         rd_kafka_err2str(err));
-                }
-                return SB_OK;
-        }
 }
 
 /* ---- decoding and applying one record ---- */
@@ -221,6 +171,7 @@ static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, bat
         sb_schema_t *key_schema = NULL, *value_schema = NULL;
         int32_t key_id, value_id;
         json_t *key = NULL, *env = NULL;
+        sb_envelope_view_t ev;
         char table[256];
         sb_err_t err;
 
@@ -241,37 +192,34 @@ static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, bat
         const sb_node_t *root = sb_schema_root(value_schema);
         const sb_node_t *key_node = sb_schema_root(key_schema);
         int after_idx = sb_node_field_index(root, "after");
-        const char *op = json_string_value(json_object_get(env, "op"));
         const sb_node_t *row =
                 after_idx >= 0 ? sb_node_unwrap_nullable(sb_node_child(root, (size_t)after_idx)) : NULL;
-        if (!row || sb_node_type(row) != SB_T_RECORD || !op || sb_node_type(key_node) != SB_T_RECORD) {
+        if (!row || sb_node_type(row) != SB_T_RECORD || sb_node_type(key_node) != SB_T_RECORD) {
                 err = sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
                                 "value (schema id %d) is not a sharebus change envelope with op and after",
                                 value_id);
                 goto done;
         }
-        if (strcmp(op, "d") != 0 &&
-            (err = check_rules(sub, value_id, row, json_object_get(env, "after"), errstr, errstr_size)))
+        if ((err = sb_envelope_read(env, &ev, errstr, errstr_size)))
                 goto done;
-        sb_target_table_name(topic, table, sizeof(table));
-        if ((err = ensure_table(sub, topic, table, key_id, value_id, key_node, row, errstr, errstr_size)))
+        if (ev.op != 'd' && (err = check_rules(sub, value_id, row, ev.after, errstr, errstr_size)))
                 goto done;
-        if (strcmp(op, "d") == 0) {
+        if ((err = sub->target->ops->table_name(sub->target, topic, table, sizeof(table), errstr,
+                                                errstr_size)) ||
+            (err = ensure_table(sub, topic, table, key_id, value_id, key_node, row, errstr, errstr_size)))
+                goto done;
+        if (ev.op == 'd') {
                 err = sub->target->ops->remove(sub->target, table, key_node, row, key, errstr, errstr_size);
                 bc->deleted += !err;
         } else {
-                json_t *after = json_object_get(env, "after");
-                if (!json_is_object(after)) {
-                        err = sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "op '%s' without after", op);
-                        goto done;
-                }
-                err = sub->target->ops->upsert(sub->target, table, key_node, row, after, errstr, errstr_size);
+                err = sub->target->ops->upsert(sub->target, table, key_node, row, ev.after, errstr,
+                                               errstr_size);
                 bc->applied += !err;
         }
         if (!err && sub->conf.receipts) {
-                const char *event_id = json_string_value(json_object_get(env, "event_id"));
+                char op[2] = {ev.op, 0};
                 err = sub->target->ops->record_receipt(sub->target, topic, m->partition, m->offset,
-                                                       event_id ? event_id : "", op, errstr, errstr_size);
+                                                       ev.event_id, op, errstr, errstr_size);
         }
 done:
         json_decref(key);
@@ -291,18 +239,20 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
                 sub->tps[i].pending = sub->tps[i].next;
         if ((err = sub->target->ops->begin(sub->target, errstr, errstr_size)))
                 return err;
-        sub->dlq_failed = 0;
         for (size_t i = 0; i < sub->n_batch; i++) {
                 const rd_kafka_message_t *m = sub->batch[i];
                 tp_state_t *tp = find_tp(sub, rd_kafka_topic_name(m->rkt), m->partition);
                 if (!tp || m->offset < tp->pending)
                         continue; /* revoked, or already applied */
                 err = apply_one(sub, m, &bc, reason, sizeof(reason));
-                if (err == SB_ERR_INVALID) {
+                if (err == SB_ERR_INVALID && sb_dead_letter_delivered(sub->dlq, rd_kafka_topic_name(m->rkt),
+                                                                      m->partition, m->offset)) {
+                        err = SB_OK; /* dead-lettered by an earlier try of this batch */
+                } else if (err == SB_ERR_INVALID) {
                         SB_LOG(sub->log, SB_LOG_WARN, "%s [%d] offset %lld to dead-letter topic %s: %s",
                                rd_kafka_topic_name(m->rkt), m->partition, (long long)m->offset,
                                sub->conf.dlq_topic, reason);
-                        err = dead_letter(sub, m, reason, errstr, errstr_size);
+                        err = sb_dead_letter_send(sub->dlq, m, reason, errstr, errstr_size);
                         n_dlq++;
                 } else if (err) {
                         sb_seterr(err, errstr, errstr_size, "%s [%d] offset %lld: %s",
@@ -319,15 +269,9 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
                                                           tp->pending, errstr, errstr_size)))
                         goto fail;
         }
-        if (n_dlq) {
-                /* Dead letters must be safe in Kafka before their offsets are. */
-                rd_kafka_flush(sub->dlq, 30000);
-                if (sub->dlq_failed || rd_kafka_outq_len(sub->dlq) > 0) {
-                        err = sb_seterr(SB_ERR_KAFKA, errstr, errstr_size,
-                                        "dead-letter topic %s did not take the records", sub->conf.dlq_topic);
-                        goto fail;
-                }
-        }
+        /* Dead letters must be safe in Kafka before their offsets are. */
+        if (n_dlq && (err = sb_dead_letter_flush(sub->dlq, 30000, errstr, errstr_size)))
+                goto fail;
         if ((err = sub->target->ops->commit(sub->target, errstr, errstr_size)))
                 goto fail;
 
@@ -338,6 +282,7 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
                         rd_kafka_topic_partition_list_add(offsets, tp->topic, tp->partition)->offset =
                                 tp->pending;
                 tp->next = tp->pending;
+                sb_dead_letter_forget(sub->dlq, tp->topic, tp->partition, tp->next);
         }
         if (offsets->cnt > 0)
                 rd_kafka_commit(sub->rk, offsets, 1);
@@ -374,7 +319,7 @@ static sb_err_t flush_batch(sb_subscriber_t *sub, int retry) {
                         return err;
                 }
                 for (int waited = 0; waited < backoff && !*sub->stop; waited += 50)
-                        sleep_ms(50);
+                        sb_clock_sleep_ms(50);
                 backoff = backoff * 2 > sub->conf.retry_backoff_max_ms ? sub->conf.retry_backoff_max_ms
                                                                        : backoff * 2;
         }
@@ -383,37 +328,65 @@ static sb_err_t flush_batch(sb_subscriber_t *sub, int retry) {
 
 /* ---- rebalancing ---- */
 
+/* The state of each assigned partition, resuming at the offset stored in
+ * the target.  NULL (with sub->failed set) when memory ran out, or when the
+ * target could not say where to resume before a stop was asked for: then
+ * nothing may be read, as reading from the beginning would apply records
+ * twice. */
+static tp_state_t *assigned_state(sb_subscriber_t *sub, rd_kafka_topic_partition_list_t *parts) {
+        char errstr[512];
+        tp_state_t *tps = calloc((size_t)parts->cnt + 1, sizeof(*tps));
+        if (!tps) {
+                sub->failed = sb_seterr(SB_ERR_NOMEM, sub->failure, sizeof(sub->failure),
+                                        "out of memory for the assigned partitions");
+                return NULL;
+        }
+        for (int i = 0; i < parts->cnt; i++) {
+                rd_kafka_topic_partition_t *p = &parts->elems[i];
+                int64_t next = -1;
+                int backoff = 100;
+                sb_err_t err;
+                while ((err = sub->target->ops->load_offset(sub->target, sub->group, p->topic, p->partition,
+                                                            &next, errstr, sizeof(errstr))) &&
+                       !*sub->stop) {
+                        SB_LOG(sub->log, SB_LOG_WARN, "cannot read stored offset, retrying: %s", errstr);
+                        sb_clock_sleep_ms(backoff);
+                        backoff = backoff < 5000 ? backoff * 2 : backoff;
+                }
+                if (err)
+                        sub->failed =
+                                sb_seterr(err, sub->failure, sizeof(sub->failure),
+                                          "stored offset of %s [%d]: %s", p->topic, p->partition, errstr);
+                else if (!(tps[i].topic = strdup(p->topic)))
+                        sub->failed = sb_seterr(SB_ERR_NOMEM, sub->failure, sizeof(sub->failure),
+                                                "out of memory for the assigned partitions");
+                if (sub->failed) {
+                        for (int k = 0; k <= i; k++)
+                                free(tps[k].topic);
+                        free(tps);
+                        return NULL;
+                }
+                p->offset = next >= 0 ? next : RD_KAFKA_OFFSET_BEGINNING;
+                tps[i].partition = p->partition;
+                tps[i].next = tps[i].pending = next >= 0 ? next : 0;
+                SB_LOG(sub->log, SB_LOG_INFO, "assigned %s [%d], resuming at %s %lld", p->topic, p->partition,
+                       next >= 0 ? "stored offset" : "the beginning", (long long)(next >= 0 ? next : 0));
+        }
+        return tps;
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
                          void *opaque) {
         sb_subscriber_t *sub = ((sb_kafka_opaque_t *)opaque)->app;
-        char errstr[512];
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-                tp_state_t *tps = calloc((size_t)parts->cnt + 1, sizeof(*tps));
-                for (int i = 0; tps && i < parts->cnt; i++) {
-                        rd_kafka_topic_partition_t *p = &parts->elems[i];
-                        int64_t next = -1;
-                        int backoff = 100;
-                        while (sub->target->ops->load_offset(sub->target, sub->group, p->topic, p->partition,
-                                                             &next, errstr, sizeof(errstr)) &&
-                               !*sub->stop) {
-                                SB_LOG(sub->log, SB_LOG_WARN, "cannot read stored offset, retrying: %s",
-                                       errstr);
-                                sleep_ms(backoff);
-                                backoff = backoff < 5000 ? backoff * 2 : backoff;
-                        }
-                        p->offset = next >= 0 ? next : RD_KAFKA_OFFSET_BEGINNING;
-                        tps[i].topic = strdup(p->topic);
-                        tps[i].partition = p->partition;
-                        tps[i].next = tps[i].pending = next >= 0 ? next : 0;
-                        SB_LOG(sub->log, SB_LOG_INFO, "assigned %s [%d], resuming at %s %lld", p->topic,
-                               p->partition, next >= 0 ? "stored offset" : "the beginning",
-                               (long long)(next >= 0 ? next : 0));
-                }
+                tp_state_t *tps = assigned_state(sub, parts);
                 clear_tps(sub);
-                sub->last_activity = mono_ms();
+                sub->last_activity = sb_clock_mono_ms();
                 sub->tps = tps;
                 sub->n_tps = tps ? (size_t)parts->cnt : 0;
-                rd_kafka_assign(rk, parts);
+                /* Without their state the partitions are not read at all;
+                 * the run loop stops with sub->failed. */
+                rd_kafka_assign(rk, tps ? parts : NULL);
         } else {
                 flush_batch(sub, 0);
                 drop_batch(sub);
@@ -425,15 +398,15 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 
 /* ---- lifecycle ---- */
 
-sb_subscriber_t *sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *cfg,
-                                   sb_target_t *target, sb_registry_client_t *registry, sb_log_t *log,
-                                   sb_err_t *err, char *errstr, size_t errstr_size) {
+sb_err_t sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *cfg, sb_target_t *target,
+                           sb_registry_client_t *registry, sb_log_t *log, sb_subscriber_t **out, char *errstr,
+                           size_t errstr_size) {
         sb_subscriber_t *sub = calloc(1, sizeof(*sub));
-        *err = SB_ERR_NOMEM;
+        sb_err_t err;
+        *out = NULL;
         if (!sub || !(sub->batch = calloc((size_t)conf->batch_size, sizeof(rd_kafka_message_t *)))) {
                 free(sub);
-                sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-                return NULL;
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
         sub->conf = *conf;
         sub->target = target;
@@ -449,50 +422,26 @@ sb_subscriber_t *sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_co
                                                   * of prefetch keeps it fed (librdkafka's 64 MiB
                                                   * default only costs memory). */
                                                  "queued.max.messages.kbytes", "16384", NULL};
-        const char *const dlq_defaults[] = {"enable.idempotence", "true", "acks", "all", NULL};
 
         rd_kafka_conf_t *kc = sb_kafka_conf_new(cfg, consumer_defaults, &sub->opaque, errstr, errstr_size);
-        rd_kafka_conf_t *dc =
-                kc ? sb_kafka_conf_new(NULL, dlq_defaults, &sub->opaque, errstr, errstr_size) : NULL;
-        if (!kc || !dc) {
-                *err = SB_ERR_CONFIG;
-                goto fail_conf;
-        }
-        /* The dead-letter producer reaches the same cluster as the consumer:
-         * it takes the kafka group too, but for the consumer-only names. */
-        static const char *const consumer_only[] = {
-                "group.", "enable.auto.",     "auto.",      "isolation.", "session.", "max.poll",
-                "fetch.", "partition.assign", "heartbeat.", "queued.",    NULL};
-        for (size_t i = 0; i < sb_config_kafka_count(cfg); i++) {
-                const char *name = sb_config_kafka_name(cfg, i);
-                int skip = 0;
-                for (size_t k = 0; consumer_only[k]; k++)
-                        skip |= strncmp(name, consumer_only[k], strlen(consumer_only[k])) == 0;
-                if (!skip)
-                        rd_kafka_conf_set(dc, name, sb_config_kafka_value(cfg, i), NULL, 0);
+        if (!kc) {
+                err = SB_ERR_CONFIG;
+                goto fail;
         }
         rd_kafka_conf_set_rebalance_cb(kc, on_rebalance);
-        rd_kafka_conf_set_dr_msg_cb(dc, on_dlq_delivery);
         if (!(sub->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, errstr, errstr_size))) {
                 rd_kafka_conf_destroy(kc);
-                rd_kafka_conf_destroy(dc);
-                *err = SB_ERR_KAFKA;
+                err = SB_ERR_KAFKA;
                 goto fail;
         }
-        if (!(sub->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, dc, errstr, errstr_size))) {
-                rd_kafka_conf_destroy(dc);
-                *err = SB_ERR_KAFKA;
+        if ((err = sb_dead_letter_new(cfg, conf->dlq_topic, conf->name, log, &sub->dlq, errstr, errstr_size)))
                 goto fail;
-        }
         rd_kafka_poll_set_consumer(sub->rk);
-        *err = SB_OK;
-        return sub;
-fail_conf:
-        if (kc)
-                rd_kafka_conf_destroy(kc);
+        *out = sub;
+        return SB_OK;
 fail:
         sb_subscriber_destroy(sub);
-        return NULL;
+        return err;
 }
 
 sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, char *errstr,
@@ -501,7 +450,11 @@ sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, ch
         char *copy = strdup(sub->conf.topics), *save = NULL;
         sb_err_t result = SB_OK;
         sub->stop = stop;
-        for (char *t = copy ? strtok_r(copy, ", ", &save) : NULL; t; t = strtok_r(NULL, ", ", &save))
+        if (!copy) {
+                rd_kafka_topic_partition_list_destroy(topics);
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+        for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
                 rd_kafka_topic_partition_list_add(topics, t, RD_KAFKA_PARTITION_UA);
         free(copy);
         rd_kafka_resp_err_t kerr = rd_kafka_subscribe(sub->rk, topics);
@@ -511,7 +464,7 @@ sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, ch
         SB_LOG(sub->log, SB_LOG_INFO, "subscribed to %s as group %s, dead letters to %s", sub->conf.topics,
                sub->group, sub->conf.dlq_topic);
 
-        sub->last_activity = mono_ms();
+        sub->last_activity = sb_clock_mono_ms();
         while (!*stop) {
                 int timeout = sub->n_batch ? 0 : sub->conf.poll_timeout_ms;
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(sub->rk, timeout);
@@ -528,17 +481,21 @@ sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, ch
                 }
                 if (m) {
                         sub->batch[sub->n_batch++] = m;
-                        sub->last_activity = mono_ms();
+                        sub->last_activity = sb_clock_mono_ms();
                         if (sub->n_batch < (size_t)sub->conf.batch_size)
                                 continue;
                 }
+                if (sub->failed) {
+                        result = sb_seterr(sub->failed, errstr, errstr_size, "%s", sub->failure);
+                        break;
+                }
                 if (sub->n_batch)
                         flush_batch(sub, 1);
-                rd_kafka_poll(sub->dlq, 0);
+                sb_dead_letter_poll(sub->dlq);
                 /* Idle only counts while partitions are assigned: a group still
                  * waiting for a departed member's partitions is not done. */
                 if (sub->conf.idle_exit_ms > 0 && sub->n_tps > 0 &&
-                    mono_ms() - sub->last_activity >= sub->conf.idle_exit_ms) {
+                    sb_clock_mono_ms() - sub->last_activity >= sub->conf.idle_exit_ms) {
                         SB_LOG(sub->log, SB_LOG_INFO, "idle for %d ms: stopping", sub->conf.idle_exit_ms);
                         break;
                 }
@@ -546,7 +503,9 @@ sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, ch
         if (sub->n_batch)
                 flush_batch(sub, 0);
         rd_kafka_consumer_close(sub->rk);
-        rd_kafka_flush(sub->dlq, 10000);
+        char why[256];
+        if (sb_dead_letter_flush(sub->dlq, 10000, why, sizeof(why)))
+                SB_LOG(sub->log, SB_LOG_ERROR, "at stop: %s", why);
         SB_LOG(sub->log, SB_LOG_INFO,
                "stopped: %llu upserts, %llu deletes, %llu tombstones skipped, %llu dead letters, %llu "
                "batches",
@@ -564,8 +523,7 @@ void sb_subscriber_destroy(sb_subscriber_t *sub) {
         drop_batch(sub);
         if (sub->rk)
                 rd_kafka_destroy(sub->rk);
-        if (sub->dlq)
-                rd_kafka_destroy(sub->dlq);
+        sb_dead_letter_destroy(sub->dlq);
         clear_tps(sub);
         forget_ensured(sub);
         while (sub->rules) {

@@ -13,7 +13,9 @@
  * A record that can never be applied (not in the wire format, unknown schema
  * id, body that does not match its schema, not a change envelope, a row the
  * database refuses) is produced to the dead-letter topic with headers saying
- * why, before its offset is committed.  A registry or database that is down
+ * why, before its offset is committed (dead_letter.h: always recorded,
+ * truncated if too large; once per source offset however often a batch is
+ * retried).  A registry or database that is down
  * is retried with backoff; nothing is skipped.
  */
 #ifndef SB_SUBSCRIBER_H
@@ -44,12 +46,13 @@ typedef struct {
 
 typedef struct sb_subscriber_s sb_subscriber_t;
 
-/* Creates the subscriber.  `cfg` supplies the kafka passthrough; target,
- * registry and log are borrowed and must outlive it.  NULL with errstr set
- * on failure (SB_ERR_CONFIG in *err for a bad kafka property). */
-sb_subscriber_t *sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *cfg,
-                                   sb_target_t *target, sb_registry_client_t *registry, sb_log_t *log,
-                                   sb_err_t *err, char *errstr, size_t errstr_size);
+/* Creates the subscriber into *out (destroy it with sb_subscriber_destroy).
+ * `cfg` supplies the kafka passthrough; conf's strings, target, registry
+ * and log are borrowed and must outlive it.  SB_ERR_CONFIG for a bad kafka
+ * property, SB_ERR_KAFKA, SB_ERR_NOMEM; errstr says why. */
+sb_err_t sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *cfg, sb_target_t *target,
+                           sb_registry_client_t *registry, sb_log_t *log, sb_subscriber_t **out, char *errstr,
+                           size_t errstr_size);
 /* Runs until *stop is set (or idle_exit_ms of idleness), then closes the
  * consumer.  Returns SB_OK on a clean stop. */
 sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, char *errstr,

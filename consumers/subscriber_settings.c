@@ -27,3 +27,8 @@ const sb_setting_t sb_subscriber_settings[] = {
 };
 
 const size_t sb_subscriber_settings_count = sizeof(sb_subscriber_settings) / sizeof(*sb_subscriber_settings);
+
+sb_err_t sb_subscriber_settings_check(const sb_config_t *cfg, char *errstr, size_t errstr_size) {
+        static const char *const targets[] = {"sqlite", NULL};
+        return sb_config_check_choice(cfg, "target", targets, errstr, errstr_size);
+}

@@ -13,4 +13,8 @@
 extern const sb_setting_t sb_subscriber_settings[];
 extern const size_t sb_subscriber_settings_count;
 
+/* Checks the values the table cannot: `target` is a kind this build has.
+ * SB_ERR_CONFIG with errstr naming file:line and the setting. */
+sb_err_t sb_subscriber_settings_check(const sb_config_t *cfg, char *errstr, size_t errstr_size);
+
 #endif

@@ -27,8 +27,15 @@ typedef struct {
         sb_err_t (*begin)(sb_target_t *t, char *errstr, size_t errstr_size);
         sb_err_t (*commit)(sb_target_t *t, char *errstr, size_t errstr_size);
         void (*rollback)(sb_target_t *t);
+        /* The table that holds the rows of `topic`, into out[size] (for
+         * SQLite: dots and dashes become underscores).  SB_ERR_INVALID when
+         * the name does not fit. */
+        sb_err_t (*table_name)(sb_target_t *t, const char *topic, char *out, size_t size, char *errstr,
+                               size_t errstr_size);
         /* Creates `table` from the key and row records, adding the columns a
-         * newer row schema has.  Nodes are borrowed for the call. */
+         * newer row schema has; rows already there get the field's default
+         * in an added column (NULL when it has none).  Nodes are borrowed
+         * for the call. */
         sb_err_t (*ensure_table)(sb_target_t *t, const char *table, const sb_node_t *key,
                                  const sb_node_t *row, char *errstr, size_t errstr_size);
         /* Records the classification (sb_rules.h) of each column of `table`,
@@ -61,8 +68,5 @@ struct sb_target_s {
 /* Opens (creating if needed) the SQLite database at `path`.  *out is a new
  * target the caller destroys with out->ops->destroy. */
 sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr, size_t errstr_size);
-
-/* The table name for a topic: dots and dashes become underscores. */
-void sb_target_table_name(const char *topic, char *out, size_t size);
 
 #endif

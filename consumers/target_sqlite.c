@@ -32,11 +32,17 @@ typedef struct {
         stmt_cache_t *stmts;
 } sqlite_target_t;
 
-void sb_target_table_name(const char *topic, char *out, size_t size) {
-        snprintf(out, size, "%s", topic);
+static sb_err_t st_table_name(sb_target_t *bt, const char *topic, char *out, size_t size, char *errstr,
+                              size_t errstr_size) {
+        (void)bt;
+        if (snprintf(out, size, "%s", topic) >= (int)size)
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "topic '%.64s...' gives a table name longer than %zu bytes", topic,
+                                 size - 1);
         for (char *p = out; *p; p++)
                 if (*p == '.' || *p == '-')
                         *p = '_';
+        return SB_OK;
 }
 
 /* Errors the data causes (never going away on retry) vs. the database's. */
@@ -103,6 +109,38 @@ static int has_column(sqlite_target_t *t, const char *table, const char *column)
         return found;
 }
 
+/* Appends " DEFAULT <literal>" for the Avro default `def` of a field of
+ * type `type`, as the row's value would be stored (bind_json): dates and
+ * timestamps as their text, booleans as 0/1, records and arrays as JSON.
+ * Nothing for a null or absent default. */
+static sb_err_t append_default(sb_buf_t *sql, const sb_node_t *type, const json_t *def) {
+        char text[64];
+        type = sb_node_unwrap_nullable(type);
+        if (!def || json_is_null(def))
+                return SB_OK;
+        if (json_is_integer(def) && sb_node_logical(type) == SB_LOGICAL_DATE)
+                sb_format_date(json_integer_value(def), text, sizeof(text));
+        else if (json_is_integer(def) && sb_node_logical(type) == SB_LOGICAL_TIMESTAMP_MILLIS)
+                sb_format_timestamp_ms(json_integer_value(def), text, sizeof(text));
+        else if (json_is_integer(def))
+                return sb_buf_printf(sql, " DEFAULT %lld", (long long)json_integer_value(def));
+        else if (json_is_real(def))
+                return sb_buf_printf(sql, " DEFAULT %.17g", json_real_value(def));
+        else if (json_is_boolean(def))
+                return sb_buf_printf(sql, " DEFAULT %d", json_is_true(def) ? 1 : 0);
+        char *dumped = NULL;
+        const char *s = text;
+        if (json_is_string(def))
+                s = json_string_value(def);
+        else if (!json_is_integer(def) && !(s = dumped = json_dumps(def, JSON_COMPACT)))
+                return SB_ERR_NOMEM;
+        sb_err_t err = sb_buf_append(sql, " DEFAULT '", 10);
+        for (const char *p = s; !err && *p; p++)
+                err = *p == '\'' ? sb_buf_append(sql, "''", 2) : sb_buf_append(sql, p, 1);
+        free(dumped);
+        return err ? err : sb_buf_append(sql, "'", 1);
+}
+
 static sb_err_t st_ensure_table(sb_target_t *bt, const char *table, const sb_node_t *key,
                                 const sb_node_t *row, char *errstr, size_t errstr_size) {
         sqlite_target_t *t = (sqlite_target_t *)bt;
@@ -139,6 +177,14 @@ static sb_err_t st_ensure_table(sb_target_t *bt, const char *table, const sb_nod
                 sb_buf_append(&sql, " ADD COLUMN ", 12);
                 quote_ident(&sql, name);
                 sb_buf_printf(&sql, " %s", sql_type(sb_node_child(row, i)));
+                /* Rows already in the table get the default, as a reader of
+                 * the new schema would see them (a non-nullable field must
+                 * not read NULL); SQLite fills it in without rewriting them. */
+                if (append_default(&sql, sb_node_child(row, i),
+                                   json_object_get(sb_node_field_json(row, i), "default"))) {
+                        err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+                        break;
+                }
                 err = exec(t, (const char *)sql.data, errstr, errstr_size);
         }
         sb_buf_free(&sql);
@@ -365,6 +411,7 @@ static const sb_target_ops_t sqlite_ops = {
         .begin = st_begin,
         .commit = st_commit,
         .rollback = st_rollback,
+        .table_name = st_table_name,
         .ensure_table = st_ensure_table,
         .record_columns = st_record_columns,
         .upsert = st_upsert,

@@ -118,3 +118,10 @@ void sb_change_line_clear(sb_change_line_t *cl) {
         json_decref(cl->doc);
         memset(cl, 0, sizeof(*cl));
 }
+
+int sb_change_line_is_blank(const char *line, size_t len) {
+        for (size_t i = 0; i < len; i++)
+                if (!strchr(" \t\r\n", line[i]) || line[i] == 0)
+                        return 0;
+        return 1;
+}

@@ -33,4 +33,8 @@ sb_err_t sb_change_line_parse(const char *line, size_t len, sb_change_line_t *ou
                               size_t errstr_size);
 void sb_change_line_clear(sb_change_line_t *cl);
 
+/* 1 if the line holds nothing but JSON whitespace (space, tab, CR, LF), or
+ * nothing at all: such a line is skipped, not an error. */
+int sb_change_line_is_blank(const char *line, size_t len);
+
 #endif

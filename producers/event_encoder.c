@@ -2,7 +2,9 @@
 
 #include <stdio.h>
 
+#include "sb_clock.h"
 #include "sb_envelope.h"
+#include "sb_uuid.h"
 #include "sb_wire.h"
 
 sb_err_t sb_event_encode(const sb_event_encoder_t *enc, const sb_change_line_t *cl, int64_t default_seq,
@@ -23,7 +25,7 @@ sb_err_t sb_event_encode(const sb_event_encoder_t *enc, const sb_change_line_t *
                 .op = cl->op,
                 .before = cl->before,
                 .after = cl->after,
-                .ts_ms = cl->ts_ms >= 0 ? cl->ts_ms : sb_now_ms(),
+                .ts_ms = cl->ts_ms >= 0 ? cl->ts_ms : sb_clock_now_ms(),
                 .department = enc->department,
                 .system = enc->system,
                 .dataset = sb_dataset_topic(enc->dataset),

@@ -10,7 +10,7 @@
 
 #include "change_line.h"
 #include "sb_buf.h"
-#include "sb_dataset.h"
+#include "dataset.h"
 #include "sb_registry_client.h"
 #include "sb_rules.h"
 

@@ -19,7 +19,7 @@
 #include "sb_cli.h"
 #include "sb_config.h"
 #include "producer_settings.h"
-#include "sb_dataset.h"
+#include "dataset.h"
 #include "sb_kafka.h"
 #include "sb_log.h"
 #include "sb_registry_client.h"
@@ -54,21 +54,20 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         }
 }
 
+/* A null `value` produces the tombstone of `key`. */
 static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic, const sb_buf_t *key,
                                    const sb_buf_t *value, const char *department, const char *event_id,
                                    long line) {
-        for (;;) {
-                rd_kafka_resp_err_t err = rd_kafka_producev(
-                        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                        RD_KAFKA_V_KEY(key->data, key->len),
-                        RD_KAFKA_V_VALUE(value ? value->data : NULL, value ? value->len : 0),
-                        RD_KAFKA_V_HEADER("sharebus.department", department, -1),
-                        RD_KAFKA_V_HEADER("sharebus.event_id", event_id, -1),
-                        RD_KAFKA_V_OPAQUE((void *)(intptr_t)line), RD_KAFKA_V_END);
-                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                        return err;
-                rd_kafka_poll(rk, 100);
-        }
+        rd_kafka_headers_t *hdrs = rd_kafka_headers_new(2);
+        if (!hdrs)
+                return RD_KAFKA_RESP_ERR__FAIL; /* librdkafka aborts first, in practice */
+        rd_kafka_header_add(hdrs, "sharebus.department", -1, department, -1);
+        rd_kafka_header_add(hdrs, "sharebus.event_id", -1, event_id, -1);
+        rd_kafka_resp_err_t err = sb_kafka_produce(rk, topic, key->data, key->len, value ? value->data : NULL,
+                                                   value ? value->len : 0, hdrs, (void *)(intptr_t)line);
+        if (err)
+                rd_kafka_headers_destroy(hdrs);
+        return err;
 }
 
 int main(int argc, char **argv) {
@@ -107,13 +106,7 @@ int main(int argc, char **argv) {
                 goto done;
         }
         /* Registry settings are checked (files read) before Kafka is touched. */
-        if (!(registry = sb_registry_client_new(sb_config_string(cfg, "registry_url"), errstr,
-                                                sizeof(errstr)))) {
-                SB_LOG(log, SB_LOG_ERROR, "%s: %s", config_path, errstr);
-                rc = 2;
-                goto done;
-        }
-        sb_err_t reg_err = sb_registry_client_configure(registry, cfg, errstr, sizeof(errstr));
+        sb_err_t reg_err = sb_registry_settings_client_new(cfg, &registry, errstr, sizeof(errstr));
         if (reg_err) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 rc = reg_err == SB_ERR_CONFIG ? 2 : 1;
@@ -172,10 +165,10 @@ int main(int argc, char **argv) {
                 sb_change_line_t cl;
                 char event_id[37];
                 lines++;
+                if (sb_change_line_is_blank(line, (size_t)n))
+                        continue;
                 while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
                         line[--n] = 0;
-                if (n == 0)
-                        continue;
                 sb_err_t bad = sb_change_line_parse(line, (size_t)n, &cl, errstr, sizeof(errstr));
                 if (!bad) {
                         bad = sb_event_encode(&enc, &cl, (int64_t)lines, &key, &value, event_id, errstr,

@@ -53,10 +53,12 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "sharebus-sample: --dataset is required (see --help)\n");
                 return 2;
         }
-        sb_sample_t *s = sb_sample_new(dataset, seed, (size_t)keys);
-        if (!s) {
-                fprintf(stderr, "sharebus-sample: unknown dataset '%s'\n", dataset);
-                return 2;
+        sb_sample_t *s;
+        char errstr[256];
+        sb_err_t err = sb_sample_new(dataset, seed, (size_t)keys, &s, errstr, sizeof(errstr));
+        if (err) {
+                fprintf(stderr, "sharebus-sample: %s\n", errstr);
+                return err == SB_ERR_NOMEM ? 1 : 2;
         }
         for (unsigned long long n = 0; n < count; n++) {
                 char *line = sb_sample_next(s);

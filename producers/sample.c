@@ -35,8 +35,10 @@ static uint64_t next_u64(sb_sample_t *s) {
 
 static size_t pick(sb_sample_t *s, size_t n) { return (size_t)(next_u64(s) % n); }
 
-sb_sample_t *sb_sample_new(const char *topic, uint64_t seed, size_t n_keys) {
+sb_err_t sb_sample_new(const char *topic, uint64_t seed, size_t n_keys, sb_sample_t **out, char *errstr,
+                       size_t errstr_size) {
         dataset_kind_t kind;
+        *out = NULL;
         if (strcmp(topic, "market.business_license") == 0)
                 kind = DS_LICENSE;
         else if (strcmp(topic, "civil.resident") == 0)
@@ -44,18 +46,24 @@ sb_sample_t *sb_sample_new(const char *topic, uint64_t seed, size_t n_keys) {
         else if (strcmp(topic, "tax.taxpayer") == 0)
                 kind = DS_TAXPAYER;
         else
-                return NULL;
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "unknown dataset '%s' (market.business_license, civil.resident or "
+                                 "tax.taxpayer)",
+                                 topic);
+        if (n_keys == 0)
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "the number of keys must be above 0");
         sb_sample_t *s = calloc(1, sizeof(*s));
-        if (!s || n_keys == 0 || !(s->rows = calloc(n_keys, sizeof(json_t *)))) {
+        if (!s || !(s->rows = calloc(n_keys, sizeof(json_t *)))) {
                 free(s);
-                return NULL;
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
         s->kind = kind;
         s->seed = seed;
         s->rng = seed * 0x9E3779B97F4A7C15ULL + 1;
         s->n_keys = n_keys;
         s->clock_ms = 1735689600000L; /* 2025-01-01T00:00:00Z */
-        return s;
+        *out = s;
+        return SB_OK;
 }
 
 void sb_sample_destroy(sb_sample_t *s) {

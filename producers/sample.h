@@ -10,11 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sb_error.h"
+
 typedef struct sb_sample_s sb_sample_t;
 
-/* Returns a generator of changes to `n_keys` records of dataset `topic`, or
- * NULL if the dataset is unknown or memory runs out. */
-sb_sample_t *sb_sample_new(const char *topic, uint64_t seed, size_t n_keys);
+/* Creates into *out a generator of changes to `n_keys` records of dataset
+ * `topic` (destroy it with sb_sample_destroy).  SB_ERR_INVALID for an
+ * unknown dataset or no keys, SB_ERR_NOMEM; errstr says why. */
+sb_err_t sb_sample_new(const char *topic, uint64_t seed, size_t n_keys, sb_sample_t **out, char *errstr,
+                       size_t errstr_size);
 void sb_sample_destroy(sb_sample_t *s);
 
 /* The next change as one JSON line without newline (change_line.h format):

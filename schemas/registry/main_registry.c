@@ -116,6 +116,12 @@ int main(int argc, char **argv) {
          * or in this process only. */
         const char *storage = sb_config_string(cfg, "storage");
         regd_submitter_t submitter = regd_store_direct_submitter(store);
+        static const char *const storages[] = {"kafka", "memory", NULL};
+        if (sb_config_check_choice(cfg, "storage", storages, errstr, sizeof(errstr))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                rc = 2;
+                goto out;
+        }
         if (strcmp(storage, "kafka") == 0) {
                 if (!sb_config_kafka_get(cfg, "bootstrap.servers")) {
                         SB_LOG(log, SB_LOG_ERROR,
@@ -134,13 +140,8 @@ int main(int argc, char **argv) {
                         goto out;
                 }
                 submitter = regd_cmdlog_submitter(rlog);
-        } else if (strcmp(storage, "memory") == 0) {
-                SB_LOG(log, SB_LOG_WARN, "storage \"memory\": schemas live only as long as this process");
         } else {
-                SB_LOG(log, SB_LOG_ERROR, "%s: setting 'storage': must be kafka or memory",
-                       sb_config_origin(cfg));
-                rc = 2;
-                goto out;
+                SB_LOG(log, SB_LOG_WARN, "storage \"memory\": schemas live only as long as this process");
         }
         if (regd_http_new(store, submitter, log, auth, tls, host, (unsigned)sb_config_int(cfg, "listen_port"),
                           (unsigned)sb_config_int(cfg, "threads"), &srv, errstr, sizeof(errstr))) {

@@ -338,8 +338,11 @@ int h_write_sample(const h_env_t *env, const char *sample, const char *name, int
         snprintf(path, size, "%s/%s", env->dir, name);
         FILE *f = fopen(path, "w");
         ck_assert_ptr_nonnull(f);
-        sb_sample_t *s = sb_sample_new(sample, (uint64_t)seed, (size_t)keys);
-        ck_assert_ptr_nonnull(s);
+        sb_sample_t *s = NULL;
+        char errstr[256];
+        ck_assert_msg(sb_sample_new(sample, (uint64_t)seed, (size_t)keys, &s, errstr, sizeof(errstr)) ==
+                              SB_OK,
+                      "%s", errstr);
         int deletes = 0;
         for (int i = 0; i < count; i++) {
                 char *line = sb_sample_next(s);
@@ -447,6 +450,41 @@ void h_produce_raw(const h_env_t *env, const char *topic, const void *key, size_
                          0);
         ck_assert_int_eq(rd_kafka_flush(rk, 30000), 0);
         rd_kafka_destroy(rk);
+}
+
+void h_produce_raw_to(const h_env_t *env, const char *topic, int partition, const void *key, size_t key_len,
+                      const void *value, size_t value_len) {
+        char errstr[256];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_set(conf, "bootstrap.servers", env->bootstrap, NULL, 0);
+        ck_assert_int_eq(rd_kafka_conf_set(conf, "message.max.bytes", "1048588", errstr, sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        ck_assert_ptr_nonnull(rk);
+        ck_assert_int_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                           RD_KAFKA_V_KEY((void *)key, key_len),
+                                           RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_END),
+                         0);
+        ck_assert_int_eq(rd_kafka_flush(rk, 30000), 0);
+        rd_kafka_destroy(rk);
+}
+
+long long h_topic_count(const h_env_t *env, const char *topic, int partitions) {
+        char errstr[256];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_set(conf, "bootstrap.servers", env->bootstrap, NULL, 0);
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        ck_assert_ptr_nonnull(rk);
+        long long total = 0;
+        for (int p = 0; p < partitions; p++) {
+                int64_t low, high;
+                rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic, p, &low, &high, 30000);
+                ck_assert_msg(!err, "watermarks of %s [%d]: %s", topic, p, rd_kafka_err2str(err));
+                total += high - low;
+        }
+        rd_kafka_destroy(rk);
+        return total;
 }
 
 char *h_read_headers(const h_env_t *env, const char *topic, const char *name, int expect) {

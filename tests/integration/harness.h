@@ -127,6 +127,16 @@ int h_start_registry(const h_env_t *env, const char *name, const char *scheme, c
 void h_produce_raw(const h_env_t *env, const char *topic, const void *key, size_t key_len, const void *value,
                    size_t value_len);
 
+/* As h_produce_raw, to `partition`, by a producer that takes records of up
+ * to the broker's default limit (1048588 bytes) instead of librdkafka's
+ * 1000000, so that a test can write what a bigger client could. */
+void h_produce_raw_to(const h_env_t *env, const char *topic, int partition, const void *key, size_t key_len,
+                      const void *value, size_t value_len);
+
+/* How many records `topic` holds (high minus low watermark, summed over its
+ * `partitions` partitions); asserts that the broker answered. */
+long long h_topic_count(const h_env_t *env, const char *topic, int partitions);
+
 /* Reads the records of `topic` from the beginning (a consumer group of its
  * own, for up to ~30 s or until `expect` records carrying header `name` were
  * seen) and returns the values of that header, one a line, each ending in

@@ -2,7 +2,9 @@
  * Integration: one change travels from a department to a subscriber through
  * a real Kafka broker and a real sharebus-registry, as processes.
  */
+#include <curl/curl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +125,8 @@ START_TEST(invalid_lines_are_named_and_valid_ones_published) {
                               "\"T4\",%s,\"colour\":\"red\"}}\n"
                               "{\"op\":\"c\",\"key\":{\"taxpayer_id\":\"91310000775785552L\"},\"after\":{"
                               "\"taxpayer_id\":"
-                              "\"91310000775785552L\",%s}}\n",
+                              "\"91310000775785552L\",%s}}\n"
+                              "\n \t \r\n\t\n",
                               row, row, row, row));
         /* T2 has employee_count twice: JSON with duplicate keys is refused too. */
         snprintf(log, sizeof(log), "%s", h_path(&env, "producer-bad.log"));
@@ -134,6 +137,9 @@ START_TEST(invalid_lines_are_named_and_valid_ones_published) {
         ck_assert(h_file_contains(log, "bad.jsonl:4: not published: \"op\" must be"));
         ck_assert(h_file_contains(log, "bad.jsonl:5: not published: after.colour: unknown field"));
         ck_assert(h_file_contains(log, "2 events published"));
+        /* The blank lines 7 to 9, whitespace only or not, are skipped. */
+        ck_assert(h_file_contains(log, "4 invalid"));
+        ck_assert(!h_file_contains(log, "bad.jsonl:8:") && !h_file_contains(log, "bad.jsonl:9:"));
 
         snprintf(db, sizeof(db), "%s", h_path(&env, "bad.db"));
         pid_t pid = start_subscriber("bad", "badlines.taxpayer", db, "idle_exit_ms = 4000;", SESSION,
@@ -191,6 +197,114 @@ START_TEST(poison_records_go_to_the_dead_letter_topic) {
 }
 END_TEST
 
+/* The id the registry gave the latest schema of `subject`. */
+static int32_t schema_id(const char *subject) {
+        char url[512];
+        h_reply_t rep = {0};
+        snprintf(url, sizeof(url), "%s/subjects/%s/versions/latest", env.registry_url, subject);
+        ck_assert_int_eq(h_http("GET", url, NULL, NULL, NULL, &rep), 200);
+        json_t *doc = json_loads(rep.text, 0, NULL);
+        ck_assert_msg(json_is_integer(json_object_get(doc, "id")), "%s: %s", url, rep.text);
+        int32_t id = (int32_t)json_integer_value(json_object_get(doc, "id"));
+        json_decref(doc);
+        h_reply_free(&rep);
+        return id;
+}
+
+static void put_frame(unsigned char *at, int32_t id) {
+        at[0] = 0;
+        for (int i = 0; i < 4; i++)
+                at[1 + i] = (unsigned char)((uint32_t)id >> (24 - 8 * i));
+}
+
+/* Writes lines [from, to) of the file `in` to `out`. */
+static void copy_lines(const char *in, const char *out, int from, int to) {
+        FILE *f = fopen(in, "r"), *g = fopen(out, "w");
+        char line[8192];
+        ck_assert(f && g);
+        for (int n = 0; fgets(line, sizeof(line), f); n++)
+                if (n >= from && n < to)
+                        fputs(line, g);
+        fclose(f);
+        ck_assert_int_eq(fclose(g), 0);
+}
+
+START_TEST(record_too_big_for_the_dead_letter_topic_stalls_nothing) {
+        char lines[600], first[600], second[600], db[600], log[600];
+        h_copy_dataset(&env, "market.business_license", "big.license");
+        ck_assert_int_eq(h_create_topic(&env, "big.license", 2), 0);
+        ck_assert_int_eq(h_create_topic(&env, "dlq.big", 1), 0);
+        int deletes = h_write_sample(&env, "market.business_license", "big.jsonl", 40, 12, 55, lines,
+                                     sizeof(lines));
+        snprintf(first, sizeof(first), "%s", h_path(&env, "big1.jsonl"));
+        snprintf(second, sizeof(second), "%s", h_path(&env, "big2.jsonl"));
+        copy_lines(lines, first, 0, 20);
+        copy_lines(lines, second, 20, 40);
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-big.log"));
+        ck_assert_int_eq(h_run_producer(&env, "big", "license", NULL, first, NULL, log), 0);
+
+        /* A small poison record on partition 1, then the big one on 0: a
+         * valid key, the registered value schema id, 1,030,005 bytes in all,
+         * more than librdkafka's default message.max.bytes (1,000,000) of
+         * the dead-letter producer. */
+        char k1[] = "k1", hello[] = "hello!";
+        h_produce_raw_to(&env, "big.license", 1, k1, 2, hello, 6);
+        const char uscc[] = "91350100M000100Y43";
+        unsigned char key[5 + 1 + sizeof(uscc)];
+        put_frame(key, schema_id("big.license-key"));
+        key[5] = (unsigned char)(2 * (sizeof(uscc) - 1)); /* zigzag length */
+        memcpy(key + 6, uscc, sizeof(uscc) - 1);
+        size_t big_len = 1030005;
+        unsigned char *big = malloc(big_len);
+        ck_assert_ptr_nonnull(big);
+        put_frame(big, schema_id("big.license-value"));
+        uint64_t x = 88172645463325252ULL; /* xorshift64: random, and the same every run */
+        for (size_t i = 5; i < big_len; i++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                big[i] = (unsigned char)x;
+        }
+        h_produce_raw_to(&env, "big.license", 0, key, 5 + 1 + sizeof(uscc) - 1, big, big_len);
+        free(big);
+        h_produce_raw_to(&env, "big.license", 0, NULL, 0, hello, 6);
+        ck_assert_int_eq(h_run_producer(&env, "big", "license", NULL, second, NULL, log), 0);
+
+        snprintf(db, sizeof(db), "%s", h_path(&env, "big.db"));
+        snprintf(log, sizeof(log), "%s", h_path(&env, "subscriber-big.log"));
+        pid_t pid = start_subscriber("big", "big.license", db, "idle_exit_ms = 4000;", SESSION, log);
+        /* Before the fix it retries the batch forever: h_wait kills it. */
+        ck_assert_msg(h_wait(pid, 120000) == 0, "the subscriber did not finish (see %s)", log);
+
+        json_t *expected = h_expected_state(lines, "uscc");
+        h_assert_table_equals(db, "big_license", "uscc", expected);
+        json_decref(expected);
+        ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM sharebus_receipts"), 40);
+        ck_assert_int_eq(h_sqlite_int(db, "SELECT sum(next_offset) FROM sharebus_offsets"), 40 + deletes + 3);
+
+        /* Three dead letters, each once. */
+        ck_assert_int_eq(h_topic_count(&env, "dlq.big", 1), 3);
+        char *where = h_read_headers(&env, "dlq.big", "sharebus.source.partition", 3);
+        char *offsets = h_read_headers(&env, "dlq.big", "sharebus.source.offset", 3);
+        char *reasons = h_read_headers(&env, "dlq.big", "sharebus.error", 3);
+        char *truncated = h_read_headers(&env, "dlq.big", "sharebus.value.truncated", 1);
+        char *size = h_read_headers(&env, "dlq.big", "sharebus.value.size", 1);
+        ck_assert_msg(strstr(where, "0\n") && strstr(where, "1\n"), "partitions: %s", where);
+        ck_assert_msg(strstr(reasons, "value: ") && strstr(reasons, "record has no key") &&
+                              strstr(reasons, "key: message of 2 bytes"),
+                      "reasons: %s", reasons);
+        ck_assert_str_eq(truncated, "true\n");
+        ck_assert_str_eq(size, "1030005\n");
+        fprintf(stderr, "dead letters: partitions %s offsets %s", where, offsets);
+        free(where);
+        free(offsets);
+        free(reasons);
+        free(truncated);
+        free(size);
+        ck_assert(h_file_contains(log, "truncated to fit"));
+}
+END_TEST
+
 START_TEST(producer_fails_clearly_without_registry) {
         char lines[600], log[600];
         h_copy_dataset(&env, "market.business_license", "noreg.license");
@@ -205,6 +319,7 @@ END_TEST
 int main(void) {
         if (h_env_start(&env) != 0)
                 return 1;
+        curl_global_init(CURL_GLOBAL_DEFAULT);
         Suite *s = suite_create("pipeline");
         TCase *tc = tcase_create("pipeline");
         tcase_set_timeout(tc, 300);
@@ -214,7 +329,12 @@ int main(void) {
         tcase_add_test(tc, poison_records_go_to_the_dead_letter_topic);
         tcase_add_test(tc, producer_fails_clearly_without_registry);
         suite_add_tcase(s, tc);
+        TCase *big = tcase_create("big");
+        tcase_set_timeout(big, 300);
+        tcase_add_test(big, record_too_big_for_the_dead_letter_topic_stalls_nothing);
+        suite_add_tcase(s, big);
         int failed = h_run_suite(s);
         h_env_stop(&env);
+        curl_global_cleanup();
         return failed ? 1 : 0;
 }

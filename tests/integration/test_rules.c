@@ -12,8 +12,10 @@
 #include <string.h>
 
 #include "harness.h"
-#include "sb_dataset.h"
+#include "dataset.h"
+#include "sb_clock.h"
 #include "sb_envelope.h"
+#include "sb_uuid.h"
 #include "sb_registry_client.h"
 #include "sb_wire.h"
 
@@ -177,7 +179,7 @@ static void encode_raw(sb_dataset_t *ds, int32_t key_id, int32_t value_id, const
                                   "address", "updated_at", "2025-01-01T00:00:00Z");
         sb_change_t change = {.op = 'c',
                               .after = after,
-                              .ts_ms = sb_now_ms(),
+                              .ts_ms = sb_clock_now_ms(),
                               .department = "rawrules",
                               .system = "not-sharebus",
                               .dataset = "rawrules.license",

@@ -10,8 +10,8 @@
 #include "event_encoder.h"
 #include "sample.h"
 #include "sb_avro.h"
+#include "dataset.h"
 #include "sb_checks.h"
-#include "sb_dataset.h"
 #include "sb_wire.h"
 #include "testutil.h"
 
@@ -132,6 +132,20 @@ START_TEST(test_line_length_is_respected) {
 }
 END_TEST
 
+/* A line of whitespace only is skipped like an empty one, never an error. */
+START_TEST(test_blank_lines_are_recognised) {
+        static const char *const blank[] = {"", "\n", " ", "\t", " \t \r\n", "\r\n", "\t\t\t\t"};
+        static const char *const not_blank[] = {"x", " {}", "\t{\"op\":\"d\"}\n", "\v", "\f", " . "};
+        for (size_t i = 0; i < sizeof(blank) / sizeof(*blank); i++)
+                ck_assert_msg(sb_change_line_is_blank(blank[i], strlen(blank[i])), "blank %zu", i);
+        for (size_t i = 0; i < sizeof(not_blank) / sizeof(*not_blank); i++)
+                ck_assert_msg(!sb_change_line_is_blank(not_blank[i], strlen(not_blank[i])), "not blank %zu",
+                              i);
+        /* A NUL byte is content (a corrupt line), not whitespace. */
+        ck_assert(!sb_change_line_is_blank(" \0 ", 3));
+}
+END_TEST
+
 /* ---- lines that must be accepted ---- */
 
 static const struct {
@@ -210,7 +224,8 @@ START_TEST(test_sample_lines_parse_encode_and_decode) {
         sb_dataset_t *ds = NULL;
         snprintf(dir, sizeof(dir), "%s", test_src_path("schemas/datasets"));
         TEST_CALL(sb_dataset_load(dir, sample_sets[_i].topic, &ds, TEST_ERR));
-        sb_sample_t *s = sb_sample_new(sample_sets[_i].topic, 2024, KEYS);
+        sb_sample_t *s = NULL;
+        TEST_CALL(sb_sample_new(sample_sets[_i].topic, 2024, KEYS, &s, TEST_ERR));
         ck_assert_ptr_nonnull(s);
         sb_event_encoder_t enc = {.dataset = ds,
                                   .key_schema_id = 101,
@@ -305,9 +320,12 @@ START_TEST(test_sample_lines_parse_encode_and_decode) {
 END_TEST
 
 START_TEST(test_sample_is_deterministic_per_seed) {
-        sb_sample_t *a = sb_sample_new(sample_sets[_i].topic, 99, 50);
-        sb_sample_t *b = sb_sample_new(sample_sets[_i].topic, 99, 50);
-        sb_sample_t *c = sb_sample_new(sample_sets[_i].topic, 100, 50);
+        sb_sample_t *a = NULL;
+        TEST_CALL(sb_sample_new(sample_sets[_i].topic, 99, 50, &a, TEST_ERR));
+        sb_sample_t *b = NULL;
+        TEST_CALL(sb_sample_new(sample_sets[_i].topic, 99, 50, &b, TEST_ERR));
+        sb_sample_t *c = NULL;
+        TEST_CALL(sb_sample_new(sample_sets[_i].topic, 100, 50, &c, TEST_ERR));
         int differs = 0;
         for (int n = 0; n < 100; n++) {
                 char *x = sb_sample_next(a), *y = sb_sample_next(b), *z = sb_sample_next(c);
@@ -329,6 +347,7 @@ int main(void) {
         TCase *tc = tcase_create("parse");
         tcase_add_loop_test(tc, test_bad_line_is_refused_with_reason, 0, N_BAD_LINES);
         tcase_add_test(tc, test_line_length_is_respected);
+        tcase_add_test(tc, test_blank_lines_are_recognised);
         tcase_add_loop_test(tc, test_good_line_is_parsed, 0, N_GOOD_LINES);
         suite_add_tcase(s, tc);
 

@@ -222,7 +222,8 @@ START_TEST(test_sample_identifiers_are_valid_and_distinct) {
         char(*ids)[19] = calloc(N, sizeof(*ids));
         ck_assert_ptr_nonnull(ids);
         for (size_t k = 0; k < sizeof(seeds) / sizeof(*seeds); k++) {
-                sb_sample_t *s = sb_sample_new(sample_topics[_i], seeds[k], N);
+                sb_sample_t *s = NULL;
+                TEST_CALL(sb_sample_new(sample_topics[_i], seeds[k], N, &s, TEST_ERR));
                 ck_assert_ptr_nonnull(s);
                 for (size_t i = 0; i < N; i++) {
                         sb_sample_identifier(s, i, ids[i]);
@@ -247,8 +248,10 @@ START_TEST(test_sample_identifiers_are_valid_and_distinct) {
 END_TEST
 
 START_TEST(test_sample_identifier_depends_on_seed_and_index_only) {
-        sb_sample_t *a = sb_sample_new(sample_topics[_i], 7, 10);
-        sb_sample_t *b = sb_sample_new(sample_topics[_i], 7, 500);
+        sb_sample_t *a = NULL;
+        TEST_CALL(sb_sample_new(sample_topics[_i], 7, 10, &a, TEST_ERR));
+        sb_sample_t *b = NULL;
+        TEST_CALL(sb_sample_new(sample_topics[_i], 7, 500, &b, TEST_ERR));
         ck_assert_ptr_nonnull(a);
         ck_assert_ptr_nonnull(b);
         /* Drawing events does not change the identifiers. */
@@ -268,7 +271,8 @@ END_TEST
 START_TEST(test_sample_resident_ids_hold_real_birth_dates) {
         /* The generator derives birth_date from the id: it must be a date. */
         static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-        sb_sample_t *s = sb_sample_new("civil.resident", 3, 1000);
+        sb_sample_t *s = NULL;
+        TEST_CALL(sb_sample_new("civil.resident", 3, 1000, &s, TEST_ERR));
         ck_assert_ptr_nonnull(s);
         for (size_t i = 0; i < 1000; i++) {
                 char id[19];
@@ -283,8 +287,13 @@ START_TEST(test_sample_resident_ids_hold_real_birth_dates) {
 END_TEST
 
 START_TEST(test_sample_new_refuses_unknown_dataset_and_zero_keys) {
-        ck_assert_ptr_null(sb_sample_new("nosuch.dataset", 1, 10));
-        ck_assert_ptr_null(sb_sample_new("civil.resident", 1, 0));
+        sb_sample_t *s = (sb_sample_t *)1;
+        char err[256];
+        ck_assert_int_eq(sb_sample_new("nosuch.dataset", 1, 10, &s, err, sizeof(err)), SB_ERR_INVALID);
+        ck_assert_ptr_null(s);
+        ck_assert_msg(strstr(err, "unknown dataset 'nosuch.dataset'"), "%s", err);
+        ck_assert_int_eq(sb_sample_new("civil.resident", 1, 0, &s, err, sizeof(err)), SB_ERR_INVALID);
+        ck_assert_ptr_null(s);
 }
 END_TEST
 

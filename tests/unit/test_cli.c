@@ -79,7 +79,8 @@ START_TEST(test_config_is_loaded_and_checked) {
                 const char *says;
         } cases[] = {
                 {"name = \"x\";\n", SB_CLI_CONTINUE, ""},
-                {"name = \"x\";\nlog_level = \"loud\";\n", 2, "setting 'log_level': 'loud' is not"},
+                {"name = \"x\";\nlog_level = \"loud\";\n", 2,
+                 ":2: setting 'log_level': 'loud' is not one of error, warn, info, debug"},
                 {"log_level = \"info\";\n", 2, "missing required setting 'name'"},
                 {"name = \"x\";\ncolour = 1;\n", 2, ":2: unknown setting 'colour'"},
         };

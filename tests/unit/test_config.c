@@ -507,6 +507,81 @@ START_TEST(test_example_configs_load_against_their_programs_settings) {
 }
 END_TEST
 
+/* ---- enumerated values: file:line and the setting, for every program ---- */
+
+static const struct {
+        const sb_setting_t *table;
+        const size_t *n;
+        const char *text, *name;
+        const char *const choices[5]; /* NULL-terminated */
+        const char *says;             /* NULL: accepted */
+} choice_cases[] = {
+        {sb_subscriber_settings,
+         &sb_subscriber_settings_count,
+         "name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\nlog_level = \"loud\";\n",
+         "log_level",
+         {"error", "warn", "info", "debug"},
+         "sub.conf:4: setting 'log_level': 'loud' is not one of error, warn, info, debug"},
+        {sb_subscriber_settings,
+         &sb_subscriber_settings_count,
+         "name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\nlog_level = \"debug\";\n",
+         "log_level",
+         {"error", "warn", "info", "debug"},
+         NULL},
+        {regd_settings,
+         &regd_settings_count,
+         "listen_port = 0;\nstorage = \"disk\";\n",
+         "storage",
+         {"kafka", "memory"},
+         "sub.conf:2: setting 'storage': 'disk' is not one of kafka, memory"},
+        {regd_settings, &regd_settings_count, "listen_port = 0;\n", "storage", {"kafka", "memory"}, NULL},
+        /* A bad default has no line: the file did not set it. */
+        {regd_settings,
+         &regd_settings_count,
+         "listen_port = 0;\n",
+         "storage",
+         {"memory"},
+         "sub.conf: setting 'storage': 'kafka' is not one of memory"},
+};
+#define N_CHOICE_CASES (sizeof(choice_cases) / sizeof(*choice_cases))
+
+START_TEST(test_bad_choice_names_file_line_and_setting) {
+        sb_config_t *cfg = NULL;
+        char err[512] = "";
+        TEST_CALL(sb_config_load_string(choice_cases[_i].text, "sub.conf", choice_cases[_i].table,
+                                        *choice_cases[_i].n, &cfg, TEST_ERR));
+        sb_err_t rc = sb_config_check_choice(cfg, choice_cases[_i].name, choice_cases[_i].choices, err,
+                                             sizeof(err));
+        if (choice_cases[_i].says) {
+                ck_assert_int_eq(rc, SB_ERR_CONFIG);
+                ck_assert_str_eq(err, choice_cases[_i].says);
+        } else {
+                ck_assert_msg(rc == SB_OK, "%s", err);
+        }
+        sb_config_destroy(cfg);
+}
+END_TEST
+
+START_TEST(test_subscriber_target_must_be_sqlite_with_line) {
+        sb_config_t *cfg = NULL;
+        char err[512] = "";
+        TEST_CALL(sb_config_load_string("name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\n"
+                                        "target = \"oracle\";\n",
+                                        "sub.conf", sb_subscriber_settings, sb_subscriber_settings_count,
+                                        &cfg, TEST_ERR));
+        ck_assert_int_eq(sb_subscriber_settings_check(cfg, err, sizeof(err)), SB_ERR_CONFIG);
+        ck_assert_str_eq(err, "sub.conf:4: setting 'target': 'oracle' is not one of sqlite");
+        ck_assert_int_eq(sb_config_line(cfg, "target"), 4);
+        ck_assert_int_eq(sb_config_line(cfg, "sqlite_path"), 0);
+        sb_config_destroy(cfg);
+        TEST_CALL(sb_config_load_string("name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\n",
+                                        "sub.conf", sb_subscriber_settings, sb_subscriber_settings_count,
+                                        &cfg, TEST_ERR));
+        TEST_CALL(sb_subscriber_settings_check(cfg, TEST_ERR));
+        sb_config_destroy(cfg);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("config");
         TCase *tc = tcase_create("values");
@@ -521,6 +596,8 @@ int main(void) {
 
         tc = tcase_create("errors");
         tcase_add_loop_test(tc, test_bad_config_names_file_line_and_setting, 0, N_ERROR_CASES);
+        tcase_add_loop_test(tc, test_bad_choice_names_file_line_and_setting, 0, N_CHOICE_CASES);
+        tcase_add_test(tc, test_subscriber_target_must_be_sqlite_with_line);
         tcase_add_test(tc, test_load_from_file);
         tcase_add_test(tc, test_file_error_names_the_path_and_line);
         tcase_add_loop_test(tc, test_unreadable_file_is_reported, 0, 2);

@@ -14,8 +14,10 @@
 #include "change_line.h"
 #include "event_encoder.h"
 #include "sb_avro.h"
-#include "sb_dataset.h"
+#include "dataset.h"
+#include "sb_clock.h"
 #include "sb_envelope.h"
+#include "sb_uuid.h"
 #include "sb_wire.h"
 #include "testutil.h"
 
@@ -346,9 +348,9 @@ START_TEST(test_event_defaults_ts_ms_to_now_and_seq_to_default) {
         char id[37];
         sb_buf_init(&kb, 1 << 20);
         sb_buf_init(&vb, 1 << 20);
-        int64_t t0 = sb_now_ms();
+        int64_t t0 = sb_clock_now_ms();
         TEST_CALL(sb_event_encode(&enc, &cl, 12345, &kb, &vb, id, TEST_ERR));
-        int64_t t1 = sb_now_ms();
+        int64_t t1 = sb_clock_now_ms();
         decoded_t ev;
         decode_event(ds, &kb, &vb, &ev);
         json_int_t ts = json_integer_value(json_object_get(ev.value, "ts_ms"));
@@ -473,7 +475,7 @@ END_TEST
 
 START_TEST(test_now_ms_is_wall_clock) {
         int64_t before = (int64_t)time(NULL) * 1000;
-        int64_t now = sb_now_ms();
+        int64_t now = sb_clock_now_ms();
         int64_t after = (int64_t)time(NULL) * 1000 + 1000;
         ck_assert_int_ge(now, before);
         ck_assert_int_le(now, after);

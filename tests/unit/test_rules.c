@@ -15,7 +15,7 @@
 #include "event_encoder.h"
 #include "sample.h"
 #include "sb_avro.h"
-#include "sb_dataset.h"
+#include "dataset.h"
 #include "sb_rules.h"
 #include "target.h"
 #include "testutil.h"
@@ -434,7 +434,8 @@ START_TEST(test_sample_lines_pass_their_rules) {
         TEST_CALL(sb_rules_new(sb_schema_root(sb_dataset_key_schema(ds)), &key_rules, TEST_ERR));
         TEST_CALL(sb_rules_new(sb_dataset_row(ds), &row_rules, TEST_ERR));
         for (size_t k = 0; k < sizeof(seeds) / sizeof(*seeds); k++) {
-                sb_sample_t *s = sb_sample_new(sample_topics[_i], seeds[k], 1000);
+                sb_sample_t *s = NULL;
+                TEST_CALL(sb_sample_new(sample_topics[_i], seeds[k], 1000, &s, TEST_ERR));
                 ck_assert_ptr_nonnull(s);
                 int checked_after = 0;
                 for (int n = 1; n <= 5000; n++) {

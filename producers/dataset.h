@@ -1,5 +1,5 @@
 /*
- * sb_dataset: a dataset's schemas as the producer publishes them.
+ * dataset: a dataset's schemas as the producer publishes them.
  *
  * A dataset `<department>.<name>` (also its topic) has two files in the
  * schema directory: `<topic>.key.avsc` (the primary key record) and
@@ -7,8 +7,8 @@
  * envelope built around the row (sb_envelope).  Subjects follow Confluent's
  * TopicNameStrategy: `<topic>-key` and `<topic>-value`.
  */
-#ifndef SB_DATASET_H
-#define SB_DATASET_H
+#ifndef SB_PRODUCERS_DATASET_H
+#define SB_PRODUCERS_DATASET_H
 
 #include "sb_avro.h"
 #include "sb_error.h"

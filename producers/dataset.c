@@ -1,4 +1,4 @@
-#include "sb_dataset.h"
+#include "dataset.h"
 
 #include <stdio.h>
 #include <stdlib.h>

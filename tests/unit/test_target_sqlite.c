@@ -1,0 +1,130 @@
+/*
+ * Unit tests of the SQLite target: table names through the target
+ * interface, and schema evolution that adds columns: rows already in the
+ * table read the new field's default, not NULL.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "target.h"
+#include "testutil.h"
+
+static sb_target_t *open_target(char *path, size_t size) {
+        snprintf(path, size, "%s", test_write_temp("", ".db"));
+        unlink(path);
+        sb_target_t *t = NULL;
+        TEST_CALL(sb_target_sqlite_open(path, &t, TEST_ERR));
+        return t;
+}
+
+/* The text of one value of one row: "NULL", a number or the text. */
+static void query_text(const char *path, const char *sql, char *out, size_t size) {
+        sqlite3 *db;
+        sqlite3_stmt *st;
+        ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+        ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+                      sqlite3_errmsg(db));
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(out, size, "%s", t ? (const char *)t : "NULL");
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+}
+
+START_TEST(test_table_name_through_the_interface) {
+        char path[4096], table[16];
+        sb_target_t *t = open_target(path, sizeof(path));
+        TEST_CALL(t->ops->table_name(t, "mkt.bus-lic", table, sizeof(table), TEST_ERR));
+        ck_assert_str_eq(table, "mkt_bus_lic");
+        char big[64];
+        TEST_CALL(t->ops->table_name(t, "civil.resident", big, sizeof(big), TEST_ERR));
+        ck_assert_str_eq(big, "civil_resident");
+        char err[256] = "";
+        ck_assert_int_eq(
+                t->ops->table_name(t, "a.much_longer_topic_name", table, sizeof(table), err, sizeof(err)),
+                SB_ERR_INVALID);
+        ck_assert_msg(strstr(err, "longer than 15 bytes"), "%s", err);
+        t->ops->destroy(t);
+        unlink(path);
+}
+END_TEST
+
+static const char *const key_q = "{'type':'record','name':'K','fields':[{'name':'id','type':'long'}]}";
+static const char *const v1_q = "{'type':'record','name':'R','fields':[{'name':'id','type':'long'},"
+                                "{'name':'name','type':'string'}]}";
+/* v2 adds fields of every kind of default, and one without. */
+static const char *const v2_q =
+        "{'type':'record','name':'R','fields':[{'name':'id','type':'long'},{'name':'name','type':'string'},"
+        "{'name':'score','type':'int','default':7},"
+        "{'name':'ratio','type':'double','default':0.5},"
+        "{'name':'active','type':'boolean','default':true},"
+        "{'name':'label','type':'string','default':'it\\u0027s'},"
+        "{'name':'level','type':{'type':'enum','name':'L','symbols':['LOW','HIGH']},'default':'LOW'},"
+        "{'name':'since','type':{'type':'int','logicalType':'date'},'default':0},"
+        "{'name':'at','type':{'type':'long','logicalType':'timestamp-millis'},'default':86400000},"
+        "{'name':'tags','type':{'type':'array','items':'string'},'default':['a','b']},"
+        "{'name':'note','type':['null','string'],'default':null}]}";
+
+START_TEST(test_added_columns_take_the_default_in_old_rows) {
+        char path[4096], got[256];
+        sb_target_t *t = open_target(path, sizeof(path));
+        sb_schema_t *key = test_schema_q(key_q), *v1 = test_schema_q(v1_q), *v2 = test_schema_q(v2_q);
+        const sb_node_t *k = sb_schema_root(key);
+        json_t *old = test_json_q("{'id':1,'name':'old'}");
+        TEST_CALL(t->ops->begin(t, TEST_ERR));
+        TEST_CALL(t->ops->ensure_table(t, "evo", k, sb_schema_root(v1), TEST_ERR));
+        TEST_CALL(t->ops->upsert(t, "evo", k, sb_schema_root(v1), old, TEST_ERR));
+        TEST_CALL(t->ops->commit(t, TEST_ERR));
+        TEST_CALL(t->ops->begin(t, TEST_ERR));
+        TEST_CALL(t->ops->ensure_table(t, "evo", k, sb_schema_root(v2), TEST_ERR));
+        TEST_CALL(t->ops->commit(t, TEST_ERR));
+        static const struct {
+                const char *column, *want;
+        } want[] = {
+                {"score", "7"},
+                {"ratio", "0.5"},
+                {"active", "1"},
+                {"label", "it's"},
+                {"level", "LOW"},
+                {"since", "1970-01-01"},
+                {"at", "1970-01-02T00:00:00.000Z"},
+                {"tags", "[\"a\",\"b\"]"},
+                {"note", "NULL"},
+        };
+        for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+                char sql[256];
+                snprintf(sql, sizeof(sql), "SELECT \"%s\" FROM evo WHERE id = 1", want[i].column);
+                query_text(path, sql, got, sizeof(got));
+                ck_assert_msg(strcmp(got, want[i].want) == 0, "old row's %s: got %s, want %s", want[i].column,
+                              got, want[i].want);
+        }
+        /* A new row written with the new schema keeps its own values. */
+        json_t *row = test_json_q("{'id':2,'name':'new','score':1,'ratio':2.0,'active':false,'label':'x',"
+                                  "'level':'HIGH','since':'2000-01-01','at':'2000-01-01T00:00:00.000Z',"
+                                  "'tags':[],'note':'n'}");
+        TEST_CALL(t->ops->begin(t, TEST_ERR));
+        TEST_CALL(t->ops->upsert(t, "evo", k, sb_schema_root(v2), row, TEST_ERR));
+        TEST_CALL(t->ops->commit(t, TEST_ERR));
+        query_text(path, "SELECT score || '/' || level || '/' || note FROM evo WHERE id = 2", got,
+                   sizeof(got));
+        ck_assert_str_eq(got, "1/HIGH/n");
+        json_decref(row);
+        json_decref(old);
+        sb_schema_destroy(key);
+        sb_schema_destroy(v1);
+        sb_schema_destroy(v2);
+        t->ops->destroy(t);
+        unlink(path);
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("target_sqlite");
+        TCase *tc = tcase_create("target_sqlite");
+        tcase_add_test(tc, test_table_name_through_the_interface);
+        tcase_add_test(tc, test_added_columns_take_the_default_in_old_rows);
+        suite_add_tcase(s, tc);
+        return test_run_suite(s);
+}
