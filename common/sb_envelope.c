@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sb_avro.h"
+#include "sb_json.h"
 
 json_t *sb_envelope_schema(const json_t *row_schema, const char *topic, char *errstr, size_t errstr_size) {
         const char *name = json_string_value(json_object_get(row_schema, "name"));

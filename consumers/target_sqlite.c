@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sb_buf.h"
+#include "sb_datetime.h"
 #include "sb_rules.h"
 #include "target.h"
 
@@ -119,9 +120,9 @@ static sb_err_t append_default(sb_buf_t *sql, const sb_node_t *type, const json_
         if (!def || json_is_null(def))
                 return SB_OK;
         if (json_is_integer(def) && sb_node_logical(type) == SB_LOGICAL_DATE)
-                sb_format_date(json_integer_value(def), text, sizeof(text));
+                sb_datetime_format_date(json_integer_value(def), text, sizeof(text));
         else if (json_is_integer(def) && sb_node_logical(type) == SB_LOGICAL_TIMESTAMP_MILLIS)
-                sb_format_timestamp_ms(json_integer_value(def), text, sizeof(text));
+                sb_datetime_format_timestamp_ms(json_integer_value(def), text, sizeof(text));
         else if (json_is_integer(def))
                 return sb_buf_printf(sql, " DEFAULT %lld", (long long)json_integer_value(def));
         else if (json_is_real(def))

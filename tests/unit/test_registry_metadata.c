@@ -10,7 +10,7 @@
 
 #include "regd_metadata.h"
 #include "sb_avro.h"
-#include "sb_dataset.h"
+#include "dataset.h"
 #include "sb_rules.h"
 #include "testutil.h"
 
