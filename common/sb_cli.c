@@ -53,8 +53,8 @@ int sb_cli_start(const sb_program_t *prog, int argc, char **argv, sb_config_t **
                 *cfg = NULL;
                 return 2;
         }
-        if (!(*log = sb_log_new(prog->name, (sb_log_level_t)level, stderr))) {
-                fprintf(stderr, "%s: out of memory\n", prog->name);
+        if (sb_log_new(prog->name, (sb_log_level_t)level, stderr, log, errstr, sizeof(errstr))) {
+                fprintf(stderr, "%s: %s\n", prog->name, errstr);
                 sb_config_destroy(*cfg);
                 *cfg = NULL;
                 return 1;

@@ -14,14 +14,15 @@ struct sb_log_s {
 
 static const char *level_names[] = {"error", "warn", "info", "debug"};
 
-sb_log_t *sb_log_new(const char *program, sb_log_level_t level, FILE *out) {
+sb_err_t sb_log_new(const char *program, sb_log_level_t level, FILE *out, sb_log_t **logp, char *errstr,
+                    size_t errstr_size) {
         sb_log_t *log = calloc(1, sizeof(*log));
-        if (!log)
-                return NULL;
+        if (!(*logp = log))
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         snprintf(log->program, sizeof(log->program), "%s", program ? program : "sharebus");
         log->level = level;
         log->out = out ? out : stderr;
-        return log;
+        return SB_OK;
 }
 
 void sb_log_destroy(sb_log_t *log) { free(log); }

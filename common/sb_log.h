@@ -11,6 +11,8 @@
 
 #include <stdio.h>
 
+#include "sb_error.h"
+
 typedef enum {
         SB_LOG_ERROR = 0,
         SB_LOG_WARN = 1,
@@ -20,9 +22,11 @@ typedef enum {
 
 typedef struct sb_log_s sb_log_t;
 
-/* Returns a logger writing to `out` (not owned; NULL means stderr) with the
- * given program name (copied) and threshold, or NULL on allocation failure. */
-sb_log_t *sb_log_new(const char *program, sb_log_level_t level, FILE *out);
+/* A logger writing to `out` (not owned; NULL means stderr) with the given
+ * program name (copied) and threshold, into a new *log the caller destroys
+ * with sb_log_destroy.  Fails only for want of memory (*log NULL). */
+sb_err_t sb_log_new(const char *program, sb_log_level_t level, FILE *out, sb_log_t **log, char *errstr,
+                    size_t errstr_size);
 void sb_log_destroy(sb_log_t *log);
 
 /* Parses "error", "warn", "info", "debug"; returns -1 if unknown. */

@@ -55,35 +55,42 @@ typedef struct {
         char *user, *password, *ca_file, *cert_file, *key_file;
 } sb_call_settings_t;
 
-sb_registry_client_t *sb_registry_client_new(const char *urls, char *errstr, size_t errstr_size) {
+sb_err_t sb_registry_client_new(const char *urls, sb_registry_client_t **out, char *errstr,
+                                size_t errstr_size) {
+        *out = NULL;
         sb_registry_client_t *rc = calloc(1, sizeof(*rc));
         char *copy = urls ? strdup(urls) : NULL, *save = NULL;
-        if (!rc || !copy) {
+        if (!rc || (urls && !copy)) {
                 free(rc);
                 free(copy);
-                sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-                return NULL;
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
         pthread_mutex_init(&rc->lock, NULL);
         pthread_cond_init(&rc->landed, NULL);
-        for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        for (char *tok = copy ? strtok_r(copy, ", ", &save) : NULL; tok; tok = strtok_r(NULL, ", ", &save)) {
                 char **u = realloc(rc->urls, (rc->n_urls + 1) * sizeof(char *));
-                if (!u)
-                        break;
+                /* A URL dropped for want of memory would fail over to fewer
+                 * registries than configured without a word: refuse. */
+                if (!u || !(u[rc->n_urls] = strdup(tok))) {
+                        if (u)
+                                rc->urls = u;
+                        free(copy);
+                        sb_registry_client_destroy(rc);
+                        return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+                }
                 rc->urls = u;
-                size_t len = strlen(tok);
-                while (len && tok[len - 1] == '/')
-                        tok[--len] = 0;
-                if ((rc->urls[rc->n_urls] = strdup(tok)))
-                        rc->n_urls++;
+                size_t len = strlen(u[rc->n_urls]);
+                while (len && u[rc->n_urls][len - 1] == '/')
+                        u[rc->n_urls][--len] = 0;
+                rc->n_urls++;
         }
         free(copy);
         if (rc->n_urls == 0) {
-                sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "no schema registry URL given");
                 sb_registry_client_destroy(rc);
-                return NULL;
+                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "no schema registry URL given");
         }
-        return rc;
+        *out = rc;
+        return SB_OK;
 }
 
 void sb_registry_client_destroy(sb_registry_client_t *rc) {

@@ -22,8 +22,12 @@
 
 typedef struct sb_registry_client_s sb_registry_client_t;
 
-/* `urls` is copied.  Returns NULL with errstr set on failure. */
-sb_registry_client_t *sb_registry_client_new(const char *urls, char *errstr, size_t errstr_size);
+/* A client of the registries at `urls` (comma- or space-separated, tried in
+ * order; copied) into a new *out the caller destroys with
+ * sb_registry_client_destroy.  On failure *out is NULL and errstr says why
+ * (SB_ERR_CONFIG: no URL given). */
+sb_err_t sb_registry_client_new(const char *urls, sb_registry_client_t **out, char *errstr,
+                                size_t errstr_size);
 void sb_registry_client_destroy(sb_registry_client_t *rc);
 
 /* Registers `schema_json` under `subject` (or finds it, if already there) and

@@ -176,9 +176,8 @@ sb_err_t sb_registry_settings_client_new(const sb_config_t *cfg, sb_registry_cli
                                          size_t errstr_size) {
         char inner[512];
         *out = NULL;
-        sb_registry_client_t *rc =
-                sb_registry_client_new(sb_config_string(cfg, "registry_url"), inner, sizeof(inner));
-        if (!rc)
+        sb_registry_client_t *rc = NULL;
+        if (sb_registry_client_new(sb_config_string(cfg, "registry_url"), &rc, inner, sizeof(inner)))
                 return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "%s: setting 'registry_url': %s",
                                  sb_config_origin(cfg), inner);
         sb_err_t err = sb_registry_settings_apply(rc, cfg, errstr, errstr_size);

@@ -207,7 +207,8 @@ START_TEST(subscriber_dead_letters_records_breaking_rules) {
         sb_dataset_t *ds = NULL;
         ck_assert_msg(sb_dataset_load(dir, "rawrules.license", &ds, errstr, sizeof(errstr)) == SB_OK, "%s",
                       errstr);
-        sb_registry_client_t *rc = sb_registry_client_new(env.registry_url, errstr, sizeof(errstr));
+        sb_registry_client_t *rc = NULL;
+        ck_assert_int_eq(sb_registry_client_new(env.registry_url, &rc, errstr, sizeof(errstr)), SB_OK);
         ck_assert_msg(rc != NULL, "%s", errstr);
         int32_t key_id = 0, value_id = 0;
         ck_assert_msg(sb_registry_register(rc, "rawrules.license-key",

@@ -165,8 +165,9 @@ static int closed_port(unsigned *port) {
 
 static sb_registry_client_t *client_new(const char *urls) {
         char errstr[512] = "";
-        sb_registry_client_t *rc = sb_registry_client_new(urls, errstr, sizeof(errstr));
-        ck_assert_msg(rc != NULL, "sb_registry_client_new(%s): %s", urls, errstr);
+        sb_registry_client_t *rc = NULL;
+        ck_assert_msg(sb_registry_client_new(urls, &rc, errstr, sizeof(errstr)) == SB_OK && rc,
+                      "sb_registry_client_new(%s): %s", urls, errstr);
         return rc;
 }
 
@@ -519,10 +520,23 @@ END_TEST
 
 START_TEST(urls_parsed) {
         char errstr[256] = "";
-        ck_assert_ptr_null(sb_registry_client_new("", errstr, sizeof(errstr)));
+        {
+                sb_registry_client_t *none = (sb_registry_client_t *)1;
+                ck_assert_int_eq(sb_registry_client_new("", &none, errstr, sizeof(errstr)), SB_ERR_CONFIG);
+                ck_assert_ptr_null(none);
+        }
         ck_assert_str_eq(errstr, "no schema registry URL given");
-        ck_assert_ptr_null(sb_registry_client_new(" , ,", errstr, sizeof(errstr)));
-        ck_assert_ptr_null(sb_registry_client_new(NULL, errstr, sizeof(errstr)));
+        {
+                sb_registry_client_t *none = (sb_registry_client_t *)1;
+                ck_assert_int_eq(sb_registry_client_new(" , ,", &none, errstr, sizeof(errstr)),
+                                 SB_ERR_CONFIG);
+                ck_assert_ptr_null(none);
+        }
+        {
+                sb_registry_client_t *none = (sb_registry_client_t *)1;
+                ck_assert_int_eq(sb_registry_client_new(NULL, &none, errstr, sizeof(errstr)), SB_ERR_CONFIG);
+                ck_assert_ptr_null(none);
+        }
 }
 END_TEST
 

@@ -31,7 +31,8 @@
         "{\\\"name\\\":\\\"w\\\",\\\"type\\\":\\\"long\\\",\\\"default\\\":0}]}"
 #define NODE_BAD_JSTR                                                                                        \
         "{\\\"type\\\":\\\"record\\\",\\\"name\\\":\\\"Node\\\",\\\"fields\\\":[{\\\"name\\\":\\\"v\\\","    \
-        "\\\"type\\\":\\\"string\\\"},{\\\"name\\\":\\\"next\\\",\\\"type\\\":[\\\"null\\\",\\\"Node\\\"]}]}"
+        "\\\"type\\\":\\\"string\\\"},{\\\"name\\\":\\\"next\\\",\\\"type\\\":[\\\"null\\\",\\\"Node\\\"]}]" \
+        "}"
 
 START_TEST(recursive_schemas_are_answered) {
         static const step_t steps[] = {
@@ -104,8 +105,8 @@ START_TEST(deep_schemas_are_refused) {
                 sb_buf_free(&r.body);
                 http("POST", paths[i], V1, json, strlen(json), 0, &r);
                 got = (const char *)r.body.data;
-                ck_assert_msg(r.status >= 400 && r.status < 500 && strstr(got, "\"error_code\""), "%s: %ld %s",
-                              paths[i], r.status, got);
+                ck_assert_msg(r.status >= 400 && r.status < 500 && strstr(got, "\"error_code\""),
+                              "%s: %ld %s", paths[i], r.status, got);
                 sb_buf_free(&r.body);
         }
         free(schema);

@@ -34,7 +34,7 @@ void server_start(void) {
         server.store = new_store();
         server.log_file = tmpfile();
         ck_assert_ptr_nonnull(server.log_file);
-        server.log = sb_log_new("test_registry_api", SB_LOG_DEBUG, server.log_file);
+        TEST_CALL(sb_log_new("test_registry_api", SB_LOG_DEBUG, server.log_file, &server.log, TEST_ERR));
         ck_assert_ptr_nonnull(server.log);
         server.srv = start(server.store, regd_store_direct_submitter(server.store), server.base,
                            sizeof(server.base));
