@@ -1,6 +1,6 @@
 /*
  * sharebus-registry: the central schema registry, a Confluent Schema
- * Registry compatible HTTP server, its state kept in Kafka (registry_log.h)
+ * Registry compatible HTTP server, its state kept in Kafka (regd_cmdlog.h)
  * or, for trials, in memory.
  */
 #include <errno.h>

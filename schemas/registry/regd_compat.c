@@ -1,5 +1,5 @@
 /*
- * compat: Avro schema compatibility (see compat.h for the rules).
+ * regd_compat: Avro schema compatibility (see regd_compat.h for the rules).
  *
  * One recursive walk over a (writer, reader) pair of schema nodes.  It does
  * not stop at the first problem: like Avro's SchemaCompatibility it reports

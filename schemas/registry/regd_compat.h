@@ -1,5 +1,5 @@
 /*
- * compat: Avro schema compatibility, as the registry decides it.
+ * regd_compat: Avro schema compatibility, as the registry decides it.
  *
  * A registration is refused (HTTP 409) when the candidate schema breaks the
  * subject's compatibility level.  The rules are Avro's schema resolution (Avro

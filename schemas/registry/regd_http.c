@@ -1,5 +1,5 @@
 /*
- * registry_http.c: the server (libmicrohttpd), reading requests, the route
+ * regd_http.c: the server (libmicrohttpd), reading requests, the route
  * table, the helpers handlers share, and sending answers.  The handlers are
  * in registry_routes_*.c.
  */

@@ -1,10 +1,10 @@
 /*
- * registry_http: the REST face of sharebus-registry, the Confluent Schema
+ * regd_http: the REST face of sharebus-registry, the Confluent Schema
  * Registry API for Avro on libmicrohttpd, so that Confluent's serialisers,
  * kcat, libserdes and our sb_registry_client all work with it.
  *
  * Reads go straight to the store; every change is a command handed to the
- * submitter (registry_submit.h), which applies it in the order all
+ * submitter (regd_submit.h), which applies it in the order all
  * instances agree on and returns its result.
  *
  *   GET  /                                   {}

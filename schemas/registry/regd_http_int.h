@@ -1,13 +1,13 @@
 /*
- * registry_http_int: what the registry's HTTP files share.  registry_http.c
+ * regd_http_int: what the registry's HTTP files share.  regd_http.c
  * runs the server, reads requests, routes them (its table lists every
  * route) and sends answers; the handlers live by area in
- * registry_routes_subjects.c, registry_routes_schemas.c and
- * registry_routes_config.c.  Nothing else includes this header.
+ * regd_routes_subjects.c, regd_routes_schemas.c and
+ * regd_routes_config.c.  Nothing else includes this header.
  *
  * A handler gets the decoded path segments and the request body, and
  * returns a reply_t; it reads the store directly and changes it only with
- * rh_submit().  Helpers named rh_* are defined in registry_http.c.
+ * rh_submit().  Helpers named rh_* are defined in regd_http.c.
  */
 #ifndef REGD_HTTP_INT_H
 #define REGD_HTTP_INT_H
@@ -62,7 +62,7 @@ typedef struct {
         const sb_buf_t *body;
 } call_t;
 
-/* ---- helpers (registry_http.c) ---- */
+/* ---- helpers (regd_http.c) ---- */
 
 /* The answer for error `e` of regd_error.h, with the arguments its entry
  * lists. */
@@ -98,7 +98,7 @@ reply_t rh_submit(const call_t *c, json_t *cmd);
 
 typedef reply_t (*handler_t)(const call_t *c);
 
-/* registry_routes_subjects.c */
+/* regd_routes_subjects.c */
 reply_t rh_subjects_list(const call_t *c);
 reply_t rh_subject_lookup(const call_t *c);
 reply_t rh_subject_delete(const call_t *c);
@@ -110,14 +110,14 @@ reply_t rh_version_referencedby(const call_t *c);
 reply_t rh_version_delete(const call_t *c);
 reply_t rh_metadata(const call_t *c);
 
-/* registry_routes_schemas.c */
+/* regd_routes_schemas.c */
 reply_t rh_schema_by_id(const call_t *c);
 reply_t rh_schema_raw_by_id(const call_t *c);
 reply_t rh_schema_subjects(const call_t *c);
 reply_t rh_schema_versions(const call_t *c);
 reply_t rh_schema_types(const call_t *c);
 
-/* registry_routes_config.c */
+/* regd_routes_config.c */
 reply_t rh_config_get(const call_t *c);
 reply_t rh_config_put(const call_t *c);
 reply_t rh_config_delete(const call_t *c);

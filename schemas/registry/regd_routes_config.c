@@ -1,5 +1,5 @@
 /*
- * registry_routes_config: the settings routes, global or per subject:
+ * regd_routes_config: the settings routes, global or per subject:
  * /config (the compatibility level), /mode (READWRITE, READONLY, IMPORT),
  * and /compatibility (test a schema against a subject without registering
  * it).  "/config" and "/config/" are the global setting, "/config/{s}" the

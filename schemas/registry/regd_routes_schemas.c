@@ -1,5 +1,5 @@
 /*
- * registry_routes_schemas: the /schemas routes: a schema by its global id
+ * regd_routes_schemas: the /schemas routes: a schema by its global id
  * (as JSON, or only its text), the subjects and versions that use an id,
  * and the schema types this registry accepts.  All reads.
  */

@@ -1,5 +1,5 @@
 /*
- * registry_routes_subjects: the /subjects routes: listing subjects and
+ * regd_routes_subjects: the /subjects routes: listing subjects and
  * versions, registering, looking a schema up under a subject, reading a
  * version (or only its schema text, or who references it), deleting
  * subjects and versions (soft, then ?permanent=true), and a version's

@@ -1,5 +1,5 @@
 /*
- * registry_settings: the one table of sharebus-registry's settings.  --help,
+ * regd_settings: the one table of sharebus-registry's settings.  --help,
  * --help-markdown (the README's configuration reference), config checking
  * and the tests of the example configs all read it.
  */
