@@ -305,6 +305,50 @@ START_TEST(record_too_big_for_the_dead_letter_topic_stalls_nothing) {
 }
 END_TEST
 
+/* The schema that used to crash every program parsing it, registered by
+ * anyone and named by a record's value: the subscriber dead-letters the
+ * record with the reason and applies the rest. */
+START_TEST(record_of_a_recursive_schema_is_dead_lettered) {
+        char lines[600], db[600], log[600], url[512];
+        h_copy_dataset(&env, "market.business_license", "loop.license");
+        ck_assert_int_eq(h_create_topic(&env, "loop.license", 1), 0);
+        ck_assert_int_eq(h_create_topic(&env, "dlq.loop", 1), 0);
+        h_write_sample(&env, "market.business_license", "loop.jsonl", 20, 10, 71, lines, sizeof(lines));
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-loop.log"));
+        ck_assert_int_eq(h_run_producer(&env, "loop", "license", NULL, lines, NULL, log), 0);
+
+        h_reply_t rep = {0};
+        snprintf(url, sizeof(url), "%s/subjects/loop.other-value/versions", env.registry_url);
+        ck_assert_int_eq(h_http("POST", url, NULL, NULL,
+                                "{\"schema\":\"{\\\"type\\\":\\\"record\\\",\\\"name\\\":"
+                                "\\\"Loop\\\",\\\"fields\\\":[{\\\"name\\\":\\\"me\\\","
+                                "\\\"type\\\":\\\"Loop\\\"}]}\"}",
+                                &rep),
+                         200);
+        h_reply_free(&rep);
+        const char uscc[] = "91350100M000100Y43";
+        unsigned char key[5 + 1 + sizeof(uscc)], value[5 + 4] = {0};
+        put_frame(key, schema_id("loop.license-key"));
+        key[5] = (unsigned char)(2 * (sizeof(uscc) - 1));
+        memcpy(key + 6, uscc, sizeof(uscc) - 1);
+        put_frame(value, schema_id("loop.other-value"));
+        h_produce_raw(&env, "loop.license", key, 5 + 1 + sizeof(uscc) - 1, value, sizeof(value));
+        char more[600];
+        h_write_sample(&env, "market.business_license", "loop2.jsonl", 20, 10, 72, more, sizeof(more));
+        ck_assert_int_eq(h_run_producer(&env, "loop", "license", NULL, more, NULL, log), 0);
+
+        snprintf(db, sizeof(db), "%s", h_path(&env, "loop.db"));
+        snprintf(log, sizeof(log), "%s", h_path(&env, "subscriber-loop.log"));
+        pid_t pid = start_subscriber("loop", "loop.license", db, "idle_exit_ms = 4000;", SESSION, log);
+        ck_assert_msg(h_wait(pid, 60000) == 0, "the subscriber did not finish (see %s)", log);
+        char *reasons = h_read_headers(&env, "dlq.loop", "sharebus.error", 1);
+        ck_assert_msg(strstr(reasons, "no finite value"), "reasons: %s", reasons);
+        free(reasons);
+        ck_assert_int_eq(h_topic_count(&env, "dlq.loop", 1), 1);
+        ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM sharebus_receipts"), 40);
+}
+END_TEST
+
 START_TEST(producer_fails_clearly_without_registry) {
         char lines[600], log[600];
         h_copy_dataset(&env, "market.business_license", "noreg.license");
@@ -328,6 +372,7 @@ int main(void) {
         tcase_add_test(tc, invalid_lines_are_named_and_valid_ones_published);
         tcase_add_test(tc, poison_records_go_to_the_dead_letter_topic);
         tcase_add_test(tc, producer_fails_clearly_without_registry);
+        tcase_add_test(tc, record_of_a_recursive_schema_is_dead_lettered);
         suite_add_tcase(s, tc);
         TCase *big = tcase_create("big");
         tcase_set_timeout(big, 300);
