@@ -17,11 +17,13 @@ static const char *level_names[] = {"error", "warn", "info", "debug"};
 sb_err_t sb_log_new(const char *program, sb_log_level_t level, FILE *out, sb_log_t **logp, char *errstr,
                     size_t errstr_size) {
         sb_log_t *log = calloc(1, sizeof(*log));
-        if (!(*logp = log))
+        *logp = NULL;
+        if (!log)
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         snprintf(log->program, sizeof(log->program), "%s", program ? program : "sharebus");
         log->level = level;
         log->out = out ? out : stderr;
+        *logp = log;
         return SB_OK;
 }
 
