@@ -35,7 +35,7 @@ TEST_INC := -Icommon -Iproducers -Iconsumers -Ischemas/registry
 
 PROGRAMS := sharebus-producer sharebus-subscriber sharebus-registry sharebus-sample sharebus-passwd
 BINS := $(addprefix $(B)/bin/,$(PROGRAMS))
-UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/testutil.c tests/unit/testhttp.c tests/unit/testcerts.c,$(wildcard tests/unit/test_*.c)))
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/testutil.c tests/unit/testhttp.c tests/unit/testauth.c tests/unit/testcerts.c,$(wildcard tests/unit/test_*.c)))
 INTEG_TESTS := $(patsubst tests/integration/%.c,%,$(filter-out tests/integration/harness.c,$(wildcard tests/integration/test_*.c)))
 ALL_HDRS := $(foreach f,$(FOLDERS),$(call hdr_of,$(f)))
 FOLDER_LIBS = $(B)/libproducers.a $(B)/libconsumers.a $(B)/libregistry.a $(B)/libsharebus.a
@@ -77,7 +77,7 @@ $(SAN)/obj/%.o: %.c $(ALL_HDRS) VERSION
 	@mkdir -p $(dir $@)
 	@echo "CC [san] $<"; $(CC) $(BASE_CFLAGS) $(call folder_inc,$<) $(SAN_FLAGS) -c $< -o $@
 
-$(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/obj/tests/unit/testutil.o $(SAN)/obj/tests/unit/testhttp.o \
+$(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/obj/tests/unit/testutil.o $(SAN)/obj/tests/unit/testhttp.o $(SAN)/obj/tests/unit/testauth.o \
 		$(SAN_FOLDER_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
