@@ -19,9 +19,8 @@ regd_authz_t *authz_load(const char *path, int reads_need_auth, char *errstr, si
 
 /* What the server decides: the route table's access class and subject
  * (regd_http_access), then regd_authz_check. */
-regd_authz_decision_t decide(const regd_authz_t *a, const char *user, const char *password,
-                                    const char *cert, const char *method, const char *url, char *reason,
-                                    size_t reason_size) {
+regd_authz_decision_t decide(const regd_authz_t *a, const char *user, const char *password, const char *cert,
+                             const char *method, const char *url, char *reason, size_t reason_size) {
         char subject[1024];
         regd_access_t access = regd_http_access(method, url, subject, sizeof(subject));
         return regd_authz_check(a, user, password, cert, access,
