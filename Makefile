@@ -21,16 +21,21 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 B := build
 SAN := build/san
 
-# folder -> its sources (without main_*.c); the library is common/ alone.
+# folder -> its sources (without main_*.c), its subfolders' included (a
+# folder grows subfolders by role: producers/sources/); the library is
+# common/ alone.
 FOLDERS := common producers consumers schemas/registry
-src_of = $(filter-out $(1)/main_%.c,$(wildcard $(1)/*.c))
-hdr_of = $(wildcard $(1)/*.h)
+src_of = $(filter-out $(1)/main_%.c,$(wildcard $(1)/*.c $(1)/*/*.c))
+hdr_of = $(wildcard $(1)/*.h $(1)/*/*.h)
 ARCHIVE_common := libsharebus.a
 ARCHIVE_producers := libproducers.a
 ARCHIVE_consumers := libconsumers.a
 ARCHIVE_schemas/registry := libregistry.a
-# The include path of a source file: common/ plus the file's own folder.
-folder_inc = -Icommon -I$(patsubst %/,%,$(dir $(1)))
+# The include path of a source file: common/ plus its program folder (the
+# folder of FOLDERS it lies in); a subfolder's header is included by its
+# path from there, as "sources/source.h".
+folder_of = $(firstword $(foreach f,$(FOLDERS),$(if $(filter $(f)/%,$(1)),$(f))))
+folder_inc = -Icommon -I$(call folder_of,$(1))
 TEST_INC := -Icommon -Iproducers -Iconsumers -Ischemas/registry
 
 PROGRAMS := sharebus-producer sharebus-subscriber sharebus-registry sharebus-sample sharebus-passwd

@@ -12,6 +12,8 @@ const sb_setting_t sb_producer_settings[] = {
         {"registry_url", SB_SETTING_STRING, 1, NULL, 0, 0,
          "schema registry URL(s), comma-separated, e.g. http://127.0.0.1:8081"},
         SB_REGISTRY_CLIENT_SETTINGS,
+        {"source", SB_SETTING_STRING, 0, "jsonl", 0, 0,
+         "where the changes come from: jsonl (a file of JSON lines, or standard input)"},
         {"input", SB_SETTING_STRING, 0, "-", 0, 0,
          "file of change events as JSON lines; - for standard input"},
         {"flush_timeout_ms", SB_SETTING_INT, 0, "60000", 1000, 3600000,
