@@ -21,8 +21,8 @@ struct source_s {
         void *state;
 };
 
-sb_err_t source_new(const sb_config_t *cfg, const char *dataset, sb_log_t *log, source_t **out, char *errstr,
-                    size_t errstr_size) {
+sb_err_t source_new(const sb_config_t *cfg, const source_options_t *opts, sb_log_t *log, source_t **out,
+                    char *errstr, size_t errstr_size) {
         sb_err_t err = sb_config_check_choice(cfg, "source", source_kinds, errstr, errstr_size);
         if (err)
                 return err;
@@ -37,7 +37,7 @@ sb_err_t source_new(const sb_config_t *cfg, const char *dataset, sb_log_t *log, 
         if (!src)
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         src->ops = ops;
-        if ((err = ops->open(cfg, dataset, log, &src->state, errstr, errstr_size))) {
+        if ((err = ops->open(cfg, opts, log, &src->state, errstr, errstr_size))) {
                 free(src);
                 return err;
         }

@@ -29,6 +29,23 @@
 #include "sb_config.h"
 #include "sb_error.h"
 #include "sb_log.h"
+#include "sb_schema.h"
+
+/* What the producer tells a source when it opens it (all borrowed, valid
+ * until close). */
+typedef struct {
+        const char *department; /* the topic's first part */
+        const char *dataset;    /* the topic's second part */
+        /* --snapshot: first the current rows of the business table (setting
+         * `snapshot_table`) as op=r change lines, then the outbox from the
+         * position taken at the start of the snapshot, so that nothing in
+         * between is lost or doubled.  Sources without a table refuse it. */
+        int snapshot;
+        /* The dataset's key and row records (sb_schema.h): field names and
+         * types, for sources that build change lines from columns. */
+        const sb_node_t *key_record;
+        const sb_node_t *row_record;
+} source_options_t;
 
 typedef struct {
         const char *text; /* one change line, not NUL-terminated necessarily; borrowed */
@@ -75,8 +92,8 @@ typedef struct source_s source_t;
 /* Opens the source the `source` setting names.  On success *out is a new
  * handle the caller closes with source_destroy.  SB_ERR_CONFIG names the
  * setting (file:line) when the kind is unknown or its settings are wrong. */
-sb_err_t source_new(const sb_config_t *cfg, const char *dataset, sb_log_t *log, source_t **out, char *errstr,
-                    size_t errstr_size);
+sb_err_t source_new(const sb_config_t *cfg, const source_options_t *opts, sb_log_t *log, source_t **out,
+                    char *errstr, size_t errstr_size);
 void source_destroy(source_t *src);
 
 sb_err_t source_next(source_t *src, size_t max, int timeout_ms, source_batch_t *out, char *errstr,

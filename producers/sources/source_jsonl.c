@@ -20,9 +20,11 @@ typedef struct {
         unsigned long line_no;
 } jsonl_t;
 
-static sb_err_t jsonl_open(const sb_config_t *cfg, const char *dataset, sb_log_t *log, void **state,
+static sb_err_t jsonl_open(const sb_config_t *cfg, const source_options_t *opts, sb_log_t *log, void **state,
                            char *errstr, size_t errstr_size) {
-        (void)dataset;
+        if (opts->snapshot)
+                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                 "--snapshot needs a database source (sqlite or postgresql), not jsonl");
         (void)log;
         const char *path = sb_config_string(cfg, "input");
         jsonl_t *j = calloc(1, sizeof(*j));
