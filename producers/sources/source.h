@@ -69,9 +69,9 @@ typedef struct {
 
 typedef struct {
         const char *name; /* the value of the `source` setting that selects it */
-        /* Opens the source for dataset `dataset` (the topic's second part)
-         * from the producer's settings.  On success *state is the source's. */
-        sb_err_t (*open)(const sb_config_t *cfg, const char *dataset, sb_log_t *log, void **state,
+        /* Opens the source from the producer's settings.  On success
+         * *state is the source's. */
+        sb_err_t (*open)(const sb_config_t *cfg, const source_options_t *opts, sb_log_t *log, void **state,
                          char *errstr, size_t errstr_size);
         /* Fills *out with up to `max` records.  Waits at most `timeout_ms`
          * for one (0: do not wait); returns SB_OK with count 0 when none came.
