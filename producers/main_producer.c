@@ -112,8 +112,8 @@ int main(int argc, char **argv) {
                 rc = reg_err == SB_ERR_CONFIG ? 2 : 1;
                 goto done;
         }
-        rd_kafka_conf_t *conf = sb_kafka_conf_new(cfg, kafka_defaults, &opaque, errstr, sizeof(errstr));
-        if (!conf) {
+        rd_kafka_conf_t *conf = NULL;
+        if (sb_kafka_conf_new(cfg, kafka_defaults, &opaque, &conf, errstr, sizeof(errstr))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 rc = 2;
                 goto done;

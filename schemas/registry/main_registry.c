@@ -85,10 +85,10 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
-        regd_store_t *store = regd_store_new(errstr, sizeof(errstr));
+        regd_store_t *store = NULL;
         regd_http_t *srv = NULL;
         regd_cmdlog_t *rlog = NULL;
-        if (!log || !store) {
+        if (!log || regd_store_new(&store, errstr, sizeof(errstr))) {
                 fprintf(stderr, "%s: out of memory\n", PROGRAM);
                 goto out;
         }
