@@ -74,7 +74,10 @@ int main(int argc, char **argv) {
         const sb_program_t prog = {
                 "sharebus-producer",
                 "Publishes a department's change events (JSON lines) to Kafka as Avro change events.",
-                sb_producer_settings, sb_producer_settings_count};
+                sb_producer_settings,
+                sb_producer_settings_count,
+                NULL,
+                0};
         sb_config_t *cfg;
         sb_log_t *log;
         int rc = sb_cli_start(&prog, argc, argv, &cfg, &log);

@@ -53,7 +53,10 @@ int main(int argc, char **argv) {
                 PROGRAM,
                 "The sharebus schema registry: a Confluent Schema Registry compatible REST "
                 "API, its state in Kafka.",
-                regd_settings, regd_settings_count};
+                regd_settings,
+                regd_settings_count,
+                NULL,
+                0};
         sb_config_t *cfg;
         sb_log_t *log;
         int rc = sb_cli_start(&prog, argc, argv, &cfg, &log);
