@@ -36,7 +36,7 @@ struct sb_http_server_s {
 /* A request's state, from its request line to its end. */
 typedef struct {
         size_t uri_len; /* path and query: the access handler sees only the path */
-        int replied;
+        int headers_seen, replied;
 } request_t;
 
 typedef struct {
@@ -118,16 +118,24 @@ static int has_body(struct MHD_Connection *c) {
         return cl && strspn(cl, "0") != strlen(cl); /* "0" and "00" are no body */
 }
 
-static reply_t route(sb_http_server_t *srv, struct MHD_Connection *c, const char *url, const char *method,
-                     const request_t *req) {
+/* The refusals decided from the request line and headers, which answer
+ * before a body would be read (the connection then closes: what follows
+ * is not read).  Returns 1 with *r set if the request is refused. */
+static int refused(struct MHD_Connection *c, const request_t *req, reply_t *r) {
         size_t headers = 0;
         MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &headers);
         if (req->uri_len > SB_HTTP_SERVER_MAX_URI)
-                return error_reply(MHD_HTTP_URI_TOO_LONG, "URI too long");
-        if (headers > SB_HTTP_SERVER_MAX_HEADERS)
-                return error_reply(MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers too large");
-        if (has_body(c))
-                return error_reply(MHD_HTTP_CONTENT_TOO_LARGE, "request bodies are not accepted");
+                *r = error_reply(MHD_HTTP_URI_TOO_LONG, "URI too long");
+        else if (headers > SB_HTTP_SERVER_MAX_HEADERS)
+                *r = error_reply(MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers too large");
+        else if (has_body(c))
+                *r = error_reply(MHD_HTTP_CONTENT_TOO_LARGE, "request bodies are not accepted");
+        else
+                return 0;
+        return 1;
+}
+
+static reply_t route(sb_http_server_t *srv, const char *url, const char *method) {
         int metrics = strcmp(url, "/metrics") == 0;
         if (!metrics && strcmp(url, "/healthz") != 0)
                 return error_reply(MHD_HTTP_NOT_FOUND, "not found: try /metrics or /healthz");
@@ -174,19 +182,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   void **con_cls) {
         sb_http_server_t *srv = cls;
         request_t *req = *con_cls;
+        reply_t r;
         (void)version, (void)upload_data;
         if (!req)
                 return MHD_NO; /* no memory for its state */
-        if (req->replied) {
-                /* Answered from the headers: whatever body follows is
-                 * dropped (libmicrohttpd closes the connection after). */
+        if (!req->headers_seen) {
+                /* The first call, with the headers.  A refusal goes now,
+                 * before any body is read (and no 100 Continue invites
+                 * one); an answer waits for the next call, when the request
+                 * is complete, so that the connection can be kept alive. */
+                req->headers_seen = 1;
+                if (!refused(c, req, &r))
+                        return MHD_YES;
+        } else if (*upload_data_size || req->replied) {
+                /* A body after a refusal: dropped, and libmicrohttpd
+                 * closes the connection after the answer. */
                 *upload_data_size = 0;
                 return MHD_YES;
+        } else {
+                r = route(srv, url, method);
         }
-        /* Every answer is known from the headers, so it goes now, before
-         * any body is read (and no 100 Continue invites one). */
         req->replied = 1;
-        reply_t r = route(srv, c, url, method, req);
         return send_reply(c, &r);
 }
 

@@ -279,6 +279,30 @@ START_TEST(test_no_health_callback_is_healthy_and_no_metrics_is_empty) {
 }
 END_TEST
 
+/* Two scrapes on one curl handle: the second reuses the connection
+ * (answers wait for the whole request, so keep-alive is possible). */
+START_TEST(test_connection_is_kept_alive) {
+        char url[64];
+        sb_buf_t body;
+        long connects = -1;
+        CURL *curl = curl_easy_init();
+        ck_assert_ptr_nonnull(curl);
+        sb_buf_init(&body, 1 << 20);
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", sb_http_server_port(srv));
+        curl_easy_setopt(curl, CURLOPT_URL, url);
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+        for (int i = 0; i < 2; i++) {
+                ck_assert_int_eq(curl_easy_perform(curl), CURLE_OK);
+                curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+                ck_assert_int_eq(connects, i == 0 ? 1 : 0);
+        }
+        sb_buf_free(&body);
+        curl_easy_cleanup(curl);
+}
+END_TEST
+
 START_TEST(test_other_paths_are_404) {
         static const char *const paths[] = {"/",          "/metricsx", "/metrics/",
                                             "/healthz/x", "/Metrics",  "/x?y=1"};
@@ -576,6 +600,7 @@ int main(void) {
         tcase_add_test(tc, test_healthz_ok_and_unhealthy_with_reason);
         tcase_add_test(tc, test_healthz_reason_empty_long_or_not_utf8);
         tcase_add_test(tc, test_no_health_callback_is_healthy_and_no_metrics_is_empty);
+        tcase_add_test(tc, test_connection_is_kept_alive);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("refusals");
