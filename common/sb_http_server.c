@@ -46,8 +46,10 @@ typedef struct {
         size_t len;
 } reply_t;
 
-/* {"error":"<text>"}; `text` is ours, plain ASCII, so needs no escaping
- * beyond what json_dumps does. */
+/* `doc` (taken) as a compact JSON body, keys in the order written.  The
+ * text comes from jansson's allocator, malloc() unless a program changes it
+ * with json_set_alloc_funcs (none does), which MHD_RESPMEM_MUST_FREE's
+ * free() matches. */
 static reply_t json_reply(unsigned status, json_t *doc) {
         reply_t r = {status, CONTENT_TYPE_JSON, NULL, 0};
         r.body = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;

@@ -117,8 +117,9 @@ double sb_metrics_histogram_sum(const sb_metrics_histogram_t *h);
 
 /* Appends the whole set to `out` in the text exposition format 0.0.4:
  * families in the order their names were first registered, series in
- * registration order, each family "# HELP name text", "# TYPE name type"
- * and its samples, one a line, "\n"-terminated.  Help text escapes
+ * registration order (labels in the order given), each family "# HELP
+ * name text", "# TYPE name type" and its samples, one a line, each
+ * "\n"-terminated; no timestamps.  Help text escapes
  * backslash and newline; label values backslash, double quote and newline.
  * A histogram's _count equals its +Inf bucket even while other threads
  * observe (its sum may lag by the observations in flight).  Returns SB_OK;
