@@ -1,5 +1,6 @@
 #include "producer_settings.h"
 
+#include "sb_http_server.h"
 #include "sb_registry_settings.h"
 
 const sb_setting_t sb_producer_settings[] = {
@@ -18,6 +19,16 @@ const sb_setting_t sb_producer_settings[] = {
          "file of change events as JSON lines; - for standard input"},
         {"flush_timeout_ms", SB_SETTING_INT, 0, "60000", 1000, 3600000,
          "how long to wait at the end for outstanding delivery reports"},
+        {"rejects_topic", SB_SETTING_STRING, 0, "", 0, 0,
+         "topic that keeps the records that cannot be published; empty for rejects.<department>"},
+        {"batch_size", SB_SETTING_INT, 0, "1024", 1, 65536, "records read from the source at a time"},
+        {"poll_timeout_ms", SB_SETTING_INT, 0, "500", 1, 60000,
+         "how long a read of the source waits for new records when nothing is in flight"},
+        {"ack_interval_ms", SB_SETTING_INT, 0, "200", 0, 60000,
+         "at most this long between acknowledgements to the source (checkpoint, rows marked sent)"},
+        {"retry_backoff_max_ms", SB_SETTING_INT, 0, "5000", 100, 600000,
+         "longest wait between retries after a failed delivery or source error"},
+        SB_METRICS_SETTINGS,
         {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},
 };
 

@@ -19,6 +19,7 @@ const char *const source_kinds[] = {
 struct source_s {
         const source_ops_t *ops;
         void *state;
+        int reopenable;
 };
 
 sb_err_t source_new(const sb_config_t *cfg, const source_options_t *opts, sb_log_t *log, source_t **out,
@@ -37,6 +38,9 @@ sb_err_t source_new(const sb_config_t *cfg, const source_options_t *opts, sb_log
         if (!src)
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         src->ops = ops;
+        /* Standard input is the one source that cannot be read again. */
+        const char *input = sb_config_string(cfg, "input");
+        src->reopenable = !(strcmp(kind, "jsonl") == 0 && input && strcmp(input, "-") == 0);
         if ((err = ops->open(cfg, opts, log, &src->state, errstr, errstr_size))) {
                 free(src);
                 return err;
@@ -72,3 +76,15 @@ void source_stats(source_t *src, source_stats_t *out) {
 }
 
 const char *source_name(const source_t *src) { return src->ops->name; }
+
+int source_reopenable(const source_t *src) { return src->reopenable; }
+
+sb_err_t source_print_ddl(const char *kind, FILE *out, const sb_config_t *cfg, const char *table,
+                          const source_options_t *opts, char *errstr, size_t errstr_size) {
+        (void)out;
+        (void)cfg;
+        (void)table;
+        (void)opts;
+        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "--print-ddl %s: no outbox source of that kind",
+                         kind);
+}
