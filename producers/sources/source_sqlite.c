@@ -143,10 +143,16 @@ static sb_err_t object_expr(sb_buf_t *b, const sb_node_t *rec, const char *prefi
                 const char *name = sb_node_field_name(rec, i);
                 char col[2 * SQLITE_IDENT_MAX + 16];
                 snprintf(col, sizeof(col), "%s\"%s\"", prefix, name);
-                if (i && i % SQLITE_FIELDS_PER_CALL == 0)
-                        err = sb_buf_printf(b, "), '$.\"%s\"', ", name);
+                /* The first call is json_object('name', value, ...); each
+                 * further one json_insert(<the object so far>, '$."name"',
+                 * value, ...). */
+                if (i == 0)
+                        err = sb_buf_printf(b, "\n      '%s', ", name);
+                else if (i < SQLITE_FIELDS_PER_CALL)
+                        err = sb_buf_printf(b, ",\n      '%s', ", name);
                 else
-                        err = sb_buf_printf(b, i % SQLITE_FIELDS_PER_CALL ? ", '%s', " : "'%s', ", name);
+                        err = sb_buf_printf(b, "%s,\n      '$.\"%s\"', ",
+                                            i % SQLITE_FIELDS_PER_CALL ? "" : ")", name);
                 if (!err)
                         err = value_expr(b, sb_node_child(rec, i), col);
         }
@@ -381,12 +387,16 @@ static sb_err_t outbox_line(sqlite_src_t *s, uint64_t *seq, char *why, size_t wh
                 snprintf(why, why_size, "op is NULL");
                 err = arena_add(s, "null", 4);
         } else if (!err) {
-                if (op_len != 1 || !strchr("cudr", op[0]))
+                if (op_len != 1 || !op[0] || !strchr("cudr", op[0]))
                         snprintf(why, why_size, "unknown op '%.32s'", (const char *)op);
                 err = arena_json_string(s, op, op_len);
         }
-        if (!err && !col[0] && !why[0])
-                snprintf(why, why_size, "key is NULL");
+        /* An empty key would make the line no JSON at all: null says more. */
+        if (!col[0] || len[0] == 0) {
+                if (!why[0])
+                        snprintf(why, why_size, col[0] ? "key is empty" : "key is NULL");
+                col[0] = NULL;
+        }
         static const char *const names[3] = {",\"key\":", ",\"before\":", ",\"after\":"};
         for (int i = 0; !err && i < 3; i++)
                 if (!(err = arena_add(s, names[i], strlen(names[i]))))

@@ -75,8 +75,10 @@
  * the epoch for date and timestamp-millis fields, BLOBs into the Avro JSON
  * form of bytes (one character per byte), JSON texts into JSON for record,
  * array and map fields, numbers into text for string and enum fields.  The
- * read transaction is held until the last row is handed over: writers go
- * on, the WAL grows until then.
+ * read transaction is held until the last row is handed over: in WAL mode
+ * writers go on and the WAL grows until then; in rollback-journal mode the
+ * application cannot commit until the snapshot is read (consistent, but it
+ * waits), which is one more reason for WAL.
  */
 #ifndef SB_PRODUCERS_SOURCE_SQLITE_H
 #define SB_PRODUCERS_SOURCE_SQLITE_H

@@ -621,6 +621,105 @@ START_TEST(test_snapshot_values_fit_the_encoder) {
 }
 END_TEST
 
+/* More fields than one json_object call takes (127 arguments), through the
+ * triggers and the snapshot. */
+START_TEST(test_wide_rows) {
+        enum { FIELDS = 130 };
+        sb_buf_t schema, ddl, ins;
+        sb_buf_init(&schema, 1 << 20);
+        sb_buf_init(&ddl, 1 << 20);
+        sb_buf_init(&ins, 1 << 20);
+        ck_assert_int_eq(sb_buf_printf(&schema, "{\"type\":\"record\",\"name\":\"W\",\"fields\":["), SB_OK);
+        ck_assert_int_eq(sb_buf_printf(&ddl, "CREATE TABLE w ("), SB_OK);
+        ck_assert_int_eq(sb_buf_printf(&ins, "INSERT INTO w VALUES ("), SB_OK);
+        for (int i = 0; i < FIELDS; i++) {
+                const char *sep = i ? "," : "";
+                ck_assert_int_eq(sb_buf_printf(&schema, "%s{\"name\":\"f%d\",\"type\":\"long\"}", sep, i),
+                                 SB_OK);
+                ck_assert_int_eq(sb_buf_printf(&ddl, "%sf%d INTEGER", sep, i), SB_OK);
+                ck_assert_int_eq(sb_buf_printf(&ins, "%s%d", sep, i * 7), SB_OK);
+        }
+        ck_assert_int_eq(sb_buf_printf(&schema, "]}"), SB_OK);
+        ck_assert_int_eq(sb_buf_printf(&ddl, ")"), SB_OK);
+        ck_assert_int_eq(sb_buf_printf(&ins, ")"), SB_OK);
+        sb_schema_t *row = NULL,
+                    *key = test_schema_q(
+                            "{'type':'record','name':'K','fields':[{'name':'f0','type':'long'}]}");
+        TEST_CALL(sb_schema_new((const char *)schema.data, schema.len, &row, TEST_ERR));
+        sqlite3 *db = db_open();
+        db_exec(db, (const char *)ddl.data);
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        ck_assert_ptr_nonnull(f);
+        TEST_CALL(source_sqlite_print_ddl(f, "sharebus_outbox", "w", DATASET, sb_schema_root(key),
+                                          sb_schema_root(row), TEST_ERR));
+        fclose(f);
+        db_exec(db, text);
+        free(text);
+        db_exec(db, (const char *)ins.data);
+        sb_config_t *cfg = config("snapshot_table = \"w\";");
+        sb_log_t *log = quiet_log();
+        source_options_t opts = {.department = "market",
+                                 .dataset = DATASET,
+                                 .snapshot = 1,
+                                 .key_record = sb_schema_root(key),
+                                 .row_record = sb_schema_root(row)};
+        source_t *src = NULL;
+        TEST_CALL(source_new(cfg, &opts, log, &src, TEST_ERR));
+        /* The snapshot row (the trigger's create is before it), then the
+         * trigger's update: the same row. */
+        for (int round = 0; round < 2; round++) {
+                source_batch_t b;
+                if (round)
+                        db_exec(db, "UPDATE w SET f0 = f0");
+                TEST_CALL(source_next(src, 1, 0, &b, TEST_ERR));
+                ck_assert_uint_eq(b.count, 1);
+                json_t *line = record_json(&b.records[0]);
+                ck_assert_str_eq(json_string_value(json_object_get(line, "op")), round ? "u" : "r");
+                json_t *after = json_object_get(line, "after");
+                ck_assert_uint_eq(json_object_size(after), FIELDS);
+                for (int i = 0; i < FIELDS; i++) {
+                        char name[16];
+                        snprintf(name, sizeof(name), "f%d", i);
+                        ck_assert_int_eq(json_integer_value(json_object_get(after, name)), i * 7);
+                }
+                json_t *back = test_round_trip(row, after);
+                json_decref(back);
+                json_decref(line);
+        }
+        source_destroy(src);
+        sb_log_destroy(log);
+        sb_config_destroy(cfg);
+        sb_schema_destroy(key);
+        sb_schema_destroy(row);
+        sb_buf_free(&schema);
+        sb_buf_free(&ddl);
+        sb_buf_free(&ins);
+        sqlite3_close(db);
+}
+END_TEST
+
+/* A trigger whose table lacks a field's column fails the application's
+ * statement: nothing wrong is published silently. */
+START_TEST(test_trigger_on_a_table_without_a_field_fails_loudly) {
+        sqlite3 *db = db_open();
+        sb_dataset_t *ds = NULL;
+        TEST_CALL(sb_dataset_load(test_src_path("schemas/datasets"), TOPIC, &ds, TEST_ERR));
+        db_exec(db, "CREATE TABLE market_business_license (uscc TEXT PRIMARY KEY, name TEXT)");
+        create_outbox(db, "market_business_license", sb_schema_root(sb_dataset_key_schema(ds)),
+                      sb_dataset_row(ds));
+        ck_assert_int_ne(
+                sqlite3_exec(db, "INSERT INTO market_business_license VALUES ('A', 'a')", NULL, NULL, NULL),
+                SQLITE_OK);
+        ck_assert_msg(strstr(sqlite3_errmsg(db), "no such column"), "%s", sqlite3_errmsg(db));
+        ck_assert_int_eq(db_int(db, "SELECT count(*) FROM market_business_license"), 0);
+        ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sharebus_outbox"), 0);
+        sb_dataset_destroy(ds);
+        sqlite3_close(db);
+}
+END_TEST
+
 /* ---- bad settings ---- */
 
 static sb_err_t open_err(const char *extra, int snapshot, char *err, size_t size) {
@@ -716,6 +815,7 @@ START_TEST(test_bad_rows_are_handed_over_for_rejection) {
         db_exec(db, "INSERT INTO sharebus_outbox (dataset, op, \"key\", \"after\") VALUES ('" DATASET
                     "', 'c', '{}', "
                     "'{\"x\":\"' || replace(hex(zeroblob(8400000)), '00', 'ab') || '\"}')");
+        test_outbox_write(db, "sharebus_outbox", DATASET, "c", "", NULL, ROW(2));
         test_outbox_write(db, "sharebus_outbox", DATASET, "c", KEY(2), NULL, ROW(2));
         fixture_t fx = {0};
         fx_open(&fx, NULL, 0);
@@ -727,10 +827,11 @@ START_TEST(test_bad_rows_are_handed_over_for_rejection) {
                 {"outbox seq 3: op is NULL", "\"op\" must be"},
                 {"outbox seq 4", "not valid JSON"},
                 {"outbox seq 5: row of 16800010 bytes exceeds the 16777216-byte bound", "rejected_by_source"},
-                {"outbox seq 6", NULL},
+                {"outbox seq 6: key is empty", "\"key\" must be an object"},
+                {"outbox seq 7", NULL},
         };
         size_t got = 0;
-        while (got < 6) {
+        while (got < 7) {
                 source_batch_t b = next_batch(&fx, 100, 0);
                 ck_assert_uint_gt(b.count, 0);
                 for (size_t i = 0; i < b.count; i++, got++) {
@@ -752,7 +853,7 @@ START_TEST(test_bad_rows_are_handed_over_for_rejection) {
                 }
         }
         /* Kept as rejects and acknowledged: nothing stalls. */
-        TEST_CALL(source_ack(fx.src, 6, TEST_ERR));
+        TEST_CALL(source_ack(fx.src, 7, TEST_ERR));
         ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sharebus_outbox WHERE sent_at IS NULL"), 0);
         ck_assert_uint_eq(next_batch(&fx, 100, 0).count, 0);
         fx_free(&fx);
@@ -774,6 +875,8 @@ static Suite *suite(void) {
         tcase_add_test(tc, test_snapshot_then_outbox_exactly_once);
         tcase_add_test(tc, test_empty_snapshot_marks_superseded_rows);
         tcase_add_test(tc, test_snapshot_values_fit_the_encoder);
+        tcase_add_test(tc, test_wide_rows);
+        tcase_add_test(tc, test_trigger_on_a_table_without_a_field_fails_loudly);
         tcase_add_test(tc, test_bad_settings_and_missing_tables);
         tcase_add_test(tc, test_bad_rows_are_handed_over_for_rejection);
         suite_add_tcase(s, tc);
