@@ -14,9 +14,25 @@ const sb_setting_t sb_producer_settings[] = {
          "schema registry URL(s), comma-separated, e.g. http://127.0.0.1:8081"},
         SB_REGISTRY_CLIENT_SETTINGS,
         {"source", SB_SETTING_STRING, 0, "jsonl", 0, 0,
-         "where the changes come from: jsonl (a file of JSON lines, or standard input)"},
+         "where the changes come from: jsonl (a file of JSON lines, or standard input), sqlite (an outbox "
+         "table in a SQLite database)"},
         {"input", SB_SETTING_STRING, 0, "-", 0, 0,
          "file of change events as JSON lines; - for standard input"},
+        /* ---- outbox sources (sqlite; outbox_table, outbox_retention_ms and
+         * snapshot_table are shared with postgresql) ---- */
+        {"sqlite_outbox_path", SB_SETTING_STRING, 0, NULL, 0, 0,
+         "source sqlite: the department's SQLite database file that holds the outbox table"},
+        {"outbox_table", SB_SETTING_STRING, 0, "sharebus_outbox", 0, 0,
+         "outbox sources: the outbox table (an SQL identifier); --print-ddl prints its DDL"},
+        {"outbox_retention_ms", SB_SETTING_INT, 0, "604800000", 0, 315360000000LL,
+         "outbox sources: how long sent rows stay in the outbox before they are deleted (0: at once)"},
+        {"snapshot_table", SB_SETTING_STRING, 0, NULL, 0, 0,
+         "--snapshot: the business table whose current rows are published first (op r)"},
+        {"outbox_poll_ms", SB_SETTING_INT, 0, "200", 10, 60000,
+         "source sqlite: sleep between reads of an empty outbox (SQLite cannot notify across processes)"},
+        {"sqlite_busy_timeout_ms", SB_SETTING_INT, 0, "5000", 0, 600000,
+         "source sqlite: how long to wait for the application's write lock before an ack fails (and is "
+         "retried)"},
         {"flush_timeout_ms", SB_SETTING_INT, 0, "60000", 1000, 3600000,
          "how long to wait at the end for outstanding delivery reports"},
         {"rejects_topic", SB_SETTING_STRING, 0, "", 0, 0,
