@@ -84,10 +84,10 @@ int source_reopenable(const source_t *src) { return src->reopenable; }
 
 sb_err_t source_print_ddl(const char *kind, FILE *out, const sb_config_t *cfg, const char *table,
                           const source_options_t *opts, char *errstr, size_t errstr_size) {
-        (void)out;
-        (void)cfg;
-        (void)table;
-        (void)opts;
-        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "--print-ddl %s: no outbox source of that kind",
-                         kind);
+        const char *outbox = sb_config_string(cfg, "outbox_table");
+        if (strcmp(kind, "sqlite") == 0)
+                return source_sqlite_print_ddl(out, outbox, table, opts->dataset, opts->key_record,
+                                               opts->row_record, errstr, errstr_size);
+        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                         "--print-ddl %s: no outbox source of that kind (sqlite)", kind);
 }
