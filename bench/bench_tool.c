@@ -192,6 +192,12 @@ static int encode_lines(const char *schema_dir, const char *topic, const char *p
                 fprintf(stderr, "bench_tool: cannot read %s\n", path);
                 goto done;
         }
+        sb_event_worker_t *worker = NULL;
+        if (sb_event_worker_new(&enc, &worker, errstr, sizeof(errstr))) {
+                fprintf(stderr, "bench_tool: %s\n", errstr);
+                free(data);
+                goto done;
+        }
         sb_buf_t key, value;
         sb_buf_init(&key, 1 << 20);
         sb_buf_init(&value, 1 << 20);
@@ -217,16 +223,20 @@ static int encode_lines(const char *schema_dir, const char *topic, const char *p
                                 sb_change_line_clear(&cl);
                         }
                 } else {
-                        bad = SB_ERR_INVALID; /* replaced by the text entry point */
+                        char op;
+                        bad = sb_event_encode_text(worker, line, n, lineno, &key, &value, event_id, &op,
+                                                   errstr, sizeof(errstr));
                 }
                 if (bad && invalid++ < 3)
                         fprintf(stderr, "bench_tool: line %lld: %s\n", (long long)lineno, errstr);
                 events += !bad;
         }
         double took = cpu_s() - start;
-        printf("%.3f %ld %ld\n", took * 1e6 / (double)(events + invalid ? events + invalid : 1), events, invalid);
+        printf("%.3f %ld %ld\n", took * 1e6 / (double)(events + invalid ? events + invalid : 1), events,
+               invalid);
         sb_buf_free(&key);
         sb_buf_free(&value);
+        sb_event_worker_destroy(worker);
         free(data);
         rc = 0;
 done:

@@ -98,6 +98,7 @@ int main(int argc, char **argv) {
         sb_buf_init(&value, 64 * 1024 * 1024);
         char *line = NULL;
         size_t line_cap = 0;
+        sb_event_worker_t *worker = NULL;
         sb_event_encoder_t enc = {.department = department, .system = sb_config_string(cfg, "system")};
 
         if (sb_dataset_load(sb_config_string(cfg, "schema_dir"), topic, &ds, errstr, sizeof(errstr))) {
@@ -144,6 +145,10 @@ int main(int argc, char **argv) {
                 rc = rules_err == SB_ERR_SCHEMA ? 2 : 1;
                 goto done;
         }
+        if (sb_event_worker_new(&enc, &worker, errstr, sizeof(errstr))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                goto done;
+        }
         SB_LOG(log, SB_LOG_INFO, "publishing to %s (key schema id %d, value schema id %d)", topic,
                enc.key_schema_id, enc.value_schema_id);
 
@@ -162,20 +167,14 @@ int main(int argc, char **argv) {
         unsigned long lines = 0, invalid = 0, events = 0, tombstones = 0, produce_failed = 0;
         ssize_t n;
         while (!stop_requested && (n = getline(&line, &line_cap, in)) >= 0) {
-                sb_change_line_t cl;
-                char event_id[37];
+                char event_id[37], op;
                 lines++;
                 if (sb_change_line_is_blank(line, (size_t)n))
                         continue;
                 while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
                         line[--n] = 0;
-                sb_err_t bad = sb_change_line_parse(line, (size_t)n, &cl, errstr, sizeof(errstr));
-                if (!bad) {
-                        bad = sb_event_encode(&enc, &cl, (int64_t)lines, &key, &value, event_id, errstr,
-                                              sizeof(errstr));
-                        if (bad)
-                                sb_change_line_clear(&cl);
-                }
+                sb_err_t bad = sb_event_encode_text(worker, line, (size_t)n, (int64_t)lines, &key, &value,
+                                                    event_id, &op, errstr, sizeof(errstr));
                 if (bad) {
                         invalid++;
                         SB_LOG(log, SB_LOG_ERROR, "%s:%lu: not published: %s",
@@ -183,11 +182,10 @@ int main(int argc, char **argv) {
                         continue;
                 }
                 rd_kafka_resp_err_t err = produce(rk, topic, &key, &value, department, event_id, (long)lines);
-                if (!err && cl.op == 'd') {
+                if (!err && op == 'd') {
                         err = produce(rk, topic, &key, NULL, department, event_id, (long)lines);
                         tombstones += !err;
                 }
-                sb_change_line_clear(&cl);
                 if (err) {
                         produce_failed++;
                         SB_LOG(log, SB_LOG_ERROR, "line %lu: cannot produce: %s", lines,
@@ -222,6 +220,7 @@ done:
         sb_buf_free(&value);
         if (rk)
                 rd_kafka_destroy(rk);
+        sb_event_worker_destroy(worker);
         sb_event_encoder_clear(&enc);
         sb_registry_client_destroy(registry);
         sb_dataset_destroy(ds);
