@@ -38,6 +38,7 @@ struct sb_producer_s {
         sb_kafka_opaque_t opaque;
         rd_kafka_t *rk;
         source_t *src;
+        sb_event_worker_t *worker;
         slot_t *window;
         uint64_t head, tail; /* ordinals: [head, tail) are in flight */
         uint64_t ack_pending, acked;
@@ -198,6 +199,7 @@ sb_err_t sb_producer_new(const sb_producer_conf_t *conf, const sb_config_t *cfg,
         sb_buf_init(&p->value, 64 * 1024 * 1024);
         sb_err_t err = SB_OK;
         if ((metrics && (err = register_metrics(p, metrics, errstr, errstr_size))) ||
+            (err = sb_event_worker_new(enc, &p->worker, errstr, errstr_size)) ||
             (err = source_new(cfg, &p->src_opts, log, &p->src, errstr, errstr_size)) ||
             (err = kafka_new(p, errstr, errstr_size)) ||
             (err = topic_exists(p->rk, conf->topic, errstr, errstr_size)) ||
@@ -216,6 +218,7 @@ void sb_producer_destroy(sb_producer_t *p) {
         if (p->rk)
                 rd_kafka_destroy(p->rk);
         source_destroy(p->src);
+        sb_event_worker_destroy(p->worker);
         sb_buf_free(&p->key);
         sb_buf_free(&p->value);
         free(p->window);
@@ -308,30 +311,25 @@ static void publish(sb_producer_t *p, const source_record_t *r) {
         p->tail++;
         p->stats.read++;
         sb_metrics_counter_inc(p->m.read);
-        char errstr[1024], event_id[37];
-        sb_change_line_t cl;
-        rd_kafka_resp_err_t err;
-        sb_err_t bad = sb_change_line_parse(r->text, r->len, &cl, errstr, sizeof(errstr));
+        char errstr[1024], event_id[37], op = 0;
+        rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        /* Without a seq of its own, a change is numbered by its position. */
+        sb_err_t bad = sb_event_encode_text(p->worker, r->text, r->len, (int64_t)r->position, &p->key,
+                                            &p->value, event_id, &op, errstr, sizeof(errstr));
         if (!bad) {
-                bad = sb_event_encode(p->enc, &cl, (int64_t)r->position, &p->key, &p->value, event_id, errstr,
-                                      sizeof(errstr));
-                char op = cl.op;
-                sb_change_line_clear(&cl);
-                if (!bad) {
-                        err = produce(p, p->conf.topic, p->key.data, p->key.len, p->value.data, p->value.len,
-                                      event_headers(p, event_id), s);
-                        if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-                                snprintf(errstr, sizeof(errstr),
-                                         "the event is %zu bytes, more than the producer's message.max.bytes",
-                                         p->value.len);
-                                bad = SB_ERR_INVALID;
-                        } else if (!err) {
-                                p->stats.published++;
-                                sb_metrics_counter_inc(p->m.published);
-                                if (op == 'd' && !(err = produce(p, p->conf.topic, p->key.data, p->key.len,
-                                                                 NULL, 0, event_headers(p, event_id), s)))
-                                        p->stats.tombstones++;
-                        }
+                err = produce(p, p->conf.topic, p->key.data, p->key.len, p->value.data, p->value.len,
+                              event_headers(p, event_id), s);
+                if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+                        snprintf(errstr, sizeof(errstr),
+                                 "the event is %zu bytes, more than the producer's message.max.bytes",
+                                 p->value.len);
+                        bad = SB_ERR_INVALID;
+                } else if (!err) {
+                        p->stats.published++;
+                        sb_metrics_counter_inc(p->m.published);
+                        if (op == 'd' && !(err = produce(p, p->conf.topic, p->key.data, p->key.len, NULL, 0,
+                                                         event_headers(p, event_id), s)))
+                                p->stats.tombstones++;
                 }
         }
         if (bad)
