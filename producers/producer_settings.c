@@ -16,6 +16,23 @@ const sb_setting_t sb_producer_settings[] = {
          "where the changes come from: jsonl (a file of JSON lines, or standard input)"},
         {"input", SB_SETTING_STRING, 0, "-", 0, 0,
          "file of change events as JSON lines; - for standard input"},
+        /* File sources (jsonl, csv): producers/sources/file_input.h, source_csv.h. */
+        {"checkpoint_file", SB_SETTING_STRING, 0, NULL, 0, 0,
+         "jsonl/csv: where how far the input was published is kept, so a restart resumes after the last "
+         "acknowledged record; default <input>.sharebus-checkpoint beside the file or directory, none for "
+         "standard input; \"none\" for no checkpoint"},
+        {"checkpoint_interval_ms", SB_SETTING_INT, 0, "1000", 0, 3600000,
+         "jsonl/csv: the checkpoint is written at most this often (and at the end): a crash publishes at "
+         "most this much again"},
+        {"max_line_bytes", SB_SETTING_INT, 0, "4194304", 256, 1073741824,
+         "jsonl/csv: longest line or CSV row; a longer one is rejected with the reason"},
+        {"csv_columns", SB_SETTING_STRING, 0, NULL, 0, 0,
+         "csv: header names mapped to fields, e.g. \"LicenceNo=uscc,Name=name,Remarks=-\" (- ignores a "
+         "column); other headers must be field names"},
+        {"csv_op", SB_SETTING_STRING, 0, "r", 0, 0, "csv: op of every row: r (a snapshot of rows), c or u"},
+        {"csv_op_column", SB_SETTING_STRING, 0, NULL, 0, 0,
+         "csv: column holding each row's op (c, u, d or r) instead of csv_op"},
+        {"csv_delimiter", SB_SETTING_STRING, 0, ",", 0, 0, "csv: the field separator, one character"},
         {"flush_timeout_ms", SB_SETTING_INT, 0, "60000", 1000, 3600000,
          "how long to wait at the end for outstanding delivery reports"},
         {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},
