@@ -52,7 +52,8 @@ struct file_input_s {
         int inotify_fd;
 
         checkpoint_state_t loaded; /* as read at open */
-        checkpoint_state_t acked;  /* what the next write records */
+        int loaded_found;
+        checkpoint_state_t acked; /* what the next write records */
         int dirty;
         int64_t last_write_ms;
         uint64_t last_given, last_acked;
@@ -97,6 +98,7 @@ static sb_err_t load_checkpoint(file_input_t *fi, char *errstr, size_t errstr_si
         sb_err_t err = checkpoint_read(fi->cp_path, &fi->loaded, &found, errstr, errstr_size);
         if (err || !found)
                 return err;
+        fi->loaded_found = 1;
         if (fi->loaded.directory != fi->directory)
                 return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
                                  "checkpoint file %s was written for a %s, but input %s is a %s: remove the "
@@ -212,10 +214,18 @@ sb_err_t file_input_new(const file_input_options_t *o, sb_log_t *log, file_input
                         fi->bytes_done = fi->resume;
                 }
         }
+        /* A checkpoint that cannot be written should stop the start, not
+         * the first acknowledgement after records were published. */
+        if (fi->cp_path && (!fi->loaded_found || fi->dirty)) {
+                fi->dirty = 1;
+                if ((err = file_input_flush(fi, errstr, errstr_size)))
+                        goto fail;
+        }
         fi->last_write_ms = sb_clock_mono_ms();
         *out = fi;
         return SB_OK;
 fail:
+        fi->dirty = 0; /* nothing was acknowledged */
         file_input_destroy(fi);
         return err;
 }

@@ -285,8 +285,6 @@ static void resolve_header(csv_t *c) {
                 c->key_col[k] = -1;
         int row_col[CSV_MAX_COLUMNS];
         size_t nrow = sb_node_count(c->row);
-        if (nrow > CSV_MAX_COLUMNS)
-                nrow = CSV_MAX_COLUMNS;
         for (size_t i = 0; i < nrow; i++)
                 row_col[i] = -1;
         int op_seen = 0;
@@ -322,8 +320,6 @@ static void resolve_header(csv_t *c) {
                                              "unknown column '%s' (map it to a field with csv_columns = "
                                              "\"%s=<field>\", or to - to ignore it)",
                                              name, name);
-                        if (col->row_field >= (int)nrow)
-                                col->row_field = -1;
                         if ((col->row_field >= 0 && row_col[col->row_field] >= 0) ||
                             (col->row_field < 0 && col->key_field >= 0 && c->key_col[col->key_field] >= 0))
                                 header_fault(c, "two columns map to field '%s' (the second is '%s')", target,
@@ -608,6 +604,10 @@ static sb_err_t csv_open(const sb_config_t *cfg, const source_options_t *opts, s
             sb_node_type(opts->row_record) != SB_T_RECORD)
                 return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
                                  "source csv needs the dataset's key and row records");
+        if (sb_node_count(opts->key_record) > CSV_MAX_COLUMNS ||
+            sb_node_count(opts->row_record) > CSV_MAX_COLUMNS)
+                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                 "source csv takes records of at most %d fields", CSV_MAX_COLUMNS);
         csv_t *c = calloc(1, sizeof(*c));
         if (!c)
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "producer_settings.h"
+#include "sources/checkpoint.h"
 #include "sources/file_input.h"
 #include "sources/json_text.h"
 #include "sources/source.h"
@@ -193,6 +194,15 @@ START_TEST(test_resume_after_ack_without_duplicates) {
 }
 END_TEST
 
+/* The offset the checkpoint file at `cp` holds now. */
+static uint64_t stored_offset(const char *cp) {
+        checkpoint_state_t st;
+        int found = 0;
+        TEST_CALL(checkpoint_read(cp, &st, &found, TEST_ERR));
+        ck_assert_int_eq(found, 1);
+        return st.offset;
+}
+
 START_TEST(test_final_ack_is_written_at_once_others_at_close) {
         const char *f = path_in("changes.jsonl");
         write_text(f, lines5, O_TRUNC);
@@ -201,17 +211,18 @@ START_TEST(test_final_ack_is_written_at_once_others_at_close) {
         sb_config_t *cfg;
         /* An interval no test run reaches: only close and the final ack write. */
         source_t *src = open_ok(f, "checkpoint_interval_ms = 3600000;", &cfg);
+        ck_assert_uint_eq(stored_offset(cp), 0); /* written at open: the path works */
         got_t g;
         next_into(src, 2, &g);
         ack(src, g.pos[1]);
-        ck_assert_int_ne(access(cp, F_OK), 0);
+        ck_assert_uint_eq(stored_offset(cp), 0);
         next_into(src, 64, &g);
         ck_assert_uint_eq(g.n, 3);
         uint64_t final = g.pos[2];
         next_into(src, 64, &g);
         ck_assert_int_eq(g.rc, SB_ERR_NOT_FOUND);
         ack(src, final);
-        ck_assert_int_eq(access(cp, F_OK), 0);
+        ck_assert_uint_eq(stored_offset(cp), final);
         close_src(src, cfg);
         src = open_ok(f, NULL, &cfg);
         next_into(src, 64, &g);
@@ -223,9 +234,9 @@ START_TEST(test_final_ack_is_written_at_once_others_at_close) {
         src = open_ok(f, "checkpoint_interval_ms = 3600000;", &cfg);
         next_into(src, 1, &g);
         ack(src, g.pos[0]);
-        ck_assert_int_ne(access(cp, F_OK), 0);
+        ck_assert_uint_eq(stored_offset(cp), 0);
         close_src(src, cfg);
-        ck_assert_int_eq(access(cp, F_OK), 0);
+        ck_assert_uint_eq(stored_offset(cp), g.pos[0]);
         src = open_ok(f, NULL, &cfg);
         next_into(src, 1, &g);
         ck_assert_str_eq(g.text[0], "{\"n\":2}");
@@ -296,12 +307,12 @@ START_TEST(test_checkpoint_settings) {
         char cp[600];
         snprintf(cp, sizeof(cp), "%s.sharebus-checkpoint", f);
         ck_assert_int_ne(access(cp, F_OK), 0);
-        /* A checkpoint file in a directory that does not exist: the ack says so. */
-        src = open_ok(f, "checkpoint_file = \"/nonexistent-dir/x.cp\";", &cfg);
-        next_into(src, 1, &g);
-        ck_assert_int_eq(source_ack(src, g.pos[0], err, sizeof(err)), SB_ERR_IO);
+        /* A checkpoint file in a directory that does not exist: the open
+         * says so, before anything is published. */
+        ck_assert_int_eq(
+                open_src(f, "checkpoint_file = \"/nonexistent-dir/x.cp\";", &cfg, &src, err, sizeof(err)),
+                SB_ERR_IO);
         ck_assert_msg(strstr(err, "/nonexistent-dir/x.cp"), "%s", err);
-        close_src(src, cfg);
         /* An input that does not exist. */
         ck_assert_int_eq(open_src(path_in("missing.jsonl"), NULL, &cfg, &src, err, sizeof(err)), SB_ERR_IO);
         ck_assert_msg(strstr(err, "missing.jsonl"), "%s", err);
@@ -481,6 +492,56 @@ START_TEST(test_position_bits) {
 }
 END_TEST
 
+START_TEST(test_stdin_is_read_once_without_checkpoint) {
+        const char *f = path_in("piped.jsonl");
+        write_text(f, lines5, O_TRUNC);
+        ck_assert_ptr_nonnull(freopen(f, "r", stdin));
+        sb_config_t *cfg;
+        source_t *src = open_ok("-", NULL, &cfg);
+        got_t g;
+        next_into(src, 64, &g);
+        ck_assert_uint_eq(g.n, 5);
+        ck_assert_str_eq(g.where[0], "stdin:1");
+        ack(src, g.pos[4]);
+        next_into(src, 64, &g);
+        ck_assert_int_eq(g.rc, SB_ERR_NOT_FOUND);
+        close_src(src, cfg);
+        ck_assert_int_ne(access("-.sharebus-checkpoint", F_OK), 0);
+}
+END_TEST
+
+START_TEST(test_directory_stops_opening_files_until_acks_come) {
+        mk("in");
+        enum { FILES = FILE_INPUT_MAX_PENDING + 6 };
+        for (int i = 0; i < FILES; i++) {
+                char name[32], line[32];
+                snprintf(name, sizeof(name), "%05d.jsonl", i);
+                snprintf(line, sizeof(line), "{\"f\":%d}\n", i);
+                publish("in", name, line);
+        }
+        sb_config_t *cfg;
+        source_t *src = open_ok(path_in("in"), NULL, &cfg);
+        got_t g;
+        size_t total = 0;
+        uint64_t last = 0;
+        do {
+                next_into(src, 64, &g);
+                total += g.n;
+                if (g.n)
+                        last = g.pos[g.n - 1];
+        } while (g.n);
+        /* Bounded: no more files open than FILE_INPUT_MAX_PENDING unacknowledged. */
+        ck_assert_uint_eq(total, FILE_INPUT_MAX_PENDING);
+        ack(src, last);
+        next_into(src, 64, &g);
+        ck_assert_uint_eq(g.n, 6);
+        char want[32];
+        snprintf(want, sizeof(want), "{\"f\":%d}", FILES - 1);
+        ck_assert_str_eq(g.text[5], want);
+        close_src(src, cfg);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("source_files");
         TCase *tc = tcase_create("file");
@@ -492,6 +553,7 @@ int main(void) {
         tcase_add_test(tc, test_corrupt_checkpoint_is_a_clear_error);
         tcase_add_test(tc, test_checkpoint_settings);
         tcase_add_test(tc, test_overlong_line_is_rejected_not_dropped);
+        tcase_add_test(tc, test_stdin_is_read_once_without_checkpoint);
         suite_add_tcase(s, tc);
         tc = tcase_create("directory");
         tcase_add_checked_fixture(tc, setup, teardown);
@@ -500,6 +562,7 @@ int main(void) {
         tcase_add_test(tc, test_directory_empty_files_and_acks_across_files);
         tcase_add_test(tc, test_directory_checkpoint_of_a_file_is_refused);
         tcase_add_test(tc, test_position_bits);
+        tcase_add_test(tc, test_directory_stops_opening_files_until_acks_come);
         suite_add_tcase(s, tc);
         return test_run_suite(s);
 }
