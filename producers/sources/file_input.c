@@ -218,8 +218,13 @@ sb_err_t file_input_new(const file_input_options_t *o, sb_log_t *log, file_input
          * the first acknowledgement after records were published. */
         if (fi->cp_path && (!fi->loaded_found || fi->dirty)) {
                 fi->dirty = 1;
-                if ((err = file_input_flush(fi, errstr, errstr_size)))
+                char why[1024];
+                if ((err = file_input_flush(fi, why, sizeof(why)))) {
+                        sb_seterr(err, errstr, errstr_size,
+                                  "%s (set checkpoint_file to a file the producer may write, or to \"none\")",
+                                  why);
                         goto fail;
+                }
         }
         fi->last_write_ms = sb_clock_mono_ms();
         *out = fi;

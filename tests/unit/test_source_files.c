@@ -312,7 +312,7 @@ START_TEST(test_checkpoint_settings) {
         ck_assert_int_eq(
                 open_src(f, "checkpoint_file = \"/nonexistent-dir/x.cp\";", &cfg, &src, err, sizeof(err)),
                 SB_ERR_IO);
-        ck_assert_msg(strstr(err, "/nonexistent-dir/x.cp"), "%s", err);
+        ck_assert_msg(strstr(err, "/nonexistent-dir/x.cp") && strstr(err, "set checkpoint_file"), "%s", err);
         /* An input that does not exist. */
         ck_assert_int_eq(open_src(path_in("missing.jsonl"), NULL, &cfg, &src, err, sizeof(err)), SB_ERR_IO);
         ck_assert_msg(strstr(err, "missing.jsonl"), "%s", err);
