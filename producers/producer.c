@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rejects.h"
+#include "sources/json_text.h"
 #include "sb_clock.h"
 #include "sb_kafka.h"
 
@@ -304,6 +305,19 @@ static rd_kafka_resp_err_t reject(sb_producer_t *p, const source_record_t *r, co
         return err;
 }
 
+/* A record its source could not read ({"source_error": reason}, json_text.h)
+ * is rejected for that reason, not for being no change line. */
+static void source_error(const source_record_t *r, char *reason, size_t size) {
+        static const char prefix[] = "{\"" JSON_TEXT_ERROR_MEMBER "\":";
+        if (r->len < sizeof(prefix) || memcmp(r->text, prefix, sizeof(prefix) - 1) != 0)
+                return;
+        json_t *doc = json_loadb(r->text, r->len, 0, NULL);
+        const char *why = json_string_value(json_object_get(doc, JSON_TEXT_ERROR_MEMBER));
+        if (why)
+                snprintf(reason, size, "%s", why);
+        json_decref(doc);
+}
+
 /* Encodes and produces record r (or its reject) into a new slot. */
 static void publish(sb_producer_t *p, const source_record_t *r) {
         slot_t *s = &p->window[p->tail & (WINDOW - 1)];
@@ -332,8 +346,10 @@ static void publish(sb_producer_t *p, const source_record_t *r) {
                                 p->stats.tombstones++;
                 }
         }
-        if (bad)
+        if (bad) {
+                source_error(r, errstr, sizeof(errstr));
                 err = reject(p, r, errstr, s);
+        }
         if (err) {
                 SB_LOG(p->log, SB_LOG_ERROR, "%s: cannot produce: %s", r->where, rd_kafka_err2str(err));
                 s->failed = 1;

@@ -14,10 +14,10 @@ const sb_setting_t sb_producer_settings[] = {
          "schema registry URL(s), comma-separated, e.g. http://127.0.0.1:8081"},
         SB_REGISTRY_CLIENT_SETTINGS,
         {"source", SB_SETTING_STRING, 0, "jsonl", 0, 0,
-         "where the changes come from: jsonl (a file of JSON lines, or standard input), sqlite (an outbox "
-         "table in a SQLite database)"},
+         "where the changes come from: jsonl (a file or directory of JSON lines, or standard input), csv (a "
+         "file or directory of CSV), sqlite (an outbox table in a SQLite database)"},
         {"input", SB_SETTING_STRING, 0, "-", 0, 0,
-         "file of change events as JSON lines; - for standard input"},
+         "jsonl/csv: the file, or a directory watched for new files; - for standard input"},
         /* ---- outbox sources (sqlite; outbox_table, outbox_retention_ms and
          * snapshot_table are shared with postgresql) ---- */
         {"sqlite_outbox_path", SB_SETTING_STRING, 0, NULL, 0, 0,
@@ -33,6 +33,23 @@ const sb_setting_t sb_producer_settings[] = {
         {"sqlite_busy_timeout_ms", SB_SETTING_INT, 0, "5000", 0, 600000,
          "source sqlite: how long to wait for the application's write lock before an ack fails (and is "
          "retried)"},
+        /* File sources (jsonl, csv): producers/sources/file_input.h, source_csv.h. */
+        {"checkpoint_file", SB_SETTING_STRING, 0, NULL, 0, 0,
+         "jsonl/csv: where how far the input was published is kept, so a restart resumes after the last "
+         "acknowledged record; default <input>.sharebus-checkpoint beside the file or directory, none for "
+         "standard input; \"none\" for no checkpoint"},
+        {"checkpoint_interval_ms", SB_SETTING_INT, 0, "1000", 0, 3600000,
+         "jsonl/csv: the checkpoint is written at most this often (and at the end): a crash publishes at "
+         "most this much again"},
+        {"max_line_bytes", SB_SETTING_INT, 0, "4194304", 256, 1073741824,
+         "jsonl/csv: longest line or CSV row; a longer one is rejected with the reason"},
+        {"csv_columns", SB_SETTING_STRING, 0, NULL, 0, 0,
+         "csv: header names mapped to fields, e.g. \"LicenceNo=uscc,Name=name,Remarks=-\" (- ignores a "
+         "column); other headers must be field names"},
+        {"csv_op", SB_SETTING_STRING, 0, "r", 0, 0, "csv: op of every row: r (a snapshot of rows), c or u"},
+        {"csv_op_column", SB_SETTING_STRING, 0, NULL, 0, 0,
+         "csv: column holding each row's op (c, u, d or r) instead of csv_op"},
+        {"csv_delimiter", SB_SETTING_STRING, 0, ",", 0, 0, "csv: the field separator, one character"},
         {"flush_timeout_ms", SB_SETTING_INT, 0, "60000", 1000, 3600000,
          "how long to wait at the end for outstanding delivery reports"},
         {"rejects_topic", SB_SETTING_STRING, 0, "", 0, 0,

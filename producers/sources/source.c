@@ -4,18 +4,21 @@
 #include <string.h>
 
 /* One line per kind of source: its header and its entry below. */
+#include "sources/source_csv.h"
 #include "sources/source_jsonl.h"
 #include "sources/source_sqlite.h"
 
 static const source_ops_t *const all_sources[] = {
         &source_jsonl_ops,
         &source_sqlite_ops,
+        &source_csv_ops,
         NULL,
 };
 
 const char *const source_kinds[] = {
         "jsonl",
         "sqlite",
+        "csv",
         NULL,
 };
 

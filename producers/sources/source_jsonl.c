@@ -1,94 +1,169 @@
 #include "sources/source_jsonl.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "change_line.h"
+#include "sources/file_input.h"
+#include "sources/json_text.h"
 
-/* Lines handed over per next(): their text stays in `lines` until then. */
+/* Lines handed over per next(), and the bytes of text after which a batch
+ * ends early: their text stays in `text` until the next call. */
 #define JSONL_BATCH_MAX 1024
+#define JSONL_BATCH_BYTES (16u << 20)
 
 typedef struct {
-        FILE *in;
-        const char *path; /* borrowed from the config */
-        char *lines[JSONL_BATCH_MAX];
-        size_t caps[JSONL_BATCH_MAX];
+        file_input_t *in;
+        size_t max_line;
+        sb_buf_t line;
+        sb_buf_t text;  /* the batch's lines, one after the other */
+        sb_buf_t error; /* an error line being built */
         source_record_t records[JSONL_BATCH_MAX];
-        uint64_t offset;
+        size_t starts[JSONL_BATCH_MAX];
+        uint64_t off; /* bytes of the current file read */
         unsigned long line_no;
 } jsonl_t;
+
+static void jsonl_close(void *state) {
+        jsonl_t *j = state;
+        if (!j)
+                return;
+        file_input_destroy(j->in);
+        sb_buf_free(&j->line);
+        sb_buf_free(&j->text);
+        sb_buf_free(&j->error);
+        free(j);
+}
 
 static sb_err_t jsonl_open(const sb_config_t *cfg, const source_options_t *opts, sb_log_t *log, void **state,
                            char *errstr, size_t errstr_size) {
         if (opts->snapshot)
                 return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
                                  "--snapshot needs a database source (sqlite or postgresql), not jsonl");
-        (void)log;
-        const char *path = sb_config_string(cfg, "input");
         jsonl_t *j = calloc(1, sizeof(*j));
         if (!j)
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-        j->path = strcmp(path, "-") ? path : "stdin";
-        j->in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-        if (!j->in) {
-                free(j);
-                return sb_seterr(SB_ERR_IO, errstr, errstr_size, "%s: %s", path, strerror(errno));
+        long long max_line = sb_config_int(cfg, "max_line_bytes");
+        j->max_line = max_line > 0 ? (size_t)max_line : 4u << 20;
+        sb_buf_init(&j->line, j->max_line);
+        sb_buf_init(&j->text, JSONL_BATCH_BYTES + j->max_line + 4096);
+        sb_buf_init(&j->error, 4096);
+        file_input_options_t fo;
+        file_input_options_from_config(cfg, ".jsonl", &fo);
+        sb_err_t err = file_input_new(&fo, log, &j->in, errstr, errstr_size);
+        if (err) {
+                jsonl_close(j);
+                return err;
         }
         *state = j;
         return SB_OK;
 }
 
+/* Reads one line (its newline included in *consumed, not in j->line) into
+ * j->line, keeping at most max_line bytes; *too_long when there were more.
+ * Returns 0 at the end of the file with nothing read. */
+static int read_line(jsonl_t *j, FILE *f, uint64_t *consumed, int *too_long) {
+        char chunk[4096];
+        size_t n = 0;
+        int c = EOF;
+        sb_buf_reset(&j->line);
+        *consumed = 0;
+        *too_long = 0;
+        while ((c = getc_unlocked(f)) != EOF) {
+                (*consumed)++;
+                if (c == '\n')
+                        break;
+                chunk[n++] = (char)c;
+                if (n == sizeof(chunk)) {
+                        if (!*too_long && sb_buf_append(&j->line, chunk, n))
+                                *too_long = 1;
+                        n = 0;
+                }
+        }
+        if (n && !*too_long && sb_buf_append(&j->line, chunk, n))
+                *too_long = 1;
+        return *consumed > 0;
+}
+
 static sb_err_t jsonl_next(void *state, size_t max, int timeout_ms, source_batch_t *out, char *errstr,
                            size_t errstr_size) {
         jsonl_t *j = state;
-        (void)timeout_ms;
         if (max > JSONL_BATCH_MAX)
                 max = JSONL_BATCH_MAX;
+        sb_buf_reset(&j->text);
         size_t n = 0;
-        while (n < max) {
-                ssize_t len = getline(&j->lines[n], &j->caps[n], j->in);
-                if (len < 0)
+        sb_err_t err = SB_OK;
+        while (n < max && j->text.len < JSONL_BATCH_BYTES) {
+                file_input_file_t cur;
+                /* Wait only while the batch is empty. */
+                if ((err = file_input_current(j->in, n ? 0 : timeout_ms, &cur, errstr, errstr_size)) ||
+                    !cur.f)
                         break;
-                j->offset += (uint64_t)len;
-                j->line_no++;
-                if (sb_change_line_is_blank(j->lines[n], (size_t)len))
+                if (cur.fresh) {
+                        j->off = cur.resume;
+                        j->line_no = 0;
+                        if (cur.resume &&
+                            (err = file_input_skip(cur.f, cur.resume, &j->line_no, errstr, errstr_size)))
+                                break;
+                }
+                uint64_t used = 0;
+                int too_long = 0;
+                if (!read_line(j, cur.f, &used, &too_long)) {
+                        if (ferror(cur.f)) {
+                                err = sb_seterr(SB_ERR_IO, errstr, errstr_size, "%s: read error", cur.name);
+                                break;
+                        }
+                        file_input_end(j->in, j->off);
                         continue;
-                while (len > 0 && (j->lines[n][len - 1] == '\n' || j->lines[n][len - 1] == '\r'))
-                        len--;
+                }
+                j->off += used;
+                j->line_no++;
+                const char *text = j->line.data ? (const char *)j->line.data : "";
+                size_t len = j->line.len;
+                if (!too_long && sb_change_line_is_blank(text, len))
+                        continue;
                 source_record_t *r = &j->records[n];
-                r->text = j->lines[n];
-                r->len = (size_t)len;
-                r->position = j->offset;
-                snprintf(r->where, sizeof(r->where), "%s:%lu", j->path, j->line_no);
+                snprintf(r->where, sizeof(r->where), "%s:%lu", cur.name, j->line_no);
+                char why[256] = "";
+                if (file_input_position(j->in, j->off, &r->position, why, sizeof(why)) == SB_OK && too_long)
+                        snprintf(why, sizeof(why), "line longer than %zu bytes (max_line_bytes)",
+                                 j->max_line);
+                if (why[0]) {
+                        char reason[512];
+                        snprintf(reason, sizeof(reason), "%s: %s", r->where, why);
+                        if ((err = json_text_error_line(&j->error, reason)))
+                                break;
+                        text = (const char *)j->error.data;
+                        len = j->error.len;
+                }
+                while (len > 0 && text[len - 1] == '\r')
+                        len--;
+                j->starts[n] = j->text.len;
+                if ((err = sb_buf_append(&j->text, text, len))) {
+                        err = sb_seterr(err, errstr, errstr_size, "out of memory");
+                        break;
+                }
+                r->len = len;
                 n++;
         }
+        for (size_t i = 0; i < n; i++)
+                j->records[i].text = (const char *)j->text.data + j->starts[i];
         out->records = j->records;
         out->count = n;
-        if (n == 0 && ferror(j->in))
-                return sb_seterr(SB_ERR_IO, errstr, errstr_size, "%s: read error: %s", j->path,
-                                 strerror(errno));
-        if (n == 0 && feof(j->in))
-                return sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "%s: end of input", j->path);
-        return SB_OK;
+        /* Records read before an error are handed over; the error comes back
+         * at the next call. */
+        return n > 0 ? SB_OK : err;
 }
 
 static sb_err_t jsonl_ack(void *state, uint64_t position, char *errstr, size_t errstr_size) {
-        (void)state;
-        (void)position;
-        (void)errstr;
-        (void)errstr_size;
-        return SB_OK;
+        jsonl_t *j = state;
+        return file_input_ack(j->in, position, errstr, errstr_size);
 }
 
-static void jsonl_close(void *state) {
+static void jsonl_stats(void *state, source_stats_t *out) {
         jsonl_t *j = state;
-        if (j->in && j->in != stdin)
-                fclose(j->in);
-        for (size_t i = 0; i < JSONL_BATCH_MAX; i++)
-                free(j->lines[i]);
-        free(j);
+        file_input_stats(j->in, out);
 }
 
 const source_ops_t source_jsonl_ops = {
@@ -96,6 +171,6 @@ const source_ops_t source_jsonl_ops = {
         .open = jsonl_open,
         .next = jsonl_next,
         .ack = jsonl_ack,
-        .stats = NULL,
+        .stats = jsonl_stats,
         .close = jsonl_close,
 };
