@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "progress.h"
 #include "rejects.h"
 #include "sources/json_text.h"
 #include "sb_clock.h"
@@ -394,14 +395,36 @@ static sb_err_t rewind_all(sb_producer_t *p, int *backoff_ms, char *errstr, size
         return SB_OK;
 }
 
+/* Redraws the progress bar (a terminal only) at most every 100 ms. */
+static void show_progress(sb_producer_t *p, progress_t *bar, int64_t *last_ms, int final) {
+        int64_t now = sb_clock_mono_ms();
+        if (!bar || (!final && now - *last_ms < 100))
+                return;
+        *last_ms = now;
+        source_stats_t st;
+        source_stats(p->src, &st);
+        if (final)
+                progress_finish(bar, &st, p->stats.published, p->stats.rejected, now);
+        else
+                progress_update(bar, &st, p->stats.published, p->stats.rejected, now);
+}
+
 sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *errstr, size_t errstr_size) {
         int finished = 0, backoff_ms = 100, source_backoff_ms = 100;
         sb_err_t err = SB_OK;
         char why[1024];
+        progress_t *bar = NULL;
+        int64_t drawn_ms = 0;
+        /* Off a terminal the closing log line is the summary. */
+        if (progress_is_terminal(stderr) &&
+            progress_new(stderr, 1, sb_clock_mono_ms(), &bar, why, sizeof(why)))
+                bar = NULL;
         while (!*stop && !(finished && p->head == p->tail)) {
                 if (p->must_rewind) {
-                        if ((err = rewind_all(p, &backoff_ms, errstr, errstr_size)))
+                        if ((err = rewind_all(p, &backoff_ms, errstr, errstr_size))) {
+                                progress_destroy(bar);
                                 return err;
+                        }
                         finished = 0;
                         continue;
                 }
@@ -438,6 +461,7 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
                         backoff_ms = 100;
                         __atomic_store_n(&p->unhealthy, 0, __ATOMIC_RELEASE);
                 }
+                show_progress(p, bar, &drawn_ms, 0);
         }
         /* Finished or stopped: wait for what is in flight, acknowledge it. */
         int64_t deadline = sb_clock_mono_ms() + p->conf.flush_timeout_ms;
@@ -445,7 +469,10 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
                 rd_kafka_poll(p->rk, 100);
                 advance(p, 0, why, sizeof(why));
         }
-        if ((err = advance(p, 1, why, sizeof(why))))
+        err = advance(p, 1, why, sizeof(why));
+        show_progress(p, bar, &drawn_ms, 1);
+        progress_destroy(bar);
+        if (err)
                 return sb_seterr(err, errstr, errstr_size, "acknowledging to the %s source: %s",
                                  source_name(p->src), why);
         if (p->head < p->tail)
