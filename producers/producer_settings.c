@@ -16,6 +16,17 @@ const sb_setting_t sb_producer_settings[] = {
          "where the changes come from: jsonl (a file of JSON lines, or standard input)"},
         {"input", SB_SETTING_STRING, 0, "-", 0, 0,
          "file of change events as JSON lines; - for standard input"},
+        /* source = "postgresql" (sources/source_postgresql.h) */
+        {"postgresql_conninfo", SB_SETTING_STRING, 0, NULL, 0, 0,
+         "libpq connection string of the department's database, e.g. \"host=db1 dbname=market "
+         "user=sharebus\""},
+        {"outbox_table", SB_SETTING_STRING, 0, "sharebus_outbox", 0, 0,
+         "outbox table (lower-case SQL identifier, optionally schema.table); --print-ddl postgresql creates "
+         "it"},
+        {"outbox_retention_ms", SB_SETTING_INT, 0, "604800000", 0, 315360000000LL,
+         "sent outbox rows older than this are deleted (0: as soon as they are sent)"},
+        {"snapshot_table", SB_SETTING_STRING, 0, NULL, 0, 0,
+         "business table whose rows --snapshot publishes (op r) before the outbox"},
         {"flush_timeout_ms", SB_SETTING_INT, 0, "60000", 1000, 3600000,
          "how long to wait at the end for outstanding delivery reports"},
         {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},

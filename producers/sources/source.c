@@ -5,14 +5,17 @@
 
 /* One line per kind of source: its header and its entry below. */
 #include "sources/source_jsonl.h"
+#include "sources/source_postgresql.h"
 
 static const source_ops_t *const all_sources[] = {
         &source_jsonl_ops,
+        &source_postgresql_ops,
         NULL,
 };
 
 const char *const source_kinds[] = {
         "jsonl",
+        "postgresql",
         NULL,
 };
 
