@@ -706,6 +706,28 @@ static sb_err_t pg_open(const sb_config_t *cfg, const source_options_t *opts, sb
                         pg_close(s);
                         return r ? SB_ERR_CONFIG : SB_ERR_DB;
                 }
+                /* A key field that is no column would give every row a
+                 * null key: refused now rather than row by row. */
+                for (size_t i = 0; i < sb_node_count(s->key_record); i++) {
+                        const char *cparams[] = {s->snapshot_table, sb_node_field_name(s->key_record, i)};
+                        r = run(s, "reading the columns of snapshot_table",
+                                "SELECT count(*) FROM pg_attribute WHERE attrelid = $1::regclass AND attname "
+                                "= $2 "
+                                "AND attnum > 0 AND NOT attisdropped",
+                                2, cparams, PGRES_TUPLES_OK, errstr, errstr_size);
+                        int found = r && strcmp(PQgetvalue(r, 0, 0), "1") == 0;
+                        PQclear(r);
+                        if (!found) {
+                                if (r)
+                                        sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                                  "postgresql: snapshot_table '%s' has no column '%s' (a key "
+                                                  "field "
+                                                  "of the dataset)",
+                                                  s->snapshot_table, cparams[1]);
+                                pg_close(s);
+                                return r ? SB_ERR_CONFIG : SB_ERR_DB;
+                        }
+                }
         }
         SB_LOG(log, SB_LOG_INFO, "postgresql: reading outbox %s of database '%s' for dataset %s%s", s->table,
                PQdb(s->conn), s->dataset, opts->snapshot ? ", after a snapshot" : "");
