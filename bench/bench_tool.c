@@ -8,6 +8,13 @@
  *       raw librdkafka consumer reading COUNT records: prints "<events/s>"
  *   bench_tool measure COMMAND [ARGS...]
  *       runs COMMAND; prints "<wall seconds> <peak RSS KiB>" (stdin is passed on)
+ *   bench_tool encode-lines SCHEMA_DIR TOPIC FILE [legacy]
+ *       the producer's per-event work without Kafka: loads the dataset,
+ *       compiles the rules from the local schemas (the producer takes them
+ *       from the registry), reads FILE into memory and encodes every line
+ *       with the encoder's entry point (`legacy`: the jansson path, parse
+ *       then sb_event_encode).  Prints "<CPU us per event> <events> <invalid>",
+ *       CPU being user + system time of the encode loop alone.
  */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -17,6 +24,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "change_line.h"
+#include "dataset.h"
+#include "event_encoder.h"
+#include "sb_rules.h"
 
 static double now_s(void) {
         struct timespec ts;
@@ -124,6 +136,115 @@ static int measure(char **argv) {
         return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
+static double cpu_s(void) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+               (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static char *read_all(const char *path, size_t *len) {
+        FILE *f = fopen(path, "rb");
+        if (!f)
+                return NULL;
+        size_t cap = 1 << 20, n = 0;
+        char *data = malloc(cap);
+        size_t got;
+        while (data && (got = fread(data + n, 1, cap - n, f)) > 0) {
+                n += got;
+                if (n == cap) {
+                        char *bigger = realloc(data, cap * 2);
+                        if (!bigger) {
+                                free(data);
+                                data = NULL;
+                                break;
+                        }
+                        data = bigger;
+                        cap *= 2;
+                }
+        }
+        fclose(f);
+        *len = n;
+        return data;
+}
+
+static int encode_lines(const char *schema_dir, const char *topic, const char *path, int legacy) {
+        char errstr[1024];
+        sb_dataset_t *ds = NULL;
+        size_t len = 0;
+        int rc = 1;
+        if (sb_dataset_load(schema_dir, topic, &ds, errstr, sizeof(errstr))) {
+                fprintf(stderr, "bench_tool: %s\n", errstr);
+                return 1;
+        }
+        sb_event_encoder_t enc = {.dataset = ds,
+                                  .key_schema_id = 1,
+                                  .value_schema_id = 2,
+                                  .department = "market",
+                                  .system = "bench"};
+        if (sb_rules_new(sb_schema_root(sb_dataset_key_schema(ds)), &enc.key_rules, errstr, sizeof(errstr)) ||
+            sb_rules_new(sb_dataset_row(ds), &enc.row_rules, errstr, sizeof(errstr))) {
+                fprintf(stderr, "bench_tool: rules: %s\n", errstr);
+                goto done;
+        }
+        char *data = read_all(path, &len);
+        if (!data) {
+                fprintf(stderr, "bench_tool: cannot read %s\n", path);
+                goto done;
+        }
+        sb_event_worker_t *worker = NULL;
+        if (sb_event_worker_new(&enc, &worker, errstr, sizeof(errstr))) {
+                fprintf(stderr, "bench_tool: %s\n", errstr);
+                free(data);
+                goto done;
+        }
+        sb_buf_t key, value;
+        sb_buf_init(&key, 1 << 20);
+        sb_buf_init(&value, 1 << 20);
+        long events = 0, invalid = 0;
+        int64_t lineno = 0;
+        double start = cpu_s();
+        for (size_t at = 0; at < len;) {
+                const char *line = data + at;
+                const char *nl = memchr(line, '\n', len - at);
+                size_t n = nl ? (size_t)(nl - line) : len - at;
+                at += n + 1;
+                lineno++;
+                if (sb_change_line_is_blank(line, n))
+                        continue;
+                char event_id[37];
+                sb_err_t bad;
+                if (legacy) {
+                        sb_change_line_t cl;
+                        bad = sb_change_line_parse(line, n, &cl, errstr, sizeof(errstr));
+                        if (!bad) {
+                                bad = sb_event_encode(&enc, &cl, lineno, &key, &value, event_id, errstr,
+                                                      sizeof(errstr));
+                                sb_change_line_clear(&cl);
+                        }
+                } else {
+                        char op;
+                        bad = sb_event_encode_text(worker, line, n, lineno, &key, &value, event_id, &op,
+                                                   errstr, sizeof(errstr));
+                }
+                if (bad && invalid++ < 3)
+                        fprintf(stderr, "bench_tool: line %lld: %s\n", (long long)lineno, errstr);
+                events += !bad;
+        }
+        double took = cpu_s() - start;
+        printf("%.3f %ld %ld\n", took * 1e6 / (double)(events + invalid ? events + invalid : 1), events,
+               invalid);
+        sb_buf_free(&key);
+        sb_buf_free(&value);
+        sb_event_worker_destroy(worker);
+        free(data);
+        rc = 0;
+done:
+        sb_event_encoder_clear(&enc);
+        sb_dataset_destroy(ds);
+        return rc;
+}
+
 int main(int argc, char **argv) {
         if (argc >= 6 && strcmp(argv[1], "produce-raw") == 0)
                 return produce_raw(argv[2], argv[3], parse_long(argv[4]), parse_long(argv[5]));
@@ -131,8 +252,10 @@ int main(int argc, char **argv) {
                 return consume_raw(argv[2], argv[3], parse_long(argv[4]));
         if (argc >= 3 && strcmp(argv[1], "measure") == 0)
                 return measure(argv + 2);
+        if (argc >= 5 && strcmp(argv[1], "encode-lines") == 0)
+                return encode_lines(argv[2], argv[3], argv[4], argc >= 6 && strcmp(argv[5], "legacy") == 0);
         fprintf(stderr,
                 "usage: bench_tool produce-raw BOOTSTRAP TOPIC COUNT SIZE | consume-raw BOOTSTRAP TOPIC "
-                "COUNT | measure COMMAND...\n");
+                "COUNT | measure COMMAND... | encode-lines SCHEMA_DIR TOPIC FILE [legacy]\n");
         return 2;
 }

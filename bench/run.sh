@@ -78,3 +78,4 @@ echo "BENCH subscriber.rss $rss KiB"
 applied=$(sqlite3 "$work/bench.db" "SELECT count(*) FROM sharebus_receipts")
 [[ $applied == "$n" ]] || { echo "bench: subscriber applied $applied of $n events" >&2; exit 1; }
 BOOTSTRAP="$bootstrap" bench/registry.sh
+BOOTSTRAP="$bootstrap" bench/registry_replay.sh

@@ -10,6 +10,22 @@
 
 static void usage(const sb_program_t *prog, FILE *out) {
         sb_settings_print_help(out, prog->name, prog->summary, prog->settings, prog->n_settings);
+        if (prog->n_options)
+                fprintf(out, "\nOptions (with --config):\n");
+        for (size_t i = 0; i < prog->n_options; i++) {
+                const sb_option_t *o = &prog->options[i];
+                char head[96];
+                snprintf(head, sizeof(head), "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+                fprintf(out, "  %-32s %s\n", head, o->help);
+        }
+}
+
+/* The option of `prog` named `arg`, or NULL. */
+static const sb_option_t *option(const sb_program_t *prog, const char *arg) {
+        for (size_t i = 0; i < prog->n_options; i++)
+                if (strcmp(prog->options[i].name, arg) == 0)
+                        return &prog->options[i];
+        return NULL;
 }
 
 int sb_cli_start(const sb_program_t *prog, int argc, char **argv, sb_config_t **cfg, sb_log_t **log) {
@@ -29,6 +45,9 @@ int sb_cli_start(const sb_program_t *prog, int argc, char **argv, sb_config_t **
                         return 0;
                 } else if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc) {
                         config_path = argv[++i];
+                } else if (option(prog, argv[i]) && (!option(prog, argv[i])->arg || i + 1 < argc)) {
+                        const sb_option_t *o = option(prog, argv[i]);
+                        *o->value = o->arg ? argv[++i] : "1";
                 } else {
                         fprintf(stderr, "%s: unknown argument '%s'\n", prog->name, argv[i]);
                         usage(prog, stderr);

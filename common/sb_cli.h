@@ -1,8 +1,10 @@
 /*
  * sb_cli: the command line every sharebus program shares.
  *
- *   PROGRAM --config FILE | --help | --help-markdown | --version
+ *   PROGRAM --config FILE [program options] | --help | --help-markdown | --version
  *
+ * A program may add options of its own (sb_option_t), each writing its
+ * value to a variable of the caller's.
  * --help and --help-markdown print the program's table of settings (so they
  * never disagree with the configuration it accepts); --config loads and
  * checks the file against that table and makes the logger from its
@@ -18,10 +20,19 @@
 #include "sb_log.h"
 
 typedef struct {
+        const char *name; /* "--snapshot" */
+        const char *arg;  /* name of its argument for --help ("sqlite|postgresql"), NULL for a flag */
+        const char *help;
+        const char **value; /* set to the argument, or to "1" for a flag; left alone when absent */
+} sb_option_t;
+
+typedef struct {
         const char *name;    /* e.g. "sharebus-producer" */
         const char *summary; /* one sentence for --help */
         const sb_setting_t *settings;
         size_t n_settings;
+        const sb_option_t *options; /* may be NULL */
+        size_t n_options;
 } sb_program_t;
 
 #define SB_CLI_CONTINUE (-1)

@@ -9,31 +9,32 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
                 sb_log_syslog(op->log, level, fac, buf);
 }
 
-rd_kafka_conf_t *sb_kafka_conf_new(const sb_config_t *cfg, const char *const *defaults,
-                                   sb_kafka_opaque_t *opaque, char *errstr, size_t errstr_size) {
+sb_err_t sb_kafka_conf_new(const sb_config_t *cfg, const char *const *defaults, sb_kafka_opaque_t *opaque,
+                           rd_kafka_conf_t **out, char *errstr, size_t errstr_size) {
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        if (!conf)
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         char err[512];
         for (size_t i = 0; defaults && defaults[i]; i += 2)
                 if (rd_kafka_conf_set(conf, defaults[i], defaults[i + 1], err, sizeof(err)) !=
                     RD_KAFKA_CONF_OK) {
-                        sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "built-in kafka property %s: %s",
-                                  defaults[i], err);
                         rd_kafka_conf_destroy(conf);
-                        return NULL;
+                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "built-in kafka property %s: %s",
+                                         defaults[i], err);
                 }
         for (size_t i = 0; cfg && i < sb_config_kafka_count(cfg); i++) {
                 const char *name = sb_config_kafka_name(cfg, i);
                 if (rd_kafka_conf_set(conf, name, sb_config_kafka_value(cfg, i), err, sizeof(err)) !=
                     RD_KAFKA_CONF_OK) {
-                        sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "%s:%d: setting 'kafka.%s': %s",
-                                  sb_config_origin(cfg), sb_config_kafka_line(cfg, i), name, err);
                         rd_kafka_conf_destroy(conf);
-                        return NULL;
+                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "%s:%d: setting 'kafka.%s': %s",
+                                         sb_config_origin(cfg), sb_config_kafka_line(cfg, i), name, err);
                 }
         }
         rd_kafka_conf_set_opaque(conf, opaque);
         rd_kafka_conf_set_log_cb(conf, log_cb);
-        return conf;
+        *out = conf;
+        return SB_OK;
 }
 
 rd_kafka_resp_err_t sb_kafka_produce(rd_kafka_t *rk, const char *topic, const void *key, size_t key_len,

@@ -20,12 +20,13 @@ typedef struct {
         void *app;     /* the program's own state, for its callbacks */
 } sb_kafka_opaque_t;
 
-/* Returns a new conf (the caller owns it until rd_kafka_new takes it) with
- * `defaults` (NULL-terminated name/value pairs, applied first so the file
- * wins), then every property of cfg's `kafka` group, and the opaque and log
- * callback set.  NULL on error with errstr naming file:line and property. */
-rd_kafka_conf_t *sb_kafka_conf_new(const sb_config_t *cfg, const char *const *defaults,
-                                   sb_kafka_opaque_t *opaque, char *errstr, size_t errstr_size);
+/* Sets *out to a new conf (the caller owns it until rd_kafka_new takes it)
+ * with `defaults` (NULL-terminated name/value pairs, applied first so the
+ * file wins), then every property of cfg's `kafka` group (cfg may be NULL),
+ * and the opaque and log callback set.  SB_ERR_CONFIG with errstr naming
+ * file:line and property when librdkafka refuses one. */
+sb_err_t sb_kafka_conf_new(const sb_config_t *cfg, const char *const *defaults, sb_kafka_opaque_t *opaque,
+                           rd_kafka_conf_t **out, char *errstr, size_t errstr_size);
 
 /* Produces one message to `topic` (partitioner's choice), key and value
  * copied.  While librdkafka's queue is full it serves delivery reports

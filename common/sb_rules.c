@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <regex.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,6 +315,48 @@ sb_class_t sb_rules_class_of(const sb_rules_t *r, const char *field) {
 
 /* ---- checking ---- */
 
+/* A value as the checks see it: its JSON kind and, for a string or a number,
+ * its content.  Both entry points (a jansson row, sb_rules_check; a value
+ * read straight from text, sb_rules_check_field) come down to it, so they
+ * say the same things about the same value. */
+static const char *const kind_names[] = {
+        [SB_RULES_ABSENT] = "null",     [SB_RULES_NULL] = "null",   [SB_RULES_BOOLEAN] = "boolean",
+        [SB_RULES_INTEGER] = "integer", [SB_RULES_REAL] = "number", [SB_RULES_STRING] = "string",
+        [SB_RULES_OBJECT] = "object",   [SB_RULES_ARRAY] = "array",
+};
+
+static sb_rules_value_t value_of_json(const json_t *v) {
+        sb_rules_value_t r = {.kind = SB_RULES_ABSENT};
+        switch (v ? json_typeof(v) : JSON_NULL) {
+        case JSON_NULL: r.kind = v ? SB_RULES_NULL : SB_RULES_ABSENT; break;
+        case JSON_TRUE:
+        case JSON_FALSE: r.kind = SB_RULES_BOOLEAN; break;
+        case JSON_INTEGER:
+                r.kind = SB_RULES_INTEGER;
+                r.i = json_integer_value(v);
+                break;
+        case JSON_REAL:
+                r.kind = SB_RULES_REAL;
+                r.d = json_real_value(v);
+                break;
+        case JSON_STRING:
+                r.kind = SB_RULES_STRING;
+                r.s = json_string_value(v);
+                r.len = json_string_length(v);
+                break;
+        case JSON_OBJECT: r.kind = SB_RULES_OBJECT; break;
+        case JSON_ARRAY: r.kind = SB_RULES_ARRAY; break;
+        }
+        return r;
+}
+
+static int is_number(const sb_rules_value_t *v) {
+        return v->kind == SB_RULES_INTEGER || v->kind == SB_RULES_REAL;
+}
+static double number_of(const sb_rules_value_t *v) {
+        return v->kind == SB_RULES_INTEGER ? (double)v->i : v->d;
+}
+
 static size_t utf8_chars(const char *s, size_t len) {
         size_t n = 0;
         for (size_t i = 0; i < len; i++)
@@ -322,12 +365,12 @@ static size_t utf8_chars(const char *s, size_t len) {
 }
 
 /* A number as written in JSON, without spurious digits. */
-static void format_number(const json_t *v, char *out, size_t size) {
-        if (json_is_integer(v)) {
-                snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+static void format_number(const sb_rules_value_t *v, char *out, size_t size) {
+        if (v->kind == SB_RULES_INTEGER) {
+                snprintf(out, size, "%lld", (long long)v->i);
                 return;
         }
-        double x = json_real_value(v);
+        double x = v->d;
         snprintf(out, size, "%.15g", x);
         if (strtod(out, NULL) != x)
                 snprintf(out, size, "%.17g", x);
@@ -337,18 +380,18 @@ static void format_number(const json_t *v, char *out, size_t size) {
  * characters as '?') for public and internal fields, withheld otherwise.
  * Returns `out`.  Only called on the way to a reason, never for a value
  * that passes. */
-static const char *describe(const field_rules_t *f, const json_t *v, char *out, size_t size) {
+static const char *describe(const field_rules_t *f, const sb_rules_value_t *v, char *out, size_t size) {
         enum { MAX_CHARS = 60 };
         if (f->cls == SB_CLASS_SENSITIVE || f->cls == SB_CLASS_PERSONAL) {
                 snprintf(out, size, "the value (%s)", sb_class_name(f->cls));
                 return out;
         }
-        if (!json_is_string(v)) {
+        if (v->kind != SB_RULES_STRING) {
                 format_number(v, out, size);
                 return out;
         }
-        const char *s = json_string_value(v);
-        size_t len = json_string_length(v), o = 0, chars = 0, i;
+        const char *s = v->s;
+        size_t len = v->len, o = 0, chars = 0, i;
         if (size < 8)
                 return "";
         out[o++] = '\'';
@@ -372,25 +415,28 @@ static const char *describe(const field_rules_t *f, const json_t *v, char *out, 
         return out;
 }
 
-static int numbers_equal(const json_t *a, const json_t *b) {
-        if (json_is_integer(a) && json_is_integer(b))
-                return json_integer_value(a) == json_integer_value(b);
-        return json_number_value(a) == json_number_value(b);
+static int numbers_equal(const sb_rules_value_t *a, const json_t *b) {
+        if (a->kind == SB_RULES_INTEGER && json_is_integer(b))
+                return a->i == json_integer_value(b);
+        return number_of(a) == json_number_value(b);
+}
+
+static int strings_equal(const sb_rules_value_t *a, const json_t *b) {
+        return json_string_length(b) == a->len && memcmp(json_string_value(b), a->s, a->len) == 0;
 }
 
 /* <0, 0, >0 as a is below, equal to or above b. */
-static int numbers_cmp(const json_t *a, const json_t *b) {
-        if (json_is_integer(a) && json_is_integer(b))
-                return (json_integer_value(a) > json_integer_value(b)) -
-                       (json_integer_value(a) < json_integer_value(b));
-        double x = json_number_value(a), y = json_number_value(b);
+static int numbers_cmp(const sb_rules_value_t *a, const json_t *b) {
+        if (a->kind == SB_RULES_INTEGER && json_is_integer(b))
+                return (a->i > json_integer_value(b)) - (a->i < json_integer_value(b));
+        double x = number_of(a), y = json_number_value(b);
         return (x > y) - (x < y);
 }
 
 /* The field's value in `row`: its default when absent, unwrapped from
  * Avro's {"branch": value} union form.  NULL for none. */
 static const json_t *field_value(const field_rules_t *f, const json_t *row) {
-        const json_t *v = json_object_get(row, f->name);
+        const json_t *v = row ? json_object_get(row, f->name) : NULL;
         if (!v)
                 v = f->def;
         if (f->branch && json_is_object(v) && json_object_size(v) == 1) {
@@ -402,96 +448,121 @@ static const json_t *field_value(const field_rules_t *f, const json_t *row) {
         return v;
 }
 
-static sb_err_t check_checksum(const field_rules_t *f, const json_t *v, const char *path, char *errstr,
-                               size_t errstr_size) {
-        const char *s = json_string_value(v);
-        size_t len = json_string_length(v);
+/* The reason a field breaks a rule, "<prefix>.<field>: <why>": the path is
+ * only formatted on the way to a reason, never for a value that passes. */
+static sb_err_t fail(const field_rules_t *f, const char *prefix, char *errstr, size_t errstr_size,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static sb_err_t fail(const field_rules_t *f, const char *prefix, char *errstr, size_t errstr_size,
+                     const char *fmt, ...) {
+        char path[512], msg[1024];
+        va_list ap;
+        snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", f->name);
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s: %s", path, msg);
+}
+
+static sb_err_t check_checksum(const field_rules_t *f, const sb_rules_value_t *v, const char *prefix,
+                               char *errstr, size_t errstr_size) {
+        const char *s = v->s;
+        size_t len = v->len;
         char what[256];
         const char *name = checksum_names[f->checksum];
         if (utf8_chars(s, len) != 18)
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s: %s is not 18 characters long (%s)",
-                                 path, describe(f, v, what, sizeof(what)), name);
-        char c = len != 18 || strlen(s) != 18   ? 0
+                return fail(f, prefix, errstr, errstr_size, "%s is not 18 characters long (%s)",
+                            describe(f, v, what, sizeof(what)), name);
+        char c = len != 18 || memchr(s, 0, 18)  ? 0
                  : f->checksum == CHECKSUM_USCC ? sb_check_cn_uscc_char(s)
                                                 : sb_check_cn_resident_id_char(s);
         if (!c)
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
-                                 "%s: %s has a character that cannot be in %s (%s)", path,
-                                 describe(f, v, what, sizeof(what)),
-                                 f->checksum == CHECKSUM_USCC ? "a unified social credit code"
-                                                              : "a resident identity number",
-                                 name);
+                return fail(f, prefix, errstr, errstr_size, "%s has a character that cannot be in %s (%s)",
+                            describe(f, v, what, sizeof(what)),
+                            f->checksum == CHECKSUM_USCC ? "a unified social credit code"
+                                                         : "a resident identity number",
+                            name);
         if (c != s[17])
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s: check character is wrong (%s)",
-                                 path, name);
+                return fail(f, prefix, errstr, errstr_size, "check character is wrong (%s)", name);
         return SB_OK;
 }
 
-static sb_err_t check_field(const field_rules_t *f, const json_t *v, const char *path, char *errstr,
-                            size_t errstr_size) {
+static sb_err_t check_field(const field_rules_t *f, const sb_rules_value_t *v, const char *prefix,
+                            char *errstr, size_t errstr_size) {
         char what[256], bound[64];
-        if (!v || json_is_null(v))
-                return f->required ? sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s: required", path)
-                                   : SB_OK;
+        if (v->kind == SB_RULES_ABSENT || v->kind == SB_RULES_NULL)
+                return f->required ? fail(f, prefix, errstr, errstr_size, "required") : SB_OK;
         int stringy = f->type == SB_T_STRING || f->type == SB_T_ENUM;
-        if (stringy && !json_is_string(v))
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s: expected a string, got %s", path,
-                                 sb_json_kind(v));
-        if (is_numeric(f->type) && f->logical == SB_LOGICAL_NONE && !json_is_number(v))
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s: expected a number, got %s", path,
-                                 sb_json_kind(v));
+        if (stringy && v->kind != SB_RULES_STRING)
+                return fail(f, prefix, errstr, errstr_size, "expected a string, got %s", kind_names[v->kind]);
+        if (is_numeric(f->type) && f->logical == SB_LOGICAL_NONE && !is_number(v))
+                return fail(f, prefix, errstr, errstr_size, "expected a number, got %s", kind_names[v->kind]);
         if (!stringy && !(is_numeric(f->type) && f->logical == SB_LOGICAL_NONE))
                 return SB_OK; /* only required applies */
-        const char *s = stringy ? json_string_value(v) : NULL;
-        size_t len = stringy ? json_string_length(v) : 0;
+        const char *s = stringy ? v->s : NULL;
+        size_t len = stringy ? v->len : 0;
         if (f->required && stringy && len == 0)
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s: required, got an empty string",
-                                 path);
+                return fail(f, prefix, errstr, errstr_size, "required, got an empty string");
         if (f->enum_vals) {
                 size_t i;
                 const json_t *e;
                 int found = 0;
                 json_array_foreach(f->enum_vals, i, e) {
-                        found |= stringy ? json_equal(e, v) : numbers_equal(e, v);
+                        found |= stringy ? strings_equal(v, e) : numbers_equal(v, e);
                 }
                 if (!found)
-                        return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
-                                         "%s: %s is not one of the allowed values", path,
-                                         describe(f, v, what, sizeof(what)));
+                        return fail(f, prefix, errstr, errstr_size, "%s is not one of the allowed values",
+                                    describe(f, v, what, sizeof(what)));
         }
         if (f->min && numbers_cmp(v, f->min) < 0) {
-                format_number(f->min, bound, sizeof(bound));
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s: %s is below the minimum %s", path,
-                                 describe(f, v, what, sizeof(what)), bound);
+                sb_rules_value_t b = value_of_json(f->min);
+                format_number(&b, bound, sizeof(bound));
+                return fail(f, prefix, errstr, errstr_size, "%s is below the minimum %s",
+                            describe(f, v, what, sizeof(what)), bound);
         }
         if (f->max && numbers_cmp(v, f->max) > 0) {
-                format_number(f->max, bound, sizeof(bound));
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s: %s is above the maximum %s", path,
-                                 describe(f, v, what, sizeof(what)), bound);
+                sb_rules_value_t b = value_of_json(f->max);
+                format_number(&b, bound, sizeof(bound));
+                return fail(f, prefix, errstr, errstr_size, "%s is above the maximum %s",
+                            describe(f, v, what, sizeof(what)), bound);
         }
         if (!s)
                 return SB_OK;
         size_t chars = f->min_len >= 0 || f->max_len >= 0 ? utf8_chars(s, len) : 0;
         if (f->min_len >= 0 && chars < (unsigned long long)f->min_len)
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
-                                 "%s: %s has length %zu, below the minimum length %lld", path,
-                                 describe(f, v, what, sizeof(what)), chars, f->min_len);
+                return fail(f, prefix, errstr, errstr_size,
+                            "%s has length %zu, below the minimum length %lld",
+                            describe(f, v, what, sizeof(what)), chars, f->min_len);
         if (f->max_len >= 0 && chars > (unsigned long long)f->max_len)
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
-                                 "%s: %s has length %zu, above the maximum length %lld", path,
-                                 describe(f, v, what, sizeof(what)), chars, f->max_len);
-        /* regexec stops at a NUL: a string holding one cannot match. */
-        if (f->pattern && (strlen(s) != len || regexec(&f->re, s, 0, NULL, 0) != 0))
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s: %s does not match the pattern %s",
-                                 path, describe(f, v, what, sizeof(what)), f->pattern);
+                return fail(f, prefix, errstr, errstr_size,
+                            "%s has length %zu, above the maximum length %lld",
+                            describe(f, v, what, sizeof(what)), chars, f->max_len);
+        /* regexec needs a NUL-terminated string and stops at a NUL: a
+         * string holding one cannot match.  A value read from text is not
+         * terminated where it ends: it is matched through a copy. */
+        if (f->pattern) {
+                char local[256];
+                int matched = 0;
+                if (!memchr(s, 0, len)) {
+                        char *subject = len < sizeof(local) ? local : malloc(len + 1);
+                        if (!subject)
+                                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+                        memcpy(subject, s, len);
+                        subject[len] = 0;
+                        matched = regexec(&f->re, subject, 0, NULL, 0) == 0;
+                        if (subject != local)
+                                free(subject);
+                }
+                if (!matched)
+                        return fail(f, prefix, errstr, errstr_size, "%s does not match the pattern %s",
+                                    describe(f, v, what, sizeof(what)), f->pattern);
+        }
         if (f->checksum)
-                return check_checksum(f, v, path, errstr, errstr_size);
+                return check_checksum(f, v, prefix, errstr, errstr_size);
         return SB_OK;
 }
 
 sb_err_t sb_rules_check(const sb_rules_t *r, const json_t *row, const char *prefix, char *errstr,
                         size_t errstr_size) {
-        char path[512];
         if (!prefix)
                 prefix = "";
         if (!row || json_is_null(row))
@@ -503,10 +574,26 @@ sb_err_t sb_rules_check(const sb_rules_t *r, const json_t *row, const char *pref
                 const field_rules_t *f = &r->fields[i];
                 if (!f->has_rules)
                         continue;
-                snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", f->name);
-                sb_err_t err = check_field(f, field_value(f, row), path, errstr, errstr_size);
+                sb_rules_value_t v = value_of_json(field_value(f, row));
+                sb_err_t err = check_field(f, &v, prefix, errstr, errstr_size);
                 if (err)
                         return err;
         }
         return SB_OK;
+}
+
+int sb_rules_field_checked(const sb_rules_t *r, size_t i) { return i < r->n && r->fields[i].has_rules; }
+
+sb_err_t sb_rules_check_field(const sb_rules_t *r, size_t i, const sb_rules_value_t *value,
+                              const char *prefix, char *errstr, size_t errstr_size) {
+        if (i >= r->n || !r->fields[i].has_rules)
+                return SB_OK;
+        const field_rules_t *f = &r->fields[i];
+        if (!prefix)
+                prefix = "";
+        if (value->kind == SB_RULES_ABSENT) {
+                sb_rules_value_t def = value_of_json(field_value(f, NULL));
+                return check_field(f, &def, prefix, errstr, errstr_size);
+        }
+        return check_field(f, value, prefix, errstr, errstr_size);
 }

@@ -105,6 +105,37 @@ void sb_rules_destroy(sb_rules_t *rules);
 sb_err_t sb_rules_check(const sb_rules_t *rules, const json_t *row, const char *path_prefix, char *errstr,
                         size_t errstr_size);
 
+/* One field's value read without jansson (the producer's encoder reads
+ * change lines straight from text): its JSON kind and, for a string or a
+ * number, its content.  A union's value is its plain value (not Avro's
+ * {"branch": value} form). */
+typedef enum {
+        SB_RULES_ABSENT, /* the member is missing: the field's default applies */
+        SB_RULES_NULL,
+        SB_RULES_BOOLEAN,
+        SB_RULES_INTEGER, /* i */
+        SB_RULES_REAL,    /* d */
+        SB_RULES_STRING,  /* s, len: the decoded bytes (UTF-8), not NUL-terminated */
+        SB_RULES_OBJECT,
+        SB_RULES_ARRAY,
+} sb_rules_kind_t;
+
+typedef struct {
+        sb_rules_kind_t kind;
+        const char *s; /* borrowed */
+        size_t len;
+        int64_t i;
+        double d;
+} sb_rules_value_t;
+
+/* 1 if field i carries a rule to check (a field with none needs no value). */
+int sb_rules_field_checked(const sb_rules_t *rules, size_t i);
+/* Checks field i (in record order) holding `value`, as sb_rules_check
+ * checks that field of a row: the same reasons, with `path_prefix`.  SB_OK
+ * for a field without rules.  Thread-safe as sb_rules_check. */
+sb_err_t sb_rules_check_field(const sb_rules_t *rules, size_t i, const sb_rules_value_t *value,
+                              const char *path_prefix, char *errstr, size_t errstr_size);
+
 /* The record's fields, in order, with their classifications. */
 size_t sb_rules_count(const sb_rules_t *rules);
 const char *sb_rules_field_name(const sb_rules_t *rules, size_t i); /* owned by the rules */

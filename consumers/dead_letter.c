@@ -244,10 +244,11 @@ sb_err_t sb_dead_letter_new(const sb_config_t *cfg, const char *topic, const cha
         dl->log = log;
         dl->opaque.log = log;
         dl->opaque.app = dl;
-        rd_kafka_conf_t *conf = sb_kafka_conf_new(NULL, defaults, &dl->opaque, errstr, errstr_size);
-        if (!conf) {
+        rd_kafka_conf_t *conf = NULL;
+        sb_err_t err = sb_kafka_conf_new(NULL, defaults, &dl->opaque, &conf, errstr, errstr_size);
+        if (err) {
                 sb_dead_letter_destroy(dl);
-                return SB_ERR_CONFIG;
+                return err;
         }
         for (size_t i = 0; i < sb_config_kafka_count(cfg); i++) {
                 const char *name = sb_config_kafka_name(cfg, i);

@@ -29,7 +29,10 @@ int main(int argc, char **argv) {
         const sb_program_t prog = {"sharebus-subscriber",
                                    "Consumes dataset topics, decodes the change events and applies them to "
                                    "the subscriber's database, exactly once.",
-                                   sb_subscriber_settings, sb_subscriber_settings_count};
+                                   sb_subscriber_settings,
+                                   sb_subscriber_settings_count,
+                                   NULL,
+                                   0};
         sb_config_t *cfg;
         sb_log_t *log;
         int rc = sb_cli_start(&prog, argc, argv, &cfg, &log);

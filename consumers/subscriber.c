@@ -423,11 +423,9 @@ sb_err_t sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *
                                                   * default only costs memory). */
                                                  "queued.max.messages.kbytes", "16384", NULL};
 
-        rd_kafka_conf_t *kc = sb_kafka_conf_new(cfg, consumer_defaults, &sub->opaque, errstr, errstr_size);
-        if (!kc) {
-                err = SB_ERR_CONFIG;
+        rd_kafka_conf_t *kc = NULL;
+        if ((err = sb_kafka_conf_new(cfg, consumer_defaults, &sub->opaque, &kc, errstr, errstr_size)))
                 goto fail;
-        }
         rd_kafka_conf_set_rebalance_cb(kc, on_rebalance);
         if (!(sub->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, errstr, errstr_size))) {
                 rd_kafka_conf_destroy(kc);

@@ -1,34 +1,33 @@
 /*
  * sharebus-producer: publishes a department's change events to its dataset
- * topic.  Reads JSON lines (change_line.h) from a file or stdin, registers
- * the schemas with the registry, checks each line against the dataset's
- * schemas and against the rules of the schemas as the registry holds them
- * (sb_rules.h), and produces key and envelope in the Confluent wire format,
- * idempotently with acks=all.  A delete is followed by a tombstone for its
- * key.  Exits 0 only if every line was valid and every event was delivered.
+ * topic from a source (sources/source.h: JSON lines, CSV, or an outbox in
+ * SQLite or PostgreSQL), the pipeline being producer.h.  main reads the
+ * command line and the configuration, registers the dataset's schemas and
+ * reads their rules back from the registry, serves /metrics and /healthz,
+ * and runs the pipeline until the source is finished or SIGTERM.
+ *
+ * Exit status: 0 when every record was published and delivered, 1 when a
+ * record was rejected (kept in rejects.<department>) or not delivered, 2
+ * for bad usage or configuration.
  */
-#include <errno.h>
-#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "change_line.h"
+#include "dataset.h"
 #include "event_encoder.h"
+#include "producer.h"
+#include "producer_settings.h"
+#include "rejects.h"
 #include "sb_cli.h"
 #include "sb_config.h"
-#include "producer_settings.h"
-#include "dataset.h"
-#include "sb_kafka.h"
+#include "sb_http_server.h"
 #include "sb_log.h"
+#include "sb_metrics.h"
 #include "sb_registry_client.h"
 #include "sb_registry_settings.h"
-
-static const char *const kafka_defaults[] = {
-        "enable.idempotence", "true", "acks", "all",
-        /* Java clients' partitioner, so a key lands where theirs would. */
-        "partitioner", "murmur2_random", "linger.ms", "5", NULL};
+#include "sources/source.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -37,72 +36,100 @@ static void on_signal(int sig) {
         stop_requested = 1;
 }
 
-typedef struct {
-        sb_log_t *log;
-        unsigned long delivered, failed;
-} producer_state_t;
-
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
-        producer_state_t *st = ((sb_kafka_opaque_t *)opaque)->app;
-        (void)rk;
-        if (m->err) {
-                st->failed++;
-                SB_LOG(st->log, SB_LOG_ERROR, "input line %ld: delivery failed: %s",
-                       (long)(intptr_t)m->_private, rd_kafka_err2str(m->err));
-        } else {
-                st->delivered++;
+/* Registers the dataset's key and value schemas and reads their rules
+ * back (the data standard is what the registry holds). */
+static int register_dataset(sb_registry_client_t *registry, const char *topic, sb_event_encoder_t *enc,
+                            sb_log_t *log) {
+        char subject[600], errstr[1024];
+        snprintf(subject, sizeof(subject), "%s-key", topic);
+        if (sb_registry_register(registry, subject, sb_schema_json(sb_dataset_key_schema(enc->dataset)),
+                                 &enc->key_schema_id, errstr, sizeof(errstr)) == SB_OK) {
+                snprintf(subject, sizeof(subject), "%s-value", topic);
+                sb_registry_register(registry, subject, sb_schema_json(sb_dataset_value_schema(enc->dataset)),
+                                     &enc->value_schema_id, errstr, sizeof(errstr));
         }
-}
-
-/* A null `value` produces the tombstone of `key`. */
-static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic, const sb_buf_t *key,
-                                   const sb_buf_t *value, const char *department, const char *event_id,
-                                   long line) {
-        rd_kafka_headers_t *hdrs = rd_kafka_headers_new(2);
-        if (!hdrs)
-                return RD_KAFKA_RESP_ERR__FAIL; /* librdkafka aborts first, in practice */
-        rd_kafka_header_add(hdrs, "sharebus.department", -1, department, -1);
-        rd_kafka_header_add(hdrs, "sharebus.event_id", -1, event_id, -1);
-        rd_kafka_resp_err_t err = sb_kafka_produce(rk, topic, key->data, key->len, value ? value->data : NULL,
-                                                   value ? value->len : 0, hdrs, (void *)(intptr_t)line);
-        if (err)
-                rd_kafka_headers_destroy(hdrs);
-        return err;
+        if (!enc->key_schema_id || !enc->value_schema_id) {
+                SB_LOG(log, SB_LOG_ERROR, "cannot register the schemas of %s: %s", topic, errstr);
+                return 1;
+        }
+        sb_err_t err = sb_event_encoder_fetch_rules(enc, registry, errstr, sizeof(errstr));
+        if (err) {
+                SB_LOG(log, SB_LOG_ERROR, "cannot use the rules of %s: %s", topic, errstr);
+                return err == SB_ERR_SCHEMA ? 2 : 1;
+        }
+        SB_LOG(log, SB_LOG_INFO, "publishing to %s (key schema id %d, value schema id %d)", topic,
+               enc->key_schema_id, enc->value_schema_id);
+        return 0;
 }
 
 int main(int argc, char **argv) {
+        const char *snapshot = NULL, *print_ddl = NULL, *table = NULL, *list_rejects = NULL;
+        const sb_option_t options[] = {
+                {"--snapshot", NULL,
+                 "publish the current rows of snapshot_table as op=r events first, then the outbox from "
+                 "there",
+                 &snapshot},
+                {"--print-ddl", "sqlite|postgresql",
+                 "print the outbox table's DDL (and triggers, with --table)", &print_ddl},
+                {"--table", "TABLE", "with --print-ddl: triggers on TABLE that fill the outbox", &table},
+                {"--rejects", NULL, "list the records kept in rejects.<department>, then exit",
+                 &list_rejects},
+        };
         const sb_program_t prog = {
                 "sharebus-producer",
-                "Publishes a department's change events (JSON lines) to Kafka as Avro change events.",
-                sb_producer_settings, sb_producer_settings_count};
+                "Publishes a department's changes (JSON lines, CSV, or an outbox table) to "
+                "Kafka as Avro change events.",
+                sb_producer_settings,
+                sb_producer_settings_count,
+                options,
+                sizeof(options) / sizeof(*options)};
         sb_config_t *cfg;
         sb_log_t *log;
         int rc = sb_cli_start(&prog, argc, argv, &cfg, &log);
         if (rc != SB_CLI_CONTINUE)
                 return rc;
-        rc = 1;
-        char errstr[1024];
-        const char *config_path = sb_config_origin(cfg);
-        char topic[512];
+        char errstr[1024], topic[512], rejects_topic[512];
         const char *department = sb_config_string(cfg, "department");
-        snprintf(topic, sizeof(topic), "%s.%s", department, sb_config_string(cfg, "dataset"));
+        const char *dataset = sb_config_string(cfg, "dataset");
+        snprintf(topic, sizeof(topic), "%s.%s", department, dataset);
+        const char *rejects_setting = sb_config_string(cfg, "rejects_topic");
+        snprintf(rejects_topic, sizeof(rejects_topic), "%s%s", *rejects_setting ? "" : "rejects.",
+                 *rejects_setting ? rejects_setting : department);
 
         sb_dataset_t *ds = NULL;
         sb_registry_client_t *registry = NULL;
-        rd_kafka_t *rk = NULL;
-        FILE *in = NULL;
-        producer_state_t st = {.log = log};
-        sb_kafka_opaque_t opaque = {.log = log, .app = &st};
-        sb_buf_t key, value;
-        sb_buf_init(&key, 64 * 1024 * 1024);
-        sb_buf_init(&value, 64 * 1024 * 1024);
-        char *line = NULL;
-        size_t line_cap = 0;
+        sb_metrics_t *metrics = NULL;
+        sb_http_server_t *http = NULL;
+        sb_producer_t *producer = NULL;
         sb_event_encoder_t enc = {.department = department, .system = sb_config_string(cfg, "system")};
 
         if (sb_dataset_load(sb_config_string(cfg, "schema_dir"), topic, &ds, errstr, sizeof(errstr))) {
-                SB_LOG(log, SB_LOG_ERROR, "%s: %s", config_path, errstr);
+                SB_LOG(log, SB_LOG_ERROR, "%s: %s", sb_config_origin(cfg), errstr);
                 rc = 2;
+                goto done;
+        }
+        enc.dataset = ds;
+        source_options_t src_opts = {.department = department,
+                                     .dataset = dataset,
+                                     .snapshot = snapshot != NULL,
+                                     .key_record = sb_schema_root(sb_dataset_key_schema(ds)),
+                                     .row_record = sb_dataset_row(ds)};
+        if (print_ddl) {
+                sb_err_t err =
+                        source_print_ddl(print_ddl, stdout, cfg, table, &src_opts, errstr, sizeof(errstr));
+                if (err)
+                        fprintf(stderr, "sharebus-producer: %s\n", errstr);
+                rc = err ? 2 : 0;
+                goto done;
+        }
+        if (list_rejects) {
+                size_t count = 0;
+                sb_err_t err = rejects_list(cfg, rejects_topic, stdout, log, &count, errstr, sizeof(errstr));
+                if (err)
+                        SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                else
+                        printf("%zu rejects in %s\n", count, rejects_topic);
+                rc = err ? 1 : 0;
                 goto done;
         }
         /* Registry settings are checked (files read) before Kafka is touched. */
@@ -112,45 +139,34 @@ int main(int argc, char **argv) {
                 rc = reg_err == SB_ERR_CONFIG ? 2 : 1;
                 goto done;
         }
-        rd_kafka_conf_t *conf = sb_kafka_conf_new(cfg, kafka_defaults, &opaque, errstr, sizeof(errstr));
-        if (!conf) {
+        if ((rc = register_dataset(registry, topic, &enc, log)))
+                goto done;
+        rc = 1;
+        if (sb_metrics_new(&metrics, errstr, sizeof(errstr))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
-                rc = 2;
                 goto done;
         }
-        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-        if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
-                rd_kafka_conf_destroy(conf);
-                SB_LOG(log, SB_LOG_ERROR, "cannot create the Kafka producer: %s", errstr);
+        sb_producer_conf_t conf = {
+                .department = department,
+                .topic = topic,
+                .rejects_topic = rejects_topic,
+                .batch_max = (int)sb_config_int(cfg, "batch_size"),
+                .idle_wait_ms = (int)sb_config_int(cfg, "poll_timeout_ms"),
+                .ack_interval_ms = (int)sb_config_int(cfg, "ack_interval_ms"),
+                .flush_timeout_ms = (int)sb_config_int(cfg, "flush_timeout_ms"),
+                .retry_backoff_max_ms = (int)sb_config_int(cfg, "retry_backoff_max_ms"),
+        };
+        sb_err_t err =
+                sb_producer_new(&conf, cfg, &src_opts, &enc, metrics, log, &producer, errstr, sizeof(errstr));
+        if (err) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                rc = err == SB_ERR_CONFIG ? 2 : 1;
                 goto done;
         }
-        enc.dataset = ds;
-        char subject[600];
-        snprintf(subject, sizeof(subject), "%s-key", topic);
-        if (sb_registry_register(registry, subject, sb_schema_json(sb_dataset_key_schema(ds)),
-                                 &enc.key_schema_id, errstr, sizeof(errstr)) == SB_OK) {
-                snprintf(subject, sizeof(subject), "%s-value", topic);
-                sb_registry_register(registry, subject, sb_schema_json(sb_dataset_value_schema(ds)),
-                                     &enc.value_schema_id, errstr, sizeof(errstr));
-        }
-        if (!enc.key_schema_id || !enc.value_schema_id) {
-                SB_LOG(log, SB_LOG_ERROR, "cannot register the schemas of %s: %s", topic, errstr);
-                goto done;
-        }
-        /* The rules are the registry's: what was registered, read back. */
-        sb_err_t rules_err = sb_event_encoder_fetch_rules(&enc, registry, errstr, sizeof(errstr));
-        if (rules_err) {
-                SB_LOG(log, SB_LOG_ERROR, "cannot use the rules of %s: %s", topic, errstr);
-                rc = rules_err == SB_ERR_SCHEMA ? 2 : 1;
-                goto done;
-        }
-        SB_LOG(log, SB_LOG_INFO, "publishing to %s (key schema id %d, value schema id %d)", topic,
-               enc.key_schema_id, enc.value_schema_id);
-
-        const char *input = sb_config_string(cfg, "input");
-        in = strcmp(input, "-") == 0 ? stdin : fopen(input, "r");
-        if (!in) {
-                SB_LOG(log, SB_LOG_ERROR, "%s: %s", input, strerror(errno));
+        if ((err = sb_http_server_from_config(cfg, metrics, sb_producer_healthy, producer, log, &http, errstr,
+                                              sizeof(errstr)))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                rc = err == SB_ERR_CONFIG ? 2 : 1;
                 goto done;
         }
         struct sigaction sa;
@@ -159,69 +175,22 @@ int main(int argc, char **argv) {
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
 
-        unsigned long lines = 0, invalid = 0, events = 0, tombstones = 0, produce_failed = 0;
-        ssize_t n;
-        while (!stop_requested && (n = getline(&line, &line_cap, in)) >= 0) {
-                sb_change_line_t cl;
-                char event_id[37];
-                lines++;
-                if (sb_change_line_is_blank(line, (size_t)n))
-                        continue;
-                while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
-                        line[--n] = 0;
-                sb_err_t bad = sb_change_line_parse(line, (size_t)n, &cl, errstr, sizeof(errstr));
-                if (!bad) {
-                        bad = sb_event_encode(&enc, &cl, (int64_t)lines, &key, &value, event_id, errstr,
-                                              sizeof(errstr));
-                        if (bad)
-                                sb_change_line_clear(&cl);
-                }
-                if (bad) {
-                        invalid++;
-                        SB_LOG(log, SB_LOG_ERROR, "%s:%lu: not published: %s",
-                               strcmp(input, "-") ? input : "stdin", lines, errstr);
-                        continue;
-                }
-                rd_kafka_resp_err_t err = produce(rk, topic, &key, &value, department, event_id, (long)lines);
-                if (!err && cl.op == 'd') {
-                        err = produce(rk, topic, &key, NULL, department, event_id, (long)lines);
-                        tombstones += !err;
-                }
-                sb_change_line_clear(&cl);
-                if (err) {
-                        produce_failed++;
-                        SB_LOG(log, SB_LOG_ERROR, "line %lu: cannot produce: %s", lines,
-                               rd_kafka_err2str(err));
-                        continue;
-                }
-                events++;
-                rd_kafka_poll(rk, 0);
-        }
-        if (ferror(in))
-                SB_LOG(log, SB_LOG_ERROR, "%s: read error: %s", input, strerror(errno));
-
-        long long flush_ms = sb_config_int(cfg, "flush_timeout_ms");
-        while (rd_kafka_outq_len(rk) > 0 && flush_ms > 0) {
-                rd_kafka_flush(rk, 500);
-                flush_ms -= 500;
-        }
-        int queued = rd_kafka_outq_len(rk);
-        if (queued > 0)
-                SB_LOG(log, SB_LOG_ERROR, "%d messages still undelivered after flush_timeout_ms", queued);
+        err = sb_producer_run(producer, &stop_requested, errstr, sizeof(errstr));
+        if (err)
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+        const sb_producer_stats_t *st = sb_producer_stats(producer);
         SB_LOG(log, SB_LOG_INFO,
-               "%lu lines read: %lu events published to %s (+%lu tombstones), %lu invalid, "
-               "%lu delivered, %lu failed%s",
-               lines, events, topic, tombstones, invalid, st.delivered,
-               st.failed + produce_failed + (unsigned long)queued, stop_requested ? " (interrupted)" : "");
-        rc = (invalid || st.failed || produce_failed || queued || stop_requested || ferror(in)) ? 1 : 0;
+               "%llu records read: %llu events published to %s (+%llu tombstones), %llu rejected to %s, "
+               "%llu messages delivered, %llu failed, %llu rewinds%s",
+               (unsigned long long)st->read, (unsigned long long)st->published, topic,
+               (unsigned long long)st->tombstones, (unsigned long long)st->rejected, rejects_topic,
+               (unsigned long long)st->delivered, (unsigned long long)st->failed,
+               (unsigned long long)st->rewinds, stop_requested ? " (stopped)" : "");
+        rc = err || st->rejected ? 1 : 0;
 done:
-        if (in && in != stdin)
-                fclose(in);
-        free(line);
-        sb_buf_free(&key);
-        sb_buf_free(&value);
-        if (rk)
-                rd_kafka_destroy(rk);
+        sb_http_server_destroy(http);
+        sb_producer_destroy(producer);
+        sb_metrics_destroy(metrics);
         sb_event_encoder_clear(&enc);
         sb_registry_client_destroy(registry);
         sb_dataset_destroy(ds);

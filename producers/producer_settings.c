@@ -1,5 +1,6 @@
 #include "producer_settings.h"
 
+#include "sb_http_server.h"
 #include "sb_registry_settings.h"
 
 const sb_setting_t sb_producer_settings[] = {
@@ -13,22 +14,40 @@ const sb_setting_t sb_producer_settings[] = {
          "schema registry URL(s), comma-separated, e.g. http://127.0.0.1:8081"},
         SB_REGISTRY_CLIENT_SETTINGS,
         {"source", SB_SETTING_STRING, 0, "jsonl", 0, 0,
-         "where the changes come from: jsonl (a file of JSON lines, or standard input)"},
+         "where the changes come from: jsonl (a file of JSON lines, or standard input), sqlite (an outbox "
+         "table in a SQLite database), postgresql (an outbox table in a PostgreSQL database)"},
         {"input", SB_SETTING_STRING, 0, "-", 0, 0,
          "file of change events as JSON lines; - for standard input"},
-        /* source = "postgresql" (sources/source_postgresql.h) */
-        {"postgresql_conninfo", SB_SETTING_STRING, 0, NULL, 0, 0,
-         "libpq connection string of the department's database, e.g. \"host=db1 dbname=market "
-         "user=sharebus\""},
+        /* ---- outbox sources (sqlite; outbox_table, outbox_retention_ms and
+         * snapshot_table are shared with postgresql) ---- */
+        {"sqlite_outbox_path", SB_SETTING_STRING, 0, NULL, 0, 0,
+         "source sqlite: the department's SQLite database file that holds the outbox table"},
         {"outbox_table", SB_SETTING_STRING, 0, "sharebus_outbox", 0, 0,
-         "outbox table (lower-case SQL identifier, optionally schema.table); --print-ddl postgresql creates "
-         "it"},
+         "outbox sources: the outbox table (an SQL identifier); --print-ddl prints its DDL"},
         {"outbox_retention_ms", SB_SETTING_INT, 0, "604800000", 0, 315360000000LL,
-         "sent outbox rows older than this are deleted (0: as soon as they are sent)"},
+         "outbox sources: how long sent rows stay in the outbox before they are deleted (0: at once)"},
         {"snapshot_table", SB_SETTING_STRING, 0, NULL, 0, 0,
-         "business table whose rows --snapshot publishes (op r) before the outbox"},
+         "--snapshot: the business table whose current rows are published first (op r)"},
+        {"postgresql_conninfo", SB_SETTING_STRING, 0, NULL, 0, 0,
+         "source postgresql: libpq connection string of the department's database, e.g. \"host=db1 "
+         "dbname=market user=sharebus\""},
+        {"outbox_poll_ms", SB_SETTING_INT, 0, "200", 10, 60000,
+         "source sqlite: sleep between reads of an empty outbox (SQLite cannot notify across processes)"},
+        {"sqlite_busy_timeout_ms", SB_SETTING_INT, 0, "5000", 0, 600000,
+         "source sqlite: how long to wait for the application's write lock before an ack fails (and is "
+         "retried)"},
         {"flush_timeout_ms", SB_SETTING_INT, 0, "60000", 1000, 3600000,
          "how long to wait at the end for outstanding delivery reports"},
+        {"rejects_topic", SB_SETTING_STRING, 0, "", 0, 0,
+         "topic that keeps the records that cannot be published; empty for rejects.<department>"},
+        {"batch_size", SB_SETTING_INT, 0, "1024", 1, 65536, "records read from the source at a time"},
+        {"poll_timeout_ms", SB_SETTING_INT, 0, "500", 1, 60000,
+         "how long a read of the source waits for new records when nothing is in flight"},
+        {"ack_interval_ms", SB_SETTING_INT, 0, "200", 0, 60000,
+         "at most this long between acknowledgements to the source (checkpoint, rows marked sent)"},
+        {"retry_backoff_max_ms", SB_SETTING_INT, 0, "5000", 100, 600000,
+         "longest wait between retries after a failed delivery or source error"},
+        SB_METRICS_SETTINGS,
         {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},
 };
 

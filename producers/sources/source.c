@@ -6,15 +6,18 @@
 /* One line per kind of source: its header and its entry below. */
 #include "sources/source_jsonl.h"
 #include "sources/source_postgresql.h"
+#include "sources/source_sqlite.h"
 
 static const source_ops_t *const all_sources[] = {
         &source_jsonl_ops,
+        &source_sqlite_ops,
         &source_postgresql_ops,
         NULL,
 };
 
 const char *const source_kinds[] = {
         "jsonl",
+        "sqlite",
         "postgresql",
         NULL,
 };
@@ -22,6 +25,7 @@ const char *const source_kinds[] = {
 struct source_s {
         const source_ops_t *ops;
         void *state;
+        int reopenable;
 };
 
 sb_err_t source_new(const sb_config_t *cfg, const source_options_t *opts, sb_log_t *log, source_t **out,
@@ -40,6 +44,9 @@ sb_err_t source_new(const sb_config_t *cfg, const source_options_t *opts, sb_log
         if (!src)
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         src->ops = ops;
+        /* Standard input is the one source that cannot be read again. */
+        const char *input = sb_config_string(cfg, "input");
+        src->reopenable = !(strcmp(kind, "jsonl") == 0 && input && strcmp(input, "-") == 0);
         if ((err = ops->open(cfg, opts, log, &src->state, errstr, errstr_size))) {
                 free(src);
                 return err;
@@ -75,3 +82,18 @@ void source_stats(source_t *src, source_stats_t *out) {
 }
 
 const char *source_name(const source_t *src) { return src->ops->name; }
+
+int source_reopenable(const source_t *src) { return src->reopenable; }
+
+sb_err_t source_print_ddl(const char *kind, FILE *out, const sb_config_t *cfg, const char *table,
+                          const source_options_t *opts, char *errstr, size_t errstr_size) {
+        const char *outbox = sb_config_string(cfg, "outbox_table");
+        if (strcmp(kind, "sqlite") == 0)
+                return source_sqlite_print_ddl(out, outbox, table, opts->dataset, opts->key_record,
+                                               opts->row_record, errstr, errstr_size);
+        if (strcmp(kind, "postgresql") == 0)
+                return source_postgresql_print_ddl(out, outbox, table, opts->dataset, opts->key_record,
+                                                   errstr, errstr_size);
+        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                         "--print-ddl %s: no outbox source of that kind (sqlite, postgresql)", kind);
+}

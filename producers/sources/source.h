@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sb_config.h"
 #include "sb_error.h"
@@ -102,6 +103,16 @@ sb_err_t source_ack(source_t *src, uint64_t position, char *errstr, size_t errst
 /* Fills *out (all -1 when the source keeps no statistics). */
 void source_stats(source_t *src, source_stats_t *out);
 const char *source_name(const source_t *src);
+/* 1 if the source can be opened again to resume after its last
+ * acknowledged position (0 for standard input). */
+int source_reopenable(const source_t *src);
+
+/* `--print-ddl KIND [--table TABLE]`: prints to `out` the outbox table of
+ * source KIND (sqlite, postgresql) as cfg names it and, with `table`,
+ * triggers on that business table that fill it.  SB_ERR_CONFIG for a kind
+ * without an outbox. */
+sb_err_t source_print_ddl(const char *kind, FILE *out, const sb_config_t *cfg, const char *table,
+                          const source_options_t *opts, char *errstr, size_t errstr_size);
 
 /* The kinds compiled in, NULL-terminated, for the `source` setting's check. */
 extern const char *const source_kinds[];

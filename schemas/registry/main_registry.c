@@ -53,7 +53,10 @@ int main(int argc, char **argv) {
                 PROGRAM,
                 "The sharebus schema registry: a Confluent Schema Registry compatible REST "
                 "API, its state in Kafka.",
-                regd_settings, regd_settings_count};
+                regd_settings,
+                regd_settings_count,
+                NULL,
+                0};
         sb_config_t *cfg;
         sb_log_t *log;
         int rc = sb_cli_start(&prog, argc, argv, &cfg, &log);
@@ -85,10 +88,10 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
-        regd_store_t *store = regd_store_new(errstr, sizeof(errstr));
+        regd_store_t *store = NULL;
         regd_http_t *srv = NULL;
         regd_cmdlog_t *rlog = NULL;
-        if (!log || !store) {
+        if (!log || regd_store_new(&store, errstr, sizeof(errstr))) {
                 fprintf(stderr, "%s: out of memory\n", PROGRAM);
                 goto out;
         }

@@ -1,6 +1,6 @@
 /*
- * registry_apply: regd_store_apply(), the commands that change the
- * registry's state (registry_store.h lists them), and the direct submitter
+ * regd_apply: regd_store_apply(), the commands that change the
+ * registry's state (regd_store.h lists them), and the direct submitter
  * of memory mode.
  *
  * Every instance applies the same commands in the same order, so nothing
@@ -246,12 +246,16 @@ static json_t *do_register(regd_store_t *st, const json_t *cmd) {
         if (!(s = regd_subject_add(st, name)))
                 goto out;
         if (regd_reserve((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)) ||
-            (add_schema && regd_schema_add(st, sid, canon, hash, parsed))) {
+            (add_schema && regd_schema_add(st, sid, canon, hash))) {
                 regd_subject_gc(st, s);
                 goto out;
         }
-        if (add_schema)
-                canon = NULL, parsed = NULL; /* taken by the store */
+        if (add_schema) {
+                canon = NULL; /* taken by the store */
+                /* The next version of this subject is checked against it. */
+                regd_parsed_put(st, sid, parsed);
+                parsed = NULL;
+        }
         same_id_t older = {sid, new_version};
         drop_versions(st, s, is_deleted_same_id, &older); /* as Confluent: the soft-deleted copies go */
         put_version(st, s, new_version, sid);
@@ -423,7 +427,7 @@ static json_t *do_mode(regd_store_t *st, const json_t *cmd) {
         int entering = mode == REGD_IMPORT && regd_mode_of(st, s) != REGD_IMPORT && !force;
         int live = 0;
         for (size_t i = 0; entering && i < st->n_subjects; i++)
-                live |= (!name || &st->subjects[i] == s) && regd_subject_count(&st->subjects[i], 0) > 0;
+                live |= (!name || st->subjects[i] == s) && regd_subject_count(st->subjects[i], 0) > 0;
         if (live) {
                 r = regd_error_result(REGD_ERROR_IMPORT_WITH_SUBJECTS);
                 goto out;
@@ -436,8 +440,8 @@ static json_t *do_mode(regd_store_t *st, const json_t *cmd) {
                 goto out;
         }
         for (size_t i = 0; entering && i < st->n_subjects; i++)
-                if (!name || &st->subjects[i] == s)
-                        drop_versions(st, &st->subjects[i], is_deleted, NULL);
+                if (!name || st->subjects[i] == s)
+                        drop_versions(st, st->subjects[i], is_deleted, NULL);
         if (s) {
                 s->has_mode = 1;
                 s->mode = mode;
@@ -447,7 +451,7 @@ static json_t *do_mode(regd_store_t *st, const json_t *cmd) {
         }
         /* Subjects left empty by the removal (other than s) go. */
         for (size_t i = st->n_subjects; entering && !name && i > 0; i--)
-                regd_subject_gc(st, &st->subjects[i - 1]);
+                regd_subject_gc(st, st->subjects[i - 1]);
 out:
         pthread_mutex_unlock(&st->lock);
         return r;

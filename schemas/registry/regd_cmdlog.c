@@ -260,10 +260,11 @@ sb_err_t regd_cmdlog_new(regd_store_t *store, const sb_config_t *cfg, const char
 
         static const char *const producer_defaults[] = {"enable.idempotence", "true", "acks", "all",
                                                         "linger.ms",          "0",    NULL};
-        rd_kafka_conf_t *pc = sb_kafka_conf_new(cfg, producer_defaults, &rl->opaque, errstr, errstr_size);
-        if (!pc) {
+        rd_kafka_conf_t *pc = NULL, *cc = NULL;
+        err = sb_kafka_conf_new(cfg, producer_defaults, &rl->opaque, &pc, errstr, errstr_size);
+        if (err) {
                 regd_cmdlog_destroy(rl);
-                return SB_ERR_CONFIG;
+                return err;
         }
         rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
         if (!(rl->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, errstr_size))) {
@@ -280,7 +281,8 @@ sb_err_t regd_cmdlog_new(regd_store_t *store, const sb_config_t *cfg, const char
         snprintf(group, sizeof(group), "sharebus-registry-%.8s", uuid);
         const char *const consumer_defaults[] = {
                 "group.id", group, "enable.auto.commit", "false", "enable.partition.eof", "false", NULL};
-        rd_kafka_conf_t *cc = sb_kafka_conf_new(NULL, consumer_defaults, &rl->opaque, errstr, errstr_size);
+        if (sb_kafka_conf_new(NULL, consumer_defaults, &rl->opaque, &cc, errstr, errstr_size))
+                cc = NULL;
         for (size_t i = 0; cc && cfg && i < sb_config_kafka_count(cfg); i++) {
                 const char *name = sb_config_kafka_name(cfg, i);
                 /* The producer-only properties stay with the producer. */

@@ -1,8 +1,8 @@
 /*
- * registry_log: the registry's state kept in Kafka, with any number of
+ * regd_cmdlog: the registry's state kept in Kafka, with any number of
  * instances, every one of them accepting writes, and no leader.
  *
- * Every change (a command, registry_submit.h) is appended to the
+ * Every change (a command, regd_submit.h) is appended to the
  * single-partition topic `_sharebus_schemas`, keyed by a random op id.  Each
  * instance reads the topic from the beginning and applies every record, in
  * the topic's order, to its in-memory store with regd_store_apply(),

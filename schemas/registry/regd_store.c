@@ -1,7 +1,7 @@
 /*
- * registry_store.c: the store's data structures, its lookups and the read
- * functions of registry_store.h.  The commands that change the state are in
- * registry_apply.c.
+ * regd_store.c: the store's data structures, its lookups and the read
+ * functions of regd_store.h.  The commands that change the state are in
+ * regd_apply.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +35,8 @@ uint64_t regd_hash(const char *s) {
 int regd_reserve(void **arr, size_t *cap, size_t need, size_t size) {
         if (need <= *cap)
                 return 0;
-        size_t ncap = *cap ? *cap * 2 : 8;
+        /* From exactly what is needed: most subjects hold one version. */
+        size_t ncap = *cap ? *cap * 2 : need;
         while (ncap < need)
                 ncap *= 2;
         void *p = realloc(*arr, ncap * size);
@@ -46,43 +47,42 @@ int regd_reserve(void **arr, size_t *cap, size_t need, size_t size) {
         return 0;
 }
 
-regd_store_t *regd_store_new(char *errstr, size_t errstr_size) {
+sb_err_t regd_store_new(regd_store_t **out, char *errstr, size_t errstr_size) {
         regd_store_t *st = calloc(1, sizeof(*st));
-        if (!st) {
-                sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-                return NULL;
-        }
+        if (!st)
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         if (pthread_mutex_init(&st->lock, NULL)) {
                 free(st);
-                sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "cannot create a mutex");
-                return NULL;
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "cannot create a mutex");
         }
         if (pthread_mutex_init(&st->parse_lock, NULL) || pthread_mutex_init(&st->canon_lock, NULL)) {
                 pthread_mutex_destroy(&st->lock);
                 free(st);
-                sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "cannot create a mutex");
-                return NULL;
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "cannot create a mutex");
         }
         st->next_id = 1;
         st->level = REGD_COMPAT_BACKWARD;
         st->mode = REGD_READWRITE;
-        return st;
+        *out = st;
+        return SB_OK;
 }
 
 void regd_store_destroy(regd_store_t *st) {
         if (!st)
                 return;
-        for (size_t i = 0; i < st->n_schemas; i++) {
+        for (size_t i = 0; i < st->n_schemas; i++)
                 free(st->schemas[i].text);
-                sb_schema_destroy(st->schemas[i].parsed);
-        }
+        for (size_t i = 0; i < REGD_PARSED_CACHE_SIZE; i++)
+                sb_schema_destroy(st->parsed[i].parsed);
         for (size_t i = 0; i < st->n_subjects; i++) {
-                free(st->subjects[i].name);
-                free(st->subjects[i].v);
+                free(st->subjects[i]->name);
+                free(st->subjects[i]->v);
+                free(st->subjects[i]);
         }
         free(st->schemas);
         free(st->index);
         free(st->subjects);
+        free(st->subject_index);
         for (size_t i = 0; i < SB_CANON_CACHE_SIZE; i++) {
                 free(st->canon_cache[i].raw);
                 free(st->canon_cache[i].canon);
@@ -196,7 +196,7 @@ static void index_put(int32_t *index, size_t cap, uint64_t hash, int32_t id) {
         index[i] = id;
 }
 
-int regd_schema_add(regd_store_t *st, int32_t id, char *canon, uint64_t hash, sb_schema_t *parsed) {
+int regd_schema_add(regd_store_t *st, int32_t id, char *canon, uint64_t hash) {
         if (regd_reserve((void **)&st->schemas, &st->cap_schemas, st->n_schemas + 1, sizeof(*st->schemas)))
                 return -1;
         if ((st->n_schemas + 1) * 2 > st->index_cap) {
@@ -218,7 +218,7 @@ int regd_schema_add(regd_store_t *st, int32_t id, char *canon, uint64_t hash, sb
         int found;
         size_t at = schema_pos(st, id, &found);
         memmove(&st->schemas[at + 1], &st->schemas[at], (st->n_schemas - at) * sizeof(*st->schemas));
-        st->schemas[at] = (schema_t){id, canon, hash, parsed, 0};
+        st->schemas[at] = (schema_t){id, canon, hash, 0};
         st->n_schemas++;
         if (!known)
                 index_put(st->index, st->index_cap, hash, id);
@@ -227,93 +227,44 @@ int regd_schema_add(regd_store_t *st, int32_t id, char *canon, uint64_t hash, sb
         return 0;
 }
 
-const sb_schema_t *regd_schema_parsed(regd_store_t *st, schema_t *s) {
-        char errstr[256];
-        if (!s->parsed && regd_store_parse(st, s->text, strlen(s->text), &s->parsed, errstr, sizeof(errstr)))
-                s->parsed = NULL; /* stored texts always parse: only memory can fail */
-        return s->parsed;
-}
-
-/* ---- subjects ---- */
-
-static size_t subject_pos(const regd_store_t *st, const char *name, int *found) {
-        size_t lo = 0, hi = st->n_subjects;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(st->subjects[mid].name, name);
-                if (c == 0) {
-                        *found = 1;
-                        return mid;
-                }
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
+/* The cache slot of schema `id`, or else the least recently used one. */
+static parsed_entry_t *parsed_slot(regd_store_t *st, int32_t id) {
+        parsed_entry_t *lru = &st->parsed[0];
+        for (size_t i = 0; i < REGD_PARSED_CACHE_SIZE; i++) {
+                if (st->parsed[i].id == id)
+                        return &st->parsed[i];
+                if (st->parsed[i].used < lru->used)
+                        lru = &st->parsed[i];
         }
-        *found = 0;
-        return lo;
+        return lru;
 }
 
-subject_t *regd_subject(regd_store_t *st, const char *name) {
-        int found;
-        size_t at = subject_pos(st, name, &found);
-        return found ? &st->subjects[at] : NULL;
-}
-
-subject_t *regd_subject_add(regd_store_t *st, const char *name) {
-        int found;
-        size_t at = subject_pos(st, name, &found);
-        if (found)
-                return &st->subjects[at];
-        if (regd_reserve((void **)&st->subjects, &st->cap_subjects, st->n_subjects + 1,
-                         sizeof(*st->subjects)))
-                return NULL;
-        char *copy = strdup(name);
-        if (!copy)
-                return NULL;
-        memmove(&st->subjects[at + 1], &st->subjects[at], (st->n_subjects - at) * sizeof(*st->subjects));
-        memset(&st->subjects[at], 0, sizeof(st->subjects[at]));
-        st->subjects[at].name = copy;
-        st->n_subjects++;
-        return &st->subjects[at];
-}
-
-void regd_subject_gc(regd_store_t *st, subject_t *s) {
-        if (!s || s->n || s->has_level || s->has_mode)
-                return;
-        size_t at = (size_t)(s - st->subjects);
-        free(s->name);
-        free(s->v);
-        memmove(&st->subjects[at], &st->subjects[at + 1], (st->n_subjects - at - 1) * sizeof(*st->subjects));
-        st->n_subjects--;
-}
-
-size_t regd_subject_count(const subject_t *s, int deleted) {
-        size_t n = 0;
-        for (size_t i = 0; s && i < s->n; i++)
-                n += deleted || !s->v[i].deleted;
-        return n;
-}
-
-version_t *regd_subject_version(subject_t *s, int32_t version) {
-        size_t lo = 0, hi = s ? s->n : 0;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (s->v[mid].version == version)
-                        return &s->v[mid];
-                if (s->v[mid].version < version)
-                        lo = mid + 1;
-                else
-                        hi = mid;
+void regd_parsed_put(regd_store_t *st, int32_t id, sb_schema_t *parsed) {
+        parsed_entry_t *e = parsed_slot(st, id);
+        if (e->id == id) {
+                sb_schema_destroy(parsed);
+        } else {
+                sb_schema_destroy(e->parsed);
+                e->id = id;
+                e->parsed = parsed;
         }
-        return NULL;
+        e->used = ++st->parsed_clock;
 }
 
-version_t *regd_subject_latest(subject_t *s) {
-        for (size_t i = s ? s->n : 0; i > 0; i--)
-                if (!s->v[i - 1].deleted)
-                        return &s->v[i - 1];
-        return NULL;
+const sb_schema_t *regd_schema_parsed(regd_store_t *st, const schema_t *s) {
+        parsed_entry_t *e = parsed_slot(st, s->id);
+        if (e->id != s->id) {
+                char errstr[256];
+                sb_schema_t *parsed = NULL;
+                /* Stored texts always parse: only memory can fail. */
+                if (regd_store_parse(st, s->text, strlen(s->text), &parsed, errstr, sizeof(errstr)))
+                        return NULL;
+                sb_schema_destroy(e->parsed);
+                e->id = s->id;
+                e->parsed = parsed;
+        }
+        e->used = ++st->parsed_clock;
+        return e->parsed;
 }
 
 regd_compat_level_t regd_level_of(const regd_store_t *st, const subject_t *s) {
@@ -385,6 +336,18 @@ int regd_compat(regd_store_t *st, subject_t *s, const version_t *only, regd_comp
 
 /* ---- reads ---- */
 
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int by_subject_version(const void *a, const void *b) {
+        const regd_use_t *x = a, *y = b;
+        int c = strcmp(x->subject, y->subject);
+        return c ? c : (x->version > y->version) - (x->version < y->version);
+}
+
+static int by_subject_name(const void *a, const void *b) {
+        return strcmp((*(subject_t *const *)a)->name, (*(subject_t *const *)b)->name);
+}
+
 void regd_strings_free(char **names, size_t count) {
         for (size_t i = 0; names && i < count; i++)
                 free(names[i]);
@@ -401,7 +364,7 @@ sb_err_t regd_store_subjects(regd_store_t *st, int deleted, const char *prefix, 
         if (st->n_subjects && !(out = calloc(st->n_subjects, sizeof(*out))))
                 goto nomem;
         for (size_t i = 0; i < st->n_subjects; i++) {
-                const subject_t *s = &st->subjects[i];
+                const subject_t *s = st->subjects[i];
                 if (!regd_subject_count(s, deleted) || strncmp(s->name, prefix ? prefix : "", plen) != 0)
                         continue;
                 if (!(out[n] = strdup(s->name)))
@@ -413,6 +376,8 @@ sb_err_t regd_store_subjects(regd_store_t *st, int deleted, const char *prefix, 
                 free(out);
                 out = NULL;
         }
+        if (n)
+                qsort(out, n, sizeof(*out), by_name);
         *names = out;
         *count = n;
         return SB_OK;
@@ -541,7 +506,7 @@ sb_err_t regd_store_id_uses(regd_store_t *st, int32_t id, int deleted, regd_use_
                 return sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "schema %d not found", (int)id);
         }
         for (size_t i = 0; i < st->n_subjects; i++) {
-                const subject_t *s = &st->subjects[i];
+                const subject_t *s = st->subjects[i];
                 for (size_t k = 0; k < s->n; k++) {
                         if (s->v[k].id != id || (s->v[k].deleted && !deleted))
                                 continue;
@@ -553,6 +518,8 @@ sb_err_t regd_store_id_uses(regd_store_t *st, int32_t id, int deleted, regd_use_
                 }
         }
         pthread_mutex_unlock(&st->lock);
+        if (n)
+                qsort(out, n, sizeof(*out), by_subject_version);
         *uses = out;
         *count = n;
         return SB_OK;
@@ -631,13 +598,20 @@ sb_err_t regd_store_dump(regd_store_t *st, json_t **state) {
         json_t *out = NULL;
         int bad = !schemas || !subjects;
         pthread_mutex_lock(&st->lock);
+        /* In name order, whatever the order of arrival. */
+        subject_t **sorted = st->n_subjects ? malloc(st->n_subjects * sizeof(subject_t *)) : NULL;
+        bad |= st->n_subjects && !sorted;
+        if (sorted) {
+                memcpy(sorted, st->subjects, st->n_subjects * sizeof(subject_t *));
+                qsort(sorted, st->n_subjects, sizeof(subject_t *), by_subject_name);
+        }
         for (size_t i = 0; !bad && i < st->n_schemas; i++) {
                 const schema_t *sc = &st->schemas[i];
                 bad |= json_array_append_new(schemas, json_pack("{s:i,s:s,s:I}", "id", (int)sc->id, "schema",
                                                                 sc->text, "uses", (json_int_t)sc->uses));
         }
         for (size_t i = 0; !bad && i < st->n_subjects; i++) {
-                const subject_t *s = &st->subjects[i];
+                const subject_t *s = sorted[i];
                 json_t *versions = json_array();
                 for (size_t k = 0; versions && k < s->n; k++)
                         if (json_array_append_new(
@@ -659,6 +633,7 @@ sb_err_t regd_store_dump(regd_store_t *st, json_t **state) {
                                 "mode", st->has_mode ? regd_mode_name(st->mode) : NULL, "schemas", schemas,
                                 "subjects", subjects);
         pthread_mutex_unlock(&st->lock);
+        free(sorted);
         json_decref(schemas);
         json_decref(subjects);
         *state = out;

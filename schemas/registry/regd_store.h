@@ -1,5 +1,5 @@
 /*
- * registry_store: the state of sharebus-registry, in memory: schemas by
+ * regd_store: the state of sharebus-registry, in memory: schemas by
  * global id, subjects with their versions, and the compatibility levels and
  * modes set globally or per subject.
  *
@@ -7,9 +7,9 @@
  * command (a JSON object, see below) deterministically: its effect and its
  * result depend on nothing but the store's state and the command (no clock,
  * no randomness, nothing local to the instance), so every instance that
- * applies the same commands in the same order (registry_log.h) holds the
+ * applies the same commands in the same order (regd_cmdlog.h) holds the
  * same ids, versions and settings.  The HTTP layer submits commands through
- * a regd_submitter_t (registry_submit.h) and reads with the
+ * a regd_submitter_t (regd_submit.h) and reads with the
  * functions further down.
  *
  * Rules (as Confluent Schema Registry has them):
@@ -97,8 +97,8 @@ typedef struct {
         char *text;  /* canonical schema text; the caller frees it */
 } regd_version_t;
 
-/* Returns an empty store, or NULL with errstr set on failure. */
-regd_store_t *regd_store_new(char *errstr, size_t errstr_size);
+/* Sets *out to a new, empty store the caller destroys. */
+sb_err_t regd_store_new(regd_store_t **out, char *errstr, size_t errstr_size);
 void regd_store_destroy(regd_store_t *st);
 
 /* ---- changing the state ---- */

@@ -1,7 +1,14 @@
 /*
- * registry_store_int: the inside of registry_store, shared by its two
- * halves: registry_store.c (data structures and reads) and registry_apply.c
- * (the commands).  Nothing outside those files includes this header.
+ * regd_store_int: the inside of regd_store, shared by its two halves:
+ * regd_store.c (data structures and reads) and regd_apply.c (the
+ * commands).  Nothing outside those files includes this header.
+ *
+ * Memory: a national registry holds ~100,000 subjects, so per subject it
+ * keeps only its name, its versions (12 bytes each) and its settings, and
+ * per distinct schema only its canonical text, once, whatever the number
+ * of subjects and versions that use it.  Parsed schemas (several KB each,
+ * needed only for compatibility checks) live in a small cache of the most
+ * recently used, rebuilt from the text on demand.
  *
  * Every helper here expects the store's lock held, except
  * regd_canonicalise() and regd_hash().
@@ -19,8 +26,7 @@ typedef struct {
         int32_t id;
         char *text; /* canonical form, owned */
         uint64_t hash;
-        sb_schema_t *parsed; /* parsed on first need (compatibility checks) */
-        size_t uses;         /* versions, soft-deleted ones too, that use it */
+        uint32_t uses; /* versions, soft-deleted ones too, that use it */
 } schema_t;
 
 typedef struct {
@@ -48,6 +54,14 @@ typedef struct {
         char *canon; /* owned */
 } canon_entry_t;
 
+/* Parsed schemas most recently used by compatibility checks. */
+#define REGD_PARSED_CACHE_SIZE 64
+typedef struct {
+        int32_t id; /* 0 = empty slot */
+        uint64_t used;
+        sb_schema_t *parsed; /* owned */
+} parsed_entry_t;
+
 struct regd_store_s {
         pthread_mutex_t lock; /* guards everything below */
         /* avro-c keeps its last error in one global buffer, so schemas are
@@ -57,13 +71,21 @@ struct regd_store_s {
         canon_entry_t canon_cache[SB_CANON_CACHE_SIZE];
         schema_t *schemas; /* ascending by id; never removed */
         size_t n_schemas, cap_schemas;
-        int64_t next_id;     /* one more than the highest id ever used */
-        int32_t *index;      /* open addressing on the text hash: ids; 0 = empty */
-        size_t index_cap;    /* a power of two, at least twice n_schemas */
-        subject_t *subjects; /* ascending by name (strcmp) */
+        int64_t next_id;  /* one more than the highest id ever used */
+        int32_t *index;   /* open addressing on the text hash: ids; 0 = empty */
+        size_t index_cap; /* a power of two, at least twice n_schemas */
+        parsed_entry_t parsed[REGD_PARSED_CACHE_SIZE];
+        uint64_t parsed_clock;
+        /* Subjects in no order (each allocated on its own, so a pointer
+         * stays valid while others come and go), found by name through an
+         * open-addressing index of positions + 1 (0 = empty); readers that
+         * list them sort by name. */
+        subject_t **subjects;
         size_t n_subjects, cap_subjects;
-        uint64_t generation;     /* bumped by every applied command (atomic) */
-        int has_level, has_mode; /* global settings */
+        uint32_t *subject_index;
+        size_t subject_index_cap; /* a power of two, at least twice n_subjects */
+        uint64_t generation;      /* bumped by every applied command (atomic) */
+        int has_level, has_mode;  /* global settings */
         regd_compat_level_t level;
         regd_mode_t mode;
 };
@@ -81,16 +103,22 @@ sb_err_t regd_canonicalise(regd_store_t *st, const char *text, size_t len, char 
 schema_t *regd_schema(regd_store_t *st, int32_t id);
 /* The id of the first schema with canonical text `canon`, or 0. */
 int32_t regd_find_text(const regd_store_t *st, const char *canon, uint64_t hash);
-/* Adds schema `id` (not yet present, >= 1) taking `canon` and `parsed`;
- * -1 (nothing taken) when out of memory. */
-int regd_schema_add(regd_store_t *st, int32_t id, char *canon, uint64_t hash, sb_schema_t *parsed);
-/* The parsed form of a schema, parsed now if need be; NULL if out of memory. */
-const sb_schema_t *regd_schema_parsed(regd_store_t *st, schema_t *s);
+/* Adds schema `id` (not yet present, >= 1) taking `canon`; -1 (nothing
+ * taken) when out of memory. */
+int regd_schema_add(regd_store_t *st, int32_t id, char *canon, uint64_t hash);
+/* The parsed form of a schema from the cache, parsed now if need be; NULL
+ * if out of memory.  Valid until the next call of regd_schema_parsed or
+ * regd_parsed_put (the cache may drop it then). */
+const sb_schema_t *regd_schema_parsed(regd_store_t *st, const schema_t *s);
+/* Gives the cache the parsed form of schema `id` (taken, or destroyed if
+ * the cache already holds one). */
+void regd_parsed_put(regd_store_t *st, int32_t id, sb_schema_t *parsed);
 
 subject_t *regd_subject(regd_store_t *st, const char *name);
 /* Finds or adds the subject; NULL when out of memory. */
 subject_t *regd_subject_add(regd_store_t *st, const char *name);
-/* Removes the subject if it holds no version, level or mode. */
+/* Removes the subject if it holds no version, level or mode (the last
+ * subject of st->subjects may take its place). */
 void regd_subject_gc(regd_store_t *st, subject_t *s);
 /* Number of versions, soft-deleted ones counted only if `deleted`. */
 size_t regd_subject_count(const subject_t *s, int deleted);

@@ -1,14 +1,14 @@
 /*
- * registry_submit: how the HTTP layer changes the registry's state.
+ * regd_submit: how the HTTP layer changes the registry's state.
  *
  * Every change is a command: a JSON object with a "type" (REGISTER,
- * DELETE_SUBJECT, DELETE_VERSION, CONFIG, MODE; see registry_store.h) that
+ * DELETE_SUBJECT, DELETE_VERSION, CONFIG, MODE; see regd_store.h) that
  * regd_store_apply() applies deterministically.  Submitting a command
  * applies it in the one order all instances agree on and hands back the
  * result this instance computed when it applied it:
  *   - in memory mode (no Kafka) the command is applied at once, under the
  *     store's lock;
- *   - with Kafka (registry_log.h) it is appended to the single-partition
+ *   - with Kafka (regd_cmdlog.h) it is appended to the single-partition
  *     topic `_sharebus_schemas`, and the result is that of applying the
  *     record when this instance's reader of the topic reaches it.
  *

@@ -359,6 +359,10 @@ int h_write_sample(const h_env_t *env, const char *sample, const char *name, int
 const char *h_producer_conf(const h_env_t *env, const char *department, const char *dataset,
                             const char *registry_url, const char *input, const char *extra) {
         char name[256];
+        /* The producer refuses to start without its rejects topic. */
+        snprintf(name, sizeof(name), "rejects.%s", department);
+        if (h_create_topic(env, name, 1) != 0)
+                fprintf(stderr, "harness: cannot create %s\n", name);
         snprintf(name, sizeof(name), "producer-%s.%s.conf", department, dataset);
         return h_write_file(env, name,
                             "department = \"%s\";\ndataset = \"%s\";\nschema_dir = \"%s/schemas\";\n"

@@ -138,7 +138,19 @@ START_TEST(invalid_lines_are_named_and_valid_ones_published) {
         ck_assert(h_file_contains(log, "bad.jsonl:5: not published: after.colour: unknown field"));
         ck_assert(h_file_contains(log, "2 events published"));
         /* The blank lines 7 to 9, whitespace only or not, are skipped. */
-        ck_assert(h_file_contains(log, "4 invalid"));
+        ck_assert(h_file_contains(log, "4 rejected to rejects.badlines"));
+        /* The four are kept in the rejects topic, with where and why. */
+        char *where = h_read_headers(&env, "rejects.badlines", "sharebus.source", 4);
+        char *rules = h_read_headers(&env, "rejects.badlines", "sharebus.rule", 4);
+        char *fields = h_read_headers(&env, "rejects.badlines", "sharebus.field", 1);
+        ck_assert_msg(strstr(where, "bad.jsonl:2\n") && strstr(where, "bad.jsonl:3\n") &&
+                              strstr(where, "bad.jsonl:4\n") && strstr(where, "bad.jsonl:5\n"),
+                      "rejects from %s", where);
+        ck_assert_str_eq(rules, "change_line\nchange_line\nchange_line\nschema\n");
+        ck_assert_str_eq(fields, "after.colour\n");
+        free(where);
+        free(rules);
+        free(fields);
         ck_assert(!h_file_contains(log, "bad.jsonl:8:") && !h_file_contains(log, "bad.jsonl:9:"));
 
         snprintf(db, sizeof(db), "%s", h_path(&env, "bad.db"));

@@ -22,13 +22,15 @@ typedef struct {
 
 static const char *topic = "_sharebus_schemas_cluster";
 
-static void start_instance(instance_t *in, const char *name) {
+static void start_instance_on(instance_t *in, const char *name, const char *log_topic) {
         char settings[256];
         snprintf(in->name, sizeof(in->name), "%s", name);
-        snprintf(settings, sizeof(settings), "schemas_topic = \"%s\";", topic);
+        snprintf(settings, sizeof(settings), "schemas_topic = \"%s\";", log_topic);
         ck_assert_msg(h_start_registry(&env, name, "http", settings, &in->pid, in->url, sizeof(in->url)) == 0,
                       "registry %s did not start (see %s/%s.log)", name, env.dir, name);
 }
+
+static void start_instance(instance_t *in, const char *name) { start_instance_on(in, name, topic); }
 
 static void stop_instance(instance_t *in, int sig) {
         kill(in->pid, sig);
@@ -249,6 +251,83 @@ START_TEST(two_instances_agree_and_survive_restarts) {
 }
 END_TEST
 
+/* One command record, as any client with write access to the topic could
+ * append it. */
+static void append(const char *log_topic, const char *command) {
+        h_produce_raw(&env, log_topic, "k", 1, command, command ? strlen(command) : 0);
+}
+
+/* Records in the command log that cannot be applied (not JSON, not a
+ * command, a subject that is not a string, a schema that nests 30,000
+ * deep, a tombstone, random bytes near the size limit) are logged and
+ * skipped the same way by every instance: each starts, replays past them,
+ * and agrees on the state the good commands made (a recursive schema, as
+ * Avro allows, among them); no id is spent on a refusal. */
+START_TEST(commands_that_cannot_be_applied_never_stop_an_instance) {
+        const char *log_topic = "_sharebus_schemas_poison";
+        ck_assert_int_eq(h_create_topic(&env, log_topic, 1), 0);
+        append(log_topic, "not json at all {");
+        append(log_topic, "[1,2,3]");
+        append(log_topic, "{\"type\":\"NO_SUCH_COMMAND\",\"subject\":\"x-value\"}");
+        append(log_topic, "{\"type\":\"REGISTER\",\"subject\":42,\"schema\":\"\\\"int\\\"\"}");
+        append(log_topic, "{\"type\":\"REGISTER\",\"subject\":\"loop-value\",\"schema\":"
+                          "\"{\\\"type\\\":\\\"record\\\",\\\"name\\\":\\\"Loop\\\",\\\"fields\\\":"
+                          "[{\\\"name\\\":\\\"me\\\",\\\"type\\\":\\\"Loop\\\"}]}\"}");
+        append(log_topic, NULL); /* a tombstone */
+        /* A schema of 30,000 nested arrays (31 bytes each), inside a valid
+         * command under the broker's record limit. */
+        size_t depth = 30000;
+        char *deep = malloc(depth * 32 + 256), *p = deep;
+        p += sprintf(p, "{\"type\":\"REGISTER\",\"subject\":\"deep-value\",\"schema\":\"");
+        for (size_t i = 0; i < depth; i++)
+                p += sprintf(p, "{\\\"type\\\":\\\"array\\\",\\\"items\\\":");
+        p += sprintf(p, "\\\"int\\\"");
+        for (size_t i = 0; i < depth; i++)
+                *p++ = '}';
+        sprintf(p, "\"}");
+        append(log_topic, deep);
+        free(deep);
+        /* Random bytes close to librdkafka's message limit. */
+        size_t big = 900 * 1000;
+        unsigned char *noise = malloc(big);
+        for (size_t i = 0; i < big; i++)
+                noise[i] = (unsigned char)(i * 2654435761u >> 13);
+        h_produce_raw(&env, log_topic, "k", 1, noise, big);
+        free(noise);
+        append(log_topic, "{\"type\":\"REGISTER\",\"subject\":\"good-value\",\"schema\":\"\\\"string\\\"\"}");
+
+        instance_t a = {0}, b = {0};
+        start_instance_on(&a, "poison-a", log_topic);
+        start_instance_on(&b, "poison-b", log_topic);
+        json_t *reply;
+        char url[512];
+        for (instance_t *in = &a; in; in = in == &a ? &b : NULL) {
+                snprintf(url, sizeof(url), "%s/subjects", in->url);
+                ck_assert_int_eq(http("GET", url, NULL, &reply), 200);
+                char *dump = json_dumps(reply, JSON_COMPACT);
+                ck_assert_msg(strcmp(dump, "[\"good-value\",\"loop-value\"]") == 0, "%s holds %s", in->name,
+                              dump);
+                free(dump);
+                json_decref(reply);
+                snprintf(url, sizeof(url), "%s/subjects/good-value/versions/1", in->url);
+                ck_assert_int_eq(http("GET", url, NULL, &reply), 200);
+                ck_assert_int_eq(json_integer_value(json_object_get(reply, "id")), 2);
+                json_decref(reply);
+        }
+        /* Both keep working: a new schema gets the next id at either. */
+        snprintf(url, sizeof(url), "%s/subjects/after-value/versions", b.url);
+        ck_assert_int_eq(http("POST", url, "{\"schema\":\"\\\"long\\\"\"}", &reply), 200);
+        ck_assert_int_eq(json_integer_value(json_object_get(reply, "id")), 3);
+        json_decref(reply);
+        char log_path[512];
+        snprintf(log_path, sizeof(log_path), "%s/poison-a.log", env.dir);
+        ck_assert_msg(h_file_contains(log_path, "is not a registry command"), "%s does not log the skip",
+                      log_path);
+        stop_instance(&a, SIGTERM);
+        stop_instance(&b, SIGTERM);
+}
+END_TEST
+
 int main(void) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
         if (h_env_start(&env) != 0)
@@ -257,6 +336,7 @@ int main(void) {
         TCase *tc = tcase_create("cluster");
         tcase_set_timeout(tc, 300);
         tcase_add_test(tc, two_instances_agree_and_survive_restarts);
+        tcase_add_test(tc, commands_that_cannot_be_applied_never_stop_an_instance);
         suite_add_tcase(s, tc);
         int failed = h_run_suite(s);
         h_env_stop(&env);

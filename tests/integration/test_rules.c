@@ -100,7 +100,16 @@ START_TEST(producer_names_lines_breaking_rules_and_publishes_the_others) {
                 log, "rules.jsonl:6: not published: key.uscc: '91350100M00010OY43' does not "
                      "match the pattern ^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"));
         ck_assert(h_file_contains(
-                log, "6 lines read: 2 events published to rules.license (+0 tombstones), 4 invalid"));
+                log, "6 records read: 2 events published to rules.license (+0 tombstones), 4 rejected to "
+                     "rejects.rules"));
+        /* Kept in the rejects topic, each naming its field and rule. */
+        char *fields = h_read_headers(&env, "rejects.rules", "sharebus.field", 4);
+        char *rules = h_read_headers(&env, "rejects.rules", "sharebus.rule", 4);
+        ck_assert_str_eq(fields,
+                         "key.uscc\nafter.registered_capital\nafter.legal_representative\nkey.uscc\n");
+        ck_assert_str_eq(rules, "cn_uscc\nminimum\nrequired\npattern\n");
+        free(fields);
+        free(rules);
 
         snprintf(db, sizeof(db), "%s", h_path(&env, "rules-license.db"));
         ck_assert_int_eq(run_subscriber("rules-license", "rules.license", db), 0);

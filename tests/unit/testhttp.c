@@ -14,8 +14,8 @@ server_t server;
 
 regd_store_t *new_store(void) {
         char errstr[256];
-        regd_store_t *st = regd_store_new(errstr, sizeof(errstr));
-        ck_assert_msg(st != NULL, "regd_store_new: %s", errstr);
+        regd_store_t *st = NULL;
+        ck_assert_msg(regd_store_new(&st, errstr, sizeof(errstr)) == SB_OK, "regd_store_new: %s", errstr);
         return st;
 }
 

@@ -1,0 +1,442 @@
+#include "producer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rejects.h"
+#include "sb_clock.h"
+#include "sb_kafka.h"
+
+/* Records in flight (handed over, not all delivered) at most: a power of
+ * two.  With deletes' tombstones and librdkafka's own queue bound below,
+ * this keeps the producer's memory small however fast the source is. */
+#define WINDOW 65536
+
+static const char *const kafka_defaults[] = {
+        "enable.idempotence", "true", "acks", "all",
+        /* Java clients' partitioner, so a key lands where theirs would. */
+        "partitioner", "murmur2_random", "linger.ms", "5",
+        /* librdkafka's queue is bounded by our window anyway; this keeps
+         * its memory (and ours) to a few MiB. */
+        "queue.buffering.max.messages", "100000", "queue.buffering.max.kbytes", "32768", NULL};
+
+typedef struct {
+        uint64_t ordinal;  /* which record the slot holds now */
+        uint64_t position; /* its source position (0: nothing to acknowledge) */
+        int64_t queued_ms; /* monotonic time it was produced, for the latency histogram */
+        int pending;       /* messages not yet reported */
+        int failed;
+} slot_t;
+
+struct sb_producer_s {
+        sb_producer_conf_t conf;
+        const sb_config_t *cfg;
+        source_options_t src_opts;
+        const sb_event_encoder_t *enc;
+        sb_log_t *log;
+        sb_kafka_opaque_t opaque;
+        rd_kafka_t *rk;
+        source_t *src;
+        sb_event_worker_t *worker;
+        slot_t *window;
+        uint64_t head, tail; /* ordinals: [head, tail) are in flight */
+        uint64_t ack_pending, acked;
+        int64_t last_ack_ms;
+        int must_rewind;        /* a delivery failed, or the producer hit a fatal error */
+        int fatal;              /* the Kafka producer must be made again */
+        volatile int unhealthy; /* read by /healthz from the server's thread */
+        char unhealthy_why[256];
+        sb_buf_t key, value;
+        sb_producer_stats_t stats;
+        struct {
+                sb_metrics_counter_t *read, *published, *rejected, *delivered, *failed, *rewinds;
+                sb_metrics_histogram_t *latency;
+                sb_metrics_gauge_t *backlog, *oldest_age;
+        } m;
+};
+
+static void set_unhealthy(sb_producer_t *p, const char *why) {
+        snprintf(p->unhealthy_why, sizeof(p->unhealthy_why), "%.200s", why);
+        __atomic_store_n(&p->unhealthy, 1, __ATOMIC_RELEASE);
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque) {
+        sb_producer_t *p = ((sb_kafka_opaque_t *)opaque)->app;
+        uint64_t ordinal = (uint64_t)(uintptr_t)msg->_private;
+        slot_t *s = &p->window[ordinal & (WINDOW - 1)];
+        (void)rk;
+        if (s->ordinal != ordinal || ordinal < p->head || ordinal >= p->tail)
+                return; /* from before a rewind */
+        if (msg->err) {
+                p->stats.failed++;
+                sb_metrics_counter_inc(p->m.failed);
+                if (!s->failed && !p->must_rewind)
+                        SB_LOG(p->log, SB_LOG_ERROR, "delivery to %s failed: %s",
+                               rd_kafka_topic_name(msg->rkt), rd_kafka_err2str(msg->err));
+                s->failed = 1;
+                p->must_rewind = 1;
+                return;
+        }
+        p->stats.delivered++;
+        sb_metrics_counter_inc(p->m.delivered);
+        if (--s->pending == 0 && p->m.latency)
+                sb_metrics_histogram_observe(p->m.latency,
+                                             (double)(sb_clock_mono_ms() - s->queued_ms) / 1000.0);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+        sb_producer_t *p = ((sb_kafka_opaque_t *)opaque)->app;
+        char fatal[512];
+        if (err == RD_KAFKA_RESP_ERR__FATAL && rd_kafka_fatal_error(rk, fatal, sizeof(fatal))) {
+                SB_LOG(p->log, SB_LOG_ERROR, "Kafka producer: fatal error: %s: making it again", fatal);
+                p->fatal = p->must_rewind = 1;
+        } else {
+                SB_LOG(p->log, SB_LOG_WARN, "Kafka: %s", reason);
+        }
+}
+
+static sb_err_t kafka_new(sb_producer_t *p, char *errstr, size_t errstr_size) {
+        rd_kafka_conf_t *conf = NULL;
+        sb_err_t err = sb_kafka_conf_new(p->cfg, kafka_defaults, &p->opaque, &conf, errstr, errstr_size);
+        if (err)
+                return err;
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+        rd_kafka_conf_set_error_cb(conf, on_error);
+        char kerr[512];
+        if (!(p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, kerr, sizeof(kerr)))) {
+                rd_kafka_conf_destroy(conf);
+                return sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "cannot create the Kafka producer: %s",
+                                 kerr);
+        }
+        return SB_OK;
+}
+
+/* SB_OK if `topic` exists on the cluster.  A topic created a moment ago
+ * may not be known to every broker yet: asked again for a few seconds. */
+static sb_err_t topic_exists(rd_kafka_t *rk, const char *topic, char *errstr, size_t errstr_size) {
+        rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        for (int attempt = 0; attempt < 10; attempt++) {
+                if (attempt)
+                        sb_clock_sleep_ms(500);
+                rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+                const struct rd_kafka_metadata *md = NULL;
+                err = rkt ? rd_kafka_metadata(rk, 0, rkt, &md, 15000) : RD_KAFKA_RESP_ERR__FAIL;
+                if (!err && (md->topic_cnt != 1 || md->topics[0].err))
+                        err = md->topic_cnt ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+                if (md)
+                        rd_kafka_metadata_destroy(md);
+                if (rkt)
+                        rd_kafka_topic_destroy(rkt);
+                if (err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
+                    err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE)
+                        break;
+        }
+        if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+                return sb_seterr(SB_ERR_KAFKA, errstr, errstr_size,
+                                 "topic %s does not exist: create it first (broker-config/create-topics.sh)",
+                                 topic);
+        if (err)
+                return sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "cannot read the metadata of %s: %s",
+                                 topic, rd_kafka_err2str(err));
+        return SB_OK;
+}
+
+static sb_err_t register_metrics(sb_producer_t *p, sb_metrics_t *m, char *errstr, size_t errstr_size) {
+        static const double latency_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                0.25,  0.5,    1,     2.5,  5,     10};
+        sb_metrics_label_t label = {"dataset", p->conf.topic};
+        sb_err_t err;
+        if ((err = sb_metrics_register_counter(m, "sharebus_producer_records_read_total",
+                                               "Records handed over by the source", &label, 1, &p->m.read,
+                                               errstr, errstr_size)) ||
+            (err = sb_metrics_register_counter(m, "sharebus_producer_events_published_total",
+                                               "Change events produced to the dataset topic", &label, 1,
+                                               &p->m.published, errstr, errstr_size)) ||
+            (err = sb_metrics_register_counter(m, "sharebus_producer_records_rejected_total",
+                                               "Records kept in the rejects topic instead", &label, 1,
+                                               &p->m.rejected, errstr, errstr_size)) ||
+            (err = sb_metrics_register_counter(m, "sharebus_producer_messages_delivered_total",
+                                               "Messages whose delivery Kafka acknowledged", &label, 1,
+                                               &p->m.delivered, errstr, errstr_size)) ||
+            (err = sb_metrics_register_counter(m, "sharebus_producer_delivery_failures_total",
+                                               "Messages whose delivery failed (then resent)", &label, 1,
+                                               &p->m.failed, errstr, errstr_size)) ||
+            (err = sb_metrics_register_counter(m, "sharebus_producer_rewinds_total",
+                                               "Times the Kafka producer and the source were made again",
+                                               &label, 1, &p->m.rewinds, errstr, errstr_size)) ||
+            (err = sb_metrics_register_histogram(
+                     m, "sharebus_producer_delivery_latency_seconds", "From produce to acknowledged delivery",
+                     &label, 1, latency_bounds, sizeof(latency_bounds) / sizeof(*latency_bounds),
+                     &p->m.latency, errstr, errstr_size)) ||
+            (err = sb_metrics_register_gauge(
+                     m, "sharebus_producer_source_backlog",
+                     "Records of the source not yet acknowledged (outbox: unsent rows)", &label, 1,
+                     &p->m.backlog, errstr, errstr_size)) ||
+            (err = sb_metrics_register_gauge(m, "sharebus_producer_source_oldest_age_seconds",
+                                             "Age of the oldest unacknowledged record of the source", &label,
+                                             1, &p->m.oldest_age, errstr, errstr_size)))
+                return err;
+        return SB_OK;
+}
+
+sb_err_t sb_producer_new(const sb_producer_conf_t *conf, const sb_config_t *cfg,
+                         const source_options_t *src_opts, const sb_event_encoder_t *enc,
+                         sb_metrics_t *metrics, sb_log_t *log, sb_producer_t **out, char *errstr,
+                         size_t errstr_size) {
+        sb_producer_t *p = calloc(1, sizeof(*p));
+        if (!p || !(p->window = calloc(WINDOW, sizeof(*p->window)))) {
+                free(p);
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+        p->conf = *conf;
+        p->cfg = cfg;
+        p->src_opts = *src_opts;
+        p->enc = enc;
+        p->log = log;
+        p->opaque = (sb_kafka_opaque_t){.log = log, .app = p};
+        sb_buf_init(&p->key, 64 * 1024 * 1024);
+        sb_buf_init(&p->value, 64 * 1024 * 1024);
+        sb_err_t err = SB_OK;
+        if ((metrics && (err = register_metrics(p, metrics, errstr, errstr_size))) ||
+            (err = sb_event_worker_new(enc, &p->worker, errstr, errstr_size)) ||
+            (err = source_new(cfg, &p->src_opts, log, &p->src, errstr, errstr_size)) ||
+            (err = kafka_new(p, errstr, errstr_size)) ||
+            (err = topic_exists(p->rk, conf->topic, errstr, errstr_size)) ||
+            (err = topic_exists(p->rk, conf->rejects_topic, errstr, errstr_size))) {
+                sb_producer_destroy(p);
+                return err;
+        }
+        p->last_ack_ms = sb_clock_mono_ms();
+        *out = p;
+        return SB_OK;
+}
+
+void sb_producer_destroy(sb_producer_t *p) {
+        if (!p)
+                return;
+        if (p->rk)
+                rd_kafka_destroy(p->rk);
+        source_destroy(p->src);
+        sb_event_worker_destroy(p->worker);
+        sb_buf_free(&p->key);
+        sb_buf_free(&p->value);
+        free(p->window);
+        free(p);
+}
+
+const sb_producer_stats_t *sb_producer_stats(const sb_producer_t *p) { return &p->stats; }
+
+int sb_producer_healthy(void *opaque, char *reason, size_t reason_size) {
+        sb_producer_t *p = opaque;
+        if (!__atomic_load_n(&p->unhealthy, __ATOMIC_ACQUIRE))
+                return 1;
+        snprintf(reason, reason_size, "%s", p->unhealthy_why);
+        return 0;
+}
+
+/* Moves the head past delivered records and acknowledges their positions
+ * to the source, at most every ack_interval_ms unless `force`. */
+static sb_err_t advance(sb_producer_t *p, int force, char *errstr, size_t errstr_size) {
+        while (p->head < p->tail) {
+                const slot_t *s = &p->window[p->head & (WINDOW - 1)];
+                if (s->pending || s->failed)
+                        break;
+                if (s->position)
+                        p->ack_pending = s->position;
+                p->head++;
+        }
+        int64_t now = sb_clock_mono_ms();
+        if (p->ack_pending <= p->acked || (!force && now - p->last_ack_ms < p->conf.ack_interval_ms))
+                return SB_OK;
+        sb_err_t err = source_ack(p->src, p->ack_pending, errstr, errstr_size);
+        if (err)
+                return err;
+        p->acked = p->ack_pending;
+        p->last_ack_ms = now;
+        source_stats_t st;
+        source_stats(p->src, &st);
+        if (p->m.backlog && st.backlog >= 0)
+                sb_metrics_gauge_set(p->m.backlog, (double)st.backlog);
+        if (p->m.oldest_age && st.oldest_age_ms >= 0)
+                sb_metrics_gauge_set(p->m.oldest_age, (double)st.oldest_age_ms / 1000.0);
+        return SB_OK;
+}
+
+/* Produces one message for slot s; a NULL value is a tombstone. */
+static rd_kafka_resp_err_t produce(sb_producer_t *p, const char *topic, const void *key, size_t key_len,
+                                   const void *value, size_t value_len, rd_kafka_headers_t *hdrs, slot_t *s) {
+        rd_kafka_resp_err_t err = sb_kafka_produce(p->rk, topic, key, key_len, value, value_len, hdrs,
+                                                   (void *)(uintptr_t)s->ordinal);
+        if (err)
+                rd_kafka_headers_destroy(hdrs);
+        else
+                s->pending++;
+        return err;
+}
+
+static rd_kafka_headers_t *event_headers(const sb_producer_t *p, const char *event_id) {
+        rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+        if (h) {
+                rd_kafka_header_add(h, "sharebus.department", -1, p->conf.department, -1);
+                rd_kafka_header_add(h, "sharebus.event_id", -1, event_id, -1);
+        }
+        return h;
+}
+
+/* Keeps record r in the rejects topic, for `reason`. */
+static rd_kafka_resp_err_t reject(sb_producer_t *p, const source_record_t *r, const char *reason, slot_t *s) {
+        rejects_record_t rr = {p->conf.topic, p->conf.department, r->where, r->position, reason};
+        rd_kafka_headers_t *hdrs = NULL;
+        char errstr[256];
+        SB_LOG(p->log, SB_LOG_WARN, "%s: not published: %s (kept in %s)", r->where, reason,
+               p->conf.rejects_topic);
+        if (rejects_build(&rr, r->text, r->len, sb_schema_root(sb_dataset_key_schema(p->enc->dataset)),
+                          sb_dataset_row(p->enc->dataset), &hdrs, &p->value, errstr, sizeof(errstr)))
+                return RD_KAFKA_RESP_ERR__FAIL; /* out of memory */
+        rd_kafka_resp_err_t err =
+                produce(p, p->conf.rejects_topic, p->conf.topic, strlen(p->conf.topic),
+                        p->value.len ? (const void *)p->value.data : "", p->value.len, hdrs, s);
+        if (!err) {
+                p->stats.rejected++;
+                sb_metrics_counter_inc(p->m.rejected);
+        }
+        return err;
+}
+
+/* Encodes and produces record r (or its reject) into a new slot. */
+static void publish(sb_producer_t *p, const source_record_t *r) {
+        slot_t *s = &p->window[p->tail & (WINDOW - 1)];
+        *s = (slot_t){.ordinal = p->tail, .position = r->position, .queued_ms = sb_clock_mono_ms()};
+        p->tail++;
+        p->stats.read++;
+        sb_metrics_counter_inc(p->m.read);
+        char errstr[1024], event_id[37], op = 0;
+        rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        /* Without a seq of its own, a change is numbered by its position. */
+        sb_err_t bad = sb_event_encode_text(p->worker, r->text, r->len, (int64_t)r->position, &p->key,
+                                            &p->value, event_id, &op, errstr, sizeof(errstr));
+        if (!bad) {
+                err = produce(p, p->conf.topic, p->key.data, p->key.len, p->value.data, p->value.len,
+                              event_headers(p, event_id), s);
+                if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+                        snprintf(errstr, sizeof(errstr),
+                                 "the event is %zu bytes, more than the producer's message.max.bytes",
+                                 p->value.len);
+                        bad = SB_ERR_INVALID;
+                } else if (!err) {
+                        p->stats.published++;
+                        sb_metrics_counter_inc(p->m.published);
+                        if (op == 'd' && !(err = produce(p, p->conf.topic, p->key.data, p->key.len, NULL, 0,
+                                                         event_headers(p, event_id), s)))
+                                p->stats.tombstones++;
+                }
+        }
+        if (bad)
+                err = reject(p, r, errstr, s);
+        if (err) {
+                SB_LOG(p->log, SB_LOG_ERROR, "%s: cannot produce: %s", r->where, rd_kafka_err2str(err));
+                s->failed = 1;
+                p->must_rewind = 1;
+        }
+}
+
+/* Makes the Kafka producer and the source again after a failure; the
+ * source resumes after its last acknowledged position. */
+static sb_err_t rewind_all(sb_producer_t *p, int *backoff_ms, char *errstr, size_t errstr_size) {
+        if (!source_reopenable(p->src))
+                return sb_seterr(
+                        SB_ERR_KAFKA, errstr, errstr_size,
+                        "a delivery failed and %s cannot be read again: stopped after %llu acknowledged "
+                        "records",
+                        source_name(p->src), (unsigned long long)p->stats.delivered);
+        set_unhealthy(p, "a delivery failed: resending from the last acknowledged position");
+        SB_LOG(p->log, SB_LOG_WARN, "resending from the last acknowledged position of the %s source",
+               source_name(p->src));
+        /* What is still queued goes (it will be read again); reports of
+         * what is in flight are awaited, so none arrives after the reset. */
+        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE);
+        rd_kafka_flush(p->rk, p->conf.flush_timeout_ms);
+        /* Acknowledge what was delivered before the failure. */
+        advance(p, 1, errstr, errstr_size);
+        rd_kafka_destroy(p->rk);
+        p->rk = NULL;
+        source_destroy(p->src);
+        p->src = NULL;
+        p->head = p->tail;
+        p->must_rewind = p->fatal = 0;
+        p->stats.rewinds++;
+        sb_metrics_counter_inc(p->m.rewinds);
+        sb_clock_sleep_ms(*backoff_ms);
+        *backoff_ms = *backoff_ms * 2 > p->conf.retry_backoff_max_ms ? p->conf.retry_backoff_max_ms
+                                                                     : *backoff_ms * 2;
+        sb_err_t err;
+        if ((err = kafka_new(p, errstr, errstr_size)) ||
+            (err = source_new(p->cfg, &p->src_opts, p->log, &p->src, errstr, errstr_size)))
+                return err;
+        p->acked = p->ack_pending = 0; /* positions start again with the new source */
+        return SB_OK;
+}
+
+sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *errstr, size_t errstr_size) {
+        int finished = 0, backoff_ms = 100, source_backoff_ms = 100;
+        sb_err_t err = SB_OK;
+        char why[1024];
+        while (!*stop && !(finished && p->head == p->tail)) {
+                if (p->must_rewind) {
+                        if ((err = rewind_all(p, &backoff_ms, errstr, errstr_size)))
+                                return err;
+                        finished = 0;
+                        continue;
+                }
+                if (!finished && p->tail - p->head + (uint64_t)p->conf.batch_max <= WINDOW) {
+                        source_batch_t batch;
+                        err = source_next(p->src, (size_t)p->conf.batch_max,
+                                          p->head == p->tail ? p->conf.idle_wait_ms : 0, &batch, why,
+                                          sizeof(why));
+                        if (err == SB_ERR_NOT_FOUND) {
+                                finished = 1;
+                        } else if (err) {
+                                SB_LOG(p->log, SB_LOG_ERROR, "reading the %s source: %s (retrying)",
+                                       source_name(p->src), why);
+                                set_unhealthy(p, why);
+                                sb_clock_sleep_ms(source_backoff_ms);
+                                source_backoff_ms = source_backoff_ms * 2 > p->conf.retry_backoff_max_ms
+                                                            ? p->conf.retry_backoff_max_ms
+                                                            : source_backoff_ms * 2;
+                        } else {
+                                source_backoff_ms = 100;
+                        }
+                        for (size_t i = 0; i < batch.count && !p->must_rewind; i++)
+                                publish(p, &batch.records[i]);
+                        rd_kafka_poll(p->rk, 0);
+                } else {
+                        rd_kafka_poll(p->rk, 50); /* the window is full, or the source is done */
+                }
+                if (advance(p, 0, why, sizeof(why)) != SB_OK) {
+                        SB_LOG(p->log, SB_LOG_ERROR, "acknowledging to the %s source: %s",
+                               source_name(p->src), why);
+                        set_unhealthy(p, why);
+                }
+                if (!p->must_rewind && p->head == p->tail) {
+                        backoff_ms = 100;
+                        __atomic_store_n(&p->unhealthy, 0, __ATOMIC_RELEASE);
+                }
+        }
+        /* Finished or stopped: wait for what is in flight, acknowledge it. */
+        int64_t deadline = sb_clock_mono_ms() + p->conf.flush_timeout_ms;
+        while (p->head < p->tail && !p->must_rewind && sb_clock_mono_ms() < deadline) {
+                rd_kafka_poll(p->rk, 100);
+                advance(p, 0, why, sizeof(why));
+        }
+        if ((err = advance(p, 1, why, sizeof(why))))
+                return sb_seterr(err, errstr, errstr_size, "acknowledging to the %s source: %s",
+                                 source_name(p->src), why);
+        if (p->head < p->tail)
+                return sb_seterr(
+                        SB_ERR_KAFKA, errstr, errstr_size,
+                        "%llu records not delivered (after flush_timeout_ms or a failed delivery); they "
+                        "are sent again at the next start",
+                        (unsigned long long)(p->tail - p->head));
+        return SB_OK;
+}
