@@ -13,7 +13,7 @@
 /* Records in flight (handed over, not all delivered) at most: a power of
  * two.  With deletes' tombstones and librdkafka's own queue bound below,
  * this keeps the producer's memory small however fast the source is. */
-#define WINDOW 65536
+#define WINDOW 32768
 
 static const char *const kafka_defaults[] = {
         "enable.idempotence", "true", "acks", "all",
@@ -21,7 +21,7 @@ static const char *const kafka_defaults[] = {
         "partitioner", "murmur2_random", "linger.ms", "5",
         /* librdkafka's queue is bounded by our window anyway; this keeps
          * its memory (and ours) to a few MiB. */
-        "queue.buffering.max.messages", "100000", "queue.buffering.max.kbytes", "32768", NULL};
+        "queue.buffering.max.messages", "50000", "queue.buffering.max.kbytes", "8192", NULL};
 
 typedef struct {
         uint64_t ordinal;  /* which record the slot holds now */
@@ -328,9 +328,11 @@ static void publish(sb_producer_t *p, const source_record_t *r) {
         sb_metrics_counter_inc(p->m.read);
         char errstr[1024], event_id[37], op = 0;
         rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-        /* Without a seq of its own, a change is numbered by its position. */
-        sb_err_t bad = sb_event_encode_text(p->worker, r->text, r->len, (int64_t)r->position, &p->key,
-                                            &p->value, event_id, &op, errstr, sizeof(errstr));
+        /* Without a seq of its own, a change is numbered by its line
+         * number, or else its position. */
+        int64_t seq = r->number > 0 ? r->number : (int64_t)r->position;
+        sb_err_t bad = sb_event_encode_text(p->worker, r->text, r->len, seq, &p->key, &p->value, event_id,
+                                            &op, errstr, sizeof(errstr));
         if (!bad) {
                 err = produce(p, p->conf.topic, p->key.data, p->key.len, p->value.data, p->value.len,
                               event_headers(p, event_id), s);

@@ -52,7 +52,10 @@ typedef struct {
         const char *text; /* one change line, not NUL-terminated necessarily; borrowed */
         size_t len;
         uint64_t position; /* see above; 0 = nothing to acknowledge */
-        char where[128];   /* for messages and reject headers: "changes.jsonl:12", "outbox seq 42" */
+        /* The record's number in its source (a file's line number), the
+         * change's seq when its line has none; 0: the position is. */
+        int64_t number;
+        char where[128]; /* for messages and reject headers: "changes.jsonl:12", "outbox seq 42" */
 } source_record_t;
 
 typedef struct {

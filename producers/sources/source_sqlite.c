@@ -422,6 +422,7 @@ static void add_record(sqlite_src_t *s, size_t n, size_t start, uint64_t positio
         s->offsets[n] = start;
         r->len = s->arena.len - start;
         r->position = position;
+        r->number = 0; /* outbox rows carry their seq */
         snprintf(r->where, sizeof(r->where), "%.40s %" PRIu64 "%s%.60s", what, num, why[0] ? ": " : "", why);
 }
 
