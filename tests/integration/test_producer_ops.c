@@ -42,7 +42,8 @@ static int logged_port(const char *log) {
 static double metric_value(const char *text, const char *metric, const char *dataset) {
         char prefix[512];
         snprintf(prefix, sizeof(prefix), "%s{dataset=\"%s\"} ", metric, dataset);
-        for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        for (const char *line = text; line && *line;
+             line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
                 if (strncmp(line, prefix, strlen(prefix)) == 0)
                         return strtod(line + strlen(prefix), NULL);
         return -1;
@@ -96,7 +97,8 @@ START_TEST(producer_metrics_health_and_sigterm) {
         ck_assert_double_eq(metric_value(text, "sharebus_producer_records_read_total", "opsm.license"), 400);
         ck_assert_double_eq(metric_value(text, "sharebus_producer_events_published_total", "opsm.license"),
                             400);
-        ck_assert_double_eq(metric_value(text, "sharebus_producer_records_rejected_total", "opsm.license"), 0);
+        ck_assert_double_eq(metric_value(text, "sharebus_producer_records_rejected_total", "opsm.license"),
+                            0);
         ck_assert_double_eq(metric_value(text, "sharebus_producer_messages_delivered_total", "opsm.license"),
                             400 + deletes);
         ck_assert_double_eq(metric_value(text, "sharebus_producer_delivery_failures_total", "opsm.license"),
@@ -133,7 +135,8 @@ START_TEST(producer_sigterm_flushes_what_is_in_flight) {
         ck_assert_int_eq(h_create_topic(&env, "opsf.license", 1), 0);
         snprintf(dir, sizeof(dir), "%s", h_path(&env, "opsf-in"));
         ck_assert_int_eq(mkdir(dir, 0700), 0);
-        h_write_sample(&env, "market.business_license", "opsf.jsonl.tmp", 20000, 500, 3, sample, sizeof(sample));
+        h_write_sample(&env, "market.business_license", "opsf.jsonl.tmp", 20000, 500, 3, sample,
+                       sizeof(sample));
         snprintf(file, sizeof(file), "%s/0001.jsonl", dir);
         ck_assert_int_eq(rename(sample, file), 0);
         snprintf(log, sizeof(log), "%s", h_path(&env, "producer-opsf.log"));
@@ -163,7 +166,8 @@ START_TEST(producer_sigterm_flushes_what_is_in_flight) {
                 while (at > line && at[-1] >= '0' && at[-1] <= '9')
                         at--;
                 found = sscanf(at,
-                               "%llu records read: %llu events published to opsf.license (+%llu tombstones), 0 "
+                               "%llu records read: %llu events published to opsf.license (+%llu tombstones), "
+                               "0 "
                                "rejected to rejects.opsf, %llu messages delivered, 0 failed",
                                &read, &published, &tombstones, &delivered) == 4;
         }
@@ -177,16 +181,18 @@ START_TEST(producer_sigterm_flushes_what_is_in_flight) {
 }
 END_TEST
 
-static const char license_row[] = "\"name\":\"Ops Co.\",\"legal_representative\":\"Lin\",\"registered_capital\":%s,"
-                                  "\"business_scope\":null,\"status\":\"ACTIVE\",\"established_on\":\"1996-02-29\","
-                                  "\"address\":null,\"updated_at\":\"2025-01-01T00:00:00Z\"";
+static const char license_row[] =
+        "\"name\":\"Ops Co.\",\"legal_representative\":\"Lin\",\"registered_capital\":%s,"
+        "\"business_scope\":null,\"status\":\"ACTIVE\",\"established_on\":\"1996-02-29\","
+        "\"address\":null,\"updated_at\":\"2025-01-01T00:00:00Z\"";
 
 static const char *license_line(const char *uscc, const char *capital) {
         static char line[1024];
         char row[600];
         snprintf(row, sizeof(row), license_row, capital);
-        snprintf(line, sizeof(line), "{\"op\":\"c\",\"key\":{\"uscc\":\"%s\"},\"after\":{\"uscc\":\"%s\",%s}}\n",
-                 uscc, uscc, row);
+        snprintf(line, sizeof(line),
+                 "{\"op\":\"c\",\"key\":{\"uscc\":\"%s\"},\"after\":{\"uscc\":\"%s\",%s}}\n", uscc, uscc,
+                 row);
         return line;
 }
 
@@ -210,12 +216,14 @@ START_TEST(producer_lists_rejects) {
         snprintf(conf, sizeof(conf), "%s", h_producer_conf(&env, "opsr", "license", NULL, lines, NULL));
         char *argv[] = {bin, "--config", conf, "--rejects", NULL};
         ck_assert_int_eq(h_run(argv, listing, 60000), 0);
-        ck_assert(h_file_contains(listing, " opsr.license opsr.jsonl:2 field=key.uscc rule=cn_uscc: key.uscc: "
+        ck_assert(h_file_contains(listing, "opsr.jsonl:2 field=key.uscc rule=cn_uscc: key.uscc: "
                                            "check character is wrong (cn_uscc)\n"));
-        ck_assert(h_file_contains(listing, " opsr.license opsr.jsonl:3 field=after.registered_capital "
-                                           "rule=minimum: after.registered_capital: -5 is below the minimum 0\n"));
-        ck_assert(h_file_contains(listing, " opsr.license opsr.jsonl:4 field=- rule=change_line: not valid JSON"));
-        ck_assert(h_file_contains(listing, "\n3 rejects in rejects.opsr\n"));
+        ck_assert(h_file_contains(listing,
+                                  "opsr.jsonl:3 field=after.registered_capital "
+                                  "rule=minimum: after.registered_capital: -5 is below the minimum 0\n"));
+        ck_assert(h_file_contains(listing, "opsr.jsonl:4 field=- rule=change_line: not valid JSON"));
+        ck_assert(h_file_contains(listing, "Z opsr.license /")); /* time, dataset, source */
+        ck_assert(h_file_contains(listing, "3 rejects in rejects.opsr\n"));
         ck_assert(!h_file_contains(listing, "opsr.jsonl:1 "));
 }
 END_TEST
@@ -229,8 +237,9 @@ START_TEST(producer_refuses_to_start_without_rejects_topic) {
         snprintf(lines, sizeof(lines), "%s",
                  h_write_file(&env, "opsx.jsonl", "%s", license_line("91350100M000100Y43", "1")));
         snprintf(log, sizeof(log), "%s", h_path(&env, "producer-opsx.log"));
-        ck_assert_int_eq(
-                h_run_producer(&env, "opsx", "license", NULL, lines, "rejects_topic = \"rejects.absent\";", log), 1);
+        ck_assert_int_eq(h_run_producer(&env, "opsx", "license", NULL, lines,
+                                        "rejects_topic = \"rejects.absent\";", log),
+                         1);
         ck_assert(h_file_contains(log, "topic rejects.absent does not exist: create it first "
                                        "(broker-config/create-topics.sh)"));
         ck_assert_int_eq(h_topic_count(&env, "opsx.license", 1), 0);

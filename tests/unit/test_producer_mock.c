@@ -333,6 +333,32 @@ START_TEST(test_no_ack_before_delivery) {
 }
 END_TEST
 
+/* ---- (e) rejects go to the rejects topic and are acknowledged ---- */
+
+START_TEST(test_rejects_are_delivered_and_acked) {
+        fx_t fx;
+        setup_world(&fx, 1000, NULL);
+        W.reject_every = 10;
+        new_producer(&fx, 30000);
+        char err[512];
+        ck_assert_int_eq(sb_producer_run(W.p, &W.stop, err, sizeof(err)), SB_OK);
+        const sb_producer_stats_t *st = sb_producer_stats(W.p);
+        ck_assert_uint_eq(st->read, 1000);
+        ck_assert_uint_eq(st->published, 900);
+        ck_assert_uint_eq(st->rejected, 100);
+        ck_assert_uint_eq(st->delivered, 1000);
+        ck_assert_uint_eq(W.acked, W.n); /* the last record is a reject */
+        uint32_t *rejects = calloc(W.n + 1, sizeof(*rejects));
+        ck_assert_ptr_nonnull(rejects);
+        ck_assert_uint_eq(read_back(&fx, REJECTS, 1, rejects, W.n), 100);
+        for (uint64_t pos = 10; pos <= W.n; pos += 10)
+                ck_assert_uint_eq(rejects[pos], 1);
+        free(rejects);
+        assert_all_delivered(&fx);
+        teardown_world(&fx);
+}
+END_TEST
+
 /* ---- (b) a failed delivery or a fatal error rewinds ---- */
 
 /* Produce requests fail (not retriably) once 2000 records are handed over,
@@ -504,6 +530,7 @@ static Suite *producer_mock_suite(void) {
         TCase *tc = tcase_create("trouble");
         tcase_set_timeout(tc, 300);
         tcase_add_test(tc, test_no_ack_before_delivery);
+        tcase_add_test(tc, test_rejects_are_delivered_and_acked);
         tcase_add_test(tc, test_rewinds_after_failures);
         tcase_add_test(tc, test_stop_flushes_and_acks);
         tcase_add_test(tc, test_stop_with_brokers_down_acks_nothing);
