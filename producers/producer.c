@@ -229,6 +229,8 @@ void sb_producer_destroy(sb_producer_t *p) {
 
 const sb_producer_stats_t *sb_producer_stats(const sb_producer_t *p) { return &p->stats; }
 
+rd_kafka_t *sb_producer_kafka(sb_producer_t *p) { return p->rk; }
+
 int sb_producer_healthy(void *opaque, char *reason, size_t reason_size) {
         sb_producer_t *p = opaque;
         if (!__atomic_load_n(&p->unhealthy, __ATOMIC_ACQUIRE))

@@ -32,6 +32,8 @@
 #include "sb_log.h"
 #include "sb_schema.h"
 
+struct source_ops_s;
+
 /* What the producer tells a source when it opens it (all borrowed, valid
  * until close). */
 typedef struct {
@@ -46,6 +48,9 @@ typedef struct {
          * types, for sources that build change lines from columns. */
         const sb_node_t *key_record;
         const sb_node_t *row_record;
+        /* For tests: a source of the test's own, opened instead of the one
+         * the `source` setting names (and reopenable); NULL in programs. */
+        const struct source_ops_s *ops;
 } source_options_t;
 
 typedef struct {
@@ -71,7 +76,7 @@ typedef struct {
         int64_t bytes_done;    /* how far the source has read */
 } source_stats_t;
 
-typedef struct {
+typedef struct source_ops_s {
         const char *name; /* the value of the `source` setting that selects it */
         /* Opens the source from the producer's settings.  On success
          * *state is the source's. */
