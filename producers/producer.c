@@ -10,10 +10,7 @@
 #include "sb_clock.h"
 #include "sb_kafka.h"
 
-/* Records in flight (handed over, not all delivered) at most: a power of
- * two.  With deletes' tombstones and librdkafka's own queue bound below,
- * this keeps the producer's memory small however fast the source is. */
-#define WINDOW 32768
+#define WINDOW SB_PRODUCER_WINDOW
 
 static const char *const kafka_defaults[] = {
         "enable.idempotence", "true", "acks", "all",

@@ -35,6 +35,11 @@
 #include "sb_metrics.h"
 #include "sources/source.h"
 
+/* Records in flight (handed over by the source, not all delivered) at
+ * most: a power of two.  With librdkafka's queue bound (8 MiB) this keeps
+ * the producer's memory small however fast the source is. */
+#define SB_PRODUCER_WINDOW 32768
+
 typedef struct {
         const char *department;    /* borrowed, all strings */
         const char *topic;         /* <department>.<dataset> */

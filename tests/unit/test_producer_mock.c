@@ -34,8 +34,7 @@
 #define TOPIC "market.business_license"
 #define REJECTS "rejects.market"
 #define PARTITIONS 3
-/* producer.c's WINDOW: records in flight at most. */
-#define WINDOW 65536
+#define WINDOW SB_PRODUCER_WINDOW
 #define BATCH 1024
 #define API_PRODUCE 0 /* Kafka's ApiKey of Produce requests */
 
