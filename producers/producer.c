@@ -35,6 +35,7 @@ struct sb_producer_s {
         const sb_event_encoder_t *enc;
         sb_log_t *log;
         sb_kafka_opaque_t opaque;
+        const volatile sig_atomic_t *stop; /* the run's, while it runs */
         rd_kafka_t *rk;
         source_t *src;
         sb_event_worker_t *worker;
@@ -268,7 +269,7 @@ static sb_err_t advance(sb_producer_t *p, int force, char *errstr, size_t errstr
 static rd_kafka_resp_err_t produce(sb_producer_t *p, const char *topic, const void *key, size_t key_len,
                                    const void *value, size_t value_len, rd_kafka_headers_t *hdrs, slot_t *s) {
         rd_kafka_resp_err_t err = sb_kafka_produce(p->rk, topic, key, key_len, value, value_len, hdrs,
-                                                   (void *)(uintptr_t)s->ordinal);
+                                                   (void *)(uintptr_t)s->ordinal, p->stop);
         if (err)
                 rd_kafka_headers_destroy(hdrs);
         else
@@ -416,6 +417,7 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
         char why[1024];
         progress_t *bar = NULL;
         int64_t drawn_ms = 0;
+        p->stop = stop;
         /* Off a terminal the closing log line is the summary. */
         if (progress_is_terminal(stderr) &&
             progress_new(stderr, 1, sb_clock_mono_ms(), &bar, why, sizeof(why)))
@@ -466,7 +468,10 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
         }
         /* Finished or stopped: wait for what is in flight, acknowledge it. */
         int64_t deadline = sb_clock_mono_ms() + p->conf.flush_timeout_ms;
-        while (p->head < p->tail && !p->must_rewind && sb_clock_mono_ms() < deadline) {
+        /* (Up to the first record that failed: nothing after it can be
+         * acknowledged in this run.) */
+        while (p->head < p->tail && !p->window[p->head & (WINDOW - 1)].failed &&
+               sb_clock_mono_ms() < deadline) {
                 rd_kafka_poll(p->rk, 100);
                 advance(p, 0, why, sizeof(why));
         }

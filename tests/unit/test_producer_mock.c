@@ -147,6 +147,9 @@ typedef struct {
         char bootstraps[256];
 } fx_t;
 
+/* Extra properties of the kafka group for the next setup_world ("" none). */
+static const char *kafka_extra = "";
+
 static void setup_world(fx_t *fx, uint64_t n, const char *extra_settings) {
         memset(&W, 0, sizeof(W));
         memset(fx, 0, sizeof(*fx));
@@ -162,8 +165,8 @@ static void setup_world(fx_t *fx, uint64_t n, const char *extra_settings) {
         snprintf(text, sizeof(text),
                  "department = \"market\"; dataset = \"business_license\"; registry_url = "
                  "\"http://127.0.0.1:1\";\n"
-                 "kafka = { bootstrap_servers = \"%s\"; retry_backoff_ms = \"10\"; };\n%s\n",
-                 fx->bootstraps, extra_settings ? extra_settings : "");
+                 "kafka = { bootstrap_servers = \"%s\"; retry_backoff_ms = \"10\"; %s };\n%s\n",
+                 fx->bootstraps, kafka_extra, extra_settings ? extra_settings : "");
         TEST_CALL(sb_config_load_string(text, "test.conf", sb_producer_settings, sb_producer_settings_count,
                                         &fx->cfg, TEST_ERR));
         TEST_CALL(sb_log_new("test", getenv("TEST_LOG") ? SB_LOG_DEBUG : SB_LOG_ERROR, stderr, &fx->log,
@@ -524,6 +527,41 @@ START_TEST(test_stop_with_brokers_down_acks_nothing) {
 }
 END_TEST
 
+/* Stops the run once librdkafka's queue (1000 messages) is full: the
+ * producer waits inside produce() then, and must still see the stop. */
+static void *stop_when_queue_full(void *arg) {
+        (void)arg;
+        while (__atomic_load_n(&W.handed, __ATOMIC_SEQ_CST) < 1000)
+                sb_clock_sleep_ms(5);
+        sb_clock_sleep_ms(500); /* not an assertion on time: lets the producer block on the full queue */
+        W.stop = 1;
+        return NULL;
+}
+
+/* With Kafka away and librdkafka's queue full, a stop is still served
+ * (before, produce() waited for room until message.timeout.ms, 5 minutes):
+ * the run ends with what was not delivered, having acknowledged nothing. */
+START_TEST(test_stop_is_served_while_the_queue_is_full) {
+        fx_t fx;
+        kafka_extra = "queue_buffering_max_messages = \"1000\";"; /* full long before the window */
+        setup_world(&fx, 100000, NULL);
+        kafka_extra = "";
+        W.endless = 1;
+        W.hook = hook_down_once;
+        new_producer(&fx, 1000);
+        pthread_t t;
+        ck_assert_int_eq(pthread_create(&t, NULL, stop_when_queue_full, NULL), 0);
+        char err[512] = "";
+        ck_assert_int_eq(sb_producer_run(W.p, &W.stop, err, sizeof(err)), SB_ERR_KAFKA);
+        pthread_join(t, NULL);
+        ck_assert_msg(strstr(err, "records not delivered"), "%s", err);
+        ck_assert_uint_eq(W.acked, 0);
+        /* It was waiting on the queue, not on the window. */
+        ck_assert_uint_lt(__atomic_load_n(&W.handed, __ATOMIC_SEQ_CST), 4000);
+        teardown_world(&fx);
+}
+END_TEST
+
 static Suite *producer_mock_suite(void) {
         Suite *s = suite_create("producer_mock");
         TCase *tc = tcase_create("trouble");
@@ -533,6 +571,7 @@ static Suite *producer_mock_suite(void) {
         tcase_add_test(tc, test_rewinds_after_failures);
         tcase_add_test(tc, test_stop_flushes_and_acks);
         tcase_add_test(tc, test_stop_with_brokers_down_acks_nothing);
+        tcase_add_test(tc, test_stop_is_served_while_the_queue_is_full);
         suite_add_tcase(s, tc);
         tc = tcase_create("window");
         tcase_set_timeout(tc, 300);
