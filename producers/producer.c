@@ -249,6 +249,10 @@ static sb_err_t advance(sb_producer_t *p, int force, char *errstr, size_t errstr
                 p->head++;
         }
         int64_t now = sb_clock_mono_ms();
+        /* Everything handed over is delivered: acknowledge now, not at the
+         * next interval (an idle producer's outbox shows its rows sent). */
+        if (p->head == p->tail)
+                force = 1;
         if (p->ack_pending <= p->acked || (!force && now - p->last_ack_ms < p->conf.ack_interval_ms))
                 return SB_OK;
         sb_err_t err = source_ack(p->src, p->ack_pending, errstr, errstr_size);
