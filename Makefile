@@ -88,10 +88,11 @@ $(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/obj/tests/unit/testutil.o $(SAN
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
 # ---- integration tests (normal build; they run the real programs) ----
-$(B)/tests/%: $(B)/obj/tests/integration/%.o $(B)/obj/tests/integration/harness.o $(FOLDER_LIBS)
+$(B)/tests/%: $(B)/obj/tests/integration/%.o $(B)/obj/tests/integration/harness.o $(B)/obj/tests/integration/pgserver.o \
+		$(FOLDER_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
-$(B)/obj/tests/integration/%.o: tests/integration/%.c tests/integration/harness.h $(ALL_HDRS)
+$(B)/obj/tests/integration/%.o: tests/integration/%.c tests/integration/harness.h tests/integration/pgserver.h $(ALL_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(TEST_INC) -Itests/integration $(CFLAGS) -c $< -o $@
 

@@ -83,6 +83,12 @@ int main(int argc, char **argv) {
                 sb_producer_settings_count,
                 options,
                 sizeof(options) / sizeof(*options)};
+        /* From the start: a SIGTERM while starting up stops cleanly too. */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
         sb_config_t *cfg;
         sb_log_t *log;
         int rc = sb_cli_start(&prog, argc, argv, &cfg, &log);
@@ -169,12 +175,6 @@ int main(int argc, char **argv) {
                 rc = err == SB_ERR_CONFIG ? 2 : 1;
                 goto done;
         }
-        struct sigaction sa;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_signal;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-
         err = sb_producer_run(producer, &stop_requested, errstr, sizeof(errstr));
         if (err)
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);

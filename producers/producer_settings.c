@@ -15,7 +15,8 @@ const sb_setting_t sb_producer_settings[] = {
         SB_REGISTRY_CLIENT_SETTINGS,
         {"source", SB_SETTING_STRING, 0, "jsonl", 0, 0,
          "where the changes come from: jsonl (a file or directory of JSON lines, or standard input), csv (a "
-         "file or directory of CSV), sqlite (an outbox table in a SQLite database)"},
+         "file or directory of CSV), sqlite (an outbox table in a SQLite database), postgresql (an outbox "
+         "table in a PostgreSQL database)"},
         {"input", SB_SETTING_STRING, 0, "-", 0, 0,
          "jsonl/csv: the file, or a directory watched for new files; - for standard input"},
         /* ---- outbox sources (sqlite; outbox_table, outbox_retention_ms and
@@ -28,6 +29,9 @@ const sb_setting_t sb_producer_settings[] = {
          "outbox sources: how long sent rows stay in the outbox before they are deleted (0: at once)"},
         {"snapshot_table", SB_SETTING_STRING, 0, NULL, 0, 0,
          "--snapshot: the business table whose current rows are published first (op r)"},
+        {"postgresql_conninfo", SB_SETTING_STRING, 0, NULL, 0, 0,
+         "source postgresql: libpq connection string of the department's database, e.g. \"host=db1 "
+         "dbname=market user=sharebus\""},
         {"outbox_poll_ms", SB_SETTING_INT, 0, "200", 10, 60000,
          "source sqlite: sleep between reads of an empty outbox (SQLite cannot notify across processes)"},
         {"sqlite_busy_timeout_ms", SB_SETTING_INT, 0, "5000", 0, 600000,

@@ -6,20 +6,15 @@
 /* One line per kind of source: its header and its entry below. */
 #include "sources/source_csv.h"
 #include "sources/source_jsonl.h"
+#include "sources/source_postgresql.h"
 #include "sources/source_sqlite.h"
 
 static const source_ops_t *const all_sources[] = {
-        &source_jsonl_ops,
-        &source_sqlite_ops,
-        &source_csv_ops,
-        NULL,
+        &source_jsonl_ops, &source_sqlite_ops, &source_csv_ops, &source_postgresql_ops, NULL,
 };
 
 const char *const source_kinds[] = {
-        "jsonl",
-        "sqlite",
-        "csv",
-        NULL,
+        "jsonl", "sqlite", "csv", "postgresql", NULL,
 };
 
 struct source_s {
@@ -91,6 +86,9 @@ sb_err_t source_print_ddl(const char *kind, FILE *out, const sb_config_t *cfg, c
         if (strcmp(kind, "sqlite") == 0)
                 return source_sqlite_print_ddl(out, outbox, table, opts->dataset, opts->key_record,
                                                opts->row_record, errstr, errstr_size);
+        if (strcmp(kind, "postgresql") == 0)
+                return source_postgresql_print_ddl(out, outbox, table, opts->dataset, opts->key_record,
+                                                   errstr, errstr_size);
         return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
-                         "--print-ddl %s: no outbox source of that kind (sqlite)", kind);
+                         "--print-ddl %s: no outbox source of that kind (sqlite, postgresql)", kind);
 }

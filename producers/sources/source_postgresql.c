@@ -1,0 +1,903 @@
+#include "sources/source_postgresql.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb_buf.h"
+#include "sb_clock.h"
+
+/* Rows read per next() at most, and bytes of change lines per hand-over
+ * (past the first row), so a batch of wide rows stays bounded. */
+#define PGSRC_BATCH_MAX 1000
+#define PGSRC_BATCH_BYTES (32u * 1024 * 1024)
+/* Seq ranges of unsent rows a snapshot may cover (a backlog that large
+ * should drain before a snapshot). */
+#define PGSRC_COVERED_MAX 1000000
+/* Longest identifier accepted: schema.table, 63 bytes each. */
+#define PGSRC_NAME_MAX 128
+#define PGSRC_PRUNE_EVERY_MS 60000
+/* Cap of the SQL texts built here (exclusion sets, snapshot query). */
+#define PGSRC_SQL_MAX (64u * 1024 * 1024)
+
+typedef struct {
+        uint64_t ordinal; /* the position handed over */
+        int64_t seq;
+        int64_t ts_ms;
+} pg_handed_t;
+
+typedef struct {
+        int64_t lo, hi; /* inclusive */
+} pg_range_t;
+
+enum { SNAP_NONE, SNAP_START, SNAP_READING };
+
+typedef struct {
+        sb_log_t *log;
+        const char *conninfo; /* borrowed from the config */
+        const char *dataset;  /* borrowed from the options */
+        char table[PGSRC_NAME_MAX + 1];
+        char snapshot_table[PGSRC_NAME_MAX + 1];
+        long long retention_ms;
+        const sb_node_t *key_record;
+        PGconn *conn;
+        int was_connected; /* for the "reconnected" line */
+        PGresult *batch;   /* rows of the last hand-over: records point into it */
+        source_record_t records[PGSRC_BATCH_MAX];
+        pg_handed_t *handed; /* handed over, not yet marked sent, by ordinal */
+        size_t n_handed, cap_handed;
+        uint64_t ordinal;    /* last position handed over */
+        uint64_t acked;      /* highest position acknowledged (marked or not yet) */
+        pg_range_t *covered; /* unsent seqs the snapshot covers, until marked */
+        size_t n_covered;
+        int snap;
+        uint64_t snap_rows;
+        int64_t last_prune_ms;
+} pgsrc_t;
+
+/* --- names ------------------------------------------------------------- */
+
+static int ident_part_ok(const char *s, size_t len) {
+        if (len == 0 || len > 63 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+                return 0;
+        for (size_t i = 0; i < len; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+                        return 0;
+        return 1;
+}
+
+/* 1 if `s` is `name` or `schema.name`, each an unquoted lower-case SQL
+ * identifier: it is then written into SQL as it is, and folds to itself. */
+static int ident_ok(const char *s) {
+        const char *dot = strchr(s, '.');
+        if (!dot)
+                return ident_part_ok(s, strlen(s));
+        return ident_part_ok(s, (size_t)(dot - s)) && ident_part_ok(dot + 1, strlen(dot + 1));
+}
+
+/* The table's name without its schema. */
+static const char *ident_base(const char *s) {
+        const char *dot = strchr(s, '.');
+        return dot ? dot + 1 : s;
+}
+
+static sb_err_t check_ident(const sb_config_t *cfg, const char *setting, const char *value, char *errstr,
+                            size_t errstr_size) {
+        if (ident_ok(value))
+                return SB_OK;
+        int line = sb_config_line(cfg, setting);
+        if (line > 0)
+                return sb_seterr(
+                        SB_ERR_CONFIG, errstr, errstr_size,
+                        "%s:%d: setting '%s': '%s' is not a plain SQL identifier (lower-case letters, "
+                        "digits and _, at most 63, optionally schema.table)",
+                        sb_config_origin(cfg), line, setting, value);
+        return sb_seterr(
+                SB_ERR_CONFIG, errstr, errstr_size,
+                "setting '%s': '%s' is not a plain SQL identifier (lower-case letters, digits and _, "
+                "at most 63, optionally schema.table)",
+                setting, value);
+}
+
+/* A key field name (an Avro name: [A-Za-z_][A-Za-z0-9_]*) is safe inside
+ * '...' and "..." as it is. */
+static int avro_name_ok(const char *s) {
+        if (!s || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
+                return 0;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+                      *s == '_'))
+                        return 0;
+        return 1;
+}
+
+/* --- connection -------------------------------------------------------- */
+
+static void quiet_notice(void *arg, const char *message) {
+        (void)arg;
+        (void)message;
+}
+
+/* libpq's message without its closing newline, into buf[size]. */
+static const char *pq_error(PGconn *conn, char *buf, size_t size) {
+        snprintf(buf, size, "%s", conn ? PQerrorMessage(conn) : "not connected");
+        size_t n = strlen(buf);
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+                buf[--n] = 0;
+        return buf;
+}
+
+/* Forgets a broken connection (the next call reconnects), saying so once. */
+static void lost(pgsrc_t *s, const char *what) {
+        char msg[512];
+        SB_LOG(s->log, SB_LOG_WARN,
+               "postgresql: lost the connection to the server while %s (%s); reconnecting", what,
+               pq_error(s->conn, msg, sizeof(msg)));
+        PQfinish(s->conn);
+        s->conn = NULL;
+        if (s->snap == SNAP_READING) {
+                SB_LOG(s->log, SB_LOG_WARN,
+                       "postgresql: the snapshot of %s was interrupted after %llu rows: it starts again",
+                       s->snapshot_table, (unsigned long long)s->snap_rows);
+                s->snap = SNAP_START;
+        }
+}
+
+/* Runs `sql` with text parameters; returns the result when its status is
+ * `want`, else NULL with errstr set (and a broken connection forgotten). */
+static PGresult *run(pgsrc_t *s, const char *what, const char *sql, int n, const char *const *params,
+                     ExecStatusType want, char *errstr, size_t errstr_size) {
+        /* Without parameters PQexec, which also runs several statements. */
+        PGresult *r = n ? PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 0) : PQexec(s->conn, sql);
+        if (PQresultStatus(r) == want)
+                return r;
+        char msg[512];
+        sb_seterr(SB_ERR_DB, errstr, errstr_size, "postgresql: %s: %s", what,
+                  pq_error(s->conn, msg, sizeof(msg)));
+        PQclear(r);
+        if (PQstatus(s->conn) == CONNECTION_BAD)
+                lost(s, what);
+        return NULL;
+}
+
+static sb_err_t exec_ok(pgsrc_t *s, const char *what, const char *sql, char *errstr, size_t errstr_size) {
+        PGresult *r = run(s, what, sql, 0, NULL, PGRES_COMMAND_OK, errstr, errstr_size);
+        if (!r)
+                return SB_ERR_DB;
+        PQclear(r);
+        return SB_OK;
+}
+
+static sb_err_t connect_db(pgsrc_t *s, char *errstr, size_t errstr_size) {
+        s->conn = PQconnectdb(s->conninfo);
+        if (!s->conn)
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        if (PQstatus(s->conn) != CONNECTION_OK) {
+                char msg[512];
+                sb_seterr(SB_ERR_DB, errstr, errstr_size,
+                          "postgresql: cannot connect (postgresql_conninfo): %s",
+                          pq_error(s->conn, msg, sizeof(msg)));
+                PQfinish(s->conn);
+                s->conn = NULL;
+                return SB_ERR_DB;
+        }
+        PQsetNoticeProcessor(s->conn, quiet_notice, NULL);
+        /* The table's existence first, so a wrong name is said plainly. */
+        const char *params[] = {s->table};
+        PGresult *r = run(s, "looking up the outbox table", "SELECT to_regclass($1) IS NOT NULL", 1, params,
+                          PGRES_TUPLES_OK, errstr, errstr_size);
+        if (!r)
+                return SB_ERR_DB;
+        int exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        PQclear(r);
+        if (!exists) {
+                sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                          "postgresql: outbox table '%s' does not exist in database '%s' (setting "
+                          "outbox_table; "
+                          "create it with sharebus-producer --print-ddl postgresql)",
+                          s->table, PQdb(s->conn));
+                PQfinish(s->conn);
+                s->conn = NULL;
+                return SB_ERR_CONFIG;
+        }
+        char sql[PGSRC_NAME_MAX + 16];
+        snprintf(sql, sizeof(sql), "LISTEN \"%s\"", s->table);
+        sb_err_t err = exec_ok(s, "LISTEN", sql, errstr, errstr_size);
+        if (err)
+                return err;
+        if (s->was_connected)
+                SB_LOG(s->log, SB_LOG_INFO,
+                       "postgresql: reconnected to database '%s'; %zu rows handed over and not yet marked "
+                       "sent "
+                       "are kept for their acks, unsent rows are read again",
+                       PQdb(s->conn), s->n_handed);
+        s->was_connected = 1;
+        return SB_OK;
+}
+
+static sb_err_t ensure_conn(pgsrc_t *s, char *errstr, size_t errstr_size) {
+        if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
+                return SB_OK;
+        if (s->conn)
+                lost(s, "idle");
+        return connect_db(s, errstr, errstr_size);
+}
+
+/* --- seq sets -------------------------------------------------------------- */
+
+static int range_cmp(const void *a, const void *b) {
+        const pg_range_t *x = a, *y = b;
+        return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The int8multirange text of the rows handed over with ordinal <= upto
+ * (all when upto is UINT64_MAX) and, when with_covered, the snapshot's
+ * covered seqs: "{[1,4),[7,8)}".  Consecutive seqs merge into one range,
+ * so the text stays short however many rows wait. */
+static sb_err_t seq_set(const pgsrc_t *s, uint64_t upto, int with_covered, sb_buf_t *out, char *errstr,
+                        size_t errstr_size) {
+        size_t n = 0, cap = s->n_handed + (with_covered ? s->n_covered : 0);
+        pg_range_t *v = malloc((cap + 1) * sizeof(*v)); /* + 1: never malloc(0) */
+        if (!v)
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        for (size_t i = 0; i < s->n_handed && s->handed[i].ordinal <= upto; i++)
+                v[n++] = (pg_range_t){s->handed[i].seq, s->handed[i].seq};
+        for (size_t i = 0; with_covered && i < s->n_covered; i++)
+                v[n++] = s->covered[i];
+        if (n)
+                qsort(v, n, sizeof(*v), range_cmp);
+        sb_buf_reset(out);
+        sb_err_t err = sb_buf_append(out, "{", 1);
+        for (size_t i = 0; i < n && !err;) {
+                int64_t lo = v[i].lo, hi = v[i].hi;
+                for (i++; i < n && v[i].lo <= hi + 1; i++)
+                        if (v[i].hi > hi)
+                                hi = v[i].hi;
+                err = sb_buf_printf(out, "%s[%lld,%lld)", out->len > 1 ? "," : "", (long long)lo,
+                                    (long long)hi + 1);
+        }
+        if (!err)
+                err = sb_buf_append(out, "}", 2); /* with the NUL, for libpq */
+        free(v);
+        if (err)
+                return sb_seterr(err, errstr, errstr_size,
+                                 "postgresql: the set of rows waiting is too large");
+        return SB_OK;
+}
+
+/* --- acks and pruning ------------------------------------------------------ */
+
+static void prune(pgsrc_t *s) {
+        int64_t now = sb_clock_mono_ms();
+        int64_t every = s->retention_ms < PGSRC_PRUNE_EVERY_MS ? s->retention_ms : PGSRC_PRUNE_EVERY_MS;
+        if (s->last_prune_ms && now - s->last_prune_ms < every)
+                return;
+        s->last_prune_ms = now;
+        char sql[512], ms[32];
+        snprintf(ms, sizeof(ms), "%lld", s->retention_ms);
+        snprintf(sql, sizeof(sql),
+                 "DELETE FROM %s WHERE dataset = $1 AND sent_at IS NOT NULL AND sent_at <= now() - "
+                 "$2::bigint * "
+                 "interval '1 millisecond'",
+                 s->table);
+        const char *params[] = {s->dataset, ms};
+        char err[512];
+        PGresult *r = run(s, "deleting sent rows past outbox_retention_ms", sql, 2, params, PGRES_COMMAND_OK,
+                          err, sizeof(err));
+        if (!r) {
+                /* Not worth failing an ack for: the next prune deletes them. */
+                SB_LOG(s->log, SB_LOG_WARN, "%s", err);
+                return;
+        }
+        if (atoll(PQcmdTuples(r)) > 0)
+                SB_LOG(s->log, SB_LOG_DEBUG, "postgresql: deleted %s sent rows older than %lld ms",
+                       PQcmdTuples(r), s->retention_ms);
+        PQclear(r);
+}
+
+/* Marks sent the rows acknowledged so far (and the snapshot's covered rows,
+ * acknowledged with the first ack after it), then forgets them. */
+static sb_err_t mark_acked(pgsrc_t *s, char *errstr, size_t errstr_size) {
+        size_t n = 0;
+        while (n < s->n_handed && s->handed[n].ordinal <= s->acked)
+                n++;
+        int covered = s->acked > 0 && s->n_covered > 0;
+        if (n == 0 && !covered)
+                return SB_OK;
+        sb_buf_t set;
+        sb_buf_init(&set, PGSRC_SQL_MAX);
+        sb_err_t err = seq_set(s, s->acked, covered, &set, errstr, errstr_size);
+        char sql[512];
+        snprintf(sql, sizeof(sql),
+                 "UPDATE %s SET sent_at = now() WHERE dataset = $1 AND sent_at IS NULL AND "
+                 "$2::int8multirange @> seq",
+                 s->table);
+        const char *params[] = {s->dataset, (const char *)set.data};
+        PGresult *r = err ? NULL
+                          : run(s, "marking acknowledged rows sent", sql, 2, params, PGRES_COMMAND_OK, errstr,
+                                errstr_size);
+        sb_buf_free(&set);
+        if (!r)
+                return err ? err : SB_ERR_DB;
+        PQclear(r);
+        memmove(s->handed, s->handed + n, (s->n_handed - n) * sizeof(*s->handed));
+        s->n_handed -= n;
+        if (covered) {
+                free(s->covered);
+                s->covered = NULL;
+                s->n_covered = 0;
+        }
+        prune(s);
+        return SB_OK;
+}
+
+static sb_err_t pg_ack(void *state, uint64_t position, char *errstr, size_t errstr_size) {
+        pgsrc_t *s = state;
+        if (position > s->ordinal)
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "postgresql: ack of position %llu, but only %llu were handed over",
+                                 (unsigned long long)position, (unsigned long long)s->ordinal);
+        if (position > s->acked)
+                s->acked = position;
+        sb_err_t err = ensure_conn(s, errstr, errstr_size);
+        return err ? err : mark_acked(s, errstr, errstr_size);
+}
+
+/* --- snapshot ---------------------------------------------------------------- */
+
+static sb_err_t snapshot_begin(pgsrc_t *s, char *errstr, size_t errstr_size) {
+        sb_err_t err;
+        if ((err = exec_ok(s, "starting the snapshot",
+                           "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL TimeZone = 'UTC'",
+                           errstr, errstr_size)))
+                return err;
+        /* The first query takes the snapshot: the unsent outbox rows it sees
+         * are covered by the business rows read in the same snapshot, as
+         * ranges of consecutive seqs ("gaps and islands"). */
+        char sql[1024];
+        snprintf(sql, sizeof(sql),
+                 "SELECT min(seq), max(seq) FROM (SELECT seq, seq - row_number() OVER (ORDER BY seq) AS g "
+                 "FROM %s "
+                 "WHERE dataset = $1 AND sent_at IS NULL) x GROUP BY g ORDER BY 1 LIMIT %d",
+                 s->table, PGSRC_COVERED_MAX + 1);
+        const char *params[] = {s->dataset};
+        PGresult *r = run(s, "reading the unsent rows the snapshot covers", sql, 1, params, PGRES_TUPLES_OK,
+                          errstr, errstr_size);
+        if (!r)
+                return SB_ERR_DB;
+        size_t n = (size_t)PQntuples(r);
+        if (n > PGSRC_COVERED_MAX) {
+                PQclear(r);
+                exec_ok(s, "ending the snapshot", "ROLLBACK", NULL, 0);
+                return sb_seterr(
+                        SB_ERR_INVALID, errstr, errstr_size,
+                        "postgresql: more than %d runs of unsent outbox rows: let the producer send the "
+                        "backlog before a snapshot",
+                        PGSRC_COVERED_MAX);
+        }
+        free(s->covered);
+        s->covered = n ? malloc(n * sizeof(*s->covered)) : NULL;
+        s->n_covered = 0;
+        if (n && !s->covered) {
+                PQclear(r);
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+        for (size_t i = 0; i < n; i++)
+                s->covered[s->n_covered++] =
+                        (pg_range_t){atoll(PQgetvalue(r, (int)i, 0)), atoll(PQgetvalue(r, (int)i, 1))};
+        PQclear(r);
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT coalesce((SELECT max(seq) FROM %s WHERE dataset = $1), 0), "
+                 "floor(extract(epoch FROM now()) * 1000)::bigint",
+                 s->table);
+        if (!(r = run(s, "reading the snapshot's time", sql, 1, params, PGRES_TUPLES_OK, errstr,
+                      errstr_size)))
+                return SB_ERR_DB;
+        char max_seq[32], ts[32];
+        snprintf(max_seq, sizeof(max_seq), "%s", PQgetvalue(r, 0, 0));
+        snprintf(ts, sizeof(ts), "%s", PQgetvalue(r, 0, 1));
+        PQclear(r);
+
+        /* Columns: key fields must be among them; timestamps get the Avro
+         * text (UTC, milliseconds, Z) instead of to_jsonb's. */
+        const char *tparams[] = {s->snapshot_table};
+        if (!(r = run(s, "reading the columns of snapshot_table",
+                      "SELECT attname, atttypid IN ('timestamp'::regtype, 'timestamptz'::regtype) FROM "
+                      "pg_attribute "
+                      "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+                      1, tparams, PGRES_TUPLES_OK, errstr, errstr_size)))
+                return SB_ERR_DB;
+        sb_buf_t q;
+        sb_buf_init(&q, PGSRC_SQL_MAX);
+        err = sb_buf_printf(&q,
+                            "DECLARE sharebus_snapshot NO SCROLL CURSOR FOR SELECT json_build_object('op', "
+                            "'r', 'key', jsonb_build_object(");
+        for (size_t i = 0; !err && i < sb_node_count(s->key_record); i++) {
+                const char *f = sb_node_field_name(s->key_record, i);
+                int found = 0;
+                for (int c = 0; c < PQntuples(r); c++)
+                        found |= strcmp(PQgetvalue(r, c, 0), f) == 0;
+                if (!found) {
+                        err = sb_seterr(
+                                SB_ERR_CONFIG, errstr, errstr_size,
+                                "postgresql: snapshot_table '%s' has no column '%s' (a key field of the "
+                                "dataset)",
+                                s->snapshot_table, f);
+                        break;
+                }
+                err = sb_buf_printf(&q, "%s'%s', r -> '%s'", i ? ", " : "", f, f);
+        }
+        if (!err)
+                err = sb_buf_printf(
+                        &q,
+                        "), 'before', NULL, 'after', r, 'ts_ms', %s::bigint, 'seq', %s::bigint)::text "
+                        "FROM (SELECT to_jsonb(t)",
+                        ts, max_seq);
+        for (int c = 0; !err && c < PQntuples(r); c++)
+                if (strcmp(PQgetvalue(r, c, 1), "t") == 0)
+                        err = sb_buf_printf(&q,
+                                            " || jsonb_build_object('%s', to_char(t.\"%s\", "
+                                            "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))",
+                                            PQgetvalue(r, c, 0), PQgetvalue(r, c, 0));
+        if (!err)
+                err = sb_buf_printf(&q, " AS r FROM %s t) s", s->snapshot_table);
+        PQclear(r);
+        if (!err) {
+                r = run(s, "opening the snapshot cursor", (const char *)q.data, 0, NULL, PGRES_COMMAND_OK,
+                        errstr, errstr_size);
+                err = r ? SB_OK : SB_ERR_DB;
+                PQclear(r);
+        }
+        sb_buf_free(&q);
+        if (err) {
+                if (s->conn)
+                        exec_ok(s, "ending the snapshot", "ROLLBACK", NULL, 0);
+                return err;
+        }
+        s->snap = SNAP_READING;
+        s->snap_rows = 0;
+        SB_LOG(s->log, SB_LOG_INFO,
+               "postgresql: snapshot of %s started (outbox up to seq %s seen; %zu runs of unsent rows "
+               "covered)",
+               s->snapshot_table, max_seq, s->n_covered);
+        return SB_OK;
+}
+
+/* One batch of snapshot rows; count 0 once it is over. */
+static sb_err_t snapshot_next(pgsrc_t *s, size_t max, source_batch_t *out, char *errstr, size_t errstr_size) {
+        char sql[64];
+        snprintf(sql, sizeof(sql), "FETCH FORWARD %zu FROM sharebus_snapshot", max);
+        PGresult *r = run(s, "reading the snapshot", sql, 0, NULL, PGRES_TUPLES_OK, errstr, errstr_size);
+        if (!r)
+                return SB_ERR_DB;
+        int n = PQntuples(r);
+        if (n == 0) {
+                PQclear(r);
+                sb_err_t err = exec_ok(s, "ending the snapshot", "CLOSE sharebus_snapshot; COMMIT", errstr,
+                                       errstr_size);
+                if (err)
+                        return err;
+                s->snap = SNAP_NONE;
+                SB_LOG(s->log, SB_LOG_INFO, "postgresql: snapshot of %s done: %llu rows; the outbox follows",
+                       s->snapshot_table, (unsigned long long)s->snap_rows);
+                return SB_OK;
+        }
+        s->batch = r;
+        for (int i = 0; i < n; i++) {
+                source_record_t *rec = &s->records[i];
+                rec->text = PQgetvalue(r, i, 0);
+                rec->len = (size_t)PQgetlength(r, i, 0);
+                rec->position = 0;
+                snprintf(rec->where, sizeof(rec->where), "%.80s snapshot row %llu", s->snapshot_table,
+                         (unsigned long long)++s->snap_rows);
+        }
+        out->records = s->records;
+        out->count = (size_t)n;
+        return SB_OK;
+}
+
+/* --- outbox ------------------------------------------------------------------ */
+
+static sb_err_t grow_handed(pgsrc_t *s, size_t more, char *errstr, size_t errstr_size) {
+        if (s->n_handed + more <= s->cap_handed)
+                return SB_OK;
+        size_t cap = s->cap_handed ? s->cap_handed : 1024;
+        while (cap < s->n_handed + more)
+                cap *= 2;
+        pg_handed_t *h = realloc(s->handed, cap * sizeof(*h));
+        if (!h)
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        s->handed = h;
+        s->cap_handed = cap;
+        return SB_OK;
+}
+
+/* Reads up to `max` unsent rows not handed over yet, lowest seq first. */
+static sb_err_t outbox_read(pgsrc_t *s, size_t max, source_batch_t *out, char *errstr, size_t errstr_size) {
+        if (s->n_handed >= PGSRC_HANDED_MAX)
+                return SB_OK;
+        if (max > PGSRC_HANDED_MAX - s->n_handed)
+                max = PGSRC_HANDED_MAX - s->n_handed;
+        sb_buf_t set;
+        sb_buf_init(&set, PGSRC_SQL_MAX);
+        sb_err_t err = seq_set(s, UINT64_MAX, 1, &set, errstr, errstr_size);
+        if (!err)
+                err = grow_handed(s, max, errstr, errstr_size);
+        if (err) {
+                sb_buf_free(&set);
+                return err;
+        }
+        char sql[1024], limit[32];
+        snprintf(limit, sizeof(limit), "%zu", max);
+        snprintf(sql, sizeof(sql),
+                 "SELECT seq, floor(extract(epoch FROM changed_at) * 1000)::bigint AS ts, "
+                 "json_build_object('op', op, 'key', key, 'before', before, 'after', after, "
+                 "'ts_ms', floor(extract(epoch FROM changed_at) * 1000)::bigint, 'seq', seq)::text "
+                 "FROM %s WHERE dataset = $1 AND sent_at IS NULL AND NOT ($2::int8multirange @> seq) "
+                 "ORDER BY seq LIMIT $3::bigint",
+                 s->table);
+        const char *params[] = {s->dataset, (const char *)set.data, limit};
+        PGresult *r = run(s, "reading the outbox", sql, 3, params, PGRES_TUPLES_OK, errstr, errstr_size);
+        sb_buf_free(&set);
+        if (!r)
+                return SB_ERR_DB;
+        size_t n = (size_t)PQntuples(r), bytes = 0, taken = 0;
+        for (; taken < n; taken++) {
+                size_t len = (size_t)PQgetlength(r, (int)taken, 2);
+                if (taken > 0 && bytes + len > PGSRC_BATCH_BYTES)
+                        break; /* the rest comes with the next call */
+                bytes += len;
+                source_record_t *rec = &s->records[taken];
+                pg_handed_t *h = &s->handed[s->n_handed++];
+                h->seq = atoll(PQgetvalue(r, (int)taken, 0));
+                h->ts_ms = atoll(PQgetvalue(r, (int)taken, 1));
+                h->ordinal = ++s->ordinal;
+                rec->text = PQgetvalue(r, (int)taken, 2);
+                rec->len = len;
+                rec->position = h->ordinal;
+                snprintf(rec->where, sizeof(rec->where), "%.80s seq %lld", s->table, (long long)h->seq);
+        }
+        s->batch = r;
+        out->records = s->records;
+        out->count = taken;
+        return SB_OK;
+}
+
+/* Drains the notifications libpq holds; 1 if there was one. */
+static int drain_notifies(pgsrc_t *s) {
+        int any = 0;
+        PGnotify *nf;
+        PQconsumeInput(s->conn);
+        while ((nf = PQnotifies(s->conn))) {
+                any = 1;
+                PQfreemem(nf);
+        }
+        return any;
+}
+
+static sb_err_t pg_next(void *state, size_t max, int timeout_ms, source_batch_t *out, char *errstr,
+                        size_t errstr_size) {
+        pgsrc_t *s = state;
+        out->records = s->records;
+        out->count = 0;
+        PQclear(s->batch);
+        s->batch = NULL;
+        if (max > PGSRC_BATCH_MAX)
+                max = PGSRC_BATCH_MAX;
+        if (max == 0)
+                return SB_OK;
+        sb_err_t err = ensure_conn(s, errstr, errstr_size);
+        if (err)
+                return err;
+        if (s->snap == SNAP_START && (err = snapshot_begin(s, errstr, errstr_size)))
+                return err;
+        if (s->snap == SNAP_READING) {
+                if ((err = snapshot_next(s, max, out, errstr, errstr_size)) || out->count)
+                        return err;
+        }
+        /* Marks an earlier ack could not write (the connection was lost). */
+        if ((err = mark_acked(s, errstr, errstr_size)))
+                return err;
+        int64_t deadline = sb_clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+        for (;;) {
+                drain_notifies(s);
+                if ((err = outbox_read(s, max, out, errstr, errstr_size)) || out->count)
+                        return err;
+                PQclear(s->batch);
+                s->batch = NULL;
+                /* A notification read along with the answer may be for a
+                 * commit after the query's snapshot: look again. */
+                if (drain_notifies(s))
+                        continue;
+                int64_t left = deadline - sb_clock_mono_ms();
+                if (left <= 0)
+                        return SB_OK;
+                struct pollfd pfd = {.fd = PQsocket(s->conn), .events = POLLIN};
+                int rc = poll(&pfd, 1, (int)left);
+                if (rc < 0 && errno != EINTR)
+                        return sb_seterr(SB_ERR_IO, errstr, errstr_size, "postgresql: poll: %s",
+                                         strerror(errno));
+                if (rc < 0)
+                        return SB_OK; /* a signal: let the producer look at it */
+                if (rc > 0 && (!PQconsumeInput(s->conn) || PQstatus(s->conn) == CONNECTION_BAD)) {
+                        char msg[512];
+                        sb_seterr(SB_ERR_DB, errstr, errstr_size, "postgresql: waiting for notifications: %s",
+                                  pq_error(s->conn, msg, sizeof(msg)));
+                        lost(s, "waiting for notifications");
+                        return SB_ERR_DB;
+                }
+        }
+}
+
+/* --- open, stats, close ------------------------------------------------------ */
+
+static void pg_close(void *state) {
+        pgsrc_t *s = state;
+        if (!s)
+                return;
+        PQclear(s->batch);
+        PQfinish(s->conn);
+        free(s->handed);
+        free(s->covered);
+        free(s);
+}
+
+static sb_err_t pg_open(const sb_config_t *cfg, const source_options_t *opts, sb_log_t *log, void **state,
+                        char *errstr, size_t errstr_size) {
+        const char *conninfo = sb_config_string(cfg, "postgresql_conninfo");
+        const char *table = sb_config_string(cfg, "outbox_table");
+        const char *snap = sb_config_string(cfg, "snapshot_table");
+        if (!conninfo || !conninfo[0])
+                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                 "%s: setting 'postgresql_conninfo' is required with source = \"postgresql\"",
+                                 sb_config_origin(cfg));
+        sb_err_t err = check_ident(cfg, "outbox_table", table ? table : "", errstr, errstr_size);
+        if (err)
+                return err;
+        if (opts->snapshot) {
+                if (!snap || !snap[0])
+                        return sb_seterr(
+                                SB_ERR_CONFIG, errstr, errstr_size,
+                                "%s: --snapshot needs the setting 'snapshot_table' (the business table)",
+                                sb_config_origin(cfg));
+                if ((err = check_ident(cfg, "snapshot_table", snap, errstr, errstr_size)))
+                        return err;
+                if (!opts->key_record || sb_node_type(opts->key_record) != SB_T_RECORD ||
+                    sb_node_count(opts->key_record) == 0)
+                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                         "--snapshot needs the dataset's key record");
+                for (size_t i = 0; i < sb_node_count(opts->key_record); i++)
+                        if (!avro_name_ok(sb_node_field_name(opts->key_record, i)))
+                                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                                 "key field '%s' is not a plain name",
+                                                 sb_node_field_name(opts->key_record, i));
+        }
+        pgsrc_t *s = calloc(1, sizeof(*s));
+        if (!s)
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        s->log = log;
+        s->conninfo = conninfo;
+        s->dataset = opts->dataset;
+        s->retention_ms = sb_config_int(cfg, "outbox_retention_ms");
+        s->key_record = opts->key_record;
+        snprintf(s->table, sizeof(s->table), "%s", table);
+        if (opts->snapshot) {
+                snprintf(s->snapshot_table, sizeof(s->snapshot_table), "%s", snap);
+                s->snap = SNAP_START;
+        }
+        if ((err = connect_db(s, errstr, errstr_size))) {
+                pg_close(s);
+                return err;
+        }
+        if (opts->snapshot) {
+                const char *params[] = {s->snapshot_table};
+                PGresult *r = run(s, "looking up snapshot_table", "SELECT to_regclass($1) IS NOT NULL", 1,
+                                  params, PGRES_TUPLES_OK, errstr, errstr_size);
+                int exists = r && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+                PQclear(r);
+                if (!exists) {
+                        if (r)
+                                sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                          "postgresql: snapshot_table '%s' does not exist in database '%s'",
+                                          s->snapshot_table, PQdb(s->conn));
+                        pg_close(s);
+                        return r ? SB_ERR_CONFIG : SB_ERR_DB;
+                }
+                /* A key field that is no column would give every row a
+                 * null key: refused now rather than row by row. */
+                for (size_t i = 0; i < sb_node_count(s->key_record); i++) {
+                        const char *cparams[] = {s->snapshot_table, sb_node_field_name(s->key_record, i)};
+                        r = run(s, "reading the columns of snapshot_table",
+                                "SELECT count(*) FROM pg_attribute WHERE attrelid = $1::regclass AND attname "
+                                "= $2 "
+                                "AND attnum > 0 AND NOT attisdropped",
+                                2, cparams, PGRES_TUPLES_OK, errstr, errstr_size);
+                        int found = r && strcmp(PQgetvalue(r, 0, 0), "1") == 0;
+                        PQclear(r);
+                        if (!found) {
+                                if (r)
+                                        sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                                  "postgresql: snapshot_table '%s' has no column '%s' (a key "
+                                                  "field "
+                                                  "of the dataset)",
+                                                  s->snapshot_table, cparams[1]);
+                                pg_close(s);
+                                return r ? SB_ERR_CONFIG : SB_ERR_DB;
+                        }
+                }
+        }
+        SB_LOG(log, SB_LOG_INFO, "postgresql: reading outbox %s of database '%s' for dataset %s%s", s->table,
+               PQdb(s->conn), s->dataset, opts->snapshot ? ", after a snapshot" : "");
+        *state = s;
+        return SB_OK;
+}
+
+static void pg_stats(void *state, source_stats_t *out) {
+        pgsrc_t *s = state;
+        out->backlog = out->oldest_age_ms = out->bytes_total = out->bytes_done = -1;
+        /* Inside the snapshot's transaction the count would be the
+         * snapshot's; and a lost connection waits for the next call. */
+        if (!s->conn || PQstatus(s->conn) != CONNECTION_OK || s->snap == SNAP_READING)
+                return;
+        char sql[512];
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*), coalesce(floor(extract(epoch FROM now() - min(changed_at)) * "
+                 "1000)::bigint, 0) "
+                 "FROM %s WHERE dataset = $1 AND sent_at IS NULL",
+                 s->table);
+        const char *params[] = {s->dataset};
+        char err[256];
+        PGresult *r = run(s, "counting unsent rows", sql, 1, params, PGRES_TUPLES_OK, err, sizeof(err));
+        if (!r)
+                return;
+        out->backlog = atoll(PQgetvalue(r, 0, 0));
+        out->oldest_age_ms = atoll(PQgetvalue(r, 0, 1));
+        PQclear(r);
+}
+
+const source_ops_t source_postgresql_ops = {
+        .name = "postgresql",
+        .open = pg_open,
+        .next = pg_next,
+        .ack = pg_ack,
+        .stats = pg_stats,
+        .close = pg_close,
+};
+
+/* --- DDL -------------------------------------------------------------------- */
+
+sb_err_t source_postgresql_print_ddl(FILE *out, const char *outbox_table, const char *business_table,
+                                     const char *dataset, const sb_node_t *key_record, char *errstr,
+                                     size_t errstr_size) {
+        const char *t = outbox_table ? outbox_table : "sharebus_outbox";
+        if (!ident_ok(t))
+                return sb_seterr(
+                        SB_ERR_CONFIG, errstr, errstr_size,
+                        "outbox table '%s' is not a plain SQL identifier (lower-case letters, digits "
+                        "and _, optionally schema.table)",
+                        t);
+        if (business_table) {
+                if (!ident_ok(business_table))
+                        return sb_seterr(
+                                SB_ERR_CONFIG, errstr, errstr_size,
+                                "table '%s' is not a plain SQL identifier (lower-case letters, digits "
+                                "and _, optionally schema.table)",
+                                business_table);
+                if (!dataset || !dataset[0] ||
+                    strspn(dataset, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(dataset))
+                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                         "dataset '%s' is not a dataset name ([a-z0-9_.-])",
+                                         dataset ? dataset : "");
+                if (!key_record || sb_node_type(key_record) != SB_T_RECORD || sb_node_count(key_record) == 0)
+                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                         "the trigger needs the dataset's key record");
+                for (size_t i = 0; i < sb_node_count(key_record); i++)
+                        if (!avro_name_ok(sb_node_field_name(key_record, i)))
+                                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                                 "key field '%s' is not a plain name",
+                                                 sb_node_field_name(key_record, i));
+        }
+        /* Objects beside the table, in its schema: "s.t" gives "s.t_notify". */
+        const char *base = ident_base(t);
+        fprintf(out,
+                "-- sharebus transactional outbox %s (source = \"postgresql\", outbox_table = \"%s\").\n"
+                "BEGIN;\n"
+                "CREATE TABLE IF NOT EXISTS %s (\n"
+                "  seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
+                "  dataset    text NOT NULL,\n"
+                "  op         char(1) NOT NULL CHECK (op IN ('c', 'u', 'd', 'r')),\n"
+                "  key        jsonb NOT NULL,\n"
+                "  before     jsonb,\n"
+                "  after      jsonb,\n"
+                "  changed_at timestamptz NOT NULL DEFAULT now(),\n"
+                "  sent_at    timestamptz\n"
+                ");\n"
+                "-- What the producer reads (unsent rows in seq order) and prunes (sent rows by age).\n"
+                "CREATE INDEX IF NOT EXISTS %s_unsent ON %s (dataset, seq) WHERE sent_at IS NULL;\n"
+                "CREATE INDEX IF NOT EXISTS %s_sent ON %s (dataset, sent_at) WHERE sent_at IS NOT NULL;\n"
+                "-- Wakes the producer (LISTEN \"%s\") when rows are committed: one notification\n"
+                "-- per statement, merged per transaction by PostgreSQL.\n"
+                "CREATE OR REPLACE FUNCTION %s_notify() RETURNS trigger LANGUAGE plpgsql AS $sharebus$\n"
+                "BEGIN\n"
+                "  PERFORM pg_notify('%s', '');\n"
+                "  RETURN NULL;\n"
+                "END\n"
+                "$sharebus$;\n"
+                "DROP TRIGGER IF EXISTS %s_notify ON %s;\n"
+                "CREATE TRIGGER %s_notify AFTER INSERT ON %s FOR EACH STATEMENT EXECUTE FUNCTION "
+                "%s_notify();\n",
+                t, t, t, base, t, base, t, t, t, t, base, t, base, t, t);
+        if (business_table) {
+                const char *bbase = ident_base(business_table);
+                fprintf(out,
+                        "-- Every change of %s, in the changing transaction, as dataset %s.\n"
+                        "-- Values as the Avro JSON: timestamps UTC with milliseconds and Z\n"
+                        "-- (timestamp without time zone is read as UTC); an update of the key is\n"
+                        "-- a delete of the old key and a create of the new.\n"
+                        "CREATE OR REPLACE FUNCTION %s_sharebus() RETURNS trigger LANGUAGE plpgsql\n"
+                        "SET TimeZone = 'UTC' AS $sharebus$\n"
+                        "DECLARE\n"
+                        "  o jsonb;\n"
+                        "  n jsonb;\n"
+                        "  ko jsonb;\n"
+                        "  kn jsonb;\n"
+                        "  col text;\n"
+                        "BEGIN\n"
+                        "  IF TG_OP <> 'INSERT' THEN o := to_jsonb(OLD); END IF;\n"
+                        "  IF TG_OP <> 'DELETE' THEN n := to_jsonb(NEW); END IF;\n"
+                        "  FOR col IN SELECT attname::text FROM pg_attribute WHERE attrelid = TG_RELID AND "
+                        "attnum > 0\n"
+                        "      AND NOT attisdropped AND atttypid IN ('timestamp'::regtype, "
+                        "'timestamptz'::regtype) "
+                        "LOOP\n"
+                        "    IF o ->> col IS NOT NULL THEN\n"
+                        "      o := jsonb_set(o, ARRAY[col], to_jsonb(to_char((o ->> col)::timestamptz,\n"
+                        "        'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')));\n"
+                        "    END IF;\n"
+                        "    IF n ->> col IS NOT NULL THEN\n"
+                        "      n := jsonb_set(n, ARRAY[col], to_jsonb(to_char((n ->> col)::timestamptz,\n"
+                        "        'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')));\n"
+                        "    END IF;\n"
+                        "  END LOOP;\n"
+                        "  ko := jsonb_build_object(",
+                        business_table, dataset, business_table);
+                for (int side = 0; side < 2; side++) {
+                        if (side)
+                                fprintf(out, ");\n  kn := jsonb_build_object(");
+                        for (size_t i = 0; i < sb_node_count(key_record); i++) {
+                                const char *f = sb_node_field_name(key_record, i);
+                                fprintf(out, "%s'%s', %s -> '%s'", i ? ", " : "", f, side ? "n" : "o", f);
+                        }
+                }
+                fprintf(out,
+                        ");\n"
+                        "  IF TG_OP = 'INSERT' THEN\n"
+                        "    INSERT INTO %s (dataset, op, key, before, after) VALUES ('%s', 'c', kn, NULL, "
+                        "n);\n"
+                        "  ELSIF TG_OP = 'DELETE' THEN\n"
+                        "    INSERT INTO %s (dataset, op, key, before, after) VALUES ('%s', 'd', ko, o, "
+                        "NULL);\n"
+                        "  ELSIF ko = kn THEN\n"
+                        "    INSERT INTO %s (dataset, op, key, before, after) VALUES ('%s', 'u', kn, o, n);\n"
+                        "  ELSE\n"
+                        "    INSERT INTO %s (dataset, op, key, before, after) VALUES ('%s', 'd', ko, o, "
+                        "NULL),\n"
+                        "      ('%s', 'c', kn, NULL, n);\n"
+                        "  END IF;\n"
+                        "  RETURN NULL;\n"
+                        "END\n"
+                        "$sharebus$;\n"
+                        "DROP TRIGGER IF EXISTS %s_sharebus ON %s;\n"
+                        "CREATE TRIGGER %s_sharebus AFTER INSERT OR UPDATE OR DELETE ON %s\n"
+                        "  FOR EACH ROW EXECUTE FUNCTION %s_sharebus();\n",
+                        t, dataset, t, dataset, t, dataset, t, dataset, dataset, bbase, business_table, bbase,
+                        business_table, business_table);
+        }
+        fprintf(out, "COMMIT;\n");
+        if (ferror(out))
+                return sb_seterr(SB_ERR_IO, errstr, errstr_size, "cannot write the DDL: %s", strerror(errno));
+        return SB_OK;
+}
