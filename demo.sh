@@ -1,24 +1,42 @@
 #!/usr/bin/env bash
-# make demo: a local exchange end to end.  Starts Kafka and the registry,
-# runs a producer per sample department with generated changes, and a
-# subscriber that applies all three datasets to SQLite; prints what happened,
-# then stops everything it started.  Bounded in time (about a minute).
+# make demo: a local exchange end to end.  Starts Kafka and the registry;
+# two departments (civil, tax) publish generated changes from JSON lines;
+# the market department publishes from its own SQLite database: a small
+# writer inserts, updates and deletes business licences while the outbox
+# triggers (printed by `sharebus-producer --print-ddl sqlite`) record each
+# change and the producer (source = "sqlite") publishes them.  A subscriber
+# applies all three datasets to its SQLite database as they arrive; the
+# demo prints what happened, compares the department's table with the
+# subscriber's, then stops everything it started.  About a minute.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$PWD
 work=${SHAREBUS_DEMO_DIR:-$root/.cache/demo}
 count=${SHAREBUS_DEMO_EVENTS:-2000}
+write_secs=${SHAREBUS_DEMO_WRITE_SECS:-20}
 bin=$root/build/bin
 rm -rf "$work"
 mkdir -p "$work"
-registry_pid=
+registry_pid= producer_pid= subscriber_pid= writer_pid=
+stop() { # pid: SIGTERM, then wait for it
+  [[ -n $1 ]] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null || true
+}
 cleanup() {
-  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null || true
+  stop "$writer_pid"
+  stop "$producer_pid"
+  stop "$subscriber_pid"
+  stop "$registry_pid"
   "$root/broker-config/kafka-stop.sh" "$work/kafka" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 t0=$(date +%s.%N)
 say() { printf 'demo: %s\n' "$*"; }
+elapsed() { echo "$(date +%s.%N) - $1" | bc; }
+# A count from an SQLite file another process is writing (0 until its table exists).
+count_of() { # db, query
+  sqlite3 "$1" "PRAGMA busy_timeout = 2000; $2" 2>/dev/null | tail -1 || true
+}
 
 say "starting Kafka (single KRaft node on 127.0.0.1)"
 bootstrap=$(timeout 120 "$root/broker-config/kafka-start.sh" "$work/kafka" 2>"$work/kafka-start.log") || {
@@ -38,54 +56,191 @@ for _ in $(seq 100); do [ -s "$work/registry.port" ] && break; sleep 0.1; done
 registry=http://127.0.0.1:$(cat "$work/registry.port")
 say "schema registry at $registry"
 
-declare -A produced
-for topic in market.business_license civil.resident tax.taxpayer; do
-  department=${topic%%.*}
-  cat >"$work/producer-$department.conf" <<CONF
-department = "$department";
-dataset = "${topic#*.}";
-system = "$department-records";
+producer_conf() { # topic, then source settings
+  cat <<CONF
+department = "${1%%.*}";
+dataset = "${1#*.}";
+system = "${1%%.*}-records";
 schema_dir = "$root/schemas/datasets";
 registry_url = "$registry";
-input = "-";
 kafka = { bootstrap_servers = "$bootstrap"; };
 CONF
+  shift
+  printf '%s\n' "$@"
+}
+
+# ---- civil and tax: a file of JSON lines each, published in one go ----
+declare -A produced
+for topic in civil.resident tax.taxpayer; do
+  department=${topic%%.*}
+  producer_conf "$topic" 'input = "-";' >"$work/producer-$department.conf"
   start=$(date +%s.%N)
   "$bin/sharebus-sample" --dataset "$topic" --count "$count" --keys $((count / 4)) --seed 7 |
     timeout 120 "$bin/sharebus-producer" --config "$work/producer-$department.conf" 2>"$work/producer-$department.log" || {
     cat "$work/producer-$department.log"; exit 1; }
   produced[$topic]=$count
-  say "$(printf '%-24s %s events published in %.2f s (%s)' "$topic" "$count" \
-    "$(echo "$(date +%s.%N) - $start" | bc)" "$(grep -o '+[0-9]* tombstones' "$work/producer-$department.log")")"
+  say "$(printf '%-24s %s events published from JSON lines in %.2f s (%s)' "$topic" "$count" \
+    "$(elapsed "$start")" "$(grep -o '+[0-9]* tombstones' "$work/producer-$department.log")")"
 done
 
+# ---- the subscriber, from now on, for all three datasets ----
 db=$work/subscriber.db
 cat >"$work/subscriber.conf" <<CONF
 name = "demo";
 topics = "market.business_license,civil.resident,tax.taxpayer";
 registry_url = "$registry";
 sqlite_path = "$db";
-idle_exit_ms = 3000;
 kafka = { bootstrap_servers = "$bootstrap"; };
 CONF
-say "subscriber 'demo' applying all three datasets to $db"
+"$bin/sharebus-subscriber" --config "$work/subscriber.conf" 2>"$work/subscriber.log" &
+subscriber_pid=$!
+say "subscriber 'demo' applying all three datasets to $db as they arrive"
+
+# ---- market: its own database, an outbox filled by triggers ----
+market=$work/market.db
+sqlite3 "$market" <<'SQL'
+CREATE TABLE business_license (
+  uscc                 TEXT PRIMARY KEY,
+  name                 TEXT NOT NULL,
+  legal_representative TEXT NOT NULL,
+  registered_capital   REAL NOT NULL,
+  business_scope       TEXT,
+  status               TEXT NOT NULL,
+  established_on       TEXT NOT NULL,  -- 'YYYY-MM-DD'
+  address              TEXT,
+  updated_at           TEXT NOT NULL   -- 'YYYY-MM-DD HH:MM:SS.SSS', UTC
+);
+SQL
+producer_conf market.business_license 'source = "sqlite";' "sqlite_outbox_path = \"$market\";" \
+  'metrics_listen = "127.0.0.1:0";' >"$work/producer-market.conf"
+"$bin/sharebus-producer" --config "$work/producer-market.conf" --print-ddl sqlite --table business_license \
+  >"$work/market-outbox.sql"
+sqlite3 "$market" <"$work/market-outbox.sql" >/dev/null
+say "market.db: table business_license, outbox and triggers from 'sharebus-producer --print-ddl sqlite --table business_license' ($(grep -c 'CREATE TRIGGER' "$work/market-outbox.sql") triggers)"
+"$bin/sharebus-producer" --config "$work/producer-market.conf" 2>"$work/producer-market.log" &
+producer_pid=$!
+metrics=
+for _ in $(seq 100); do
+  metrics=$(grep -o 'serving /metrics and /healthz on [^ ]*' "$work/producer-market.log" | awk '{print $NF}') || true
+  [[ -n $metrics ]] && break
+  kill -0 "$producer_pid" 2>/dev/null || { cat "$work/producer-market.log"; exit 1; }
+  sleep 0.1
+done
+say "market producer (source = \"sqlite\") running; metrics at http://$metrics/metrics"
+
+# The department's application, in short: business changes in small
+# transactions; the triggers write the outbox rows in the same transactions.
+# The changes come from sharebus-sample (valid check characters); one
+# licence with a wrong check character shows what the producer refuses.
+"$bin/sharebus-sample" --dataset market.business_license --count "$count" --keys $((count / 4)) --seed 7 >"$work/market-changes.jsonl"
+python3 - "$market" "$work/market-changes.jsonl" "$write_secs" >"$work/writer.log" 2>&1 <<'PY' &
+import datetime, json, sqlite3, sys, time
+
+path, changes_file, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+cols = ["uscc", "name", "legal_representative", "registered_capital", "business_scope", "status",
+        "established_on", "address", "updated_at"]
+upsert = (f"INSERT INTO business_license ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+          f"ON CONFLICT (uscc) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]))
+with open(changes_file, encoding="utf-8") as f:
+    changes = [json.loads(line) for line in f if line.strip()]
+db = sqlite3.connect(path, isolation_level=None)
+db.execute("PRAGMA busy_timeout = 5000")
+per_txn = 10
+pause = secs / max(1, len(changes) // per_txn)
+for i in range(0, len(changes), per_txn):
+    db.execute("BEGIN IMMEDIATE")
+    for ch in changes[i:i + per_txn]:
+        if ch["op"] == "d":
+            db.execute("DELETE FROM business_license WHERE uscc = ?", (ch["key"]["uscc"],))
+            continue
+        row = dict(ch["after"])
+        row["updated_at"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        db.execute(upsert, [row[c] for c in cols])
+    if i == (len(changes) // 2) // per_txn * per_txn:
+        # A typo in a licence number: the check character does not match.
+        bad = dict(changes[0]["after"], name="Typo Trading Co., Ltd.", updated_at="2025-01-01 00:00:00.000")
+        bad["uscc"] = bad["uscc"][:-1] + ("1" if bad["uscc"][-1] != "1" else "2")
+        db.execute(upsert, [bad[c] for c in cols])
+    db.execute("COMMIT")
+    time.sleep(pause)
+print(f"writer: {len(changes) + 1} changes in {(len(changes) + per_txn - 1) // per_txn} transactions")
+PY
+writer_pid=$!
+say "market writer: $count changes to business_license over about $write_secs s, 10 per transaction"
+
+status_line() {
+  local written sent applied rows
+  written=$(count_of "$market" "SELECT count(*) FROM sharebus_outbox")
+  sent=$(count_of "$market" "SELECT count(*) FROM sharebus_outbox WHERE sent_at IS NOT NULL")
+  applied=$(count_of "$db" "SELECT count(*) FROM sharebus_receipts WHERE topic = 'market.business_license'")
+  rows=$(count_of "$db" "SELECT count(*) FROM market_business_license")
+  say "$(printf '  %5.1f s  market.db: %5s changes in the outbox, %5s sent | subscriber: %5s applied, %4s licences' \
+    "$(elapsed "$start")" "${written:-0}" "${sent:-0}" "${applied:-0}" "${rows:-0}")"
+}
 start=$(date +%s.%N)
-timeout 180 "$bin/sharebus-subscriber" --config "$work/subscriber.conf" 2>"$work/subscriber.log" || {
-  tail -20 "$work/subscriber.log"; exit 1; }
-say "$(printf 'subscriber finished in %.2f s: %s' "$(echo "$(date +%s.%N) - $start" | bc)" \
-  "$(grep -o 'stopped: .*' "$work/subscriber.log")")"
+while kill -0 "$writer_pid" 2>/dev/null; do
+  sleep 2
+  status_line
+done
+wait "$writer_pid" || { cat "$work/writer.log"; exit 1; }
+writer_pid=
+written=$(count_of "$market" "SELECT count(*) FROM sharebus_outbox")
+say "$(cat "$work/writer.log"): $written outbox rows"
+
+# Until every outbox row is sent and every event of the three datasets applied.
+deadline=$((SECONDS + 60))
+until [[ $(count_of "$market" "SELECT count(*) FROM sharebus_outbox WHERE sent_at IS NULL") == 0 ]]; do
+  ((SECONDS < deadline)) || { say "outbox not sent after 60 s"; tail -5 "$work/producer-market.log"; exit 1; }
+  sleep 0.2
+done
+rejected=$(curl -sf "http://$metrics/metrics" | awk '/^sharebus_producer_records_rejected_total/ {print $2}')
+rejected=${rejected:-0}
+produced[market.business_license]=$((written - rejected))
+expected=$((count * 2 + written - rejected))
+until [[ $(count_of "$db" "SELECT count(*) FROM sharebus_receipts") == "$expected" ]]; do
+  ((SECONDS < deadline)) || { say "subscriber did not apply every event within 60 s"; tail -5 "$work/subscriber.log"; exit 1; }
+  sleep 0.2
+done
+status_line
+say "producer /healthz: $(curl -s "http://$metrics/healthz")"
+say "producer /metrics (excerpt):"
+curl -sf "http://$metrics/metrics" | grep -E '^sharebus_producer_(records_read|events_published|records_rejected|source_backlog)' | sed 's/^/    /'
+stop "$producer_pid"
+producer_pid=
+stop "$subscriber_pid"
+subscriber_pid=
+say "rejects.market (sharebus-producer --rejects):"
+"$bin/sharebus-producer" --config "$work/producer-market.conf" --rejects 2>"$work/rejects.log" | sed 's/^/    /'
 
 status=0
-for topic in "${!produced[@]}"; do
+for topic in market.business_license civil.resident tax.taxpayer; do
   table=${topic//./_}
   rows=$(sqlite3 "$db" "SELECT count(*) FROM $table")
   receipts=$(sqlite3 "$db" "SELECT count(*) FROM sharebus_receipts WHERE topic = '$topic'")
   say "$(printf '%-24s %5s rows in table %-24s %5s events applied' "$topic" "$rows" "$table" "$receipts")"
-  [ "$receipts" = "${produced[$topic]}" ] || { say "MISSING EVENTS for $topic"; status=1; }
+  [ "$receipts" = "${produced[$topic]}" ] || { say "MISSING EVENTS for $topic: ${produced[$topic]} expected"; status=1; }
 done
-say "$(printf 'done in %.1f s. Look at the data:' "$(echo "$(date +%s.%N) - $t0" | bc)")"
+# The department's licences and the subscriber's, field by field (the
+# refused licence is only in the department's).
+compare="ATTACH '$market' AS m;
+  SELECT count(*) FROM (SELECT uscc, name, legal_representative, registered_capital, business_scope, status
+    FROM m.business_license WHERE name <> 'Typo Trading Co., Ltd.' EXCEPT
+    SELECT uscc, name, legal_representative, registered_capital, business_scope, status FROM market_business_license);
+  SELECT count(*) FROM (SELECT uscc, name, legal_representative, registered_capital, business_scope, status
+    FROM market_business_license EXCEPT
+    SELECT uscc, name, legal_representative, registered_capital, business_scope, status FROM m.business_license);
+  SELECT count(*) FROM market_business_license;"
+read -r only_dept only_sub same < <(sqlite3 "$db" "$compare" | paste -sd' ')
+if [[ $only_dept == 0 && $only_sub == 0 ]]; then
+  say "market.db business_license and the subscriber's market_business_license agree: $same licences, the refused one only in market.db"
+else
+  say "MISMATCH: $only_dept licences only in market.db, $only_sub only in the subscriber's table"
+  status=1
+fi
+say "$(printf 'done in %.1f s. Look at the data:' "$(elapsed "$t0")")"
 echo "  sqlite3 -header -column $db \\"
 echo "    \"SELECT uscc, name, status, established_on FROM market_business_license LIMIT 5\""
 echo "  sqlite3 $db \"SELECT topic, op, count(*) FROM sharebus_receipts GROUP BY 1, 2\""
+echo "  sqlite3 $market \"SELECT seq, op, json_extract(\\\"key\\\", '\$.uscc'), sent_at FROM sharebus_outbox ORDER BY seq DESC LIMIT 5\""
 echo "Logs and configs: $work"
 exit $status

@@ -1,13 +1,20 @@
 /*
  * bench_tool: baselines and measuring helpers for `make bench`.
  *
- *   bench_tool produce-raw BOOTSTRAP TOPIC COUNT SIZE
+ *   bench_tool produce-raw BOOTSTRAP TOPIC COUNT SIZE [KEY_SIZE [TOMBSTONES]]
  *       raw librdkafka producer with the producer's settings (idempotent,
- *       acks=all, linger.ms=5): prints "<events/s>"
+ *       acks=all, linger.ms=5, murmur2_random, its queue bounds): COUNT
+ *       pre-encoded values of SIZE bytes with keys of KEY_SIZE bytes (24)
+ *       and the producer's two headers (sharebus.department "bench", a
+ *       36-character sharebus.event_id), plus TOMBSTONES null values (0)
+ *       spread among them as the producer sends after deletes; prints
+ *       "<events/s>", COUNT over the time until all are delivered (the
+ *       tombstones not counted, as the producer counts events)
  *   bench_tool consume-raw BOOTSTRAP TOPIC COUNT
  *       raw librdkafka consumer reading COUNT records: prints "<events/s>"
  *   bench_tool measure COMMAND [ARGS...]
- *       runs COMMAND; prints "<wall seconds> <peak RSS KiB>" (stdin is passed on)
+ *       runs COMMAND; prints "<wall seconds> <peak RSS KiB>" (stdin is passed
+ *       on, SIGTERM and SIGINT too) and exits with COMMAND's status
  *   bench_tool encode-lines SCHEMA_DIR TOPIC FILE [legacy]
  *       the producer's per-event work without Kafka: loads the dataset,
  *       compiles the rules from the local schemas (the producer takes them
@@ -16,7 +23,9 @@
  *       then sb_event_encode).  Prints "<CPU us per event> <events> <invalid>",
  *       CPU being user + system time of the encode loop alone.
  */
+#include <errno.h>
 #include <librdkafka/rdkafka.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,39 +55,109 @@ static long parse_long(const char *s) {
         return v;
 }
 
-static int produce_raw(const char *bootstrap, const char *topic, long count, long size) {
+/* Counts failed deliveries: a baseline that lost messages is no baseline. */
+static void on_raw_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque) {
+        (void)rk;
+        if (msg->err)
+                (*(long *)opaque)++;
+}
+
+/* The producer's per-message headers: its department and a 36-character
+ * event id (sharebus.event_id), copied into each message as it does. */
+static rd_kafka_headers_t *raw_headers(long i) {
+        char event_id[40];
+        unsigned long n = (unsigned long)i;
+        snprintf(event_id, sizeof(event_id), "%08lx-0000-4000-8000-%012lx", n & 0xffffffffUL,
+                 n & 0xffffffffffffUL);
+        rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+        rd_kafka_header_add(h, "sharebus.department", -1, "bench", -1);
+        rd_kafka_header_add(h, "sharebus.event_id", -1, event_id, -1);
+        return h;
+}
+
+/* Like parse_long, 0 allowed. */
+static long parse_count(const char *s) { return strcmp(s, "0") == 0 ? 0 : parse_long(s); }
+
+static int produce_raw(const char *bootstrap, const char *topic, long count, long size, long key_size,
+                       long tombstones) {
         char errstr[512];
+        long failed = 0;
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        const char *props[] = {
-                "bootstrap.servers", bootstrap, "enable.idempotence", "true",           "acks", "all",
-                "linger.ms",         "5",       "partitioner",        "murmur2_random", NULL};
+        /* The producer's defaults (producers/producer.c kafka_defaults). */
+        const char *props[] = {"bootstrap.servers",
+                               bootstrap,
+                               "enable.idempotence",
+                               "true",
+                               "acks",
+                               "all",
+                               "partitioner",
+                               "murmur2_random",
+                               "linger.ms",
+                               "5",
+                               "queue.buffering.max.messages",
+                               "100000",
+                               "queue.buffering.max.kbytes",
+                               "32768",
+                               NULL};
         for (int i = 0; props[i]; i += 2)
-                rd_kafka_conf_set(conf, props[i], props[i + 1], NULL, 0);
+                if (rd_kafka_conf_set(conf, props[i], props[i + 1], errstr, sizeof(errstr)) !=
+                    RD_KAFKA_CONF_OK) {
+                        fprintf(stderr, "bench_tool: %s\n", errstr);
+                        rd_kafka_conf_destroy(conf);
+                        return 1;
+                }
+        rd_kafka_conf_set_dr_msg_cb(conf, on_raw_delivery);
+        rd_kafka_conf_set_opaque(conf, &failed);
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         if (!rk) {
                 fprintf(stderr, "bench_tool: %s\n", errstr);
                 return 1;
         }
         char *value = malloc((size_t)size);
-        if (!value)
+        char *key = malloc((size_t)key_size + 32);
+        if (!value || !key) {
+                free(value);
+                free(key);
+                rd_kafka_destroy(rk);
                 return 1;
+        }
         memset(value, 'x', (size_t)size);
+        memset(key, 'k', (size_t)key_size + 32);
         double start = now_s();
         for (long i = 0; i < count; i++) {
-                char key[32];
-                int klen = snprintf(key, sizeof(key), "key-%ld", i % 10000);
-                while (rd_kafka_producev(
-                               rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                               RD_KAFKA_V_KEY(key, (size_t)klen), RD_KAFKA_V_VALUE(value, (size_t)size),
-                               RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                        rd_kafka_poll(rk, 10);
+                /* A distinct key prefix, padded to the events' mean key size. */
+                int klen = snprintf(key, 32, "key-%ld", i % 25000);
+                key[klen] = 'k';
+                size_t key_len = (size_t)(key_size > klen ? key_size : klen);
+                /* `tombstones` null-valued messages spread evenly, as deletes' are. */
+                int messages = 1 + (int)((i + 1) * tombstones / count - i * tombstones / count);
+                for (int m = 0; m < messages; m++) {
+                        rd_kafka_headers_t *hdrs = raw_headers(i);
+                        rd_kafka_resp_err_t err;
+                        while ((err = rd_kafka_producev(
+                                        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                        RD_KAFKA_V_KEY(key, key_len),
+                                        RD_KAFKA_V_VALUE(m ? NULL : value, m ? 0 : (size_t)size),
+                                        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END)) ==
+                               RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                                rd_kafka_poll(rk, 10);
+                        if (err) {
+                                rd_kafka_headers_destroy(hdrs);
+                                failed++;
+                        }
+                }
                 rd_kafka_poll(rk, 0);
         }
-        rd_kafka_flush(rk, 60000);
+        int left = rd_kafka_flush(rk, 60000) ? rd_kafka_outq_len(rk) : 0;
         double took = now_s() - start;
-        printf("%.0f\n", (double)count / took);
         free(value);
+        free(key);
         rd_kafka_destroy(rk);
+        if (failed || left) {
+                fprintf(stderr, "bench_tool: %ld messages failed, %d undelivered\n", failed, left);
+                return 1;
+        }
+        printf("%.0f\n", (double)count / took);
         return 0;
 }
 
@@ -120,17 +199,40 @@ static int consume_raw(const char *bootstrap, const char *topic, long count) {
         return 0;
 }
 
+/* The measured command, for the signal handler: SIGTERM and SIGINT sent to
+ * bench_tool are passed on to it (an outbox producer runs until stopped).
+ * A signal handler can reach nothing else. */
+static volatile pid_t measured_pid;
+
+static void forward_signal(int sig) {
+        if (measured_pid > 0)
+                kill(measured_pid, sig);
+}
+
 static int measure(char **argv) {
         double start = now_s();
         pid_t pid = fork();
+        if (pid < 0) {
+                perror("fork");
+                return 1;
+        }
         if (pid == 0) {
                 execvp(argv[0], argv);
                 perror(argv[0]);
                 _exit(127);
         }
+        measured_pid = pid;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = forward_signal;
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
         int status;
         struct rusage ru;
-        if (wait4(pid, &status, 0, &ru) < 0)
+        pid_t got;
+        while ((got = wait4(pid, &status, 0, &ru)) < 0 && errno == EINTR)
+                ;
+        if (got < 0)
                 return 1;
         printf("%.3f %ld\n", now_s() - start, ru.ru_maxrss);
         return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
@@ -247,15 +349,17 @@ done:
 
 int main(int argc, char **argv) {
         if (argc >= 6 && strcmp(argv[1], "produce-raw") == 0)
-                return produce_raw(argv[2], argv[3], parse_long(argv[4]), parse_long(argv[5]));
+                return produce_raw(argv[2], argv[3], parse_long(argv[4]), parse_long(argv[5]),
+                                   argc >= 7 ? parse_long(argv[6]) : 24,
+                                   argc >= 8 ? parse_count(argv[7]) : 0);
         if (argc >= 5 && strcmp(argv[1], "consume-raw") == 0)
                 return consume_raw(argv[2], argv[3], parse_long(argv[4]));
         if (argc >= 3 && strcmp(argv[1], "measure") == 0)
                 return measure(argv + 2);
         if (argc >= 5 && strcmp(argv[1], "encode-lines") == 0)
                 return encode_lines(argv[2], argv[3], argv[4], argc >= 6 && strcmp(argv[5], "legacy") == 0);
-        fprintf(stderr,
-                "usage: bench_tool produce-raw BOOTSTRAP TOPIC COUNT SIZE | consume-raw BOOTSTRAP TOPIC "
-                "COUNT | measure COMMAND... | encode-lines SCHEMA_DIR TOPIC FILE [legacy]\n");
+        fprintf(stderr, "usage: bench_tool produce-raw BOOTSTRAP TOPIC COUNT SIZE [KEY_SIZE [TOMBSTONES]] | "
+                        "consume-raw BOOTSTRAP TOPIC "
+                        "COUNT | measure COMMAND... | encode-lines SCHEMA_DIR TOPIC FILE [legacy]\n");
         return 2;
 }

@@ -39,7 +39,7 @@ sb_err_t sb_kafka_conf_new(const sb_config_t *cfg, const char *const *defaults, 
 
 rd_kafka_resp_err_t sb_kafka_produce(rd_kafka_t *rk, const char *topic, const void *key, size_t key_len,
                                      const void *value, size_t value_len, rd_kafka_headers_t *headers,
-                                     void *msg_opaque) {
+                                     void *msg_opaque, const volatile sig_atomic_t *stop) {
         for (;;) {
                 /* producev takes the headers only when it returns no error. */
                 rd_kafka_resp_err_t err =
@@ -54,7 +54,7 @@ rd_kafka_resp_err_t sb_kafka_produce(rd_kafka_t *rk, const char *topic, const vo
                                                     RD_KAFKA_V_KEY((void *)key, key_len),
                                                     RD_KAFKA_V_VALUE((void *)value, value_len),
                                                     RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
-                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || (stop && *stop))
                         return err;
                 rd_kafka_poll(rk, 100);
         }

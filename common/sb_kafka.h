@@ -10,6 +10,7 @@
 #define SB_KAFKA_H
 
 #include <librdkafka/rdkafka.h>
+#include <signal.h>
 
 #include "sb_config.h"
 #include "sb_error.h"
@@ -33,10 +34,12 @@ sb_err_t sb_kafka_conf_new(const sb_config_t *cfg, const char *const *defaults, 
  * (rd_kafka_poll, 100 ms) and tries again, so a burst waits instead of
  * failing.  `headers` (may be NULL) pass to librdkafka on success; on any
  * other result they stay the caller's to destroy.  `msg_opaque` reaches the
- * delivery report callback as the message's _private. */
+ * delivery report callback as the message's _private.  When `stop` (may be
+ * NULL) is set while it waits, it gives up with RD_KAFKA_RESP_ERR__QUEUE_FULL,
+ * so a stop is served even while Kafka is away. */
 rd_kafka_resp_err_t sb_kafka_produce(rd_kafka_t *rk, const char *topic, const void *key, size_t key_len,
                                      const void *value, size_t value_len, rd_kafka_headers_t *headers,
-                                     void *msg_opaque);
+                                     void *msg_opaque, const volatile sig_atomic_t *stop);
 
 /* Waits until the cluster answers a metadata request or `timeout_ms` passes. */
 sb_err_t sb_kafka_wait_ready(rd_kafka_t *rk, int timeout_ms, char *errstr, size_t errstr_size);

@@ -523,13 +523,15 @@ sb_err_t sb_metrics_register_histogram(sb_metrics_t *m, const char *name, const 
 /* ---- updates ---- */
 
 void sb_metrics_counter_add(sb_metrics_counter_t *c, uint64_t n) {
-        atomic_fetch_add_explicit(&c->value, n, memory_order_relaxed);
+        if (c)
+                atomic_fetch_add_explicit(&c->value, n, memory_order_relaxed);
 }
 
 void sb_metrics_counter_inc(sb_metrics_counter_t *c) { sb_metrics_counter_add(c, 1); }
 
 void sb_metrics_gauge_set(sb_metrics_gauge_t *g, double v) {
-        atomic_store_explicit(&g->bits, bits_of(v), memory_order_relaxed);
+        if (g)
+                atomic_store_explicit(&g->bits, bits_of(v), memory_order_relaxed);
 }
 
 static void add_double(_Atomic uint64_t *bits, double delta) {
@@ -540,11 +542,16 @@ static void add_double(_Atomic uint64_t *bits, double delta) {
                 ;
 }
 
-void sb_metrics_gauge_add(sb_metrics_gauge_t *g, double delta) { add_double(&g->bits, delta); }
+void sb_metrics_gauge_add(sb_metrics_gauge_t *g, double delta) {
+        if (g)
+                add_double(&g->bits, delta);
+}
 
 void sb_metrics_histogram_observe(sb_metrics_histogram_t *h, double v) {
         /* Binary search for the first bound >= v; NaN compares false and
          * lands in +Inf. */
+        if (!h)
+                return;
         size_t lo = 0, hi = h->n_bounds;
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;

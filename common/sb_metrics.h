@@ -100,7 +100,8 @@ sb_err_t sb_metrics_register_histogram(sb_metrics_t *m, const char *name, const 
                                        const double *bounds, size_t n_bounds, sb_metrics_histogram_t **out,
                                        char *errstr, size_t errstr_size);
 
-/* Updating: lock-free and safe from any thread. */
+/* Updating: lock-free and safe from any thread.  A NULL handle (a program
+ * run without metrics) is a no-op. */
 void sb_metrics_counter_add(sb_metrics_counter_t *c, uint64_t n);
 void sb_metrics_counter_inc(sb_metrics_counter_t *c);
 void sb_metrics_gauge_set(sb_metrics_gauge_t *g, double v);

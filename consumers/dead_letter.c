@@ -178,7 +178,7 @@ sb_err_t sb_dead_letter_send(sb_dead_letter_t *dl, const rd_kafka_message_t *m, 
                                rd_kafka_topic_name(m->rkt), m->partition, (long long)m->offset, dl->limit,
                                key_keep, m->key_len, value_keep, m->len);
                 rd_kafka_resp_err_t err = sb_kafka_produce(dl->rk, dl->topic, m->key, key_keep, m->payload,
-                                                           value_keep, hdrs, p);
+                                                           value_keep, hdrs, p, NULL);
                 if (!err) {
                         p->in_flight++;
                         return SB_OK;

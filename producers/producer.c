@@ -10,10 +10,7 @@
 #include "sb_clock.h"
 #include "sb_kafka.h"
 
-/* Records in flight (handed over, not all delivered) at most: a power of
- * two.  With deletes' tombstones and librdkafka's own queue bound below,
- * this keeps the producer's memory small however fast the source is. */
-#define WINDOW 65536
+#define WINDOW SB_PRODUCER_WINDOW
 
 static const char *const kafka_defaults[] = {
         "enable.idempotence", "true", "acks", "all",
@@ -21,7 +18,7 @@ static const char *const kafka_defaults[] = {
         "partitioner", "murmur2_random", "linger.ms", "5",
         /* librdkafka's queue is bounded by our window anyway; this keeps
          * its memory (and ours) to a few MiB. */
-        "queue.buffering.max.messages", "100000", "queue.buffering.max.kbytes", "32768", NULL};
+        "queue.buffering.max.messages", "50000", "queue.buffering.max.kbytes", "8192", NULL};
 
 typedef struct {
         uint64_t ordinal;  /* which record the slot holds now */
@@ -38,6 +35,7 @@ struct sb_producer_s {
         const sb_event_encoder_t *enc;
         sb_log_t *log;
         sb_kafka_opaque_t opaque;
+        const volatile sig_atomic_t *stop; /* the run's, while it runs */
         rd_kafka_t *rk;
         source_t *src;
         sb_event_worker_t *worker;
@@ -229,6 +227,8 @@ void sb_producer_destroy(sb_producer_t *p) {
 
 const sb_producer_stats_t *sb_producer_stats(const sb_producer_t *p) { return &p->stats; }
 
+rd_kafka_t *sb_producer_kafka(sb_producer_t *p) { return p->rk; }
+
 int sb_producer_healthy(void *opaque, char *reason, size_t reason_size) {
         sb_producer_t *p = opaque;
         if (!__atomic_load_n(&p->unhealthy, __ATOMIC_ACQUIRE))
@@ -249,6 +249,10 @@ static sb_err_t advance(sb_producer_t *p, int force, char *errstr, size_t errstr
                 p->head++;
         }
         int64_t now = sb_clock_mono_ms();
+        /* Everything handed over is delivered: acknowledge now, not at the
+         * next interval (an idle producer's outbox shows its rows sent). */
+        if (p->head == p->tail)
+                force = 1;
         if (p->ack_pending <= p->acked || (!force && now - p->last_ack_ms < p->conf.ack_interval_ms))
                 return SB_OK;
         sb_err_t err = source_ack(p->src, p->ack_pending, errstr, errstr_size);
@@ -269,7 +273,7 @@ static sb_err_t advance(sb_producer_t *p, int force, char *errstr, size_t errstr
 static rd_kafka_resp_err_t produce(sb_producer_t *p, const char *topic, const void *key, size_t key_len,
                                    const void *value, size_t value_len, rd_kafka_headers_t *hdrs, slot_t *s) {
         rd_kafka_resp_err_t err = sb_kafka_produce(p->rk, topic, key, key_len, value, value_len, hdrs,
-                                                   (void *)(uintptr_t)s->ordinal);
+                                                   (void *)(uintptr_t)s->ordinal, p->stop);
         if (err)
                 rd_kafka_headers_destroy(hdrs);
         else
@@ -328,9 +332,11 @@ static void publish(sb_producer_t *p, const source_record_t *r) {
         sb_metrics_counter_inc(p->m.read);
         char errstr[1024], event_id[37], op = 0;
         rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-        /* Without a seq of its own, a change is numbered by its position. */
-        sb_err_t bad = sb_event_encode_text(p->worker, r->text, r->len, (int64_t)r->position, &p->key,
-                                            &p->value, event_id, &op, errstr, sizeof(errstr));
+        /* Without a seq of its own, a change is numbered by its line
+         * number, or else its position. */
+        int64_t seq = r->number > 0 ? r->number : (int64_t)r->position;
+        sb_err_t bad = sb_event_encode_text(p->worker, r->text, r->len, seq, &p->key, &p->value, event_id,
+                                            &op, errstr, sizeof(errstr));
         if (!bad) {
                 err = produce(p, p->conf.topic, p->key.data, p->key.len, p->value.data, p->value.len,
                               event_headers(p, event_id), s);
@@ -415,6 +421,7 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
         char why[1024];
         progress_t *bar = NULL;
         int64_t drawn_ms = 0;
+        p->stop = stop;
         /* Off a terminal the closing log line is the summary. */
         if (progress_is_terminal(stderr) &&
             progress_new(stderr, 1, sb_clock_mono_ms(), &bar, why, sizeof(why)))
@@ -465,7 +472,10 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
         }
         /* Finished or stopped: wait for what is in flight, acknowledge it. */
         int64_t deadline = sb_clock_mono_ms() + p->conf.flush_timeout_ms;
-        while (p->head < p->tail && !p->must_rewind && sb_clock_mono_ms() < deadline) {
+        /* (Up to the first record that failed: nothing after it can be
+         * acknowledged in this run.) */
+        while (p->head < p->tail && !p->window[p->head & (WINDOW - 1)].failed &&
+               sb_clock_mono_ms() < deadline) {
                 rd_kafka_poll(p->rk, 100);
                 advance(p, 0, why, sizeof(why));
         }

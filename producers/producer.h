@@ -25,6 +25,7 @@
 #ifndef SB_PRODUCERS_PRODUCER_H
 #define SB_PRODUCERS_PRODUCER_H
 
+#include <librdkafka/rdkafka.h>
 #include <signal.h>
 #include <stdint.h>
 
@@ -33,6 +34,11 @@
 #include "sb_log.h"
 #include "sb_metrics.h"
 #include "sources/source.h"
+
+/* Records in flight (handed over by the source, not all delivered) at
+ * most: a power of two.  With librdkafka's queue bound (8 MiB) this keeps
+ * the producer's memory small however fast the source is. */
+#define SB_PRODUCER_WINDOW 32768
 
 typedef struct {
         const char *department;    /* borrowed, all strings */
@@ -77,6 +83,9 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
 const sb_producer_stats_t *sb_producer_stats(const sb_producer_t *p);
 /* 1 if healthy; else 0 with the reason (for /healthz). */
 int sb_producer_healthy(void *p, char *reason, size_t reason_size);
+/* For tests: the Kafka producer of the moment (made again at each rewind;
+ * borrowed), e.g. for rd_kafka_test_fatal_error. */
+rd_kafka_t *sb_producer_kafka(sb_producer_t *p);
 void sb_producer_destroy(sb_producer_t *p);
 
 #endif

@@ -8,7 +8,11 @@
 #include "sb_kafka.h"
 #include "sb_rules.h"
 
-/* Phrases of sb_rules' and sb_avro's reasons, and the check each names. */
+/* Phrases of sb_rules' and sb_avro's reasons, and the check each names.
+ * A reason may quote a public value before its phrase ("after.name: 'x is
+ * below the minimum' has length 250, ...") or, for a member the schema
+ * does not know, hold input in its path: the phrase that occurs last is
+ * the reason's own. */
 static const struct {
         const char *phrase, *rule;
 } rule_phrases[] = {
@@ -21,31 +25,56 @@ static const struct {
         {"does not match the pattern", "pattern"},
         {"is not one of the allowed values", "enum"},
         {": required", "required"},
-        {": expected a string", "type"},
-        {": expected a number", "type"},
-        {": expected an object", "type"},
+        /* sb_rules' and sb_avro's "expected a string, got number". */
+        {": expected ", "type"},
+        {": unknown field (record ", "schema"},
 };
 
-/* Reasons of change_line.c: the text is not a change line at all. */
-static const char *const change_line_phrases[] = {
-        "not valid JSON", "a change must be", "\"op\"",    "op \"",   "\"key\"",
-        "\"before\"",     "\"after\"",        "\"ts_ms\"", "\"seq\"",
+/* Reasons of change_line.c: the text is not a change line at all.  Each
+ * starts with its phrase (what follows may quote the input). */
+static const char *const change_line_starts[] = {
+        "not valid JSON", "a change must be", "unknown member", "\"op\" must",  "op \"",
+        "\"key\" must",   "\"before\" and",   "\"ts_ms\" must", "\"seq\" must",
 };
+/* ... and the one that starts with the key field it names. */
+static const char differs[] = " differs from the same field of the row";
+
+static int ends_with(const char *s, const char *suffix) {
+        size_t n = strlen(s), m = strlen(suffix);
+        return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The last occurrence of `phrase` in `s`, or NULL. */
+static const char *last_of(const char *s, const char *phrase) {
+        const char *last = NULL;
+        for (const char *at = strstr(s, phrase); at; at = strstr(at + 1, phrase))
+                last = at;
+        return last;
+}
 
 const char *rejects_rule(const char *reason) {
-        for (size_t i = 0; i < sizeof(rule_phrases) / sizeof(*rule_phrases); i++)
-                if (strstr(reason, rule_phrases[i].phrase))
-                        return rule_phrases[i].rule;
-        for (size_t i = 0; i < sizeof(change_line_phrases) / sizeof(*change_line_phrases); i++)
-                if (strstr(reason, change_line_phrases[i]))
+        for (size_t i = 0; i < sizeof(change_line_starts) / sizeof(*change_line_starts); i++)
+                if (strncmp(reason, change_line_starts[i], strlen(change_line_starts[i])) == 0)
                         return "change_line";
-        return "schema";
+        if (strncmp(reason, "key.", 4) == 0 && ends_with(reason, differs))
+                return "change_line";
+        const char *rule = "schema", *at = NULL;
+        for (size_t i = 0; i < sizeof(rule_phrases) / sizeof(*rule_phrases); i++) {
+                const char *here = last_of(reason, rule_phrases[i].phrase);
+                if (here && (!at || here > at)) {
+                        at = here;
+                        rule = rule_phrases[i].rule;
+                }
+        }
+        return rule;
 }
 
 void rejects_field(const char *reason, char *field, size_t size) {
-        /* A reason that names a field starts with its path: "after.uscc: ...". */
+        /* A reason that names a field starts with its path: "after.uscc: ...",
+         * or change_line's "key.id differs from the same field of the row". */
         size_t n = strcspn(reason, ": ");
-        int path = reason[n] == ':' && n > 0 &&
+        int named = reason[n] == ':' || (reason[n] == ' ' && ends_with(reason, differs));
+        int path = named && n > 0 &&
                    (strncmp(reason, "key", 3) == 0 || strncmp(reason, "after", 5) == 0 ||
                     strncmp(reason, "before", 6) == 0);
         snprintf(field, size, "%.*s", path ? (int)n : 0, reason);
@@ -66,6 +95,19 @@ static void mask(json_t *row, const sb_node_t *record) {
                                 row, name,
                                 json_string(cls == SB_CLASS_PERSONAL ? "(personal)" : "(sensitive)"));
         }
+}
+
+/* Masks member `name` (key, before, after) of the change line `doc`.  One
+ * that is neither an object nor null is replaced whole: it may be a
+ * personal value in the wrong shape ("key": "110101199003077777"). */
+static void mask_member(json_t *doc, const char *name, const sb_node_t *record) {
+        json_t *m = json_object_get(doc, name);
+        if (!m || json_is_null(m))
+                return;
+        if (json_is_object(m))
+                mask(m, record);
+        else
+                json_object_set_new(doc, name, json_string("(not an object: omitted)"));
 }
 
 static int add(rd_kafka_headers_t *h, const char *name, const char *value) {
@@ -91,9 +133,9 @@ sb_err_t rejects_build(const rejects_record_t *r, const char *text, size_t len, 
         /* Parsed once more, here only: rejects are rare. */
         json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
         if (!bad && json_is_object(doc)) {
-                mask(json_object_get(doc, "key"), key_record);
-                mask(json_object_get(doc, "before"), row_record);
-                mask(json_object_get(doc, "after"), row_record);
+                mask_member(doc, "key", key_record);
+                mask_member(doc, "before", row_record);
+                mask_member(doc, "after", row_record);
                 char *masked = json_dumps(doc, JSON_COMPACT);
                 bad = !masked || sb_buf_append(value, masked, strlen(masked)) != SB_OK;
                 free(masked);

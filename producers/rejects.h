@@ -17,9 +17,10 @@
  *                        cn_resident_id, type)
  *
  * The value is the change line with the value of every personal or
- * sensitive field (sharebus.class in the schema) of key, before and after
- * replaced by "(personal)" or "(sensitive)", so a reject never spreads what
- * the rules protect; a record that is not a JSON object is not kept at all
+ * sensitive field (sharebus.classification in the schema) of key, before
+ * and after replaced by "(personal)" or "(sensitive)", and a key, before
+ * or after that is no object replaced whole, so a reject never spreads
+ * what the rules protect; a record that is not a JSON object is not kept at all
  * (it may hold anything): its value is empty and `sharebus.value.omitted`
  * says why.  Reasons never hold values of personal fields (sb_rules).
  */

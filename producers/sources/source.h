@@ -32,6 +32,8 @@
 #include "sb_log.h"
 #include "sb_schema.h"
 
+struct source_ops_s;
+
 /* What the producer tells a source when it opens it (all borrowed, valid
  * until close). */
 typedef struct {
@@ -46,13 +48,19 @@ typedef struct {
          * types, for sources that build change lines from columns. */
         const sb_node_t *key_record;
         const sb_node_t *row_record;
+        /* For tests: a source of the test's own, opened instead of the one
+         * the `source` setting names (and reopenable); NULL in programs. */
+        const struct source_ops_s *ops;
 } source_options_t;
 
 typedef struct {
         const char *text; /* one change line, not NUL-terminated necessarily; borrowed */
         size_t len;
         uint64_t position; /* see above; 0 = nothing to acknowledge */
-        char where[128];   /* for messages and reject headers: "changes.jsonl:12", "outbox seq 42" */
+        /* The record's number in its source (a file's line number), the
+         * change's seq when its line has none; 0: the position is. */
+        int64_t number;
+        char where[128]; /* for messages and reject headers: "changes.jsonl:12", "outbox seq 42" */
 } source_record_t;
 
 typedef struct {
@@ -68,7 +76,7 @@ typedef struct {
         int64_t bytes_done;    /* how far the source has read */
 } source_stats_t;
 
-typedef struct {
+typedef struct source_ops_s {
         const char *name; /* the value of the `source` setting that selects it */
         /* Opens the source from the producer's settings.  On success
          * *state is the source's. */

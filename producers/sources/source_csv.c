@@ -678,6 +678,7 @@ static sb_err_t csv_next(void *state, size_t max, int timeout_ms, source_batch_t
                         continue;
                 source_record_t *r = &c->records[n];
                 snprintf(r->where, sizeof(r->where), "%s:%lu", cur.name, start_line);
+                r->number = (int64_t)start_line;
                 char pos_err[256];
                 if (file_input_position(c->in, c->off, &r->position, pos_err, sizeof(pos_err)))
                         err = error_line(c, r->where, pos_err, "");

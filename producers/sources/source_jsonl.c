@@ -125,6 +125,7 @@ static sb_err_t jsonl_next(void *state, size_t max, int timeout_ms, source_batch
                         continue;
                 source_record_t *r = &j->records[n];
                 snprintf(r->where, sizeof(r->where), "%s:%lu", cur.name, j->line_no);
+                r->number = (int64_t)j->line_no;
                 char why[256] = "";
                 if (file_input_position(j->in, j->off, &r->position, why, sizeof(why)) == SB_OK && too_long)
                         snprintf(why, sizeof(why), "line longer than %zu bytes (max_line_bytes)",

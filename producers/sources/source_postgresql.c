@@ -491,6 +491,7 @@ static sb_err_t snapshot_next(pgsrc_t *s, size_t max, source_batch_t *out, char 
                 rec->text = PQgetvalue(r, i, 0);
                 rec->len = (size_t)PQgetlength(r, i, 0);
                 rec->position = 0;
+                rec->number = 0;
                 snprintf(rec->where, sizeof(rec->where), "%.80s snapshot row %llu", s->snapshot_table,
                          (unsigned long long)++s->snap_rows);
         }
@@ -558,6 +559,7 @@ static sb_err_t outbox_read(pgsrc_t *s, size_t max, source_batch_t *out, char *e
                 rec->text = PQgetvalue(r, (int)taken, 2);
                 rec->len = len;
                 rec->position = h->ordinal;
+                rec->number = 0;
                 snprintf(rec->where, sizeof(rec->where), "%.80s seq %lld", s->table, (long long)h->seq);
         }
         s->batch = r;
