@@ -49,6 +49,8 @@ struct sb_producer_s {
         char unhealthy_why[256];
         sb_buf_t key, value;
         sb_producer_stats_t stats;
+        sb_producer_stats_t counted; /* what the metrics' counters hold of stats */
+        int64_t now_ms;              /* monotonic, read once per batch and per poll */
         struct {
                 sb_metrics_counter_t *read, *published, *rejected, *delivered, *failed, *rewinds;
                 sb_metrics_histogram_t *latency;
@@ -70,7 +72,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
                 return; /* from before a rewind */
         if (msg->err) {
                 p->stats.failed++;
-                sb_metrics_counter_inc(p->m.failed);
                 if (!s->failed && !p->must_rewind)
                         SB_LOG(p->log, SB_LOG_ERROR, "delivery to %s failed: %s",
                                rd_kafka_topic_name(msg->rkt), rd_kafka_err2str(msg->err));
@@ -79,10 +80,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
                 return;
         }
         p->stats.delivered++;
-        sb_metrics_counter_inc(p->m.delivered);
+        /* The clock as of the poll serving this report: one reading per
+         * poll, not one per message. */
         if (--s->pending == 0 && p->m.latency)
-                sb_metrics_histogram_observe(p->m.latency,
-                                             (double)(sb_clock_mono_ms() - s->queued_ms) / 1000.0);
+                sb_metrics_histogram_observe(
+                        p->m.latency,
+                        (double)(p->now_ms > s->queued_ms ? p->now_ms - s->queued_ms : 0) / 1000.0);
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
@@ -239,7 +242,22 @@ int sb_producer_healthy(void *opaque, char *reason, size_t reason_size) {
 
 /* Moves the head past delivered records and acknowledges their positions
  * to the source, at most every ack_interval_ms unless `force`. */
+/* Brings the metrics' counters up to the stats (once per loop, not per
+ * record: the counters are atomics another thread reads). */
+static void count(sb_producer_t *p) {
+        const sb_producer_stats_t *st = &p->stats;
+        sb_producer_stats_t *c = &p->counted;
+        sb_metrics_counter_add(p->m.read, st->read - c->read);
+        sb_metrics_counter_add(p->m.published, st->published - c->published);
+        sb_metrics_counter_add(p->m.rejected, st->rejected - c->rejected);
+        sb_metrics_counter_add(p->m.delivered, st->delivered - c->delivered);
+        sb_metrics_counter_add(p->m.failed, st->failed - c->failed);
+        sb_metrics_counter_add(p->m.rewinds, st->rewinds - c->rewinds);
+        *c = *st;
+}
+
 static sb_err_t advance(sb_producer_t *p, int force, char *errstr, size_t errstr_size) {
+        count(p);
         while (p->head < p->tail) {
                 const slot_t *s = &p->window[p->head & (WINDOW - 1)];
                 if (s->pending || s->failed)
@@ -305,7 +323,6 @@ static rd_kafka_resp_err_t reject(sb_producer_t *p, const source_record_t *r, co
                         p->value.len ? (const void *)p->value.data : "", p->value.len, hdrs, s);
         if (!err) {
                 p->stats.rejected++;
-                sb_metrics_counter_inc(p->m.rejected);
         }
         return err;
 }
@@ -326,10 +343,9 @@ static void source_error(const source_record_t *r, char *reason, size_t size) {
 /* Encodes and produces record r (or its reject) into a new slot. */
 static void publish(sb_producer_t *p, const source_record_t *r) {
         slot_t *s = &p->window[p->tail & (WINDOW - 1)];
-        *s = (slot_t){.ordinal = p->tail, .position = r->position, .queued_ms = sb_clock_mono_ms()};
+        *s = (slot_t){.ordinal = p->tail, .position = r->position, .queued_ms = p->now_ms};
         p->tail++;
         p->stats.read++;
-        sb_metrics_counter_inc(p->m.read);
         char errstr[1024], event_id[37], op = 0;
         rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
         /* Without a seq of its own, a change is numbered by its line
@@ -347,7 +363,6 @@ static void publish(sb_producer_t *p, const source_record_t *r) {
                         bad = SB_ERR_INVALID;
                 } else if (!err) {
                         p->stats.published++;
-                        sb_metrics_counter_inc(p->m.published);
                         if (op == 'd' && !(err = produce(p, p->conf.topic, p->key.data, p->key.len, NULL, 0,
                                                          event_headers(p, event_id), s)))
                                 p->stats.tombstones++;
@@ -379,6 +394,7 @@ static sb_err_t rewind_all(sb_producer_t *p, int *backoff_ms, char *errstr, size
         /* What is still queued goes (it will be read again); reports of
          * what is in flight are awaited, so none arrives after the reset. */
         rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE);
+        p->now_ms = sb_clock_mono_ms();
         rd_kafka_flush(p->rk, p->conf.flush_timeout_ms);
         /* Acknowledge what was delivered before the failure. */
         advance(p, 1, errstr, errstr_size);
@@ -389,7 +405,6 @@ static sb_err_t rewind_all(sb_producer_t *p, int *backoff_ms, char *errstr, size
         p->head = p->tail;
         p->must_rewind = p->fatal = 0;
         p->stats.rewinds++;
-        sb_metrics_counter_inc(p->m.rewinds);
         sb_clock_sleep_ms(*backoff_ms);
         *backoff_ms = *backoff_ms * 2 > p->conf.retry_backoff_max_ms ? p->conf.retry_backoff_max_ms
                                                                      : *backoff_ms * 2;
@@ -453,10 +468,12 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
                         } else {
                                 source_backoff_ms = 100;
                         }
+                        p->now_ms = sb_clock_mono_ms();
                         for (size_t i = 0; i < batch.count && !p->must_rewind; i++)
                                 publish(p, &batch.records[i]);
                         rd_kafka_poll(p->rk, 0);
                 } else {
+                        p->now_ms = sb_clock_mono_ms();
                         rd_kafka_poll(p->rk, 50); /* the window is full, or the source is done */
                 }
                 if (advance(p, 0, why, sizeof(why)) != SB_OK) {
@@ -476,6 +493,7 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
          * acknowledged in this run.) */
         while (p->head < p->tail && !p->window[p->head & (WINDOW - 1)].failed &&
                sb_clock_mono_ms() < deadline) {
+                p->now_ms = sb_clock_mono_ms();
                 rd_kafka_poll(p->rk, 100);
                 advance(p, 0, why, sizeof(why));
         }

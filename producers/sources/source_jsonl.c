@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "change_line.h"
 #include "sources/file_input.h"
@@ -17,6 +18,14 @@ typedef struct {
         file_input_t *in;
         size_t max_line;
         sb_buf_t line;
+        /* Read ahead of the lines, for a regular file (which never blocks):
+         * a block at a time, lines found with memchr, instead of a call
+         * per byte.  Pipes and terminals are read a byte at a time, so a
+         * line is handed over as soon as it is there. */
+        FILE *ahead_of;
+        int ahead_ok;
+        size_t ahead_at, ahead_end;
+        char ahead[64 * 1024];
         sb_buf_t text;  /* the batch's lines, one after the other */
         sb_buf_t error; /* an error line being built */
         source_record_t records[JSONL_BATCH_MAX];
@@ -60,16 +69,11 @@ static sb_err_t jsonl_open(const sb_config_t *cfg, const source_options_t *opts,
         return SB_OK;
 }
 
-/* Reads one line (its newline included in *consumed, not in j->line) into
- * j->line, keeping at most max_line bytes; *too_long when there were more.
- * Returns 0 at the end of the file with nothing read. */
-static int read_line(jsonl_t *j, FILE *f, uint64_t *consumed, int *too_long) {
+/* read_line, a byte at a time (pipes, terminals). */
+static int read_line_bytes(jsonl_t *j, FILE *f, uint64_t *consumed, int *too_long) {
         char chunk[4096];
         size_t n = 0;
         int c = EOF;
-        sb_buf_reset(&j->line);
-        *consumed = 0;
-        *too_long = 0;
         while ((c = getc_unlocked(f)) != EOF) {
                 (*consumed)++;
                 if (c == '\n')
@@ -84,6 +88,41 @@ static int read_line(jsonl_t *j, FILE *f, uint64_t *consumed, int *too_long) {
         if (n && !*too_long && sb_buf_append(&j->line, chunk, n))
                 *too_long = 1;
         return *consumed > 0;
+}
+
+/* Reads one line (its newline included in *consumed, not in j->line) into
+ * j->line, keeping at most max_line bytes; *too_long when there were more.
+ * Returns 0 at the end of the file with nothing read. */
+static int read_line(jsonl_t *j, FILE *f, uint64_t *consumed, int *too_long) {
+        sb_buf_reset(&j->line);
+        *consumed = 0;
+        *too_long = 0;
+        if (j->ahead_of != f) {
+                struct stat st;
+                j->ahead_of = f;
+                j->ahead_ok = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+                j->ahead_at = j->ahead_end = 0;
+        }
+        if (!j->ahead_ok)
+                return read_line_bytes(j, f, consumed, too_long);
+        for (;;) {
+                if (j->ahead_at == j->ahead_end) {
+                        j->ahead_at = 0;
+                        j->ahead_end = fread(j->ahead, 1, sizeof(j->ahead), f);
+                        if (j->ahead_end == 0)
+                                return *consumed > 0; /* a last line without its newline counts */
+                }
+                const char *at = j->ahead + j->ahead_at;
+                size_t avail = j->ahead_end - j->ahead_at;
+                const char *nl = memchr(at, '\n', avail);
+                size_t take = nl ? (size_t)(nl - at) : avail;
+                if (!*too_long && take && sb_buf_append(&j->line, at, take))
+                        *too_long = 1;
+                *consumed += take + (nl != NULL);
+                j->ahead_at += take + (nl != NULL);
+                if (nl)
+                        return 1;
+        }
 }
 
 static sb_err_t jsonl_next(void *state, size_t max, int timeout_ms, source_batch_t *out, char *errstr,
@@ -101,6 +140,7 @@ static sb_err_t jsonl_next(void *state, size_t max, int timeout_ms, source_batch
                     !cur.f)
                         break;
                 if (cur.fresh) {
+                        j->ahead_of = NULL; /* a new file: nothing read ahead of it */
                         j->off = cur.resume;
                         j->line_no = 0;
                         if (cur.resume &&
