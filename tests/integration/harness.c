@@ -35,8 +35,25 @@ static int read_line(const char *path, char *out, size_t size) {
 }
 
 pid_t h_spawn(char *const argv[], const char *log_path) {
+        /* A signal sent to the child before it has exec'd must not run the
+         * test's handlers there (Check's would report it as the test's own
+         * death through the pipe the child inherited): block the usual ones
+         * across the fork, and let the child take them with their default
+         * actions. */
+        sigset_t block, saved;
+        sigemptyset(&block);
+        sigaddset(&block, SIGTERM);
+        sigaddset(&block, SIGINT);
+        sigaddset(&block, SIGHUP);
+        sigaddset(&block, SIGALRM);
+        sigprocmask(SIG_BLOCK, &block, &saved);
         pid_t pid = fork();
         if (pid == 0) {
+                signal(SIGTERM, SIG_DFL);
+                signal(SIGINT, SIG_DFL);
+                signal(SIGHUP, SIG_DFL);
+                signal(SIGALRM, SIG_DFL);
+                sigprocmask(SIG_SETMASK, &saved, NULL);
                 int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
                 if (fd >= 0) {
                         dup2(fd, 1);
@@ -47,6 +64,7 @@ pid_t h_spawn(char *const argv[], const char *log_path) {
                 fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
                 _exit(127);
         }
+        sigprocmask(SIG_SETMASK, &saved, NULL);
         return pid;
 }
 
