@@ -6,8 +6,10 @@
 /* One line per kind of source: its header and its entry below. */
 #include "sources/source_csv.h"
 #include "sources/source_jsonl.h"
+#include "sources/pg_sql.h"
 #include "sources/source_postgresql.h"
 #include "sources/source_sqlite.h"
+#include "sources/sqlite_sql.h"
 
 static const source_ops_t *const all_sources[] = {
         &source_jsonl_ops, &source_sqlite_ops, &source_csv_ops, &source_postgresql_ops, NULL,
@@ -87,11 +89,11 @@ sb_err_t source_print_ddl(const char *kind, FILE *out, const sb_config_t *cfg, c
                           const source_options_t *opts, char *errstr, size_t errstr_size) {
         const char *outbox = sb_config_string(cfg, "outbox_table");
         if (strcmp(kind, "sqlite") == 0)
-                return source_sqlite_print_ddl(out, outbox, table, opts->dataset, opts->key_record,
-                                               opts->row_record, errstr, errstr_size);
+                return sqlite_sql_print_ddl(out, outbox, table, opts->dataset, opts->key_record,
+                                            opts->row_record, errstr, errstr_size);
         if (strcmp(kind, "postgresql") == 0)
-                return source_postgresql_print_ddl(out, outbox, table, opts->dataset, opts->key_record,
-                                                   errstr, errstr_size);
+                return pg_sql_print_ddl(out, outbox, table, opts->dataset, opts->key_record, errstr,
+                                        errstr_size);
         return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
                          "--print-ddl %s: no outbox source of that kind (sqlite, postgresql)", kind);
 }

@@ -22,7 +22,7 @@
  *   + a statement trigger that runs pg_notify('sharebus_outbox', '') after inserts.
  *
  * `sharebus-producer --print-ddl postgresql` prints all of it
- * (source_postgresql_print_ddl).  Values in before/after/key are the Avro
+ * (pg_sql_print_ddl in pg_sql.h).  Values in before/after/key are the Avro
  * JSON of the dataset (sb_avro.h): dates "YYYY-MM-DD", timestamps
  * "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC), enums their symbol, numbers as JSON
  * numbers.
@@ -92,19 +92,5 @@
 #define PGSRC_HANDED_MAX 100000
 
 extern const source_ops_t source_postgresql_ops;
-
-/* Prints to `out` the SQL that creates `outbox_table` (with its indexes and
- * NOTIFY trigger) and, when `business_table` is not NULL, a row trigger on
- * it that writes each insert, update and delete of the table to the outbox
- * as `dataset`, with the key built from the fields of `key_record` (a
- * record node, borrowed) and before/after as the Avro JSON described above
- * (timestamp and timestamptz columns in UTC with milliseconds; timestamp
- * without time zone is read as UTC).  An update that changes the key is
- * written as a delete of the old key and a create of the new.  The table's
- * columns must be the dataset's row fields (the encoder refuses others).
- * SB_ERR_CONFIG when a name is not a plain identifier. */
-sb_err_t source_postgresql_print_ddl(FILE *out, const char *outbox_table, const char *business_table,
-                                     const char *dataset, const sb_node_t *key_record, char *errstr,
-                                     size_t errstr_size);
 
 #endif

@@ -22,7 +22,7 @@
  *   CREATE INDEX sharebus_outbox_unsent ON sharebus_outbox (dataset, seq) WHERE sent_at IS NULL;
  *   CREATE INDEX sharebus_outbox_sent ON sharebus_outbox (sent_at) WHERE sent_at IS NOT NULL;
  *
- * (`sharebus-producer --print-ddl sqlite` prints it, source_sqlite_print_ddl
+ * (`sharebus-producer --print-ddl sqlite` prints it, sqlite_sql_print_ddl (sqlite_sql.h)
  * below, with triggers that fill it from a business table.)
  *
  * Order.  SQLite serialises writers: one write transaction at a time holds
@@ -92,22 +92,5 @@
 #define SOURCE_SQLITE_ROW_MAX (16u * 1024 * 1024)
 
 extern const source_ops_t source_sqlite_ops;
-
-/* Prints to `out` the SQL that creates the outbox `outbox_table` (PRAGMA
- * journal_mode, table, indexes; IF NOT EXISTS so it may be run again) and,
- * when `business_table` is not NULL, triggers AFTER INSERT, UPDATE and
- * DELETE on it that write each change of the table into the outbox as
- * dataset `dataset`: key = json_object of the key record's fields, before /
- * after = json_object of the row record's fields of OLD / NEW (column names
- * are field names), values converted as for a snapshot.  An update that
- * changes the key is written as a delete of the old key and a create of the
- * new one.  So a department can start publishing without changing its
- * application.  All arguments are borrowed; key_record and row_record may
- * be NULL without a business table.  SB_ERR_CONFIG when a name is not an
- * SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 64 characters),
- * SB_ERR_SCHEMA when a record is missing or is not a record. */
-sb_err_t source_sqlite_print_ddl(FILE *out, const char *outbox_table, const char *business_table,
-                                 const char *dataset, const sb_node_t *key_record,
-                                 const sb_node_t *row_record, char *errstr, size_t errstr_size);
 
 #endif

@@ -16,6 +16,7 @@
 #include "harness.h"
 #include "pgserver.h"
 #include "sb_checks.h"
+#include "sources/pg_sql.h"
 #include "sources/source_postgresql.h"
 
 static h_env_t env;    /* the suite's broker and registry, set up by main */
@@ -86,8 +87,8 @@ static PGconn *setup_db(const char *db, const char *dataset, char *conninfo, siz
         char *ddl = NULL;
         size_t len = 0;
         FILE *m = open_memstream(&ddl, &len);
-        ck_assert_int_eq(source_postgresql_print_ddl(m, "sharebus_outbox", "business_license", dataset,
-                                                     sb_schema_root(sb_dataset_key_schema(ds)), ERR),
+        ck_assert_int_eq(pg_sql_print_ddl(m, "sharebus_outbox", "business_license", dataset,
+                                          sb_schema_root(sb_dataset_key_schema(ds)), ERR),
                          SB_OK);
         fclose(m);
         sql_ok(c, ddl);

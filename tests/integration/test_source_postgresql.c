@@ -22,6 +22,7 @@
 #include "producer_settings.h"
 #include "sb_avro.h"
 #include "sources/source.h"
+#include "sources/pg_sql.h"
 #include "sources/source_postgresql.h"
 
 static pgserver_t *pg; /* the suite's server, started by main */
@@ -79,8 +80,8 @@ static void install_ddl(fix_t *f, const char *business) {
         size_t len = 0;
         FILE *m = open_memstream(&ddl, &len);
         ck_assert_ptr_nonnull(m);
-        ck_assert_msg(source_postgresql_print_ddl(m, "sharebus_outbox", business, "business_license",
-                                                  key_record(f), ERR) == SB_OK,
+        ck_assert_msg(pg_sql_print_ddl(m, "sharebus_outbox", business, "business_license", key_record(f),
+                                       ERR) == SB_OK,
                       "%s", err);
         fclose(m);
         sql_ok(f->conn, ddl);
@@ -465,13 +466,11 @@ START_TEST(bad_settings_are_refused_clearly) {
 
         /* print_ddl refuses names it would have to quote. */
         FILE *devnull = fopen("/dev/null", "w");
-        ck_assert_int_eq(source_postgresql_print_ddl(devnull, "Bad\"name", NULL, NULL, NULL, ERR),
+        ck_assert_int_eq(pg_sql_print_ddl(devnull, "Bad\"name", NULL, NULL, NULL, ERR), SB_ERR_CONFIG);
+        ck_assert_int_eq(pg_sql_print_ddl(devnull, "ok", "t; DROP", "ds", key_record(&f), ERR),
                          SB_ERR_CONFIG);
-        ck_assert_int_eq(source_postgresql_print_ddl(devnull, "ok", "t; DROP", "ds", key_record(&f), ERR),
-                         SB_ERR_CONFIG);
-        ck_assert_int_eq(source_postgresql_print_ddl(devnull, "ok", "t", "d's", key_record(&f), ERR),
-                         SB_ERR_CONFIG);
-        ck_assert_int_eq(source_postgresql_print_ddl(devnull, "ok", "t", "ds", NULL, ERR), SB_ERR_CONFIG);
+        ck_assert_int_eq(pg_sql_print_ddl(devnull, "ok", "t", "d's", key_record(&f), ERR), SB_ERR_CONFIG);
+        ck_assert_int_eq(pg_sql_print_ddl(devnull, "ok", "t", "ds", NULL, ERR), SB_ERR_CONFIG);
         fclose(devnull);
         fix_stop(&f);
 }
@@ -565,9 +564,8 @@ START_TEST(trigger_rows_are_valid_change_events) {
         char *ddl = NULL;
         size_t len = 0;
         FILE *m = open_memstream(&ddl, &len);
-        ck_assert_int_eq(
-                source_postgresql_print_ddl(m, "sharebus_outbox", "plain_ts", "plain", key_record(&f), ERR),
-                SB_OK);
+        ck_assert_int_eq(pg_sql_print_ddl(m, "sharebus_outbox", "plain_ts", "plain", key_record(&f), ERR),
+                         SB_OK);
         fclose(m);
         sql_ok(f.conn, ddl);
         free(ddl);

@@ -20,6 +20,7 @@
 #include "sb_wire.h"
 #include "sources/source.h"
 #include "sources/source_sqlite.h"
+#include "sources/sqlite_sql.h"
 #include "testutil.h"
 
 #define DATASET "business_license"
@@ -98,7 +99,7 @@ static void create_outbox(sqlite3 *db, const char *business, const sb_node_t *ke
         size_t len = 0;
         FILE *f = open_memstream(&text, &len);
         ck_assert_ptr_nonnull(f);
-        TEST_CALL(source_sqlite_print_ddl(f, "sharebus_outbox", business, DATASET, key, row, TEST_ERR));
+        TEST_CALL(sqlite_sql_print_ddl(f, "sharebus_outbox", business, DATASET, key, row, TEST_ERR));
         fclose(f);
         db_exec(db, text);
         free(text);
@@ -451,17 +452,16 @@ START_TEST(test_print_ddl_refuses_bad_names) {
         sb_dataset_t *ds = NULL;
         TEST_CALL(sb_dataset_load(test_src_path("schemas/datasets"), TOPIC, &ds, TEST_ERR));
         const sb_node_t *key = sb_schema_root(sb_dataset_key_schema(ds)), *row = sb_dataset_row(ds);
-        ck_assert_int_eq(
-                source_sqlite_print_ddl(stdout, "bad name", NULL, NULL, NULL, NULL, err, sizeof(err)),
-                SB_ERR_CONFIG);
+        ck_assert_int_eq(sqlite_sql_print_ddl(stdout, "bad name", NULL, NULL, NULL, NULL, err, sizeof(err)),
+                         SB_ERR_CONFIG);
         ck_assert_msg(strstr(err, "'bad name'"), "%s", err);
-        ck_assert_int_eq(source_sqlite_print_ddl(stdout, "o", "t;drop", DATASET, key, row, err, sizeof(err)),
+        ck_assert_int_eq(sqlite_sql_print_ddl(stdout, "o", "t;drop", DATASET, key, row, err, sizeof(err)),
                          SB_ERR_CONFIG);
         ck_assert_msg(strstr(err, "'t;drop'"), "%s", err);
-        ck_assert_int_eq(source_sqlite_print_ddl(stdout, "o", "t", DATASET, NULL, row, err, sizeof(err)),
+        ck_assert_int_eq(sqlite_sql_print_ddl(stdout, "o", "t", DATASET, NULL, row, err, sizeof(err)),
                          SB_ERR_SCHEMA);
         /* The key record must name row fields (the row as key: uscc is one). */
-        ck_assert_int_eq(source_sqlite_print_ddl(stdout, "o", "t", DATASET, row, key, err, sizeof(err)),
+        ck_assert_int_eq(sqlite_sql_print_ddl(stdout, "o", "t", DATASET, row, key, err, sizeof(err)),
                          SB_ERR_SCHEMA);
         ck_assert_msg(strstr(err, "is not a field"), "%s", err);
         sb_dataset_destroy(ds);
@@ -652,8 +652,8 @@ START_TEST(test_wide_rows) {
         size_t len = 0;
         FILE *f = open_memstream(&text, &len);
         ck_assert_ptr_nonnull(f);
-        TEST_CALL(source_sqlite_print_ddl(f, "sharebus_outbox", "w", DATASET, sb_schema_root(key),
-                                          sb_schema_root(row), TEST_ERR));
+        TEST_CALL(sqlite_sql_print_ddl(f, "sharebus_outbox", "w", DATASET, sb_schema_root(key),
+                                       sb_schema_root(row), TEST_ERR));
         fclose(f);
         db_exec(db, text);
         free(text);
