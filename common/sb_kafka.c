@@ -69,3 +69,21 @@ sb_err_t sb_kafka_wait_ready(rd_kafka_t *rk, int timeout_ms, char *errstr, size_
         rd_kafka_metadata_destroy(md);
         return SB_OK;
 }
+
+rd_kafka_resp_err_t sb_kafka_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
+                                              int *partitions) {
+        *partitions = 0;
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t err =
+                rkt ? rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) : RD_KAFKA_RESP_ERR__FAIL;
+        if (!err && (md->topic_cnt != 1 || md->topics[0].err))
+                err = md->topic_cnt ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+        else if (!err)
+                *partitions = md->topics[0].partition_cnt;
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        if (rkt)
+                rd_kafka_topic_destroy(rkt);
+        return err;
+}

@@ -41,6 +41,13 @@ rd_kafka_resp_err_t sb_kafka_produce(rd_kafka_t *rk, const char *topic, const vo
                                      const void *value, size_t value_len, rd_kafka_headers_t *headers,
                                      void *msg_opaque, const volatile sig_atomic_t *stop);
 
+/* Asks the cluster for `topic` (waiting at most timeout_ms) and sets
+ * *partitions to its partition count.  Returns librdkafka's error:
+ * RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART when the topic does not exist,
+ * another code when the cluster did not answer; *partitions 0 then. */
+rd_kafka_resp_err_t sb_kafka_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
+                                              int *partitions);
+
 /* Waits until the cluster answers a metadata request or `timeout_ms` passes. */
 sb_err_t sb_kafka_wait_ready(rd_kafka_t *rk, int timeout_ms, char *errstr, size_t errstr_size);
 

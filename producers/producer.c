@@ -122,15 +122,8 @@ static sb_err_t topic_exists(rd_kafka_t *rk, const char *topic, char *errstr, si
         for (int attempt = 0; attempt < 10; attempt++) {
                 if (attempt)
                         sb_clock_sleep_ms(500);
-                rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-                const struct rd_kafka_metadata *md = NULL;
-                err = rkt ? rd_kafka_metadata(rk, 0, rkt, &md, 15000) : RD_KAFKA_RESP_ERR__FAIL;
-                if (!err && (md->topic_cnt != 1 || md->topics[0].err))
-                        err = md->topic_cnt ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-                if (md)
-                        rd_kafka_metadata_destroy(md);
-                if (rkt)
-                        rd_kafka_topic_destroy(rkt);
+                int partitions;
+                err = sb_kafka_topic_partitions(rk, topic, 15000, &partitions);
                 if (err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
                     err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE)
                         break;

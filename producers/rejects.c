@@ -183,22 +183,11 @@ sb_err_t rejects_list(const sb_config_t *cfg, const char *topic, FILE *out, sb_l
                                  kerr);
         }
         *count = 0;
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-        const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_resp_err_t merr = rkt ? rd_kafka_metadata(rk, 0, rkt, &md, 10000) : RD_KAFKA_RESP_ERR__FAIL;
-        int partitions = 0;
-        if (!merr && md->topic_cnt == 1 && !md->topics[0].err)
-                partitions = md->topics[0].partition_cnt;
-        else
+        int partitions;
+        rd_kafka_resp_err_t merr = sb_kafka_topic_partitions(rk, topic, 10000, &partitions);
+        if (merr)
                 err = sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "topic %s: %s", topic,
-                                merr ? rd_kafka_err2str(merr)
-                                     : rd_kafka_err2str(md->topic_cnt
-                                                                ? md->topics[0].err
-                                                                : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
-        if (md)
-                rd_kafka_metadata_destroy(md);
-        if (rkt)
-                rd_kafka_topic_destroy(rkt);
+                                rd_kafka_err2str(merr));
         rd_kafka_topic_partition_list_t *parts =
                 rd_kafka_topic_partition_list_new(partitions ? partitions : 1);
         for (int p = 0; p < partitions; p++)
