@@ -1,12 +1,12 @@
 #include "sb_avro_text.h"
 
-#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sb_datetime.h"
+#include "sb_json_scan.h"
 
 /* Every "return -1" below is a decline: the reference path (jansson, then
  * sb_avro) decides and names the error.  So this file only has to be
@@ -86,203 +86,9 @@ static int put_float(sb_buf_t *out, float f) {
         return sb_buf_append(out, b, 4) ? -1 : 0;
 }
 
-/* ---- lexing, as jansson's lexer accepts ---- */
-
-int sb_avro_text_ws(const char **p, const char *end) {
-        const char *q = *p;
-        while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
-                q++;
-        *p = q;
-        return q < end ? (unsigned char)*q : -1;
-}
-
-static int literal(const char **p, const char *end, const char *word, size_t len) {
-        if ((size_t)(end - *p) < len || memcmp(*p, word, len) != 0)
-                return -1;
-        *p += len;
-        return 0;
-}
-
-int sb_avro_text_null(const char **p, const char *end) {
-        sb_avro_text_ws(p, end);
-        return literal(p, end, "null", 4);
-}
-
-static int hex4(const char *s, unsigned *out) {
-        unsigned v = 0;
-        for (int i = 0; i < 4; i++) {
-                char c = s[i];
-                v <<= 4;
-                if (c >= '0' && c <= '9')
-                        v |= (unsigned)(c - '0');
-                else if (c >= 'a' && c <= 'f')
-                        v |= (unsigned)(c - 'a' + 10);
-                else if (c >= 'A' && c <= 'F')
-                        v |= (unsigned)(c - 'A' + 10);
-                else
-                        return -1;
-        }
-        *out = v;
-        return 0;
-}
-
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
- * forms, no surrogates, nothing past U+10FFFF, as jansson checks), or 0. */
-static size_t utf8_seq(const unsigned char *s, const unsigned char *end) {
-        unsigned c = s[0];
-        size_t n;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-                n = 2;
-                cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-                n = 3;
-                cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-                n = 4;
-                cp = c & 0x07;
-        } else {
-                return 0;
-        }
-        if ((size_t)(end - s) < n)
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xC0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3F);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-                return 0;
-        return n;
-}
-
-typedef struct {
-        const char *raw; /* between the quotes */
-        size_t raw_len;
-        size_t len; /* decoded */
-        int escapes;
-} jstr_t;
-
-/* Scans the string at *p (at its opening quote): validates it and measures
- * its decoded length. */
-static int scan_string(const char **p, const char *end, jstr_t *s) {
-        const unsigned char *q = (const unsigned char *)*p + 1, *e = (const unsigned char *)end;
-        size_t len = 0;
-        s->escapes = 0;
-        s->raw = (const char *)q;
-        for (;;) {
-                /* The plain run first: most strings are nothing else. */
-                const unsigned char *run = q;
-                while (q < e && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\')
-                        q++;
-                len += (size_t)(q - run);
-                if (q >= e)
-                        return -1;
-                unsigned char c = *q;
-                if (c == '"')
-                        break;
-                if (c < 0x20)
-                        return -1;
-                if (c >= 0x80) {
-                        size_t n = utf8_seq(q, e);
-                        if (!n)
-                                return -1;
-                        q += n;
-                        len += n;
-                        continue;
-                }
-                /* An escape. */
-                s->escapes = 1;
-                if (e - q < 2)
-                        return -1;
-                c = q[1];
-                if (c == 'u') {
-                        unsigned cp, lo;
-                        if (e - q < 6 || hex4((const char *)q + 2, &cp))
-                                return -1;
-                        q += 6;
-                        if (cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
-                                return -1; /* jansson: \u0000 needs JSON_ALLOW_NUL; a lone low surrogate */
-                        if (cp >= 0xD800 && cp <= 0xDBFF) {
-                                if (e - q < 6 || q[0] != '\\' || q[1] != 'u' ||
-                                    hex4((const char *)q + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                                        return -1;
-                                q += 6;
-                                len += 4;
-                        } else {
-                                len += cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
-                        }
-                        continue;
-                }
-                if (!strchr("\"\\/bfnrt", c) || c == 0)
-                        return -1;
-                q += 2;
-                len++;
-        }
-        s->raw_len = (size_t)(q - (const unsigned char *)s->raw);
-        s->len = len;
-        *p = (const char *)q + 1;
-        return 0;
-}
-
-static size_t put_utf8(unsigned cp, unsigned char *o) {
-        if (cp < 0x80) {
-                o[0] = (unsigned char)cp;
-                return 1;
-        }
-        if (cp < 0x800) {
-                o[0] = (unsigned char)(0xC0 | (cp >> 6));
-                o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-                return 2;
-        }
-        if (cp < 0x10000) {
-                o[0] = (unsigned char)(0xE0 | (cp >> 12));
-                o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-                o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-                return 3;
-        }
-        o[0] = (unsigned char)(0xF0 | (cp >> 18));
-        o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-        o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 4;
-}
-
-/* Writes the decoded bytes of a scanned string (s->len of them) to o. */
-static void decode_string(const jstr_t *s, unsigned char *o) {
-        const char *q = s->raw, *e = s->raw + s->raw_len;
-        if (!s->escapes) {
-                memcpy(o, q, s->raw_len);
-                return;
-        }
-        while (q < e) {
-                if (*q != '\\') {
-                        *o++ = (unsigned char)*q++;
-                        continue;
-                }
-                char c = q[1];
-                if (c == 'u') {
-                        unsigned cp = 0, lo = 0xDC00; /* scan_string validated them */
-                        hex4(q + 2, &cp);
-                        q += 6;
-                        if (cp >= 0xD800 && cp <= 0xDBFF) {
-                                hex4(q + 2, &lo);
-                                q += 6;
-                                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                        }
-                        o += put_utf8(cp, o);
-                        continue;
-                }
-                static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-                *o++ = (unsigned char)to[strchr(from, c) - from];
-                q += 2;
-        }
-}
-
 /* The decoded string: its raw bytes when it has no escapes, else decoded
  * into the scratch buffer (valid until the next use of it). */
-static int string_bytes(sb_avro_text_t *t, const jstr_t *s, const char **bytes) {
+static int string_bytes(sb_avro_text_t *t, const sb_json_scan_str_t *s, const char **bytes) {
         if (!s->escapes) {
                 *bytes = s->raw;
                 return 0;
@@ -291,157 +97,8 @@ static int string_bytes(sb_avro_text_t *t, const jstr_t *s, const char **bytes) 
         sb_buf_reset(&t->tmp);
         if (sb_buf_extend(&t->tmp, s->len, &at))
                 return -1;
-        decode_string(s, at);
+        sb_json_scan_decode(s, at);
         *bytes = (const char *)t->tmp.data;
-        return 0;
-}
-
-int sb_avro_text_plain_string(const char **p, const char *end, const char **s, size_t *len) {
-        jstr_t js;
-        if (sb_avro_text_ws(p, end) != '"' || scan_string(p, end, &js) || js.escapes)
-                return -1;
-        *s = js.raw;
-        *len = js.raw_len;
-        return 0;
-}
-
-int sb_avro_text_name(const char **p, const char *end, const char **name, size_t *len) {
-        if (sb_avro_text_plain_string(p, end, name, len) || sb_avro_text_ws(p, end) != ':')
-                return -1;
-        (*p)++;
-        return 0;
-}
-
-typedef struct {
-        int is_int;
-        int64_t i;
-        double d;
-} jnum_t;
-
-static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-/* A JSON number as jansson reads it: an integer (strtoll) unless it has a
- * fraction or an exponent, then a real (strtod).  Declines what jansson
- * refuses (leading zeros, overflow) and anything odd. */
-static int scan_number(const char **p, const char *end, jnum_t *n) {
-        const char *q = *p, *start = *p;
-        int neg = 0;
-        if (q < end && *q == '-') {
-                neg = 1;
-                q++;
-        }
-        if (q >= end)
-                return -1;
-        const char *digits = q;
-        if (*q == '0') {
-                q++;
-                if (q < end && *q >= '0' && *q <= '9')
-                        return -1;
-        } else if (*q >= '1' && *q <= '9') {
-                while (q < end && *q >= '0' && *q <= '9')
-                        q++;
-        } else {
-                return -1;
-        }
-        const char *int_end = q;
-        if (q >= end || (*q != '.' && *q != 'e' && *q != 'E')) {
-                uint64_t v = 0;
-                for (const char *d = digits; d < int_end; d++) {
-                        unsigned dig = (unsigned)(*d - '0');
-                        if (v > (UINT64_MAX - dig) / 10)
-                                return -1;
-                        v = v * 10 + dig;
-                }
-                if (v > (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
-                        return -1; /* jansson: "too big integer" */
-                n->is_int = 1;
-                n->i = neg ? (int64_t)(0 - v) : (int64_t)v;
-                *p = q;
-                return 0;
-        }
-        const char *frac = NULL, *frac_end = NULL;
-        long exp = 0;
-        if (*q == '.') {
-                frac = ++q;
-                while (q < end && *q >= '0' && *q <= '9')
-                        q++;
-                if (q == frac)
-                        return -1;
-                frac_end = q;
-        }
-        if (q < end && (*q == 'e' || *q == 'E')) {
-                int eneg = 0;
-                q++;
-                if (q < end && (*q == '+' || *q == '-'))
-                        eneg = *q++ == '-';
-                const char *ed = q;
-                while (q < end && *q >= '0' && *q <= '9') {
-                        if (exp < 100000)
-                                exp = exp * 10 + (*q - '0');
-                        q++;
-                }
-                if (q == ed)
-                        return -1;
-                if (eneg)
-                        exp = -exp;
-        }
-        n->is_int = 0;
-        /* Clinger's fast path: a mantissa of at most 2^53 and a power of ten
-         * that doubles hold exactly give the correctly rounded value in one
-         * operation, which is what glibc's strtod returns. */
-        uint64_t m = 0;
-        int sig = 0;
-        for (const char *d = digits; d < int_end; d++)
-                if (sig || *d != '0') {
-                        m = m * 10 + (uint64_t)(*d - '0');
-                        sig++;
-                        if (sig > 18)
-                                goto slow;
-                }
-        for (const char *d = frac; d && d < frac_end; d++) {
-                exp--;
-                if (sig || *d != '0') {
-                        m = m * 10 + (uint64_t)(*d - '0');
-                        sig++;
-                        if (sig > 18)
-                                goto slow;
-                }
-        }
-        if (m == 0) {
-                n->d = neg ? -0.0 : 0.0;
-                *p = q;
-                return 0;
-        }
-        if (m <= (1ULL << 53) && exp >= -22 && exp <= 22) {
-                double d = (double)m;
-                d = exp < 0 ? d / pow10_exact[-exp] : d * pow10_exact[exp];
-                n->d = neg ? -d : d;
-                *p = q;
-                return 0;
-        }
-slow:;
-        char buf[80];
-        size_t len = (size_t)(q - start);
-        if (len >= sizeof(buf))
-                return -1;
-        memcpy(buf, start, len);
-        buf[len] = 0;
-        char *stop;
-        errno = 0;
-        double d = strtod(buf, &stop);
-        if (stop != buf + len || ((d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE))
-                return -1; /* another locale's decimal point; jansson: "real number overflow" */
-        n->d = d;
-        *p = q;
-        return 0;
-}
-
-int sb_avro_text_integer(const char **p, const char *end, int64_t *v) {
-        jnum_t n;
-        if (sb_avro_text_ws(p, end) < 0 || scan_number(p, end, &n) || !n.is_int)
-                return -1;
-        *v = n.i;
         return 0;
 }
 
@@ -458,7 +115,7 @@ static int value(ctx_t *c, const sb_node_t *n, const char **p, int level, sb_buf
 
 /* After a member or an item: ',' (1), the closing `close` (0), else -1. */
 static int next_or_close(const char **p, const char *end, char close) {
-        int ch = sb_avro_text_ws(p, end);
+        int ch = sb_json_scan_ws(p, end);
         if (ch == ',') {
                 (*p)++;
                 return 1;
@@ -537,9 +194,9 @@ static int union_value(ctx_t *c, const sb_node_t *n, const char **p, int level, 
 
 /* Bytes and fixed: a string of code points 0..255, as latin1_bytes. */
 static int bytes_value(ctx_t *c, const sb_node_t *n, const char **p, sb_buf_t *out) {
-        jstr_t s;
+        sb_json_scan_str_t s;
         const char *b;
-        if (scan_string(p, c->end, &s) || string_bytes(c->t, &s, &b))
+        if (sb_json_scan_string(p, c->end, &s) || string_bytes(c->t, &s, &b))
                 return -1;
         size_t count = 0;
         for (size_t i = 0; i < s.len; i++, count++)
@@ -576,23 +233,23 @@ static int block_value(ctx_t *c, const sb_node_t *n, const char **p, int level, 
         (*p)++;
         if (sb_buf_append(out, "", 1))
                 return -1;
-        int more = sb_avro_text_ws(p, c->end) == (is_map ? '}' : ']') ? 0 : 1;
+        int more = sb_json_scan_ws(p, c->end) == (is_map ? '}' : ']') ? 0 : 1;
         if (!more)
                 (*p)++;
         while (more) {
                 if (!sb_node_has_value(item))
                         return -1; /* only the empty one fits */
                 if (is_map) {
-                        jstr_t s;
-                        if (count >= SB_AVRO_TEXT_MAX_MAP || sb_avro_text_ws(p, c->end) != '"' ||
-                            scan_string(p, c->end, &s) || sb_avro_text_ws(p, c->end) != ':' ||
+                        sb_json_scan_str_t s;
+                        if (count >= SB_AVRO_TEXT_MAX_MAP || sb_json_scan_ws(p, c->end) != '"' ||
+                            sb_json_scan_string(p, c->end, &s) || sb_json_scan_ws(p, c->end) != ':' ||
                             sb_avro_text_put_long(out, (int64_t)s.len))
                                 return -1;
                         (*p)++;
                         uint8_t *kb;
                         if (sb_buf_extend(out, s.len, &kb))
                                 return -1;
-                        decode_string(&s, kb);
+                        sb_json_scan_decode(&s, kb);
                         keys[count] = (size_t)(kb - out->data);
                         key_lens[count] = s.len;
                         for (size_t i = 0; i < count; i++)
@@ -648,7 +305,7 @@ static int record_value(ctx_t *c, const sb_node_t *n, const char **p, int level,
         sb_avro_text_t *t = c->t;
         size_t nf = sb_node_count(n), base = t->spans_top, start = out->len, next = 0;
         int in_order = 1, rc = -1;
-        if (sb_avro_text_ws(p, c->end) != '{')
+        if (sb_json_scan_ws(p, c->end) != '{')
                 return -1;
         (*p)++;
         if (t->spans_cap - t->spans_top < nf) {
@@ -664,13 +321,13 @@ static int record_value(ctx_t *c, const sb_node_t *n, const char **p, int level,
         span_t *sp = t->spans + base;
         memset(sp, 0, nf * sizeof(*sp));
         t->spans_top += nf;
-        int more = sb_avro_text_ws(p, c->end) == '}' ? 0 : 1;
+        int more = sb_json_scan_ws(p, c->end) == '}' ? 0 : 1;
         if (!more)
                 (*p)++;
         while (more) {
                 const char *name;
                 size_t len, i;
-                if (sb_avro_text_name(p, c->end, &name, &len))
+                if (sb_json_scan_name(p, c->end, &name, &len))
                         goto done;
                 /* The expected field first: members mostly come in order. */
                 for (i = next; i < nf + next; i++) {
@@ -684,7 +341,7 @@ static int record_value(ctx_t *c, const sb_node_t *n, const char **p, int level,
                 if (sp[i].seen)
                         goto done; /* jansson refuses duplicates */
                 in_order &= i == next;
-                sb_avro_text_ws(p, c->end);
+                sb_json_scan_ws(p, c->end);
                 sp[i].seen = 1;
                 sp[i].text = *p;
                 sp[i].beg = out->len;
@@ -741,7 +398,7 @@ done:
 
 /* The rules see a string as JSON has it: its raw text when it has no
  * escapes (stable, in the input); with escapes, its content is not kept. */
-static int set_string_view(sb_avro_text_field_t *f, const jstr_t *s) {
+static int set_string_view(sb_avro_text_field_t *f, const sb_json_scan_str_t *s) {
         f->value.kind = SB_RULES_STRING;
         f->value.s = s->escapes ? NULL : s->raw;
         f->value.len = s->escapes ? 0 : s->raw_len;
@@ -751,26 +408,27 @@ static int set_string_view(sb_avro_text_field_t *f, const jstr_t *s) {
 
 static int value(ctx_t *c, const sb_node_t *n, const char **p, int level, sb_buf_t *out,
                  sb_avro_text_field_t *f) {
-        jnum_t num;
-        jstr_t s;
+        sb_json_scan_num_t num;
+        sb_json_scan_str_t s;
         const char *b;
         int64_t x;
         /* sb_avro's bounds: the same count of types and steps, a margin below. */
         if (level >= SB_AVRO_TEXT_MAX_LEVEL || ++*c->steps > SB_AVRO_MAX_STEPS - 64 || !sb_node_has_value(n))
                 return -1;
-        int ch = sb_avro_text_ws(p, c->end);
+        int ch = sb_json_scan_ws(p, c->end);
         if (ch < 0)
                 return -1;
         switch (sb_node_type(n)) {
         case SB_T_NULL:
-                if (literal(p, c->end, "null", 4))
+                if (sb_json_scan_literal(p, c->end, "null", 4))
                         return -1;
                 if (f)
                         f->value.kind = SB_RULES_NULL;
                 return 0;
         case SB_T_BOOLEAN: {
                 int t = ch == 't';
-                if (t ? literal(p, c->end, "true", 4) : literal(p, c->end, "false", 5))
+                if (t ? sb_json_scan_literal(p, c->end, "true", 4)
+                      : sb_json_scan_literal(p, c->end, "false", 5))
                         return -1;
                 if (f)
                         f->value.kind = SB_RULES_BOOLEAN;
@@ -783,7 +441,7 @@ static int value(ctx_t *c, const sb_node_t *n, const char **p, int level, sb_buf
                 if (ch == '"') {
                         int ok;
                         if ((is_int ? lt != SB_LOGICAL_DATE : lt != SB_LOGICAL_TIMESTAMP_MILLIS) ||
-                            scan_string(p, c->end, &s) || string_bytes(c->t, &s, &b))
+                            sb_json_scan_string(p, c->end, &s) || string_bytes(c->t, &s, &b))
                                 return -1;
                         ok = is_int ? sb_datetime_parse_date(b, s.len, &x)
                                     : sb_datetime_parse_timestamp_ms(b, s.len, &x);
@@ -792,7 +450,7 @@ static int value(ctx_t *c, const sb_node_t *n, const char **p, int level, sb_buf
                         if (f && set_string_view(f, &s))
                                 return -1;
                 } else {
-                        if (scan_number(p, c->end, &num) || !num.is_int)
+                        if (sb_json_scan_number(p, c->end, &num) || !num.is_int)
                                 return -1;
                         x = num.i;
                         if (is_int && (x < INT32_MIN || x > INT32_MAX))
@@ -806,7 +464,7 @@ static int value(ctx_t *c, const sb_node_t *n, const char **p, int level, sb_buf
         }
         case SB_T_FLOAT:
         case SB_T_DOUBLE: {
-                if (scan_number(p, c->end, &num))
+                if (sb_json_scan_number(p, c->end, &num))
                         return -1;
                 double d = num.is_int ? (double)num.i : num.d;
                 if (f) {
@@ -820,10 +478,10 @@ static int value(ctx_t *c, const sb_node_t *n, const char **p, int level, sb_buf
         }
         case SB_T_STRING: {
                 uint8_t *at;
-                if (ch != '"' || scan_string(p, c->end, &s) || sb_avro_text_put_long(out, (int64_t)s.len) ||
-                    sb_buf_extend(out, s.len, &at))
+                if (ch != '"' || sb_json_scan_string(p, c->end, &s) ||
+                    sb_avro_text_put_long(out, (int64_t)s.len) || sb_buf_extend(out, s.len, &at))
                         return -1;
-                decode_string(&s, at);
+                sb_json_scan_decode(&s, at);
                 if (f) {
                         f->value.kind = SB_RULES_STRING;
                         f->value.len = s.len;
@@ -840,12 +498,12 @@ static int value(ctx_t *c, const sb_node_t *n, const char **p, int level, sb_buf
                 if (bytes_value(c, n, p, out))
                         return -1;
                 if (f) {
-                        scan_string(&str_at, c->end, &s);
+                        sb_json_scan_string(&str_at, c->end, &s);
                         return set_string_view(f, &s);
                 }
                 return 0;
         case SB_T_ENUM:
-                if (ch != '"' || scan_string(p, c->end, &s) || string_bytes(c->t, &s, &b))
+                if (ch != '"' || sb_json_scan_string(p, c->end, &s) || string_bytes(c->t, &s, &b))
                         return -1;
                 for (size_t i = 0; i < sb_node_count(n); i++) {
                         const char *sym = sb_node_symbol(n, i);

@@ -72,20 +72,6 @@ int sb_avro_text_record(sb_avro_text_t *t, const sb_node_t *record, const char *
  * no longer grows). */
 void sb_avro_text_resolve(sb_avro_text_field_t *fields, size_t n, const sb_buf_t *out);
 
-/* JSON lexing helpers for a caller that reads its own envelope object
- * around the records.  Each returns 0 and moves *p past what it read, or -1
- * (declined). */
-/* Skips JSON whitespace; returns the next byte, or -1 at the end. */
-int sb_avro_text_ws(const char **p, const char *end);
-/* A member name without escapes (validated), then ':'. */
-int sb_avro_text_name(const char **p, const char *end, const char **name, size_t *len);
-/* A string without escapes (its raw bytes, validated UTF-8). */
-int sb_avro_text_plain_string(const char **p, const char *end, const char **s, size_t *len);
-/* An integer (no fraction or exponent) that fits in 64 bits. */
-int sb_avro_text_integer(const char **p, const char *end, int64_t *v);
-/* The literal null. */
-int sb_avro_text_null(const char **p, const char *end);
-
 /* Avro binary of a long (zigzag varint) and of a string, appended. */
 sb_err_t sb_avro_text_put_long(sb_buf_t *out, int64_t v);
 sb_err_t sb_avro_text_put_string(sb_buf_t *out, const char *s, size_t len);

@@ -7,6 +7,7 @@
 #include "sb_avro_text.h"
 #include "sb_clock.h"
 #include "sb_envelope.h"
+#include "sb_json_scan.h"
 #include "sb_uuid.h"
 #include "sb_wire.h"
 
@@ -342,16 +343,16 @@ static int encode_fast(sb_event_worker_t *w, const char *text, size_t len, int64
         sb_buf_reset(key);
         sb_buf_reset(&w->before);
         sb_buf_reset(&w->after);
-        if (sb_wire_put_header(key, enc->key_schema_id) || sb_avro_text_ws(&p, end) != '{')
+        if (sb_wire_put_header(key, enc->key_schema_id) || sb_json_scan_ws(&p, end) != '{')
                 return -1;
         p++;
-        int more = sb_avro_text_ws(&p, end) != '}';
+        int more = sb_json_scan_ws(&p, end) != '}';
         if (!more)
                 p++;
         while (more) {
                 const char *name;
                 size_t nlen, m;
-                if (sb_avro_text_name(&p, end, &name, &nlen))
+                if (sb_json_scan_name(&p, end, &name, &nlen))
                         return -1;
                 for (m = 0; m < M_COUNT; m++)
                         if (strncmp(members[m], name, nlen) == 0 && members[m][nlen] == 0)
@@ -359,12 +360,12 @@ static int encode_fast(sb_event_worker_t *w, const char *text, size_t len, int64
                 if (m == M_COUNT || seen[m])
                         return -1;
                 seen[m] = 1;
-                int c = sb_avro_text_ws(&p, end);
+                int c = sb_json_scan_ws(&p, end);
                 switch (m) {
                 case M_OP: {
                         const char *s;
                         size_t slen;
-                        if (sb_avro_text_plain_string(&p, end, &s, &slen) || slen != 1 ||
+                        if (sb_json_scan_plain_string(&p, end, &s, &slen) || slen != 1 ||
                             !strchr("cudr", s[0]) || !s[0])
                                 return -1;
                         op = s[0];
@@ -379,7 +380,7 @@ static int encode_fast(sb_event_worker_t *w, const char *text, size_t len, int64
                 case M_AFTER: {
                         int after = m == M_AFTER;
                         if (c == 'n') {
-                                if (sb_avro_text_null(&p, end))
+                                if (sb_json_scan_null(&p, end))
                                         return -1;
                                 break;
                         }
@@ -392,12 +393,12 @@ static int encode_fast(sb_event_worker_t *w, const char *text, size_t len, int64
                         break;
                 }
                 default:
-                        if (sb_avro_text_integer(&p, end, m == M_TS ? &ts_ms : &seq) ||
+                        if (sb_json_scan_integer(&p, end, m == M_TS ? &ts_ms : &seq) ||
                             (m == M_TS ? ts_ms : seq) < 0)
                                 return -1;
                         break;
                 }
-                c = sb_avro_text_ws(&p, end);
+                c = sb_json_scan_ws(&p, end);
                 if (c == ',')
                         p++;
                 else if (c == '}') {
@@ -407,7 +408,7 @@ static int encode_fast(sb_event_worker_t *w, const char *text, size_t len, int64
                         return -1;
                 }
         }
-        if (sb_avro_text_ws(&p, end) >= 0 || !op || !seen[M_KEY])
+        if (sb_json_scan_ws(&p, end) >= 0 || !op || !seen[M_KEY])
                 return -1;
         if (((op == 'c' || op == 'r') && (!has_after || has_before)) || (op == 'u' && !has_after) ||
             (op == 'd' && has_after))
