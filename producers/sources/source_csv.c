@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sources/csv_record.h"
 #include "sources/file_input.h"
 #include "sources/json_text.h"
 
@@ -28,8 +29,6 @@ typedef struct {
         int key_field; /* index in the key record, or -1 */
 } column_t;
 
-typedef enum { ROW_OK, ROW_EOF, ROW_BAD } row_status_t;
-
 typedef struct {
         file_input_t *in;
         const sb_node_t *key, *row;
@@ -40,12 +39,7 @@ typedef struct {
         size_t nmap;
         size_t max_row;
 
-        /* The row being parsed: its cells one after the other in `cells`,
-         * each followed by a NUL (not counted in its length). */
-        sb_buf_t cells;
-        size_t starts[CSV_MAX_COLUMNS], lens[CSV_MAX_COLUMNS];
-        unsigned char quoted[CSV_MAX_COLUMNS];
-        size_t nf;
+        csv_record_t *rec; /* owned; the row being parsed */
 
         /* The current file: its columns from the header. */
         column_t cols[CSV_MAX_COLUMNS];
@@ -149,115 +143,6 @@ static sb_err_t parse_settings(csv_t *c, const sb_config_t *cfg, char *errstr, s
         return parse_mapping(c, cfg, errstr, errstr_size);
 }
 
-/* ---- RFC 4180 ---- */
-
-typedef enum { ST_START, ST_UNQUOTED, ST_QUOTED, ST_QUOTE_SEEN } parse_state_t;
-
-static void bad(char *why, size_t why_size, const char *what) {
-        if (!why[0])
-                snprintf(why, why_size, "%s", what);
-}
-
-static void end_field(csv_t *c, char *why, size_t why_size) {
-        if (c->nf == CSV_MAX_COLUMNS) {
-                char msg[64];
-                snprintf(msg, sizeof(msg), "more than %d fields", CSV_MAX_COLUMNS);
-                bad(why, why_size, msg);
-        } else if (!why[0]) {
-                c->lens[c->nf] = c->cells.len - c->starts[c->nf];
-                c->nf++;
-        }
-        if (!why[0] && sb_buf_append(&c->cells, "", 1))
-                bad(why, why_size, "out of memory");
-        if (c->nf < CSV_MAX_COLUMNS) {
-                c->starts[c->nf] = c->cells.len;
-                c->quoted[c->nf] = 0;
-        }
-}
-
-/* Reads one record into c->cells.  Past an error it reads on to the
- * record's end (quotes still count), keeping nothing, so the next record
- * starts where it should. */
-static row_status_t read_row(csv_t *c, FILE *f, uint64_t *consumed, char *why, size_t why_size) {
-        parse_state_t st = ST_START;
-        *consumed = 0;
-        why[0] = '\0';
-        c->nf = 0;
-        c->starts[0] = 0;
-        c->quoted[0] = 0;
-        sb_buf_reset(&c->cells);
-        char too_long[96];
-        snprintf(too_long, sizeof(too_long), "row longer than %zu bytes (max_line_bytes)", c->max_row);
-        for (;;) {
-                int ch = getc_unlocked(f);
-                if (ch == EOF) {
-                        if (*consumed == 0)
-                                return ROW_EOF;
-                        if (st == ST_QUOTED)
-                                bad(why, why_size, "a quoted field is not closed at the end of the file");
-                        end_field(c, why, why_size);
-                        break;
-                }
-                (*consumed)++;
-                if (ch == '\n')
-                        c->line++;
-                if (*consumed > c->max_row)
-                        bad(why, why_size, too_long);
-                if (st == ST_QUOTED) {
-                        if (ch == '"')
-                                st = ST_QUOTE_SEEN;
-                        else if (!why[0] && sb_buf_append(&c->cells, &(char){(char)ch}, 1))
-                                bad(why, why_size, too_long);
-                        continue;
-                }
-                if (st == ST_QUOTE_SEEN && ch == '"') {
-                        if (!why[0] && sb_buf_append(&c->cells, "\"", 1))
-                                bad(why, why_size, too_long);
-                        st = ST_QUOTED;
-                        continue;
-                }
-                if (ch == c->delim) {
-                        end_field(c, why, why_size);
-                        st = ST_START;
-                        continue;
-                }
-                if (ch == '\n') {
-                        end_field(c, why, why_size);
-                        break;
-                }
-                if (ch == '\r') {
-                        int next = getc_unlocked(f);
-                        if (next == '\n') {
-                                (*consumed)++;
-                                c->line++;
-                                end_field(c, why, why_size);
-                                break;
-                        }
-                        if (next != EOF)
-                                ungetc(next, f);
-                }
-                if (st == ST_START && ch == '"') {
-                        c->quoted[c->nf < CSV_MAX_COLUMNS ? c->nf : 0] = 1;
-                        st = ST_QUOTED;
-                        continue;
-                }
-                if (st == ST_QUOTE_SEEN)
-                        bad(why, why_size,
-                            "text after a closing quote (a quote inside a quoted field is doubled)");
-                else if (ch == '"')
-                        bad(why, why_size,
-                            "a quote inside an unquoted field (quote the whole field and double the quote)");
-                st = ST_UNQUOTED;
-                if (!why[0] && sb_buf_append(&c->cells, &(char){(char)ch}, 1))
-                        bad(why, why_size, too_long);
-        }
-        return why[0] ? ROW_BAD : ROW_OK;
-}
-
-static const char *cell(const csv_t *c, size_t i) { return (const char *)c->cells.data + c->starts[i]; }
-
-static int is_blank_row(const csv_t *c) { return c->nf == 1 && c->lens[0] == 0 && !c->quoted[0]; }
-
 /* ---- header ---- */
 
 static void header_fault(csv_t *c, const char *fmt, const char *a, const char *b) {
@@ -280,7 +165,7 @@ static int has_default(const sb_node_t *rec, size_t i) {
 
 static void resolve_header(csv_t *c) {
         c->header_error[0] = '\0';
-        c->ncols = c->nf;
+        c->ncols = csv_record_count(c->rec);
         for (size_t k = 0; k < sb_node_count(c->key); k++)
                 c->key_col[k] = -1;
         int row_col[CSV_MAX_COLUMNS];
@@ -288,8 +173,8 @@ static void resolve_header(csv_t *c) {
         for (size_t i = 0; i < nrow; i++)
                 row_col[i] = -1;
         int op_seen = 0;
-        for (size_t i = 0; i < c->nf; i++) {
-                char *name = trimmed(cell(c, i), c->lens[i]);
+        for (size_t i = 0; i < c->ncols; i++) {
+                char *name = trimmed(csv_record_cell(c->rec, i), csv_record_len(c->rec, i));
                 if (!name) {
                         header_fault(c, "out of memory%s%s", "", "");
                         return;
@@ -473,7 +358,8 @@ static sb_err_t put_members(csv_t *c, const sb_node_t *rec, int key, size_t *bad
                         break;
                 int omit = 0;
                 err = put_value(&c->out, sb_node_child(rec, (size_t)fi), has_default(rec, (size_t)fi),
-                                cell(c, col), c->lens[col], c->quoted[col], &omit);
+                                csv_record_cell(c->rec, col), csv_record_len(c->rec, col),
+                                csv_record_quoted(c->rec, col), &omit);
                 if (err == SB_ERR_INVALID)
                         *bad_col = col;
                 if (omit)
@@ -496,8 +382,9 @@ static sb_err_t row_to_line(csv_t *c, const char *where) {
         char why[256];
         if (c->header_error[0])
                 return error_line(c, where, "the file's header row is refused: ", c->header_error);
-        if (c->nf != c->ncols) {
-                snprintf(why, sizeof(why), "the row has %zu fields, the header %zu", c->nf, c->ncols);
+        if (csv_record_count(c->rec) != c->ncols) {
+                snprintf(why, sizeof(why), "the row has %zu fields, the header %zu", csv_record_count(c->rec),
+                         c->ncols);
                 return error_line(c, where, why, "");
         }
         sb_buf_reset(&c->out);
@@ -506,9 +393,9 @@ static sb_err_t row_to_line(csv_t *c, const char *where) {
         sb_err_t err = sb_buf_append(&c->out, "{\"op\":", 6);
         for (size_t i = 0; i < c->ncols; i++)
                 if (c->cols[i].kind == COL_OP) {
-                        op = c->lens[i] == 1 ? cell(c, i)[0] : '?';
-                        if (!err &&
-                            (err = json_text_string(&c->out, cell(c, i), c->lens[i])) == SB_ERR_INVALID)
+                        op = csv_record_len(c->rec, i) == 1 ? csv_record_cell(c->rec, i)[0] : '?';
+                        if (!err && (err = json_text_string(&c->out, csv_record_cell(c->rec, i),
+                                                            csv_record_len(c->rec, i))) == SB_ERR_INVALID)
                                 bad_col = i;
                 }
         if (!err && !c->op_column)
@@ -551,7 +438,7 @@ static void csv_close(void *state) {
         }
         free(c->map);
         free(c->op_column);
-        sb_buf_free(&c->cells);
+        csv_record_destroy(c->rec);
         sb_buf_free(&c->text);
         sb_buf_free(&c->out);
         free(c);
@@ -566,21 +453,22 @@ static sb_err_t ensure_file(csv_t *c, int timeout_ms, file_input_file_t *cur, ch
                         return err;
                 c->off = 0;
                 c->line = 0;
-                row_status_t st;
+                csv_record_status_t st;
                 uint64_t used = 0;
                 char why[256];
-                while ((st = read_row(c, cur->f, &used, why, sizeof(why))) != ROW_EOF) {
+                while ((st = csv_record_read(c->rec, cur->f, &c->line, &used, why, sizeof(why))) !=
+                       CSV_RECORD_EOF) {
                         c->off += used;
-                        if (st == ROW_BAD || !is_blank_row(c))
+                        if (st == CSV_RECORD_BAD || !csv_record_blank(c->rec))
                                 break;
                 }
-                if (st == ROW_EOF) {
+                if (st == CSV_RECORD_EOF) {
                         if (ferror(cur->f))
                                 return sb_seterr(SB_ERR_IO, errstr, errstr_size, "%s: read error", cur->name);
                         file_input_end(c->in, c->off);
                         continue;
                 }
-                if (st == ROW_BAD) {
+                if (st == CSV_RECORD_BAD) {
                         c->ncols = 0;
                         snprintf(c->header_error, sizeof(c->header_error), "%s", why);
                 } else
@@ -618,7 +506,10 @@ static sb_err_t csv_open(const sb_config_t *cfg, const source_options_t *opts, s
                 csv_close(c);
                 return err;
         }
-        sb_buf_init(&c->cells, c->max_row + CSV_MAX_COLUMNS);
+        if ((err = csv_record_new(c->delim, c->max_row, &c->rec, errstr, errstr_size))) {
+                csv_close(c);
+                return err;
+        }
         sb_buf_init(&c->out, 8 * c->max_row + 65536);
         sb_buf_init(&c->text, CSV_BATCH_BYTES + 8 * c->max_row + 65536);
         file_input_options_t fo;
@@ -664,8 +555,8 @@ static sb_err_t csv_next(void *state, size_t max, int timeout_ms, source_batch_t
                 unsigned long start_line = c->line + 1;
                 uint64_t used = 0;
                 char why[256];
-                row_status_t st = read_row(c, cur.f, &used, why, sizeof(why));
-                if (st == ROW_EOF) {
+                csv_record_status_t st = csv_record_read(c->rec, cur.f, &c->line, &used, why, sizeof(why));
+                if (st == CSV_RECORD_EOF) {
                         if (ferror(cur.f)) {
                                 err = sb_seterr(SB_ERR_IO, errstr, errstr_size, "%s: read error", cur.name);
                                 break;
@@ -674,7 +565,7 @@ static sb_err_t csv_next(void *state, size_t max, int timeout_ms, source_batch_t
                         continue;
                 }
                 c->off += used;
-                if (st == ROW_OK && is_blank_row(c))
+                if (st == CSV_RECORD_OK && csv_record_blank(c->rec))
                         continue;
                 source_record_t *r = &c->records[n];
                 snprintf(r->where, sizeof(r->where), "%s:%lu", cur.name, start_line);
@@ -682,7 +573,7 @@ static sb_err_t csv_next(void *state, size_t max, int timeout_ms, source_batch_t
                 char pos_err[256];
                 if (file_input_position(c->in, c->off, &r->position, pos_err, sizeof(pos_err)))
                         err = error_line(c, r->where, pos_err, "");
-                else if (st == ROW_BAD)
+                else if (st == CSV_RECORD_BAD)
                         err = error_line(c, r->where, why, "");
                 else
                         err = row_to_line(c, r->where);

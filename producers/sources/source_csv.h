@@ -3,11 +3,12 @@
  * file, a watched directory of `*.csv` files, or standard input, resumed
  * from a checkpoint like jsonl (file_input.h).
  *
- * Parsing.  Fields are separated by `csv_delimiter` (default ","), records
- * end with LF or CRLF; a field in double quotes may hold the delimiter, CR,
- * LF and doubled quotes ("" for one ").  A UTF-8 byte order mark before
- * the header is dropped; an empty line is skipped.  Bounds: a row of at
- * most `max_line_bytes` bytes and CSV_MAX_COLUMNS fields.
+ * Parsing (csv_record.h).  Fields are separated by `csv_delimiter`
+ * (default ","), records end with LF or CRLF; a field in double quotes may
+ * hold the delimiter, CR, LF and doubled quotes ("" for one ").  A UTF-8
+ * byte order mark before the header is dropped; an empty line is skipped.
+ * Bounds: a row of at most `max_line_bytes` bytes and CSV_MAX_COLUMNS
+ * fields.
  *
  * Columns.  Each header name maps to a field of the dataset's row record
  * (or key record): through `csv_columns` ("LicenceNo=uscc,Name=name"; a
@@ -47,10 +48,11 @@
 #ifndef SB_PRODUCERS_SOURCE_CSV_H
 #define SB_PRODUCERS_SOURCE_CSV_H
 
+#include "sources/csv_record.h"
 #include "sources/source.h"
 
 /* Fields of one row, at most. */
-#define CSV_MAX_COLUMNS 1024
+#define CSV_MAX_COLUMNS CSV_RECORD_MAX_FIELDS
 
 extern const source_ops_t source_csv_ops;
 
