@@ -171,7 +171,7 @@ say "market writer: $count changes to business_license over about $write_secs s,
 status_line() {
   local written sent applied rows
   written=$(count_of "$market" "SELECT count(*) FROM sharebus_outbox")
-  sent=$(count_of "$market" "SELECT count(*) FROM sharebus_outbox WHERE sent_at IS NOT NULL")
+  sent=$(count_of "$market" "SELECT (SELECT count(*) FROM sharebus_outbox) - (SELECT count(*) FROM sharebus_outbox_unsent)")
   applied=$(count_of "$db" "SELECT count(*) FROM sharebus_receipts WHERE topic = 'market.business_license'")
   rows=$(count_of "$db" "SELECT count(*) FROM market_business_license")
   say "$(printf '  %5.1f s  market.db: %5s changes in the outbox, %5s sent | subscriber: %5s applied, %4s licences' \
@@ -189,7 +189,7 @@ say "$(cat "$work/writer.log"): $written outbox rows"
 
 # Until every outbox row is sent and every event of the three datasets applied.
 deadline=$((SECONDS + 60))
-until [[ $(count_of "$market" "SELECT count(*) FROM sharebus_outbox WHERE sent_at IS NULL") == 0 ]]; do
+until [[ $(count_of "$market" "SELECT count(*) FROM sharebus_outbox_unsent") == 0 ]]; do
   ((SECONDS < deadline)) || { say "outbox not sent after 60 s"; tail -5 "$work/producer-market.log"; exit 1; }
   sleep 0.2
 done
@@ -241,6 +241,7 @@ say "$(printf 'done in %.1f s. Look at the data:' "$(elapsed "$t0")")"
 echo "  sqlite3 -header -column $db \\"
 echo "    \"SELECT uscc, name, status, established_on FROM market_business_license LIMIT 5\""
 echo "  sqlite3 $db \"SELECT topic, op, count(*) FROM sharebus_receipts GROUP BY 1, 2\""
-echo "  sqlite3 $market \"SELECT seq, op, json_extract(\\\"key\\\", '\$.uscc'), sent_at FROM sharebus_outbox ORDER BY seq DESC LIMIT 5\""
+echo "  sqlite3 $market \"SELECT seq, op, json_extract(\\\"key\\\", '\$.uscc') FROM sharebus_outbox ORDER BY seq DESC LIMIT 5\""
+echo "  sqlite3 $market \"SELECT * FROM sharebus_outbox_progress\"  # the last seq sent, per dataset"
 echo "Logs and configs: $work"
 exit $status

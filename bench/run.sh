@@ -85,11 +85,17 @@ run_file_producer() { # dataset
   read -r secs rss < <(tail -1 "$work/measure-$1.out")
 }
 # The outbox source runs until stopped: timed from its start until no row
-# is unsent (polled every 0.1 s; a row is marked sent once its delivery is
-# reported, at most ack_interval_ms later), then stopped with SIGTERM.
+# is unsent (polled every 0.1 s; rows are recorded sent once their delivery
+# is reported, at most ack_interval_ms later), then stopped with SIGTERM.
 run_outbox_producer() { # dataset
-  local db=$work/$1.db start
-  unsent() { sqlite3 "$db" "PRAGMA busy_timeout = 5000; SELECT count(*) FROM sharebus_outbox WHERE sent_at IS NULL" | tail -1; }
+  local db=$work/$1.db ds=$1 start
+  # One dataset per outbox: its unsent rows are those after the producer's
+  # mark (source_sqlite.h); two lookups, where counting would cost the
+  # producer CPU every 0.1 s.
+  unsent() {
+    sqlite3 "$db" "PRAGMA busy_timeout = 5000; SELECT coalesce((SELECT max(seq) FROM sharebus_outbox), 0) -
+      coalesce((SELECT seq FROM sharebus_outbox_progress WHERE dataset = '$ds'), 0)" | tail -1
+  }
   [[ $(unsent) == "$n" ]] || { echo "bench: $db holds $(unsent) unsent rows, not $n" >&2; exit 1; }
   start=$(date +%s.%N)
   "$tool" measure "$bin/sharebus-producer" --config "$work/producer-$1.conf" >"$work/measure-$1.out" 2>"$work/producer-$1.log" &

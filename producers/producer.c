@@ -11,6 +11,11 @@
 #include "sb_kafka.h"
 
 #define WINDOW SB_PRODUCER_WINDOW
+/* The outbox gauges (backlog, oldest unsent row) are read from the source
+ * at most this often: counting the unsent rows of a large outbox costs
+ * more than publishing a thousand of them, and a scrape every 15 s needs
+ * no fresher figure. */
+#define STATS_EVERY_MS 1000
 
 static const char *const kafka_defaults[] = {
         "enable.idempotence", "true", "acks", "all",
@@ -43,6 +48,7 @@ struct sb_producer_s {
         uint64_t head, tail; /* ordinals: [head, tail) are in flight */
         uint64_t ack_pending, acked;
         int64_t last_ack_ms;
+        int64_t last_stats_ms;  /* monotonic time of the last source_stats for the gauges */
         int must_rewind;        /* a delivery failed, or the producer hit a fatal error */
         int fatal;              /* the Kafka producer must be made again */
         volatile int unhealthy; /* read by /healthz from the server's thread */
@@ -271,13 +277,22 @@ static sb_err_t advance(sb_producer_t *p, int force, char *errstr, size_t errstr
                 return err;
         p->acked = p->ack_pending;
         p->last_ack_ms = now;
+        return SB_OK;
+}
+
+/* Sets the outbox gauges from the source, at most every STATS_EVERY_MS
+ * unless `force`. */
+static void refresh_gauges(sb_producer_t *p, int force) {
+        int64_t now = sb_clock_mono_ms();
+        if (!(p->m.backlog || p->m.oldest_age) || (!force && now - p->last_stats_ms < STATS_EVERY_MS))
+                return;
+        p->last_stats_ms = now;
         source_stats_t st;
         source_stats(p->src, &st);
         if (p->m.backlog && st.backlog >= 0)
                 sb_metrics_gauge_set(p->m.backlog, (double)st.backlog);
         if (p->m.oldest_age && st.oldest_age_ms >= 0)
                 sb_metrics_gauge_set(p->m.oldest_age, (double)st.oldest_age_ms / 1000.0);
-        return SB_OK;
 }
 
 /* Produces one message for slot s; a NULL value is a tombstone. */
@@ -474,6 +489,7 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
                                source_name(p->src), why);
                         set_unhealthy(p, why);
                 }
+                refresh_gauges(p, 0);
                 if (!p->must_rewind && p->head == p->tail) {
                         backoff_ms = 100;
                         __atomic_store_n(&p->unhealthy, 0, __ATOMIC_RELEASE);
@@ -491,6 +507,7 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
                 advance(p, 0, why, sizeof(why));
         }
         err = advance(p, 1, why, sizeof(why));
+        refresh_gauges(p, 1);
         show_progress(p, bar, &drawn_ms, 1);
         progress_destroy(bar);
         if (err)

@@ -15,8 +15,14 @@
  * twice that. */
 #define SQLITE_BATCH_BYTES SOURCE_SQLITE_ROW_MAX
 #define SQLITE_ARENA_MAX (2 * (size_t)SOURCE_SQLITE_ROW_MAX + 64 * 1024)
-/* Pruning runs at most this often (and at the first ack). */
+/* Pruning runs at most this often (and at the first ack), deleting at most
+ * this many rows at a time (one write transaction the application waits
+ * for). */
 #define SQLITE_PRUNE_EVERY_MS 60000
+#define SQLITE_PRUNE_ROWS_MAX 10000
+/* A progress row is moved forward for this long, then a new one is
+ * started: the rows say, to the minute, what was sent when. */
+#define SQLITE_PROGRESS_ROW_MS 60000
 
 typedef enum { PHASE_SNAP_START, PHASE_SNAP_ROWS, PHASE_OUTBOX } phase_t;
 
@@ -29,8 +35,12 @@ typedef struct {
         const char *snap_table;
         long long retention_ms;
         int poll_ms;
-        sqlite3_stmt *st_batch, *st_ack, *st_prune, *st_version, *st_stats, *st_maxseq, *st_snap;
+        sqlite3_stmt *st_batch, *st_ack_move, *st_ack_add, *st_mark, *st_prune_mark, *st_prune, *st_prune_log,
+                *st_version, *st_stats, *st_maxseq, *st_snap;
         uint64_t cursor;       /* the last seq handed over */
+        uint64_t acked;        /* the progress table's seq: every row up to it is sent */
+        uint64_t row_seq;      /* the seq of the dataset's latest progress row; 0: none */
+        int64_t row_started;   /* when that row was started (ms since the epoch) */
         int64_t empty_version; /* data_version at the last read that found nothing; -1 none */
         int64_t last_prune_mono;
         int pruned_once;
@@ -169,31 +179,75 @@ static sb_err_t sqlite_open(const sb_config_t *cfg, const source_options_t *opts
          * through a crash of the process) only sends rows again. */
         sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
 
+        /* The producer's own bookkeeping: created here, so that an outbox
+         * made before it existed (or by hand) needs nothing more. */
+        sb_buf_t ddl;
+        sb_buf_init(&ddl, 4096);
+        if (sqlite_sql_progress_ddl(&ddl) || sqlite3_exec(s->db, (const char *)ddl.data, NULL, NULL, NULL)) {
+                sb_buf_free(&ddl);
+                err = db_err(s, errstr, errstr_size, "creating table " SQLITE_SQL_PROGRESS_TABLE);
+                goto fail;
+        }
+        sb_buf_free(&ddl);
         char what[200];
         snprintf(what, sizeof(what), "outbox_table '%s'", table);
         snprintf(sql, sizeof(sql),
                  "SELECT seq, op, \"key\", \"before\", \"after\", changed_at FROM \"%s\" WHERE dataset = ?1 "
-                 "AND sent_at IS NULL AND seq > ?2 ORDER BY seq LIMIT ?3",
+                 "AND seq > ?2 ORDER BY seq LIMIT ?3",
                  table);
         if ((err = prepare(s, sql, &s->st_batch, what, errstr, errstr_size)))
                 goto fail;
-        snprintf(sql, sizeof(sql),
-                 "UPDATE \"%s\" SET sent_at = ?1 WHERE dataset = ?2 AND sent_at IS NULL AND seq <= ?3",
-                 table);
-        if ((err = prepare(s, sql, &s->st_ack, what, errstr, errstr_size)))
+        if ((err = prepare(s,
+                           "UPDATE " SQLITE_SQL_PROGRESS_TABLE
+                           " SET seq = ?3, sent_at = ?4 WHERE outbox_table "
+                           "= ?1 AND dataset = ?2 AND seq = ?5",
+                           &s->st_ack_move, SQLITE_SQL_PROGRESS_TABLE, errstr, errstr_size)) ||
+            (err = prepare(s, "INSERT OR IGNORE INTO " SQLITE_SQL_PROGRESS_TABLE " VALUES (?1, ?2, ?3, ?4)",
+                           &s->st_ack_add, SQLITE_SQL_PROGRESS_TABLE, errstr, errstr_size)) ||
+            (err = prepare(s,
+                           "SELECT seq, sent_at FROM " SQLITE_SQL_PROGRESS_TABLE
+                           " WHERE outbox_table = ?1 AND dataset = ?2 ORDER BY seq DESC LIMIT 1",
+                           &s->st_mark, SQLITE_SQL_PROGRESS_TABLE, errstr, errstr_size)) ||
+            (err = prepare(s,
+                           "SELECT max(seq) FROM " SQLITE_SQL_PROGRESS_TABLE
+                           " WHERE outbox_table = ?1 AND dataset = ?2 AND sent_at <= ?3",
+                           &s->st_prune_mark, SQLITE_SQL_PROGRESS_TABLE, errstr, errstr_size)) ||
+            (err = prepare(s,
+                           "DELETE FROM " SQLITE_SQL_PROGRESS_TABLE
+                           " WHERE outbox_table = ?1 AND dataset = ?2 AND seq < ?3",
+                           &s->st_prune_log, SQLITE_SQL_PROGRESS_TABLE, errstr, errstr_size)))
                 goto fail;
+        /* At most SQLITE_PRUNE_ROWS_MAX rows per prune: one write
+         * transaction the application waits for. */
         snprintf(sql, sizeof(sql),
-                 "DELETE FROM \"%s\" WHERE sent_at IS NOT NULL AND sent_at <= ?1 AND dataset = ?2", table);
+                 "DELETE FROM \"%s\" WHERE dataset = ?1 AND seq <= min(?2, coalesce((SELECT seq FROM \"%s\" "
+                 "WHERE dataset = ?1 ORDER BY seq LIMIT 1 OFFSET %d), ?2))",
+                 table, table, SQLITE_PRUNE_ROWS_MAX - 1);
         if ((err = prepare(s, sql, &s->st_prune, what, errstr, errstr_size)))
                 goto fail;
         snprintf(sql, sizeof(sql),
-                 "SELECT count(*), min(changed_at) FROM \"%s\" WHERE dataset = ?1 AND sent_at IS NULL",
-                 table);
+                 "SELECT count(*), (SELECT changed_at FROM \"%s\" WHERE dataset = ?1 AND seq > ?2 ORDER BY "
+                 "seq "
+                 "LIMIT 1) FROM \"%s\" WHERE dataset = ?1 AND seq > ?2",
+                 table, table);
         if ((err = prepare(s, sql, &s->st_stats, what, errstr, errstr_size)))
                 goto fail;
         snprintf(sql, sizeof(sql), "SELECT coalesce(max(seq), 0) FROM \"%s\"", table);
         if ((err = prepare(s, sql, &s->st_maxseq, what, errstr, errstr_size)))
                 goto fail;
+        sqlite3_bind_text(s->st_mark, 1, s->table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s->st_mark, 2, s->dataset, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s->st_mark);
+        if (rc == SQLITE_ROW) {
+                s->acked = s->row_seq = (uint64_t)sqlite3_column_int64(s->st_mark, 0);
+                s->row_started = sqlite3_column_int64(s->st_mark, 1);
+        }
+        sqlite3_reset(s->st_mark);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+                err = db_err(s, errstr, errstr_size, "reading " SQLITE_SQL_PROGRESS_TABLE);
+                goto fail;
+        }
+        s->cursor = s->acked;
         if ((err = prepare(s, "PRAGMA data_version", &s->st_version, "data_version", errstr, errstr_size)))
                 goto fail;
         if (opts->snapshot && (err = prepare_snapshot(s, opts, errstr, errstr_size)))
@@ -231,6 +285,23 @@ static sb_err_t arena_json_string(sqlite_src_t *s, const unsigned char *v, size_
                         err = arena_add(s, &v[i], 1);
         }
         return err ?: arena_add(s, "\"", 1);
+}
+
+/* Writes `v` in decimal to dst (room for 20 digits), returns the length:
+ * no printf, as this runs for every row. */
+static size_t format_u64(char *dst, uint64_t v) {
+        char digits[20];
+        size_t n = sizeof(digits);
+        do
+                digits[--n] = (char)('0' + v % 10);
+        while ((v /= 10) != 0);
+        memcpy(dst, digits + n, sizeof(digits) - n);
+        return sizeof(digits) - n;
+}
+
+static sb_err_t arena_u64(sqlite_src_t *s, uint64_t v) {
+        char digits[20];
+        return arena_add(s, digits, format_u64(digits, v));
 }
 
 static sb_err_t arena_json_or_null(sqlite_src_t *s, const unsigned char *v, size_t len) {
@@ -278,16 +349,23 @@ static sb_err_t outbox_line(sqlite_src_t *s, uint64_t *seq, char *why, size_t wh
                         err = arena_json_or_null(s, col[i], len[i]);
         if (!err) {
                 int t = sqlite3_column_type(st, 5);
-                if (t == SQLITE_INTEGER) {
-                        err = sb_buf_printf(&s->arena, ",\"ts_ms\":%lld",
-                                            (long long)sqlite3_column_int64(st, 5));
+                sqlite3_int64 ts = t == SQLITE_INTEGER ? sqlite3_column_int64(st, 5) : 0;
+                if (t == SQLITE_INTEGER && ts >= 0) {
+                        if (!(err = arena_add(s, ",\"ts_ms\":", 9)))
+                                err = arena_u64(s, (uint64_t)ts);
+                } else if (t == SQLITE_INTEGER) {
+                        err = sb_buf_printf(&s->arena, ",\"ts_ms\":%lld", (long long)ts);
                 } else if (t != SQLITE_NULL) {
                         if (!why[0])
                                 snprintf(why, why_size, "changed_at is not an integer");
                         err = arena_add(s, ",\"ts_ms\":null", 13);
                 }
         }
-        return err ?: sb_buf_printf(&s->arena, ",\"seq\":%" PRIu64 "}", *seq);
+        if (!err)
+                err = arena_add(s, ",\"seq\":", 7);
+        if (!err)
+                err = arena_u64(s, *seq);
+        return err ?: arena_add(s, "}", 1);
 }
 
 /* Record n: the arena's text from `start`; where = "<what> <num>[: why]". */
@@ -298,7 +376,13 @@ static void add_record(sqlite_src_t *s, size_t n, size_t start, uint64_t positio
         r->len = s->arena.len - start;
         r->position = position;
         r->number = 0; /* outbox rows carry their seq */
-        snprintf(r->where, sizeof(r->where), "%.40s %" PRIu64 "%s%.60s", what, num, why[0] ? ": " : "", why);
+        size_t w = strnlen(what, 40);
+        memcpy(r->where, what, w);
+        r->where[w++] = ' ';
+        w += format_u64(r->where + w, num);
+        r->where[w] = 0;
+        if (why[0])
+                snprintf(r->where + w, sizeof(r->where) - w, ": %.60s", why);
 }
 
 static void fix_texts(sqlite_src_t *s, size_t n) {
@@ -345,17 +429,75 @@ static sb_err_t data_version(sqlite_src_t *s, int64_t *v, char *errstr, size_t e
         return rc == SQLITE_ROW ? SB_OK : db_err(s, errstr, errstr_size, "PRAGMA data_version");
 }
 
-static sb_err_t mark_sent(sqlite_src_t *s, uint64_t position, char *errstr, size_t errstr_size) {
-        sqlite3_stmt *st = s->st_ack;
-        sqlite3_bind_int64(st, 1, sb_clock_now_ms());
+/* Binds the outbox table and the dataset as ?1 and ?2 of st. */
+static void bind_names(sqlite_src_t *s, sqlite3_stmt *st) {
+        sqlite3_bind_text(st, 1, s->table, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, s->dataset, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)position);
+}
+
+/* Steps st to its end, resets it; the SQLite result. */
+static int run(sqlite3_stmt *st) {
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
+        return rc;
+}
+
+/* Records that every row of the dataset up to `position` is in Kafka: the
+ * latest progress row moves forward, or a new one starts once that row is
+ * SQLITE_PROGRESS_ROW_MS old.  A position at or below the mark (a late ack
+ * of an older producer) changes nothing. */
+static sb_err_t mark_sent(sqlite_src_t *s, uint64_t position, char *errstr, size_t errstr_size) {
+        if (position <= s->acked)
+                return SB_OK;
+        int64_t now = sb_clock_now_ms();
+        int moved = 0, rc = SQLITE_DONE;
+        if (s->row_seq && now - s->row_started < SQLITE_PROGRESS_ROW_MS) {
+                bind_names(s, s->st_ack_move);
+                sqlite3_bind_int64(s->st_ack_move, 3, (sqlite3_int64)position);
+                sqlite3_bind_int64(s->st_ack_move, 4, now);
+                sqlite3_bind_int64(s->st_ack_move, 5, (sqlite3_int64)s->row_seq);
+                rc = run(s->st_ack_move);
+                moved = rc == SQLITE_DONE && sqlite3_changes(s->db) == 1;
+        }
+        if (rc == SQLITE_DONE && !moved) {
+                bind_names(s, s->st_ack_add);
+                sqlite3_bind_int64(s->st_ack_add, 3, (sqlite3_int64)position);
+                sqlite3_bind_int64(s->st_ack_add, 4, now);
+                rc = run(s->st_ack_add);
+                s->row_started = now;
+        }
         if (rc != SQLITE_DONE)
-                return db_err(s, errstr, errstr_size, "marking outbox rows sent");
+                return db_err(s, errstr, errstr_size, "recording the rows sent");
+        s->acked = s->row_seq = position;
         return SB_OK;
+}
+
+/* Deletes the rows sent at least outbox_retention_ms ago: those up to the
+ * highest seq the progress rows of that time recorded (at most
+ * SQLITE_PRUNE_ROWS_MAX of them), then the progress rows below it.
+ * Returns the SQLite result of the last statement. */
+static int prune(sqlite_src_t *s, int *deleted) {
+        sqlite3_stmt *st = s->st_prune_mark;
+        *deleted = 0;
+        bind_names(s, st);
+        sqlite3_bind_int64(st, 3, sb_clock_now_ms() - s->retention_ms);
+        int rc = sqlite3_step(st);
+        sqlite3_int64 upto = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (rc != SQLITE_ROW)
+                return rc;
+        if (upto <= 0)
+                return SQLITE_DONE;
+        sqlite3_bind_text(s->st_prune, 1, s->dataset, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s->st_prune, 2, upto);
+        if ((rc = run(s->st_prune)) != SQLITE_DONE)
+                return rc;
+        *deleted = sqlite3_changes(s->db);
+        bind_names(s, s->st_prune_log);
+        sqlite3_bind_int64(s->st_prune_log, 3, upto);
+        return run(s->st_prune_log);
 }
 
 static void snapshot_abort(sqlite_src_t *s) {
@@ -523,24 +665,18 @@ static sb_err_t sqlite_ack(void *state, uint64_t position, char *errstr, size_t 
                 s->retention_ms / 10 < SQLITE_PRUNE_EVERY_MS ? s->retention_ms / 10 : SQLITE_PRUNE_EVERY_MS;
         if (s->pruned_once && mono - s->last_prune_mono < every)
                 return SB_OK;
-        sqlite3_stmt *st = s->st_prune;
-        sqlite3_bind_int64(st, 1, sb_clock_now_ms() - s->retention_ms);
-        sqlite3_bind_text(st, 2, s->dataset, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        /* The rows are marked; a prune that waited too long for the lock
-         * is retried at a later ack. */
-        if (rc != SQLITE_DONE) {
+        int deleted;
+        /* The rows are recorded sent; a prune that waited too long for the
+         * lock is retried at a later ack. */
+        if (prune(s, &deleted) != SQLITE_DONE) {
                 SB_LOG(s->log, SB_LOG_WARN, "%s: pruning sent outbox rows: %s", s->path,
                        sqlite3_errmsg(s->db));
                 return SB_OK;
         }
         s->pruned_once = 1;
         s->last_prune_mono = mono;
-        if (sqlite3_changes(s->db) > 0)
-                SB_LOG(s->log, SB_LOG_DEBUG, "%s: pruned %d sent outbox rows", s->path,
-                       sqlite3_changes(s->db));
+        if (deleted > 0)
+                SB_LOG(s->log, SB_LOG_DEBUG, "%s: pruned %d sent outbox rows", s->path, deleted);
         return SB_OK;
 }
 
@@ -548,6 +684,7 @@ static void sqlite_stats(void *state, source_stats_t *out) {
         sqlite_src_t *s = state;
         sqlite3_stmt *st = s->st_stats;
         sqlite3_bind_text(st, 1, s->dataset, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)s->acked);
         if (sqlite3_step(st) == SQLITE_ROW) {
                 out->backlog = sqlite3_column_int64(st, 0);
                 if (sqlite3_column_type(st, 1) == SQLITE_INTEGER)
@@ -561,9 +698,10 @@ static void sqlite_close(void *state) {
         sqlite_src_t *s = state;
         if (!s)
                 return;
-        enum { N_STATEMENTS = 7 };
-        sqlite3_stmt *all[N_STATEMENTS] = {s->st_batch, s->st_ack,    s->st_prune, s->st_version,
-                                           s->st_stats, s->st_maxseq, s->st_snap};
+        sqlite3_stmt *all[] = {s->st_batch,      s->st_ack_move, s->st_ack_add,   s->st_mark,
+                               s->st_prune_mark, s->st_prune,    s->st_prune_log, s->st_version,
+                               s->st_stats,      s->st_maxseq,   s->st_snap};
+        enum { N_STATEMENTS = sizeof(all) / sizeof(all[0]) };
         for (size_t i = 0; i < N_STATEMENTS; i++)
                 sqlite3_finalize(all[i]);
         if (s->db) {

@@ -16,11 +16,11 @@
  *     "after"    TEXT,                           -- JSON object or NULL
  *     changed_at INTEGER NOT NULL                -- ms since the epoch
  *                DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)),
- *     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
- *     sent_at    INTEGER                         -- ms since the epoch; NULL = not yet sent
+ *     seq        INTEGER PRIMARY KEY AUTOINCREMENT
  *   );
- *   CREATE INDEX sharebus_outbox_unsent ON sharebus_outbox (dataset, seq) WHERE sent_at IS NULL;
- *   CREATE INDEX sharebus_outbox_sent ON sharebus_outbox (sent_at) WHERE sent_at IS NOT NULL;
+ *   CREATE INDEX sharebus_outbox_dataset ON sharebus_outbox (dataset, seq);
+ *   CREATE TABLE sharebus_outbox_progress (outbox_table, dataset, seq, sent_at, PRIMARY KEY (..));
+ *   CREATE VIEW sharebus_outbox_unsent AS ...   -- the rows after their dataset's progress seq
  *
  * (`sharebus-producer --print-ddl sqlite` prints it, sqlite_sql_print_ddl (sqlite_sql.h)
  * below, with triggers that fill it from a business table.)
@@ -36,11 +36,18 @@
  * `dataset`), in seq order, each as the change line
  *   {"op":<op>,"key":<key>,"before":<before>,"after":<after>,"ts_ms":<changed_at>,"seq":<seq>}
  * made by concatenating the stored JSON texts (no JSON tree is built: the
- * producer parses the line once); position = seq.  ack(p) sets sent_at on
- * the dataset's rows up to p; a reopened source hands over every row still
- * unsent (those after the last ack) again.  Sent rows older than
- * `outbox_retention_ms` are deleted (by the producer that sent them, so
- * producers of other datasets sharing the table keep theirs).
+ * producer parses the line once); position = seq.  ack(p) records p as the
+ * dataset's progress seq (never lower than it was: a late ack of an older
+ * producer does not move it back); a reopened source hands over every row
+ * after it again.  Because seq order is commit order, "sent" is that one
+ * number: no outbox row is ever updated, where setting a sent_at per row
+ * rewrote every row (and its index entries) once more, about 5 us of SQLite
+ * work per row, more than publishing it.  The progress table keeps one row
+ * per minute of sending (the latest row moves forward within its minute), so
+ * it says what was sent by when: rows sent `outbox_retention_ms` ago or more
+ * are deleted (at most SQLITE_PRUNE_ROWS_MAX a time), with the progress rows
+ * below them, by the producer that sent them: producers of other datasets
+ * sharing the table keep theirs.
  *
  * Rows the producer must reject are still handed over, so that they are
  * kept as rejects and acknowledged rather than stalling the outbox: a NULL

@@ -169,13 +169,25 @@ static sb_err_t same_key(sb_buf_t *b, const sb_node_t *key_rec) {
         return err;
 }
 
+sb_err_t sqlite_sql_progress_ddl(sb_buf_t *b) {
+        return sb_buf_printf(
+                b, "CREATE TABLE IF NOT EXISTS " SQLITE_SQL_PROGRESS_TABLE " (\n"
+                   "  outbox_table TEXT NOT NULL,\n"
+                   "  dataset      TEXT NOT NULL,\n"
+                   "  seq          INTEGER NOT NULL, -- every row of the dataset up to it is in Kafka\n"
+                   "  sent_at      INTEGER NOT NULL, -- by then (ms since the epoch)\n"
+                   "  PRIMARY KEY (outbox_table, dataset, seq)\n"
+                   ") WITHOUT ROWID;\n");
+}
+
 static sb_err_t build_ddl(sb_buf_t *b, const char *o, const char *t, const char *dataset,
                           const sb_node_t *key_rec, const sb_node_t *row_rec) {
         sb_err_t err = sb_buf_printf(
                 b,
                 "-- sharebus outbox: the application (or the triggers below) inserts one row per change\n"
                 "-- in the same transaction as the change; sharebus-producer (source sqlite) publishes\n"
-                "-- the rows in seq order and sets sent_at once Kafka has them.\n"
+                "-- the rows in seq order and, once Kafka has them, records the last one it sent in\n"
+                "-- " SQLITE_SQL_PROGRESS_TABLE " (the rows themselves are never updated).\n"
                 "PRAGMA journal_mode = WAL;\n"
                 "CREATE TABLE IF NOT EXISTS \"%s\" (\n"
                 "  dataset    TEXT NOT NULL,\n"
@@ -185,12 +197,24 @@ static sb_err_t build_ddl(sb_buf_t *b, const char *o, const char *t, const char 
                 "  \"after\"    TEXT,\n"
                 "  changed_at INTEGER NOT NULL DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000.0 AS "
                 "INTEGER)),\n"
-                "  seq        INTEGER PRIMARY KEY AUTOINCREMENT,\n"
-                "  sent_at    INTEGER\n"
+                "  seq        INTEGER PRIMARY KEY AUTOINCREMENT\n"
                 ");\n"
-                "CREATE INDEX IF NOT EXISTS \"%s_unsent\" ON \"%s\" (dataset, seq) WHERE sent_at IS NULL;\n"
-                "CREATE INDEX IF NOT EXISTS \"%s_sent\" ON \"%s\" (sent_at) WHERE sent_at IS NOT NULL;\n",
-                o, o, o, o, o);
+                "CREATE INDEX IF NOT EXISTS \"%s_dataset\" ON \"%s\" (dataset, seq);\n",
+                o, o, o);
+        if (!err)
+                err = sqlite_sql_progress_ddl(b);
+        if (!err)
+                err = sb_buf_printf(
+                        b,
+                        "-- The rows not yet in Kafka, for people (the producer does not use it).\n"
+                        "CREATE VIEW IF NOT EXISTS \"%s_unsent\" AS SELECT o.* FROM \"%s\" o\n"
+                        "  WHERE o.seq > coalesce((SELECT max(p.seq) FROM " SQLITE_SQL_PROGRESS_TABLE
+                        " p\n    WHERE p.outbox_table = ",
+                        o, o);
+        if (!err)
+                err = append_literal(b, o);
+        if (!err)
+                err = sb_buf_printf(b, " AND p.dataset = o.dataset), 0);\n");
         if (err || !t)
                 return err;
         err = sb_buf_printf(

@@ -26,8 +26,16 @@ sb_err_t sqlite_sql_object_expr(sb_buf_t *b, const sb_node_t *rec, const char *p
  * SB_ERR_SCHEMA naming `what` (key, row). */
 sb_err_t sqlite_sql_check_record(const sb_node_t *rec, const char *what, char *errstr, size_t errstr_size);
 
+/* The table where the producer records, per outbox table and dataset, the
+ * seq up to which Kafka has every row, one row per minute of sending
+ * (source_sqlite.h). */
+#define SQLITE_SQL_PROGRESS_TABLE "sharebus_outbox_progress"
+/* Appends the CREATE TABLE IF NOT EXISTS of SQLITE_SQL_PROGRESS_TABLE. */
+sb_err_t sqlite_sql_progress_ddl(sb_buf_t *b);
+
 /* Prints to `out` the SQL that creates the outbox `outbox_table` (PRAGMA
- * journal_mode, table, indexes; IF NOT EXISTS so it may be run again) and,
+ * journal_mode, table, index, the progress table and a view `outbox_table`_unsent
+ * of the rows not yet sent; IF NOT EXISTS so it may be run again) and,
  * when `business_table` is not NULL, triggers AFTER INSERT, UPDATE and
  * DELETE on it that write each change of the table into the outbox as
  * dataset `dataset`: key = json_object of the key record's fields, before /

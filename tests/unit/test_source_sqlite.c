@@ -24,6 +24,13 @@
 #include "testutil.h"
 
 #define DATASET "business_license"
+/* What the producer records as sent (source_sqlite.h): the dataset's mark,
+ * and the rows after it through the view the DDL makes for people. */
+#define MARK_SQL                                                                                             \
+        "SELECT coalesce((SELECT max(seq) FROM sharebus_outbox_progress WHERE outbox_table = "               \
+        "'sharebus_outbox' "                                                                                 \
+        "AND dataset = '" DATASET "'), 0)"
+#define UNSENT_SQL "SELECT count(*) FROM sharebus_outbox_unsent WHERE dataset = '" DATASET "'"
 #define TOPIC "market.business_license"
 
 static char dir[256];
@@ -241,19 +248,24 @@ START_TEST(test_ack_marks_sent_and_reopen_resumes) {
         fx_open(&fx, NULL, 0);
         source_batch_t b = next_batch(&fx, 100, 0);
         ck_assert_uint_eq(b.count, 5);
-        /* Nothing is marked before the ack. */
-        ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sharebus_outbox WHERE sent_at IS NOT NULL"), 0);
+        /* Nothing is marked before the ack, and the rows are never written. */
+        ck_assert_int_eq(db_int(db, MARK_SQL), 0);
+        ck_assert_int_eq(db_int(db, UNSENT_SQL), 5);
         TEST_CALL(source_ack(fx.src, 3, TEST_ERR));
-        ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sharebus_outbox WHERE sent_at IS NOT NULL"), 3);
-        ck_assert_int_eq(db_int(db, "SELECT max(seq) FROM sharebus_outbox WHERE sent_at IS NOT NULL"), 3);
-        /* The other dataset's row is not ours to mark. */
+        ck_assert_int_eq(db_int(db, MARK_SQL), 3);
+        ck_assert_int_eq(db_int(db, UNSENT_SQL), 2);
+        /* Up to 6: every row of ours; the other dataset's row stays unsent. */
         TEST_CALL(source_ack(fx.src, 6, TEST_ERR));
-        ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sharebus_outbox WHERE sent_at IS NULL"), 1);
-        ck_assert_int_eq(db_int(db, "SELECT seq FROM sharebus_outbox WHERE sent_at IS NULL"), 6);
+        ck_assert_int_eq(db_int(db, MARK_SQL), 6);
+        ck_assert_int_eq(db_int(db, UNSENT_SQL), 0);
+        ck_assert_int_eq(db_int(db, "SELECT seq FROM sharebus_outbox_unsent"), 6);
+        /* A late ack (an older producer's) never moves the mark back. */
+        TEST_CALL(source_ack(fx.src, 2, TEST_ERR));
+        ck_assert_int_eq(db_int(db, MARK_SQL), 6);
         fx_close(&fx);
 
         /* A crash after the ack of 3: rows 4 and 5 come again, 1-3 never. */
-        db_exec(db, "UPDATE sharebus_outbox SET sent_at = NULL WHERE seq > 3");
+        db_exec(db, "UPDATE sharebus_outbox_progress SET seq = 3 WHERE dataset = '" DATASET "'");
         fx_open(&fx, NULL, 0);
         {
                 source_stats_t st;
@@ -277,7 +289,8 @@ START_TEST(test_prune_after_retention) {
                 test_outbox_write(db, "sharebus_outbox", DATASET, "c", KEY(1), NULL, ROW(1));
         test_outbox_write(db, "sharebus_outbox", "other", "c", KEY(1), NULL, ROW(1));
         /* Rows 1-2 were sent long ago; so was the other dataset's. */
-        db_exec(db, "UPDATE sharebus_outbox SET sent_at = 1000 WHERE seq IN (1, 2, 5)");
+        db_exec(db, "INSERT INTO sharebus_outbox_progress VALUES ('sharebus_outbox', '" DATASET
+                    "', 2, 1000), ('sharebus_outbox', 'other', 5, 1000)");
         fixture_t fx = {0};
         fx_open(&fx, "outbox_retention_ms = 86400000;", 0);
         ck_assert_uint_eq(next_batch(&fx, 100, 0).count, 2);
@@ -293,6 +306,36 @@ START_TEST(test_prune_after_retention) {
         TEST_CALL(source_ack(fx.src, 4, TEST_ERR));
         ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sharebus_outbox WHERE dataset = '" DATASET "'"), 0);
         ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sharebus_outbox"), 1);
+        fx_free(&fx);
+        sqlite3_close(db);
+}
+END_TEST
+
+#define SEQS(table) "SELECT group_concat(seq, '') FROM (SELECT seq FROM " table " ORDER BY seq)"
+
+/* The progress rows say what was sent when, one row per minute of sending:
+ * a prune deletes the outbox rows sent before the retention and the
+ * progress rows that only said so. */
+START_TEST(test_progress_rows_per_minute_and_their_pruning) {
+        sqlite3 *db = db_open();
+        create_outbox(db, NULL, NULL, NULL);
+        for (int i = 0; i < 6; i++)
+                test_outbox_write(db, "sharebus_outbox", DATASET, "c", KEY(1), NULL, ROW(1));
+        /* Rows up to 2, then up to 4, were sent long ago. */
+        db_exec(db, "INSERT INTO sharebus_outbox_progress VALUES ('sharebus_outbox', '" DATASET
+                    "', 2, 1000), ('sharebus_outbox', '" DATASET "', 4, 2000)");
+        fixture_t fx = {0};
+        fx_open(&fx, "outbox_retention_ms = 86400000;", 0);
+        ck_assert_uint_eq(next_batch(&fx, 100, 0).count, 2);
+        /* The latest progress row is old: a new one starts. */
+        TEST_CALL(source_ack(fx.src, 5, TEST_ERR));
+        ck_assert_int_eq(db_int(db, SEQS("sharebus_outbox")), 56);
+        ck_assert_int_eq(db_int(db, SEQS("sharebus_outbox_progress")), 45);
+        /* Within its minute the new row moves forward. */
+        TEST_CALL(source_ack(fx.src, 6, TEST_ERR));
+        ck_assert_int_eq(db_int(db, SEQS("sharebus_outbox_progress")), 46);
+        ck_assert_int_eq(db_int(db, MARK_SQL), 6);
+        ck_assert_int_eq(db_int(db, UNSENT_SQL), 0);
         fx_free(&fx);
         sqlite3_close(db);
 }
@@ -522,7 +565,7 @@ START_TEST(test_snapshot_then_outbox_exactly_once) {
         /* The last snapshot row carried seq 3: acking it marks the outbox
          * rows the snapshot superseded. */
         TEST_CALL(source_ack(fx.src, 3, TEST_ERR));
-        ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sharebus_outbox WHERE sent_at IS NULL"), 2);
+        ck_assert_int_eq(db_int(db, UNSENT_SQL), 2);
         fx_close(&fx);
         /* Reopened without snapshot: the two rows after it, not the others. */
         fx_open(&fx, NULL, 0);
@@ -545,7 +588,8 @@ START_TEST(test_empty_snapshot_marks_superseded_rows) {
         db_exec(db, "DELETE FROM market_business_license");
         fx_open(&fx, "snapshot_table = \"market_business_license\";", 1);
         ck_assert_uint_eq(next_batch(&fx, 100, 0).count, 0);
-        ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sharebus_outbox WHERE sent_at IS NULL"), 0);
+        ck_assert_int_eq(db_int(db, UNSENT_SQL), 0);
+        ck_assert_int_eq(db_int(db, MARK_SQL), 2);
         insert_license(db, "B", "b");
         source_batch_t b = next_batch(&fx, 100, 0);
         ck_assert_uint_eq(b.count, 1);
@@ -805,7 +849,7 @@ START_TEST(test_bad_rows_are_handed_over_for_rejection) {
         /* A hand-made outbox without the constraints of the printed one. */
         db_exec(db, "CREATE TABLE sharebus_outbox (dataset TEXT, op TEXT, \"key\" TEXT, \"before\" TEXT, "
                     "\"after\" "
-                    "TEXT, changed_at INTEGER, seq INTEGER PRIMARY KEY AUTOINCREMENT, sent_at INTEGER)");
+                    "TEXT, changed_at INTEGER, seq INTEGER PRIMARY KEY AUTOINCREMENT)");
         test_outbox_write(db, "sharebus_outbox", DATASET, "c", NULL, NULL, ROW(1));
         test_outbox_write(db, "sharebus_outbox", DATASET, "x\"y", KEY(1), NULL, ROW(1));
         test_outbox_write(db, "sharebus_outbox", DATASET, NULL, KEY(1), NULL, ROW(1));
@@ -854,7 +898,7 @@ START_TEST(test_bad_rows_are_handed_over_for_rejection) {
         }
         /* Kept as rejects and acknowledged: nothing stalls. */
         TEST_CALL(source_ack(fx.src, 7, TEST_ERR));
-        ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sharebus_outbox WHERE sent_at IS NULL"), 0);
+        ck_assert_int_eq(db_int(db, MARK_SQL), 7);
         ck_assert_uint_eq(next_batch(&fx, 100, 0).count, 0);
         fx_free(&fx);
         sqlite3_close(db);
@@ -869,6 +913,7 @@ static Suite *suite(void) {
         tcase_add_test(tc, test_order_and_dataset_filter);
         tcase_add_test(tc, test_ack_marks_sent_and_reopen_resumes);
         tcase_add_test(tc, test_prune_after_retention);
+        tcase_add_test(tc, test_progress_rows_per_minute_and_their_pruning);
         tcase_add_test(tc, test_poll_wakes_for_another_connection);
         tcase_add_test(tc, test_triggers_fill_the_outbox);
         tcase_add_test(tc, test_print_ddl_refuses_bad_names);
