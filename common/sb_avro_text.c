@@ -330,11 +330,9 @@ static int record_value(ctx_t *c, const sb_node_t *n, const char **p, int level,
                 if (sb_json_scan_name(p, c->end, &name, &len))
                         goto done;
                 /* The expected field first: members mostly come in order. */
-                for (i = next; i < nf + next; i++) {
-                        const char *fname = sb_node_field_name(n, i % nf);
-                        if (strncmp(fname, name, len) == 0 && fname[len] == 0)
+                for (i = next; i < nf + next; i++)
+                        if (sb_node_field_is(n, i % nf, name, len))
                                 break;
-                }
                 if (i == nf + next)
                         goto done; /* no such field (or the name has a NUL) */
                 i %= nf;

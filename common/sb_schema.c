@@ -15,6 +15,7 @@ struct sb_node_s {
         char *name;           /* fullname of record/enum/fixed */
         size_t n;             /* fields, branches or symbols */
         char **names;         /* field names or enum symbols */
+        size_t *name_lens;    /* strlen of each field name (records) */
         sb_node_t **children; /* field types, union branches, items/values */
         json_t **field_json;  /* borrowed from the document */
         json_t *json;         /* defining object of a named type, borrowed */
@@ -73,6 +74,7 @@ static void node_free(sb_node_t *n) {
                 for (size_t i = 0; i < n->n; i++)
                         free(n->names[i]);
         free(n->names);
+        free(n->name_lens);
         free(n->children);
         free(n->field_json);
         free(n->name);
@@ -172,9 +174,10 @@ static sb_node_t *parse_object(parse_ctx_t *ctx, json_t *j, const char *ns, int 
                         return parse_fail(ctx, "record without a name");
                 n->n = json_array_size(fields);
                 n->names = calloc(n->n + 1, sizeof(char *));
+                n->name_lens = calloc(n->n + 1, sizeof(size_t));
                 n->children = calloc(n->n + 1, sizeof(sb_node_t *));
                 n->field_json = calloc(n->n + 1, sizeof(json_t *));
-                if (!n->names || !n->children || !n->field_json)
+                if (!n->names || !n->name_lens || !n->children || !n->field_json)
                         return parse_fail(ctx, "out of memory");
                 for (size_t i = 0; i < n->n; i++) {
                         json_t *f = json_array_get(fields, i);
@@ -182,6 +185,7 @@ static sb_node_t *parse_object(parse_ctx_t *ctx, json_t *j, const char *ns, int 
                         if (!fname)
                                 return parse_fail(ctx, "field without a name in record %s", n->name);
                         n->names[i] = strdup(fname);
+                        n->name_lens[i] = strlen(fname);
                         n->field_json[i] = f;
                         if (!n->names[i])
                                 return parse_fail(ctx, "out of memory");
@@ -487,6 +491,10 @@ size_t sb_node_fixed_size(const sb_node_t *n) { return n->type == SB_T_FIXED ? n
 int sb_node_has_value(const sb_node_t *n) { return n->has_value; }
 const char *sb_node_field_name(const sb_node_t *n, size_t i) {
         return n->type == SB_T_RECORD && i < n->n ? n->names[i] : NULL;
+}
+int sb_node_field_is(const sb_node_t *n, size_t i, const char *name, size_t len) {
+        return n->type == SB_T_RECORD && i < n->n && n->name_lens[i] == len &&
+               memcmp(n->names[i], name, len) == 0;
 }
 const json_t *sb_node_field_json(const sb_node_t *n, size_t i) {
         return n->type == SB_T_RECORD && i < n->n ? n->field_json[i] : NULL;

@@ -105,6 +105,9 @@ const json_t *sb_node_json(const sb_node_t *node);
 /* Fields of a record, branches of a union, symbols of an enum. */
 size_t sb_node_count(const sb_node_t *node);
 const char *sb_node_field_name(const sb_node_t *node, size_t i);
+/* 1 if field i of a record is named by the `len` bytes at `name` (which
+ * need no NUL; a name holding one matches no field). */
+int sb_node_field_is(const sb_node_t *node, size_t i, const char *name, size_t len);
 /* The field's JSON object in the schema (for properties such as doc). */
 const json_t *sb_node_field_json(const sb_node_t *node, size_t i);
 /* Type of field i, branch i, or (i = 0) the items of an array / values of

@@ -205,7 +205,7 @@ static sb_err_t sqlite_open(const sb_config_t *cfg, const source_options_t *opts
             (err = prepare(s, "INSERT OR IGNORE INTO " SQLITE_SQL_PROGRESS_TABLE " VALUES (?1, ?2, ?3, ?4)",
                            &s->st_ack_add, SQLITE_SQL_PROGRESS_TABLE, errstr, errstr_size)) ||
             (err = prepare(s,
-                           "SELECT seq, sent_at FROM " SQLITE_SQL_PROGRESS_TABLE
+                           "SELECT seq FROM " SQLITE_SQL_PROGRESS_TABLE
                            " WHERE outbox_table = ?1 AND dataset = ?2 ORDER BY seq DESC LIMIT 1",
                            &s->st_mark, SQLITE_SQL_PROGRESS_TABLE, errstr, errstr_size)) ||
             (err = prepare(s,
@@ -238,10 +238,10 @@ static sb_err_t sqlite_open(const sb_config_t *cfg, const source_options_t *opts
         sqlite3_bind_text(s->st_mark, 1, s->table, -1, SQLITE_STATIC);
         sqlite3_bind_text(s->st_mark, 2, s->dataset, -1, SQLITE_STATIC);
         rc = sqlite3_step(s->st_mark);
-        if (rc == SQLITE_ROW) {
-                s->acked = s->row_seq = (uint64_t)sqlite3_column_int64(s->st_mark, 0);
-                s->row_started = sqlite3_column_int64(s->st_mark, 1);
-        }
+        /* The first ack starts a progress row of this run's own (row_seq 0):
+         * moving an older one would stretch its minute across restarts. */
+        if (rc == SQLITE_ROW)
+                s->acked = (uint64_t)sqlite3_column_int64(s->st_mark, 0);
         sqlite3_reset(s->st_mark);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
                 err = db_err(s, errstr, errstr_size, "reading " SQLITE_SQL_PROGRESS_TABLE);

@@ -100,6 +100,32 @@ START_TEST(test_uscc_illegal_letters_are_refused) {
 }
 END_TEST
 
+/* Every byte in every position: the check character is the weighted sum
+ * of the characters' places in the alphabet (GB 32100-2015), computed here
+ * the plain way, or 0 for a byte not in it. */
+START_TEST(test_uscc_every_byte_in_every_position) {
+        static const char alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+        static const int weights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+        int refused = 0;
+        for (int pos = 0; pos < 17; pos++)
+                for (int b = 1; b < 256; b++) {
+                        char c[19];
+                        memcpy(c, valid_uscc[0], 19);
+                        c[pos] = (char)b;
+                        int sum = 0, ok = 1;
+                        for (int i = 0; i < 17 && ok; i++) {
+                                const char *at = strchr(alphabet, c[i]);
+                                ok = at != NULL;
+                                sum += ok ? (int)(at - alphabet) * weights[i] : 0;
+                        }
+                        char want = ok ? alphabet[(31 - sum % 31) % 31] : 0;
+                        refused += !ok;
+                        ck_assert_msg(sb_check_cn_uscc_char(c) == want, "byte %d at %d", b, pos);
+                }
+        ck_assert_int_eq(refused, 17 * (255 - 31));
+}
+END_TEST
+
 static const char *const bad_uscc[] = {
         "",
         "9",
@@ -305,6 +331,7 @@ int main(void) {
         tcase_add_loop_test(tc, test_uscc_every_single_char_change_is_detected, 0, N_VALID_USCC);
         tcase_add_loop_test(tc, test_uscc_check_char_is_the_only_one, 0, N_VALID_USCC);
         tcase_add_test(tc, test_uscc_illegal_letters_are_refused);
+        tcase_add_test(tc, test_uscc_every_byte_in_every_position);
         tcase_add_loop_test(tc, test_uscc_malformed_codes_are_refused, 0,
                             sizeof(bad_uscc) / sizeof(*bad_uscc));
         tcase_add_test(tc, test_uscc_null_and_short_input);
