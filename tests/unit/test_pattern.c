@@ -1,7 +1,8 @@
 /*
  * Unit tests of sb_pattern: which patterns are in its subset, a
  * differential test against regexec (the oracle) on many subjects per
- * pattern, and the locale gate.
+ * pattern, the locale gate, and sb_rules giving the same results and
+ * reasons through it as through regexec.
  */
 #include <locale.h>
 #include <regex.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "sb_pattern.h"
+#include "sb_rules.h"
 #include "testutil.h"
 
 /* 1 if `pattern` compiles to a matcher. */
@@ -244,6 +246,84 @@ START_TEST(test_agrees_with_regexec) {
 }
 END_TEST
 
+/* ---- sb_rules through sb_pattern ---- */
+
+static const char uscc_schema[] =
+        "{'type':'record','name':'L','namespace':'m','fields':["
+        "{'name':'uscc','type':'string','sharebus.rules':{'required':true,"
+        "'pattern':'^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$'}},"
+        "{'name':'code','type':['null','string'],'default':null,'sharebus.classification':'personal',"
+        "'sharebus.rules':{'pattern':'^[0-9]{6}$'}}]}";
+
+START_TEST(test_rules_same_as_regexec) {
+        sb_schema_t *s = test_schema_q(uscc_schema);
+        sb_rules_t *fast = NULL, *slow = NULL;
+        TEST_CALL(sb_rules_new(sb_schema_root(s), &fast, TEST_ERR));
+        /* Compiled under a thread locale, the rules fall back to regexec:
+         * that is how they checked every pattern before sb_pattern. */
+        locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+        ck_assert_ptr_nonnull(c);
+        uselocale(c);
+        TEST_CALL(sb_rules_new(sb_schema_root(s), &slow, TEST_ERR));
+        uselocale(LC_GLOBAL_LOCALE);
+        freelocale(c);
+
+        static const struct {
+                const char *uscc, *code;
+                const char *reason; /* NULL: passes */
+        } cases[] = {
+                {"91350100M000100Y43", "110105", NULL},
+                {"91350100M000100Y43", NULL, NULL},
+                {"91350100I000100Y43", "110105",
+                 "after.uscc: '91350100I000100Y43' does not match the pattern "
+                 "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"},
+                {"91350100M000100Y4", "110105",
+                 "after.uscc: '91350100M000100Y4' does not match the pattern "
+                 "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"},
+                {"", "110105", "after.uscc: required, got an empty string"},
+                {"91350100M000100Y43", "11010a",
+                 "after.code: the value (personal) does not match the pattern ^[0-9]{6}$"},
+                {"91350100M000100Y43", "1101050",
+                 "after.code: the value (personal) does not match the pattern ^[0-9]{6}$"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+                json_t *row = json_pack("{s:s}", "uscc", cases[i].uscc);
+                if (cases[i].code)
+                        json_object_set_new(row, "code", json_string(cases[i].code));
+                char e1[512] = "", e2[512] = "";
+                sb_err_t r1 = sb_rules_check(fast, row, "after", e1, sizeof(e1));
+                sb_err_t r2 = sb_rules_check(slow, row, "after", e2, sizeof(e2));
+                ck_assert_int_eq(r1, r2);
+                ck_assert_str_eq(e1, e2);
+                ck_assert_int_eq(r1, cases[i].reason ? SB_ERR_INVALID : SB_OK);
+                if (cases[i].reason)
+                        ck_assert_str_eq(e1, cases[i].reason);
+                json_decref(row);
+        }
+
+        /* A value read from text: not NUL-terminated where it ends, or
+         * holding a NUL. */
+        static const char text[] = "91350100M000100Y43X\0"
+                                   "91350100\0M00100Y43";
+        const size_t offsets[] = {0, 20};
+        for (size_t i = 0; i < 2; i++) {
+                sb_rules_value_t v = {.kind = SB_RULES_STRING, .s = text + offsets[i], .len = 18};
+                char e1[512] = "", e2[512] = "";
+                sb_err_t r1 = sb_rules_check_field(fast, 0, &v, "key", e1, sizeof(e1));
+                sb_err_t r2 = sb_rules_check_field(slow, 0, &v, "key", e2, sizeof(e2));
+                ck_assert_int_eq(r1, r2);
+                ck_assert_str_eq(e1, e2);
+                ck_assert_int_eq(r1, i == 0 ? SB_OK : SB_ERR_INVALID);
+                if (i == 1)
+                        ck_assert_str_eq(e1, "key.uscc: '91350100?M00100Y43' does not match the pattern "
+                                             "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$");
+        }
+        sb_rules_destroy(fast);
+        sb_rules_destroy(slow);
+        sb_schema_destroy(s);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("pattern");
         TCase *tc = tcase_create("subset");
@@ -254,6 +334,10 @@ int main(void) {
         tc = tcase_create("differential");
         tcase_set_timeout(tc, 60);
         tcase_add_loop_test(tc, test_agrees_with_regexec, 0, sizeof(diff_cases) / sizeof(*diff_cases));
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("rules");
+        tcase_add_test(tc, test_rules_same_as_regexec);
         suite_add_tcase(s, tc);
         return test_run_suite(s);
 }
