@@ -9,6 +9,7 @@
 
 #include "sb_checks.h"
 #include "sb_json.h"
+#include "sb_pattern.h"
 
 static const char *const class_names[] = {"public", "internal", "sensitive", "personal"};
 
@@ -70,12 +71,13 @@ typedef struct {
         json_t *def;   /* the field's default (owned), or NULL */
         int has_rules; /* a rule other than classification */
         int required;
-        char *pattern;     /* as written, or NULL */
-        regex_t re;        /* compiled ^(pattern)$, if pattern */
-        json_t *enum_vals; /* owned array, or NULL */
-        json_t *min, *max; /* owned numbers, or NULL */
-        long long min_len; /* -1: none */
-        long long max_len; /* -1: none */
+        char *pattern;      /* as written, or NULL */
+        regex_t re;         /* compiled ^(pattern)$, if pattern */
+        sb_pattern_t *fast; /* the same without regexec, if the pattern allows (owned), or NULL */
+        json_t *enum_vals;  /* owned array, or NULL */
+        json_t *min, *max;  /* owned numbers, or NULL */
+        long long min_len;  /* -1: none */
+        long long max_len;  /* -1: none */
         int checksum;
 } field_rules_t;
 
@@ -91,6 +93,7 @@ static void field_clear(field_rules_t *f) {
         if (f->pattern)
                 regfree(&f->re);
         free(f->pattern);
+        sb_pattern_destroy(f->fast);
         json_decref(f->enum_vals);
         json_decref(f->min);
         json_decref(f->max);
@@ -160,7 +163,9 @@ static sb_err_t compile_pattern(const sb_node_t *rec, field_rules_t *f, const ch
                 regfree(&f->re);
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
-        return SB_OK;
+        /* regcomp above still validates the pattern and words its errors;
+         * a fixed-length pattern is then matched without it. */
+        return sb_pattern_new(pattern, &f->fast, errstr, errstr_size);
 }
 
 static sb_err_t compile_rule(const sb_node_t *rec, const sb_node_t *type, field_rules_t *f, const char *name,
@@ -486,6 +491,25 @@ static sb_err_t check_checksum(const field_rules_t *f, const sb_rules_value_t *v
         return SB_OK;
 }
 
+/* 1 if the `len` bytes at `s` match f's regular expression, 0 if not, -1
+ * if out of memory.  regexec needs a NUL-terminated string and stops at a
+ * NUL: a string holding one cannot match.  A value read from text is not
+ * terminated where it ends: it is matched through a copy. */
+static int regex_matches(const field_rules_t *f, const char *s, size_t len) {
+        char local[256];
+        if (memchr(s, 0, len))
+                return 0;
+        char *subject = len < sizeof(local) ? local : malloc(len + 1);
+        if (!subject)
+                return -1;
+        memcpy(subject, s, len);
+        subject[len] = 0;
+        int matched = regexec(&f->re, subject, 0, NULL, 0) == 0;
+        if (subject != local)
+                free(subject);
+        return matched;
+}
+
 static sb_err_t check_field(const field_rules_t *f, const sb_rules_value_t *v, const char *prefix,
                             char *errstr, size_t errstr_size) {
         char what[256], bound[64];
@@ -536,22 +560,10 @@ static sb_err_t check_field(const field_rules_t *f, const sb_rules_value_t *v, c
                 return fail(f, prefix, errstr, errstr_size,
                             "%s has length %zu, above the maximum length %lld",
                             describe(f, v, what, sizeof(what)), chars, f->max_len);
-        /* regexec needs a NUL-terminated string and stops at a NUL: a
-         * string holding one cannot match.  A value read from text is not
-         * terminated where it ends: it is matched through a copy. */
         if (f->pattern) {
-                char local[256];
-                int matched = 0;
-                if (!memchr(s, 0, len)) {
-                        char *subject = len < sizeof(local) ? local : malloc(len + 1);
-                        if (!subject)
-                                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-                        memcpy(subject, s, len);
-                        subject[len] = 0;
-                        matched = regexec(&f->re, subject, 0, NULL, 0) == 0;
-                        if (subject != local)
-                                free(subject);
-                }
+                int matched = f->fast ? sb_pattern_match(f->fast, s, len) : regex_matches(f, s, len);
+                if (matched < 0)
+                        return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
                 if (!matched)
                         return fail(f, prefix, errstr, errstr_size, "%s does not match the pattern %s",
                                     describe(f, v, what, sizeof(what)), f->pattern);

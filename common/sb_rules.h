@@ -43,7 +43,10 @@
  * Patterns are compiled once with regcomp(REG_EXTENDED | REG_NOSUB) as
  * ^(pattern)$, so they always match the whole value; they see bytes in the
  * program's locale (the C locale unless the program sets another).
- * Back-references are refused: the added group would renumber them.
+ * Back-references are refused: the added group would renumber them.  A
+ * fixed-length pattern of bracket classes and literals (sb_pattern.h's
+ * subset, such as ^[0-9]{17}[0-9X]$) is then checked by sb_pattern
+ * instead of regexec, with the same result.
  *
  * Values are the JSON form of sb_avro.h: a nullable field's value is its
  * plain value or Avro's {"branch": value}; a missing field counts as its
