@@ -135,9 +135,10 @@ demo: setup
 	./demo.sh
 
 # bench_tool measures the producer's encoder too: it links that folder's archive.
-$(B)/bench/bench_tool: bench/bench_tool.c $(ALL_HDRS) $(B)/libproducers.a $(B)/libsharebus.a
+$(B)/bench/bench_tool: bench/bench_tool.c bench/upsert_raw.c bench/upsert_raw.h $(ALL_HDRS) $(B)/libproducers.a $(B)/libsharebus.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Icommon -Iproducers $(CFLAGS) -o $@ $< $(B)/libproducers.a $(B)/libsharebus.a $(PKG_LIBS)
+	$(CC) $(BASE_CFLAGS) -Icommon -Iproducers -Ibench $(CFLAGS) -o $@ bench/bench_tool.c bench/upsert_raw.c \
+	  $(B)/libproducers.a $(B)/libsharebus.a $(PKG_LIBS)
 
 bench: setup
 	$(MAKE) all $(B)/bench/bench_tool

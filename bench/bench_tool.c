@@ -22,6 +22,10 @@
  *       with the encoder's entry point (`legacy`: the jansson path, parse
  *       then sb_event_encode).  Prints "<CPU us per event> <events> <invalid>",
  *       CPU being user + system time of the encode loop alone.
+ *   bench_tool upsert-raw FILE DB [BATCH]
+ *       the subscriber's baseline (upsert_raw.h): the changes of FILE applied
+ *       to a new SQLite database DB, BATCH (500) per transaction; prints
+ *       "<events/s> <events>"
  */
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
@@ -38,6 +42,7 @@
 #include "dataset.h"
 #include "event_encoder.h"
 #include "sb_rules.h"
+#include "upsert_raw.h"
 
 static double now_s(void) {
         struct timespec ts;
@@ -358,8 +363,11 @@ int main(int argc, char **argv) {
                 return measure(argv + 2);
         if (argc >= 5 && strcmp(argv[1], "encode-lines") == 0)
                 return encode_lines(argv[2], argv[3], argv[4], argc >= 6 && strcmp(argv[5], "legacy") == 0);
+        if (argc >= 4 && strcmp(argv[1], "upsert-raw") == 0)
+                return upsert_raw(argv[2], argv[3], argc >= 5 ? parse_long(argv[4]) : 500);
         fprintf(stderr, "usage: bench_tool produce-raw BOOTSTRAP TOPIC COUNT SIZE [KEY_SIZE [TOMBSTONES]] | "
                         "consume-raw BOOTSTRAP TOPIC "
-                        "COUNT | measure COMMAND... | encode-lines SCHEMA_DIR TOPIC FILE [legacy]\n");
+                        "COUNT | measure COMMAND... | encode-lines SCHEMA_DIR TOPIC FILE [legacy] | "
+                        "upsert-raw FILE DB [BATCH]\n");
         return 2;
 }

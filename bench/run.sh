@@ -200,7 +200,18 @@ read -r secs rss < <("$tool" measure "$bin/sharebus-subscriber" --config "$work/
 # The subscriber stops 2 s after the last record: that idle time is not work.
 secs=$(echo "$secs - 2" | bc)
 sub_rate=$(rate "$total_records" "$secs")
-echo "BENCH subscriber.sqlite $sub_rate events/s ratio=$(ratio "$sub_rate" "$raw_consume") baseline=rdkafka.raw.consume"
+# The fair baseline is the database itself: the same changes, decoded in
+# advance, upserted in transactions of the subscriber's batch size (500) in
+# the same journal mode and synchronous setting (bench/upsert_raw.h); best of
+# two runs.
+raw_upsert=0
+for i in 1 2; do
+  read -r r _ < <("$tool" upsert-raw "$work/changes.jsonl" "$work/raw-upsert-$i.db" 500) || exit 1
+  ((r > raw_upsert)) && raw_upsert=$r
+done
+echo "BENCH sqlite.raw.upsert $raw_upsert events/s"
+echo "BENCH subscriber.sqlite $sub_rate events/s ratio=$(ratio "$sub_rate" "$raw_upsert") baseline=sqlite.raw.upsert"
+echo "BENCH subscriber.sqlite.vs_consume $sub_rate events/s ratio=$(ratio "$sub_rate" "$raw_consume") baseline=rdkafka.raw.consume"
 echo "BENCH subscriber.rss $rss KiB"
 applied=$(sqlite3 "$work/bench.db" "SELECT count(*) FROM sharebus_receipts")
 [[ $applied == "$n" ]] || { echo "bench: subscriber applied $applied of $n events" >&2; exit 1; }
