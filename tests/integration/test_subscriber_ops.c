@@ -72,8 +72,8 @@ static long health_when(int port, long want, char *body, size_t size) {
 }
 
 typedef struct {
-        int c, u, d;       /* changes by op */
-        long long max_ts;  /* newest ts_ms */
+        int c, u, d;      /* changes by op */
+        long long max_ts; /* newest ts_ms */
 } ops_t;
 
 /* What the change lines of `path` hold. */
@@ -189,7 +189,8 @@ START_TEST(subscriber_metrics_count_what_was_applied) {
         ck_assert_int_eq(kill(pid, SIGTERM), 0);
         ck_assert_int_eq(h_wait(pid, 60000), 0);
         char summary[256];
-        snprintf(summary, sizeof(summary), "stopped: %d upserts, %d deletes, %d tombstones skipped, 1 dead letters",
+        snprintf(summary, sizeof(summary),
+                 "stopped: %d upserts, %d deletes, %d tombstones skipped, 1 dead letters",
                  lic.c + lic.u + res.c + res.u, lic.d + res.d, lic.d + res.d);
         ck_assert_msg(h_file_contains(log, summary), "no '%s' in %s", summary, log);
 }
@@ -226,9 +227,9 @@ START_TEST(subscriber_health_follows_a_locked_target) {
         sqlite3 *other = NULL;
         ck_assert_int_eq(sqlite3_open(db, &other), SQLITE_OK);
         ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
-        ck_assert_int_eq(h_run_producer(&env, "subh", "license", NULL, more, NULL,
-                                        h_path(&env, "producer-subh.log")),
-                         0);
+        ck_assert_int_eq(
+                h_run_producer(&env, "subh", "license", NULL, more, NULL, h_path(&env, "producer-subh.log")),
+                0);
         /* The target waits 10 s for a lock before it gives up on a try. */
         long status = health_when(port, 503, body, sizeof(body));
         ck_assert_msg(status == 503, "healthz %ld %s while the target is locked", status, body);
@@ -239,7 +240,8 @@ START_TEST(subscriber_health_follows_a_locked_target) {
         text = scrape(port);
         ck_assert_double_ge(metric(text, "sharebus_subscriber_batch_retries_total"), 1);
         /* Nothing of the new batch counted while it is not committed. */
-        ck_assert_double_eq(metric(text, APPLIED("subh.license", "c")) + metric(text, APPLIED("subh.license", "u")) +
+        ck_assert_double_eq(metric(text, APPLIED("subh.license", "c")) +
+                                    metric(text, APPLIED("subh.license", "u")) +
                                     metric(text, APPLIED("subh.license", "d")),
                             applied_first);
         free(text);
@@ -253,7 +255,8 @@ START_TEST(subscriber_health_follows_a_locked_target) {
         ck_assert_double_eq(metric(text, "sharebus_subscriber_batch_records_sum"), records);
         free(text);
         text = scrape_when(port, PER_TOPIC("events_consumed_total", "subh.license"), records);
-        ck_assert_double_eq(metric(text, APPLIED("subh.license", "c")) + metric(text, APPLIED("subh.license", "u")) +
+        ck_assert_double_eq(metric(text, APPLIED("subh.license", "c")) +
+                                    metric(text, APPLIED("subh.license", "u")) +
                                     metric(text, APPLIED("subh.license", "d")),
                             applied_first + second.c + second.u + second.d);
         free(text);
