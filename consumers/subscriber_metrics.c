@@ -47,11 +47,16 @@ static void topic_free(topic_t *t) {
         free(t);
 }
 
-/* Registers the series of topic `name` (len bytes) and prepends it. */
+/* Registers the series of topic `name` (len bytes) and prepends it to the
+ * list, into *out.  When the set refuses a series the topic is listed all
+ * the same, counting into what was registered, so that it is not tried
+ * again for each record; the gauge is registered last, so a topic whose
+ * registration failed is nobody's opaque.  *out NULL only without memory. */
 static sb_err_t add_topic(sb_subscriber_metrics_t *sm, const char *name, size_t len, topic_t **out,
                           char *errstr, size_t errstr_size) {
         static const char *const ops[] = {[OP_C] = "c", [OP_U] = "u", [OP_R] = "r", [OP_D] = "d"};
         topic_t *t = calloc(1, sizeof(*t));
+        *out = NULL;
         if (!t || !(t->name = strndup(name, len))) {
                 free(t);
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
@@ -84,16 +89,10 @@ static sb_err_t add_topic(sb_subscriber_metrics_t *sm, const char *name, size_t 
                         "Now minus the event time (envelope ts_ms) of the newest change of the topic "
                         "committed; NaN before the first",
                         labels, 1, age_now, t, errstr, errstr_size);
-        if (err) {
-                /* Series registered before the failure stay in the set, their
-                 * handles unused: the program does not start anyway. */
-                topic_free(t);
-                return err;
-        }
         t->next = sm->topics;
         sm->topics = t;
         *out = t;
-        return SB_OK;
+        return err;
 }
 
 sb_err_t sb_subscriber_metrics_new(sb_metrics_t *set, const char *topics, sb_subscriber_metrics_t **out,
@@ -158,13 +157,13 @@ static topic_t *find(const sb_subscriber_metrics_t *sm, const char *topic) {
         return NULL;
 }
 
-/* The topic's tallies, registering it if it is new; NULL if that fails
- * (its records then go uncounted: metrics never stop the subscriber). */
+/* The topic's tallies, registering it if it is new; NULL without memory.
+ * Series the set refuses go uncounted: metrics never stop the subscriber. */
 static topic_t *topic_of(sb_subscriber_metrics_t *sm, const char *topic) {
         topic_t *t = find(sm, topic);
         char why[256];
-        if (!t && add_topic(sm, topic, strlen(topic), &t, why, sizeof(why)))
-                return NULL;
+        if (!t)
+                add_topic(sm, topic, strlen(topic), &t, why, sizeof(why));
         return t;
 }
 

@@ -210,6 +210,34 @@ START_TEST(test_a_topic_outside_the_list_is_added) {
 }
 END_TEST
 
+/* With the set full, a new topic's records go uncounted (and the topic is
+ * not registered again for each of them); the others still count. */
+START_TEST(test_a_topic_the_full_set_refuses_goes_uncounted) {
+        for (size_t i = sb_metrics_count(set); i < SB_METRICS_MAX - 2; i++) {
+                char name[64];
+                sb_metrics_counter_t *c;
+                snprintf(name, sizeof(name), "filler_%zu_total", i);
+                TEST_CALL(sb_metrics_register_counter(set, name, "Filler.", NULL, 0, &c, TEST_ERR));
+        }
+        for (int i = 0; i < 3; i++)
+                sb_subscriber_metrics_consumed(sm, "tax.taxpayer");
+        sb_subscriber_metrics_consumed(sm, "market.license");
+        sb_subscriber_metrics_begin(sm);
+        sb_subscriber_metrics_applied(sm, "tax.taxpayer", 'c', 1000);
+        sb_subscriber_metrics_committed(sm, 1, 0.001);
+        sb_subscriber_metrics_sync(sm);
+        ck_assert_uint_eq(sb_metrics_count(set), SB_METRICS_MAX);
+        render();
+        /* The two series that fitted count; the rest were refused. */
+        ck_assert_double_eq(value(PER_TOPIC("events_consumed_total", "tax.taxpayer")), 3);
+        ck_assert_double_eq(value(APPLIED("tax.taxpayer", "c")), 1);
+        ck_assert_ptr_null(strstr(text, APPLIED("tax.taxpayer", "u")));
+        ck_assert_double_eq(sb_subscriber_metrics_age(sm, "tax.taxpayer", 2000), 1.0); /* kept, not shown */
+        ck_assert_ptr_null(strstr(text, PER_TOPIC("last_applied_age_seconds", "tax.taxpayer")));
+        ck_assert_double_eq(value(PER_TOPIC("events_consumed_total", "market.license")), 1);
+}
+END_TEST
+
 START_TEST(test_null_handle_is_a_no_op) {
         sb_subscriber_metrics_consumed(NULL, "t");
         sb_subscriber_metrics_begin(NULL);
@@ -245,6 +273,7 @@ int main(void) {
         tcase_add_test(tc, test_an_abandoned_try_is_forgotten_by_the_next_batch);
         tcase_add_test(tc, test_age_of_the_newest_event_time_committed);
         tcase_add_test(tc, test_a_topic_outside_the_list_is_added);
+        tcase_add_test(tc, test_a_topic_the_full_set_refuses_goes_uncounted);
         tcase_add_test(tc, test_null_handle_is_a_no_op);
         tcase_add_test(tc, test_second_registration_is_refused);
         suite_add_tcase(s, tc);
