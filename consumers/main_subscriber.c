@@ -1,6 +1,7 @@
 /*
  * sharebus-subscriber: applies the change events of one or more dataset
- * topics to a subscriber's own database (subscriber.h says how).
+ * topics to a subscriber's own database (subscriber.h says how), and serves
+ * /metrics and /healthz (subscriber_metrics.h, sb_http_server.h).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -11,8 +12,10 @@
 
 #include "sb_cli.h"
 #include "sb_config.h"
+#include "sb_http_server.h"
 #include "subscriber_settings.h"
 #include "sb_log.h"
+#include "sb_metrics.h"
 #include "sb_registry_client.h"
 #include "sb_registry_settings.h"
 #include "subscriber.h"
@@ -62,6 +65,8 @@ int main(int argc, char **argv) {
         sb_target_t *target = NULL;
         sb_registry_client_t *registry = NULL;
         sb_subscriber_t *sub = NULL;
+        sb_metrics_t *metrics = NULL;
+        sb_http_server_t *http = NULL;
         rc = 1;
         sb_err_t err;
 
@@ -75,7 +80,18 @@ int main(int argc, char **argv) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 goto done;
         }
-        if ((err = sb_subscriber_new(&conf, cfg, target, registry, log, &sub, errstr, sizeof(errstr)))) {
+        if (sb_metrics_new(&metrics, errstr, sizeof(errstr))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                goto done;
+        }
+        if ((err = sb_subscriber_new(&conf, cfg, target, registry, metrics, log, &sub, errstr,
+                                     sizeof(errstr)))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                rc = err == SB_ERR_CONFIG ? 2 : 1;
+                goto done;
+        }
+        if ((err = sb_http_server_from_config(cfg, metrics, sb_subscriber_healthy, sub, log, &http, errstr,
+                                              sizeof(errstr)))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 rc = err == SB_ERR_CONFIG ? 2 : 1;
                 goto done;
@@ -90,7 +106,11 @@ int main(int argc, char **argv) {
         else
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
 done:
+        /* The server first: no scrape may read the subscriber's series or
+         * health once it is gone. */
+        sb_http_server_destroy(http);
         sb_subscriber_destroy(sub);
+        sb_metrics_destroy(metrics);
         sb_registry_client_destroy(registry);
         if (target)
                 target->ops->destroy(target);

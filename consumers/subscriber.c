@@ -1,5 +1,6 @@
 #include "subscriber.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "sb_kafka.h"
 #include "sb_rules.h"
 #include "sb_wire.h"
+#include "subscriber_metrics.h"
 
 typedef struct {
         char *topic;
@@ -55,8 +57,40 @@ struct sb_subscriber_s {
         char failure[512];
         volatile sig_atomic_t *stop;
         int64_t last_activity; /* monotonic ms of the last record or assignment */
+        int64_t batch_started; /* monotonic ms the first record of the batch was polled */
         sb_subscriber_stats_t stats;
+        sb_subscriber_metrics_t *metrics; /* NULL: run without metrics */
+        /* Read by /healthz from the HTTP server's thread: the reason is
+         * longer than one atomic store, hence the lock. */
+        pthread_mutex_t health_lock;
+        int unhealthy;
+        char unhealthy_why[512]; /* /healthz cuts it to SB_HTTP_SERVER_MAX_REASON */
 };
+
+/* /healthz says 503 with `why` until set_healthy: while a batch, or the
+ * offsets of an assignment, cannot be read or written and are retried. */
+static void set_unhealthy(sb_subscriber_t *sub, const char *what, const char *why) {
+        pthread_mutex_lock(&sub->health_lock);
+        snprintf(sub->unhealthy_why, sizeof(sub->unhealthy_why), "%s: %.300s", what, why);
+        sub->unhealthy = 1;
+        pthread_mutex_unlock(&sub->health_lock);
+}
+
+static void set_healthy(sb_subscriber_t *sub) {
+        pthread_mutex_lock(&sub->health_lock);
+        sub->unhealthy = 0;
+        pthread_mutex_unlock(&sub->health_lock);
+}
+
+int sb_subscriber_healthy(void *opaque, char *reason, size_t reason_size) {
+        sb_subscriber_t *sub = opaque;
+        pthread_mutex_lock(&sub->health_lock);
+        int unhealthy = sub->unhealthy;
+        if (unhealthy)
+                snprintf(reason, reason_size, "%s", sub->unhealthy_why);
+        pthread_mutex_unlock(&sub->health_lock);
+        return !unhealthy;
+}
 
 static tp_state_t *find_tp(sb_subscriber_t *sub, const char *topic, int32_t partition) {
         for (size_t i = 0; i < sub->n_tps; i++)
@@ -181,6 +215,7 @@ static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, bat
                 return err;
         if (!m->payload) {
                 bc->tombstones++;
+                sb_subscriber_metrics_tombstone(sub->metrics, topic);
                 json_decref(key);
                 return SB_OK;
         }
@@ -221,6 +256,8 @@ static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, bat
                 err = sub->target->ops->record_receipt(sub->target, topic, m->partition, m->offset,
                                                        ev.event_id, op, errstr, errstr_size);
         }
+        if (!err)
+                sb_subscriber_metrics_applied(sub->metrics, topic, ev.op, ev.ts_ms);
 done:
         json_decref(key);
         json_decref(env);
@@ -233,8 +270,9 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
         batch_counts_t bc = {0};
         char reason[1024];
         sb_err_t err;
-        size_t n_dlq = 0;
+        size_t n_dlq = 0, n_records = 0;
 
+        sb_subscriber_metrics_begin(sub->metrics);
         for (size_t i = 0; i < sub->n_tps; i++)
                 sub->tps[i].pending = sub->tps[i].next;
         if ((err = sub->target->ops->begin(sub->target, errstr, errstr_size)))
@@ -248,12 +286,16 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
                 if (err == SB_ERR_INVALID && sb_dead_letter_delivered(sub->dlq, rd_kafka_topic_name(m->rkt),
                                                                       m->partition, m->offset)) {
                         err = SB_OK; /* dead-lettered by an earlier try of this batch */
+                        bc.dead_lettered++;
+                        sb_subscriber_metrics_dead_letter(sub->metrics, rd_kafka_topic_name(m->rkt));
                 } else if (err == SB_ERR_INVALID) {
                         SB_LOG(sub->log, SB_LOG_WARN, "%s [%d] offset %lld to dead-letter topic %s: %s",
                                rd_kafka_topic_name(m->rkt), m->partition, (long long)m->offset,
                                sub->conf.dlq_topic, reason);
                         err = sb_dead_letter_send(sub->dlq, m, reason, errstr, errstr_size);
                         n_dlq++;
+                        bc.dead_lettered++;
+                        sb_subscriber_metrics_dead_letter(sub->metrics, rd_kafka_topic_name(m->rkt));
                 } else if (err) {
                         sb_seterr(err, errstr, errstr_size, "%s [%d] offset %lld: %s",
                                   rd_kafka_topic_name(m->rkt), m->partition, (long long)m->offset, reason);
@@ -261,6 +303,7 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
                 if (err)
                         goto fail;
                 tp->pending = m->offset + 1;
+                n_records++;
         }
         for (size_t i = 0; i < sub->n_tps; i++) {
                 tp_state_t *tp = &sub->tps[i];
@@ -290,10 +333,14 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
         sub->stats.applied += bc.applied;
         sub->stats.deleted += bc.deleted;
         sub->stats.tombstones += bc.tombstones;
-        sub->stats.dead_lettered += n_dlq;
+        /* Counted whichever try of the batch sent them. */
+        sub->stats.dead_lettered += bc.dead_lettered;
         sub->stats.batches++;
-        SB_LOG(sub->log, SB_LOG_DEBUG, "batch of %zu applied: %llu upserts, %llu deletes, %zu dead letters",
-               sub->n_batch, (unsigned long long)bc.applied, (unsigned long long)bc.deleted, n_dlq);
+        int64_t took = sb_clock_mono_ms() - sub->batch_started;
+        sb_subscriber_metrics_committed(sub->metrics, n_records, (double)(took > 0 ? took : 0) / 1000.0);
+        SB_LOG(sub->log, SB_LOG_DEBUG, "batch of %zu applied: %llu upserts, %llu deletes, %llu dead letters",
+               sub->n_batch, (unsigned long long)bc.applied, (unsigned long long)bc.deleted,
+               (unsigned long long)bc.dead_lettered);
         drop_batch(sub);
         return SB_OK;
 fail:
@@ -309,9 +356,17 @@ static sb_err_t flush_batch(sb_subscriber_t *sub, int retry) {
         int backoff = 100;
         while (sub->n_batch > 0) {
                 sb_err_t err = apply_batch(sub, errstr, sizeof(errstr));
-                if (!err)
+                if (!err) {
+                        set_healthy(sub);
                         return SB_OK;
+                }
                 sub->stats.retries++;
+                sb_subscriber_metrics_retry(sub->metrics);
+                set_unhealthy(sub,
+                              err == SB_ERR_DB         ? "the target database is failing, retrying a batch"
+                              : err == SB_ERR_REGISTRY ? "the schema registry is failing, retrying a batch"
+                                                       : "a batch cannot be applied, retrying",
+                              errstr);
                 SB_LOG(sub->log, SB_LOG_WARN, "batch not applied (%s), %s: %s", sb_err2str(err),
                        retry && !*sub->stop ? "will retry" : "giving up for now", errstr);
                 if (!retry || *sub->stop) {
@@ -350,9 +405,13 @@ static tp_state_t *assigned_state(sb_subscriber_t *sub, rd_kafka_topic_partition
                                                             &next, errstr, sizeof(errstr))) &&
                        !*sub->stop) {
                         SB_LOG(sub->log, SB_LOG_WARN, "cannot read stored offset, retrying: %s", errstr);
+                        set_unhealthy(sub, "the target database is failing, retrying the stored offsets",
+                                      errstr);
                         sb_clock_sleep_ms(backoff);
                         backoff = backoff < 5000 ? backoff * 2 : backoff;
                 }
+                if (!err && backoff > 100)
+                        set_healthy(sub);
                 if (err)
                         sub->failed =
                                 sb_seterr(err, sub->failure, sizeof(sub->failure),
@@ -399,8 +458,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 /* ---- lifecycle ---- */
 
 sb_err_t sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *cfg, sb_target_t *target,
-                           sb_registry_client_t *registry, sb_log_t *log, sb_subscriber_t **out, char *errstr,
-                           size_t errstr_size) {
+                           sb_registry_client_t *registry, sb_metrics_t *metrics, sb_log_t *log,
+                           sb_subscriber_t **out, char *errstr, size_t errstr_size) {
         sb_subscriber_t *sub = calloc(1, sizeof(*sub));
         sb_err_t err;
         *out = NULL;
@@ -408,6 +467,7 @@ sb_err_t sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *
                 free(sub);
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
+        pthread_mutex_init(&sub->health_lock, NULL);
         sub->conf = *conf;
         sub->target = target;
         sub->registry = registry;
@@ -424,6 +484,9 @@ sb_err_t sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *
                                                  "queued.max.messages.kbytes", "16384", NULL};
 
         rd_kafka_conf_t *kc = NULL;
+        if (metrics &&
+            (err = sb_subscriber_metrics_new(metrics, conf->topics, &sub->metrics, errstr, errstr_size)))
+                goto fail;
         if ((err = sb_kafka_conf_new(cfg, consumer_defaults, &sub->opaque, &kc, errstr, errstr_size)))
                 goto fail;
         rd_kafka_conf_set_rebalance_cb(kc, on_rebalance);
@@ -478,8 +541,11 @@ sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, ch
                         continue;
                 }
                 if (m) {
-                        sub->batch[sub->n_batch++] = m;
                         sub->last_activity = sb_clock_mono_ms();
+                        if (sub->n_batch == 0)
+                                sub->batch_started = sub->last_activity;
+                        sub->batch[sub->n_batch++] = m;
+                        sb_subscriber_metrics_consumed(sub->metrics, rd_kafka_topic_name(m->rkt));
                         if (sub->n_batch < (size_t)sub->conf.batch_size)
                                 continue;
                 }
@@ -489,6 +555,8 @@ sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, ch
                 }
                 if (sub->n_batch)
                         flush_batch(sub, 1);
+                /* Once per batch (or idle poll), not per record. */
+                sb_subscriber_metrics_sync(sub->metrics);
                 sb_dead_letter_poll(sub->dlq);
                 /* Idle only counts while partitions are assigned: a group still
                  * waiting for a departed member's partitions is not done. */
@@ -501,6 +569,7 @@ sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, ch
         if (sub->n_batch)
                 flush_batch(sub, 0);
         rd_kafka_consumer_close(sub->rk);
+        sb_subscriber_metrics_sync(sub->metrics);
         char why[256];
         if (sb_dead_letter_flush(sub->dlq, 10000, why, sizeof(why)))
                 SB_LOG(sub->log, SB_LOG_ERROR, "at stop: %s", why);
@@ -531,6 +600,8 @@ void sb_subscriber_destroy(sb_subscriber_t *sub) {
                 free(sub->rules);
                 sub->rules = n;
         }
+        sb_subscriber_metrics_destroy(sub->metrics);
+        pthread_mutex_destroy(&sub->health_lock);
         free(sub->batch);
         free(sub);
 }

@@ -16,7 +16,8 @@
  * why, before its offset is committed (dead_letter.h: always recorded,
  * truncated if too large; once per source offset however often a batch is
  * retried).  A registry or database that is down
- * is retried with backoff; nothing is skipped.
+ * is retried with backoff; nothing is skipped, and /healthz says why
+ * meanwhile.
  */
 #ifndef SB_SUBSCRIBER_H
 #define SB_SUBSCRIBER_H
@@ -26,6 +27,7 @@
 
 #include "sb_config.h"
 #include "sb_log.h"
+#include "sb_metrics.h"
 #include "sb_registry_client.h"
 #include "target.h"
 
@@ -48,16 +50,24 @@ typedef struct sb_subscriber_s sb_subscriber_t;
 
 /* Creates the subscriber into *out (destroy it with sb_subscriber_destroy).
  * `cfg` supplies the kafka passthrough; conf's strings, target, registry
- * and log are borrowed and must outlive it.  SB_ERR_CONFIG for a bad kafka
- * property, SB_ERR_KAFKA, SB_ERR_NOMEM; errstr says why. */
+ * and log are borrowed and must outlive it.  Its metrics
+ * (subscriber_metrics.h) are registered in `metrics` (borrowed; must
+ * outlive the subscriber) unless it is NULL.  SB_ERR_CONFIG for a bad kafka
+ * property, SB_ERR_KAFKA, SB_ERR_INVALID when the metrics cannot be
+ * registered, SB_ERR_NOMEM; errstr says why. */
 sb_err_t sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *cfg, sb_target_t *target,
-                           sb_registry_client_t *registry, sb_log_t *log, sb_subscriber_t **out, char *errstr,
-                           size_t errstr_size);
+                           sb_registry_client_t *registry, sb_metrics_t *metrics, sb_log_t *log,
+                           sb_subscriber_t **out, char *errstr, size_t errstr_size);
 /* Runs until *stop is set (or idle_exit_ms of idleness), then closes the
  * consumer.  Returns SB_OK on a clean stop. */
 sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, char *errstr,
                            size_t errstr_size);
 const sb_subscriber_stats_t *sb_subscriber_stats(const sb_subscriber_t *sub);
+/* For /healthz (sb_http_server_health_fn; `sub` is the subscriber): 1 while
+ * consuming normally; 0, with the reason, while a batch or the stored
+ * offsets cannot be applied or read (the target database or the registry
+ * failing) and are retried, until the next batch commits. */
+int sb_subscriber_healthy(void *sub, char *reason, size_t reason_size);
 void sb_subscriber_destroy(sb_subscriber_t *sub);
 
 #endif

@@ -1,5 +1,6 @@
 #include "subscriber_settings.h"
 
+#include "sb_http_server.h"
 #include "sb_registry_settings.h"
 
 const sb_setting_t sb_subscriber_settings[] = {
@@ -23,6 +24,7 @@ const sb_setting_t sb_subscriber_settings[] = {
          "stop after this long without records (0: run until SIGINT/SIGTERM)"},
         {"receipts", SB_SETTING_BOOL, 0, "true", 0, 0,
          "record each applied event (topic, partition, offset, event_id, op, time) in sharebus_receipts"},
+        SB_METRICS_SETTINGS,
         {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},
 };
 

@@ -557,6 +557,26 @@ static size_t on_body(char *data, size_t size, size_t n, void *opaque) {
         return add;
 }
 
+int h_logged_port(const char *log) {
+        static const char marker[] = "serving /metrics and /healthz on 127.0.0.1:";
+        for (int i = 0; i < 600; i++) {
+                FILE *f = fopen(log, "r");
+                char line[2048];
+                int port = 0;
+                while (f && !port && fgets(line, sizeof(line), f)) {
+                        const char *at = strstr(line, marker);
+                        if (at)
+                                port = atoi(at + sizeof(marker) - 1);
+                }
+                if (f)
+                        fclose(f);
+                if (port)
+                        return port;
+                h_sleep_ms(100);
+        }
+        return 0;
+}
+
 long h_http(const char *method, const char *url, const char *user, const char *password, const char *body,
             h_reply_t *out) {
         CURL *c = curl_easy_init();

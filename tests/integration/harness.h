@@ -143,6 +143,11 @@ long long h_topic_count(const h_env_t *env, const char *topic, int partitions);
  * "\n".  The caller frees the string. */
 char *h_read_headers(const h_env_t *env, const char *topic, const char *name, int expect);
 
+/* The port a program logged with "serving /metrics and /healthz on
+ * 127.0.0.1:PORT" (metrics_listen = "127.0.0.1:0") in `log`, waiting up to
+ * 60 s for it; 0 if it did not come. */
+int h_logged_port(const char *log);
+
 /* An HTTP answer from h_http. */
 typedef struct {
         long status;                /* the HTTP status, 0 if no answer came */

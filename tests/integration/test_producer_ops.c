@@ -15,28 +15,6 @@
 
 static h_env_t env; /* the suite's broker and registry, set up by main */
 
-/* The port the producer logged ("serving /metrics and /healthz on
- * 127.0.0.1:PORT"), waiting up to 60 s for it; 0 if it did not come. */
-static int logged_port(const char *log) {
-        static const char marker[] = "serving /metrics and /healthz on 127.0.0.1:";
-        for (int i = 0; i < 600; i++) {
-                FILE *f = fopen(log, "r");
-                char line[2048];
-                int port = 0;
-                while (f && !port && fgets(line, sizeof(line), f)) {
-                        const char *at = strstr(line, marker);
-                        if (at)
-                                port = atoi(at + sizeof(marker) - 1);
-                }
-                if (f)
-                        fclose(f);
-                if (port)
-                        return port;
-                h_sleep_ms(100);
-        }
-        return 0;
-}
-
 /* The value of `metric`{dataset="<dataset>"} in the text of /metrics, -1 if
  * absent. */
 static double metric_value(const char *text, const char *metric, const char *dataset) {
@@ -87,7 +65,7 @@ START_TEST(producer_metrics_health_and_sigterm) {
                                            "metrics_listen = \"127.0.0.1:0\";\nack_interval_ms = 50;");
         pid_t pid = h_start_program(&env, "sharebus-producer", conf, log);
         ck_assert_int_gt(pid, 0);
-        int port = logged_port(log);
+        int port = h_logged_port(log);
         ck_assert_msg(port > 0, "no port in %s", log);
 
         /* Everything delivered: the counters say what was published. */
@@ -146,7 +124,7 @@ START_TEST(producer_sigterm_flushes_what_is_in_flight) {
                                            "metrics_listen = \"127.0.0.1:0\";\nbatch_size = 64;");
         pid_t pid = h_start_program(&env, "sharebus-producer", conf, log);
         ck_assert_int_gt(pid, 0);
-        int port = logged_port(log);
+        int port = h_logged_port(log);
         ck_assert_msg(port > 0, "no port in %s", log);
         char *text = metrics_when(port, "sharebus_producer_records_read_total", "opsf.license", 1);
         free(text);

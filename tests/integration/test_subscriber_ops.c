@@ -1,0 +1,283 @@
+/*
+ * Integration: sharebus-subscriber as operators see it, on a real broker
+ * and a real sharebus-registry: /metrics against what two producers
+ * published (per topic and op, tombstones, a dead letter, the batches and
+ * their histograms, the age of the newest event time), and /healthz going
+ * 503 with the reason while the SQLite target is locked by another
+ * connection, back to 200 once it is released.
+ */
+#include <curl/curl.h>
+#include <math.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+
+static h_env_t env; /* the suite's broker and registry, set up by main */
+
+/* The value of sample `series` (name and labels, as rendered) in a
+ * /metrics text; NAN if absent. */
+static double metric(const char *text, const char *series) {
+        size_t n = strlen(series);
+        for (const char *line = text; line && *line;
+             line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+                if (strncmp(line, series, n) == 0 && line[n] == ' ')
+                        return strtod(line + n + 1, NULL);
+        return NAN;
+}
+
+/* The /metrics text (caller frees). */
+static char *scrape(int port) {
+        char url[128];
+        h_reply_t r = {0};
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", port);
+        ck_assert_int_eq(h_http("GET", url, NULL, NULL, NULL, &r), 200);
+        ck_assert_ptr_nonnull(r.text);
+        char *text = r.text;
+        r.text = NULL;
+        return text;
+}
+
+/* Scrapes until `series` reaches `want` (90 s at most); returns the last
+ * text (caller frees). */
+static char *scrape_when(int port, const char *series, double want) {
+        for (int i = 0;; i++) {
+                char *text = scrape(port);
+                if (metric(text, series) >= want || i == 900)
+                        return text;
+                free(text);
+                h_sleep_ms(100);
+        }
+}
+
+/* GET /healthz until its status is `want` (90 s at most); returns the
+ * status last seen, the body in body[size]. */
+static long health_when(int port, long want, char *body, size_t size) {
+        char url[128];
+        long status = 0;
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", port);
+        for (int i = 0; i < 900 && status != want; i++) {
+                h_reply_t r = {0};
+                if (i)
+                        h_sleep_ms(100);
+                status = h_http("GET", url, NULL, NULL, NULL, &r);
+                snprintf(body, size, "%s", r.text ? r.text : "");
+                h_reply_free(&r);
+        }
+        return status;
+}
+
+typedef struct {
+        int c, u, d;      /* changes by op */
+        long long max_ts; /* newest ts_ms */
+} ops_t;
+
+/* What the change lines of `path` hold. */
+static ops_t count_ops(const char *path) {
+        ops_t o = {0, 0, 0, -1};
+        FILE *f = fopen(path, "r");
+        char line[16384];
+        ck_assert_ptr_nonnull(f);
+        while (fgets(line, sizeof(line), f)) {
+                json_t *ev = json_loads(line, 0, NULL);
+                ck_assert_ptr_nonnull(ev);
+                const char *op = json_string_value(json_object_get(ev, "op"));
+                ck_assert_ptr_nonnull(op);
+                *(op[0] == 'c' ? &o.c : op[0] == 'u' ? &o.u : &o.d) += 1;
+                long long ts = json_integer_value(json_object_get(ev, "ts_ms"));
+                if (ts > o.max_ts)
+                        o.max_ts = ts;
+                json_decref(ev);
+        }
+        fclose(f);
+        return o;
+}
+
+#define PER_TOPIC(name, topic) "sharebus_subscriber_" name "{topic=\"" topic "\"}"
+#define APPLIED(topic, op) "sharebus_subscriber_events_applied_total{topic=\"" topic "\",op=\"" op "\"}"
+
+static void assert_applied(const char *text, const char *c, const char *u, const char *r, const char *d,
+                           const ops_t *o) {
+        ck_assert_double_eq(metric(text, c), o->c);
+        ck_assert_double_eq(metric(text, u), o->u);
+        ck_assert_double_eq(metric(text, r), 0);
+        ck_assert_double_eq(metric(text, d), o->d);
+}
+
+/* Two topics, one poison record: every counter says what was published,
+ * each record lies in exactly one committed batch, the age is that of the
+ * newest event time, /healthz is 200, SIGTERM stops it with exit 0. */
+START_TEST(subscriber_metrics_count_what_was_applied) {
+        char license[600], resident[600], db[600], log[600];
+        h_copy_dataset(&env, "market.business_license", "subm.license");
+        h_copy_dataset(&env, "civil.resident", "subm.resident");
+        ck_assert_int_eq(h_create_topic(&env, "subm.license", 3), 0);
+        ck_assert_int_eq(h_create_topic(&env, "subm.resident", 1), 0);
+        ck_assert_int_eq(h_create_topic(&env, "dlq.subm", 1), 0);
+        h_write_sample(&env, "market.business_license", "subm-license.jsonl", 300, 80, 5, license,
+                       sizeof(license));
+        h_write_sample(&env, "civil.resident", "subm-resident.jsonl", 200, 60, 6, resident, sizeof(resident));
+        ops_t lic = count_ops(license), res = count_ops(resident);
+        ck_assert_int_gt(lic.d, 0);
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-subm.log"));
+        ck_assert_int_eq(h_run_producer(&env, "subm", "license", NULL, license, NULL, log), 0);
+        ck_assert_int_eq(h_run_producer(&env, "subm", "resident", NULL, resident, NULL, log), 0);
+        char key[] = "k", hello[] = "hello!"; /* not in the wire format: a dead letter */
+        h_produce_raw(&env, "subm.license", key, 1, hello, 6);
+        /* Each delete is followed by its tombstone. */
+        double lic_records = 300 + lic.d + 1, res_records = 200 + res.d;
+
+        snprintf(db, sizeof(db), "%s", h_path(&env, "subm.db"));
+        snprintf(log, sizeof(log), "%s", h_path(&env, "subscriber-subm.log"));
+        pid_t pid = h_start_subscriber(&env, "subm", "subm.license,subm.resident", NULL, db, NULL,
+                                       "metrics_listen = \"127.0.0.1:0\";\nbatch_size = 64;",
+                                       "session_timeout_ms = 6000;", log);
+        ck_assert_int_gt(pid, 0);
+        int port = h_logged_port(log);
+        ck_assert_msg(port > 0, "no port in %s", log);
+
+        char *text = scrape_when(port, "sharebus_subscriber_batch_records_sum", lic_records + res_records);
+        ck_assert_double_eq(metric(text, "sharebus_subscriber_batch_records_sum"), lic_records + res_records);
+        /* The counters are brought up once per loop, just after the commit:
+         * scrape again once they have caught up. */
+        free(text);
+        text = scrape_when(port, PER_TOPIC("events_consumed_total", "subm.resident"), res_records);
+        free(text);
+        text = scrape_when(port, PER_TOPIC("events_consumed_total", "subm.license"), lic_records);
+        ck_assert_double_eq(metric(text, PER_TOPIC("events_consumed_total", "subm.license")), lic_records);
+        ck_assert_double_eq(metric(text, PER_TOPIC("events_consumed_total", "subm.resident")), res_records);
+        assert_applied(text, APPLIED("subm.license", "c"), APPLIED("subm.license", "u"),
+                       APPLIED("subm.license", "r"), APPLIED("subm.license", "d"), &lic);
+        assert_applied(text, APPLIED("subm.resident", "c"), APPLIED("subm.resident", "u"),
+                       APPLIED("subm.resident", "r"), APPLIED("subm.resident", "d"), &res);
+        ck_assert_double_eq(metric(text, PER_TOPIC("tombstones_skipped_total", "subm.license")), lic.d);
+        ck_assert_double_eq(metric(text, PER_TOPIC("tombstones_skipped_total", "subm.resident")), res.d);
+        ck_assert_double_eq(metric(text, PER_TOPIC("events_dead_lettered_total", "subm.license")), 1);
+        ck_assert_double_eq(metric(text, PER_TOPIC("events_dead_lettered_total", "subm.resident")), 0);
+        ck_assert_double_eq(metric(text, "sharebus_subscriber_batch_retries_total"), 0);
+
+        /* One observation of each histogram per committed batch; at most 64
+         * records in each, so at least ceil(total / 64) of them. */
+        double batches = metric(text, "sharebus_subscriber_batches_total");
+        ck_assert_double_ge(batches, ceil((lic_records + res_records) / 64));
+        ck_assert_double_eq(metric(text, "sharebus_subscriber_batch_records_count"), batches);
+        ck_assert_double_eq(metric(text, "sharebus_subscriber_batch_records_bucket{le=\"100\"}"), batches);
+        ck_assert_double_eq(metric(text, "sharebus_subscriber_apply_latency_seconds_count"), batches);
+        ck_assert_double_eq(metric(text, "sharebus_subscriber_apply_latency_seconds_bucket{le=\"+Inf\"}"),
+                            batches);
+        ck_assert_double_ge(metric(text, "sharebus_subscriber_apply_latency_seconds_sum"), 0);
+
+        /* The age is of the event time: the sample's clock starts in 2025,
+         * far from the time the records were produced. */
+        double now = (double)time(NULL);
+        double age_lic = metric(text, PER_TOPIC("last_applied_age_seconds", "subm.license"));
+        double age_res = metric(text, PER_TOPIC("last_applied_age_seconds", "subm.resident"));
+        ck_assert_msg(fabs(age_lic - (now - (double)lic.max_ts / 1000)) < 120, "license age %f, newest %lld",
+                      age_lic, lic.max_ts);
+        ck_assert_msg(fabs(age_res - (now - (double)res.max_ts / 1000)) < 120, "resident age %f, newest %lld",
+                      age_res, res.max_ts);
+        free(text);
+
+        char body[512];
+        ck_assert_int_eq(health_when(port, 200, body, sizeof(body)), 200);
+        ck_assert_str_eq(body, "{\"status\":\"ok\"}");
+
+        ck_assert_int_eq(kill(pid, SIGTERM), 0);
+        ck_assert_int_eq(h_wait(pid, 60000), 0);
+        char summary[256];
+        snprintf(summary, sizeof(summary),
+                 "stopped: %d upserts, %d deletes, %d tombstones skipped, 1 dead letters",
+                 lic.c + lic.u + res.c + res.u, lic.d + res.d, lic.d + res.d);
+        ck_assert_msg(h_file_contains(log, summary), "no '%s' in %s", summary, log);
+}
+END_TEST
+
+/* Another connection holds the SQLite target's write lock: the batch
+ * cannot begin, /healthz answers 503 with the reason and the retries are
+ * counted; released, the batch commits and /healthz is 200 again. */
+START_TEST(subscriber_health_follows_a_locked_target) {
+        char lines[600], more[600], db[600], log[600], body[512];
+        h_copy_dataset(&env, "market.business_license", "subh.license");
+        ck_assert_int_eq(h_create_topic(&env, "subh.license", 1), 0);
+        h_write_sample(&env, "market.business_license", "subh1.jsonl", 30, 20, 8, lines, sizeof(lines));
+        h_write_sample(&env, "market.business_license", "subh2.jsonl", 20, 20, 9, more, sizeof(more));
+        ops_t first = count_ops(lines), second = count_ops(more);
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-subh.log"));
+        ck_assert_int_eq(h_run_producer(&env, "subh", "license", NULL, lines, NULL, log), 0);
+
+        snprintf(db, sizeof(db), "%s", h_path(&env, "subh.db"));
+        snprintf(log, sizeof(log), "%s", h_path(&env, "subscriber-subh.log"));
+        pid_t pid = h_start_subscriber(&env, "subh", "subh.license", NULL, db, NULL,
+                                       "metrics_listen = \"127.0.0.1:0\";\nretry_backoff_max_ms = 500;",
+                                       "session_timeout_ms = 6000;", log);
+        ck_assert_int_gt(pid, 0);
+        int port = h_logged_port(log);
+        ck_assert_msg(port > 0, "no port in %s", log);
+        double applied_first = first.c + first.u + first.d;
+        char *text = scrape_when(port, APPLIED("subh.license", "c"), first.c);
+        ck_assert_double_eq(metric(text, APPLIED("subh.license", "c")), first.c);
+        free(text);
+        ck_assert_int_eq(health_when(port, 200, body, sizeof(body)), 200);
+
+        /* A writer of our own takes the lock and keeps it. */
+        sqlite3 *other = NULL;
+        ck_assert_int_eq(sqlite3_open(db, &other), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+        ck_assert_int_eq(
+                h_run_producer(&env, "subh", "license", NULL, more, NULL, h_path(&env, "producer-subh.log")),
+                0);
+        /* The target waits 10 s for a lock before it gives up on a try. */
+        long status = health_when(port, 503, body, sizeof(body));
+        ck_assert_msg(status == 503, "healthz %ld %s while the target is locked", status, body);
+        ck_assert_msg(strstr(body, "\"status\":\"unhealthy\"") &&
+                              strstr(body, "the target database is failing, retrying a batch") &&
+                              strstr(body, "database is locked"),
+                      "healthz body %s", body);
+        text = scrape(port);
+        ck_assert_double_ge(metric(text, "sharebus_subscriber_batch_retries_total"), 1);
+        /* Nothing of the new batch counted while it is not committed. */
+        ck_assert_double_eq(metric(text, APPLIED("subh.license", "c")) +
+                                    metric(text, APPLIED("subh.license", "u")) +
+                                    metric(text, APPLIED("subh.license", "d")),
+                            applied_first);
+        free(text);
+
+        ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_close(other), SQLITE_OK);
+        status = health_when(port, 200, body, sizeof(body));
+        ck_assert_msg(status == 200, "healthz %ld %s after the lock was released", status, body);
+        double records = 30 + first.d + 20 + second.d; /* each delete has its tombstone */
+        text = scrape_when(port, "sharebus_subscriber_batch_records_sum", records);
+        ck_assert_double_eq(metric(text, "sharebus_subscriber_batch_records_sum"), records);
+        free(text);
+        text = scrape_when(port, PER_TOPIC("events_consumed_total", "subh.license"), records);
+        ck_assert_double_eq(metric(text, APPLIED("subh.license", "c")) +
+                                    metric(text, APPLIED("subh.license", "u")) +
+                                    metric(text, APPLIED("subh.license", "d")),
+                            applied_first + second.c + second.u + second.d);
+        free(text);
+        ck_assert_int_eq(kill(pid, SIGTERM), 0);
+        ck_assert_int_eq(h_wait(pid, 60000), 0);
+        ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM sharebus_receipts"), 50);
+}
+END_TEST
+
+int main(void) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (h_env_start(&env) != 0)
+                return 1;
+        Suite *s = suite_create("subscriber_ops");
+        TCase *tc = tcase_create("ops");
+        tcase_set_timeout(tc, 300);
+        tcase_add_test(tc, subscriber_metrics_count_what_was_applied);
+        tcase_add_test(tc, subscriber_health_follows_a_locked_target);
+        suite_add_tcase(s, tc);
+        int failed = h_run_suite(s);
+        h_env_stop(&env);
+        curl_global_cleanup();
+        return failed ? 1 : 0;
+}
