@@ -165,8 +165,10 @@ typedef struct {
         uint64_t applied, deleted, tombstones, dead_lettered;
 } batch_counts_t;
 
-static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, batch_counts_t *bc, char *errstr,
-                          size_t errstr_size) {
+/* Decodes, checks and applies `m`.  SB_ERR_INVALID (never applicable) comes
+ * with *cls, the stage that refused it. */
+static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, batch_counts_t *bc,
+                          sb_dl_class_t *cls, char *errstr, size_t errstr_size) {
         const char *topic = rd_kafka_topic_name(m->rkt);
         sb_schema_t *key_schema = NULL, *value_schema = NULL;
         int32_t key_id, value_id;
@@ -175,6 +177,7 @@ static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, bat
         char table[256];
         sb_err_t err;
 
+        *cls = SB_DL_DECODE;
         if (!m->key)
                 return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "record has no key");
         if ((err = decode(sub, "key", m->key, m->key_len, &key_schema, &key_id, &key, errstr, errstr_size)))
@@ -202,12 +205,15 @@ static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, bat
         }
         if ((err = sb_envelope_read(env, &ev, errstr, errstr_size)))
                 goto done;
+        *cls = SB_DL_RULE;
         if (ev.op != 'd' && (err = check_rules(sub, value_id, row, ev.after, errstr, errstr_size)))
                 goto done;
+        *cls = SB_DL_SCHEMA;
         if ((err = sub->target->ops->table_name(sub->target, topic, table, sizeof(table), errstr,
                                                 errstr_size)) ||
             (err = ensure_table(sub, topic, table, key_id, value_id, key_node, row, errstr, errstr_size)))
                 goto done;
+        *cls = SB_DL_APPLY;
         if (ev.op == 'd') {
                 err = sub->target->ops->remove(sub->target, table, key_node, row, key, errstr, errstr_size);
                 bc->deleted += !err;
@@ -233,6 +239,7 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
         batch_counts_t bc = {0};
         char reason[1024];
         sb_err_t err;
+        sb_dl_class_t cls;
         size_t n_dlq = 0;
 
         for (size_t i = 0; i < sub->n_tps; i++)
@@ -244,15 +251,15 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
                 tp_state_t *tp = find_tp(sub, rd_kafka_topic_name(m->rkt), m->partition);
                 if (!tp || m->offset < tp->pending)
                         continue; /* revoked, or already applied */
-                err = apply_one(sub, m, &bc, reason, sizeof(reason));
+                err = apply_one(sub, m, &bc, &cls, reason, sizeof(reason));
                 if (err == SB_ERR_INVALID && sb_dead_letter_delivered(sub->dlq, rd_kafka_topic_name(m->rkt),
                                                                       m->partition, m->offset)) {
                         err = SB_OK; /* dead-lettered by an earlier try of this batch */
                 } else if (err == SB_ERR_INVALID) {
-                        SB_LOG(sub->log, SB_LOG_WARN, "%s [%d] offset %lld to dead-letter topic %s: %s",
+                        SB_LOG(sub->log, SB_LOG_WARN, "%s [%d] offset %lld to dead-letter topic %s: %s: %s",
                                rd_kafka_topic_name(m->rkt), m->partition, (long long)m->offset,
-                               sub->conf.dlq_topic, reason);
-                        err = sb_dead_letter_send(sub->dlq, m, reason, errstr, errstr_size);
+                               sub->conf.dlq_topic, sb_dl_class_name(cls), reason);
+                        err = sb_dead_letter_send(sub->dlq, m, cls, reason, errstr, errstr_size);
                         n_dlq++;
                 } else if (err) {
                         sb_seterr(err, errstr, errstr_size, "%s [%d] offset %lld: %s",
