@@ -50,8 +50,9 @@ sb_err_t sb_subscriber_applier_new(const sb_subscriber_conf_t *conf, sb_target_t
  * again).  SB_ERR_INVALID when it can never be applied, with *cls the stage
  * that refused it; SB_ERR_REGISTRY, SB_ERR_DB or SB_ERR_NOMEM when it could
  * not be tried now (the transaction must then be rolled back). */
-sb_err_t sb_subscriber_apply_once(sb_subscriber_t *sub, const sb_apply_record_t *rec, sb_apply_counts_t *counts,
-                                  sb_dl_class_t *cls, char *errstr, size_t errstr_size);
+sb_err_t sb_subscriber_apply_once(sb_subscriber_t *sub, const sb_apply_record_t *rec,
+                                  sb_apply_counts_t *counts, sb_dl_class_t *cls, char *errstr,
+                                  size_t errstr_size);
 
 /* Forgets what the rolled-back transaction created (tables ensured). */
 void sb_subscriber_rolled_back(sb_subscriber_t *sub);
