@@ -131,8 +131,8 @@ static sb_err_t replay_one(replay_t *r, part_t *p, const rd_kafka_message_t *m, 
                        "the dead letter was truncated to fit the dead-letter topic: replay the original "
                        "from its source offset");
         } else {
-                const sb_apply_record_t rec = {src.topic, src.partition, src.offset, m->key,
-                                               m->key_len, m->payload,   m->len};
+                const sb_apply_record_t rec = {src.topic,  src.partition, src.offset, m->key,
+                                               m->key_len, m->payload,    m->len};
                 sb_apply_counts_t counts = {0};
                 sb_dl_class_t cls = SB_DL_DECODE;
                 sb_err_t err = sb_subscriber_apply_once(r->applier, &rec, &counts, &cls, why, sizeof(why));
@@ -141,8 +141,8 @@ static sb_err_t replay_one(replay_t *r, part_t *p, const rd_kafka_message_t *m, 
                 } else if (err) {
                         return sb_seterr(err, errstr, errstr_size,
                                          "%s [%d] offset %lld (dead letter %s [%d] offset %lld): %s",
-                                         src.topic, src.partition, (long long)src.offset,
-                                         r->conf->dlq_topic, m->partition, (long long)m->offset, why);
+                                         src.topic, src.partition, (long long)src.offset, r->conf->dlq_topic,
+                                         m->partition, (long long)m->offset, why);
                 } else {
                         resolved = 1;
                         if (counts.already)
@@ -185,7 +185,8 @@ static sb_err_t commit_batch(replay_t *r, char *errstr, size_t errstr_size) {
                                 r->parts[i].resolved;
                         r->parts[i].stored = r->parts[i].resolved;
                 }
-        rd_kafka_resp_err_t kerr = offsets->cnt ? rd_kafka_commit(r->rk, offsets, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+        rd_kafka_resp_err_t kerr =
+                offsets->cnt ? rd_kafka_commit(r->rk, offsets, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
         if (kerr)
                 SB_LOG(r->log, SB_LOG_WARN, "replay position not committed to Kafka (the target has it): %s",
                        rd_kafka_err2str(kerr));
@@ -214,7 +215,8 @@ static sb_err_t plan(replay_t *r, rd_kafka_topic_partition_list_t *assign, char 
                 p->end = hi;
                 p->done = p->resolved >= hi;
                 if (!p->done) {
-                        rd_kafka_topic_partition_list_add(assign, r->conf->dlq_topic, i)->offset = p->resolved;
+                        rd_kafka_topic_partition_list_add(assign, r->conf->dlq_topic, i)->offset =
+                                p->resolved;
                         r->remaining++;
                 }
                 SB_LOG(r->log, SB_LOG_INFO, "%s [%d]: replaying offsets %lld to %lld", r->conf->dlq_topic, i,
@@ -243,8 +245,8 @@ static sb_err_t replay_all(replay_t *r, volatile sig_atomic_t *stop, char *errst
                         in_batch = 0;
                         if (sb_clock_mono_ms() - last > STALL_MS)
                                 return sb_seterr(SB_ERR_KAFKA, errstr, errstr_size,
-                                                 "%s sent nothing for %d s before its end", r->conf->dlq_topic,
-                                                 STALL_MS / 1000);
+                                                 "%s sent nothing for %d s before its end",
+                                                 r->conf->dlq_topic, STALL_MS / 1000);
                         continue;
                 }
                 part_t *p = m->partition >= 0 && m->partition < r->n_parts ? &r->parts[m->partition] : NULL;
@@ -304,9 +306,18 @@ sb_err_t sb_dlq_replay_run(const sb_subscriber_conf_t *conf, const sb_config_t *
         snprintf(r.group, sizeof(r.group), "sharebus.%s.replay", conf->name);
         r.opaque.log = log;
         r.opaque.app = &r;
-        const char *const defaults[] = {"group.id", r.group, "enable.auto.commit", "false",
-                                        "enable.auto.offset.store", "false", "auto.offset.reset", "earliest",
-                                        "isolation.level", "read_committed", "enable.partition.eof", "true",
+        const char *const defaults[] = {"group.id",
+                                        r.group,
+                                        "enable.auto.commit",
+                                        "false",
+                                        "enable.auto.offset.store",
+                                        "false",
+                                        "auto.offset.reset",
+                                        "earliest",
+                                        "isolation.level",
+                                        "read_committed",
+                                        "enable.partition.eof",
+                                        "true",
                                         NULL};
         if ((err = sb_subscriber_applier_new(conf, target, registry, log, &r.applier, errstr, errstr_size)) ||
             (err = sb_kafka_conf_new(cfg, defaults, &r.opaque, &kc, errstr, errstr_size)))
@@ -323,8 +334,8 @@ sb_err_t sb_dlq_replay_run(const sb_subscriber_conf_t *conf, const sb_config_t *
                 goto out;
         }
         if (kerr) {
-                err = sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "dead-letter topic %s: %s", conf->dlq_topic,
-                                rd_kafka_err2str(kerr));
+                err = sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "dead-letter topic %s: %s",
+                                conf->dlq_topic, rd_kafka_err2str(kerr));
                 goto out;
         }
         if (!(r.parts = calloc((size_t)r.n_parts, sizeof(*r.parts))) ||
