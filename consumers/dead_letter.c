@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_clock.h"
 #include "sb_kafka.h"
 
 /* Room left in a dead letter for librdkafka's own framing of the record. */
@@ -35,6 +36,21 @@ struct sb_dead_letter_s {
         int failed;      /* deliveries failed since the last flush */
         dl_part_t *parts;
 };
+
+static const char *const class_names[] = {"decode", "schema", "rule", "transform", "apply"};
+
+const char *sb_dl_class_name(sb_dl_class_t cls) {
+        return (size_t)cls < sizeof(class_names) / sizeof(*class_names) ? class_names[cls] : "unknown";
+}
+
+int sb_dl_class_parse(const char *name, sb_dl_class_t *out) {
+        for (size_t i = 0; i < sizeof(class_names) / sizeof(*class_names); i++)
+                if (strcmp(name, class_names[i]) == 0) {
+                        *out = (sb_dl_class_t)i;
+                        return 0;
+                }
+        return -1;
+}
 
 static dl_part_t *find_part(const sb_dead_letter_t *dl, const char *topic, int32_t partition) {
         for (dl_part_t *p = dl->parts; p; p = p->next)
@@ -123,8 +139,8 @@ static void add_num(rd_kafka_headers_t *hdrs, const char *name, long long n) {
  * of key and value fit beside them (*key_keep, *value_keep).  NULL when
  * out of memory. */
 static rd_kafka_headers_t *dead_letter_headers(const sb_dead_letter_t *dl, const rd_kafka_message_t *m,
-                                               const char *reason, long long limit, size_t *key_keep,
-                                               size_t *value_keep) {
+                                               sb_dl_class_t cls, const char *reason, int64_t now,
+                                               long long limit, size_t *key_keep, size_t *value_keep) {
         rd_kafka_headers_t *orig = NULL, *hdrs = NULL;
         int dropped = 0;
         if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig) {
@@ -133,15 +149,20 @@ static rd_kafka_headers_t *dead_letter_headers(const sb_dead_letter_t *dl, const
                 else
                         dropped = 1;
         }
-        if (!hdrs && !(hdrs = rd_kafka_headers_new(12)))
+        if (!hdrs && !(hdrs = rd_kafka_headers_new(16)))
                 return NULL;
         if (dropped)
                 rd_kafka_header_add(hdrs, "sharebus.headers.dropped", -1, "true", -1);
         rd_kafka_header_add(hdrs, "sharebus.error", -1, reason, -1);
+        rd_kafka_header_add(hdrs, "sharebus.error.class", -1, sb_dl_class_name(cls), -1);
         rd_kafka_header_add(hdrs, "sharebus.source.topic", -1, rd_kafka_topic_name(m->rkt), -1);
         add_num(hdrs, "sharebus.source.partition", m->partition);
         add_num(hdrs, "sharebus.source.offset", (long long)m->offset);
+        int64_t ts = rd_kafka_message_timestamp(m, NULL);
+        if (ts >= 0) /* -1: a record of a client too old to stamp it */
+                add_num(hdrs, "sharebus.source.timestamp", (long long)ts);
         rd_kafka_header_add(hdrs, "sharebus.subscriber", -1, dl->subscriber, -1);
+        add_num(hdrs, "sharebus.dead_lettered_at", (long long)now);
         /* Room for the truncation headers too, whether or not they come. */
         long long budget = limit - (long long)headers_size(hdrs) - RECORD_OVERHEAD - 128;
         if (budget < 0)
@@ -160,15 +181,16 @@ static rd_kafka_headers_t *dead_letter_headers(const sb_dead_letter_t *dl, const
         return hdrs;
 }
 
-sb_err_t sb_dead_letter_send(sb_dead_letter_t *dl, const rd_kafka_message_t *m, const char *reason,
-                             char *errstr, size_t errstr_size) {
+sb_err_t sb_dead_letter_send(sb_dead_letter_t *dl, const rd_kafka_message_t *m, sb_dl_class_t cls,
+                             const char *reason, char *errstr, size_t errstr_size) {
         dl_part_t *p = reserve(dl, rd_kafka_topic_name(m->rkt), m->partition);
+        int64_t now = sb_clock_now_ms();
         if (!p)
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "dead letter: out of memory");
         for (;;) {
                 size_t key_keep, value_keep;
                 rd_kafka_headers_t *hdrs =
-                        dead_letter_headers(dl, m, reason, dl->limit, &key_keep, &value_keep);
+                        dead_letter_headers(dl, m, cls, reason, now, dl->limit, &key_keep, &value_keep);
                 if (!hdrs)
                         return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "dead letter: out of memory");
                 if (key_keep < m->key_len || value_keep < m->len)

@@ -2,9 +2,12 @@
  * dead_letter: the subscriber's dead-letter topic (`dlq.<name>`).
  *
  * A record that can never be applied is produced here with its key, value
- * and headers, plus headers that say why (`sharebus.error`) and where it
- * came from (`sharebus.source.topic`, `.partition`, `.offset`,
- * `sharebus.subscriber`).
+ * and headers, plus headers that say why (`sharebus.error`, and
+ * `sharebus.error.class`: one of sb_dl_class_name's names), where it came
+ * from (`sharebus.source.topic`, `.partition`, `.offset`, `.timestamp`: the
+ * record's Kafka timestamp in ms since the epoch, left out when the record
+ * has none), who refused it (`sharebus.subscriber`) and when
+ * (`sharebus.dead_lettered_at`, ms since the epoch).
  *
  * Always recorded: a dead letter that would not fit the producer's
  * message.max.bytes (or that the broker refused as too large) keeps its
@@ -33,6 +36,23 @@
 
 typedef struct sb_dead_letter_s sb_dead_letter_t;
 
+/* Why a record was dead-lettered, by the stage that refused it: what to fix
+ * before a replay (dlq_replay.h). */
+typedef enum {
+        SB_DL_DECODE,    /* not Confluent framing, unknown schema id, body not of its schema, no key,
+                          * not a change envelope: fix the producer or register the schema */
+        SB_DL_SCHEMA,    /* the target cannot take the schema (a change its table cannot follow) */
+        SB_DL_RULE,      /* a validation rule of the registry fails */
+        SB_DL_TRANSFORM, /* reserved for the coming transforms */
+        SB_DL_APPLY,     /* the database refuses the row (constraint, type) */
+} sb_dl_class_t;
+
+/* "decode", "schema", "rule", "transform", "apply" (static); "unknown" for a
+ * value outside the enum. */
+const char *sb_dl_class_name(sb_dl_class_t cls);
+/* The class named `name` into *out: 0, or -1 for an unknown name. */
+int sb_dl_class_parse(const char *name, sb_dl_class_t *out);
+
 /* Creates the dead-letter producer for `topic` (copied), reaching the
  * cluster of cfg's `kafka` group (consumer-only properties left out),
  * idempotent with acks=all.  `subscriber` (copied) fills the
@@ -50,11 +70,12 @@ const char *sb_dead_letter_topic(const sb_dead_letter_t *dl);
 int sb_dead_letter_delivered(const sb_dead_letter_t *dl, const char *topic, int32_t partition,
                              int64_t offset);
 
-/* Queues the dead letter of `m` (borrowed, copied) with `reason`.  Delivery
+/* Queues the dead letter of `m` (borrowed, copied) with `reason` of class
+ * `cls`, stamped with the time now.  Delivery
  * is known after sb_dead_letter_flush.  SB_ERR_NOMEM, or SB_ERR_KAFKA if the
  * producer refused it for a reason other than its size. */
-sb_err_t sb_dead_letter_send(sb_dead_letter_t *dl, const rd_kafka_message_t *m, const char *reason,
-                             char *errstr, size_t errstr_size);
+sb_err_t sb_dead_letter_send(sb_dead_letter_t *dl, const rd_kafka_message_t *m, sb_dl_class_t cls,
+                             const char *reason, char *errstr, size_t errstr_size);
 
 /* Waits up to `timeout_ms` for the delivery of every queued dead letter.
  * SB_OK if all were delivered; else SB_ERR_KAFKA (those that were delivered

@@ -10,6 +10,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "dlq_replay.h"
 #include "sb_cli.h"
 #include "sb_config.h"
 #include "sb_http_server.h"
@@ -29,13 +30,20 @@ static void on_signal(int sig) {
 }
 
 int main(int argc, char **argv) {
+        const char *replay_dlq = NULL;
+        const sb_option_t options[] = {
+                {"--replay-dlq", NULL,
+                 "apply the dead letters of the dead-letter topic again (each once), print those that "
+                 "still fail, then exit: 0 all applied, 3 some still fail, 1 error",
+                 &replay_dlq},
+        };
         const sb_program_t prog = {"sharebus-subscriber",
                                    "Consumes dataset topics, decodes the change events and applies them to "
                                    "the subscriber's database, exactly once.",
                                    sb_subscriber_settings,
                                    sb_subscriber_settings_count,
-                                   NULL,
-                                   0};
+                                   options,
+                                   sizeof(options) / sizeof(*options)};
         sb_config_t *cfg;
         sb_log_t *log;
         int rc = sb_cli_start(&prog, argc, argv, &cfg, &log);
@@ -78,6 +86,15 @@ int main(int argc, char **argv) {
         }
         if (sb_target_sqlite_open(sb_config_string(cfg, "sqlite_path"), &target, errstr, sizeof(errstr))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                goto done;
+        }
+        if (replay_dlq) { /* dlq_replay.h: a SIGINT mid-way rolls back its batch with the process */
+                sb_dlq_replay_stats_t st;
+                err = sb_dlq_replay_run(&conf, cfg, target, registry, log, stdout, &stop_requested, &st,
+                                        errstr, sizeof(errstr));
+                if (err)
+                        SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                rc = err == SB_ERR_CONFIG ? 2 : err ? 1 : st.failed ? 3 : 0;
                 goto done;
         }
         if (sb_metrics_new(&metrics, errstr, sizeof(errstr))) {

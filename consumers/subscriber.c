@@ -1,4 +1,5 @@
 #include "subscriber.h"
+#include "subscriber_apply.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -195,13 +196,14 @@ static sb_err_t check_rules(sb_subscriber_t *sub, int32_t value_id, const sb_nod
         return sb_rules_check(r->rules, after, "after", errstr, errstr_size);
 }
 
-typedef struct {
-        uint64_t applied, deleted, tombstones, dead_lettered;
-} batch_counts_t;
+typedef sb_apply_counts_t batch_counts_t;
 
-static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, batch_counts_t *bc, char *errstr,
-                          size_t errstr_size) {
-        const char *topic = rd_kafka_topic_name(m->rkt);
+/* Decodes, checks and applies record `m`; with `once`, an event that has a
+ * receipt already is counted in bc->already instead.  SB_ERR_INVALID (never
+ * applicable) comes with *cls, the stage that refused it. */
+static sb_err_t apply_record(sb_subscriber_t *sub, const sb_apply_record_t *m, int once, batch_counts_t *bc,
+                             sb_dl_class_t *cls, char *errstr, size_t errstr_size) {
+        const char *topic = m->topic;
         sb_schema_t *key_schema = NULL, *value_schema = NULL;
         int32_t key_id, value_id;
         json_t *key = NULL, *env = NULL;
@@ -209,17 +211,18 @@ static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, bat
         char table[256];
         sb_err_t err;
 
+        *cls = SB_DL_DECODE;
         if (!m->key)
                 return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "record has no key");
         if ((err = decode(sub, "key", m->key, m->key_len, &key_schema, &key_id, &key, errstr, errstr_size)))
                 return err;
-        if (!m->payload) {
+        if (!m->value) {
                 bc->tombstones++;
                 sb_subscriber_metrics_tombstone(sub->metrics, topic);
                 json_decref(key);
                 return SB_OK;
         }
-        if ((err = decode(sub, "value", m->payload, m->len, &value_schema, &value_id, &env, errstr,
+        if ((err = decode(sub, "value", m->value, m->value_len, &value_schema, &value_id, &env, errstr,
                           errstr_size))) {
                 json_decref(key);
                 return err;
@@ -237,12 +240,22 @@ static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, bat
         }
         if ((err = sb_envelope_read(env, &ev, errstr, errstr_size)))
                 goto done;
+        int seen = 0;
+        if (once &&
+            ((err = sub->target->ops->has_receipt(sub->target, ev.event_id, &seen, errstr, errstr_size)) ||
+             seen)) {
+                bc->already += seen;
+                goto done;
+        }
+        *cls = SB_DL_RULE;
         if (ev.op != 'd' && (err = check_rules(sub, value_id, row, ev.after, errstr, errstr_size)))
                 goto done;
+        *cls = SB_DL_SCHEMA;
         if ((err = sub->target->ops->table_name(sub->target, topic, table, sizeof(table), errstr,
                                                 errstr_size)) ||
             (err = ensure_table(sub, topic, table, key_id, value_id, key_node, row, errstr, errstr_size)))
                 goto done;
+        *cls = SB_DL_APPLY;
         if (ev.op == 'd') {
                 err = sub->target->ops->remove(sub->target, table, key_node, row, key, errstr, errstr_size);
                 bc->deleted += !err;
@@ -264,12 +277,20 @@ done:
         return err;
 }
 
+static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, batch_counts_t *bc,
+                          sb_dl_class_t *cls, char *errstr, size_t errstr_size) {
+        const sb_apply_record_t r = {
+                rd_kafka_topic_name(m->rkt), m->partition, m->offset, m->key, m->key_len, m->payload, m->len};
+        return apply_record(sub, &r, 0, bc, cls, errstr, errstr_size);
+}
+
 /* Applies the batch in one transaction.  SB_OK: applied and committed.
  * Any other error: rolled back, the batch is kept for a retry. */
 static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_size) {
         batch_counts_t bc = {0};
         char reason[1024];
         sb_err_t err;
+        sb_dl_class_t cls;
         size_t n_dlq = 0, n_records = 0;
 
         sb_subscriber_metrics_begin(sub->metrics);
@@ -282,17 +303,17 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
                 tp_state_t *tp = find_tp(sub, rd_kafka_topic_name(m->rkt), m->partition);
                 if (!tp || m->offset < tp->pending)
                         continue; /* revoked, or already applied */
-                err = apply_one(sub, m, &bc, reason, sizeof(reason));
+                err = apply_one(sub, m, &bc, &cls, reason, sizeof(reason));
                 if (err == SB_ERR_INVALID && sb_dead_letter_delivered(sub->dlq, rd_kafka_topic_name(m->rkt),
                                                                       m->partition, m->offset)) {
                         err = SB_OK; /* dead-lettered by an earlier try of this batch */
                         bc.dead_lettered++;
                         sb_subscriber_metrics_dead_letter(sub->metrics, rd_kafka_topic_name(m->rkt));
                 } else if (err == SB_ERR_INVALID) {
-                        SB_LOG(sub->log, SB_LOG_WARN, "%s [%d] offset %lld to dead-letter topic %s: %s",
+                        SB_LOG(sub->log, SB_LOG_WARN, "%s [%d] offset %lld to dead-letter topic %s: %s: %s",
                                rd_kafka_topic_name(m->rkt), m->partition, (long long)m->offset,
-                               sub->conf.dlq_topic, reason);
-                        err = sb_dead_letter_send(sub->dlq, m, reason, errstr, errstr_size);
+                               sub->conf.dlq_topic, sb_dl_class_name(cls), reason);
+                        err = sb_dead_letter_send(sub->dlq, m, cls, reason, errstr, errstr_size);
                         n_dlq++;
                         bc.dead_lettered++;
                         sb_subscriber_metrics_dead_letter(sub->metrics, rd_kafka_topic_name(m->rkt));
@@ -605,3 +626,31 @@ void sb_subscriber_destroy(sb_subscriber_t *sub) {
         free(sub->batch);
         free(sub);
 }
+
+/* ---- the apply path for others (subscriber_apply.h) ---- */
+
+sb_err_t sb_subscriber_applier_new(const sb_subscriber_conf_t *conf, sb_target_t *target,
+                                   sb_registry_client_t *registry, sb_log_t *log, sb_subscriber_t **out,
+                                   char *errstr, size_t errstr_size) {
+        sb_subscriber_t *sub = calloc(1, sizeof(*sub));
+        *out = NULL;
+        if (!sub || !(sub->batch = calloc(1, sizeof(rd_kafka_message_t *)))) {
+                free(sub);
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+        sub->conf = *conf;
+        sub->target = target;
+        sub->registry = registry;
+        sub->log = log;
+        snprintf(sub->group, sizeof(sub->group), "sharebus.%s", conf->name);
+        *out = sub;
+        return SB_OK;
+}
+
+sb_err_t sb_subscriber_apply_once(sb_subscriber_t *sub, const sb_apply_record_t *rec,
+                                  sb_apply_counts_t *counts, sb_dl_class_t *cls, char *errstr,
+                                  size_t errstr_size) {
+        return apply_record(sub, rec, 1, counts, cls, errstr, errstr_size);
+}
+
+void sb_subscriber_rolled_back(sb_subscriber_t *sub) { forget_ensured(sub); }

@@ -13,7 +13,7 @@
  * A record that can never be applied (not in the wire format, unknown schema
  * id, body that does not match its schema, not a change envelope, a row the
  * database refuses) is produced to the dead-letter topic with headers saying
- * why, before its offset is committed (dead_letter.h: always recorded,
+ * why and at which stage (sb_dl_class_t), before its offset is committed (dead_letter.h: always recorded,
  * truncated if too large; once per source offset however often a batch is
  * retried).  A registry or database that is down
  * is retried with backoff; nothing is skipped, and /healthz says why

@@ -57,6 +57,11 @@ typedef struct {
          * was applied, in the same transaction: who got which record when. */
         sb_err_t (*record_receipt)(sb_target_t *t, const char *topic, int32_t partition, int64_t offset,
                                    const char *event_id, const char *op, char *errstr, size_t errstr_size);
+        /* *found = 1 if a receipt of event `event_id` is recorded (in this
+         * transaction or a committed one), else 0: how a replay of dead
+         * letters knows what was applied already. */
+        sb_err_t (*has_receipt)(sb_target_t *t, const char *event_id, int *found, char *errstr,
+                                size_t errstr_size);
         void (*destroy)(sb_target_t *t);
 } sb_target_ops_t;
 

@@ -29,6 +29,7 @@ typedef struct {
         sqlite3_stmt *load_offset;
         sqlite3_stmt *store_offset;
         sqlite3_stmt *receipt;
+        sqlite3_stmt *has_receipt;
         sqlite3_stmt *column;
         stmt_cache_t *stmts;
 } sqlite_target_t;
@@ -387,6 +388,19 @@ static sb_err_t st_record_receipt(sb_target_t *bt, const char *topic, int32_t pa
         return run(t, st, "record receipt", errstr, errstr_size);
 }
 
+static sb_err_t st_has_receipt(sb_target_t *bt, const char *event_id, int *found, char *errstr,
+                               size_t errstr_size) {
+        sqlite_target_t *t = (sqlite_target_t *)bt;
+        sqlite3_stmt *st = t->has_receipt;
+        sqlite3_bind_text(st, 1, event_id, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        *found = rc == SQLITE_ROW;
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? SB_OK
+                                                     : db_err(t, rc, "look up receipt", errstr, errstr_size);
+}
+
 static void st_destroy(sb_target_t *bt) {
         sqlite_target_t *t = (sqlite_target_t *)bt;
         if (!t)
@@ -402,6 +416,7 @@ static void st_destroy(sb_target_t *bt) {
         sqlite3_finalize(t->load_offset);
         sqlite3_finalize(t->store_offset);
         sqlite3_finalize(t->receipt);
+        sqlite3_finalize(t->has_receipt);
         sqlite3_finalize(t->column);
         sqlite3_close(t->db);
         free(t);
@@ -420,6 +435,7 @@ static const sb_target_ops_t sqlite_ops = {
         .load_offset = st_load_offset,
         .store_offset = st_store_offset,
         .record_receipt = st_record_receipt,
+        .has_receipt = st_has_receipt,
         .destroy = st_destroy,
 };
 
@@ -482,6 +498,11 @@ sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr
                             "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now'))");
         if (!err)
                 err = prepare(t, &sql, &t->receipt, errstr, errstr_size);
+        sb_buf_reset(&sql);
+        /* By the event_id index. */
+        sb_buf_printf(&sql, "SELECT 1 FROM sharebus_receipts WHERE event_id = ?1 LIMIT 1");
+        if (!err)
+                err = prepare(t, &sql, &t->has_receipt, errstr, errstr_size);
         sb_buf_reset(&sql);
         sb_buf_printf(&sql, "INSERT INTO sharebus_columns VALUES (?1, ?2, ?3) "
                             "ON CONFLICT (table_name, column_name) DO UPDATE SET "

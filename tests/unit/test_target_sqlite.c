@@ -1,7 +1,8 @@
 /*
  * Unit tests of the SQLite target: table names through the target
  * interface, and schema evolution that adds columns: rows already in the
- * table read the new field's default, not NULL.
+ * table read the new field's default, not NULL; receipts looked up by
+ * event id, inside the transaction and after it, never after a rollback.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -120,11 +121,36 @@ START_TEST(test_added_columns_take_the_default_in_old_rows) {
 }
 END_TEST
 
+START_TEST(test_has_receipt_sees_committed_and_own_receipts_only) {
+        char path[4096];
+        int found = -1;
+        sb_target_t *t = open_target(path, sizeof(path));
+        const char *a = "6f1c2a8e-0000-4000-8000-000000000001", *b = "6f1c2a8e-0000-4000-8000-000000000002";
+        TEST_CALL(t->ops->has_receipt(t, a, &found, TEST_ERR));
+        ck_assert_int_eq(found, 0);
+        TEST_CALL(t->ops->begin(t, TEST_ERR));
+        TEST_CALL(t->ops->record_receipt(t, "x.y", 0, 5, a, "c", TEST_ERR));
+        TEST_CALL(t->ops->has_receipt(t, a, &found, TEST_ERR));
+        ck_assert_int_eq(found, 1); /* a batch sees its own */
+        TEST_CALL(t->ops->commit(t, TEST_ERR));
+        TEST_CALL(t->ops->begin(t, TEST_ERR));
+        TEST_CALL(t->ops->record_receipt(t, "x.y", 0, 6, b, "u", TEST_ERR));
+        t->ops->rollback(t);
+        TEST_CALL(t->ops->has_receipt(t, a, &found, TEST_ERR));
+        ck_assert_int_eq(found, 1);
+        TEST_CALL(t->ops->has_receipt(t, b, &found, TEST_ERR));
+        ck_assert_int_eq(found, 0);
+        t->ops->destroy(t);
+        unlink(path);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("target_sqlite");
         TCase *tc = tcase_create("target_sqlite");
         tcase_add_test(tc, test_table_name_through_the_interface);
         tcase_add_test(tc, test_added_columns_take_the_default_in_old_rows);
+        tcase_add_test(tc, test_has_receipt_sees_committed_and_own_receipts_only);
         suite_add_tcase(s, tc);
         return test_run_suite(s);
 }
