@@ -7,6 +7,7 @@
 
 #include "sb_buf.h"
 #include "sb_clock.h"
+#include "sources/sqlite_progress.h"
 #include "sources/sqlite_sql.h"
 
 /* Records handed over per next(). */
@@ -15,15 +16,6 @@
  * twice that. */
 #define SQLITE_BATCH_BYTES SOURCE_SQLITE_ROW_MAX
 #define SQLITE_ARENA_MAX (2 * (size_t)SOURCE_SQLITE_ROW_MAX + 64 * 1024)
-/* Pruning runs at most this often (and at the first ack), deleting at most
- * this many rows at a time (one write transaction the application waits
- * for). */
-#define SQLITE_PRUNE_EVERY_MS 60000
-#define SQLITE_PRUNE_ROWS_MAX 10000
-/* A progress row is moved forward for this long, then a new one is
- * started: the rows say, to the minute, what was sent when. */
-#define SQLITE_PROGRESS_ROW_MS 60000
-
 typedef enum { PHASE_SNAP_START, PHASE_SNAP_ROWS, PHASE_OUTBOX } phase_t;
 
 typedef struct {
@@ -33,17 +25,11 @@ typedef struct {
         const char *table;   /* borrowed from the config */
         const char *dataset; /* borrowed from the options */
         const char *snap_table;
-        long long retention_ms;
         int poll_ms;
-        sqlite3_stmt *st_batch, *st_ack_move, *st_ack_add, *st_mark, *st_prune_mark, *st_prune, *st_prune_log,
-                *st_version, *st_stats, *st_maxseq, *st_snap;
-        uint64_t cursor;       /* the last seq handed over */
-        uint64_t acked;        /* the progress table's seq: every row up to it is sent */
-        uint64_t row_seq;      /* the seq of the dataset's latest progress row; 0: none */
-        int64_t row_started;   /* when that row was started (ms since the epoch) */
-        int64_t empty_version; /* data_version at the last read that found nothing; -1 none */
-        int64_t last_prune_mono;
-        int pruned_once;
+        sqlite3_stmt *st_batch, *st_version, *st_stats, *st_maxseq, *st_snap;
+        sqlite_progress_t *progress; /* what is sent (sqlite_progress.h) */
+        uint64_t cursor;             /* the last seq handed over */
+        int64_t empty_version;       /* data_version at the last read that found nothing; -1 none */
         phase_t phase;
         int snap_has_row; /* st_snap stands on a row not yet handed over */
         uint64_t snap_seq;
@@ -132,7 +118,6 @@ static sb_err_t sqlite_open(const sb_config_t *cfg, const source_options_t *opts
         s->table = table;
         s->dataset = opts->dataset;
         s->snap_table = snap_table;
-        s->retention_ms = sb_config_int(cfg, "outbox_retention_ms");
         s->poll_ms = (int)sb_config_int(cfg, "outbox_poll_ms");
         s->empty_version = -1;
         s->phase = opts->snapshot ? PHASE_SNAP_START : PHASE_OUTBOX;
@@ -179,16 +164,6 @@ static sb_err_t sqlite_open(const sb_config_t *cfg, const source_options_t *opts
          * through a crash of the process) only sends rows again. */
         sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
 
-        /* The producer's own bookkeeping: created here, so that an outbox
-         * made before it existed (or by hand) needs nothing more. */
-        sb_buf_t ddl;
-        sb_buf_init(&ddl, 4096);
-        if (sqlite_sql_progress_ddl(&ddl) || sqlite3_exec(s->db, (const char *)ddl.data, NULL, NULL, NULL)) {
-                sb_buf_free(&ddl);
-                err = db_err(s, errstr, errstr_size, "creating table " SQLITE_SQL_PROGRESS_TABLE);
-                goto fail;
-        }
-        sb_buf_free(&ddl);
         char what[200];
         snprintf(what, sizeof(what), "outbox_table '%s'", table);
         snprintf(sql, sizeof(sql),
@@ -196,34 +171,6 @@ static sb_err_t sqlite_open(const sb_config_t *cfg, const source_options_t *opts
                  "AND seq > ?2 ORDER BY seq LIMIT ?3",
                  table);
         if ((err = prepare(s, sql, &s->st_batch, what, errstr, errstr_size)))
-                goto fail;
-        if ((err = prepare(s,
-                           "UPDATE " SQLITE_SQL_PROGRESS_TABLE
-                           " SET seq = ?3, sent_at = ?4 WHERE outbox_table "
-                           "= ?1 AND dataset = ?2 AND seq = ?5",
-                           &s->st_ack_move, SQLITE_SQL_PROGRESS_TABLE, errstr, errstr_size)) ||
-            (err = prepare(s, "INSERT OR IGNORE INTO " SQLITE_SQL_PROGRESS_TABLE " VALUES (?1, ?2, ?3, ?4)",
-                           &s->st_ack_add, SQLITE_SQL_PROGRESS_TABLE, errstr, errstr_size)) ||
-            (err = prepare(s,
-                           "SELECT seq FROM " SQLITE_SQL_PROGRESS_TABLE
-                           " WHERE outbox_table = ?1 AND dataset = ?2 ORDER BY seq DESC LIMIT 1",
-                           &s->st_mark, SQLITE_SQL_PROGRESS_TABLE, errstr, errstr_size)) ||
-            (err = prepare(s,
-                           "SELECT max(seq) FROM " SQLITE_SQL_PROGRESS_TABLE
-                           " WHERE outbox_table = ?1 AND dataset = ?2 AND sent_at <= ?3",
-                           &s->st_prune_mark, SQLITE_SQL_PROGRESS_TABLE, errstr, errstr_size)) ||
-            (err = prepare(s,
-                           "DELETE FROM " SQLITE_SQL_PROGRESS_TABLE
-                           " WHERE outbox_table = ?1 AND dataset = ?2 AND seq < ?3",
-                           &s->st_prune_log, SQLITE_SQL_PROGRESS_TABLE, errstr, errstr_size)))
-                goto fail;
-        /* At most SQLITE_PRUNE_ROWS_MAX rows per prune: one write
-         * transaction the application waits for. */
-        snprintf(sql, sizeof(sql),
-                 "DELETE FROM \"%s\" WHERE dataset = ?1 AND seq <= min(?2, coalesce((SELECT seq FROM \"%s\" "
-                 "WHERE dataset = ?1 ORDER BY seq LIMIT 1 OFFSET %d), ?2))",
-                 table, table, SQLITE_PRUNE_ROWS_MAX - 1);
-        if ((err = prepare(s, sql, &s->st_prune, what, errstr, errstr_size)))
                 goto fail;
         snprintf(sql, sizeof(sql),
                  "SELECT count(*), (SELECT changed_at FROM \"%s\" WHERE dataset = ?1 AND seq > ?2 ORDER BY "
@@ -235,19 +182,11 @@ static sb_err_t sqlite_open(const sb_config_t *cfg, const source_options_t *opts
         snprintf(sql, sizeof(sql), "SELECT coalesce(max(seq), 0) FROM \"%s\"", table);
         if ((err = prepare(s, sql, &s->st_maxseq, what, errstr, errstr_size)))
                 goto fail;
-        sqlite3_bind_text(s->st_mark, 1, s->table, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s->st_mark, 2, s->dataset, -1, SQLITE_STATIC);
-        rc = sqlite3_step(s->st_mark);
-        /* The first ack starts a progress row of this run's own (row_seq 0):
-         * moving an older one would stretch its minute across restarts. */
-        if (rc == SQLITE_ROW)
-                s->acked = (uint64_t)sqlite3_column_int64(s->st_mark, 0);
-        sqlite3_reset(s->st_mark);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-                err = db_err(s, errstr, errstr_size, "reading " SQLITE_SQL_PROGRESS_TABLE);
+        if ((err = sqlite_progress_new(s->db, s->path, table, s->dataset,
+                                       sb_config_int(cfg, "outbox_retention_ms"), &s->progress, errstr,
+                                       errstr_size)))
                 goto fail;
-        }
-        s->cursor = s->acked;
+        s->cursor = sqlite_progress_mark(s->progress);
         if ((err = prepare(s, "PRAGMA data_version", &s->st_version, "data_version", errstr, errstr_size)))
                 goto fail;
         if (opts->snapshot && (err = prepare_snapshot(s, opts, errstr, errstr_size)))
@@ -429,77 +368,6 @@ static sb_err_t data_version(sqlite_src_t *s, int64_t *v, char *errstr, size_t e
         return rc == SQLITE_ROW ? SB_OK : db_err(s, errstr, errstr_size, "PRAGMA data_version");
 }
 
-/* Binds the outbox table and the dataset as ?1 and ?2 of st. */
-static void bind_names(sqlite_src_t *s, sqlite3_stmt *st) {
-        sqlite3_bind_text(st, 1, s->table, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, s->dataset, -1, SQLITE_STATIC);
-}
-
-/* Steps st to its end, resets it; the SQLite result. */
-static int run(sqlite3_stmt *st) {
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        return rc;
-}
-
-/* Records that every row of the dataset up to `position` is in Kafka: the
- * latest progress row moves forward, or a new one starts once that row is
- * SQLITE_PROGRESS_ROW_MS old.  A position at or below the mark (a late ack
- * of an older producer) changes nothing. */
-static sb_err_t mark_sent(sqlite_src_t *s, uint64_t position, char *errstr, size_t errstr_size) {
-        if (position <= s->acked)
-                return SB_OK;
-        int64_t now = sb_clock_now_ms();
-        int moved = 0, rc = SQLITE_DONE;
-        if (s->row_seq && now - s->row_started < SQLITE_PROGRESS_ROW_MS) {
-                bind_names(s, s->st_ack_move);
-                sqlite3_bind_int64(s->st_ack_move, 3, (sqlite3_int64)position);
-                sqlite3_bind_int64(s->st_ack_move, 4, now);
-                sqlite3_bind_int64(s->st_ack_move, 5, (sqlite3_int64)s->row_seq);
-                rc = run(s->st_ack_move);
-                moved = rc == SQLITE_DONE && sqlite3_changes(s->db) == 1;
-        }
-        if (rc == SQLITE_DONE && !moved) {
-                bind_names(s, s->st_ack_add);
-                sqlite3_bind_int64(s->st_ack_add, 3, (sqlite3_int64)position);
-                sqlite3_bind_int64(s->st_ack_add, 4, now);
-                rc = run(s->st_ack_add);
-                s->row_started = now;
-        }
-        if (rc != SQLITE_DONE)
-                return db_err(s, errstr, errstr_size, "recording the rows sent");
-        s->acked = s->row_seq = position;
-        return SB_OK;
-}
-
-/* Deletes the rows sent at least outbox_retention_ms ago: those up to the
- * highest seq the progress rows of that time recorded (at most
- * SQLITE_PRUNE_ROWS_MAX of them), then the progress rows below it.
- * Returns the SQLite result of the last statement. */
-static int prune(sqlite_src_t *s, int *deleted) {
-        sqlite3_stmt *st = s->st_prune_mark;
-        *deleted = 0;
-        bind_names(s, st);
-        sqlite3_bind_int64(st, 3, sb_clock_now_ms() - s->retention_ms);
-        int rc = sqlite3_step(st);
-        sqlite3_int64 upto = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        if (rc != SQLITE_ROW)
-                return rc;
-        if (upto <= 0)
-                return SQLITE_DONE;
-        sqlite3_bind_text(s->st_prune, 1, s->dataset, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s->st_prune, 2, upto);
-        if ((rc = run(s->st_prune)) != SQLITE_DONE)
-                return rc;
-        *deleted = sqlite3_changes(s->db);
-        bind_names(s, s->st_prune_log);
-        sqlite3_bind_int64(s->st_prune_log, 3, upto);
-        return run(s->st_prune_log);
-}
-
 static void snapshot_abort(sqlite_src_t *s) {
         sqlite3_reset(s->st_snap);
         sqlite3_reset(s->st_maxseq);
@@ -610,7 +478,7 @@ static sb_err_t snapshot_next(sqlite_src_t *s, size_t max, size_t *count, char *
         if (n > 0)
                 s->records[n - 1].position = s->snap_seq;
         else if (s->snap_seq > 0)
-                return mark_sent(s, s->snap_seq, errstr, errstr_size);
+                return sqlite_progress_record(s->progress, s->snap_seq, errstr, errstr_size);
         return SB_OK;
 }
 
@@ -657,25 +525,16 @@ static sb_err_t sqlite_next(void *state, size_t max, int timeout_ms, source_batc
 
 static sb_err_t sqlite_ack(void *state, uint64_t position, char *errstr, size_t errstr_size) {
         sqlite_src_t *s = state;
-        sb_err_t err = mark_sent(s, position, errstr, errstr_size);
+        sb_err_t err = sqlite_progress_record(s->progress, position, errstr, errstr_size);
         if (err)
                 return err;
-        int64_t mono = sb_clock_mono_ms();
-        long long every =
-                s->retention_ms / 10 < SQLITE_PRUNE_EVERY_MS ? s->retention_ms / 10 : SQLITE_PRUNE_EVERY_MS;
-        if (s->pruned_once && mono - s->last_prune_mono < every)
-                return SB_OK;
         int deleted;
         /* The rows are recorded sent; a prune that waited too long for the
          * lock is retried at a later ack. */
-        if (prune(s, &deleted) != SQLITE_DONE) {
+        if (sqlite_progress_prune(s->progress, &deleted) != SQLITE_DONE)
                 SB_LOG(s->log, SB_LOG_WARN, "%s: pruning sent outbox rows: %s", s->path,
                        sqlite3_errmsg(s->db));
-                return SB_OK;
-        }
-        s->pruned_once = 1;
-        s->last_prune_mono = mono;
-        if (deleted > 0)
+        else if (deleted > 0)
                 SB_LOG(s->log, SB_LOG_DEBUG, "%s: pruned %d sent outbox rows", s->path, deleted);
         return SB_OK;
 }
@@ -684,7 +543,7 @@ static void sqlite_stats(void *state, source_stats_t *out) {
         sqlite_src_t *s = state;
         sqlite3_stmt *st = s->st_stats;
         sqlite3_bind_text(st, 1, s->dataset, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)s->acked);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)sqlite_progress_mark(s->progress));
         if (sqlite3_step(st) == SQLITE_ROW) {
                 out->backlog = sqlite3_column_int64(st, 0);
                 if (sqlite3_column_type(st, 1) == SQLITE_INTEGER)
@@ -698,9 +557,8 @@ static void sqlite_close(void *state) {
         sqlite_src_t *s = state;
         if (!s)
                 return;
-        sqlite3_stmt *all[] = {s->st_batch,      s->st_ack_move, s->st_ack_add,   s->st_mark,
-                               s->st_prune_mark, s->st_prune,    s->st_prune_log, s->st_version,
-                               s->st_stats,      s->st_maxseq,   s->st_snap};
+        sqlite_progress_destroy(s->progress);
+        sqlite3_stmt *all[] = {s->st_batch, s->st_version, s->st_stats, s->st_maxseq, s->st_snap};
         enum { N_STATEMENTS = sizeof(all) / sizeof(all[0]) };
         for (size_t i = 0; i < N_STATEMENTS; i++)
                 sqlite3_finalize(all[i]);

@@ -45,7 +45,7 @@
  * work per row, more than publishing it.  The progress table keeps one row
  * per minute of sending (the latest row moves forward within its minute), so
  * it says what was sent by when: rows sent `outbox_retention_ms` ago or more
- * are deleted (at most SQLITE_PRUNE_ROWS_MAX a time), with the progress rows
+ * are deleted (at most 10,000 a time: sqlite_progress.h), with the progress rows
  * below them, by the producer that sent them: producers of other datasets
  * sharing the table keep theirs.
  *
