@@ -16,6 +16,10 @@
 #include <unistd.h>
 
 #include "sample.h"
+#include "sb_clock.h"
+#include "sb_envelope.h"
+#include "sb_uuid.h"
+#include "sb_wire.h"
 
 void h_sleep_ms(int ms) {
         struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -620,4 +624,36 @@ int h_run_suite(Suite *s) {
         int failed = srunner_ntests_failed(sr);
         srunner_free(sr);
         return failed;
+}
+
+void h_encode_license(const sb_dataset_t *ds, int32_t key_id, int32_t value_id, const char *department,
+                      const char *uscc, const char *name, double capital, sb_buf_t *key, sb_buf_t *value) {
+        char errstr[512], dataset[128];
+        snprintf(dataset, sizeof(dataset), "%s.license", department);
+        sb_buf_reset(key);
+        sb_buf_reset(value);
+        json_t *k = json_pack("{s:s}", "uscc", uscc);
+        json_t *after = json_pack("{s:s, s:s, s:s, s:f, s:n, s:s, s:s, s:n, s:s}", "uscc", uscc, "name", name,
+                                  "legal_representative", "Zhao", "registered_capital", capital,
+                                  "business_scope", "status", "ACTIVE", "established_on", "2001-02-03",
+                                  "address", "updated_at", "2025-01-01T00:00:00Z");
+        sb_change_t change = {.op = 'c',
+                              .after = after,
+                              .ts_ms = sb_clock_now_ms(),
+                              .department = department,
+                              .system = "not-sharebus",
+                              .dataset = dataset,
+                              .seq = 1};
+        ck_assert_int_eq(sb_uuid4(change.event_id), SB_OK);
+        json_t *envelope = sb_envelope_value(&change);
+        ck_assert_int_eq(sb_wire_put_header(key, key_id), SB_OK);
+        ck_assert_int_eq(sb_wire_put_header(value, value_id), SB_OK);
+        ck_assert_msg(sb_avro_encode(sb_dataset_key_schema(ds), k, key, errstr, sizeof(errstr)) == SB_OK,
+                      "%s", errstr);
+        ck_assert_msg(sb_avro_encode(sb_dataset_value_schema(ds), envelope, value, errstr, sizeof(errstr)) ==
+                              SB_OK,
+                      "%s", errstr);
+        json_decref(envelope);
+        json_decref(after);
+        json_decref(k);
 }

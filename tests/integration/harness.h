@@ -9,7 +9,11 @@
 
 #include <check.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "dataset.h"
+#include "sb_buf.h"
 
 typedef struct {
         char dir[256];  /* the suite's temporary folder */
@@ -147,6 +151,14 @@ char *h_read_headers(const h_env_t *env, const char *topic, const char *name, in
  * 127.0.0.1:PORT" (metrics_listen = "127.0.0.1:0") in `log`, waiting up to
  * 60 s for it; 0 if it did not come. */
 int h_logged_port(const char *log);
+
+/* Encodes one create of a business licence (uscc, name, capital) with key
+ * schema `key_id` and value schema `value_id` of `ds`, bypassing the
+ * producer, into key and value (reset first); the envelope names
+ * `department` and the dataset "<department>.license".  Fails the test if
+ * it does not encode. */
+void h_encode_license(const sb_dataset_t *ds, int32_t key_id, int32_t value_id, const char *department,
+                      const char *uscc, const char *name, double capital, sb_buf_t *key, sb_buf_t *value);
 
 /* An HTTP answer from h_http. */
 typedef struct {

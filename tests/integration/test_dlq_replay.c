@@ -59,47 +59,13 @@ static sb_dataset_t *license_dataset(const char *topic, int32_t *key_id, int32_t
         return ds;
 }
 
-/* Encodes one create of a business licence (name `name`, capital `capital`)
- * with key schema `key_id` and value schema `value_id` of `ds`, bypassing the
- * producer, into key and value. */
-static void encode_license(sb_dataset_t *ds, int32_t key_id, int32_t value_id, const char *uscc,
-                           const char *name, double capital, sb_buf_t *key, sb_buf_t *value) {
-        char errstr[512];
-        sb_buf_reset(key);
-        sb_buf_reset(value);
-        json_t *k = json_pack("{s:s}", "uscc", uscc);
-        json_t *after = json_pack("{s:s, s:s, s:s, s:f, s:n, s:s, s:s, s:n, s:s}", "uscc", uscc, "name", name,
-                                  "legal_representative", "Zhao", "registered_capital", capital,
-                                  "business_scope", "status", "ACTIVE", "established_on", "2001-02-03",
-                                  "address", "updated_at", "2025-01-01T00:00:00Z");
-        sb_change_t change = {.op = 'c',
-                              .after = after,
-                              .ts_ms = sb_clock_now_ms(),
-                              .department = "replay",
-                              .system = "not-sharebus",
-                              .dataset = "replay.license",
-                              .seq = 1};
-        ck_assert_int_eq(sb_uuid4(change.event_id), SB_OK);
-        json_t *envelope = sb_envelope_value(&change);
-        ck_assert_int_eq(sb_wire_put_header(key, key_id), SB_OK);
-        ck_assert_int_eq(sb_wire_put_header(value, value_id), SB_OK);
-        ck_assert_msg(sb_avro_encode(sb_dataset_key_schema(ds), k, key, errstr, sizeof(errstr)) == SB_OK,
-                      "%s", errstr);
-        ck_assert_msg(sb_avro_encode(sb_dataset_value_schema(ds), envelope, value, errstr, sizeof(errstr)) ==
-                              SB_OK,
-                      "%s", errstr);
-        json_decref(envelope);
-        json_decref(after);
-        json_decref(k);
-}
-
-/* Produces one licence record to `topic` (encode_license). */
+/* Produces one licence record to `topic` (h_encode_license). */
 static void produce_license(sb_dataset_t *ds, const char *topic, int32_t key_id, int32_t value_id,
                             const char *uscc, const char *name, double capital) {
         sb_buf_t key, value;
         sb_buf_init(&key, 1 << 20);
         sb_buf_init(&value, 1 << 20);
-        encode_license(ds, key_id, value_id, uscc, name, capital, &key, &value);
+        h_encode_license(ds, key_id, value_id, "replay", uscc, name, capital, &key, &value);
         h_produce_raw(&env, topic, key.data, key.len, value.data, value.len);
         sb_buf_free(&key);
         sb_buf_free(&value);
@@ -382,7 +348,7 @@ START_TEST(replay_reports_dead_letters_it_cannot_use) {
         sb_buf_t key, value;
         sb_buf_init(&key, 1 << 20);
         sb_buf_init(&value, 1 << 20);
-        encode_license(ds, key_id, value_id, "91350100M000100Y43", "Odd Co.", 1.0, &key, &value);
+        h_encode_license(ds, key_id, value_id, "replay", "91350100M000100Y43", "Odd Co.", 1.0, &key, &value);
         sb_dataset_destroy(ds);
 
         const char *const none[] = {NULL};
@@ -483,9 +449,10 @@ START_TEST(replay_of_all_fixed_moves_its_position_to_the_end) {
                                     "sharebus.source.offset",
                                     "3",
                                     NULL};
-        encode_license(ds, key_id, value_id, "91350100M000100Y43", "Done Co.", 1.0, &key, &value);
+        h_encode_license(ds, key_id, value_id, "replay", "91350100M000100Y43", "Done Co.", 1.0, &key, &value);
         produce_with_headers("dlq.done", key.data, key.len, value.data, value.len, good);
-        encode_license(ds, key_id, value_id, "9144030071526726XG", "Also Done Co.", 2.0, &key, &value);
+        h_encode_license(ds, key_id, value_id, "replay", "9144030071526726XG", "Also Done Co.", 2.0, &key,
+                         &value);
         produce_with_headers("dlq.done", key.data, key.len, value.data, value.len, good);
         sb_buf_free(&key);
         sb_buf_free(&value);

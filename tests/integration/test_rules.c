@@ -174,39 +174,6 @@ END_TEST
 
 /* ---- the subscriber ---- */
 
-/* Encodes one create of a business licence with the value schema `value_id`
- * and key schema `key_id` of dataset `ds`, bypassing the producer. */
-static void encode_raw(sb_dataset_t *ds, int32_t key_id, int32_t value_id, const char *uscc, double capital,
-                       sb_buf_t *key, sb_buf_t *value) {
-        char errstr[512];
-        sb_buf_reset(key);
-        sb_buf_reset(value);
-        json_t *k = json_pack("{s:s}", "uscc", uscc);
-        json_t *after = json_pack("{s:s, s:s, s:s, s:f, s:n, s:s, s:s, s:n, s:s}", "uscc", uscc, "name",
-                                  "Raw Co.", "legal_representative", "Zhao", "registered_capital", capital,
-                                  "business_scope", "status", "ACTIVE", "established_on", "2001-02-03",
-                                  "address", "updated_at", "2025-01-01T00:00:00Z");
-        sb_change_t change = {.op = 'c',
-                              .after = after,
-                              .ts_ms = sb_clock_now_ms(),
-                              .department = "rawrules",
-                              .system = "not-sharebus",
-                              .dataset = "rawrules.license",
-                              .seq = 1};
-        ck_assert_int_eq(sb_uuid4(change.event_id), SB_OK);
-        json_t *envelope = sb_envelope_value(&change);
-        ck_assert_int_eq(sb_wire_put_header(key, key_id), SB_OK);
-        ck_assert_int_eq(sb_wire_put_header(value, value_id), SB_OK);
-        ck_assert_msg(sb_avro_encode(sb_dataset_key_schema(ds), k, key, errstr, sizeof(errstr)) == SB_OK,
-                      "%s", errstr);
-        ck_assert_msg(sb_avro_encode(sb_dataset_value_schema(ds), envelope, value, errstr, sizeof(errstr)) ==
-                              SB_OK,
-                      "%s", errstr);
-        json_decref(envelope);
-        json_decref(after);
-        json_decref(k);
-}
-
 START_TEST(subscriber_dead_letters_records_breaking_rules) {
         char dir[700], errstr[512], db[600];
         h_copy_dataset(&env, "market.business_license", "rawrules.license");
@@ -232,13 +199,17 @@ START_TEST(subscriber_dead_letters_records_breaking_rules) {
         sb_buf_t key, value;
         sb_buf_init(&key, 1 << 20);
         sb_buf_init(&value, 1 << 20);
-        encode_raw(ds, key_id, value_id, "91350100M000100Y43", 100.0, &key, &value); /* offset 0: good */
+        h_encode_license(ds, key_id, value_id, "rawrules", "91350100M000100Y43", "Raw Co.", 100.0, &key,
+                         &value); /* offset 0: good */
         h_produce_raw(&env, "rawrules.license", key.data, key.len, value.data, value.len);
-        encode_raw(ds, key_id, value_id, "91350100M000100Y44", 100.0, &key, &value); /* 1: bad uscc */
+        h_encode_license(ds, key_id, value_id, "rawrules", "91350100M000100Y44", "Raw Co.", 100.0, &key,
+                         &value); /* 1: bad uscc */
         h_produce_raw(&env, "rawrules.license", key.data, key.len, value.data, value.len);
-        encode_raw(ds, key_id, value_id, "91110000600037341L", -3.0, &key, &value); /* 2: negative capital */
+        h_encode_license(ds, key_id, value_id, "rawrules", "91110000600037341L", "Raw Co.", -3.0, &key,
+                         &value); /* 2: negative capital */
         h_produce_raw(&env, "rawrules.license", key.data, key.len, value.data, value.len);
-        encode_raw(ds, key_id, value_id, "9144030071526726XG", 0.5, &key, &value); /* 3: good */
+        h_encode_license(ds, key_id, value_id, "rawrules", "9144030071526726XG", "Raw Co.", 0.5, &key,
+                         &value); /* 3: good */
         h_produce_raw(&env, "rawrules.license", key.data, key.len, value.data, value.len);
         sb_buf_free(&key);
         sb_buf_free(&value);
