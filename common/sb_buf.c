@@ -43,7 +43,7 @@ static sb_err_t sb_buf_reserve(sb_buf_t *buf, size_t extra) {
         return SB_OK;
 }
 
-sb_err_t sb_buf_append(sb_buf_t *buf, const void *data, size_t len) {
+sb_err_t sb_buf_append_grow(sb_buf_t *buf, const void *data, size_t len) {
         sb_err_t err = sb_buf_reserve(buf, len);
         if (err)
                 return err;

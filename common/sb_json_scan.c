@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,51 @@ static size_t utf8_seq(const unsigned char *s, const unsigned char *end) {
         return n;
 }
 
+/* 1 for the bytes a string's plain run is made of: printable ASCII but
+ * the quote and the backslash (one load per byte, not four compares). */
+static const unsigned char plain_byte[256] = {
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* The end of the plain run at q: eight bytes at a time (a word-at-a-time
+ * test: no byte below 0x20, none with the high bit, no quote, no
+ * backslash), the last few byte by byte.  Strings are most of a change
+ * line's bytes. */
+static const unsigned char *plain_run(const unsigned char *q, const unsigned char *e) {
+        const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+        while (e - q >= 8) {
+                uint64_t w;
+                memcpy(&w, q, 8);
+                /* The classic "has a zero byte" and "has a byte less than n"
+                 * tests (exact for "any"): a byte below 0x20, the quote or the
+                 * backslash (zero after the xor), or a byte with its high bit. */
+                uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+                uint64_t bad = ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
+                               ((backslash - ones) & ~backslash) | w;
+                bad &= highs;
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                /* The lowest flagged byte is exact (a false flag only ever
+                 * sits above a true one): the first byte that is not plain. */
+                if (bad)
+                        return q + (__builtin_ctzll(bad) >> 3);
+#else
+                if (bad)
+                        break;
+#endif
+                q += 8;
+        }
+        while (q < e && plain_byte[*q])
+                q++;
+        return q;
+}
+
 /* Scans the string at *p (at its opening quote): validates it and measures
  * its decoded length. */
 int sb_json_scan_string(const char **p, const char *end, sb_json_scan_str_t *s) {
@@ -87,8 +133,7 @@ int sb_json_scan_string(const char **p, const char *end, sb_json_scan_str_t *s) 
         for (;;) {
                 /* The plain run first: most strings are nothing else. */
                 const unsigned char *run = q;
-                while (q < e && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\')
-                        q++;
+                q = plain_run(q, e);
                 len += (size_t)(q - run);
                 if (q >= e)
                         return -1;

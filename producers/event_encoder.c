@@ -328,6 +328,7 @@ static int put_row(sb_buf_t *value, int present, int64_t null_branch, int64_t ro
 
 enum { M_OP, M_KEY, M_BEFORE, M_AFTER, M_TS, M_SEQ, M_COUNT };
 static const char *const members[M_COUNT] = {"op", "key", "before", "after", "ts_ms", "seq"};
+static const size_t member_lens[M_COUNT] = {2, 3, 6, 5, 5, 3};
 
 /* The fast path: 0 with key, value, event_id and *op set, or -1 to let the
  * reference path decide. */
@@ -355,7 +356,7 @@ static int encode_fast(sb_event_worker_t *w, const char *text, size_t len, int64
                 if (sb_json_scan_name(&p, end, &name, &nlen))
                         return -1;
                 for (m = 0; m < M_COUNT; m++)
-                        if (strncmp(members[m], name, nlen) == 0 && members[m][nlen] == 0)
+                        if (nlen == member_lens[m] && memcmp(members[m], name, nlen) == 0)
                                 break;
                 if (m == M_COUNT || seen[m])
                         return -1;

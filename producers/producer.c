@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode_stage.h"
 #include "progress.h"
 #include "rejects.h"
 #include "sources/json_text.h"
@@ -43,7 +44,7 @@ struct sb_producer_s {
         const volatile sig_atomic_t *stop; /* the run's, while it runs */
         rd_kafka_t *rk;
         source_t *src;
-        sb_event_worker_t *worker;
+        encode_stage_t *stage;
         slot_t *window;
         uint64_t head, tail; /* ordinals: [head, tail) are in flight */
         uint64_t ack_pending, acked;
@@ -53,7 +54,7 @@ struct sb_producer_s {
         int fatal;              /* the Kafka producer must be made again */
         volatile int unhealthy; /* read by /healthz from the server's thread */
         char unhealthy_why[256];
-        sb_buf_t key, value;
+        sb_buf_t value; /* a reject's */
         sb_producer_stats_t stats;
         sb_producer_stats_t counted; /* what the metrics' counters hold of stats */
         int64_t now_ms;              /* monotonic, read once per batch and per poll */
@@ -197,11 +198,10 @@ sb_err_t sb_producer_new(const sb_producer_conf_t *conf, const sb_config_t *cfg,
         p->enc = enc;
         p->log = log;
         p->opaque = (sb_kafka_opaque_t){.log = log, .app = p};
-        sb_buf_init(&p->key, 64 * 1024 * 1024);
         sb_buf_init(&p->value, 64 * 1024 * 1024);
         sb_err_t err = SB_OK;
         if ((metrics && (err = register_metrics(p, metrics, errstr, errstr_size))) ||
-            (err = sb_event_worker_new(enc, &p->worker, errstr, errstr_size)) ||
+            (err = encode_stage_new(enc, (size_t)conf->batch_max, &p->stage, errstr, errstr_size)) ||
             (err = source_new(cfg, &p->src_opts, log, &p->src, errstr, errstr_size)) ||
             (err = kafka_new(p, errstr, errstr_size)) ||
             (err = topic_exists(p->rk, conf->topic, errstr, errstr_size)) ||
@@ -220,8 +220,7 @@ void sb_producer_destroy(sb_producer_t *p) {
         if (p->rk)
                 rd_kafka_destroy(p->rk);
         source_destroy(p->src);
-        sb_event_worker_destroy(p->worker);
-        sb_buf_free(&p->key);
+        encode_stage_destroy(p->stage);
         sb_buf_free(&p->value);
         free(p->window);
         free(p);
@@ -316,14 +315,17 @@ static rd_kafka_headers_t *event_headers(const sb_producer_t *p, const char *eve
         return h;
 }
 
-/* Keeps record r in the rejects topic, for `reason`. */
-static rd_kafka_resp_err_t reject(sb_producer_t *p, const source_record_t *r, const char *reason, slot_t *s) {
-        rejects_record_t rr = {p->conf.topic, p->conf.department, r->where, r->position, reason};
+/* Keeps record e of batch b in the rejects topic, for `reason`. */
+static rd_kafka_resp_err_t reject(sb_producer_t *p, const encoded_batch_t *b, const encoded_record_t *e,
+                                  const char *reason, slot_t *s) {
+        const char *where = encoded_str(b, e->where_off);
+        rejects_record_t rr = {p->conf.topic, p->conf.department, where, e->position, reason};
         rd_kafka_headers_t *hdrs = NULL;
         char errstr[256];
-        SB_LOG(p->log, SB_LOG_WARN, "%s: not published: %s (kept in %s)", r->where, reason,
+        SB_LOG(p->log, SB_LOG_WARN, "%s: not published: %s (kept in %s)", where, reason,
                p->conf.rejects_topic);
-        if (rejects_build(&rr, r->text, r->len, sb_schema_root(sb_dataset_key_schema(p->enc->dataset)),
+        if (rejects_build(&rr, encoded_str(b, e->text_off), e->text_len,
+                          sb_schema_root(sb_dataset_key_schema(p->enc->dataset)),
                           sb_dataset_row(p->enc->dataset), &hdrs, &p->value, errstr, sizeof(errstr)))
                 return RD_KAFKA_RESP_ERR__FAIL; /* out of memory */
         rd_kafka_resp_err_t err =
@@ -335,53 +337,43 @@ static rd_kafka_resp_err_t reject(sb_producer_t *p, const source_record_t *r, co
         return err;
 }
 
-/* A record its source could not read ({"source_error": reason}, json_text.h)
- * is rejected for that reason, not for being no change line. */
-static void source_error(const source_record_t *r, char *reason, size_t size) {
-        static const char prefix[] = "{\"" JSON_TEXT_ERROR_MEMBER "\":";
-        if (r->len < sizeof(prefix) || memcmp(r->text, prefix, sizeof(prefix) - 1) != 0)
-                return;
-        json_t *doc = json_loadb(r->text, r->len, 0, NULL);
-        const char *why = json_string_value(json_object_get(doc, JSON_TEXT_ERROR_MEMBER));
-        if (why)
-                snprintf(reason, size, "%s", why);
-        json_decref(doc);
-}
-
-/* Encodes and produces record r (or its reject) into a new slot. */
-static void publish(sb_producer_t *p, const source_record_t *r) {
+/* Produces encoded record e of batch b (or its reject) into a new slot. */
+static void publish(sb_producer_t *p, const encoded_batch_t *b, const encoded_record_t *e) {
         slot_t *s = &p->window[p->tail & (WINDOW - 1)];
-        *s = (slot_t){.ordinal = p->tail, .position = r->position, .queued_ms = p->now_ms};
+        *s = (slot_t){.ordinal = p->tail, .position = e->position, .queued_ms = p->now_ms};
         p->tail++;
         p->stats.read++;
-        char errstr[1024], event_id[37], op = 0;
         rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-        /* Without a seq of its own, a change is numbered by its line
-         * number, or else its position. */
-        int64_t seq = r->number > 0 ? r->number : (int64_t)r->position;
-        sb_err_t bad = sb_event_encode_text(p->worker, r->text, r->len, seq, &p->key, &p->value, event_id,
-                                            &op, errstr, sizeof(errstr));
-        if (!bad) {
-                err = produce(p, p->conf.topic, p->key.data, p->key.len, p->value.data, p->value.len,
-                              event_headers(p, event_id), s);
+        char too_large[128];
+        if (e->nomem) {
+                SB_LOG(p->log, SB_LOG_ERROR, "out of memory encoding a record at position %llu",
+                       (unsigned long long)e->position);
+                s->failed = 1;
+                p->must_rewind = 1;
+                return;
+        }
+        const char *reason = e->bad ? encoded_str(b, e->reason_off) : NULL;
+        if (!reason) {
+                const void *key = b->bytes.data + e->key_off;
+                err = produce(p, p->conf.topic, key, e->key_len, b->bytes.data + e->value_off, e->value_len,
+                              event_headers(p, e->event_id), s);
                 if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-                        snprintf(errstr, sizeof(errstr),
+                        snprintf(too_large, sizeof(too_large),
                                  "the event is %zu bytes, more than the producer's message.max.bytes",
-                                 p->value.len);
-                        bad = SB_ERR_INVALID;
+                                 e->value_len);
+                        reason = too_large;
                 } else if (!err) {
                         p->stats.published++;
-                        if (op == 'd' && !(err = produce(p, p->conf.topic, p->key.data, p->key.len, NULL, 0,
-                                                         event_headers(p, event_id), s)))
+                        if (e->op == 'd' && !(err = produce(p, p->conf.topic, key, e->key_len, NULL, 0,
+                                                            event_headers(p, e->event_id), s)))
                                 p->stats.tombstones++;
                 }
         }
-        if (bad) {
-                source_error(r, errstr, sizeof(errstr));
-                err = reject(p, r, errstr, s);
-        }
+        if (reason)
+                err = reject(p, b, e, reason, s);
         if (err) {
-                SB_LOG(p->log, SB_LOG_ERROR, "%s: cannot produce: %s", r->where, rd_kafka_err2str(err));
+                SB_LOG(p->log, SB_LOG_ERROR, "%s: cannot produce: %s", encoded_str(b, e->where_off),
+                       rd_kafka_err2str(err));
                 s->failed = 1;
                 p->must_rewind = 1;
         }
@@ -449,8 +441,12 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
         if (progress_is_terminal(stderr) &&
             progress_new(stderr, 1, sb_clock_mono_ms(), &bar, why, sizeof(why)))
                 bar = NULL;
-        while (!*stop && !(finished && p->head == p->tail)) {
+        /* Encoded by the stage's thread, not yet produced: while one batch
+         * is produced here, the next is encoded there. */
+        const encoded_batch_t *ready = NULL;
+        while (!*stop && !(finished && p->head == p->tail && !ready)) {
                 if (p->must_rewind) {
+                        ready = NULL; /* read again after the rewind */
                         if ((err = rewind_all(p, &backoff_ms, errstr, errstr_size))) {
                                 progress_destroy(bar);
                                 return err;
@@ -458,11 +454,14 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
                         finished = 0;
                         continue;
                 }
-                if (!finished && p->tail - p->head + (uint64_t)p->conf.batch_max <= WINDOW) {
+                size_t queued = ready ? ready->count : 0;
+                int reading = !finished && p->tail - p->head + queued + (uint64_t)p->conf.batch_max <= WINDOW;
+                int started = 0;
+                if (reading) {
                         source_batch_t batch;
                         err = source_next(p->src, (size_t)p->conf.batch_max,
-                                          p->head == p->tail ? p->conf.idle_wait_ms : 0, &batch, why,
-                                          sizeof(why));
+                                          p->head == p->tail && !ready ? p->conf.idle_wait_ms : 0, &batch,
+                                          why, sizeof(why));
                         if (err == SB_ERR_NOT_FOUND) {
                                 finished = 1;
                         } else if (err) {
@@ -475,15 +474,23 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
                                                             : source_backoff_ms * 2;
                         } else {
                                 source_backoff_ms = 100;
+                                if (batch.count && encode_stage_start(p->stage, &batch) != SB_OK) {
+                                        SB_LOG(p->log, SB_LOG_ERROR,
+                                               "out of memory for a batch of %zu records", batch.count);
+                                        p->must_rewind = 1;
+                                } else {
+                                        started = batch.count > 0;
+                                }
                         }
-                        p->now_ms = sb_clock_mono_ms();
-                        for (size_t i = 0; i < batch.count && !p->must_rewind; i++)
-                                publish(p, &batch.records[i]);
-                        rd_kafka_poll(p->rk, 0);
-                } else {
-                        p->now_ms = sb_clock_mono_ms();
-                        rd_kafka_poll(p->rk, 50); /* the window is full, or the source is done */
                 }
+                p->now_ms = sb_clock_mono_ms();
+                for (size_t i = 0; ready && i < ready->count && !p->must_rewind; i++)
+                        publish(p, ready, &ready->records[i]);
+                ready = NULL;
+                /* Waits only when the window is full or the source is done. */
+                rd_kafka_poll(p->rk, reading ? 0 : 50);
+                if (started)
+                        ready = encode_stage_wait(p->stage);
                 if (advance(p, 0, why, sizeof(why)) != SB_OK) {
                         SB_LOG(p->log, SB_LOG_ERROR, "acknowledging to the %s source: %s",
                                source_name(p->src), why);

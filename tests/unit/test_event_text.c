@@ -593,6 +593,40 @@ START_TEST(test_mutated_lines_give_the_reference_result) {
 }
 END_TEST
 
+/* The scanner reads strings eight bytes at a time: a byte that ends the
+ * plain run (quote, backslash, control, UTF-8 or not) at any place in and
+ * around a word, in a string value and in a member name, gives what the
+ * reference gives. */
+START_TEST(test_a_special_byte_anywhere_in_a_string_gives_the_reference_result) {
+        static const struct {
+                const char *bytes;
+                int path;
+        } specials[] = {
+                {"\\n", FAST_PATH},       {"\\u00e9", FAST_PATH},
+                {"\\\"", FAST_PATH},      {"\xc3\xa9", FAST_PATH},
+                {"\x7f", FAST_PATH},      {"\x01", REFERENCE_PATH},
+                {"\xff", REFERENCE_PATH}, {"\xc3", REFERENCE_PATH},
+                {"\"", REFERENCE_PATH}, /* the string ends early */
+        };
+        fixture_t fx;
+        fixture_open(&fx, NULL, "t.edge", "tests");
+        int compared = 0;
+        for (size_t k = 0; k < sizeof(specials) / sizeof(*specials); k++)
+                for (size_t at = 0; at <= 20; at++) {
+                        char value[64];
+                        snprintf(value, sizeof(value), "\"%.*s%s%.*s\"", (int)at,
+                                 "abcdefghijklmnopqrstuvwxyz", specials[k].bytes, (int)(20 - at),
+                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+                        char *line = edge_line("s", value);
+                        compare_str(&fx, line, specials[k].path, NULL, 0); /* asserts */
+                        free(line);
+                        compared++;
+                }
+        ck_assert_int_eq(compared, 9 * 21);
+        fixture_close(&fx);
+}
+END_TEST
+
 /* ---- threads ---- */
 
 typedef struct {
@@ -713,6 +747,7 @@ int main(void) {
                             sizeof(sample_sets) / sizeof(*sample_sets));
         tcase_add_test(tc, test_rule_errors_read_as_the_readme_shows);
         tcase_add_test(tc, test_mutated_lines_give_the_reference_result);
+        tcase_add_test(tc, test_a_special_byte_anywhere_in_a_string_gives_the_reference_result);
         tcase_add_test(tc, test_workers_encode_in_parallel);
         tcase_add_test(tc, test_generated_ids_are_v4_and_distinct);
         suite_add_tcase(s, tc);

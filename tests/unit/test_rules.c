@@ -65,7 +65,9 @@ static const struct {
         {"{'level':3}", NULL},
         {"{'title':'ab'}", NULL},
         {"{'title':'abcd'}", NULL},
-        {"{'title':'\u4e2d\u6587\u5b57'}", NULL}, /* 3 characters, 9 bytes */
+        {"{'title':'\u4e2d\u6587\u5b57'}", NULL},       /* 3 characters, 9 bytes */
+        {"{'title':'\u4e2d\u6587\u5b57\u4e2d'}", NULL}, /* 4 characters, 12 bytes */
+        {"{'title':'a\u4e2d\u00e9b'}", NULL},           /* 4 characters, 8 bytes */
         {"{'title':null}", NULL},
         {"{'uscc':null}", NULL},
         {"{'uscc':'91110000600037341L'}", NULL},
@@ -100,6 +102,8 @@ static const struct {
         {"{'title':'abcde'}", "after.title: 'abcde' has length 5, above the maximum length 4"},
         {"{'title':'\u4e2d\u6587\u5b57\u4e2d\u6587'}",
          "after.title: '\u4e2d\u6587\u5b57\u4e2d\u6587' has length 5, above the maximum length 4"},
+        {"{'title':'a\u4e2d\u00e9b\u00e9'}", /* 5 characters, 10 bytes */
+         "after.title: 'a\u4e2d\u00e9b\u00e9' has length 5, above the maximum length 4"},
         {"{'uscc':'91350100M000100Y44'}", "after.uscc: check character is wrong (cn_uscc)"},
         {"{'uscc':'91350100M000100Y4'}",
          "after.uscc: '91350100M000100Y4' is not 18 characters long (cn_uscc)"},
