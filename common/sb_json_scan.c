@@ -9,7 +9,7 @@
 /* Lexing, as jansson's lexer accepts: every "return -1" is a decline, the
  * caller's reference path (jansson) decides and names the error. */
 
-int sb_json_scan_ws(const char **p, const char *end) {
+int sb_json_scan_ws_skip(const char **p, const char *end) {
         const char *q = *p;
         while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
                 q++;

@@ -37,7 +37,13 @@ typedef struct {
 } sb_json_scan_num_t;
 
 /* Skips JSON whitespace; returns the next byte, or -1 at the end. */
-int sb_json_scan_ws(const char **p, const char *end);
+int sb_json_scan_ws_skip(const char **p, const char *end);
+/* Inline for the usual case, compact JSON: no whitespace to skip. */
+static inline int sb_json_scan_ws(const char **p, const char *end) {
+        if (*p < end && (unsigned char)**p > ' ')
+                return (unsigned char)**p;
+        return sb_json_scan_ws_skip(p, end);
+}
 /* The `len` bytes of `word` at *p (no whitespace skipped). */
 int sb_json_scan_literal(const char **p, const char *end, const char *word, size_t len);
 /* The literal null (leading whitespace skipped). */

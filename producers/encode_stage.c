@@ -107,8 +107,8 @@ static void *run(void *arg) {
         return NULL;
 }
 
-sb_err_t encode_stage_new(const sb_event_encoder_t *enc, size_t batch_max, encode_stage_t **out,
-                          char *errstr, size_t errstr_size) {
+sb_err_t encode_stage_new(const sb_event_encoder_t *enc, size_t batch_max, encode_stage_t **out, char *errstr,
+                          size_t errstr_size) {
         *out = NULL;
         encode_stage_t *st = calloc(1, sizeof(*st));
         if (!st)

@@ -32,9 +32,9 @@ typedef struct {
         char event_id[37];       /* when published */
         size_t key_off, key_len; /* in the batch's bytes: Confluent-framed key */
         size_t value_off, value_len;
-        size_t where_off;                  /* NUL-terminated: "changes.jsonl:12" */
-        size_t reason_off;                 /* bad: NUL-terminated */
-        size_t text_off, text_len;         /* bad: the record as the source handed it over */
+        size_t where_off;          /* NUL-terminated: "changes.jsonl:12" */
+        size_t reason_off;         /* bad: NUL-terminated */
+        size_t text_off, text_len; /* bad: the record as the source handed it over */
 } encoded_record_t;
 
 typedef struct {
@@ -49,8 +49,8 @@ typedef struct encode_stage_s encode_stage_t;
  * outlive the stage; event_encoder.h says when workers may be made).
  * Batches hold up to `batch_max` records.  On success *out is owned by the
  * caller (encode_stage_destroy). */
-sb_err_t encode_stage_new(const sb_event_encoder_t *enc, size_t batch_max, encode_stage_t **out,
-                          char *errstr, size_t errstr_size);
+sb_err_t encode_stage_new(const sb_event_encoder_t *enc, size_t batch_max, encode_stage_t **out, char *errstr,
+                          size_t errstr_size);
 /* Waits for a batch being encoded, stops the thread and frees the stage. */
 void encode_stage_destroy(encode_stage_t *st);
 

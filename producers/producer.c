@@ -55,6 +55,7 @@ struct sb_producer_s {
         volatile int unhealthy; /* read by /healthz from the server's thread */
         char unhealthy_why[256];
         sb_buf_t value; /* a reject's */
+        size_t department_len;
         sb_producer_stats_t stats;
         sb_producer_stats_t counted; /* what the metrics' counters hold of stats */
         int64_t now_ms;              /* monotonic, read once per batch and per poll */
@@ -193,6 +194,7 @@ sb_err_t sb_producer_new(const sb_producer_conf_t *conf, const sb_config_t *cfg,
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
         p->conf = *conf;
+        p->department_len = strlen(conf->department);
         p->cfg = cfg;
         p->src_opts = *src_opts;
         p->enc = enc;
@@ -309,8 +311,11 @@ static rd_kafka_resp_err_t produce(sb_producer_t *p, const char *topic, const vo
 static rd_kafka_headers_t *event_headers(const sb_producer_t *p, const char *event_id) {
         rd_kafka_headers_t *h = rd_kafka_headers_new(2);
         if (h) {
-                rd_kafka_header_add(h, "sharebus.department", -1, p->conf.department, -1);
-                rd_kafka_header_add(h, "sharebus.event_id", -1, event_id, -1);
+                static const char department[] = "sharebus.department", id[] = "sharebus.event_id";
+                /* Lengths given: librdkafka would strlen all four, for every message. */
+                rd_kafka_header_add(h, department, sizeof(department) - 1, p->conf.department,
+                                    (ssize_t)p->department_len);
+                rd_kafka_header_add(h, id, sizeof(id) - 1, event_id, 36);
         }
         return h;
 }

@@ -36,9 +36,11 @@
 #include "sources/source.h"
 
 /* Records in flight (handed over by the source, not all delivered) at
- * most: a power of two.  With librdkafka's queue bound (8 MiB) this keeps
- * the producer's memory small however fast the source is. */
-#define SB_PRODUCER_WINDOW 32768
+ * most: a power of two.  It bounds what librdkafka holds (each message
+ * with its copy and headers, some 700 bytes for a typical event): 8192
+ * keeps the producer within its 32 MiB however fast the source is, and is
+ * still some 50 ms of sending at full speed, plenty for acks=all. */
+#define SB_PRODUCER_WINDOW 8192
 
 typedef struct {
         const char *department;    /* borrowed, all strings */

@@ -1,5 +1,7 @@
 #include "producer_settings.h"
 
+#include "producer.h"
+
 #include "sb_http_server.h"
 #include "sb_registry_settings.h"
 
@@ -58,7 +60,8 @@ const sb_setting_t sb_producer_settings[] = {
          "how long to wait at the end for outstanding delivery reports"},
         {"rejects_topic", SB_SETTING_STRING, 0, "", 0, 0,
          "topic that keeps the records that cannot be published; empty for rejects.<department>"},
-        {"batch_size", SB_SETTING_INT, 0, "1024", 1, 65536, "records read from the source at a time"},
+        {"batch_size", SB_SETTING_INT, 0, "1024", 1, SB_PRODUCER_WINDOW / 2,
+         "records read from the source at a time (at most half of the 8192 records in flight)"},
         {"poll_timeout_ms", SB_SETTING_INT, 0, "500", 1, 60000,
          "how long a read of the source waits for new records when nothing is in flight"},
         {"ack_interval_ms", SB_SETTING_INT, 0, "200", 0, 60000,

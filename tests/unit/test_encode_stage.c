@@ -33,8 +33,11 @@ static void fixture_open(fixture_t *fx, size_t n) {
         memset(fx, 0, sizeof(*fx));
         TEST_CALL(sb_dataset_load(test_src_path("schemas/datasets"), "market.business_license", &fx->ds,
                                   TEST_ERR));
-        fx->enc = (sb_event_encoder_t){
-                .dataset = fx->ds, .key_schema_id = 3, .value_schema_id = 4, .department = "market", .system = "t"};
+        fx->enc = (sb_event_encoder_t){.dataset = fx->ds,
+                                       .key_schema_id = 3,
+                                       .value_schema_id = 4,
+                                       .department = "market",
+                                       .system = "t"};
         TEST_CALL(sb_rules_new(sb_schema_root(sb_dataset_key_schema(fx->ds)), &fx->enc.key_rules, TEST_ERR));
         TEST_CALL(sb_rules_new(sb_dataset_row(fx->ds), &fx->enc.row_rules, TEST_ERR));
         TEST_CALL(sb_event_worker_new(&fx->enc, &fx->w, TEST_ERR));
@@ -74,7 +77,8 @@ static void check_record(fixture_t *fx, const encoded_batch_t *b, const encoded_
                          const source_record_t *r) {
         char id[37], op = 0, err[1024];
         int64_t seq = r->number > 0 ? r->number : (int64_t)r->position;
-        sb_err_t rc = sb_event_encode_text(fx->w, r->text, r->len, seq, &fx->k, &fx->v, id, &op, err, sizeof(err));
+        sb_err_t rc =
+                sb_event_encode_text(fx->w, r->text, r->len, seq, &fx->k, &fx->v, id, &op, err, sizeof(err));
         ck_assert_uint_eq(e->position, r->position);
         ck_assert_str_eq(encoded_str(b, e->where_off), r->where);
         ck_assert_int_eq(e->nomem, 0);
@@ -143,7 +147,8 @@ START_TEST(test_bad_records_come_back_with_reason_text_and_place) {
                 check_record(&fx, b, &b->records[i], &fx.records[i]);
         ck_assert_int_eq(b->records[0].bad, 1);
         ck_assert_int_eq(b->records[1].bad, 1);
-        ck_assert_str_eq(encoded_str(b, b->records[1].reason_off), "key.uscc differs from the same field of the row");
+        ck_assert_str_eq(encoded_str(b, b->records[1].reason_off),
+                         "key.uscc differs from the same field of the row");
         ck_assert_int_eq(b->records[2].bad, 0);
         /* The source's reason, not "unknown member". */
         ck_assert_int_eq(b->records[3].bad, 1);
