@@ -20,8 +20,13 @@ struct encode_stage_s {
         pthread_t thread;
         pthread_mutex_t lock;
         pthread_cond_t changed;
+        /* The started batch's copy (the source may read on meanwhile):
+         * written by start while the thread is idle. */
+        source_record_t *in;
+        size_t in_cap;
+        sb_buf_t in_text;
         /* Under lock: */
-        source_batch_t job; /* started, not yet encoded (its records are the source's) */
+        source_batch_t job; /* started, not yet encoded: `in` */
         int has_job;
         encoded_batch_t *job_out;
         int done;     /* job_out is encoded */
@@ -116,6 +121,7 @@ sb_err_t encode_stage_new(const sb_event_encoder_t *enc, size_t batch_max, encod
         st->batch_max = batch_max ? batch_max : 1;
         /* A record may take what the producer's own buffers allowed (64 MiB
          * each for key and value); a batch, what its records take. */
+        sb_buf_init(&st->in_text, SIZE_MAX / 2);
         sb_buf_init(&st->key, 64u << 20);
         sb_buf_init(&st->value, 64u << 20);
         for (int i = 0; i < 2; i++) {
@@ -164,7 +170,31 @@ void encode_stage_destroy(encode_stage_t *st) {
         }
         sb_buf_free(&st->key);
         sb_buf_free(&st->value);
+        sb_buf_free(&st->in_text);
+        free(st->in);
         free(st);
+}
+
+/* Copies batch into st->in and st->in_text (the thread is idle). */
+static sb_err_t copy_in(encode_stage_t *st, const source_batch_t *batch) {
+        if (batch->count > st->in_cap) {
+                source_record_t *in = realloc(st->in, batch->count * sizeof(*in));
+                if (!in)
+                        return SB_ERR_NOMEM;
+                st->in = in;
+                st->in_cap = batch->count;
+        }
+        sb_buf_reset(&st->in_text);
+        for (size_t i = 0; i < batch->count; i++)
+                if (sb_buf_append(&st->in_text, batch->records[i].text, batch->records[i].len))
+                        return SB_ERR_NOMEM;
+        size_t at = 0;
+        for (size_t i = 0; i < batch->count; i++) {
+                st->in[i] = batch->records[i];
+                st->in[i].text = (const char *)st->in_text.data + at;
+                at += st->in[i].len;
+        }
+        return SB_OK;
 }
 
 sb_err_t encode_stage_start(encode_stage_t *st, const source_batch_t *batch) {
@@ -177,8 +207,10 @@ sb_err_t encode_stage_start(encode_stage_t *st, const source_batch_t *batch) {
                 }
                 st->batch_max = batch->count;
         }
+        if (copy_in(st, batch))
+                return SB_ERR_NOMEM;
         pthread_mutex_lock(&st->lock);
-        st->job = *batch;
+        st->job = (source_batch_t){st->in, batch->count};
         st->has_job = 1;
         st->job_out = &st->out[st->next_out];
         st->next_out ^= 1;
@@ -189,7 +221,7 @@ sb_err_t encode_stage_start(encode_stage_t *st, const source_batch_t *batch) {
         return SB_OK;
 }
 
-int encode_stage_busy(const encode_stage_t *st) { return st->started; }
+size_t encode_stage_busy(const encode_stage_t *st) { return st->started ? st->job.count : 0; }
 
 const encoded_batch_t *encode_stage_wait(encode_stage_t *st) {
         if (!st->started)

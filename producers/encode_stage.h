@@ -6,9 +6,10 @@
  * batches are encoded and produced in the order the source handed them
  * over, one at a time.
  *
- * An encoded batch owns copies of everything the producer still needs once
- * the source has moved on (the source's records are valid only until its
- * next read): key, value, event id, op, position and number of each
+ * The stage copies each batch it is given (the source's records are valid
+ * only until its next read, which the producer makes while the stage
+ * encodes), and an encoded batch owns copies of everything the producer
+ * still needs: key, value, event id, op, position and number of each
  * record, and, for a record that cannot be published, the reason and the
  * record's text and place for its reject.
  *
@@ -54,14 +55,13 @@ sb_err_t encode_stage_new(const sb_event_encoder_t *enc, size_t batch_max, encod
 /* Waits for a batch being encoded, stops the thread and frees the stage. */
 void encode_stage_destroy(encode_stage_t *st);
 
-/* Hands `batch` (its records borrowed until encode_stage_wait returns) to
- * the thread.
- * Only one batch is encoded at a time: call encode_stage_wait before the
- * next start.  SB_ERR_NOMEM (nothing started) if a batch of more than
- * batch_max records finds no room. */
+/* Hands a copy of `batch` to the thread: the source may read its next
+ * batch at once, while this one is encoded.  Only one batch is encoded at
+ * a time: call encode_stage_wait before the next start.  SB_ERR_NOMEM
+ * (nothing started) when there is no room for the copy. */
 sb_err_t encode_stage_start(encode_stage_t *st, const source_batch_t *batch);
-/* 1 while a started batch has not been waited for. */
-int encode_stage_busy(const encode_stage_t *st);
+/* The records of the started batch while it has not been waited for, else 0. */
+size_t encode_stage_busy(const encode_stage_t *st);
 /* Waits until the batch started last is encoded and returns it (owned by
  * the stage, valid until the second encode_stage_start after this call:
  * the stage writes into two batches in turn, so one can be produced while

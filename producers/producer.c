@@ -446,12 +446,12 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
         if (progress_is_terminal(stderr) &&
             progress_new(stderr, 1, sb_clock_mono_ms(), &bar, why, sizeof(why)))
                 bar = NULL;
-        /* Encoded by the stage's thread, not yet produced: while one batch
-         * is produced here, the next is encoded there. */
-        const encoded_batch_t *ready = NULL;
-        while (!*stop && !(finished && p->head == p->tail && !ready)) {
+        /* Each turn: the source's next batch is read while the stage's thread
+         * encodes the one before, which is then produced while the stage
+         * encodes the new one. */
+        while (!*stop && !(finished && p->head == p->tail && !encode_stage_busy(p->stage))) {
                 if (p->must_rewind) {
-                        ready = NULL; /* read again after the rewind */
+                        encode_stage_wait(p->stage); /* dropped: read again after the rewind */
                         if ((err = rewind_all(p, &backoff_ms, errstr, errstr_size))) {
                                 progress_destroy(bar);
                                 return err;
@@ -459,13 +459,15 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
                         finished = 0;
                         continue;
                 }
-                size_t queued = ready ? ready->count : 0;
-                int reading = !finished && p->tail - p->head + queued + (uint64_t)p->conf.batch_max <= WINDOW;
-                int started = 0;
+                /* Room in the window for what is in flight, what is being
+                 * encoded and a new batch. */
+                size_t encoding = encode_stage_busy(p->stage);
+                int reading =
+                        !finished && p->tail - p->head + encoding + (uint64_t)p->conf.batch_max <= WINDOW;
+                source_batch_t batch = {NULL, 0};
                 if (reading) {
-                        source_batch_t batch;
                         err = source_next(p->src, (size_t)p->conf.batch_max,
-                                          p->head == p->tail && !ready ? p->conf.idle_wait_ms : 0, &batch,
+                                          p->head == p->tail && !encoding ? p->conf.idle_wait_ms : 0, &batch,
                                           why, sizeof(why));
                         if (err == SB_ERR_NOT_FOUND) {
                                 finished = 1;
@@ -479,23 +481,20 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
                                                             : source_backoff_ms * 2;
                         } else {
                                 source_backoff_ms = 100;
-                                if (batch.count && encode_stage_start(p->stage, &batch) != SB_OK) {
-                                        SB_LOG(p->log, SB_LOG_ERROR,
-                                               "out of memory for a batch of %zu records", batch.count);
-                                        p->must_rewind = 1;
-                                } else {
-                                        started = batch.count > 0;
-                                }
                         }
+                        if (err)
+                                batch.count = 0;
+                }
+                const encoded_batch_t *ready = encode_stage_wait(p->stage);
+                if (batch.count && encode_stage_start(p->stage, &batch) != SB_OK) {
+                        SB_LOG(p->log, SB_LOG_ERROR, "out of memory for a batch of %zu records", batch.count);
+                        p->must_rewind = 1;
                 }
                 p->now_ms = sb_clock_mono_ms();
                 for (size_t i = 0; ready && i < ready->count && !p->must_rewind; i++)
                         publish(p, ready, &ready->records[i]);
-                ready = NULL;
                 /* Waits only when the window is full or the source is done. */
                 rd_kafka_poll(p->rk, reading ? 0 : 50);
-                if (started)
-                        ready = encode_stage_wait(p->stage);
                 if (advance(p, 0, why, sizeof(why)) != SB_OK) {
                         SB_LOG(p->log, SB_LOG_ERROR, "acknowledging to the %s source: %s",
                                source_name(p->src), why);

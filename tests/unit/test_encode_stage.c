@@ -3,7 +3,8 @@
  * back with every record encoded as sb_event_encode_text encodes it on the
  * caller's thread (same key, same value up to the event id, same op), in
  * the batch's order; a record that cannot be published comes back with the
- * reason, its text and place (a source's own error as its reason); a batch
+ * reason, its text and place (a source's own error as its reason); the
+ * stage works on its own copy of a batch (the source reads on); a batch
  * stays valid while the next one is encoded; a batch larger than the stage
  * was made for still fits.
  */
@@ -108,9 +109,9 @@ START_TEST(test_a_batch_comes_back_encoded_in_order) {
         ck_assert_ptr_null(encode_stage_wait(st)); /* nothing started */
         source_batch_t batch = {fx.records, fx.n};
         ck_assert_int_eq(encode_stage_start(st, &batch), SB_OK);
-        ck_assert_int_eq(encode_stage_busy(st), 1);
+        ck_assert_uint_eq(encode_stage_busy(st), fx.n);
         const encoded_batch_t *b = encode_stage_wait(st);
-        ck_assert_int_eq(encode_stage_busy(st), 0);
+        ck_assert_uint_eq(encode_stage_busy(st), 0);
         ck_assert_ptr_nonnull(b);
         ck_assert_uint_eq(b->count, fx.n);
         for (size_t i = 0; i < fx.n; i++)
@@ -160,14 +161,22 @@ START_TEST(test_bad_records_come_back_with_reason_text_and_place) {
 }
 END_TEST
 
-START_TEST(test_a_batch_stays_valid_while_the_next_is_encoded) {
+START_TEST(test_batches_are_copied_and_stay_valid_while_the_next_is_encoded) {
         fixture_t fx;
         fixture_open(&fx, 60);
         encode_stage_t *st = NULL;
         /* Made for 10 a batch: 30 must fit as well. */
         TEST_CALL(encode_stage_new(&fx.enc, 10, &st, TEST_ERR));
         source_batch_t first = {fx.records, 30}, second = {fx.records + 30, 30};
+        source_record_t original[30];
+        memcpy(original, fx.records, sizeof(original));
         ck_assert_int_eq(encode_stage_start(st, &first), SB_OK);
+        /* The source reads on at once: its records change under the stage. */
+        for (size_t i = 0; i < 30; i++) {
+                fx.records[i].text = "{\"op\":\"x\"}";
+                fx.records[i].len = 10;
+                snprintf(fx.records[i].where, sizeof(fx.records[i].where), "elsewhere");
+        }
         const encoded_batch_t *a = encode_stage_wait(st);
         size_t a_len = a->bytes.len;
         uint8_t *a_copy = malloc(a_len);
@@ -180,7 +189,7 @@ START_TEST(test_a_batch_stays_valid_while_the_next_is_encoded) {
         ck_assert_ptr_ne(a, b);
         ck_assert_int_eq(memcmp(a->bytes.data, a_copy, a_len), 0);
         for (size_t i = 0; i < 30; i++) {
-                check_record(&fx, a, &a->records[i], &fx.records[i]);
+                check_record(&fx, a, &a->records[i], &original[i]);
                 check_record(&fx, b, &b->records[i], &fx.records[30 + i]);
         }
         free(a_copy);
@@ -197,7 +206,7 @@ int main(void) {
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_a_batch_comes_back_encoded_in_order);
         tcase_add_test(tc, test_bad_records_come_back_with_reason_text_and_place);
-        tcase_add_test(tc, test_a_batch_stays_valid_while_the_next_is_encoded);
+        tcase_add_test(tc, test_batches_are_copied_and_stay_valid_while_the_next_is_encoded);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
