@@ -22,6 +22,10 @@ cleanup() {
 }
 trap cleanup EXIT
 ratio() { echo "scale=3; $1 / $2" | bc; }
+# CPU time the hypervisor gave to others (/proc/stat "steal") while the
+# producers and baselines ran: on a shared machine, the context a reader of
+# the ratios needs (a run that lost a third of its CPU says little).
+cpu_ticks() { awk '/^cpu /{t=0; for (i=2; i<=NF; i++) t+=$i; print t, $9}' /proc/stat; }
 rate() { echo "scale=0; $1 / $2" | bc; }
 
 bootstrap=$(broker-config/kafka-start.sh "$work/kafka" 2>"$work/kafka-start.log") || { cat "$work/kafka-start.log"; exit 1; }
@@ -125,6 +129,7 @@ raw_produce() { # source whose records to imitate -> events/s
 # leaders, page cache): a raw run of the same count, not reported.
 "$tool" produce-raw "$bootstrap" bench.raw "$n" 200 24 0 >/dev/null
 
+read -r ticks0 steal0 < <(cpu_ticks)
 # Two rounds, each: every source, then the baselines; each figure is the
 # best of its runs (the machine is shared, a run may be slowed by another
 # process: the best run is the closest to what the code does, for the
@@ -182,6 +187,8 @@ echo "BENCH producer.rss ${peak[jsonl]} KiB"
 echo "BENCH producer.jsonl.rss ${peak[jsonl]} KiB"
 echo "BENCH producer.csv.rss ${peak[csv]} KiB"
 echo "BENCH producer.outbox.sqlite.rss ${peak[outbox]} KiB"
+read -r ticks1 steal1 < <(cpu_ticks)
+echo "BENCH machine.steal.producers $(echo "scale=1; 100 * ($steal1 - $steal0) / ($ticks1 - $ticks0)" | bc) %"
 total_records=${records[jsonl]}
 
 raw_consume=$("$tool" consume-raw "$bootstrap" bench.jsonl "$total_records")
