@@ -69,6 +69,7 @@ int main(int argc, char **argv) {
                 .idle_exit_ms = (int)sb_config_int(cfg, "idle_exit_ms"),
                 .retry_backoff_max_ms = (int)sb_config_int(cfg, "retry_backoff_max_ms"),
                 .receipts = sb_config_bool(cfg, "receipts"),
+                .history = strcmp(sb_config_string(cfg, "mode"), "history") == 0,
         };
         sb_target_t *target = NULL;
         sb_registry_client_t *registry = NULL;

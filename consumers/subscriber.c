@@ -152,7 +152,10 @@ static sb_err_t ensure_table(sb_subscriber_t *sub, const char *topic, const char
         for (ensured_t *e = sub->ensured; e; e = e->next)
                 if (e->key_id == key_id && e->value_id == value_id && strcmp(e->topic, topic) == 0)
                         return SB_OK;
-        sb_err_t err = sub->target->ops->ensure_table(sub->target, table, key, row, errstr, errstr_size);
+        sb_err_t err =
+                sub->conf.history
+                        ? sub->target->ops->ensure_history(sub->target, table, key, row, errstr, errstr_size)
+                        : sub->target->ops->ensure_table(sub->target, table, key, row, errstr, errstr_size);
         if (!err && sub->target->ops->record_columns)
                 err = sub->target->ops->record_columns(sub->target, table, row, errstr, errstr_size);
         if (err)
@@ -197,6 +200,16 @@ static sb_err_t check_rules(sb_subscriber_t *sub, int32_t value_id, const sb_nod
 }
 
 typedef sb_apply_counts_t batch_counts_t;
+
+/* History mode's table: <table>_history. */
+static sb_err_t history_table(char *table, size_t size, char *errstr, size_t errstr_size) {
+        size_t len = strlen(table);
+        if (len + sizeof("_history") > size)
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "table name %s_history is too long",
+                                 table);
+        memcpy(table + len, "_history", sizeof("_history"));
+        return SB_OK;
+}
 
 /* Decodes, checks and applies record `m`; with `once`, an event that has a
  * receipt already is counted in bc->already instead.  SB_ERR_INVALID (never
@@ -253,10 +266,17 @@ static sb_err_t apply_record(sb_subscriber_t *sub, const sb_apply_record_t *m, i
         *cls = SB_DL_SCHEMA;
         if ((err = sub->target->ops->table_name(sub->target, topic, table, sizeof(table), errstr,
                                                 errstr_size)) ||
+            (sub->conf.history && (err = history_table(table, sizeof(table), errstr, errstr_size))) ||
             (err = ensure_table(sub, topic, table, key_id, value_id, key_node, row, errstr, errstr_size)))
                 goto done;
         *cls = SB_DL_APPLY;
-        if (ev.op == 'd') {
+        if (sub->conf.history) {
+                /* A delete keeps what was deleted: its before image, or its key. */
+                const json_t *values = ev.op != 'd' ? ev.after : ev.before ? ev.before : key;
+                sb_target_event_t te = {ev.op, ev.ts_ms, ev.seq, ev.event_id};
+                err = sub->target->ops->append(sub->target, table, row, values, &te, errstr, errstr_size);
+                *(ev.op == 'd' ? &bc->deleted : &bc->applied) += !err;
+        } else if (ev.op == 'd') {
                 err = sub->target->ops->remove(sub->target, table, key_node, row, key, errstr, errstr_size);
                 bc->deleted += !err;
         } else {

@@ -40,6 +40,7 @@ typedef struct {
         int idle_exit_ms; /* 0: run until stopped */
         int retry_backoff_max_ms;
         int receipts; /* record each applied event in the target */
+        int history;  /* append every event to <table>_history instead of keeping the current rows */
 } sb_subscriber_conf_t;
 
 typedef struct {

@@ -22,6 +22,9 @@ const sb_setting_t sb_subscriber_settings[] = {
          "longest wait between retries while the database or registry is down"},
         {"idle_exit_ms", SB_SETTING_INT, 0, "0", 0, 86400000,
          "stop after this long without records (0: run until SIGINT/SIGTERM)"},
+        {"mode", SB_SETTING_STRING, 0, "state", 0, 0,
+         "state: one current row per key in <table>; history: every event appended to <table>_history "
+         "with sharebus_event_id, sharebus_op, sharebus_ts_ms and sharebus_seq"},
         {"receipts", SB_SETTING_BOOL, 0, "true", 0, 0,
          "record each applied event (topic, partition, offset, event_id, op, time) in sharebus_receipts"},
         SB_METRICS_SETTINGS,
@@ -31,6 +34,7 @@ const sb_setting_t sb_subscriber_settings[] = {
 const size_t sb_subscriber_settings_count = sizeof(sb_subscriber_settings) / sizeof(*sb_subscriber_settings);
 
 sb_err_t sb_subscriber_settings_check(const sb_config_t *cfg, char *errstr, size_t errstr_size) {
-        static const char *const targets[] = {"sqlite", NULL};
-        return sb_config_check_choice(cfg, "target", targets, errstr, errstr_size);
+        static const char *const targets[] = {"sqlite", NULL}, *const modes[] = {"state", "history", NULL};
+        sb_err_t err = sb_config_check_choice(cfg, "target", targets, errstr, errstr_size);
+        return err ? err : sb_config_check_choice(cfg, "mode", modes, errstr, errstr_size);
 }

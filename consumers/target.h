@@ -22,6 +22,14 @@
 
 typedef struct sb_target_s sb_target_t;
 
+/* What a history table records of an event besides the row (borrowed). */
+typedef struct {
+        char op; /* 'c', 'u', 'd' or 'r' */
+        int64_t ts_ms;
+        int64_t seq;
+        const char *event_id;
+} sb_target_event_t;
+
 typedef struct {
         const char *kind;
         sb_err_t (*begin)(sb_target_t *t, char *errstr, size_t errstr_size);
@@ -48,6 +56,18 @@ typedef struct {
                            const json_t *values, char *errstr, size_t errstr_size);
         sb_err_t (*remove)(sb_target_t *t, const char *table, const sb_node_t *key, const sb_node_t *row,
                            const json_t *key_values, char *errstr, size_t errstr_size);
+        /* History mode: creates `table` with one row per event, the columns
+         * sharebus_event_id (its primary key), sharebus_op, sharebus_ts_ms and
+         * sharebus_seq, then the row record's fields (no key constraint; an
+         * index on the key fields and sharebus_seq), adding the columns a
+         * newer row schema has, as ensure_table. */
+        sb_err_t (*ensure_history)(sb_target_t *t, const char *table, const sb_node_t *key,
+                                   const sb_node_t *row, char *errstr, size_t errstr_size);
+        /* History mode: appends event `ev` with the row `values` (the after
+         * image; for a delete the before image, or the key).  An event id
+         * already in the table is left as it is. */
+        sb_err_t (*append)(sb_target_t *t, const char *table, const sb_node_t *row, const json_t *values,
+                           const sb_target_event_t *ev, char *errstr, size_t errstr_size);
         /* *next = -1 when no offset is stored for the partition. */
         sb_err_t (*load_offset)(sb_target_t *t, const char *group, const char *topic, int32_t partition,
                                 int64_t *next, char *errstr, size_t errstr_size);

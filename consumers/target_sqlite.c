@@ -20,6 +20,7 @@ typedef struct stmt_cache_s {
         const sb_node_t *row; /* the schema node the statement was built for */
         sqlite3_stmt *upsert;
         sqlite3_stmt *remove;
+        sqlite3_stmt *append; /* history tables: their only statement */
         struct stmt_cache_s *next;
 } stmt_cache_t;
 
@@ -143,6 +144,32 @@ static sb_err_t append_default(sb_buf_t *sql, const sb_node_t *type, const json_
         return err ? err : sb_buf_append(sql, "'", 1);
 }
 
+/* Adds to `table` the columns of the row's fields it does not have (a
+ * newer row schema may add fields); `sql` is scratch. */
+static sb_err_t add_missing_columns(sqlite_target_t *t, const char *table, const sb_node_t *row,
+                                    sb_buf_t *sql, char *errstr, size_t errstr_size) {
+        sb_err_t err = SB_OK;
+        for (size_t i = 0; !err && i < sb_node_count(row); i++) {
+                const char *name = sb_node_field_name(row, i);
+                if (has_column(t, table, name))
+                        continue;
+                sb_buf_reset(sql);
+                sb_buf_append(sql, "ALTER TABLE ", 12);
+                quote_ident(sql, table);
+                sb_buf_append(sql, " ADD COLUMN ", 12);
+                quote_ident(sql, name);
+                sb_buf_printf(sql, " %s", sql_type(sb_node_child(row, i)));
+                /* Rows already in the table get the default, as a reader of
+                 * the new schema would see them (a non-nullable field must
+                 * not read NULL); SQLite fills it in without rewriting them. */
+                if (append_default(sql, sb_node_child(row, i),
+                                   json_object_get(sb_node_field_json(row, i), "default")))
+                        return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+                err = exec(t, (const char *)sql->data, errstr, errstr_size);
+        }
+        return err;
+}
+
 static sb_err_t st_ensure_table(sb_target_t *bt, const char *table, const sb_node_t *key,
                                 const sb_node_t *row, char *errstr, size_t errstr_size) {
         sqlite_target_t *t = (sqlite_target_t *)bt;
@@ -168,27 +195,8 @@ static sb_err_t st_ensure_table(sb_target_t *bt, const char *table, const sb_nod
                 err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         if (!err)
                 err = exec(t, (const char *)sql.data, errstr, errstr_size);
-        /* A newer row schema may add fields: add their columns. */
-        for (size_t i = 0; !err && i < sb_node_count(row); i++) {
-                const char *name = sb_node_field_name(row, i);
-                if (has_column(t, table, name))
-                        continue;
-                sb_buf_reset(&sql);
-                sb_buf_append(&sql, "ALTER TABLE ", 12);
-                quote_ident(&sql, table);
-                sb_buf_append(&sql, " ADD COLUMN ", 12);
-                quote_ident(&sql, name);
-                sb_buf_printf(&sql, " %s", sql_type(sb_node_child(row, i)));
-                /* Rows already in the table get the default, as a reader of
-                 * the new schema would see them (a non-nullable field must
-                 * not read NULL); SQLite fills it in without rewriting them. */
-                if (append_default(&sql, sb_node_child(row, i),
-                                   json_object_get(sb_node_field_json(row, i), "default"))) {
-                        err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-                        break;
-                }
-                err = exec(t, (const char *)sql.data, errstr, errstr_size);
-        }
+        if (!err)
+                err = add_missing_columns(t, table, row, &sql, errstr, errstr_size);
         sb_buf_free(&sql);
         return err;
 }
@@ -330,6 +338,124 @@ static sb_err_t st_remove(sb_target_t *bt, const char *table, const sb_node_t *k
         return run(t, c->remove, "delete", errstr, errstr_size);
 }
 
+/* History tables: the event's own columns, then the row's. */
+static const char *const history_columns[] = {"sharebus_event_id", "sharebus_op", "sharebus_ts_ms",
+                                              "sharebus_seq"};
+#define HISTORY_COLUMNS (sizeof(history_columns) / sizeof(*history_columns))
+
+static sb_err_t st_ensure_history(sb_target_t *bt, const char *table, const sb_node_t *key,
+                                  const sb_node_t *row, char *errstr, size_t errstr_size) {
+        sqlite_target_t *t = (sqlite_target_t *)bt;
+        sb_buf_t sql;
+        sb_err_t err = SB_OK;
+        sb_buf_init(&sql, 1 << 20);
+        sb_buf_append(&sql, "CREATE TABLE IF NOT EXISTS ", 27);
+        quote_ident(&sql, table);
+        /* One row per event: its id is the key, so an event is there once. */
+        sb_buf_printf(&sql, " (\"sharebus_event_id\" TEXT PRIMARY KEY, \"sharebus_op\" TEXT NOT NULL, "
+                            "\"sharebus_ts_ms\" INTEGER NOT NULL, \"sharebus_seq\" INTEGER NOT NULL");
+        for (size_t i = 0; i < sb_node_count(row); i++) {
+                sb_buf_append(&sql, ", ", 2);
+                quote_ident(&sql, sb_node_field_name(row, i));
+                sb_buf_printf(&sql, " %s", sql_type(sb_node_child(row, i)));
+        }
+        if (sb_buf_append(&sql, ")", 1))
+                err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        if (!err)
+                err = exec(t, (const char *)sql.data, errstr, errstr_size);
+        /* A record's history in order: by its key, then the change's seq. */
+        if (!err) {
+                char index[300];
+                snprintf(index, sizeof(index), "%s_key", table);
+                sb_buf_reset(&sql);
+                sb_buf_append(&sql, "CREATE INDEX IF NOT EXISTS ", 27);
+                quote_ident(&sql, index);
+                sb_buf_append(&sql, " ON ", 4);
+                quote_ident(&sql, table);
+                sb_buf_append(&sql, " (", 2);
+                for (size_t i = 0; i < sb_node_count(key); i++) {
+                        quote_ident(&sql, sb_node_field_name(key, i));
+                        sb_buf_append(&sql, ", ", 2);
+                }
+                if (sb_buf_append(&sql, "\"sharebus_seq\")", 15))
+                        err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+                if (!err)
+                        err = exec(t, (const char *)sql.data, errstr, errstr_size);
+        }
+        if (!err)
+                err = add_missing_columns(t, table, row, &sql, errstr, errstr_size);
+        sb_buf_free(&sql);
+        return err;
+}
+
+static sqlite3_stmt *get_append(sqlite_target_t *t, const char *table, const sb_node_t *row, char *errstr,
+                                size_t errstr_size) {
+        stmt_cache_t *c = find_stmts(t, table, row);
+        if (c && c->append)
+                return c->append;
+        if (!(c = calloc(1, sizeof(*c))) || !(c->table = strdup(table))) {
+                free(c);
+                sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        c->row = row;
+        sb_buf_t sql;
+        sb_buf_init(&sql, 1 << 20);
+        sb_buf_append(&sql, "INSERT INTO ", 12);
+        quote_ident(&sql, table);
+        sb_buf_append(&sql, " (", 2);
+        for (size_t i = 0; i < HISTORY_COLUMNS; i++) {
+                quote_ident(&sql, history_columns[i]);
+                sb_buf_append(&sql, ", ", 2);
+        }
+        for (size_t i = 0; i < sb_node_count(row); i++) {
+                if (i)
+                        sb_buf_append(&sql, ", ", 2);
+                quote_ident(&sql, sb_node_field_name(row, i));
+        }
+        sb_buf_append(&sql, ") VALUES (", 10);
+        for (size_t i = 0; i < HISTORY_COLUMNS + sb_node_count(row); i++)
+                sb_buf_printf(&sql, "%s?%zu", i ? ", " : "", i + 1);
+        /* Applied once per event, as the offsets make sure; a replay of a
+         * dead letter already applied leaves it too. */
+        sb_buf_append(&sql, ") ON CONFLICT (\"sharebus_event_id\") DO NOTHING", 46);
+        sb_err_t err = prepare(t, &sql, &c->append, errstr, errstr_size);
+        sb_buf_free(&sql);
+        if (err) {
+                free(c->table);
+                free(c);
+                return NULL;
+        }
+        c->next = t->stmts;
+        t->stmts = c;
+        return c->append;
+}
+
+static sb_err_t st_append(sb_target_t *bt, const char *table, const sb_node_t *row, const json_t *values,
+                          const sb_target_event_t *ev, char *errstr, size_t errstr_size) {
+        sqlite_target_t *t = (sqlite_target_t *)bt;
+        sqlite3_stmt *st = get_append(t, table, row, errstr, errstr_size);
+        if (!st)
+                return SB_ERR_DB;
+        char op[2] = {ev->op, 0};
+        int rc = sqlite3_bind_text(st, 1, ev->event_id, -1, SQLITE_TRANSIENT);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(st, 2, op, 1, SQLITE_TRANSIENT);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(st, 3, ev->ts_ms);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(st, 4, ev->seq);
+        for (size_t i = 0; rc == SQLITE_OK && i < sb_node_count(row); i++) {
+                const json_t *v = values ? json_object_get(values, sb_node_field_name(row, i)) : NULL;
+                rc = bind_json(st, (int)(HISTORY_COLUMNS + i + 1), v ? v : json_null());
+        }
+        if (rc != SQLITE_OK) {
+                sqlite3_clear_bindings(st);
+                return db_err(t, rc, "bind", errstr, errstr_size);
+        }
+        return run(t, st, "append", errstr, errstr_size);
+}
+
 static sb_err_t st_record_columns(sb_target_t *bt, const char *table, const sb_node_t *row, char *errstr,
                                   size_t errstr_size) {
         sqlite_target_t *t = (sqlite_target_t *)bt;
@@ -409,6 +535,7 @@ static void st_destroy(sb_target_t *bt) {
                 stmt_cache_t *n = t->stmts->next;
                 sqlite3_finalize(t->stmts->upsert);
                 sqlite3_finalize(t->stmts->remove);
+                sqlite3_finalize(t->stmts->append);
                 free(t->stmts->table);
                 free(t->stmts);
                 t->stmts = n;
@@ -432,6 +559,8 @@ static const sb_target_ops_t sqlite_ops = {
         .record_columns = st_record_columns,
         .upsert = st_upsert,
         .remove = st_remove,
+        .ensure_history = st_ensure_history,
+        .append = st_append,
         .load_offset = st_load_offset,
         .store_offset = st_store_offset,
         .record_receipt = st_record_receipt,

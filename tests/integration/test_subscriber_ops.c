@@ -4,7 +4,8 @@
  * published (per topic and op, tombstones, a dead letter, the batches and
  * their histograms, the age of the newest event time), and /healthz going
  * 503 with the reason while the SQLite target is locked by another
- * connection, back to 200 once it is released.
+ * connection, back to 200 once it is released; history mode on the same
+ * pipeline.
  */
 #include <curl/curl.h>
 #include <math.h>
@@ -266,6 +267,84 @@ START_TEST(subscriber_health_follows_a_locked_target) {
 }
 END_TEST
 
+/* mode = "history": every event of the topic once in <table>_history,
+ * with its op and seq; each key's last event there is the key's state. */
+START_TEST(subscriber_history_mode_keeps_every_event) {
+        char lines[600], db[600], log[600];
+        h_copy_dataset(&env, "market.business_license", "subhi.license");
+        ck_assert_int_eq(h_create_topic(&env, "subhi.license", 2), 0);
+        h_write_sample(&env, "market.business_license", "subhi.jsonl", 120, 25, 12, lines, sizeof(lines));
+        ops_t o = count_ops(lines);
+        ck_assert_int_gt(o.d, 0);
+        ck_assert_int_eq(h_run_producer(&env, "subhi", "license", NULL, lines, NULL,
+                                        h_path(&env, "producer-subhi.log")),
+                         0);
+        snprintf(db, sizeof(db), "%s", h_path(&env, "subhi.db"));
+        snprintf(log, sizeof(log), "%s", h_path(&env, "subscriber-subhi.log"));
+        pid_t pid = h_start_subscriber(&env, "subhi", "subhi.license", NULL, db, NULL,
+                                       "mode = \"history\";\nidle_exit_ms = 3000;", NULL, log);
+        ck_assert_int_gt(pid, 0);
+        ck_assert_int_eq(h_wait(pid, 120000), 0);
+        ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM subhi_license_history"), 120);
+        ck_assert_int_eq(
+                h_sqlite_int(db, "SELECT count(DISTINCT sharebus_event_id) FROM subhi_license_history"), 120);
+        ck_assert_int_eq(
+                h_sqlite_int(db, "SELECT count(*) FROM subhi_license_history WHERE sharebus_op = 'd'"), o.d);
+        ck_assert_int_eq(
+                h_sqlite_int(db, "SELECT count(*) FROM subhi_license_history WHERE sharebus_op = 'u'"), o.u);
+        ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM sharebus_receipts"), 120);
+        /* No state table in this mode. */
+        ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'subhi_license'"),
+                         0);
+        /* Each key's last event (the highest seq: its line number) against
+         * the state the lines leave. */
+        json_t *want = h_expected_state(lines, "uscc");
+        sqlite3 *h = NULL;
+        sqlite3_stmt *st = NULL;
+        ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_prepare_v2(h,
+                                            "SELECT uscc, name, sharebus_op FROM subhi_license_history e "
+                                            "WHERE sharebus_seq = (SELECT max(sharebus_seq) FROM "
+                                            "subhi_license_history WHERE uscc = e.uscc)",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        size_t alive = 0, keys = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                const char *uscc = (const char *)sqlite3_column_text(st, 0);
+                const char *op = (const char *)sqlite3_column_text(st, 2);
+                json_t *row = json_object_get(want, uscc);
+                keys++;
+                if (op[0] == 'd') {
+                        ck_assert_msg(!row, "%s: deleted in the history, present in the lines", uscc);
+                        continue;
+                }
+                ck_assert_msg(row, "%s: present in the history, deleted in the lines", uscc);
+                ck_assert_str_eq((const char *)sqlite3_column_text(st, 1),
+                                 json_string_value(json_object_get(row, "name")));
+                alive++;
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(h);
+        ck_assert_uint_eq(alive, json_object_size(want));
+        /* Every key the lines name has a history. */
+        json_t *named = json_object();
+        FILE *f = fopen(lines, "r");
+        char line[16384];
+        ck_assert_ptr_nonnull(f);
+        while (fgets(line, sizeof(line), f)) {
+                json_t *ev = json_loads(line, 0, NULL);
+                json_object_set_new(named,
+                                    json_string_value(json_object_get(json_object_get(ev, "key"), "uscc")),
+                                    json_true());
+                json_decref(ev);
+        }
+        fclose(f);
+        ck_assert_uint_eq(keys, json_object_size(named));
+        json_decref(named);
+        json_decref(want);
+}
+END_TEST
+
 int main(void) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
         if (h_env_start(&env) != 0)
@@ -275,6 +354,7 @@ int main(void) {
         tcase_set_timeout(tc, 300);
         tcase_add_test(tc, subscriber_metrics_count_what_was_applied);
         tcase_add_test(tc, subscriber_health_follows_a_locked_target);
+        tcase_add_test(tc, subscriber_history_mode_keeps_every_event);
         suite_add_tcase(s, tc);
         int failed = h_run_suite(s);
         h_env_stop(&env);

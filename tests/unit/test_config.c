@@ -578,6 +578,21 @@ START_TEST(test_subscriber_target_must_be_sqlite_with_line) {
                                         "sub.conf", sb_subscriber_settings, sb_subscriber_settings_count,
                                         &cfg, TEST_ERR));
         TEST_CALL(sb_subscriber_settings_check(cfg, TEST_ERR));
+        ck_assert_str_eq(sb_config_string(cfg, "mode"), "state");
+        sb_config_destroy(cfg);
+        /* The mode likewise: state or history. */
+        TEST_CALL(sb_config_load_string("name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\n"
+                                        "mode = \"both\";\n",
+                                        "sub.conf", sb_subscriber_settings, sb_subscriber_settings_count,
+                                        &cfg, TEST_ERR));
+        ck_assert_int_eq(sb_subscriber_settings_check(cfg, err, sizeof(err)), SB_ERR_CONFIG);
+        ck_assert_str_eq(err, "sub.conf:4: setting 'mode': 'both' is not one of state, history");
+        sb_config_destroy(cfg);
+        TEST_CALL(sb_config_load_string("name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\n"
+                                        "mode = \"history\";\n",
+                                        "sub.conf", sb_subscriber_settings, sb_subscriber_settings_count,
+                                        &cfg, TEST_ERR));
+        TEST_CALL(sb_subscriber_settings_check(cfg, TEST_ERR));
         sb_config_destroy(cfg);
 }
 END_TEST

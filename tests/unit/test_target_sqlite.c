@@ -2,7 +2,8 @@
  * Unit tests of the SQLite target: table names through the target
  * interface, and schema evolution that adds columns: rows already in the
  * table read the new field's default, not NULL; receipts looked up by
- * event id, inside the transaction and after it, never after a rollback.
+ * event id, inside the transaction and after it, never after a rollback;
+ * history tables (every event once, in order, evolving like the others).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -121,6 +122,53 @@ START_TEST(test_added_columns_take_the_default_in_old_rows) {
 }
 END_TEST
 
+/* History mode: every event a row, in its order; an event id twice is
+ * one row; a newer schema's field becomes a column there too. */
+START_TEST(test_history_appends_every_event_once) {
+        char path[4096], got[256];
+        sb_target_t *t = open_target(path, sizeof(path));
+        sb_schema_t *key = test_schema_q(key_q), *v1 = test_schema_q(v1_q), *v2 = test_schema_q(v2_q);
+        const sb_node_t *k = sb_schema_root(key);
+        json_t *a = test_json_q("{'id':1,'name':'first'}"), *b = test_json_q("{'id':1,'name':'second'}");
+        json_t *c = test_json_q("{'id':1,'name':'third','score':9}"), *kv = test_json_q("{'id':1}");
+        const sb_target_event_t events[] = {{'c', 1000, 1, "e-1"},
+                                            {'u', 2000, 2, "e-2"},
+                                            {'u', 2000, 2, "e-2"}, /* the same event again */
+                                            {'d', 3000, 3, "e-3"},
+                                            {'c', 4000, 4, "e-4"}};
+        TEST_CALL(t->ops->begin(t, TEST_ERR));
+        TEST_CALL(t->ops->ensure_history(t, "evo_history", k, sb_schema_root(v1), TEST_ERR));
+        TEST_CALL(t->ops->append(t, "evo_history", sb_schema_root(v1), a, &events[0], TEST_ERR));
+        TEST_CALL(t->ops->append(t, "evo_history", sb_schema_root(v1), b, &events[1], TEST_ERR));
+        TEST_CALL(t->ops->append(t, "evo_history", sb_schema_root(v1), a, &events[2], TEST_ERR));
+        TEST_CALL(t->ops->append(t, "evo_history", sb_schema_root(v1), kv, &events[3], TEST_ERR));
+        TEST_CALL(t->ops->ensure_history(t, "evo_history", k, sb_schema_root(v2), TEST_ERR));
+        TEST_CALL(t->ops->append(t, "evo_history", sb_schema_root(v2), c, &events[4], TEST_ERR));
+        TEST_CALL(t->ops->commit(t, TEST_ERR));
+        query_text(
+                path,
+                "SELECT group_concat(sharebus_op || ':' || sharebus_event_id || ':' || sharebus_ts_ms || ':' "
+                "|| sharebus_seq || ':' || id || ':' || coalesce(name, '-') || ':' || score, ' ') "
+                "FROM (SELECT * FROM evo_history ORDER BY id, sharebus_seq)",
+                got, sizeof(got));
+        /* The delete keeps its key; the rows before the new field read its default. */
+        ck_assert_str_eq(got, "c:e-1:1000:1:1:first:7 u:e-2:2000:2:1:second:7 d:e-3:3000:3:1:-:7 "
+                              "c:e-4:4000:4:1:third:9");
+        query_text(path, "SELECT count(*) FROM sqlite_master WHERE name = 'evo_history_key'", got,
+                   sizeof(got));
+        ck_assert_str_eq(got, "1");
+        json_decref(a);
+        json_decref(b);
+        json_decref(c);
+        json_decref(kv);
+        sb_schema_destroy(key);
+        sb_schema_destroy(v1);
+        sb_schema_destroy(v2);
+        t->ops->destroy(t);
+        unlink(path);
+}
+END_TEST
+
 START_TEST(test_has_receipt_sees_committed_and_own_receipts_only) {
         char path[4096];
         int found = -1;
@@ -151,6 +199,7 @@ int main(void) {
         tcase_add_test(tc, test_table_name_through_the_interface);
         tcase_add_test(tc, test_added_columns_take_the_default_in_old_rows);
         tcase_add_test(tc, test_has_receipt_sees_committed_and_own_receipts_only);
+        tcase_add_test(tc, test_history_appends_every_event_once);
         suite_add_tcase(s, tc);
         return test_run_suite(s);
 }
