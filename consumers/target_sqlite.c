@@ -112,6 +112,44 @@ static int has_column(sqlite_target_t *t, const char *table, const char *column)
         return found;
 }
 
+/* SB_ERR_INVALID, naming both, unless the primary key of `table` is the key
+ * record's fields in order: a key schema that changed (a field added to
+ * the key) cannot be taken by a table keyed on the old one. */
+static sb_err_t check_primary_key(sqlite_target_t *t, const char *table, const sb_node_t *key, char *errstr,
+                                  size_t errstr_size) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(t->db, "SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk", -1,
+                               &st, NULL) != SQLITE_OK)
+                return db_err(t, sqlite3_errcode(t->db), "read the primary key", errstr, errstr_size);
+        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+        char have[512] = "", want[512] = "";
+        size_t n = 0, hl = 0, wl = 0;
+        int same = 1;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                const char *name = (const char *)sqlite3_column_text(st, 0);
+                same &= n < sb_node_count(key) && strcmp(name, sb_node_field_name(key, n)) == 0;
+                hl += (size_t)snprintf(have + hl, hl < sizeof(have) ? sizeof(have) - hl : 0, "%s%s",
+                                       n ? ", " : "", name);
+                if (hl >= sizeof(have))
+                        hl = sizeof(have) - 1;
+                n++;
+        }
+        sqlite3_finalize(st);
+        if (same && n == sb_node_count(key))
+                return SB_OK;
+        for (size_t i = 0; i < sb_node_count(key); i++) {
+                wl += (size_t)snprintf(want + wl, wl < sizeof(want) ? sizeof(want) - wl : 0, "%s%s",
+                                       i ? ", " : "", sb_node_field_name(key, i));
+                if (wl >= sizeof(want))
+                        wl = sizeof(want) - 1;
+        }
+        return sb_seterr(
+                SB_ERR_INVALID, errstr, errstr_size,
+                "table %s has the primary key (%s), the key schema has (%s): the target cannot take a "
+                "changed key",
+                table, have, want);
+}
+
 /* Appends " DEFAULT <literal>" for the Avro default `def` of a field of
  * type `type`, as the row's value would be stored (bind_json): dates and
  * timestamps as their text, booleans as 0/1, records and arrays as JSON.
@@ -195,6 +233,8 @@ static sb_err_t st_ensure_table(sb_target_t *bt, const char *table, const sb_nod
                 err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         if (!err)
                 err = exec(t, (const char *)sql.data, errstr, errstr_size);
+        if (!err)
+                err = check_primary_key(t, table, key, errstr, errstr_size);
         if (!err)
                 err = add_missing_columns(t, table, row, &sql, errstr, errstr_size);
         sb_buf_free(&sql);

@@ -345,6 +345,136 @@ START_TEST(subscriber_history_mode_keeps_every_event) {
 }
 END_TEST
 
+/* Waits up to 60 s for `sql` on db to give `want`; returns the last value. */
+static long long sqlite_when(const char *db, const char *sql, long long want) {
+        long long got = -1;
+        for (int i = 0; i < 600 && (got = h_sqlite_int(db, sql)) != want; i++)
+                h_sleep_ms(100);
+        return got;
+}
+
+/* Live schema evolution: a new row schema that adds a field (compatible:
+ * it has a default) is registered by the department while the subscriber
+ * runs; the subscriber adds the column and fills it, without a restart.
+ * Then a key schema the table cannot take: dead-lettered, nothing stops. */
+START_TEST(subscriber_takes_a_new_field_without_a_restart) {
+        char first[600], second[600], db[600], log[600], avsc[700];
+        h_copy_dataset(&env, "market.business_license", "subev.license");
+        ck_assert_int_eq(h_create_topic(&env, "subev.license", 1), 0);
+        ck_assert_int_eq(h_create_topic(&env, "dlq.subev", 1), 0);
+        h_write_sample(&env, "market.business_license", "subev1.jsonl", 40, 15, 21, first, sizeof(first));
+        ck_assert_int_eq(h_run_producer(&env, "subev", "license", NULL, first, NULL,
+                                        h_path(&env, "producer-subev.log")),
+                         0);
+        snprintf(db, sizeof(db), "%s", h_path(&env, "subev.db"));
+        snprintf(log, sizeof(log), "%s", h_path(&env, "subscriber-subev.log"));
+        pid_t pid = h_start_subscriber(&env, "subev", "subev.license", NULL, db, NULL, NULL, NULL, log);
+        ck_assert_int_gt(pid, 0);
+        ck_assert_int_eq(sqlite_when(db, "SELECT count(*) FROM sharebus_receipts", 40), 40);
+        ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM pragma_table_info('subev_license') "
+                                          "WHERE name = 'website'"),
+                         0);
+
+        /* Version 2 of the row: a nullable website, default null. */
+        snprintf(avsc, sizeof(avsc), "%s", h_path(&env, "schemas/subev.license.row.avsc"));
+        FILE *f = fopen(avsc, "r");
+        ck_assert_ptr_nonnull(f);
+        json_t *row = json_loadf(f, 0, NULL);
+        fclose(f);
+        ck_assert_ptr_nonnull(row);
+        json_array_append_new(
+                json_object_get(row, "fields"),
+                json_pack("{s:s, s:[s,s], s:n}", "name", "website", "type", "null", "string", "default"));
+        ck_assert_int_eq(json_dump_file(row, avsc, JSON_INDENT(2)), 0);
+        json_decref(row);
+        /* Changes with the new field, written by a department on version 2. */
+        h_write_sample(&env, "market.business_license", "subev2-plain.jsonl", 30, 15, 22, second,
+                       sizeof(second));
+        char with_site[700];
+        snprintf(with_site, sizeof(with_site), "%s", h_path(&env, "subev2.jsonl"));
+        FILE *in = fopen(second, "r"), *out = fopen(with_site, "w");
+        ck_assert_ptr_nonnull(in);
+        ck_assert_ptr_nonnull(out);
+        char line[16384];
+        int sites = 0;
+        while (fgets(line, sizeof(line), in)) {
+                char *after = strstr(line, "\"after\":{");
+                if (after) {
+                        after += strlen("\"after\":{");
+                        fprintf(out, "%.*s\"website\":\"https://w%d.example\",%s", (int)(after - line), line,
+                                sites++, after);
+                } else {
+                        fputs(line, out);
+                }
+        }
+        fclose(in);
+        fclose(out);
+        ck_assert_int_gt(sites, 0);
+        ck_assert_int_eq(h_run_producer(&env, "subev", "license", NULL, with_site, NULL,
+                                        h_path(&env, "producer-subev.log")),
+                         0);
+        /* Every event applied (a dead letter has no receipt). */
+        ck_assert_int_eq(sqlite_when(db, "SELECT count(*) FROM sharebus_receipts", 70), 70);
+        ck_assert_int_eq(kill(pid, 0), 0); /* the same process: no restart */
+        ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM pragma_table_info('subev_license') "
+                                          "WHERE name = 'website'"),
+                         1);
+        /* The rows last written by a version-2 change hold their website. */
+        ck_assert_int_gt(
+                h_sqlite_int(db, "SELECT count(*) FROM subev_license WHERE website LIKE 'https://w%'"), 0);
+
+        /* A key schema with a field more: compatible for the registry, but
+         * the table is keyed on the old key.  Dead-lettered with the reason
+         * (class schema); the subscriber goes on. */
+        char key_avsc[700];
+        snprintf(key_avsc, sizeof(key_avsc), "%s", h_path(&env, "schemas/subev.license.key.avsc"));
+        f = fopen(key_avsc, "r");
+        ck_assert_ptr_nonnull(f);
+        json_t *key = json_loadf(f, 0, NULL);
+        fclose(f);
+        ck_assert_ptr_nonnull(key);
+        json_array_append_new(
+                json_object_get(key, "fields"),
+                json_pack("{s:s, s:[s,s], s:n}", "name", "branch", "type", "null", "string", "default"));
+        ck_assert_int_eq(json_dump_file(key, key_avsc, JSON_INDENT(2)), 0);
+        json_decref(key);
+        /* (A key field is a row field too.) */
+        f = fopen(avsc, "r");
+        ck_assert_ptr_nonnull(f);
+        row = json_loadf(f, 0, NULL);
+        fclose(f);
+        json_array_append_new(
+                json_object_get(row, "fields"),
+                json_pack("{s:s, s:[s,s], s:n}", "name", "branch", "type", "null", "string", "default"));
+        ck_assert_int_eq(json_dump_file(row, avsc, JSON_INDENT(2)), 0);
+        json_decref(row);
+        char one[700];
+        snprintf(one, sizeof(one), "%s", h_path(&env, "subev3.jsonl"));
+        in = fopen(first, "r");
+        out = fopen(one, "w");
+        ck_assert_ptr_nonnull(fgets(line, sizeof(line), in));
+        fputs(line, out);
+        fclose(in);
+        fclose(out);
+        ck_assert_int_eq(
+                h_run_producer(&env, "subev", "license", NULL, one, NULL, h_path(&env, "producer-subev.log")),
+                0);
+        char *classes = h_read_headers(&env, "dlq.subev", "sharebus.error.class", 1);
+        ck_assert_str_eq(classes, "schema\n");
+        free(classes);
+        char *reasons = h_read_headers(&env, "dlq.subev", "sharebus.error", 1);
+        ck_assert_msg(strstr(reasons,
+                             "table subev_license has the primary key (uscc), the key schema has (uscc, "
+                             "branch): the target cannot take a changed key"),
+                      "%s", reasons);
+        free(reasons);
+        ck_assert_int_eq(kill(pid, 0), 0);
+        ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM sharebus_receipts"), 70);
+        ck_assert_int_eq(kill(pid, SIGTERM), 0);
+        ck_assert_int_eq(h_wait(pid, 60000), 0);
+}
+END_TEST
+
 int main(void) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
         if (h_env_start(&env) != 0)
@@ -355,6 +485,7 @@ int main(void) {
         tcase_add_test(tc, subscriber_metrics_count_what_was_applied);
         tcase_add_test(tc, subscriber_health_follows_a_locked_target);
         tcase_add_test(tc, subscriber_history_mode_keeps_every_event);
+        tcase_add_test(tc, subscriber_takes_a_new_field_without_a_restart);
         suite_add_tcase(s, tc);
         int failed = h_run_suite(s);
         h_env_stop(&env);

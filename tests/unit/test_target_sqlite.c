@@ -169,6 +169,33 @@ START_TEST(test_history_appends_every_event_once) {
 }
 END_TEST
 
+/* A key schema that changed cannot be taken by the table keyed on the old
+ * one: refused for good (the record is dead-lettered), not retried. */
+START_TEST(test_a_changed_key_is_refused_with_both_keys_named) {
+        char path[4096], err[512] = "";
+        sb_target_t *t = open_target(path, sizeof(path));
+        sb_schema_t *key = test_schema_q(key_q), *v1 = test_schema_q(v1_q);
+        sb_schema_t *key2 = test_schema_q("{'type':'record','name':'K','fields':[{'name':'id','type':'long'},"
+                                          "{'name':'name','type':'string','default':''}]}");
+        TEST_CALL(t->ops->begin(t, TEST_ERR));
+        TEST_CALL(t->ops->ensure_table(t, "keyed", sb_schema_root(key), sb_schema_root(v1), TEST_ERR));
+        ck_assert_int_eq(
+                t->ops->ensure_table(t, "keyed", sb_schema_root(key2), sb_schema_root(v1), err, sizeof(err)),
+                SB_ERR_INVALID);
+        ck_assert_str_eq(err,
+                         "table keyed has the primary key (id), the key schema has (id, name): the target "
+                         "cannot take a changed key");
+        /* The same key again is fine. */
+        TEST_CALL(t->ops->ensure_table(t, "keyed", sb_schema_root(key), sb_schema_root(v1), TEST_ERR));
+        TEST_CALL(t->ops->commit(t, TEST_ERR));
+        sb_schema_destroy(key);
+        sb_schema_destroy(key2);
+        sb_schema_destroy(v1);
+        t->ops->destroy(t);
+        unlink(path);
+}
+END_TEST
+
 START_TEST(test_has_receipt_sees_committed_and_own_receipts_only) {
         char path[4096];
         int found = -1;
@@ -200,6 +227,7 @@ int main(void) {
         tcase_add_test(tc, test_added_columns_take_the_default_in_old_rows);
         tcase_add_test(tc, test_has_receipt_sees_committed_and_own_receipts_only);
         tcase_add_test(tc, test_history_appends_every_event_once);
+        tcase_add_test(tc, test_a_changed_key_is_refused_with_both_keys_named);
         suite_add_tcase(s, tc);
         return test_run_suite(s);
 }
