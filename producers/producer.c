@@ -493,8 +493,12 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
                 p->now_ms = sb_clock_mono_ms();
                 for (size_t i = 0; ready && i < ready->count && !p->must_rewind; i++)
                         publish(p, ready, &ready->records[i]);
-                /* Waits only when the window is full or the source is done. */
-                rd_kafka_poll(p->rk, reading ? 0 : 50);
+                /* Waits when the window is full or the source is done (up to
+                 * 50 ms), or when the source had nothing new and nothing was
+                 * produced (5 ms: a source is not asked in a busy loop while
+                 * deliveries are awaited); a delivery report ends the wait. */
+                int idle = reading && !batch.count && !ready && !encode_stage_busy(p->stage);
+                rd_kafka_poll(p->rk, !reading ? 50 : idle ? 5 : 0);
                 if (advance(p, 0, why, sizeof(why)) != SB_OK) {
                         SB_LOG(p->log, SB_LOG_ERROR, "acknowledging to the %s source: %s",
                                source_name(p->src), why);
