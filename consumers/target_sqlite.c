@@ -99,6 +99,18 @@ static sb_err_t quote_ident(sb_buf_t *b, const char *name) {
         return err ? err : sb_buf_append(b, "\"", 1);
 }
 
+/* Appends the field names of record `rec` quoted, separated by ", ". */
+static sb_err_t put_names(sb_buf_t *b, const sb_node_t *rec) {
+        sb_err_t err = SB_OK;
+        for (size_t i = 0; !err && i < sb_node_count(rec); i++) {
+                if (i)
+                        err = sb_buf_append(b, ", ", 2);
+                if (!err)
+                        err = quote_ident(b, sb_node_field_name(rec, i));
+        }
+        return err;
+}
+
 static int has_column(sqlite_target_t *t, const char *table, const char *column) {
         sqlite3_stmt *st = NULL;
         int found = 0;
@@ -122,32 +134,31 @@ static sb_err_t check_primary_key(sqlite_target_t *t, const char *table, const s
                                &st, NULL) != SQLITE_OK)
                 return db_err(t, sqlite3_errcode(t->db), "read the primary key", errstr, errstr_size);
         sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-        char have[512] = "", want[512] = "";
-        size_t n = 0, hl = 0, wl = 0;
+        sb_buf_t have, want;
+        sb_buf_init(&have, 4096);
+        sb_buf_init(&want, 4096);
+        size_t n = 0;
         int same = 1;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        for (; sqlite3_step(st) == SQLITE_ROW; n++) {
                 const char *name = (const char *)sqlite3_column_text(st, 0);
                 same &= n < sb_node_count(key) && strcmp(name, sb_node_field_name(key, n)) == 0;
-                hl += (size_t)snprintf(have + hl, hl < sizeof(have) ? sizeof(have) - hl : 0, "%s%s",
-                                       n ? ", " : "", name);
-                if (hl >= sizeof(have))
-                        hl = sizeof(have) - 1;
-                n++;
+                sb_buf_printf(&have, "%s%s", n ? ", " : "", name);
         }
         sqlite3_finalize(st);
-        if (same && n == sb_node_count(key))
-                return SB_OK;
-        for (size_t i = 0; i < sb_node_count(key); i++) {
-                wl += (size_t)snprintf(want + wl, wl < sizeof(want) ? sizeof(want) - wl : 0, "%s%s",
-                                       i ? ", " : "", sb_node_field_name(key, i));
-                if (wl >= sizeof(want))
-                        wl = sizeof(want) - 1;
+        sb_err_t err = SB_OK;
+        if (!same || n != sb_node_count(key)) {
+                for (size_t i = 0; i < sb_node_count(key); i++)
+                        sb_buf_printf(&want, "%s%s", i ? ", " : "", sb_node_field_name(key, i));
+                err = sb_seterr(
+                        SB_ERR_INVALID, errstr, errstr_size,
+                        "table %s has the primary key (%s), the key schema has (%s): the target cannot "
+                        "take a changed key",
+                        table, have.data ? (const char *)have.data : "",
+                        want.data ? (const char *)want.data : "");
         }
-        return sb_seterr(
-                SB_ERR_INVALID, errstr, errstr_size,
-                "table %s has the primary key (%s), the key schema has (%s): the target cannot take a "
-                "changed key",
-                table, have, want);
+        sb_buf_free(&have);
+        sb_buf_free(&want);
+        return err;
 }
 
 /* Appends " DEFAULT <literal>" for the Avro default `def` of a field of
@@ -224,11 +235,7 @@ static sb_err_t st_ensure_table(sb_target_t *bt, const char *table, const sb_nod
                               sb_node_field_index(key, name) >= 0 ? " NOT NULL" : "");
         }
         sb_buf_append(&sql, "PRIMARY KEY (", 13);
-        for (size_t i = 0; i < sb_node_count(key); i++) {
-                if (i)
-                        sb_buf_append(&sql, ", ", 2);
-                quote_ident(&sql, sb_node_field_name(key, i));
-        }
+        put_names(&sql, key);
         if (sb_buf_append(&sql, "))", 2))
                 err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         if (!err)
@@ -241,11 +248,22 @@ static sb_err_t st_ensure_table(sb_target_t *bt, const char *table, const sb_nod
         return err;
 }
 
-static stmt_cache_t *find_stmts(sqlite_target_t *t, const char *table, const sb_node_t *row) {
+/* The statements of (table, row schema), found or added empty. */
+static stmt_cache_t *cache_entry(sqlite_target_t *t, const char *table, const sb_node_t *row, char *errstr,
+                                 size_t errstr_size) {
         for (stmt_cache_t *c = t->stmts; c; c = c->next)
                 if (c->row == row && strcmp(c->table, table) == 0)
                         return c;
-        return NULL;
+        stmt_cache_t *c = calloc(1, sizeof(*c));
+        if (!c || !(c->table = strdup(table))) {
+                free(c);
+                sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        c->row = row;
+        c->next = t->stmts;
+        t->stmts = c;
+        return c;
 }
 
 static sb_err_t prepare(sqlite_target_t *t, sb_buf_t *sql, sqlite3_stmt **st, char *errstr,
@@ -257,34 +275,20 @@ static sb_err_t prepare(sqlite_target_t *t, sb_buf_t *sql, sqlite3_stmt **st, ch
 
 static stmt_cache_t *get_stmts(sqlite_target_t *t, const char *table, const sb_node_t *key,
                                const sb_node_t *row, char *errstr, size_t errstr_size) {
-        stmt_cache_t *c = find_stmts(t, table, row);
-        sb_buf_t sql;
-        if (c)
+        stmt_cache_t *c = cache_entry(t, table, row, errstr, errstr_size);
+        if (!c || c->upsert)
                 return c;
-        if (!(c = calloc(1, sizeof(*c))) || !(c->table = strdup(table))) {
-                free(c);
-                sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-                return NULL;
-        }
-        c->row = row;
+        sb_buf_t sql;
         sb_buf_init(&sql, 1 << 20);
         sb_buf_append(&sql, "INSERT INTO ", 12);
         quote_ident(&sql, table);
         sb_buf_append(&sql, " (", 2);
-        for (size_t i = 0; i < sb_node_count(row); i++) {
-                if (i)
-                        sb_buf_append(&sql, ", ", 2);
-                quote_ident(&sql, sb_node_field_name(row, i));
-        }
+        put_names(&sql, row);
         sb_buf_append(&sql, ") VALUES (", 10);
         for (size_t i = 0; i < sb_node_count(row); i++)
                 sb_buf_printf(&sql, "%s?%zu", i ? ", " : "", i + 1);
         sb_buf_append(&sql, ") ON CONFLICT (", 15);
-        for (size_t i = 0; i < sb_node_count(key); i++) {
-                if (i)
-                        sb_buf_append(&sql, ", ", 2);
-                quote_ident(&sql, sb_node_field_name(key, i));
-        }
+        put_names(&sql, key);
         sb_buf_append(&sql, ") DO UPDATE SET ", 16);
         for (size_t i = 0; i < sb_node_count(row); i++) {
                 if (i)
@@ -308,14 +312,11 @@ static stmt_cache_t *get_stmts(sqlite_target_t *t, const char *table, const sb_n
                 err = prepare(t, &sql, &c->remove, errstr, errstr_size);
         }
         sb_buf_free(&sql);
-        if (err) {
+        if (err) { /* both made at the next try */
                 sqlite3_finalize(c->upsert);
-                free(c->table);
-                free(c);
+                c->upsert = NULL;
                 return NULL;
         }
-        c->next = t->stmts;
-        t->stmts = c;
         return c;
 }
 
@@ -344,21 +345,29 @@ static sb_err_t run(sqlite_target_t *t, sqlite3_stmt *st, const char *what, char
         return rc == SQLITE_DONE ? SB_OK : db_err(t, rc, what, errstr, errstr_size);
 }
 
+/* Binds the values of rec's fields in `values` (absent ones NULL) to st's
+ * parameters from `first` on. */
+static sb_err_t bind_fields(sqlite_target_t *t, sqlite3_stmt *st, int first, const sb_node_t *rec,
+                            const json_t *values, char *errstr, size_t errstr_size) {
+        for (size_t i = 0; i < sb_node_count(rec); i++) {
+                const json_t *v = json_object_get(values, sb_node_field_name(rec, i));
+                int rc = bind_json(st, first + (int)i, v ? v : json_null());
+                if (rc != SQLITE_OK) {
+                        sqlite3_clear_bindings(st);
+                        return db_err(t, rc, "bind", errstr, errstr_size);
+                }
+        }
+        return SB_OK;
+}
+
 static sb_err_t st_upsert(sb_target_t *bt, const char *table, const sb_node_t *key, const sb_node_t *row,
                           const json_t *values, char *errstr, size_t errstr_size) {
         sqlite_target_t *t = (sqlite_target_t *)bt;
         stmt_cache_t *c = get_stmts(t, table, key, row, errstr, errstr_size);
         if (!c)
                 return SB_ERR_DB;
-        for (size_t i = 0; i < sb_node_count(row); i++) {
-                const json_t *v = json_object_get(values, sb_node_field_name(row, i));
-                int rc = bind_json(c->upsert, (int)i + 1, v ? v : json_null());
-                if (rc != SQLITE_OK) {
-                        sqlite3_clear_bindings(c->upsert);
-                        return db_err(t, rc, "bind", errstr, errstr_size);
-                }
-        }
-        return run(t, c->upsert, "upsert", errstr, errstr_size);
+        sb_err_t err = bind_fields(t, c->upsert, 1, row, values, errstr, errstr_size);
+        return err ? err : run(t, c->upsert, "upsert", errstr, errstr_size);
 }
 
 static sb_err_t st_remove(sb_target_t *bt, const char *table, const sb_node_t *key, const sb_node_t *row,
@@ -367,15 +376,8 @@ static sb_err_t st_remove(sb_target_t *bt, const char *table, const sb_node_t *k
         stmt_cache_t *c = get_stmts(t, table, key, row, errstr, errstr_size);
         if (!c)
                 return SB_ERR_DB;
-        for (size_t i = 0; i < sb_node_count(key); i++) {
-                const json_t *v = json_object_get(key_values, sb_node_field_name(key, i));
-                int rc = bind_json(c->remove, (int)i + 1, v ? v : json_null());
-                if (rc != SQLITE_OK) {
-                        sqlite3_clear_bindings(c->remove);
-                        return db_err(t, rc, "bind", errstr, errstr_size);
-                }
-        }
-        return run(t, c->remove, "delete", errstr, errstr_size);
+        sb_err_t err = bind_fields(t, c->remove, 1, key, key_values, errstr, errstr_size);
+        return err ? err : run(t, c->remove, "delete", errstr, errstr_size);
 }
 
 /* History tables: the event's own columns, then the row's. */
@@ -413,11 +415,8 @@ static sb_err_t st_ensure_history(sb_target_t *bt, const char *table, const sb_n
                 sb_buf_append(&sql, " ON ", 4);
                 quote_ident(&sql, table);
                 sb_buf_append(&sql, " (", 2);
-                for (size_t i = 0; i < sb_node_count(key); i++) {
-                        quote_ident(&sql, sb_node_field_name(key, i));
-                        sb_buf_append(&sql, ", ", 2);
-                }
-                if (sb_buf_append(&sql, "\"sharebus_seq\")", 15))
+                put_names(&sql, key);
+                if (sb_buf_append(&sql, ", \"sharebus_seq\")", 17))
                         err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
                 if (!err)
                         err = exec(t, (const char *)sql.data, errstr, errstr_size);
@@ -430,15 +429,9 @@ static sb_err_t st_ensure_history(sb_target_t *bt, const char *table, const sb_n
 
 static sqlite3_stmt *get_append(sqlite_target_t *t, const char *table, const sb_node_t *row, char *errstr,
                                 size_t errstr_size) {
-        stmt_cache_t *c = find_stmts(t, table, row);
-        if (c && c->append)
-                return c->append;
-        if (!(c = calloc(1, sizeof(*c))) || !(c->table = strdup(table))) {
-                free(c);
-                sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-                return NULL;
-        }
-        c->row = row;
+        stmt_cache_t *c = cache_entry(t, table, row, errstr, errstr_size);
+        if (!c || c->append)
+                return c ? c->append : NULL;
         sb_buf_t sql;
         sb_buf_init(&sql, 1 << 20);
         sb_buf_append(&sql, "INSERT INTO ", 12);
@@ -448,11 +441,7 @@ static sqlite3_stmt *get_append(sqlite_target_t *t, const char *table, const sb_
                 quote_ident(&sql, history_columns[i]);
                 sb_buf_append(&sql, ", ", 2);
         }
-        for (size_t i = 0; i < sb_node_count(row); i++) {
-                if (i)
-                        sb_buf_append(&sql, ", ", 2);
-                quote_ident(&sql, sb_node_field_name(row, i));
-        }
+        put_names(&sql, row);
         sb_buf_append(&sql, ") VALUES (", 10);
         for (size_t i = 0; i < HISTORY_COLUMNS + sb_node_count(row); i++)
                 sb_buf_printf(&sql, "%s?%zu", i ? ", " : "", i + 1);
@@ -461,14 +450,7 @@ static sqlite3_stmt *get_append(sqlite_target_t *t, const char *table, const sb_
         sb_buf_append(&sql, ") ON CONFLICT (\"sharebus_event_id\") DO NOTHING", 46);
         sb_err_t err = prepare(t, &sql, &c->append, errstr, errstr_size);
         sb_buf_free(&sql);
-        if (err) {
-                free(c->table);
-                free(c);
-                return NULL;
-        }
-        c->next = t->stmts;
-        t->stmts = c;
-        return c->append;
+        return err ? NULL : c->append;
 }
 
 static sb_err_t st_append(sb_target_t *bt, const char *table, const sb_node_t *row, const json_t *values,
@@ -485,15 +467,12 @@ static sb_err_t st_append(sb_target_t *bt, const char *table, const sb_node_t *r
                 rc = sqlite3_bind_int64(st, 3, ev->ts_ms);
         if (rc == SQLITE_OK)
                 rc = sqlite3_bind_int64(st, 4, ev->seq);
-        for (size_t i = 0; rc == SQLITE_OK && i < sb_node_count(row); i++) {
-                const json_t *v = values ? json_object_get(values, sb_node_field_name(row, i)) : NULL;
-                rc = bind_json(st, (int)(HISTORY_COLUMNS + i + 1), v ? v : json_null());
-        }
         if (rc != SQLITE_OK) {
                 sqlite3_clear_bindings(st);
                 return db_err(t, rc, "bind", errstr, errstr_size);
         }
-        return run(t, st, "append", errstr, errstr_size);
+        sb_err_t err = bind_fields(t, st, (int)HISTORY_COLUMNS + 1, row, values, errstr, errstr_size);
+        return err ? err : run(t, st, "append", errstr, errstr_size);
 }
 
 static sb_err_t st_record_columns(sb_target_t *bt, const char *table, const sb_node_t *row, char *errstr,
