@@ -13,25 +13,25 @@
 
 struct encode_stage_s {
         sb_event_worker_t *worker;
-        size_t batch_max;
+        size_t cap;             /* records `in` and each of `out` have room for */
         encoded_batch_t out[2]; /* written in turn */
         int next_out;           /* the one the next start writes */
         sb_buf_t key, value;    /* the worker's output for one record */
         pthread_t thread;
+        int running; /* the thread was started */
         pthread_mutex_t lock;
         pthread_cond_t changed;
         /* The started batch's copy (the source may read on meanwhile):
          * written by start while the thread is idle. */
         source_record_t *in;
-        size_t in_cap;
         sb_buf_t in_text;
         /* Under lock: */
-        source_batch_t job; /* started, not yet encoded: `in` */
-        int has_job;
+        source_batch_t job; /* started: `in` */
+        int has_job;        /* job is not yet encoded into job_out */
         encoded_batch_t *job_out;
-        int done;     /* job_out is encoded */
-        int started;  /* a start has not been waited for */
         int stopping; /* the thread should end */
+        /* The producer's thread's own: a start not yet waited for. */
+        int started;
 };
 
 /* A record its source could not read ({"source_error": reason}, json_text.h)
@@ -105,11 +105,28 @@ static void *run(void *arg) {
                         encode_one(st, &job->records[i], out);
                 pthread_mutex_lock(&st->lock);
                 st->has_job = 0;
-                st->done = 1;
                 pthread_cond_broadcast(&st->changed);
         }
         pthread_mutex_unlock(&st->lock);
         return NULL;
+}
+
+/* Gives `in` and both `out` room for n records (the thread is idle). */
+static sb_err_t grow(encode_stage_t *st, size_t n) {
+        if (n <= st->cap)
+                return SB_OK;
+        source_record_t *in = realloc(st->in, n * sizeof(*in));
+        if (!in)
+                return SB_ERR_NOMEM;
+        st->in = in;
+        for (int i = 0; i < 2; i++) {
+                encoded_record_t *r = realloc(st->out[i].records, n * sizeof(*r));
+                if (!r)
+                        return SB_ERR_NOMEM;
+                st->out[i].records = r;
+        }
+        st->cap = n;
+        return SB_OK;
 }
 
 sb_err_t encode_stage_new(const sb_event_encoder_t *enc, size_t batch_max, encode_stage_t **out, char *errstr,
@@ -118,52 +135,44 @@ sb_err_t encode_stage_new(const sb_event_encoder_t *enc, size_t batch_max, encod
         encode_stage_t *st = calloc(1, sizeof(*st));
         if (!st)
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-        st->batch_max = batch_max ? batch_max : 1;
+        pthread_mutex_init(&st->lock, NULL);
+        pthread_cond_init(&st->changed, NULL);
         /* A record may take what the producer's own buffers allowed (64 MiB
          * each for key and value); a batch, what its records take. */
         sb_buf_init(&st->in_text, SIZE_MAX / 2);
         sb_buf_init(&st->key, 64u << 20);
         sb_buf_init(&st->value, 64u << 20);
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < 2; i++)
                 sb_buf_init(&st->out[i].bytes, SIZE_MAX / 2);
-                if (!(st->out[i].records = calloc(st->batch_max, sizeof(encoded_record_t))))
-                        goto nomem;
-        }
-        sb_err_t err = sb_event_worker_new(enc, &st->worker, errstr, errstr_size);
+        sb_err_t err = grow(st, batch_max ? batch_max : 1);
+        if (err)
+                sb_seterr(err, errstr, errstr_size, "out of memory");
+        else
+                err = sb_event_worker_new(enc, &st->worker, errstr, errstr_size);
+        if (!err && pthread_create(&st->thread, NULL, run, st) != 0)
+                err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "cannot start the encoding thread");
         if (err) {
                 encode_stage_destroy(st);
                 return err;
         }
-        pthread_mutex_init(&st->lock, NULL);
-        pthread_cond_init(&st->changed, NULL);
-        if (pthread_create(&st->thread, NULL, run, st) != 0) {
-                pthread_mutex_destroy(&st->lock);
-                pthread_cond_destroy(&st->changed);
-                sb_event_worker_destroy(st->worker);
-                st->worker = NULL;
-                encode_stage_destroy(st);
-                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "cannot start the encoding thread");
-        }
+        st->running = 1;
         *out = st;
         return SB_OK;
-nomem:
-        encode_stage_destroy(st);
-        return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
 }
 
 void encode_stage_destroy(encode_stage_t *st) {
         if (!st)
                 return;
-        if (st->worker) { /* the thread runs */
+        if (st->running) {
                 pthread_mutex_lock(&st->lock);
                 st->stopping = 1;
                 pthread_cond_broadcast(&st->changed);
                 pthread_mutex_unlock(&st->lock);
                 pthread_join(st->thread, NULL);
-                pthread_mutex_destroy(&st->lock);
-                pthread_cond_destroy(&st->changed);
-                sb_event_worker_destroy(st->worker);
         }
+        pthread_mutex_destroy(&st->lock);
+        pthread_cond_destroy(&st->changed);
+        sb_event_worker_destroy(st->worker);
         for (int i = 0; i < 2; i++) {
                 free(st->out[i].records);
                 sb_buf_free(&st->out[i].bytes);
@@ -177,13 +186,9 @@ void encode_stage_destroy(encode_stage_t *st) {
 
 /* Copies batch into st->in and st->in_text (the thread is idle). */
 static sb_err_t copy_in(encode_stage_t *st, const source_batch_t *batch) {
-        if (batch->count > st->in_cap) {
-                source_record_t *in = realloc(st->in, batch->count * sizeof(*in));
-                if (!in)
-                        return SB_ERR_NOMEM;
-                st->in = in;
-                st->in_cap = batch->count;
-        }
+        sb_err_t err = grow(st, batch->count);
+        if (err)
+                return err;
         sb_buf_reset(&st->in_text);
         for (size_t i = 0; i < batch->count; i++)
                 if (sb_buf_append(&st->in_text, batch->records[i].text, batch->records[i].len))
@@ -198,15 +203,6 @@ static sb_err_t copy_in(encode_stage_t *st, const source_batch_t *batch) {
 }
 
 sb_err_t encode_stage_start(encode_stage_t *st, const source_batch_t *batch) {
-        if (batch->count > st->batch_max) {
-                for (int i = 0; i < 2; i++) {
-                        encoded_record_t *r = realloc(st->out[i].records, batch->count * sizeof(*r));
-                        if (!r)
-                                return SB_ERR_NOMEM;
-                        st->out[i].records = r;
-                }
-                st->batch_max = batch->count;
-        }
         if (copy_in(st, batch))
                 return SB_ERR_NOMEM;
         pthread_mutex_lock(&st->lock);
@@ -214,7 +210,6 @@ sb_err_t encode_stage_start(encode_stage_t *st, const source_batch_t *batch) {
         st->has_job = 1;
         st->job_out = &st->out[st->next_out];
         st->next_out ^= 1;
-        st->done = 0;
         st->started = 1;
         pthread_cond_broadcast(&st->changed);
         pthread_mutex_unlock(&st->lock);
@@ -227,7 +222,7 @@ const encoded_batch_t *encode_stage_wait(encode_stage_t *st) {
         if (!st->started)
                 return NULL;
         pthread_mutex_lock(&st->lock);
-        while (!st->done)
+        while (st->has_job)
                 pthread_cond_wait(&st->changed, &st->lock);
         st->started = 0;
         const encoded_batch_t *b = st->job_out;

@@ -48,8 +48,8 @@ typedef struct encode_stage_s encode_stage_t;
 
 /* Starts the stage's thread with a worker of `enc` (borrowed: it must
  * outlive the stage; event_encoder.h says when workers may be made).
- * Batches hold up to `batch_max` records.  On success *out is owned by the
- * caller (encode_stage_destroy). */
+ * Room is made for batches of `batch_max` records (a larger batch makes
+ * more).  On success *out is owned by the caller (encode_stage_destroy). */
 sb_err_t encode_stage_new(const sb_event_encoder_t *enc, size_t batch_max, encode_stage_t **out, char *errstr,
                           size_t errstr_size);
 /* Waits for a batch being encoded, stops the thread and frees the stage. */

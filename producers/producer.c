@@ -7,7 +7,6 @@
 #include "encode_stage.h"
 #include "progress.h"
 #include "rejects.h"
-#include "sources/json_text.h"
 #include "sb_clock.h"
 #include "sb_kafka.h"
 
@@ -497,7 +496,7 @@ sb_err_t sb_producer_run(sb_producer_t *p, volatile sig_atomic_t *stop, char *er
                  * 50 ms), or when the source had nothing new and nothing was
                  * produced (5 ms: a source is not asked in a busy loop while
                  * deliveries are awaited); a delivery report ends the wait. */
-                int idle = reading && !batch.count && !ready && !encode_stage_busy(p->stage);
+                int idle = reading && !batch.count && !ready; /* (then the stage is idle too) */
                 rd_kafka_poll(p->rk, !reading ? 50 : idle ? 5 : 0);
                 if (advance(p, 0, why, sizeof(why)) != SB_OK) {
                         SB_LOG(p->log, SB_LOG_ERROR, "acknowledging to the %s source: %s",

@@ -5,6 +5,10 @@
 #include "sb_http_server.h"
 #include "sb_registry_settings.h"
 
+/* A number macro as a string literal, for help texts that name it. */
+#define AS_TEXT_(x) #x
+#define AS_TEXT(x) AS_TEXT_(x)
+
 const sb_setting_t sb_producer_settings[] = {
         {"department", SB_SETTING_STRING, 1, NULL, 0, 0, "department that owns the dataset, e.g. market"},
         {"dataset", SB_SETTING_STRING, 1, NULL, 0, 0, "dataset name; the topic is <department>.<dataset>"},
@@ -61,7 +65,8 @@ const sb_setting_t sb_producer_settings[] = {
         {"rejects_topic", SB_SETTING_STRING, 0, "", 0, 0,
          "topic that keeps the records that cannot be published; empty for rejects.<department>"},
         {"batch_size", SB_SETTING_INT, 0, "1024", 1, SB_PRODUCER_WINDOW / 2,
-         "records read from the source at a time (at most half of the 8192 records in flight)"},
+         "records read from the source at a time (at most half of the " AS_TEXT(
+                 SB_PRODUCER_WINDOW) " records in flight)"},
         {"poll_timeout_ms", SB_SETTING_INT, 0, "500", 1, 60000,
          "how long a read of the source waits for new records when nothing is in flight"},
         {"ack_interval_ms", SB_SETTING_INT, 0, "200", 0, 60000,
