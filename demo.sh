@@ -90,8 +90,17 @@ name = "demo";
 topics = "market.business_license,civil.resident,tax.taxpayer";
 registry_url = "$registry";
 sqlite_path = "$db";
+# Personal fields are masked by default (personal_policy = "mask"): the
+# licences' legal representative may stay in clear, the residents' phone
+# numbers keep their first 3 and last 4 digits, their IDs are hashed.
+hash_key_file = "$work/hash.key";
+datasets = (
+  { topic = "market.business_license"; clear = ["legal_representative"]; },
+  { topic = "civil.resident"; steps = ( { mask = "phone"; keep_first = 3; keep_last = 4; } ); }
+);
 kafka = { bootstrap_servers = "$bootstrap"; };
 CONF
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/hash.key"
 "$bin/sharebus-subscriber" --config "$work/subscriber.conf" 2>"$work/subscriber.log" &
 subscriber_pid=$!
 say "subscriber 'demo' applying all three datasets to $db as they arrive"
@@ -237,6 +246,9 @@ else
   say "MISMATCH: $only_dept licences only in market.db, $only_sub only in the subscriber's table"
   status=1
 fi
+say "civil.resident as the subscriber holds it (personal fields masked or hashed, as sharebus_columns says):"
+sqlite3 -header -column "$db" "SELECT substr(id_number, 1, 16) || '...' AS id_number_hmac, name, phone, birth_date, district_code FROM civil_resident LIMIT 3" | sed 's/^/    /'
+sqlite3 "$db" "SELECT '    ' || column_name || ': ' || classification || ', ' || policy FROM sharebus_columns WHERE table_name = 'civil_resident' AND policy <> 'clear'"
 say "$(printf 'done in %.1f s. Look at the data:' "$(elapsed "$t0")")"
 echo "  sqlite3 -header -column $db \\"
 echo "    \"SELECT uscc, name, status, established_on FROM market_business_license LIMIT 5\""

@@ -198,6 +198,8 @@ name = "bench";
 topics = "bench.jsonl";
 registry_url = "$registry";
 sqlite_path = "$work/bench.db";
+# The same job as the raw upsert it is measured against: rows as published.
+personal_policy = "clear";
 idle_exit_ms = 2000;
 log_level = "warn";
 kafka = { bootstrap_servers = "$bootstrap"; };

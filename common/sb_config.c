@@ -16,8 +16,9 @@ struct sb_config_s {
         char *origin;
         const sb_setting_t *table;
         size_t n_settings;
-        char **values; /* one per table entry, NULL if not set in the file */
-        int *lines;    /* one per table entry: where it was set, 0 if not */
+        char **values;  /* one per table entry, NULL if not set in the file */
+        int *lines;     /* one per table entry: where it was set, 0 if not */
+        json_t **trees; /* one per table entry: SB_SETTING_TREE values, else NULL */
         sb_kv_t *kafka;
         size_t n_kafka;
 };
@@ -106,6 +107,45 @@ static sb_err_t load_kafka(sb_config_t *cfg, const config_setting_t *group, char
         return SB_OK;
 }
 
+/* Converts libconfig setting `s` into JSON (sb_config_tree says how), at
+ * depth `depth`, counting values in *nodes.  NULL: too deep, too many or
+ * out of memory, with errstr set. */
+static json_t *tree_of(const sb_config_t *cfg, const config_setting_t *s, int depth, size_t *nodes,
+                       char *errstr, size_t errstr_size) {
+        int line = config_setting_source_line(s);
+        if (depth > SB_CONFIG_TREE_DEPTH || ++*nodes > SB_CONFIG_TREE_NODES) {
+                sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "%s:%d: more than %d levels or %d values",
+                          cfg->origin, line, SB_CONFIG_TREE_DEPTH, SB_CONFIG_TREE_NODES);
+                return NULL;
+        }
+        json_t *out;
+        switch (config_setting_type(s)) {
+        case CONFIG_TYPE_STRING: out = json_string(config_setting_get_string(s)); break;
+        case CONFIG_TYPE_INT: out = json_integer(config_setting_get_int(s)); break;
+        case CONFIG_TYPE_INT64: out = json_integer(config_setting_get_int64(s)); break;
+        case CONFIG_TYPE_FLOAT: out = json_real(config_setting_get_float(s)); break;
+        case CONFIG_TYPE_BOOL: out = json_boolean(config_setting_get_bool(s)); break;
+        default: {
+                int group = config_setting_is_group(s);
+                out = group ? json_object() : json_array();
+                if (out && group)
+                        json_object_set_new(out, "@line", json_integer(line));
+                for (int i = 0; out && i < config_setting_length(s); i++) {
+                        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+                        json_t *v = tree_of(cfg, e, depth + 1, nodes, errstr, errstr_size);
+                        if (!v || (group ? json_object_set_new(out, config_setting_name(e), v)
+                                         : json_array_append_new(out, v))) {
+                                json_decref(out);
+                                return NULL; /* errstr set below if it was memory */
+                        }
+                }
+        }
+        }
+        if (!out && !*errstr)
+                sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        return out;
+}
+
 static sb_err_t check_value(const sb_config_t *cfg, const sb_setting_t *st, const config_setting_t *s,
                             char *errstr, size_t errstr_size) {
         int line = config_setting_source_line(s);
@@ -141,6 +181,12 @@ static sb_err_t check_value(const sb_config_t *cfg, const sb_setting_t *st, cons
                                          "%s:%d: setting '%s': expected true or false", cfg->origin, line,
                                          st->name);
                 break;
+        case SB_SETTING_TREE:
+                if (!config_setting_is_aggregate(s))
+                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                         "%s:%d: setting '%s': expected a group { ... } or a list ( ... )",
+                                         cfg->origin, line, st->name);
+                break;
         }
         return SB_OK;
 }
@@ -170,6 +216,15 @@ static sb_err_t load_config(config_t *lc, sb_config_t *cfg, char *errstr, size_t
                                          cfg->origin, config_setting_source_line(s), name);
                 if ((err = check_value(cfg, st, s, errstr, errstr_size)))
                         return err;
+                if (st->type == SB_SETTING_TREE) {
+                        size_t nodes = 0;
+                        *errstr = 0;
+                        json_decref(cfg->trees[idx]);
+                        if (!(cfg->trees[idx] = tree_of(cfg, s, 1, &nodes, errstr, errstr_size)))
+                                return *errstr ? SB_ERR_CONFIG : SB_ERR_NOMEM;
+                        cfg->lines[idx] = config_setting_source_line(s);
+                        continue;
+                }
                 free(cfg->values[idx]);
                 cfg->values[idx] = scalar_text(s);
                 cfg->lines[idx] = config_setting_source_line(s);
@@ -177,7 +232,7 @@ static sb_err_t load_config(config_t *lc, sb_config_t *cfg, char *errstr, size_t
                         return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
         for (size_t i = 0; i < cfg->n_settings; i++)
-                if (cfg->table[i].required && !cfg->values[i] && !cfg->table[i].def)
+                if (cfg->table[i].required && !cfg->values[i] && !cfg->trees[i] && !cfg->table[i].def)
                         return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
                                          "%s: missing required setting '%s' (%s)", cfg->origin,
                                          cfg->table[i].name, cfg->table[i].help);
@@ -198,7 +253,8 @@ static sb_err_t config_load_any(const char *path, const char *text, const char *
         cfg->n_settings = n_settings;
         cfg->values = calloc(n_settings ? n_settings : 1, sizeof(char *));
         cfg->lines = calloc(n_settings ? n_settings : 1, sizeof(int));
-        if (!cfg->origin || !cfg->values || !cfg->lines) {
+        cfg->trees = calloc(n_settings ? n_settings : 1, sizeof(json_t *));
+        if (!cfg->origin || !cfg->values || !cfg->lines || !cfg->trees) {
                 sb_config_destroy(cfg);
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
@@ -239,6 +295,10 @@ void sb_config_destroy(sb_config_t *cfg) {
         if (cfg->values)
                 for (size_t i = 0; i < cfg->n_settings; i++)
                         free(cfg->values[i]);
+        if (cfg->trees)
+                for (size_t i = 0; i < cfg->n_settings; i++)
+                        json_decref(cfg->trees[i]);
+        free(cfg->trees);
         for (size_t i = 0; i < cfg->n_kafka; i++) {
                 free(cfg->kafka[i].name);
                 free(cfg->kafka[i].value);
@@ -267,6 +327,13 @@ int sb_config_bool(const sb_config_t *cfg, const char *name) {
         const char *v = sb_config_string(cfg, name);
         return v && strcmp(v, "true") == 0;
 }
+
+const json_t *sb_config_tree(const sb_config_t *cfg, const char *name) {
+        size_t idx;
+        return find_setting(cfg->table, cfg->n_settings, name, &idx) ? cfg->trees[idx] : NULL;
+}
+
+int sb_config_tree_line(const json_t *g) { return (int)json_integer_value(json_object_get(g, "@line")); }
 
 const char *sb_config_origin(const sb_config_t *cfg) { return cfg->origin; }
 
@@ -309,6 +376,7 @@ static const char *type_name(sb_setting_type_t t) {
         case SB_SETTING_STRING: return "string";
         case SB_SETTING_INT: return "integer";
         case SB_SETTING_BOOL: return "boolean";
+        case SB_SETTING_TREE: return "list";
         }
         return "?";
 }

@@ -12,6 +12,7 @@
 #ifndef SB_CONFIG_H
 #define SB_CONFIG_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "sb_error.h"
@@ -20,6 +21,10 @@ typedef enum {
         SB_SETTING_STRING,
         SB_SETTING_INT,
         SB_SETTING_BOOL,
+        /* A group or list of groups (libconfig), for settings with a
+         * structure, such as the subscriber's per-dataset transforms: read
+         * with sb_config_tree. */
+        SB_SETTING_TREE,
 } sb_setting_type_t;
 
 typedef struct {
@@ -48,6 +53,17 @@ void sb_config_destroy(sb_config_t *cfg);
 const char *sb_config_string(const sb_config_t *cfg, const char *name);
 long long sb_config_int(const sb_config_t *cfg, const char *name);
 int sb_config_bool(const sb_config_t *cfg, const char *name);
+/* A SB_SETTING_TREE setting as JSON (owned by the config; NULL when not
+ * set): a libconfig group is an object whose member "@line" is its line in
+ * the file (a name libconfig cannot hold), a list or array is an array,
+ * scalars are strings, integers, reals and booleans.  At most
+ * SB_CONFIG_TREE_DEPTH levels deep and SB_CONFIG_TREE_NODES values, or the
+ * load fails naming the line. */
+#define SB_CONFIG_TREE_DEPTH 8
+#define SB_CONFIG_TREE_NODES 100000
+const json_t *sb_config_tree(const sb_config_t *cfg, const char *name);
+/* The "@line" of group `g` of a tree, 0 when it has none. */
+int sb_config_tree_line(const json_t *g);
 /* Path of the file the config came from (owned by the config). */
 const char *sb_config_origin(const sb_config_t *cfg);
 /* Line of the file where setting `name` was set; 0 when it was not (its

@@ -496,6 +496,28 @@ static sb_err_t fetch_remote(sb_registry_client_t *rc, int32_t id, sb_schema_t *
         return SB_OK;
 }
 
+sb_err_t sb_registry_latest_id(sb_registry_client_t *rc, const char *subject, int32_t *id, char *errstr,
+                               size_t errstr_size) {
+        char path[1024], escaped[768], what[600];
+        long status = 0;
+        json_t *reply = NULL;
+        path_escape(subject, escaped, sizeof(escaped));
+        snprintf(path, sizeof(path), "/subjects/%s/versions/latest", escaped);
+        snprintf(what, sizeof(what), "latest version of %.500s", subject);
+        sb_err_t err = http_call(rc, "GET", path, NULL, &status, &reply, errstr, errstr_size);
+        if (err)
+                return err;
+        json_int_t got = json_integer_value(json_object_get(reply, "id"));
+        if (status != 200 || got <= 0 || got > INT32_MAX)
+                err = status == 200 ? sb_seterr(SB_ERR_REGISTRY, errstr, errstr_size,
+                                                "%s: no schema id in the reply", what)
+                                    : reply_error(what, status, reply, errstr, errstr_size);
+        else
+                *id = (int32_t)got;
+        json_decref(reply);
+        return err;
+}
+
 sb_err_t sb_registry_schema_by_id(sb_registry_client_t *rc, int32_t id, sb_schema_t **schema, char *errstr,
                                   size_t errstr_size) {
         sb_err_t err;

@@ -40,6 +40,11 @@ sb_err_t sb_registry_register(sb_registry_client_t *rc, const char *subject, con
 sb_err_t sb_registry_schema_by_id(sb_registry_client_t *rc, int32_t id, sb_schema_t **schema, char *errstr,
                                   size_t errstr_size);
 
+/* The global id of the latest schema version under `subject` into *id (not
+ * cached: asked each call).  SB_ERR_NOT_FOUND when the subject has none. */
+sb_err_t sb_registry_latest_id(sb_registry_client_t *rc, const char *subject, int32_t *id, char *errstr,
+                               size_t errstr_size);
+
 /* Basic authentication for every request (both copied; NULL user: none).
  * A user or password may also be written in a URL (http://user:pw@host). */
 sb_err_t sb_registry_client_set_auth(sb_registry_client_t *rc, const char *user, const char *password,

@@ -43,7 +43,8 @@ typedef enum {
                           * not a change envelope: fix the producer or register the schema */
         SB_DL_SCHEMA,    /* the target cannot take the schema (a change its table cannot follow) */
         SB_DL_RULE,      /* a validation rule of the registry fails */
-        SB_DL_TRANSFORM, /* reserved for the coming transforms */
+        SB_DL_TRANSFORM, /* a transform the schema does not allow (a field it lacks, a type), or no hash key
+                          */
         SB_DL_APPLY,     /* the database refuses the row (constraint, type) */
 } sb_dl_class_t;
 

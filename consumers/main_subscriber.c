@@ -11,6 +11,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "dlq_replay.h"
+#include "row_shape.h"
 #include "sb_cli.h"
 #include "sb_config.h"
 #include "sb_http_server.h"
@@ -27,6 +28,22 @@ static volatile sig_atomic_t stop_requested;
 static void on_signal(int sig) {
         (void)sig;
         stop_requested = 1;
+}
+
+/* The datasets' transforms, checked against the latest schemas the
+ * registry has (a step the data standard does not allow stops the start). */
+static sb_err_t start_transforms(const sb_config_t *cfg, sb_registry_client_t *registry, sb_log_t *log,
+                                 tf_config_t **out, char *errstr, size_t errstr_size) {
+        int unchecked = 0;
+        sb_err_t err = tf_config_new(cfg, out, errstr, errstr_size);
+        if (!err)
+                err = row_shapes_check_latest(*out, registry, sb_config_string(cfg, "topics"), &unchecked,
+                                              errstr, errstr_size);
+        if (!err && unchecked)
+                SB_LOG(log, SB_LOG_WARN,
+                       "transforms of %d topic(s) not checked at start (checked on their first event): %s",
+                       unchecked, errstr);
+        return err;
 }
 
 int main(int argc, char **argv) {
@@ -72,6 +89,7 @@ int main(int argc, char **argv) {
                 .history = strcmp(sb_config_string(cfg, "mode"), "history") == 0,
         };
         sb_target_t *target = NULL;
+        tf_config_t *transforms = NULL;
         sb_registry_client_t *registry = NULL;
         sb_subscriber_t *sub = NULL;
         sb_metrics_t *metrics = NULL;
@@ -85,6 +103,12 @@ int main(int argc, char **argv) {
                 rc = err == SB_ERR_CONFIG ? 2 : 1;
                 goto done;
         }
+        if ((err = start_transforms(cfg, registry, log, &transforms, errstr, sizeof(errstr)))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                rc = err == SB_ERR_CONFIG ? 2 : 1;
+                goto done;
+        }
+        conf.transforms = transforms;
         if (sb_target_sqlite_open(sb_config_string(cfg, "sqlite_path"), &target, errstr, sizeof(errstr))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 goto done;
@@ -130,6 +154,7 @@ done:
         sb_subscriber_destroy(sub);
         sb_metrics_destroy(metrics);
         sb_registry_client_destroy(registry);
+        tf_config_destroy(transforms);
         if (target)
                 target->ops->destroy(target);
         sb_log_destroy(log);

@@ -11,6 +11,7 @@
 #include "sb_clock.h"
 #include "sb_envelope.h"
 #include "sb_kafka.h"
+#include "row_shape.h"
 #include "sb_rules.h"
 #include "sb_wire.h"
 #include "subscriber_metrics.h"
@@ -21,21 +22,6 @@ typedef struct {
         int64_t next;    /* next offset committed in the target */
         int64_t pending; /* next offset within the batch being applied */
 } tp_state_t;
-
-typedef struct ensured_s {
-        char *topic;
-        int32_t key_id, value_id;
-        struct ensured_s *next;
-} ensured_t;
-
-/* The rules of the row record of one value schema id, compiled once; a
- * schema whose rules do not compile keeps the reason instead. */
-typedef struct row_rules_s {
-        int32_t value_id;
-        sb_rules_t *rules;
-        char *error;
-        struct row_rules_s *next;
-} row_rules_t;
 
 struct sb_subscriber_s {
         sb_subscriber_conf_t conf;
@@ -50,8 +36,7 @@ struct sb_subscriber_s {
         size_t n_batch;
         tp_state_t *tps;
         size_t n_tps;
-        ensured_t *ensured;
-        row_rules_t *rules;
+        row_shapes_t *shapes;
         /* An error a callback met that the run loop must return (out of
          * memory in a rebalance): never a record skipped instead. */
         sb_err_t failed;
@@ -135,80 +120,62 @@ static sb_err_t decode(sb_subscriber_t *sub, const char *what, const void *data,
         return SB_OK;
 }
 
-/* Forgets which tables were ensured: after a rollback the DDL of the batch
- * is gone too, and CREATE TABLE IF NOT EXISTS makes redoing it safe. */
-static void forget_ensured(sb_subscriber_t *sub) {
-        while (sub->ensured) {
-                ensured_t *n = sub->ensured->next;
-                free(sub->ensured->topic);
-                free(sub->ensured);
-                sub->ensured = n;
-        }
-}
-
-static sb_err_t ensure_table(sb_subscriber_t *sub, const char *topic, const char *table, int32_t key_id,
-                             int32_t value_id, const sb_node_t *key, const sb_node_t *row, char *errstr,
-                             size_t errstr_size) {
-        for (ensured_t *e = sub->ensured; e; e = e->next)
-                if (e->key_id == key_id && e->value_id == value_id && strcmp(e->topic, topic) == 0)
-                        return SB_OK;
-        sb_err_t err =
-                sub->conf.history
-                        ? sub->target->ops->ensure_history(sub->target, table, key, row, errstr, errstr_size)
-                        : sub->target->ops->ensure_table(sub->target, table, key, row, errstr, errstr_size);
-        if (!err && sub->target->ops->record_columns)
-                err = sub->target->ops->record_columns(sub->target, table, row, errstr, errstr_size);
-        if (err)
-                return err;
-        ensured_t *e = calloc(1, sizeof(*e));
-        if (!e || !(e->topic = strdup(topic))) {
-                free(e);
-                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-        }
-        e->key_id = key_id;
-        e->value_id = value_id;
-        e->next = sub->ensured;
-        sub->ensured = e;
-        return SB_OK;
-}
-
-/* Checks `after` against the rules of `row` (of value schema `value_id`),
- * compiled on first use.  A record breaking them, or of a schema whose rules
- * do not compile, can never be applied: SB_ERR_INVALID. */
-static sb_err_t check_rules(sb_subscriber_t *sub, int32_t value_id, const sb_node_t *row, const json_t *after,
-                            char *errstr, size_t errstr_size) {
-        row_rules_t *r = sub->rules;
-        while (r && r->value_id != value_id)
-                r = r->next;
-        if (!r) {
-                char why[512] = "";
-                if (!(r = calloc(1, sizeof(*r))))
-                        return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-                sb_err_t err = sb_rules_new(row, &r->rules, why, sizeof(why));
-                if (err == SB_ERR_NOMEM || (err && !(r->error = strdup(why)))) {
-                        free(r);
-                        return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-                }
-                r->value_id = value_id;
-                r->next = sub->rules;
-                sub->rules = r;
-        }
-        if (r->error)
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "value schema id %d: rules: %s",
-                                 value_id, r->error);
-        return sb_rules_check(r->rules, after, "after", errstr, errstr_size);
-}
-
 typedef sb_apply_counts_t batch_counts_t;
 
-/* History mode's table: <table>_history. */
-static sb_err_t history_table(char *table, size_t size, char *errstr, size_t errstr_size) {
-        size_t len = strlen(table);
-        if (len + sizeof("_history") > size)
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "table name %s_history is too long",
-                                 table);
-        memcpy(table + len, "_history", sizeof("_history"));
-        return SB_OK;
+/* Checks event `ev` (decoded with value schema `value_id`) against the
+ * published row's rules, transforms it and writes it to the shape's table:
+ * an upsert, a removal (a delete, or a row outside the filter), or in
+ * history mode an appended event.  An event the transforms skip (an op not
+ * taken; in history mode a row outside the filter) is only counted. */
+static sb_err_t apply_event(sb_subscriber_t *sub, const sb_apply_record_t *m, row_shape_t *shape,
+                            int32_t value_id, const sb_envelope_view_t *ev, json_t *key, batch_counts_t *bc,
+                            sb_dl_class_t *cls, char *errstr, size_t errstr_size) {
+        sb_target_t *t = sub->target;
+        sb_err_t err;
+        *cls = SB_DL_RULE;
+        if (ev->op != 'd' && shape->rules_error)
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "value schema id %d: rules: %s",
+                                 value_id, shape->rules_error);
+        if (ev->op != 'd' && (err = sb_rules_check(shape->rules, ev->after, "after", errstr, errstr_size)))
+                return err;
+        /* The decoded event is ours: the steps change it in place. */
+        tf_event_t te = {ev->op, (json_t *)ev->after, (json_t *)ev->before, key};
+        tf_verdict_t verdict = shape->chain ? tf_chain_apply(shape->chain, &te) : TF_KEEP;
+        if (verdict == TF_NOMEM)
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory in the transforms");
+        if (verdict == TF_SKIP || (verdict == TF_OUT && sub->conf.history)) {
+                bc->filtered++;
+                sb_subscriber_metrics_filtered(sub->metrics, m->topic);
+                return SB_OK;
+        }
+        *cls = SB_DL_SCHEMA;
+        if ((err = row_shapes_ensure(sub->shapes, shape, errstr, errstr_size)))
+                return err;
+        *cls = SB_DL_APPLY;
+        if (sub->conf.history) {
+                /* A delete keeps what was deleted: its before image, or its key. */
+                const json_t *values = ev->op != 'd' ? te.after : te.before ? te.before : key;
+                sb_target_event_t he = {ev->op, ev->ts_ms, ev->seq, ev->event_id};
+                err = t->ops->append(t, shape->table, shape->row, values, &he, errstr, errstr_size);
+                *(ev->op == 'd' ? &bc->deleted : &bc->applied) += !err;
+        } else if (ev->op == 'd' || verdict == TF_OUT) {
+                /* A row that moves out of the filter leaves the table. */
+                err = t->ops->remove(t, shape->table, shape->key, shape->row, key, errstr, errstr_size);
+                *(ev->op == 'd' ? &bc->deleted : &bc->filtered) += !err;
+                if (!err && verdict == TF_OUT)
+                        sb_subscriber_metrics_filtered(sub->metrics, m->topic);
+        } else {
+                err = t->ops->upsert(t, shape->table, shape->key, shape->row, te.after, errstr, errstr_size);
+                bc->applied += !err;
+        }
+        if (!err && sub->conf.receipts) {
+                char op[2] = {ev->op, 0};
+                err = t->ops->record_receipt(t, m->topic, m->partition, m->offset, ev->event_id, op, errstr,
+                                             errstr_size);
+        }
+        if (!err && verdict == TF_KEEP)
+                sb_subscriber_metrics_applied(sub->metrics, m->topic, ev->op, ev->ts_ms);
+        return err;
 }
 
 /* Decodes, checks and applies record `m`; with `once`, an event that has a
@@ -216,12 +183,11 @@ static sb_err_t history_table(char *table, size_t size, char *errstr, size_t err
  * applicable) comes with *cls, the stage that refused it. */
 static sb_err_t apply_record(sb_subscriber_t *sub, const sb_apply_record_t *m, int once, batch_counts_t *bc,
                              sb_dl_class_t *cls, char *errstr, size_t errstr_size) {
-        const char *topic = m->topic;
         sb_schema_t *key_schema = NULL, *value_schema = NULL;
         int32_t key_id, value_id;
         json_t *key = NULL, *env = NULL;
         sb_envelope_view_t ev;
-        char table[256];
+        row_shape_t *shape;
         sb_err_t err;
 
         *cls = SB_DL_DECODE;
@@ -231,7 +197,7 @@ static sb_err_t apply_record(sb_subscriber_t *sub, const sb_apply_record_t *m, i
                 return err;
         if (!m->value) {
                 bc->tombstones++;
-                sb_subscriber_metrics_tombstone(sub->metrics, topic);
+                sb_subscriber_metrics_tombstone(sub->metrics, m->topic);
                 json_decref(key);
                 return SB_OK;
         }
@@ -260,37 +226,9 @@ static sb_err_t apply_record(sb_subscriber_t *sub, const sb_apply_record_t *m, i
                 bc->already += seen;
                 goto done;
         }
-        *cls = SB_DL_RULE;
-        if (ev.op != 'd' && (err = check_rules(sub, value_id, row, ev.after, errstr, errstr_size)))
-                goto done;
-        *cls = SB_DL_SCHEMA;
-        if ((err = sub->target->ops->table_name(sub->target, topic, table, sizeof(table), errstr,
-                                                errstr_size)) ||
-            (sub->conf.history && (err = history_table(table, sizeof(table), errstr, errstr_size))) ||
-            (err = ensure_table(sub, topic, table, key_id, value_id, key_node, row, errstr, errstr_size)))
-                goto done;
-        *cls = SB_DL_APPLY;
-        if (sub->conf.history) {
-                /* A delete keeps what was deleted: its before image, or its key. */
-                const json_t *values = ev.op != 'd' ? ev.after : ev.before ? ev.before : key;
-                sb_target_event_t te = {ev.op, ev.ts_ms, ev.seq, ev.event_id};
-                err = sub->target->ops->append(sub->target, table, row, values, &te, errstr, errstr_size);
-                *(ev.op == 'd' ? &bc->deleted : &bc->applied) += !err;
-        } else if (ev.op == 'd') {
-                err = sub->target->ops->remove(sub->target, table, key_node, row, key, errstr, errstr_size);
-                bc->deleted += !err;
-        } else {
-                err = sub->target->ops->upsert(sub->target, table, key_node, row, ev.after, errstr,
-                                               errstr_size);
-                bc->applied += !err;
-        }
-        if (!err && sub->conf.receipts) {
-                char op[2] = {ev.op, 0};
-                err = sub->target->ops->record_receipt(sub->target, topic, m->partition, m->offset,
-                                                       ev.event_id, op, errstr, errstr_size);
-        }
-        if (!err)
-                sb_subscriber_metrics_applied(sub->metrics, topic, ev.op, ev.ts_ms);
+        if (!(err = row_shapes_get(sub->shapes, m->topic, key_id, value_id, key_node, row, &shape, cls,
+                                   errstr, errstr_size)))
+                err = apply_event(sub, m, shape, value_id, &ev, key, bc, cls, errstr, errstr_size);
 done:
         json_decref(key);
         json_decref(env);
@@ -374,6 +312,7 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
         sub->stats.applied += bc.applied;
         sub->stats.deleted += bc.deleted;
         sub->stats.tombstones += bc.tombstones;
+        sub->stats.filtered += bc.filtered;
         /* Counted whichever try of the batch sent them. */
         sub->stats.dead_lettered += bc.dead_lettered;
         sub->stats.batches++;
@@ -386,7 +325,7 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
         return SB_OK;
 fail:
         sub->target->ops->rollback(sub->target);
-        forget_ensured(sub);
+        row_shapes_forget_ensured(sub->shapes);
         return err;
 }
 
@@ -537,7 +476,10 @@ sb_err_t sb_subscriber_new(const sb_subscriber_conf_t *conf, const sb_config_t *
                 err = SB_ERR_KAFKA;
                 goto fail;
         }
-        if ((err = sb_dead_letter_new(cfg, conf->dlq_topic, conf->name, log, &sub->dlq, errstr, errstr_size)))
+        if ((err = sb_dead_letter_new(cfg, conf->dlq_topic, conf->name, log, &sub->dlq, errstr,
+                                      errstr_size)) ||
+            (err = row_shapes_new(target, conf->transforms, conf->history, &sub->shapes, errstr,
+                                  errstr_size)))
                 goto fail;
         rd_kafka_poll_set_consumer(sub->rk);
         *out = sub;
@@ -617,10 +559,10 @@ sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, ch
                 SB_LOG(sub->log, SB_LOG_ERROR, "at stop: %s", why);
         SB_LOG(sub->log, SB_LOG_INFO,
                "stopped: %llu upserts, %llu deletes, %llu tombstones skipped, %llu dead letters, %llu "
-               "batches",
+               "batches, %llu filtered out by the transforms",
                (unsigned long long)sub->stats.applied, (unsigned long long)sub->stats.deleted,
                (unsigned long long)sub->stats.tombstones, (unsigned long long)sub->stats.dead_lettered,
-               (unsigned long long)sub->stats.batches);
+               (unsigned long long)sub->stats.batches, (unsigned long long)sub->stats.filtered);
         return result;
 }
 
@@ -634,14 +576,7 @@ void sb_subscriber_destroy(sb_subscriber_t *sub) {
                 rd_kafka_destroy(sub->rk);
         sb_dead_letter_destroy(sub->dlq);
         clear_tps(sub);
-        forget_ensured(sub);
-        while (sub->rules) {
-                row_rules_t *n = sub->rules->next;
-                sb_rules_destroy(sub->rules->rules);
-                free(sub->rules->error);
-                free(sub->rules);
-                sub->rules = n;
-        }
+        row_shapes_destroy(sub->shapes);
         sb_subscriber_metrics_destroy(sub->metrics);
         pthread_mutex_destroy(&sub->health_lock);
         free(sub->batch);
@@ -664,6 +599,12 @@ sb_err_t sb_subscriber_applier_new(const sb_subscriber_conf_t *conf, sb_target_t
         sub->registry = registry;
         sub->log = log;
         snprintf(sub->group, sizeof(sub->group), "sharebus.%s", conf->name);
+        sb_err_t err =
+                row_shapes_new(target, conf->transforms, conf->history, &sub->shapes, errstr, errstr_size);
+        if (err) {
+                sb_subscriber_destroy(sub);
+                return err;
+        }
         *out = sub;
         return SB_OK;
 }
@@ -674,4 +615,4 @@ sb_err_t sb_subscriber_apply_once(sb_subscriber_t *sub, const sb_apply_record_t 
         return apply_record(sub, rec, 1, counts, cls, errstr, errstr_size);
 }
 
-void sb_subscriber_rolled_back(sb_subscriber_t *sub) { forget_ensured(sub); }
+void sb_subscriber_rolled_back(sb_subscriber_t *sub) { row_shapes_forget_ensured(sub->shapes); }

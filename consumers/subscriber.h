@@ -30,6 +30,7 @@
 #include "sb_metrics.h"
 #include "sb_registry_client.h"
 #include "target.h"
+#include "transforms/tf_chain.h"
 
 typedef struct {
         const char *name;      /* subscriber name; group sharebus.<name> */
@@ -41,10 +42,11 @@ typedef struct {
         int retry_backoff_max_ms;
         int receipts; /* record each applied event in the target */
         int history;  /* append every event to <table>_history instead of keeping the current rows */
+        const tf_config_t *transforms; /* the datasets' transforms; NULL: rows as published */
 } sb_subscriber_conf_t;
 
 typedef struct {
-        uint64_t applied, deleted, tombstones, dead_lettered, batches, retries;
+        uint64_t applied, deleted, tombstones, dead_lettered, filtered, batches, retries;
 } sb_subscriber_stats_t;
 
 typedef struct sb_subscriber_s sb_subscriber_t;

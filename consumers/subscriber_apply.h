@@ -34,7 +34,8 @@ typedef struct {
 /* What the records applied did, added to by each call. */
 typedef struct {
         uint64_t applied, deleted, tombstones, dead_lettered;
-        uint64_t already; /* events with a receipt already: not applied again */
+        uint64_t filtered; /* events the transforms keep out (an op not taken, a row outside the filter) */
+        uint64_t already;  /* events with a receipt already: not applied again */
 } sb_apply_counts_t;
 
 /* An applier into *out (destroy it with sb_subscriber_destroy): conf's name

@@ -8,7 +8,7 @@
 #include "sb_clock.h"
 
 /* The tallies of a topic, by what happened to a record. */
-enum { CONSUMED, OP_C, OP_U, OP_R, OP_D, TOMBSTONE, DEAD_LETTER, N_KINDS };
+enum { CONSUMED, OP_C, OP_U, OP_R, OP_D, TOMBSTONE, DEAD_LETTER, FILTERED, N_KINDS };
 
 typedef struct topic_s {
         char *name;
@@ -83,6 +83,11 @@ static sb_err_t add_topic(sb_subscriber_metrics_t *sm, const char *name, size_t 
                         sm->set, "sharebus_subscriber_events_dead_lettered_total",
                         "Records that can never be applied, sent to the dead-letter topic and committed",
                         labels, 1, &t->counter[DEAD_LETTER], errstr, errstr_size);
+        if (!err)
+                err = sb_metrics_register_counter(sm->set, "sharebus_subscriber_events_filtered_total",
+                                                  "Changes the subscriber's transforms left out (a filter or "
+                                                  "an ops step) and committed",
+                                                  labels, 1, &t->counter[FILTERED], errstr, errstr_size);
         if (!err)
                 err = sb_metrics_register_gauge_fn(
                         sm->set, "sharebus_subscriber_last_applied_age_seconds",
@@ -193,6 +198,12 @@ void sb_subscriber_metrics_tombstone(sb_subscriber_metrics_t *sm, const char *to
         topic_t *t = sm ? topic_of(sm, topic) : NULL;
         if (t)
                 t->batch[TOMBSTONE]++;
+}
+
+void sb_subscriber_metrics_filtered(sb_subscriber_metrics_t *sm, const char *topic) {
+        topic_t *t = sm ? topic_of(sm, topic) : NULL;
+        if (t)
+                t->batch[FILTERED]++;
 }
 
 void sb_subscriber_metrics_dead_letter(sb_subscriber_metrics_t *sm, const char *topic) {

@@ -62,6 +62,8 @@ void sb_subscriber_metrics_begin(sb_subscriber_metrics_t *sm);
  * tombstone skipped; a record dead-lettered. */
 void sb_subscriber_metrics_applied(sb_subscriber_metrics_t *sm, const char *topic, char op, int64_t ts_ms);
 void sb_subscriber_metrics_tombstone(sb_subscriber_metrics_t *sm, const char *topic);
+/* A change the transforms left out (tf_chain.h). */
+void sb_subscriber_metrics_filtered(sb_subscriber_metrics_t *sm, const char *topic);
 void sb_subscriber_metrics_dead_letter(sb_subscriber_metrics_t *sm, const char *topic);
 /* The batch committed: `records` records in the transaction, `seconds`
  * since its first record was polled.  Its tallies become totals (seen by

@@ -27,6 +27,15 @@ const sb_setting_t sb_subscriber_settings[] = {
          "with sharebus_event_id, sharebus_op, sharebus_ts_ms and sharebus_seq"},
         {"receipts", SB_SETTING_BOOL, 0, "true", 0, 0,
          "record each applied event (topic, partition, offset, event_id, op, time) in sharebus_receipts"},
+        {"datasets", SB_SETTING_TREE, 0, NULL, 0, 0,
+         "per topic: ( { topic = \"civil.resident\"; table = \"resident\"; clear = [\"name\"]; steps = ( "
+         "{ filter = \"district_code\"; prefix = \"3701\"; }, { mask = \"phone\"; keep_last = 4; } ); } ): "
+         "the table, the personal fields kept in clear and the transform steps (README: Transforms)"},
+        {"personal_policy", SB_SETTING_STRING, 0, "mask", 0, 0,
+         "what happens to a personal or sensitive field no step or clear list decides about: mask "
+         "(strings masked, key fields hashed, others NULL), hash (HMAC-SHA256) or clear (kept)"},
+        {"hash_key_file", SB_SETTING_STRING, 0, "", 0, 0,
+         "file holding the secret key (16 to 4096 bytes) of hash steps and of the hash policy"},
         SB_METRICS_SETTINGS,
         {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},
 };
@@ -34,7 +43,10 @@ const sb_setting_t sb_subscriber_settings[] = {
 const size_t sb_subscriber_settings_count = sizeof(sb_subscriber_settings) / sizeof(*sb_subscriber_settings);
 
 sb_err_t sb_subscriber_settings_check(const sb_config_t *cfg, char *errstr, size_t errstr_size) {
-        static const char *const targets[] = {"sqlite", NULL}, *const modes[] = {"state", "history", NULL};
+        static const char *const targets[] = {"sqlite", NULL}, *const modes[] = {"state", "history", NULL},
+                                 *const policies[] = {"mask", "hash", "clear", NULL};
         sb_err_t err = sb_config_check_choice(cfg, "target", targets, errstr, errstr_size);
-        return err ? err : sb_config_check_choice(cfg, "mode", modes, errstr, errstr_size);
+        if (!err)
+                err = sb_config_check_choice(cfg, "mode", modes, errstr, errstr_size);
+        return err ? err : sb_config_check_choice(cfg, "personal_policy", policies, errstr, errstr_size);
 }

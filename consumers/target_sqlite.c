@@ -63,6 +63,17 @@ static sb_err_t exec(sqlite_target_t *t, const char *sql, char *errstr, size_t e
         return rc == SQLITE_OK ? SB_OK : db_err(t, rc, sql, errstr, errstr_size);
 }
 
+/* Adds a column a database made by an older sharebus lacks. */
+static sb_err_t add_column(sqlite_target_t *t, const char *table, const char *column, char *errstr,
+                           size_t errstr_size) {
+        char sql[256];
+        snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s", table, column);
+        int rc = sqlite3_exec(t->db, sql, NULL, NULL, NULL);
+        if (rc != SQLITE_OK && !strstr(sqlite3_errmsg(t->db), "duplicate column name"))
+                return db_err(t, rc, sql, errstr, errstr_size);
+        return SB_OK;
+}
+
 static sb_err_t st_begin(sb_target_t *bt, char *errstr, size_t errstr_size) {
         return exec((sqlite_target_t *)bt, "BEGIN IMMEDIATE", errstr, errstr_size);
 }
@@ -488,6 +499,15 @@ static sb_err_t st_record_columns(sb_target_t *bt, const char *table, const sb_n
                 sqlite3_bind_text(t->column, 1, table, -1, SQLITE_STATIC);
                 sqlite3_bind_text(t->column, 2, sb_node_field_name(row, i), -1, SQLITE_STATIC);
                 sqlite3_bind_text(t->column, 3, sb_class_name(cls), -1, SQLITE_STATIC);
+                /* What the subscriber's transforms made of the column (tf_chain.h). */
+                const json_t *field = sb_node_field_json(row, i);
+                const char *policy = json_string_value(json_object_get(field, "sharebus.policy")),
+                           *source = json_string_value(json_object_get(field, "sharebus.source"));
+                sqlite3_bind_text(t->column, 4, policy ? policy : "clear", -1, SQLITE_STATIC);
+                /* Without transforms a column is its field; with them, a
+                 * constant has none. */
+                sqlite3_bind_text(t->column, 5, policy ? source : sb_node_field_name(row, i), -1,
+                                  SQLITE_STATIC);
                 sb_err_t err = run(t, t->column, "record columns", errstr, errstr_size);
                 if (err)
                         return err;
@@ -624,8 +644,12 @@ sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr
             (err = exec(t,
                         "CREATE TABLE IF NOT EXISTS sharebus_columns ("
                         "table_name TEXT NOT NULL, column_name TEXT NOT NULL, classification TEXT NOT NULL, "
+                        "policy TEXT NOT NULL DEFAULT 'clear', source_field TEXT, "
                         "PRIMARY KEY (table_name, column_name))",
-                        errstr, errstr_size))) {
+                        errstr, errstr_size)) ||
+            (err = add_column(t, "sharebus_columns", "policy TEXT NOT NULL DEFAULT 'clear'", errstr,
+                              errstr_size)) ||
+            (err = add_column(t, "sharebus_columns", "source_field TEXT", errstr, errstr_size))) {
                 st_destroy(&t->base);
                 return err == SB_ERR_INVALID ? SB_ERR_DB : err;
         }
@@ -652,9 +676,11 @@ sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr
         if (!err)
                 err = prepare(t, &sql, &t->has_receipt, errstr, errstr_size);
         sb_buf_reset(&sql);
-        sb_buf_printf(&sql, "INSERT INTO sharebus_columns VALUES (?1, ?2, ?3) "
+        sb_buf_printf(&sql, "INSERT INTO sharebus_columns (table_name, column_name, classification, policy, "
+                            "source_field) VALUES (?1, ?2, ?3, ?4, ?5) "
                             "ON CONFLICT (table_name, column_name) DO UPDATE SET "
-                            "classification = excluded.classification");
+                            "classification = excluded.classification, policy = excluded.policy, "
+                            "source_field = excluded.source_field");
         if (!err)
                 err = prepare(t, &sql, &t->column, errstr, errstr_size);
         sb_buf_free(&sql);

@@ -176,11 +176,12 @@ static const char *replay_conf(const char *name, const char *topics, const char 
         char file[300];
         snprintf(file, sizeof(file), "replay-%s.conf", name);
         snprintf(path, sizeof(path), "%s",
-                 h_write_file(&env, file,
-                              "name = \"%s\";\ntopics = \"%s\";\nregistry_url = \"%s\";\n"
-                              "sqlite_path = \"%s\";\nlog_level = \"debug\";\n%s\n"
-                              "kafka = { bootstrap_servers = \"%s\"; };\n",
-                              name, topics, env.registry_url, db, extra ? extra : "", env.bootstrap));
+                 h_write_file(
+                         &env, file,
+                         "name = \"%s\";\ntopics = \"%s\";\nregistry_url = \"%s\";\n"
+                         "sqlite_path = \"%s\";\nlog_level = \"debug\";\npersonal_policy = \"clear\";\n%s\n"
+                         "kafka = { bootstrap_servers = \"%s\"; };\n",
+                         name, topics, env.registry_url, db, extra ? extra : "", env.bootstrap));
         return path;
 }
 
