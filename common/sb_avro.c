@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sb_avro_check.h"
+#include "sb_avro_read.h"
 #include "sb_datetime.h"
 #include "sb_json.h"
 
@@ -412,170 +413,19 @@ sb_err_t sb_avro_encode(sb_schema_t *s, const json_t *value, sb_buf_t *out, char
 
 /* ---- Avro -> JSON ---- */
 
-static json_t *from_avro(conv_ctx_t *c, const sb_node_t *n, avro_value_t *v);
-
-static json_t *from_avro_node(conv_ctx_t *c, const sb_node_t *n, avro_value_t *v) {
-        char tmp[64];
-        switch (sb_node_type(n)) {
-        case SB_T_NULL: return json_null();
-        case SB_T_BOOLEAN: {
-                int b = 0;
-                avro_value_get_boolean(v, &b);
-                return json_boolean(b);
-        }
-        case SB_T_INT: {
-                int32_t x = 0;
-                avro_value_get_int(v, &x);
-                if (sb_node_logical(n) == SB_LOGICAL_DATE) {
-                        sb_datetime_format_date(x, tmp, sizeof(tmp));
-                        return json_string(tmp);
-                }
-                return json_integer(x);
-        }
-        case SB_T_LONG: {
-                int64_t x = 0;
-                avro_value_get_long(v, &x);
-                if (sb_node_logical(n) == SB_LOGICAL_TIMESTAMP_MILLIS) {
-                        sb_datetime_format_timestamp_ms(x, tmp, sizeof(tmp));
-                        return json_string(tmp);
-                }
-                return json_integer(x);
-        }
-        case SB_T_FLOAT: {
-                float x = 0;
-                avro_value_get_float(v, &x);
-                return json_real(x);
-        }
-        case SB_T_DOUBLE: {
-                double x = 0;
-                avro_value_get_double(v, &x);
-                return isfinite(x) ? json_real(x) : json_null();
-        }
-        case SB_T_STRING: {
-                const char *s = NULL;
-                size_t size = 0;
-                avro_value_get_string(v, &s, &size);
-                return json_stringn(s ? s : "", size ? size - 1 : 0);
-        }
-        case SB_T_BYTES:
-        case SB_T_FIXED: {
-                const void *p = NULL;
-                size_t size = 0;
-                sb_buf_t b;
-                if (sb_node_type(n) == SB_T_FIXED)
-                        avro_value_get_fixed(v, &p, &size);
-                else
-                        avro_value_get_bytes(v, &p, &size);
-                sb_buf_init(&b, SIZE_MAX / 2);
-                for (size_t i = 0; i < size; i++) {
-                        unsigned char ch = ((const unsigned char *)p)[i];
-                        unsigned char u[2] = {(unsigned char)(0xC0 | (ch >> 6)),
-                                              (unsigned char)(0x80 | (ch & 0x3F))};
-                        if (ch < 0x80 ? sb_buf_append(&b, &ch, 1) : sb_buf_append(&b, u, 2)) {
-                                sb_buf_free(&b);
-                                return NULL;
-                        }
-                }
-                json_t *r = json_stringn(b.data ? (const char *)b.data : "", b.len);
-                sb_buf_free(&b);
-                return r;
-        }
-        case SB_T_ENUM: {
-                int idx = 0;
-                avro_value_get_enum(v, &idx);
-                return idx >= 0 && (size_t)idx < sb_node_count(n)
-                               ? json_string(sb_node_symbol(n, (size_t)idx))
-                               : NULL;
-        }
-        case SB_T_RECORD: {
-                json_t *o = json_object();
-                for (size_t i = 0; o && i < sb_node_count(n); i++) {
-                        avro_value_t child;
-                        json_t *cj;
-                        if (avro_value_get_by_index(v, i, &child, NULL) ||
-                            !(cj = from_avro(c, sb_node_child(n, i), &child)) ||
-                            json_object_set_new(o, sb_node_field_name(n, i), cj)) {
-                                json_decref(o);
-                                return NULL;
-                        }
-                }
-                return o;
-        }
-        case SB_T_UNION: {
-                int disc = 0;
-                avro_value_t branch;
-                if (avro_value_get_discriminant(v, &disc) || disc < 0 || (size_t)disc >= sb_node_count(n) ||
-                    avro_value_get_current_branch(v, &branch))
-                        return NULL;
-                return from_avro(c, sb_node_child(n, (size_t)disc), &branch);
-        }
-        case SB_T_ARRAY: {
-                size_t size = 0;
-                json_t *a = json_array();
-                avro_value_get_size(v, &size);
-                for (size_t i = 0; a && i < size; i++) {
-                        avro_value_t child;
-                        json_t *cj;
-                        if (avro_value_get_by_index(v, i, &child, NULL) ||
-                            !(cj = from_avro(c, sb_node_child(n, 0), &child)) ||
-                            json_array_append_new(a, cj)) {
-                                json_decref(a);
-                                return NULL;
-                        }
-                }
-                return a;
-        }
-        case SB_T_MAP: {
-                size_t size = 0;
-                json_t *o = json_object();
-                avro_value_get_size(v, &size);
-                for (size_t i = 0; o && i < size; i++) {
-                        avro_value_t child;
-                        const char *key = NULL;
-                        json_t *cj;
-                        if (avro_value_get_by_index(v, i, &child, &key) ||
-                            !(cj = from_avro(c, sb_node_child(n, 0), &child)) ||
-                            json_object_set_new(o, key, cj)) {
-                                json_decref(o);
-                                return NULL;
-                        }
-                }
-                return o;
-        }
-        }
-        return NULL;
-}
-
-/* sb_avro_check_body has bounded the nesting already; the bound here keeps
- * this walk safe on its own. */
-static json_t *from_avro(conv_ctx_t *c, const sb_node_t *n, avro_value_t *v) {
-        if (c->level >= SB_AVRO_MAX_DEPTH)
-                return NULL;
-        c->level++;
-        json_t *j = from_avro_node(c, n, v);
-        c->level--;
-        return j;
-}
-
 sb_err_t sb_avro_decode(sb_schema_t *s, const void *data, size_t len, json_t **out, char *errstr,
                         size_t errstr_size) {
-        conv_ctx_t c = {.errstr = errstr, .errstr_size = errstr_size};
-        avro_value_t *v;
         *out = NULL;
-        sb_err_t err = sb_schema_avro_value(s, &v, errstr, errstr_size);
-        if (err || (err = sb_avro_check_body(sb_schema_root(s), data, len, errstr, errstr_size)))
+        if (!sb_node_has_value(sb_schema_root(s))) {
+                avro_value_t *none; /* refused as for encoding, with the schema's reason */
+                return sb_schema_avro_value(s, &none, errstr, errstr_size);
+        }
+        sb_err_t err = sb_avro_check_body(sb_schema_root(s), data, len, errstr, errstr_size);
+        if (err)
                 return err;
-        avro_value_reset(v);
-        avro_reader_t r = avro_reader_memory((const char *)data, (int64_t)len);
-        if (!r)
-                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-        int rc = avro_value_read(r, v);
-        avro_reader_free(r);
-        if (rc)
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
-                                 "Avro body does not match the schema: %s", avro_strerror());
-        *out = from_avro(&c, sb_schema_root(s), v);
-        if (!*out)
+        /* The check bounded every length and the nesting: one pass builds
+         * the JSON (sb_avro_read.h), without avro-c's value in between. */
+        if (!(*out = sb_avro_read_json(sb_schema_root(s), data, len)))
                 return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
                                  "Avro body holds a value the schema cannot express");
         return SB_OK;

@@ -67,7 +67,8 @@ static sb_err_t name_table(row_shapes_t *rs, entry_t *e, char *errstr, size_t er
                 return err;
         size_t len = strlen(table);
         if (len + sizeof("_history") > sizeof(e->shape.table))
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "table name %s_history is too long", table);
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "table name %s_history is too long",
+                                 table);
         memcpy(table + len, "_history", sizeof("_history"));
         return SB_OK;
 }
@@ -103,14 +104,15 @@ static sb_err_t make_shape(row_shapes_t *rs, entry_t *e, const sb_node_t *key, c
         return SB_OK;
 }
 
-sb_err_t row_shapes_get(row_shapes_t *rs, const char *topic, int32_t key_id, int32_t value_id, const sb_node_t *key,
-                        const sb_node_t *row, row_shape_t **out, sb_dl_class_t *cls, char *errstr,
-                        size_t errstr_size) {
+sb_err_t row_shapes_get(row_shapes_t *rs, const char *topic, int32_t key_id, int32_t value_id,
+                        const sb_node_t *key, const sb_node_t *row, row_shape_t **out, sb_dl_class_t *cls,
+                        char *errstr, size_t errstr_size) {
         entry_t *e = rs->entries;
         while (e && (e->key_id != key_id || e->value_id != value_id || strcmp(e->topic, topic) != 0))
                 e = e->next;
         if (!e) {
-                if (!(e = calloc(1, sizeof(*e))) || !(e->topic = strdup(topic)) || make_shape(rs, e, key, row)) {
+                if (!(e = calloc(1, sizeof(*e))) || !(e->topic = strdup(topic)) ||
+                    make_shape(rs, e, key, row)) {
                         if (e)
                                 entry_free(e);
                         return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
@@ -122,8 +124,8 @@ sb_err_t row_shapes_get(row_shapes_t *rs, const char *topic, int32_t key_id, int
         }
         if (e->error) {
                 *cls = e->error_cls;
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "schema ids %d/%d: %s", key_id, value_id,
-                                 e->error);
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "schema ids %d/%d: %s", key_id,
+                                 value_id, e->error);
         }
         *out = &e->shape;
         return SB_OK;
@@ -133,10 +135,10 @@ sb_err_t row_shapes_ensure(row_shapes_t *rs, row_shape_t *shape, char *errstr, s
         if (shape->ensured)
                 return SB_OK;
         sb_target_t *t = rs->target;
-        sb_err_t err = rs->history ? t->ops->ensure_history(t, shape->table, shape->key, shape->row, errstr,
-                                                            errstr_size)
-                                   : t->ops->ensure_table(t, shape->table, shape->key, shape->row, errstr,
-                                                          errstr_size);
+        sb_err_t err =
+                rs->history
+                        ? t->ops->ensure_history(t, shape->table, shape->key, shape->row, errstr, errstr_size)
+                        : t->ops->ensure_table(t, shape->table, shape->key, shape->row, errstr, errstr_size);
         if (!err && t->ops->record_columns)
                 err = t->ops->record_columns(t, shape->table, shape->row, errstr, errstr_size);
         shape->ensured = !err;
@@ -190,7 +192,8 @@ sb_err_t row_shapes_check_latest(const tf_config_t *tc, sb_registry_client_t *re
                                 tf_chain_destroy(ch);
                                 if (err)
                                         return sb_seterr(err == SB_ERR_NOMEM ? err : SB_ERR_CONFIG, errstr,
-                                                         errstr_size, "%s (the latest schemas of %s)", why, topic);
+                                                         errstr_size, "%s (the latest schemas of %s)", why,
+                                                         topic);
                         } else if (err) {
                                 (*unchecked)++;
                                 sb_seterr(err, errstr, errstr_size, "%s", why);

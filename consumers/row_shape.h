@@ -25,13 +25,13 @@
 #include "transforms/tf_chain.h"
 
 typedef struct {
-        char table[256];        /* the target's table (history mode: <table>_history) */
-        const sb_node_t *key;   /* the table's key record */
-        const sb_node_t *row;   /* the table's row record */
+        char table[256];         /* the target's table (history mode: <table>_history) */
+        const sb_node_t *key;    /* the table's key record */
+        const sb_node_t *row;    /* the table's row record */
         const tf_chain_t *chain; /* NULL: events go to the target as decoded */
         const sb_rules_t *rules; /* of the published row; NULL with rules_error */
         const char *rules_error; /* why the rules do not compile, or NULL */
-        int ensured;            /* the table is made for this shape in the open transaction */
+        int ensured;             /* the table is made for this shape in the open transaction */
 } row_shape_t;
 
 typedef struct row_shapes_s row_shapes_t;
@@ -47,9 +47,9 @@ void row_shapes_destroy(row_shapes_t *rs);
  * value schema value_id (row record `row`); the nodes are borrowed and must
  * outlive rs (the registry client's cache keeps them).  SB_ERR_INVALID with
  * *cls the stage that refuses the schemas; SB_ERR_NOMEM. */
-sb_err_t row_shapes_get(row_shapes_t *rs, const char *topic, int32_t key_id, int32_t value_id, const sb_node_t *key,
-                        const sb_node_t *row, row_shape_t **out, sb_dl_class_t *cls, char *errstr,
-                        size_t errstr_size);
+sb_err_t row_shapes_get(row_shapes_t *rs, const char *topic, int32_t key_id, int32_t value_id,
+                        const sb_node_t *key, const sb_node_t *row, row_shape_t **out, sb_dl_class_t *cls,
+                        char *errstr, size_t errstr_size);
 
 /* Makes the shape's table in the open transaction (once per transaction)
  * and records its columns. */

@@ -220,9 +220,9 @@ static sb_err_t apply_record(sb_subscriber_t *sub, const sb_apply_record_t *m, i
         if ((err = sb_envelope_read(env, &ev, errstr, errstr_size)))
                 goto done;
         int seen = 0;
-        if (once &&
-            ((err = sub->target->ops->has_receipt(sub->target, ev.event_id, &seen, errstr, errstr_size)) ||
-             seen)) {
+        if (once && ((err = sub->target->ops->has_receipt(sub->target, m->topic, m->partition, m->offset,
+                                                          ev.event_id, &seen, errstr, errstr_size)) ||
+                     seen)) {
                 bc->already += seen;
                 goto done;
         }

@@ -77,11 +77,15 @@ typedef struct {
          * was applied, in the same transaction: who got which record when. */
         sb_err_t (*record_receipt)(sb_target_t *t, const char *topic, int32_t partition, int64_t offset,
                                    const char *event_id, const char *op, char *errstr, size_t errstr_size);
-        /* *found = 1 if a receipt of event `event_id` is recorded (in this
-         * transaction or a committed one), else 0: how a replay of dead
-         * letters knows what was applied already. */
-        sb_err_t (*has_receipt)(sb_target_t *t, const char *event_id, int *found, char *errstr,
-                                size_t errstr_size);
+        /* *found = 1 if a receipt of event `event_id` from topic/partition/
+         * offset is recorded (in this transaction or a committed one), else
+         * 0: how a replay of dead letters knows what was applied already (a
+         * replay records the receipt at the dead letter's source offset).
+         * Looked up by position: the receipts' only index is on it, as
+         * offsets grow and an index on random event ids would cost a page
+         * written per event. */
+        sb_err_t (*has_receipt)(sb_target_t *t, const char *topic, int32_t partition, int64_t offset,
+                                const char *event_id, int *found, char *errstr, size_t errstr_size);
         void (*destroy)(sb_target_t *t);
 } sb_target_ops_t;
 

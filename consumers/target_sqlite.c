@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sb_buf.h"
+#include "sb_clock.h"
 #include "sb_datetime.h"
 #include "sb_rules.h"
 #include "target.h"
@@ -33,6 +34,9 @@ typedef struct {
         sqlite3_stmt *has_receipt;
         sqlite3_stmt *column;
         stmt_cache_t *stmts;
+        /* The transaction's time, for applied_at and updated_at: set at
+         * begin, not formatted by SQLite once a row. */
+        char now[40];
 } sqlite_target_t;
 
 static sb_err_t st_table_name(sb_target_t *bt, const char *topic, char *out, size_t size, char *errstr,
@@ -75,7 +79,9 @@ static sb_err_t add_column(sqlite_target_t *t, const char *table, const char *co
 }
 
 static sb_err_t st_begin(sb_target_t *bt, char *errstr, size_t errstr_size) {
-        return exec((sqlite_target_t *)bt, "BEGIN IMMEDIATE", errstr, errstr_size);
+        sqlite_target_t *t = (sqlite_target_t *)bt;
+        sb_datetime_format_timestamp_ms(sb_clock_now_ms(), t->now, sizeof(t->now));
+        return exec(t, "BEGIN IMMEDIATE", errstr, errstr_size);
 }
 
 static sb_err_t st_commit(sb_target_t *bt, char *errstr, size_t errstr_size) {
@@ -538,6 +544,7 @@ static sb_err_t st_store_offset(sb_target_t *bt, const char *group, const char *
         sqlite3_bind_text(st, 2, topic, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 3, partition);
         sqlite3_bind_int64(st, 4, next);
+        sqlite3_bind_text(st, 5, t->now, -1, SQLITE_STATIC);
         return run(t, st, "store offset", errstr, errstr_size);
 }
 
@@ -550,14 +557,18 @@ static sb_err_t st_record_receipt(sb_target_t *bt, const char *topic, int32_t pa
         sqlite3_bind_int64(st, 3, offset);
         sqlite3_bind_text(st, 4, event_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 5, op, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, t->now, -1, SQLITE_STATIC);
         return run(t, st, "record receipt", errstr, errstr_size);
 }
 
-static sb_err_t st_has_receipt(sb_target_t *bt, const char *event_id, int *found, char *errstr,
-                               size_t errstr_size) {
+static sb_err_t st_has_receipt(sb_target_t *bt, const char *topic, int32_t partition, int64_t offset,
+                               const char *event_id, int *found, char *errstr, size_t errstr_size) {
         sqlite_target_t *t = (sqlite_target_t *)bt;
         sqlite3_stmt *st = t->has_receipt;
-        sqlite3_bind_text(st, 1, event_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, partition);
+        sqlite3_bind_int64(st, 3, offset);
+        sqlite3_bind_text(st, 4, event_id, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         *found = rc == SQLITE_ROW;
         sqlite3_reset(st);
@@ -623,6 +634,7 @@ sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr
         sqlite3_busy_timeout(t->db, 10000);
         if ((err = exec(t, "PRAGMA journal_mode=WAL", errstr, errstr_size)) ||
             (err = exec(t, "PRAGMA synchronous=FULL", errstr, errstr_size)) ||
+            (err = exec(t, "PRAGMA wal_autocheckpoint=10000", errstr, errstr_size)) ||
             (err = exec(t,
                         "CREATE TABLE IF NOT EXISTS sharebus_offsets ("
                         "consumer_group TEXT NOT NULL, topic TEXT NOT NULL, "
@@ -637,8 +649,11 @@ sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr
                         "kafka_offset INTEGER NOT NULL, event_id TEXT NOT NULL, op TEXT NOT NULL, "
                         "applied_at TEXT NOT NULL)",
                         errstr, errstr_size)) ||
+            /* By position, where receipts only ever append (target.h). */
+            (err = exec(t, "DROP INDEX IF EXISTS sharebus_receipts_event", errstr, errstr_size)) ||
             (err = exec(t,
-                        "CREATE INDEX IF NOT EXISTS sharebus_receipts_event ON sharebus_receipts (event_id)",
+                        "CREATE INDEX IF NOT EXISTS sharebus_receipts_at ON sharebus_receipts "
+                        "(topic, kafka_partition, kafka_offset)",
                         errstr, errstr_size)) ||
             /* Which columns hold personal data (sb_rules.h classifications). */
             (err = exec(t,
@@ -659,20 +674,18 @@ sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr
                             "AND topic = ?2 AND kafka_partition = ?3");
         err = prepare(t, &sql, &t->load_offset, errstr, errstr_size);
         sb_buf_reset(&sql);
-        sb_buf_printf(&sql, "INSERT INTO sharebus_offsets VALUES (?1, ?2, ?3, ?4, "
-                            "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now')) "
+        sb_buf_printf(&sql, "INSERT INTO sharebus_offsets VALUES (?1, ?2, ?3, ?4, ?5) "
                             "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
                             "next_offset = excluded.next_offset, updated_at = excluded.updated_at");
         if (!err)
                 err = prepare(t, &sql, &t->store_offset, errstr, errstr_size);
         sb_buf_reset(&sql);
-        sb_buf_printf(&sql, "INSERT INTO sharebus_receipts VALUES (?1, ?2, ?3, ?4, ?5, "
-                            "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now'))");
+        sb_buf_printf(&sql, "INSERT INTO sharebus_receipts VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         if (!err)
                 err = prepare(t, &sql, &t->receipt, errstr, errstr_size);
         sb_buf_reset(&sql);
-        /* By the event_id index. */
-        sb_buf_printf(&sql, "SELECT 1 FROM sharebus_receipts WHERE event_id = ?1 LIMIT 1");
+        sb_buf_printf(&sql, "SELECT 1 FROM sharebus_receipts WHERE topic = ?1 AND kafka_partition = ?2 "
+                            "AND kafka_offset = ?3 AND event_id = ?4 LIMIT 1");
         if (!err)
                 err = prepare(t, &sql, &t->has_receipt, errstr, errstr_size);
         sb_buf_reset(&sql);

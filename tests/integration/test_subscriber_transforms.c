@@ -22,7 +22,8 @@ static h_env_t env; /* the suite's broker and registry, set up by main */
 
 static void hmac_hex(const char *text, char out[65]) {
         unsigned char d[32];
-        ck_assert_int_eq(gnutls_hmac_fast(GNUTLS_MAC_SHA256, HASH_KEY, strlen(HASH_KEY), text, strlen(text), d), 0);
+        ck_assert_int_eq(
+                gnutls_hmac_fast(GNUTLS_MAC_SHA256, HASH_KEY, strlen(HASH_KEY), text, strlen(text), d), 0);
         for (int i = 0; i < 32; i++)
                 snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
@@ -44,8 +45,8 @@ static const char *move_one_out(const char *path) {
         ck_assert_ptr_nonnull(pick);
         json_t *after = json_deep_copy(pick);
         json_object_set_new(after, "district_code", json_string("330106"));
-        json_t *ev = json_pack("{s:s, s:{s:s}, s:O, s:o, s:I}", "op", "u", "key", "id_number", moved, "before", pick,
-                               "after", after, "ts_ms", (json_int_t)1900000000000);
+        json_t *ev = json_pack("{s:s, s:{s:s}, s:O, s:o, s:I}", "op", "u", "key", "id_number", moved,
+                               "before", pick, "after", after, "ts_ms", (json_int_t)1900000000000);
         char *line = json_dumps(ev, JSON_COMPACT);
         FILE *f = fopen(path, "a");
         ck_assert_ptr_nonnull(f);
@@ -113,8 +114,8 @@ START_TEST(transforms_shape_the_rows) {
                 ck_assert_msg(h_sqlite_int(db, sql) == 1, "%s", sql);
                 const char *phone = json_string_value(json_object_get(row, "phone"));
                 char *want = phone ? masked_like(phone, 3, 4) : NULL;
-                snprintf(sql, sizeof(sql), "SELECT count(*) FROM resident WHERE id_number = '%s' AND %s%s%s", hashed,
-                         want ? "phone = '" : "phone IS NULL", want ? want : "", want ? "'" : "");
+                snprintf(sql, sizeof(sql), "SELECT count(*) FROM resident WHERE id_number = '%s' AND %s%s%s",
+                         hashed, want ? "phone = '" : "phone IS NULL", want ? want : "", want ? "'" : "");
                 ck_assert_msg(h_sqlite_int(db, sql) == 1, "%s", sql);
                 free(want);
                 want = masked_like(json_string_value(json_object_get(row, "address")), 0, 0);
@@ -131,20 +132,25 @@ START_TEST(transforms_shape_the_rows) {
         hmac_hex(moved, moved_hash);
         snprintf(sql, sizeof(sql), "SELECT count(*) FROM resident WHERE id_number = '%s'", moved_hash);
         ck_assert_int_eq(h_sqlite_int(db, sql), 0); /* moved out of the filter: removed */
-        ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM pragma_table_info('resident') WHERE name = 'married'"),
-                         0);
+        ck_assert_int_eq(
+                h_sqlite_int(db, "SELECT count(*) FROM pragma_table_info('resident') WHERE name = 'married'"),
+                0);
         json_decref(state);
 
         /* Each column's policy and source field, for the subscriber's team. */
         static const char *const policies[][3] = {
-                {"id_number", "hashed", "id_number"}, {"full_name", "clear", "name"},
-                {"phone", "masked", "phone"},         {"address", "masked", "address"},
-                {"birth_date", "masked", "birth_date"}, {"district_code", "clear", "district_code"},
+                {"id_number", "hashed", "id_number"},
+                {"full_name", "clear", "name"},
+                {"phone", "masked", "phone"},
+                {"address", "masked", "address"},
+                {"birth_date", "masked", "birth_date"},
+                {"district_code", "clear", "district_code"},
                 {"source_department", "constant", NULL},
         };
         for (size_t i = 0; i < sizeof(policies) / sizeof(*policies); i++) {
                 snprintf(sql, sizeof(sql),
-                         "SELECT count(*) FROM sharebus_columns WHERE table_name = 'resident' AND column_name = '%s' "
+                         "SELECT count(*) FROM sharebus_columns WHERE table_name = 'resident' AND "
+                         "column_name = '%s' "
                          "AND policy = '%s' AND source_field IS %s%s%s",
                          policies[i][0], policies[i][1], policies[i][2] ? "'" : "NULL",
                          policies[i][2] ? policies[i][2] : "", policies[i][2] ? "'" : "");
@@ -174,7 +180,8 @@ START_TEST(transforms_checked_against_the_registry_at_start) {
                                        "steps = ( { mask = \"fone\"; } ); } );",
                                        NULL, log);
         ck_assert_int_eq(h_wait(pid, 60000), 2);
-        ck_assert_msg(h_file_contains(log, "subscriber-tfc.conf:7") && h_file_contains(log, "no field 'fone'") &&
+        ck_assert_msg(h_file_contains(log, "subscriber-tfc.conf:7") &&
+                              h_file_contains(log, "no field 'fone'") &&
                               h_file_contains(log, "latest schemas of tfc.resident"),
                       "see %s", log);
 }
@@ -192,7 +199,8 @@ START_TEST(transform_errors_dead_letter) {
         snprintf(log, sizeof(log), "%s", h_path(&env, "subscriber-tfd.log"));
         pid_t pid = h_start_subscriber(&env, "tfd", "tfd.resident", NULL, db, NULL,
                                        "personal_policy = \"mask\";\nidle_exit_ms = 4000;", NULL, log);
-        int deletes = h_write_sample(&env, "civil.resident", "tfd-resident.jsonl", 40, 20, 4, lines, sizeof(lines));
+        int deletes =
+                h_write_sample(&env, "civil.resident", "tfd-resident.jsonl", 40, 20, 4, lines, sizeof(lines));
         char plog[600];
         snprintf(plog, sizeof(plog), "%s", h_path(&env, "producer-tfd.log"));
         ck_assert_int_eq(h_run_producer(&env, "tfd", "resident", NULL, lines, NULL, plog), 0);

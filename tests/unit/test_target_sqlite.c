@@ -201,19 +201,24 @@ START_TEST(test_has_receipt_sees_committed_and_own_receipts_only) {
         int found = -1;
         sb_target_t *t = open_target(path, sizeof(path));
         const char *a = "6f1c2a8e-0000-4000-8000-000000000001", *b = "6f1c2a8e-0000-4000-8000-000000000002";
-        TEST_CALL(t->ops->has_receipt(t, a, &found, TEST_ERR));
+        TEST_CALL(t->ops->has_receipt(t, "x.y", 0, 5, a, &found, TEST_ERR));
         ck_assert_int_eq(found, 0);
         TEST_CALL(t->ops->begin(t, TEST_ERR));
         TEST_CALL(t->ops->record_receipt(t, "x.y", 0, 5, a, "c", TEST_ERR));
-        TEST_CALL(t->ops->has_receipt(t, a, &found, TEST_ERR));
+        TEST_CALL(t->ops->has_receipt(t, "x.y", 0, 5, a, &found, TEST_ERR));
         ck_assert_int_eq(found, 1); /* a batch sees its own */
         TEST_CALL(t->ops->commit(t, TEST_ERR));
         TEST_CALL(t->ops->begin(t, TEST_ERR));
         TEST_CALL(t->ops->record_receipt(t, "x.y", 0, 6, b, "u", TEST_ERR));
         t->ops->rollback(t);
-        TEST_CALL(t->ops->has_receipt(t, a, &found, TEST_ERR));
+        TEST_CALL(t->ops->has_receipt(t, "x.y", 0, 5, a, &found, TEST_ERR));
         ck_assert_int_eq(found, 1);
-        TEST_CALL(t->ops->has_receipt(t, b, &found, TEST_ERR));
+        TEST_CALL(t->ops->has_receipt(t, "x.y", 0, 6, b, &found, TEST_ERR));
+        ck_assert_int_eq(found, 0);
+        /* Another event at a's position, or a at another: not a's receipt. */
+        TEST_CALL(t->ops->has_receipt(t, "x.y", 0, 5, b, &found, TEST_ERR));
+        ck_assert_int_eq(found, 0);
+        TEST_CALL(t->ops->has_receipt(t, "x.y", 1, 5, a, &found, TEST_ERR));
         ck_assert_int_eq(found, 0);
         t->ops->destroy(t);
         unlink(path);

@@ -12,8 +12,9 @@
 #include "testutil.h"
 #include "transforms/tf_chain.h"
 
-static const char *const key_q = "{'type':'record','name':'Key','namespace':'civil','fields':["
-                                 "{'name':'id_number','type':'string','sharebus.classification':'personal'}]}";
+static const char *const key_q =
+        "{'type':'record','name':'Key','namespace':'civil','fields':["
+        "{'name':'id_number','type':'string','sharebus.classification':'personal'}]}";
 static const char *const row_q =
         "{'type':'record','name':'Value','namespace':'civil','fields':["
         "{'name':'id_number','type':'string','sharebus.classification':'personal'},"
@@ -23,9 +24,10 @@ static const char *const row_q =
         "{'name':'married','type':['null','boolean'],'default':null,'sharebus.classification':'sensitive'},"
         "{'name':'capital','type':'double','sharebus.classification':'public'},"
         "{'name':'status','type':{'type':'enum','name':'Status','symbols':['ACTIVE','GONE']}}]}";
-static const char *const row_json_q = "{'id_number':'110101199003071234','name':'\xe5\xbc\xa0\xe4\xb8\x89\xe4\xb8\xb0',"
-                                      "'phone':'13912345678','district_code':'370102','married':true,"
-                                      "'capital':1500.5,'status':'ACTIVE'}";
+static const char *const row_json_q =
+        "{'id_number':'110101199003071234','name':'\xe5\xbc\xa0\xe4\xb8\x89\xe4\xb8\xb0',"
+        "'phone':'13912345678','district_code':'370102','married':true,"
+        "'capital':1500.5,'status':'ACTIVE'}";
 /* HMAC-SHA256 under KEY, computed with Python's hmac module. */
 #define KEY "sharebus-test-key-0123456789"
 #define ID_HASH "0281227173a68e53979c5da40e2849d7c8b65ffd56c03f393a3ad1bf966fd030"
@@ -47,7 +49,8 @@ static const char *conf_text(const char *body) {
         snprintf(keyfile, sizeof(keyfile), "%s", test_write_temp(KEY "\n", ".key"));
         char with_key[6144];
         snprintf(with_key, sizeof(with_key), body, keyfile);
-        snprintf(text, sizeof(text), "name = \"t\";\ntopics = \"civil.resident, other\";\nregistry_url = \"http://x\";\n%s",
+        snprintf(text, sizeof(text),
+                 "name = \"t\";\ntopics = \"civil.resident, other\";\nregistry_url = \"http://x\";\n%s",
                  with_key);
         return text;
 }
@@ -63,7 +66,8 @@ static sb_err_t load(fix_t *f, const char *body, char *err, size_t err_size) {
 static sb_err_t bind(fix_t *f, const char *topic, char *err, size_t err_size) {
         f->key = test_schema_q(key_q);
         f->row = test_schema_q(row_q);
-        return tf_chain_bind(f->tc, topic, sb_schema_root(f->key), sb_schema_root(f->row), &f->chain, err, err_size);
+        return tf_chain_bind(f->tc, topic, sb_schema_root(f->key), sb_schema_root(f->row), &f->chain, err,
+                             err_size);
 }
 
 static void setup_ok(fix_t *f, const char *body) {
@@ -90,7 +94,9 @@ static void fix_free(fix_t *f) {
         json_decref(f->keyv);
 }
 
-static const char *str(const json_t *obj, const char *name) { return json_string_value(json_object_get(obj, name)); }
+static const char *str(const json_t *obj, const char *name) {
+        return json_string_value(json_object_get(obj, name));
+}
 
 /* The field of the target's row record named `name`, or NULL. */
 static const json_t *column(const fix_t *f, const char *name) {
@@ -129,7 +135,8 @@ START_TEST(test_filter_equals_in_and_range) {
         for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
                 char body[1024];
                 snprintf(body, sizeof(body),
-                         "personal_policy = \"clear\";\ndatasets = ( { topic = \"civil.resident\"; steps = ( %s ); } );\n",
+                         "personal_policy = \"clear\";\ndatasets = ( { topic = \"civil.resident\"; steps = ( "
+                         "%s ); } );\n",
                          cases[i].step);
                 fix_t f;
                 setup_ok(&f, body);
@@ -141,16 +148,18 @@ END_TEST
 
 START_TEST(test_row_out_of_filter_still_gets_its_key_shaped) {
         fix_t f;
-        setup_ok(&f, "personal_policy = \"clear\";\nhash_key_file = \"%s\";\n"
-                     "datasets = ( { topic = \"civil.resident\";\n"
-                     "steps = ( { filter = \"district_code\"; prefix = \"44\"; }, { hash = \"id_number\"; },\n"
-                     "{ rename = \"id_number\"; to = \"pid\"; } ); } );\n");
+        setup_ok(&f,
+                 "personal_policy = \"clear\";\nhash_key_file = \"%s\";\n"
+                 "datasets = ( { topic = \"civil.resident\";\n"
+                 "steps = ( { filter = \"district_code\"; prefix = \"44\"; }, { hash = \"id_number\"; },\n"
+                 "{ rename = \"id_number\"; to = \"pid\"; } ); } );\n");
         ck_assert_int_eq(run(&f, 'u'), TF_OUT);
         /* The row to remove is found by its key as the table holds it. */
         ck_assert_str_eq(str(f.keyv, "pid"), ID_HASH);
         fix_free(&f);
-        setup_ok(&f, "personal_policy = \"clear\";\ndatasets = ( { topic = \"civil.resident\";\n"
-                     "steps = ( { filter = \"district_code\"; prefix = \"44\"; }, { ops = [\"c\"]; } ); } );\n");
+        setup_ok(&f,
+                 "personal_policy = \"clear\";\ndatasets = ( { topic = \"civil.resident\";\n"
+                 "steps = ( { filter = \"district_code\"; prefix = \"44\"; }, { ops = [\"c\"]; } ); } );\n");
         ck_assert_int_eq(run(&f, 'u'), TF_SKIP); /* an op not taken is not even removed */
         ck_assert_int_eq(run(&f, 'c'), TF_OUT);
         fix_free(&f);
@@ -171,7 +180,8 @@ END_TEST
 
 START_TEST(test_rename_drop_constant_shape_the_columns) {
         fix_t f;
-        setup_ok(&f, "personal_policy = \"clear\";\ndatasets = ( { topic = \"civil.resident\"; table = \"resident\";\n"
+        setup_ok(&f, "personal_policy = \"clear\";\ndatasets = ( { topic = \"civil.resident\"; table = "
+                     "\"resident\";\n"
                      "steps = ( { rename = \"id_number\"; to = \"citizen_id\"; }, { drop = \"married\"; },\n"
                      "{ constant = \"source_department\"; value = \"civil\"; },\n"
                      "{ rename = \"citizen_id\"; to = \"person\"; } ); } );\n");
@@ -219,7 +229,8 @@ START_TEST(test_hash_is_hmac_sha256_of_the_key_file) {
                      "steps = ( { hash = \"id_number\"; }, { hash = \"phone\"; } ); } );\n");
         ck_assert_int_eq(run(&f, 'c'), TF_KEEP);
         ck_assert_str_eq(str(f.after, "id_number"), ID_HASH);
-        ck_assert_str_eq(str(f.keyv, "id_number"), ID_HASH); /* the key hashes the same: joins and deletes work */
+        ck_assert_str_eq(str(f.keyv, "id_number"),
+                         ID_HASH); /* the key hashes the same: joins and deletes work */
         ck_assert_str_eq(str(f.after, "phone"), PHONE_HASH);
         ck_assert_str_eq(str(column(&f, "id_number"), "sharebus.policy"), "hashed");
         fix_free(&f);
@@ -228,13 +239,14 @@ END_TEST
 
 START_TEST(test_default_policy_masks_what_nobody_decided) {
         fix_t f;
-        setup_ok(&f, "hash_key_file = \"%s\";\ndatasets = ( { topic = \"civil.resident\"; clear = [\"name\"]; } );\n");
+        setup_ok(&f, "hash_key_file = \"%s\";\ndatasets = ( { topic = \"civil.resident\"; clear = "
+                     "[\"name\"]; } );\n");
         ck_assert_int_eq(run(&f, 'c'), TF_KEEP);
         ck_assert_str_eq(str(f.after, "id_number"), ID_HASH); /* a personal key: hashed */
         ck_assert_str_eq(str(f.after, "name"), "\xe5\xbc\xa0\xe4\xb8\x89\xe4\xb8\xb0"); /* kept in clear */
-        ck_assert_str_eq(str(f.after, "phone"), "***********");                      /* masked whole */
-        ck_assert(json_is_null(json_object_get(f.after, "married")));               /* sensitive, not a string */
-        ck_assert_str_eq(str(f.after, "district_code"), "370102");                   /* internal: untouched */
+        ck_assert_str_eq(str(f.after, "phone"), "***********");                         /* masked whole */
+        ck_assert(json_is_null(json_object_get(f.after, "married"))); /* sensitive, not a string */
+        ck_assert_str_eq(str(f.after, "district_code"), "370102");    /* internal: untouched */
         ck_assert_str_eq(str(column(&f, "name"), "sharebus.policy"), "clear");
         ck_assert_str_eq(str(column(&f, "phone"), "sharebus.policy"), "masked");
         ck_assert_str_eq(str(column(&f, "married"), "sharebus.policy"), "redacted");
@@ -277,7 +289,8 @@ START_TEST(test_bind_errors_name_field_and_line) {
                 {"personal_policy = \"clear\";\ndatasets = ( { topic = \"civil.resident\";\n"
                  "steps = ( { rename = \"name\"; to = \"phone\"; } ); } );\n",
                  "t.conf:6", "exists"},
-                {"personal_policy = \"clear\";\ndatasets = ( { topic = \"civil.resident\"; clear = [\"nope\"]; } );\n",
+                {"personal_policy = \"clear\";\ndatasets = ( { topic = \"civil.resident\"; clear = "
+                 "[\"nope\"]; } );\n",
                  "t.conf:5", "nope"},
                 {"personal_policy = \"clear\";\ndatasets = ( { topic = \"civil.resident\";\n"
                  "steps = ( { hash = \"phone\"; } ); } );\n",
@@ -292,7 +305,8 @@ START_TEST(test_bind_errors_name_field_and_line) {
                 if (!e)
                         e = bind(&f, "civil.resident", err, sizeof(err));
                 ck_assert_msg(e == SB_ERR_INVALID || e == SB_ERR_CONFIG, "case %zu: %d %s", i, e, err);
-                ck_assert_msg(strstr(err, cases[i].want1) && strstr(err, cases[i].want2), "case %zu: %s", i, err);
+                ck_assert_msg(strstr(err, cases[i].want1) && strstr(err, cases[i].want2), "case %zu: %s", i,
+                              err);
                 ck_assert_ptr_null(f.chain);
                 fix_free(&f);
         }
@@ -304,7 +318,8 @@ START_TEST(test_config_errors_name_the_line) {
         static const struct {
                 const char *body, *want;
         } cases[] = {
-                {"datasets = ( { topic = \"civil.resident\";\nsteps = ( { explode = \"x\"; } ); } );\n", "t.conf:5"},
+                {"datasets = ( { topic = \"civil.resident\";\nsteps = ( { explode = \"x\"; } ); } );\n",
+                 "t.conf:5"},
                 {"datasets = ( { topic = \"tax.payer\"; } );\n", "not in 'topics'"},
                 {"datasets = ( { topic = \"other\"; },\n{ topic = \"other\"; } );\n", "twice"},
                 {"datasets = ( { topic = \"other\"; colour = 1; } );\n", "colour"},
@@ -313,7 +328,8 @@ START_TEST(test_config_errors_name_the_line) {
                  "keep_first"},
                 {"datasets = ( { topic = \"other\";\nsteps = ( { filter = \"a\"; } ); } );\n", "t.conf:5"},
                 {"datasets = ( { topic = \"other\";\nsteps = ( { ops = [\"x\"]; } ); } );\n", "t.conf:5"},
-                {"datasets = ( { topic = \"other\";\nsteps = ( { rename = \"a\"; to = \"sharebus_x\"; } ); } );\n",
+                {"datasets = ( { topic = \"other\";\nsteps = ( { rename = \"a\"; to = \"sharebus_x\"; } ); } "
+                 ");\n",
                  "sharebus_"},
                 {"datasets = ( { topic = \"other\";\nsteps = ( { constant = \"c\"; } ); } );\n", "t.conf:5"},
                 {"datasets = { topic = \"other\"; };\n", "list"},
