@@ -21,6 +21,7 @@
 #include "sb_registry_settings.h"
 #include "subscriber.h"
 #include "target.h"
+#include "targets/target_pg.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -85,7 +86,12 @@ int main(int argc, char **argv) {
                 rc = err == SB_ERR_CONFIG ? 2 : 1;
                 goto done;
         }
-        if (sb_target_sqlite_open(sb_config_string(cfg, "sqlite_path"), &target, errstr, sizeof(errstr))) {
+        /* The kind is one of these two: sb_subscriber_settings_check said so. */
+        if (strcmp(sb_config_string(cfg, "target"), "postgresql") == 0
+                    ? sb_target_pg_open(sb_config_string(cfg, "postgresql_conninfo"), &target, errstr,
+                                        sizeof(errstr))
+                    : sb_target_sqlite_open(sb_config_string(cfg, "sqlite_path"), &target, errstr,
+                                            sizeof(errstr))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 goto done;
         }
