@@ -39,7 +39,9 @@ const sb_setting_t sb_subscriber_settings[] = {
 const size_t sb_subscriber_settings_count = sizeof(sb_subscriber_settings) / sizeof(*sb_subscriber_settings);
 
 sb_err_t sb_subscriber_settings_check(const sb_config_t *cfg, char *errstr, size_t errstr_size) {
-        static const char *const targets[] = {"sqlite", "postgresql", NULL}, *const modes[] = {"state", "history", NULL};
+        static const char *const targets[] = {"sqlite", "postgresql", NULL}, *const modes[] = {"state",
+                                                                                               "history",
+                                                                                               NULL};
         sb_err_t err = sb_config_check_choice(cfg, "target", targets, errstr, errstr_size);
         if (!err && (err = sb_config_check_choice(cfg, "mode", modes, errstr, errstr_size)))
                 return err;

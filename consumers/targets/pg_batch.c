@@ -73,26 +73,20 @@ void pg_batch_destroy(pg_batch_t *b) {
         free(b);
 }
 
-size_t pg_batch_rows(const pg_batch_t *b) {
-        return b->rows;
-}
+size_t pg_batch_rows(const pg_batch_t *b) { return b->rows; }
 
-int pg_batch_full(const pg_batch_t *b) {
-        return b->rows >= b->max_rows;
-}
+int pg_batch_full(const pg_batch_t *b) { return b->rows >= b->max_rows; }
 
 /* The key columns of a row as one string, each NULL or <length>:<text>, so
  * that no two keys give the same string. */
 static char *key_string(const pg_batch_t *b, char **values) {
         sb_buf_t k;
         sb_buf_init(&k, SIZE_MAX / 2);
-        sb_err_t err = SB_OK;
+        sb_err_t err = sb_buf_printf(&k, "%s", ""); /* a key of no columns is "" */
         for (size_t i = 0; !err && i < b->n_key; i++) {
                 const char *v = values[b->key_cols[i]];
-                err = v ? sb_buf_printf(&k, "%zu:%s", strlen(v), v) : sb_buf_append(&k, "N", 1);
+                err = v ? sb_buf_printf(&k, "%zu:%s", strlen(v), v) : sb_buf_printf(&k, "N");
         }
-        if (!err && !k.data)
-                err = sb_buf_append(&k, "", 0);
         if (err) {
                 sb_buf_free(&k);
                 return NULL;

@@ -39,13 +39,15 @@ void pg_column_of(const sb_node_t *rec, size_t i, pg_column_t *out) {
                 break;
         case SB_T_INT:
                 out->kind = sb_node_logical(n) == SB_LOGICAL_DATE ? PG_K_DATE : PG_K_INT;
-                snprintf(out->sqltype, sizeof(out->sqltype), "%s", out->kind == PG_K_DATE ? "date" : "integer");
+                snprintf(out->sqltype, sizeof(out->sqltype), "%s",
+                         out->kind == PG_K_DATE ? "date" : "integer");
                 break;
         case SB_T_LONG:
-                out->kind = sb_node_logical(n) == SB_LOGICAL_TIMESTAMP_MILLIS      ? PG_K_TS_MS
-                            : lt && strcmp(lt, "timestamp-micros") == 0 ? PG_K_TS_US
-                                                                        : PG_K_INT;
-                snprintf(out->sqltype, sizeof(out->sqltype), "%s", out->kind == PG_K_INT ? "bigint" : "timestamptz");
+                out->kind = sb_node_logical(n) == SB_LOGICAL_TIMESTAMP_MILLIS ? PG_K_TS_MS
+                            : lt && strcmp(lt, "timestamp-micros") == 0       ? PG_K_TS_US
+                                                                              : PG_K_INT;
+                snprintf(out->sqltype, sizeof(out->sqltype), "%s",
+                         out->kind == PG_K_INT ? "bigint" : "timestamptz");
                 break;
         case SB_T_FLOAT:
         case SB_T_DOUBLE:
@@ -107,8 +109,8 @@ static sb_err_t code_points(const json_t *v, unsigned char **out, size_t *len, c
 }
 
 static sb_err_t bytea_text(const json_t *v, char **out, char *errstr, size_t errstr_size) {
-        unsigned char *b;
-        size_t n;
+        unsigned char *b = NULL;
+        size_t n = 0;
         sb_err_t err = code_points(v, &b, &n, errstr, errstr_size);
         if (err)
                 return err;
@@ -128,8 +130,8 @@ static sb_err_t bytea_text(const json_t *v, char **out, char *errstr, size_t err
 
 /* Avro's decimal: the unscaled value as big-endian two's complement. */
 static sb_err_t decimal_text(const json_t *v, int scale, char **out, char *errstr, size_t errstr_size) {
-        unsigned char *b;
-        size_t n;
+        unsigned char *b = NULL;
+        size_t n = 0;
         sb_err_t err = code_points(v, &b, &n, errstr, errstr_size);
         if (err)
                 return err;

@@ -35,7 +35,7 @@ typedef enum {
 
 typedef struct {
         pg_kind_t kind;
-        int scale;       /* PG_K_DECIMAL: digits after the point */
+        int scale;        /* PG_K_DECIMAL: digits after the point */
         char sqltype[40]; /* e.g. "numeric(18,2)" */
 } pg_column_t;
 

@@ -31,9 +31,7 @@
 
 #include "sb_error.h"
 #include "target.h"
-
-/* PostgreSQL's longest identifier (NAMEDATALEN - 1), in bytes. */
-#define SB_PG_MAX_IDENT 63
+#include "targets/pg_conn.h" /* SB_PG_MAX_IDENT */
 
 /* Connects with libpq connection string `conninfo` (not kept in errors:
  * it may hold a password) and creates sharebus_offsets, sharebus_receipts

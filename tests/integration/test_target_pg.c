@@ -21,14 +21,16 @@ static pgserver_t *pg; /* the suite's PostgreSQL, set up by main */
 #define ERR err, sizeof(err)
 #define OK(call) ck_assert_msg((call) == SB_OK, "%s: %s", #call, err)
 
-static const char *key_json = "{\"type\":\"record\",\"name\":\"K\",\"fields\":[{\"name\":\"id\",\"type\":\"int\"}]}";
+static const char *key_json =
+        "{\"type\":\"record\",\"name\":\"K\",\"fields\":[{\"name\":\"id\",\"type\":\"int\"}]}";
 static const char *row_json =
         "{\"type\":\"record\",\"name\":\"R\",\"fields\":["
         "{\"name\":\"id\",\"type\":\"int\"},"
         "{\"name\":\"name\",\"type\":[\"null\",\"string\"],\"default\":null,"
         "\"sharebus.classification\":\"personal\",\"sharebus.policy\":\"mask\",\"sharebus.source\":\"nm\"},"
         "{\"name\":\"active\",\"type\":[\"null\",\"boolean\"],\"default\":null},"
-        "{\"name\":\"born\",\"type\":[\"null\",{\"type\":\"int\",\"logicalType\":\"date\"}],\"default\":null},"
+        "{\"name\":\"born\",\"type\":[\"null\",{\"type\":\"int\",\"logicalType\":\"date\"}],\"default\":null}"
+        ","
         "{\"name\":\"seen\",\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}],"
         "\"default\":null},"
         "{\"name\":\"seen_us\",\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}],"
@@ -37,7 +39,8 @@ static const char *row_json =
         "\"precision\":10,\"scale\":2}],\"default\":null},"
         "{\"name\":\"blob\",\"type\":[\"null\",\"bytes\"],\"default\":null},"
         "{\"name\":\"score\",\"type\":[\"null\",\"double\"],\"default\":null},"
-        "{\"name\":\"tags\",\"type\":[\"null\",{\"type\":\"array\",\"items\":\"string\"}],\"default\":null}]}";
+        "{\"name\":\"tags\",\"type\":[\"null\",{\"type\":\"array\",\"items\":\"string\"}],\"default\":null}]"
+        "}";
 
 typedef struct {
         char conninfo[256];
@@ -143,10 +146,11 @@ START_TEST(native_types_round_trip) {
                                 "FROM pg_attribute WHERE attrelid = 'typed'::regclass AND attnum > 0"),
                          "integer,text,boolean,date,timestamp with time zone,timestamp with time zone,"
                          "numeric(10,2),bytea,double precision,jsonb");
-        ck_assert_str_eq(q(f.c, "SELECT concat_ws('|', active, born, seen AT TIME ZONE 'UTC', "
-                                "seen_us AT TIME ZONE 'UTC', amount, encode(blob, 'hex'), score, tags->>1) "
-                                "FROM typed WHERE id = 1"),
-                         "t|1999-12-31|2024-02-29 12:34:56.789|2023-11-14 22:13:20.123456|-123.45|00ff41|0.5|b");
+        ck_assert_str_eq(
+                q(f.c, "SELECT concat_ws('|', active, born, seen AT TIME ZONE 'UTC', "
+                       "seen_us AT TIME ZONE 'UTC', amount, encode(blob, 'hex'), score, tags->>1) "
+                       "FROM typed WHERE id = 1"),
+                "t|1999-12-31|2024-02-29 12:34:56.789|2023-11-14 22:13:20.123456|-123.45|00ff41|0.5|b");
         ck_assert_str_eq(q(f.c, "SELECT concat_ws('|', born, seen AT TIME ZONE 'UTC', amount, name IS NULL, "
                                 "active IS NULL, blob IS NULL) FROM typed WHERE id = 2"),
                          "2000-01-01|1970-01-01 00:00:00|0.01|t|t|t");
@@ -240,11 +244,12 @@ START_TEST(a_newer_row_schema_adds_a_column_with_its_default) {
         OK(f.t->ops->ensure_table(f.t, "people", K(&f), R(&f), ERR));
         OK(upsert(&f, "people", "{\"id\":1,\"name\":\"Ann\"}", ERR));
         OK(f.t->ops->commit(f.t, ERR));
-        sb_schema_t *v2 = schema("{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"id\",\"type\":\"int\"},"
-                                 "{\"name\":\"name\",\"type\":[\"null\",\"string\"],\"default\":null},"
-                                 "{\"name\":\"level\",\"type\":\"int\",\"default\":7},"
-                                 "{\"name\":\"since\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"},"
-                                 "\"default\":0}]}");
+        sb_schema_t *v2 =
+                schema("{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"id\",\"type\":\"int\"},"
+                       "{\"name\":\"name\",\"type\":[\"null\",\"string\"],\"default\":null},"
+                       "{\"name\":\"level\",\"type\":\"int\",\"default\":7},"
+                       "{\"name\":\"since\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"},"
+                       "\"default\":0}]}");
         OK(f.t->ops->begin(f.t, ERR));
         OK(f.t->ops->ensure_table(f.t, "people", K(&f), sb_schema_root(v2), ERR));
         json_t *v = json_pack("{si,ss,si}", "id", 2, "name", "Bob", "level", 3);
@@ -254,10 +259,12 @@ START_TEST(a_newer_row_schema_adds_a_column_with_its_default) {
         ck_assert_str_eq(q(f.c, "SELECT level || '/' || since FROM people WHERE id = 1"), "7/1970-01-01");
         ck_assert_str_eq(q(f.c, "SELECT level FROM people WHERE id = 2"), "3");
         /* A changed key is refused and the transaction goes on. */
-        sb_schema_t *k2 = schema("{\"type\":\"record\",\"name\":\"K\",\"fields\":[{\"name\":\"id\",\"type\":\"int\"},"
-                                 "{\"name\":\"name\",\"type\":\"string\"}]}");
+        sb_schema_t *k2 =
+                schema("{\"type\":\"record\",\"name\":\"K\",\"fields\":[{\"name\":\"id\",\"type\":\"int\"},"
+                       "{\"name\":\"name\",\"type\":\"string\"}]}");
         OK(f.t->ops->begin(f.t, ERR));
-        ck_assert_int_eq(f.t->ops->ensure_table(f.t, "people", sb_schema_root(k2), R(&f), ERR), SB_ERR_INVALID);
+        ck_assert_int_eq(f.t->ops->ensure_table(f.t, "people", sb_schema_root(k2), R(&f), ERR),
+                         SB_ERR_INVALID);
         ck_assert_ptr_nonnull(strstr(err, "primary key"));
         OK(upsert(&f, "people", "{\"id\":3,\"name\":\"Cy\"}", ERR));
         OK(f.t->ops->commit(f.t, ERR));
@@ -268,7 +275,8 @@ START_TEST(a_newer_row_schema_adds_a_column_with_its_default) {
 }
 END_TEST
 
-static sb_err_t append(fx_t *f, const char *id, char op, int64_t seq, const char *row, char *err, size_t size) {
+static sb_err_t append(fx_t *f, const char *id, char op, int64_t seq, const char *row, char *err,
+                       size_t size) {
         json_t *v = json_loads(row, JSON_ALLOW_NUL, NULL);
         sb_target_event_t ev = {op, 1700000000000 + seq, seq, id};
         sb_err_t e = f->t->ops->append(f->t, "people_history", R(f), v, &ev, err, size);
@@ -290,10 +298,12 @@ START_TEST(history_appends_each_event_once) {
         OK(append(&f, "e2", 'u', 2, "{\"id\":1,\"name\":\"replayed\"}", ERR));
         OK(append(&f, "e3", 'd', 3, "{\"id\":1}", ERR));
         OK(f.t->ops->commit(f.t, ERR));
-        ck_assert_str_eq(q(f.c, "SELECT string_agg(sharebus_op || coalesce(name, '-'), ',' ORDER BY sharebus_seq) "
-                                "FROM people_history"),
+        ck_assert_str_eq(q(f.c,
+                           "SELECT string_agg(sharebus_op || coalesce(name, '-'), ',' ORDER BY sharebus_seq) "
+                           "FROM people_history"),
                          "cAnn,uAnna,d-");
-        ck_assert_str_eq(q(f.c, "SELECT count(*) FROM pg_indexes WHERE indexname = 'people_history_key'"), "1");
+        ck_assert_str_eq(q(f.c, "SELECT count(*) FROM pg_indexes WHERE indexname = 'people_history_key'"),
+                         "1");
         fx_close(&f);
 }
 END_TEST
@@ -306,8 +316,9 @@ START_TEST(a_refused_row_of_a_batch_is_refused_alone_on_the_retry) {
         OK(f.t->ops->ensure_table(f.t, "people", K(&f), R(&f), ERR));
         OK(f.t->ops->commit(f.t, ERR));
         /* 10 ** 9 needs 12 digits, numeric(10,2) holds 10: 22003. */
-        const char *rows[] = {"{\"id\":1}", "{\"id\":2}", "{\"id\":3,\"score\":1,\"amount\":\"\\u0017Hv\\u00e8\\u0000\"}",
-                              "{\"id\":4}", "{\"id\":5}"};
+        const char *rows[] = {"{\"id\":1}", "{\"id\":2}",
+                              "{\"id\":3,\"score\":1,\"amount\":\"\\u0017Hv\\u00e8\\u0000\"}", "{\"id\":4}",
+                              "{\"id\":5}"};
         OK(f.t->ops->begin(f.t, ERR));
         for (int i = 0; i < 5; i++)
                 OK(upsert(&f, "people", rows[i], ERR));
