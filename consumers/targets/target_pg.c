@@ -33,6 +33,10 @@ typedef struct {
         /* Set when a batch was refused for its data: the transactions until
          * one commits apply row by row, each in a savepoint. */
         int row_by_row;
+        /* Between a BEGIN and its COMMIT or ROLLBACK: a connection lost in
+         * it is not made again until then, or the rest of the batch would
+         * run, and commit, on its own. */
+        int in_txn;
         stmt_t *stmts;
         stmt_t *pending; /* the statement whose batch holds rows, or NULL */
         pg_batch_t *receipts;
@@ -97,6 +101,9 @@ static void drop_buffers(pg_target_t *t) {
 static sb_err_t connected(pg_target_t *t, char *errstr, size_t errstr_size) {
         if (PQstatus(t->conn) == CONNECTION_OK)
                 return SB_OK;
+        if (t->in_txn)
+                return sb_seterr(SB_ERR_DB, errstr, errstr_size,
+                                 "postgresql: the connection was lost in a transaction");
         PQreset(t->conn);
         if (PQstatus(t->conn) != CONNECTION_OK)
                 return pg_conn_err(t->conn, NULL, "cannot connect again", errstr, errstr_size);
@@ -107,19 +114,25 @@ static sb_err_t connected(pg_target_t *t, char *errstr, size_t errstr_size) {
 static sb_err_t pg_begin(sb_target_t *bt, char *errstr, size_t errstr_size) {
         pg_target_t *t = (pg_target_t *)bt;
         drop_buffers(t);
+        t->in_txn = 0;
         sb_err_t err = connected(t, errstr, errstr_size);
         if (!err && PQtransactionStatus(t->conn) != PQTRANS_IDLE)
                 PQclear(PQexec(t->conn, "ROLLBACK"));
         if (!err)
                 err = pg_conn_run(t->conn, "BEGIN", 0, NULL, NULL, "begin", errstr, errstr_size);
+        t->in_txn = !err;
         return err ? SB_ERR_DB : SB_OK;
 }
 
 static sb_err_t pg_commit(sb_target_t *bt, char *errstr, size_t errstr_size) {
         pg_target_t *t = (pg_target_t *)bt;
+        if (!t->in_txn || PQtransactionStatus(t->conn) != PQTRANS_INTRANS)
+                return sb_seterr(SB_ERR_DB, errstr, errstr_size,
+                                 "postgresql: commit: no transaction to commit");
         sb_err_t err = flush(t, errstr, errstr_size);
         if (err)
                 return err;
+        t->in_txn = 0;
         PGresult *r = PQexec(t->conn, "COMMIT");
         /* COMMIT of a transaction that failed answers ROLLBACK, no error. */
         if (!r || !pg_result_ok(r))
@@ -136,6 +149,7 @@ static sb_err_t pg_commit(sb_target_t *bt, char *errstr, size_t errstr_size) {
 static void pg_rollback(sb_target_t *bt) {
         pg_target_t *t = (pg_target_t *)bt;
         drop_buffers(t);
+        t->in_txn = 0;
         if (PQstatus(t->conn) == CONNECTION_OK && PQtransactionStatus(t->conn) != PQTRANS_IDLE)
                 PQclear(PQexec(t->conn, "ROLLBACK"));
 }
@@ -432,9 +446,7 @@ static sb_err_t pg_load_offset(sb_target_t *bt, const char *group, const char *t
         *next = -1;
         /* Called on each assignment, outside the batches' transactions: the
          * first place to find the server back. */
-        sb_err_t err = PQtransactionStatus(t->conn) == PQTRANS_IDLE || PQstatus(t->conn) != CONNECTION_OK
-                               ? connected(t, errstr, errstr_size)
-                               : SB_OK;
+        sb_err_t err = connected(t, errstr, errstr_size);
         if (!err)
                 err = pg_conn_run(
                         t->conn,

@@ -39,18 +39,20 @@ static int same_value(const json_t *want, const json_t *have) {
                 return json_number_value(want) == json_number_value(have);
         return json_is_string(want) && json_is_string(have) &&
                sb_datetime_parse_timestamp_ms(json_string_value(want), json_string_length(want), &a) &&
-               sb_datetime_parse_timestamp_ms(json_string_value(have), json_string_length(have), &b) && a == b;
+               sb_datetime_parse_timestamp_ms(json_string_value(have), json_string_length(have), &b) &&
+               a == b;
 }
 
 /* Asserts that PostgreSQL table `table` holds exactly `expected`
  * (h_expected_state), row by row and column by column. */
-static void assert_pg_table_equals(PGconn *c, const char *table, const char *key_field, const json_t *expected) {
+static void assert_pg_table_equals(PGconn *c, const char *table, const char *key_field,
+                                   const json_t *expected) {
         char sql[256];
         snprintf(sql, sizeof(sql), "SELECT to_jsonb(t)::text FROM \"%s\" t", table);
         PGresult *r = PQexec(c, sql);
         ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(c));
-        ck_assert_msg((size_t)PQntuples(r) == json_object_size(expected), "table %s has %d rows, expected %zu",
-                      table, PQntuples(r), json_object_size(expected));
+        ck_assert_msg((size_t)PQntuples(r) == json_object_size(expected),
+                      "table %s has %d rows, expected %zu", table, PQntuples(r), json_object_size(expected));
         for (int i = 0; i < PQntuples(r); i++) {
                 json_t *have = json_loads(PQgetvalue(r, i, 0), 0, NULL);
                 ck_assert_ptr_nonnull(have);
@@ -62,8 +64,8 @@ static void assert_pg_table_equals(PGconn *c, const char *table, const char *key
                 json_t *v;
                 json_object_foreach(have, col, v) {
                         const json_t *w = json_object_get(want, col);
-                        ck_assert_msg(w && same_value(w, v), "%s[%s].%s: expected %s, got %s", table, key, col,
-                                      w ? json_dumps(w, JSON_ENCODE_ANY) : "(absent)",
+                        ck_assert_msg(w && same_value(w, v), "%s[%s].%s: expected %s, got %s", table, key,
+                                      col, w ? json_dumps(w, JSON_ENCODE_ANY) : "(absent)",
                                       json_dumps(v, JSON_ENCODE_ANY));
                 }
                 json_decref(have);
@@ -84,11 +86,13 @@ START_TEST(a_produced_dataset_reaches_the_postgresql_table) {
         ck_assert_int_eq(h_run_producer(&env, "pgsub", "business_license", NULL, lines, NULL, log), 0);
 
         snprintf(extra, sizeof(extra),
-                 "target = \"postgresql\";\npostgresql_conninfo = \"%s\";\nidle_exit_ms = 4000;\nbatch_size = 200;",
+                 "target = \"postgresql\";\npostgresql_conninfo = \"%s\";\nidle_exit_ms = 4000;\nbatch_size "
+                 "= 200;",
                  conninfo);
         snprintf(log, sizeof(log), "%s", h_path(&env, "subscriber-pg.log"));
-        pid_t pid = h_start_subscriber(&env, "pgsub", "pgsub.business_license", NULL, h_path(&env, "unused.db"),
-                                       "debug", extra, "session_timeout_ms = 6000;", log);
+        pid_t pid =
+                h_start_subscriber(&env, "pgsub", "pgsub.business_license", NULL, h_path(&env, "unused.db"),
+                                   "debug", extra, "session_timeout_ms = 6000;", log);
         ck_assert_msg(h_wait(pid, 120000) == 0, "the subscriber failed; see %s", log);
 
         PGconn *c = PQconnectdb(conninfo);

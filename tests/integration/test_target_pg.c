@@ -373,6 +373,17 @@ START_TEST(a_crashed_server_is_reconnected_at_the_next_begin) {
         OK(f.t->ops->begin(f.t, ERR));
         OK(upsert(&f, "people", "{\"id\":2}", ERR));
         OK(f.t->ops->commit(f.t, ERR));
+        /* A connection lost in a transaction is not made again in it: the
+         * rest of the batch must not commit on its own. */
+        OK(f.t->ops->begin(f.t, ERR));
+        OK(upsert(&f, "people", "{\"id\":3}", ERR));
+        OK(pgserver_crash(pg, ERR));
+        OK(pgserver_restart(pg, ERR));
+        ck_assert_int_eq(f.t->ops->load_offset(f.t, "g", "a.b", 0, &next, ERR), SB_ERR_DB);
+        ck_assert_int_eq(f.t->ops->commit(f.t, ERR), SB_ERR_DB);
+        f.t->ops->rollback(f.t);
+        OK(f.t->ops->begin(f.t, ERR));
+        OK(f.t->ops->commit(f.t, ERR));
         PQreset(f.c);
         ck_assert_str_eq(q(f.c, "SELECT count(*) FROM people"), "2");
         fx_close(&f);
