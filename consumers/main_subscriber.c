@@ -22,6 +22,7 @@
 #include "sb_registry_settings.h"
 #include "subscriber.h"
 #include "target.h"
+#include "targets/target_pg.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -109,7 +110,12 @@ int main(int argc, char **argv) {
                 goto done;
         }
         conf.transforms = transforms;
-        if (sb_target_sqlite_open(sb_config_string(cfg, "sqlite_path"), &target, errstr, sizeof(errstr))) {
+        /* The kind is one of these two: sb_subscriber_settings_check said so. */
+        if (strcmp(sb_config_string(cfg, "target"), "postgresql") == 0
+                    ? sb_target_pg_open(sb_config_string(cfg, "postgresql_conninfo"), &target, errstr,
+                                        sizeof(errstr))
+                    : sb_target_sqlite_open(sb_config_string(cfg, "sqlite_path"), &target, errstr,
+                                            sizeof(errstr))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 goto done;
         }

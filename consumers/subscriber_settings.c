@@ -1,5 +1,7 @@
 #include "subscriber_settings.h"
 
+#include <string.h>
+
 #include "sb_http_server.h"
 #include "sb_registry_settings.h"
 
@@ -10,9 +12,12 @@ const sb_setting_t sb_subscriber_settings[] = {
          "dataset topics to apply, comma-separated, e.g. market.business_license,civil.resident"},
         {"registry_url", SB_SETTING_STRING, 1, NULL, 0, 0, "schema registry URL(s), comma-separated"},
         SB_REGISTRY_CLIENT_SETTINGS,
-        {"target", SB_SETTING_STRING, 0, "sqlite", 0, 0, "target database kind: sqlite"},
+        {"target", SB_SETTING_STRING, 0, "sqlite", 0, 0, "target database kind: sqlite or postgresql"},
         {"sqlite_path", SB_SETTING_STRING, 0, "sharebus.db", 0, 0,
-         "SQLite database file (created if absent); one table per topic, dots as underscores"},
+         "target sqlite: SQLite database file (created if absent); one table per topic, dots as underscores"},
+        {"postgresql_conninfo", SB_SETTING_STRING, 0, NULL, 0, 0,
+         "target postgresql: libpq connection string of the subscriber's database, e.g. \"host=db1 "
+         "dbname=tax user=sharebus\"; one table per topic, dots as underscores"},
         {"dlq_topic", SB_SETTING_STRING, 0, "", 0, 0,
          "dead-letter topic for records that cannot be applied (empty: dlq.<name>)"},
         {"batch_size", SB_SETTING_INT, 0, "500", 1, 100000,
@@ -43,10 +48,21 @@ const sb_setting_t sb_subscriber_settings[] = {
 const size_t sb_subscriber_settings_count = sizeof(sb_subscriber_settings) / sizeof(*sb_subscriber_settings);
 
 sb_err_t sb_subscriber_settings_check(const sb_config_t *cfg, char *errstr, size_t errstr_size) {
-        static const char *const targets[] = {"sqlite", NULL}, *const modes[] = {"state", "history", NULL},
+        static const char *const targets[] = {"sqlite", "postgresql", NULL},
+                                 *const modes[] = {"state", "history", NULL},
                                  *const policies[] = {"mask", "hash", "clear", NULL};
         sb_err_t err = sb_config_check_choice(cfg, "target", targets, errstr, errstr_size);
         if (!err)
                 err = sb_config_check_choice(cfg, "mode", modes, errstr, errstr_size);
-        return err ? err : sb_config_check_choice(cfg, "personal_policy", policies, errstr, errstr_size);
+        if (!err)
+                err = sb_config_check_choice(cfg, "personal_policy", policies, errstr, errstr_size);
+        if (err)
+                return err;
+        /* Caught before anything is started, as a bad choice is. */
+        const char *conninfo = sb_config_string(cfg, "postgresql_conninfo");
+        if (strcmp(sb_config_string(cfg, "target"), "postgresql") == 0 && (!conninfo || !*conninfo))
+                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                 "%s: setting 'postgresql_conninfo' is required with target = \"postgresql\"",
+                                 sb_config_origin(cfg));
+        return SB_OK;
 }

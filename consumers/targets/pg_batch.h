@@ -1,0 +1,47 @@
+/*
+ * pg_batch: rows of one INSERT statement buffered and sent as one
+ * multi-row statement, for the PostgreSQL target (target_pg.h): a round
+ * trip per 500 rows instead of one per row.
+ *
+ * A batch is `head` ("INSERT INTO t (a, b)"), the buffered rows as text
+ * parameters, and `tail` (" ON CONFLICT ..."): pg_batch_exec sends
+ * head VALUES ($1, $2), ($3, $4) tail.  Rows per statement are bounded by
+ * PG_BATCH_MAX_ROWS and by PostgreSQL's 65535 parameters.
+ *
+ * With key columns, a row whose key is already buffered replaces that row:
+ * the later change wins, as applied one by one, and PostgreSQL refuses an
+ * ON CONFLICT DO UPDATE that touches one row twice in a statement.
+ */
+#ifndef SB_PG_BATCH_H
+#define SB_PG_BATCH_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "sb_error.h"
+
+#define PG_BATCH_MAX_ROWS 500
+
+typedef struct pg_batch_s pg_batch_t;
+
+/* A batch of rows of `ncols` (>= 1) values; `key_cols` (n_key indexes into
+ * a row, copied; n_key 0: no replacing) say which make the key.  head and
+ * tail are copied.  *out is a new batch the caller destroys. */
+sb_err_t pg_batch_new(const char *head, const char *tail, size_t ncols, const size_t *key_cols, size_t n_key,
+                      pg_batch_t **out);
+void pg_batch_destroy(pg_batch_t *b);
+
+/* Adds a row: `values` holds ncols strings or NULLs (SQL NULL), all taken
+ * over by the batch (freed by it, whatever the result).  SB_ERR_NOMEM
+ * only.  Call pg_batch_full first: a full batch takes no row. */
+sb_err_t pg_batch_add(pg_batch_t *b, char **values);
+size_t pg_batch_rows(const pg_batch_t *b);
+int pg_batch_full(const pg_batch_t *b);
+
+/* Sends the buffered rows as one statement; the result is the caller's to
+ * PQclear (NULL when memory ran out).  The rows stay until pg_batch_clear. */
+PGresult *pg_batch_exec(pg_batch_t *b, PGconn *conn);
+/* Drops the buffered rows. */
+void pg_batch_clear(pg_batch_t *b);
+
+#endif
