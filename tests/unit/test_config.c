@@ -562,7 +562,7 @@ START_TEST(test_bad_choice_names_file_line_and_setting) {
 }
 END_TEST
 
-START_TEST(test_subscriber_target_must_be_sqlite_with_line) {
+START_TEST(test_subscriber_target_must_be_known_with_line) {
         sb_config_t *cfg = NULL;
         char err[512] = "";
         TEST_CALL(sb_config_load_string("name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\n"
@@ -570,7 +570,7 @@ START_TEST(test_subscriber_target_must_be_sqlite_with_line) {
                                         "sub.conf", sb_subscriber_settings, sb_subscriber_settings_count,
                                         &cfg, TEST_ERR));
         ck_assert_int_eq(sb_subscriber_settings_check(cfg, err, sizeof(err)), SB_ERR_CONFIG);
-        ck_assert_str_eq(err, "sub.conf:4: setting 'target': 'oracle' is not one of sqlite");
+        ck_assert_str_eq(err, "sub.conf:4: setting 'target': 'oracle' is not one of sqlite, postgresql");
         ck_assert_int_eq(sb_config_line(cfg, "target"), 4);
         ck_assert_int_eq(sb_config_line(cfg, "sqlite_path"), 0);
         sb_config_destroy(cfg);
@@ -594,6 +594,21 @@ START_TEST(test_subscriber_target_must_be_sqlite_with_line) {
                                         &cfg, TEST_ERR));
         TEST_CALL(sb_subscriber_settings_check(cfg, TEST_ERR));
         sb_config_destroy(cfg);
+        /* PostgreSQL needs its connection string, said before anything starts. */
+        TEST_CALL(sb_config_load_string("name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\n"
+                                        "target = \"postgresql\";\n",
+                                        "sub.conf", sb_subscriber_settings, sb_subscriber_settings_count,
+                                        &cfg, TEST_ERR));
+        ck_assert_int_eq(sb_subscriber_settings_check(cfg, err, sizeof(err)), SB_ERR_CONFIG);
+        ck_assert_str_eq(err,
+                         "sub.conf: setting 'postgresql_conninfo' is required with target = \"postgresql\"");
+        sb_config_destroy(cfg);
+        TEST_CALL(sb_config_load_string("name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\n"
+                                        "target = \"postgresql\";\npostgresql_conninfo = \"dbname=x\";\n",
+                                        "sub.conf", sb_subscriber_settings, sb_subscriber_settings_count,
+                                        &cfg, TEST_ERR));
+        TEST_CALL(sb_subscriber_settings_check(cfg, TEST_ERR));
+        sb_config_destroy(cfg);
 }
 END_TEST
 
@@ -612,7 +627,7 @@ int main(void) {
         tc = tcase_create("errors");
         tcase_add_loop_test(tc, test_bad_config_names_file_line_and_setting, 0, N_ERROR_CASES);
         tcase_add_loop_test(tc, test_bad_choice_names_file_line_and_setting, 0, N_CHOICE_CASES);
-        tcase_add_test(tc, test_subscriber_target_must_be_sqlite_with_line);
+        tcase_add_test(tc, test_subscriber_target_must_be_known_with_line);
         tcase_add_test(tc, test_load_from_file);
         tcase_add_test(tc, test_file_error_names_the_path_and_line);
         tcase_add_loop_test(tc, test_unreadable_file_is_reported, 0, 2);
