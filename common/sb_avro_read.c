@@ -129,7 +129,8 @@ static json_t *read_value(reader_t *r, const sb_node_t *n, int depth) {
                         return NULL;
                 const uint8_t *s = r->p;
                 r->p += len;
-                return sb_node_type(n) == SB_T_STRING ? json_stringn((const char *)s, len) : bytes_json(s, len);
+                return sb_node_type(n) == SB_T_STRING ? json_stringn((const char *)s, len)
+                                                      : bytes_json(s, len);
         }
         case SB_T_FIXED:
                 len = sb_node_fixed_size(n);
