@@ -63,6 +63,19 @@ static sb_err_t exec(sqlite_target_t *t, const char *sql, char *errstr, size_t e
         return rc == SQLITE_OK ? SB_OK : db_err(t, rc, sql, errstr, errstr_size);
 }
 
+/* Turning a new file to WAL needs its exclusive lock, and SQLite answers
+ * SQLITE_BUSY at once, busy timeout or not, to the one of two connections
+ * that would deadlock (instances of a group started together): try again,
+ * as long as the busy timeout would have waited. */
+static sb_err_t set_wal(sqlite_target_t *t, char *errstr, size_t errstr_size) {
+        int rc = sqlite3_exec(t->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        for (int waited = 0; (rc & 0xff) == SQLITE_BUSY && waited < 10000; waited += 10) {
+                sqlite3_sleep(10);
+                rc = sqlite3_exec(t->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        }
+        return rc == SQLITE_OK ? SB_OK : db_err(t, rc, "PRAGMA journal_mode=WAL", errstr, errstr_size);
+}
+
 static sb_err_t st_begin(sb_target_t *bt, char *errstr, size_t errstr_size) {
         return exec((sqlite_target_t *)bt, "BEGIN IMMEDIATE", errstr, errstr_size);
 }
@@ -601,7 +614,7 @@ sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr
                 return err;
         }
         sqlite3_busy_timeout(t->db, 10000);
-        if ((err = exec(t, "PRAGMA journal_mode=WAL", errstr, errstr_size)) ||
+        if ((err = set_wal(t, errstr, errstr_size)) ||
             (err = exec(t, "PRAGMA synchronous=FULL", errstr, errstr_size)) ||
             (err = exec(t,
                         "CREATE TABLE IF NOT EXISTS sharebus_offsets ("
