@@ -257,6 +257,18 @@ static int log_when(const char *log, const char *needle, int want, int timeout_m
         return n;
 }
 
+/* Asserts that `log` comes to hold `want` lines containing `needle`
+ * within a minute; else prints the log's end and fails naming `what`. */
+static void assert_logged(const char *log, const char *needle, int want, const char *what) {
+        char cmd[800];
+        if (log_when(log, needle, want, 60000) >= want)
+                return;
+        snprintf(cmd, sizeof(cmd), "tail -n 20 '%s' 1>&2", log);
+        if (system(cmd) != 0)
+                fprintf(stderr, "(no %s)\n", log);
+        ck_abort_msg("%s: no %d lines '%s' in %s", what, want, needle, log);
+}
+
 /* The partitions of the stream's topic `log` says were ever assigned, as
  * bits (1 << partition). */
 static unsigned assigned_partitions(const stream_t *s, const char *log) {
@@ -356,10 +368,8 @@ START_TEST(group_members_share_the_partitions) {
         pid_t b = start_member(&s, "b", NULL, NULL, log_b, sizeof(log_b));
         /* An instance is assigned only once the group's rebalance is done:
          * after B's assignment, both hold theirs. */
-        ck_assert_msg(log_when(log_b, "assigned grp.license [", 1, 60000) >= 1, "B got nothing (see %s)",
-                      log_b);
-        ck_assert_msg(log_when(log_a, "assigned grp.license [", 1, 60000) >= 1, "A got nothing (see %s)",
-                      log_a);
+        assert_logged(log_b, "assigned grp.license [", 1, "B got no partition");
+        assert_logged(log_a, "assigned grp.license [", 1, "A got no partition");
         produce(&s);
         assert_all_applied(&s);
         stop_member(a, log_a);
@@ -392,8 +402,7 @@ START_TEST(instance_added_then_killed_mid_stream) {
         long long at = applied_when(&s, s.records / 5, 120000);
         ck_assert_msg(at >= s.records / 5, "A applied %lld records (see %s)", at, log_a);
         pid_t b = start_member(&s, "b", "batch_size = 5;", NULL, log_b, sizeof(log_b));
-        ck_assert_msg(log_when(log_b, "assigned grpmid.license [", 1, 60000) >= 1, "B got nothing (see %s)",
-                      log_b);
+        assert_logged(log_b, "assigned grpmid.license [", 1, "B got no partition");
         long long joined = applied(&s);
         unsigned of_b = assigned_partitions(&s, log_b), of_a = 0xfu & ~of_b;
         fprintf(stderr, "mid-stream: B joined at %lld of %lld records, given %#x\n", joined, s.records, of_b);
@@ -481,8 +490,7 @@ START_TEST(member_killed_mid_rebalance) {
         ck_assert_msg(at >= s.records / 5, "A applied %lld records (see %s)", at, log_a);
         int revoked = log_count(log_a, "partitions revoked");
         pid_t b = start_member(&s, "b", "batch_size = 5;", NULL, log_b, sizeof(log_b));
-        ck_assert_msg(log_when(log_a, "partitions revoked", revoked + 1, 60000) > revoked,
-                      "B's joining revoked nothing of A (see %s)", log_a);
+        assert_logged(log_a, "partitions revoked", revoked + 1, "B's joining revoked nothing of A");
         kill_member(a, log_a);
         at = applied(&s);
         fprintf(stderr, "rebalance: A killed at %lld of %lld records\n", at, s.records);
@@ -507,8 +515,7 @@ START_TEST(paused_member_comes_back_after_its_partitions_moved) {
         produce(&s);
         pid_t a = start_member(&s, "a", "batch_size = 5;", NULL, log_a, sizeof(log_a));
         pid_t b = start_member(&s, "b", "batch_size = 5;", NULL, log_b, sizeof(log_b));
-        ck_assert_msg(log_when(log_b, "assigned grpstop.license [", 1, 60000) >= 1, "B got nothing (see %s)",
-                      log_b);
+        assert_logged(log_b, "assigned grpstop.license [", 1, "B got no partition");
         long long at = applied_when(&s, s.records / 5, 120000);
         ck_assert_msg(at >= s.records / 5, "the group applied %lld records", at);
         unsigned of_a = 0xfu & ~assigned_partitions(&s, log_b);
