@@ -242,6 +242,26 @@ static sb_err_t apply_one(sb_subscriber_t *sub, const rd_kafka_message_t *m, bat
         return apply_record(sub, &r, 0, bc, cls, errstr, errstr_size);
 }
 
+/* In the batch's transaction: an instance evicted while paused may not yet
+ * know its partitions moved; it goes on from the offsets the new owner
+ * stored instead of applying (and writing back) older records again. */
+static sb_err_t catch_up_stored(sb_subscriber_t *sub, char *errstr, size_t errstr_size) {
+        for (size_t i = 0; i < sub->n_tps; i++) {
+                tp_state_t *tp = &sub->tps[i];
+                int64_t stored = -1;
+                sb_err_t err = sub->target->ops->load_offset(sub->target, sub->group, tp->topic,
+                                                             tp->partition, &stored, errstr, errstr_size);
+                if (err)
+                        return err;
+                if (stored > tp->next) {
+                        SB_LOG(sub->log, SB_LOG_WARN, "%s [%d]: applied up to %lld by another instance",
+                               tp->topic, tp->partition, (long long)stored);
+                        tp->next = tp->pending = stored;
+                }
+        }
+        return SB_OK;
+}
+
 /* Applies the batch in one transaction.  SB_OK: applied and committed.
  * Any other error: rolled back, the batch is kept for a retry. */
 static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_size) {
@@ -256,6 +276,8 @@ static sb_err_t apply_batch(sb_subscriber_t *sub, char *errstr, size_t errstr_si
                 sub->tps[i].pending = sub->tps[i].next;
         if ((err = sub->target->ops->begin(sub->target, errstr, errstr_size)))
                 return err;
+        if ((err = catch_up_stored(sub, errstr, errstr_size)))
+                goto fail;
         for (size_t i = 0; i < sub->n_batch; i++) {
                 const rd_kafka_message_t *m = sub->batch[i];
                 tp_state_t *tp = find_tp(sub, rd_kafka_topic_name(m->rkt), m->partition);

@@ -67,15 +67,15 @@ static sb_err_t exec(sqlite_target_t *t, const char *sql, char *errstr, size_t e
         return rc == SQLITE_OK ? SB_OK : db_err(t, rc, sql, errstr, errstr_size);
 }
 
-/* Adds a column a database made by an older sharebus lacks. */
-static sb_err_t add_column(sqlite_target_t *t, const char *table, const char *column, char *errstr,
-                           size_t errstr_size) {
-        char sql[256];
-        snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s", table, column);
-        int rc = sqlite3_exec(t->db, sql, NULL, NULL, NULL);
-        if (rc != SQLITE_OK && !strstr(sqlite3_errmsg(t->db), "duplicate column name"))
-                return db_err(t, rc, sql, errstr, errstr_size);
-        return SB_OK;
+/* Turning a new file to WAL: SQLite answers SQLITE_BUSY at once, busy timeout
+ * or not, to one of two instances starting together; retry as it would wait. */
+static sb_err_t set_wal(sqlite_target_t *t, char *errstr, size_t errstr_size) {
+        int rc = sqlite3_exec(t->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        for (int waited = 0; (rc & 0xff) == SQLITE_BUSY && waited < 10000; waited += 10) {
+                sqlite3_sleep(10);
+                rc = sqlite3_exec(t->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        }
+        return rc == SQLITE_OK ? SB_OK : db_err(t, rc, "PRAGMA journal_mode=WAL", errstr, errstr_size);
 }
 
 static sb_err_t st_begin(sb_target_t *bt, char *errstr, size_t errstr_size) {
@@ -510,8 +510,7 @@ static sb_err_t st_record_columns(sb_target_t *bt, const char *table, const sb_n
                 const char *policy = json_string_value(json_object_get(field, "sharebus.policy")),
                            *source = json_string_value(json_object_get(field, "sharebus.source"));
                 sqlite3_bind_text(t->column, 4, policy ? policy : "clear", -1, SQLITE_STATIC);
-                /* Without transforms a column is its field; with them, a
-                 * constant has none. */
+                /* Without transforms a column is its field; a constant has none. */
                 sqlite3_bind_text(t->column, 5, policy ? source : sb_node_field_name(row, i), -1,
                                   SQLITE_STATIC);
                 sb_err_t err = run(t, t->column, "record columns", errstr, errstr_size);
@@ -632,71 +631,66 @@ sb_err_t sb_target_sqlite_open(const char *path, sb_target_t **out, char *errstr
                 return err;
         }
         sqlite3_busy_timeout(t->db, 10000);
-        if ((err = exec(t, "PRAGMA journal_mode=WAL", errstr, errstr_size)) ||
+        if ((err = set_wal(t, errstr, errstr_size)) ||
             (err = exec(t, "PRAGMA synchronous=FULL", errstr, errstr_size)) ||
             (err = exec(t, "PRAGMA wal_autocheckpoint=10000", errstr, errstr_size)) ||
             (err = exec(t,
                         "CREATE TABLE IF NOT EXISTS sharebus_offsets ("
                         "consumer_group TEXT NOT NULL, topic TEXT NOT NULL, "
                         "kafka_partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, "
-                        "updated_at TEXT NOT NULL, "
-                        "PRIMARY KEY (consumer_group, topic, kafka_partition))",
-                        errstr, errstr_size)) ||
-            /* No unique key on purpose: an event applied twice would show. */
-            (err = exec(t,
+                        "updated_at TEXT NOT NULL, PRIMARY KEY (consumer_group, topic, kafka_partition));"
+                        /* No unique key on purpose: an event applied twice would show. */
                         "CREATE TABLE IF NOT EXISTS sharebus_receipts ("
                         "topic TEXT NOT NULL, kafka_partition INTEGER NOT NULL, "
                         "kafka_offset INTEGER NOT NULL, event_id TEXT NOT NULL, op TEXT NOT NULL, "
-                        "applied_at TEXT NOT NULL)",
-                        errstr, errstr_size)) ||
-            /* By position, where receipts only ever append (target.h). */
-            (err = exec(t, "DROP INDEX IF EXISTS sharebus_receipts_event", errstr, errstr_size)) ||
-            (err = exec(t,
+                        "applied_at TEXT NOT NULL);"
+                        /* By position, where receipts only ever append (target.h). */
+                        "DROP INDEX IF EXISTS sharebus_receipts_event;"
                         "CREATE INDEX IF NOT EXISTS sharebus_receipts_at ON sharebus_receipts "
-                        "(topic, kafka_partition, kafka_offset)",
-                        errstr, errstr_size)) ||
-            /* Which columns hold personal data (sb_rules.h classifications). */
-            (err = exec(t,
+                        "(topic, kafka_partition, kafka_offset);"
+                        /* Which columns hold personal data (sb_rules.h), under which policy. */
                         "CREATE TABLE IF NOT EXISTS sharebus_columns ("
                         "table_name TEXT NOT NULL, column_name TEXT NOT NULL, classification TEXT NOT NULL, "
                         "policy TEXT NOT NULL DEFAULT 'clear', source_field TEXT, "
                         "PRIMARY KEY (table_name, column_name))",
                         errstr, errstr_size)) ||
-            (err = add_column(t, "sharebus_columns", "policy TEXT NOT NULL DEFAULT 'clear'", errstr,
-                              errstr_size)) ||
-            (err = add_column(t, "sharebus_columns", "source_field TEXT", errstr, errstr_size))) {
+            /* A database of an older sharebus has neither column (both came together). */
+            (!has_column(t, "sharebus_columns", "policy") &&
+             (err = exec(t,
+                         "ALTER TABLE sharebus_columns ADD COLUMN policy TEXT NOT NULL DEFAULT 'clear';"
+                         "ALTER TABLE sharebus_columns ADD COLUMN source_field TEXT",
+                         errstr, errstr_size)))) {
                 st_destroy(&t->base);
                 return err == SB_ERR_INVALID ? SB_ERR_DB : err;
         }
-        sb_buf_t sql;
-        sb_buf_init(&sql, 4096);
-        sb_buf_printf(&sql, "SELECT next_offset FROM sharebus_offsets WHERE consumer_group = ?1 "
-                            "AND topic = ?2 AND kafka_partition = ?3");
-        err = prepare(t, &sql, &t->load_offset, errstr, errstr_size);
-        sb_buf_reset(&sql);
-        sb_buf_printf(&sql, "INSERT INTO sharebus_offsets VALUES (?1, ?2, ?3, ?4, ?5) "
-                            "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
-                            "next_offset = excluded.next_offset, updated_at = excluded.updated_at");
-        if (!err)
-                err = prepare(t, &sql, &t->store_offset, errstr, errstr_size);
-        sb_buf_reset(&sql);
-        sb_buf_printf(&sql, "INSERT INTO sharebus_receipts VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-        if (!err)
-                err = prepare(t, &sql, &t->receipt, errstr, errstr_size);
-        sb_buf_reset(&sql);
-        sb_buf_printf(&sql, "SELECT 1 FROM sharebus_receipts WHERE topic = ?1 AND kafka_partition = ?2 "
-                            "AND kafka_offset = ?3 AND event_id = ?4 LIMIT 1");
-        if (!err)
-                err = prepare(t, &sql, &t->has_receipt, errstr, errstr_size);
-        sb_buf_reset(&sql);
-        sb_buf_printf(&sql, "INSERT INTO sharebus_columns (table_name, column_name, classification, policy, "
-                            "source_field) VALUES (?1, ?2, ?3, ?4, ?5) "
-                            "ON CONFLICT (table_name, column_name) DO UPDATE SET "
-                            "classification = excluded.classification, policy = excluded.policy, "
-                            "source_field = excluded.source_field");
-        if (!err)
-                err = prepare(t, &sql, &t->column, errstr, errstr_size);
-        sb_buf_free(&sql);
+        const struct {
+                const char *sql;
+                sqlite3_stmt **st;
+        } fixed[] = {
+                {"SELECT next_offset FROM sharebus_offsets WHERE consumer_group = ?1 AND topic = ?2 "
+                 "AND kafka_partition = ?3",
+                 &t->load_offset},
+                {"INSERT INTO sharebus_offsets VALUES (?1, ?2, ?3, ?4, ?5) "
+                 "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
+                 "next_offset = excluded.next_offset, updated_at = excluded.updated_at",
+                 &t->store_offset},
+                {"INSERT INTO sharebus_receipts VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &t->receipt},
+                {"SELECT 1 FROM sharebus_receipts WHERE topic = ?1 AND kafka_partition = ?2 "
+                 "AND kafka_offset = ?3 AND event_id = ?4 LIMIT 1",
+                 &t->has_receipt},
+                {"INSERT INTO sharebus_columns (table_name, column_name, classification, policy, "
+                 "source_field) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (table_name, column_name) DO UPDATE SET "
+                 "classification = excluded.classification, policy = excluded.policy, "
+                 "source_field = excluded.source_field",
+                 &t->column},
+        };
+        for (size_t i = 0; !err && i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+                int rc = sqlite3_prepare_v3(t->db, fixed[i].sql, -1, SQLITE_PREPARE_PERSISTENT, fixed[i].st,
+                                            NULL);
+                if (rc != SQLITE_OK)
+                        err = db_err(t, rc, "prepare", errstr, errstr_size);
+        }
         if (err) {
                 st_destroy(&t->base);
                 return SB_ERR_DB;

@@ -3,11 +3,13 @@
  * interface, and schema evolution that adds columns: rows already in the
  * table read the new field's default, not NULL; receipts looked up by
  * event id, inside the transaction and after it, never after a rollback;
- * history tables (every event once, in order, evolving like the others).
+ * history tables (every event once, in order, evolving like the others);
+ * instances of a group opening one new file at the same moment.
  */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "target.h"
@@ -225,6 +227,52 @@ START_TEST(test_has_receipt_sees_committed_and_own_receipts_only) {
 }
 END_TEST
 
+/* Instances of one group start together on a new file: each open must
+ * succeed, although turning the file to WAL is refused at once (not after
+ * the busy timeout) to all but one of them.  Three processes at a time,
+ * let go together by closing a pipe, fifty times. */
+START_TEST(test_instances_open_one_new_file_together) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s", test_write_temp("", ".db"));
+        for (int round = 0; round < 50; round++) {
+                int go[2];
+                pid_t kids[3];
+                char wal[4200];
+                unlink(path);
+                snprintf(wal, sizeof(wal), "%s-wal", path);
+                unlink(wal);
+                snprintf(wal, sizeof(wal), "%s-shm", path);
+                unlink(wal);
+                ck_assert_int_eq(pipe(go), 0);
+                for (int k = 0; k < 3; k++) {
+                        kids[k] = fork();
+                        ck_assert_int_ge(kids[k], 0);
+                        if (kids[k] == 0) {
+                                char c, errstr[512];
+                                sb_target_t *t = NULL;
+                                close(go[1]);
+                                (void)!read(go[0], &c, 1); /* EOF: go */
+                                sb_err_t err = sb_target_sqlite_open(path, &t, errstr, sizeof(errstr));
+                                if (err)
+                                        fprintf(stderr, "round %d: %s\n", round, errstr);
+                                else
+                                        t->ops->destroy(t);
+                                _exit(err ? 1 : 0);
+                        }
+                }
+                close(go[0]);
+                close(go[1]);
+                for (int k = 0; k < 3; k++) {
+                        int status = 0;
+                        ck_assert_int_eq(waitpid(kids[k], &status, 0), kids[k]);
+                        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                                      "round %d: an open of the new file failed", round);
+                }
+        }
+        unlink(path);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("target_sqlite");
         TCase *tc = tcase_create("target_sqlite");
@@ -233,6 +281,7 @@ int main(void) {
         tcase_add_test(tc, test_has_receipt_sees_committed_and_own_receipts_only);
         tcase_add_test(tc, test_history_appends_every_event_once);
         tcase_add_test(tc, test_a_changed_key_is_refused_with_both_keys_named);
+        tcase_add_test(tc, test_instances_open_one_new_file_together);
         suite_add_tcase(s, tc);
         return test_run_suite(s);
 }
