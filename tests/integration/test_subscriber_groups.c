@@ -163,7 +163,9 @@ static pid_t start_member(const stream_t *s, const char *member, const char *ext
         snprintf(log, log_size, "%s", h_path(&env, file));
         snprintf(file, sizeof(file), "subscriber-%s-%s.conf", s->name, member);
         const char *conf = h_write_file(&env, file,
-                                        "name = \"%s\";\ntopics = \"%s\";\nregistry_url = \"%s\";\n%s\n%s\n"
+                                        /* Rows compared with what was published: in clear. */
+                                        "name = \"%s\";\ntopics = \"%s\";\nregistry_url = \"%s\";\n"
+                                        "personal_policy = \"clear\";\n%s\n%s\n"
                                         "kafka = { bootstrap_servers = \"%s\"; " SESSION " %s };\n",
                                         s->name, s->topic, env.registry_url, s->target.conf,
                                         extra ? extra : "", env.bootstrap, kafka_extra ? kafka_extra : "");
