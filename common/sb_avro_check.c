@@ -3,22 +3,10 @@
 #include <stdint.h>
 
 #include "sb_avro.h"
+#include "sb_avro_read.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
-
-static int read_varint(const uint8_t **p, const uint8_t *end, int64_t *out) {
-        uint64_t v = 0;
-        for (int shift = 0; *p < end && shift < 64; shift += 7) {
-                uint8_t b = *(*p)++;
-                v |= (uint64_t)(b & 0x7f) << shift;
-                if (!(b & 0x80)) {
-                        *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-                        return 1;
-                }
-        }
-        return 0;
-}
 
 /* 0 for the types whose value may take no byte at all. */
 static int min_width(const sb_node_t *n) {
@@ -44,7 +32,7 @@ static const char *check_binary(const sb_node_t *n, const uint8_t **p, const uin
         case SB_T_INT:
         case SB_T_LONG:
         case SB_T_ENUM:
-                if (!read_varint(p, end, &x))
+                if (sb_avro_read_long(p, end, &x))
                         return "truncated or overlong number";
                 if (sb_node_type(n) == SB_T_INT && (x < INT32_MIN || x > INT32_MAX))
                         return "int out of range";
@@ -61,7 +49,7 @@ static const char *check_binary(const sb_node_t *n, const uint8_t **p, const uin
         }
         case SB_T_BYTES:
         case SB_T_STRING:
-                if (!read_varint(p, end, &x) || x < 0 || x > end - *p)
+                if (sb_avro_read_long(p, end, &x) || x < 0 || x > end - *p)
                         return "string or bytes length beyond the body";
                 *p += x;
                 return NULL;
@@ -76,7 +64,7 @@ static const char *check_binary(const sb_node_t *n, const uint8_t **p, const uin
                                 return why;
                 return NULL;
         case SB_T_UNION:
-                if (!read_varint(p, end, &x) || x < 0 || (size_t)x >= sb_node_count(n))
+                if (sb_avro_read_long(p, end, &x) || x < 0 || (size_t)x >= sb_node_count(n))
                         return "union branch index out of range";
                 /* avro-c would create the branch's value, which for a type
                  * without a finite value never ends. */
@@ -90,12 +78,13 @@ static const char *check_binary(const sb_node_t *n, const uint8_t **p, const uin
                 int64_t items = 0, cap = min_width(item) || is_map ? end - *p : 1 << 20;
                 for (;;) {
                         int64_t count, block_size;
-                        if (!read_varint(p, end, &count))
+                        if (sb_avro_read_long(p, end, &count))
                                 return "truncated block count";
                         if (count == 0)
                                 return NULL;
                         if (count < 0) {
-                                if (count == INT64_MIN || !read_varint(p, end, &block_size) || block_size < 0)
+                                if (count == INT64_MIN || sb_avro_read_long(p, end, &block_size) ||
+                                    block_size < 0)
                                         return "bad block size";
                                 count = -count;
                         }
@@ -106,7 +95,7 @@ static const char *check_binary(const sb_node_t *n, const uint8_t **p, const uin
                         items += count;
                         for (int64_t i = 0; i < count; i++) {
                                 if (is_map) {
-                                        if (!read_varint(p, end, &x) || x < 0 || x > end - *p)
+                                        if (sb_avro_read_long(p, end, &x) || x < 0 || x > end - *p)
                                                 return "map key length beyond the body";
                                         *p += x;
                                 }

@@ -12,10 +12,10 @@ typedef struct {
         const uint8_t *p, *end;
 } reader_t;
 
-static int read_long(reader_t *r, int64_t *out) {
+int sb_avro_read_long(const uint8_t **p, const uint8_t *end, int64_t *out) {
         uint64_t v = 0;
-        for (int shift = 0; r->p < r->end && shift < 64; shift += 7) {
-                uint8_t b = *r->p++;
+        for (int shift = 0; *p < end && shift < 64; shift += 7) {
+                uint8_t b = *(*p)++;
                 v |= (uint64_t)(b & 0x7f) << shift;
                 if (!(b & 0x80)) {
                         *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
@@ -24,6 +24,8 @@ static int read_long(reader_t *r, int64_t *out) {
         }
         return -1;
 }
+
+static int read_long(reader_t *r, int64_t *out) { return sb_avro_read_long(&r->p, r->end, out); }
 
 /* A length (of a string, bytes or map key) that the body holds. */
 static int read_len(reader_t *r, size_t *out) {
