@@ -19,6 +19,7 @@
 
 #include "sb_avro.h"
 #include "sb_error.h"
+#include "sb_rules.h"
 
 typedef struct sb_target_s sb_target_t;
 
@@ -93,6 +94,16 @@ typedef struct {
 struct sb_target_s {
         const sb_target_ops_t *ops;
 };
+
+/* What sharebus_columns records of field i of a row record (for the
+ * targets' record_columns): its classification (sb_rules.h); the policy the
+ * subscriber's transforms gave it ("clear" without transforms); the
+ * published field it comes from (the column itself without transforms, NULL
+ * for a constant).  Strings borrowed from the record.  SB_ERR_INVALID when
+ * the classification is unknown (the column is then not recorded as
+ * harmless) or a property is not a string. */
+sb_err_t sb_target_column_meta(const sb_node_t *row, size_t i, sb_class_t *cls, const char **policy,
+                               const char **source, char *errstr, size_t errstr_size);
 
 /* Opens (creating if needed) the SQLite database at `path`.  *out is a new
  * target the caller destroys with out->ops->destroy. */

@@ -405,24 +405,9 @@ static sb_err_t pg_record_columns(sb_target_t *bt, const char *table, const sb_n
         pg_target_t *t = (pg_target_t *)bt;
         sb_err_t err = pg_conn_sp_open(t->conn, errstr, errstr_size);
         for (size_t i = 0; !err && i < sb_node_count(row); i++) {
-                const char *column = sb_node_field_name(row, i);
-                const json_t *field = sb_node_field_json(row, i);
-                const json_t *pj = json_object_get(field, "sharebus.policy"),
-                             *sj = json_object_get(field, "sharebus.source");
-                /* Without transforms a column is its field, in clear; with
-                 * them, a constant has no source field (NULL). */
-                const char *policy = pj ? json_string_value(pj) : "clear";
-                const char *source = sj ? json_string_value(sj) : pj ? NULL : column;
-                int bad_source = sj && !source;
+                const char *column = sb_node_field_name(row, i), *policy = NULL, *source = NULL;
                 sb_class_t cls = SB_CLASS_INTERNAL;
-                char why[512];
-                /* A classification the rules do not know is refused as the
-                 * rules are; the column is then not recorded as harmless. */
-                if (sb_field_class(row, i, &cls, why, sizeof(why)))
-                        err = sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s", why);
-                else if (!policy || bad_source)
-                        err = sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "field %s: %s is not a string",
-                                        column, policy ? "sharebus.source" : "sharebus.policy");
+                err = sb_target_column_meta(row, i, &cls, &policy, &source, errstr, errstr_size);
                 const char *p[5] = {table, column, sb_class_name(cls), policy, source};
                 if (!err)
                         err = pg_conn_run(

@@ -497,23 +497,16 @@ static sb_err_t st_record_columns(sb_target_t *bt, const char *table, const sb_n
         sqlite_target_t *t = (sqlite_target_t *)bt;
         for (size_t i = 0; i < sb_node_count(row); i++) {
                 sb_class_t cls;
-                char why[512];
-                /* A classification the rules do not know is refused as the
-                 * rules are; the column is then not recorded as harmless. */
-                if (sb_field_class(row, i, &cls, why, sizeof(why)))
-                        return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%s", why);
+                const char *policy, *source;
+                sb_err_t err = sb_target_column_meta(row, i, &cls, &policy, &source, errstr, errstr_size);
+                if (err)
+                        return err;
                 sqlite3_bind_text(t->column, 1, table, -1, SQLITE_STATIC);
                 sqlite3_bind_text(t->column, 2, sb_node_field_name(row, i), -1, SQLITE_STATIC);
                 sqlite3_bind_text(t->column, 3, sb_class_name(cls), -1, SQLITE_STATIC);
-                /* What the subscriber's transforms made of the column (tf_chain.h). */
-                const json_t *field = sb_node_field_json(row, i);
-                const char *policy = json_string_value(json_object_get(field, "sharebus.policy")),
-                           *source = json_string_value(json_object_get(field, "sharebus.source"));
-                sqlite3_bind_text(t->column, 4, policy ? policy : "clear", -1, SQLITE_STATIC);
-                /* Without transforms a column is its field; a constant has none. */
-                sqlite3_bind_text(t->column, 5, policy ? source : sb_node_field_name(row, i), -1,
-                                  SQLITE_STATIC);
-                sb_err_t err = run(t, t->column, "record columns", errstr, errstr_size);
+                sqlite3_bind_text(t->column, 4, policy, -1, SQLITE_STATIC);
+                sqlite3_bind_text(t->column, 5, source, -1, SQLITE_STATIC);
+                err = run(t, t->column, "record columns", errstr, errstr_size);
                 if (err)
                         return err;
         }
