@@ -41,7 +41,7 @@ TEST_INC := -Icommon -Iproducers -Iconsumers -Ischemas/registry
 PROGRAMS := sharebus-producer sharebus-subscriber sharebus-registry sharebus-sample sharebus-passwd
 BINS := $(addprefix $(B)/bin/,$(PROGRAMS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/testutil.c tests/unit/testhttp.c tests/unit/testauth.c tests/unit/testcerts.c,$(wildcard tests/unit/test_*.c)))
-INTEG_TESTS := $(patsubst tests/integration/%.c,%,$(filter-out tests/integration/harness.c,$(wildcard tests/integration/test_*.c)))
+INTEG_TESTS := $(patsubst tests/integration/%.c,%,$(wildcard tests/integration/test_*.c))
 ALL_HDRS := $(foreach f,$(FOLDERS),$(call hdr_of,$(f)))
 FOLDER_LIBS = $(B)/libproducers.a $(B)/libconsumers.a $(B)/libregistry.a $(B)/libsharebus.a
 SAN_FOLDER_LIBS = $(SAN)/libproducers.a $(SAN)/libconsumers.a $(SAN)/libregistry.a $(SAN)/libsharebus.a
@@ -89,10 +89,10 @@ $(SAN)/tests/%: $(SAN)/obj/tests/unit/%.o $(SAN)/obj/tests/unit/testutil.o $(SAN
 
 # ---- integration tests (normal build; they run the real programs) ----
 $(B)/tests/%: $(B)/obj/tests/integration/%.o $(B)/obj/tests/integration/harness.o $(B)/obj/tests/integration/pgserver.o \
-		$(FOLDER_LIBS)
+		$(B)/obj/tests/integration/pgtable.o $(B)/obj/tests/integration/scrape.o $(FOLDER_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
-$(B)/obj/tests/integration/%.o: tests/integration/%.c tests/integration/harness.h tests/integration/pgserver.h $(ALL_HDRS)
+$(B)/obj/tests/integration/%.o: tests/integration/%.c tests/integration/harness.h tests/integration/pgserver.h tests/integration/pgtable.h tests/integration/scrape.h $(ALL_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(TEST_INC) -Itests/integration $(CFLAGS) -c $< -o $@
 
@@ -135,9 +135,10 @@ demo: setup
 	./demo.sh
 
 # bench_tool measures the producer's encoder too: it links that folder's archive.
-$(B)/bench/bench_tool: bench/bench_tool.c bench/upsert_raw.c bench/upsert_raw.h $(ALL_HDRS) $(B)/libproducers.a $(B)/libsharebus.a
+BENCH_SRCS := bench/bench_tool.c bench/raw_changes.c bench/upsert_raw.c bench/upsert_raw_pg.c
+$(B)/bench/bench_tool: $(BENCH_SRCS) $(filter-out bench/bench_tool.h,$(BENCH_SRCS:.c=.h)) $(ALL_HDRS) $(B)/libproducers.a $(B)/libsharebus.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Icommon -Iproducers -Ibench $(CFLAGS) -o $@ bench/bench_tool.c bench/upsert_raw.c \
+	$(CC) $(BASE_CFLAGS) -Icommon -Iproducers -Ibench $(CFLAGS) -o $@ $(BENCH_SRCS) \
 	  $(B)/libproducers.a $(B)/libsharebus.a $(PKG_LIBS)
 
 bench: setup

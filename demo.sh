@@ -5,9 +5,11 @@
 # writer inserts, updates and deletes business licences while the outbox
 # triggers (printed by `sharebus-producer --print-ddl sqlite`) record each
 # change and the producer (source = "sqlite") publishes them.  A subscriber
-# applies all three datasets to its SQLite database as they arrive; the
-# demo prints what happened, compares the department's table with the
-# subscriber's, then stops everything it started.  About a minute.
+# applies all three datasets to its SQLite database as they arrive; when
+# PostgreSQL's server programs are installed (setup.sh installs them), a
+# second subscriber applies them to a throwaway PostgreSQL too.  The demo
+# prints what happened, compares the department's table with the
+# subscribers', then stops everything it started.  About a minute.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$PWD
@@ -17,7 +19,7 @@ write_secs=${SHAREBUS_DEMO_WRITE_SECS:-20}
 bin=$root/build/bin
 rm -rf "$work"
 mkdir -p "$work"
-registry_pid= producer_pid= subscriber_pid= writer_pid=
+registry_pid= producer_pid= subscriber_pid= pg_subscriber_pid= writer_pid= pg_dir=
 stop() { # pid: SIGTERM, then wait for it
   [[ -n $1 ]] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null || true
 }
@@ -25,6 +27,8 @@ cleanup() {
   stop "$writer_pid"
   stop "$producer_pid"
   stop "$subscriber_pid"
+  stop "$pg_subscriber_pid"
+  [[ -n $pg_dir ]] && "$root/tests/pg-throwaway.sh" stop "$pg_dir"
   stop "$registry_pid"
   "$root/broker-config/kafka-stop.sh" "$work/kafka" >/dev/null 2>&1 || true
 }
@@ -104,6 +108,29 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/hash.key"
 "$bin/sharebus-subscriber" --config "$work/subscriber.conf" 2>"$work/subscriber.log" &
 subscriber_pid=$!
 say "subscriber 'demo' applying all three datasets to $db as they arrive"
+
+# ---- a second subscriber, into PostgreSQL, when it is installed ----
+pg_on=
+pg_psql() { psql -X -q -v ON_ERROR_STOP=1 -d "$pg_conninfo" "$@"; }
+pg_dir=$(mktemp -d /tmp/sharebus-demo-pg-XXXXXX)
+if ! command -v psql >/dev/null; then
+  say "no psql (./setup.sh installs PostgreSQL): the PostgreSQL subscriber is left out"
+elif pg_conninfo=$("$root/tests/pg-throwaway.sh" start "$pg_dir" 2>"$work/pg-start.log"); then
+  pg_on=1
+  sed -e 's/^name = "demo";/name = "demo_pg";/' \
+    -e "s|^sqlite_path = .*|target = \"postgresql\";\npostgresql_conninfo = \"$pg_conninfo\";|" \
+    "$work/subscriber.conf" >"$work/subscriber-pg.conf"
+  "$bin/sharebus-subscriber" --config "$work/subscriber-pg.conf" 2>"$work/subscriber-pg.log" &
+  pg_subscriber_pid=$!
+  say "subscriber 'demo_pg' applying them to PostgreSQL ($pg_conninfo) too"
+elif [[ $? == 3 ]]; then
+  say "no PostgreSQL server programs (./setup.sh installs them): the PostgreSQL subscriber is left out"
+else
+  cat "$work/pg-start.log"; exit 1
+fi
+pg_count() { # query: a number from the demo's PostgreSQL (0 until its tables exist)
+  pg_psql -tA -c "$1" 2>/dev/null | tail -1 || true
+}
 
 # ---- market: its own database, an outbox filled by triggers ----
 market=$work/market.db
@@ -210,6 +237,12 @@ until [[ $(count_of "$db" "SELECT count(*) FROM sharebus_receipts") == "$expecte
   ((SECONDS < deadline)) || { say "subscriber did not apply every event within 60 s"; tail -5 "$work/subscriber.log"; exit 1; }
   sleep 0.2
 done
+if [[ -n $pg_on ]]; then
+  until [[ $(pg_count "SELECT count(*) FROM sharebus_receipts") == "$expected" ]]; do
+    ((SECONDS < deadline)) || { say "the PostgreSQL subscriber did not apply every event within 60 s"; tail -5 "$work/subscriber-pg.log"; exit 1; }
+    sleep 0.2
+  done
+fi
 status_line
 say "producer /healthz: $(curl -s "http://$metrics/healthz")"
 say "producer /metrics (excerpt):"
@@ -218,6 +251,8 @@ stop "$producer_pid"
 producer_pid=
 stop "$subscriber_pid"
 subscriber_pid=
+stop "$pg_subscriber_pid"
+pg_subscriber_pid=
 say "rejects.market (sharebus-producer --rejects):"
 "$bin/sharebus-producer" --config "$work/producer-market.conf" --rejects 2>"$work/rejects.log" | sed 's/^/    /'
 
@@ -228,6 +263,12 @@ for topic in market.business_license civil.resident tax.taxpayer; do
   receipts=$(sqlite3 "$db" "SELECT count(*) FROM sharebus_receipts WHERE topic = '$topic'")
   say "$(printf '%-24s %5s rows in table %-24s %5s events applied' "$topic" "$rows" "$table" "$receipts")"
   [ "$receipts" = "${produced[$topic]}" ] || { say "MISSING EVENTS for $topic: ${produced[$topic]} expected"; status=1; }
+  if [[ -n $pg_on ]]; then
+    rows=$(pg_count "SELECT count(*) FROM $table")
+    receipts=$(pg_count "SELECT count(*) FROM sharebus_receipts WHERE topic = '$topic'")
+    say "$(printf '%-24s %5s rows in PostgreSQL %-19s %5s events applied' "" "$rows" "$table" "$receipts")"
+    [ "$receipts" = "${produced[$topic]}" ] || { say "MISSING EVENTS in PostgreSQL for $topic"; status=1; }
+  fi
 done
 # The department's licences and the subscriber's, field by field (the
 # refused licence is only in the department's).
@@ -249,6 +290,21 @@ fi
 say "civil.resident as the subscriber holds it (personal fields masked or hashed, as sharebus_columns says):"
 sqlite3 -header -column "$db" "SELECT substr(id_number, 1, 16) || '...' AS id_number_hmac, name, phone, birth_date, district_code FROM civil_resident LIMIT 3" | sed 's/^/    /'
 sqlite3 "$db" "SELECT '    ' || column_name || ': ' || classification || ', ' || policy FROM sharebus_columns WHERE table_name = 'civil_resident' AND policy <> 'clear'"
+if [[ -n $pg_on ]]; then
+  # Both subscribers hold the same licences (SQLite's REAL against numeric).
+  sqlite3 -separator '|' "$db" "SELECT uscc, name, status, printf('%.2f', registered_capital) FROM market_business_license ORDER BY uscc" >"$work/licences-sqlite.txt"
+  pg_psql -tA -c "SELECT uscc, name, status, to_char(registered_capital, 'FM9999999999990.00') FROM market_business_license ORDER BY uscc" >"$work/licences-pg.txt"
+  if cmp -s "$work/licences-sqlite.txt" "$work/licences-pg.txt"; then
+    say "PostgreSQL's market_business_license equals the SQLite subscriber's: $(wc -l <"$work/licences-pg.txt") licences"
+  else
+    say "MISMATCH between the SQLite and the PostgreSQL subscribers (diff $work/licences-sqlite.txt $work/licences-pg.txt)"
+    status=1
+  fi
+  say "PostgreSQL column types of market_business_license, from the Avro types:"
+  pg_psql -tA -F ': ' -c "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'market_business_license' ORDER BY ordinal_position" | sed 's/^/    /'
+  say "civil.resident in PostgreSQL, masked the same way:"
+  pg_psql -c "SELECT substr(id_number, 1, 16) || '...' AS id_number_hmac, name, phone, birth_date FROM civil_resident LIMIT 3" | sed 's/^/    /'
+fi
 say "$(printf 'done in %.1f s. Look at the data:' "$(elapsed "$t0")")"
 echo "  sqlite3 -header -column $db \\"
 echo "    \"SELECT uscc, name, status, established_on FROM market_business_license LIMIT 5\""

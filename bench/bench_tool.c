@@ -26,6 +26,10 @@
  *       the subscriber's baseline (upsert_raw.h): the changes of FILE applied
  *       to a new SQLite database DB, BATCH (500) per transaction; prints
  *       "<events/s> <events>"
+ *   bench_tool upsert-raw-pg FILE CONNINFO LIKE_TABLE TABLE [BATCH]
+ *       the PostgreSQL subscriber's baseline (upsert_raw_pg.h): the same
+ *       into TABLE, made LIKE the subscriber's LIKE_TABLE, BATCH (500) per
+ *       transaction in pipeline mode; prints "<events/s> <events>"
  */
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
@@ -43,6 +47,7 @@
 #include "event_encoder.h"
 #include "sb_rules.h"
 #include "upsert_raw.h"
+#include "upsert_raw_pg.h"
 
 static double now_s(void) {
         struct timespec ts;
@@ -365,9 +370,13 @@ int main(int argc, char **argv) {
                 return encode_lines(argv[2], argv[3], argv[4], argc >= 6 && strcmp(argv[5], "legacy") == 0);
         if (argc >= 4 && strcmp(argv[1], "upsert-raw") == 0)
                 return upsert_raw(argv[2], argv[3], argc >= 5 ? parse_long(argv[4]) : 500);
-        fprintf(stderr, "usage: bench_tool produce-raw BOOTSTRAP TOPIC COUNT SIZE [KEY_SIZE [TOMBSTONES]] | "
-                        "consume-raw BOOTSTRAP TOPIC "
-                        "COUNT | measure COMMAND... | encode-lines SCHEMA_DIR TOPIC FILE [legacy] | "
-                        "upsert-raw FILE DB [BATCH]\n");
+        if (argc >= 6 && strcmp(argv[1], "upsert-raw-pg") == 0)
+                return upsert_raw_pg(argv[2], argv[3], argv[4], argv[5],
+                                     argc >= 7 ? parse_long(argv[6]) : 500);
+        fprintf(stderr,
+                "usage: bench_tool produce-raw BOOTSTRAP TOPIC COUNT SIZE [KEY_SIZE [TOMBSTONES]] | "
+                "consume-raw BOOTSTRAP TOPIC "
+                "COUNT | measure COMMAND... | encode-lines SCHEMA_DIR TOPIC FILE [legacy] | "
+                "upsert-raw FILE DB [BATCH] | upsert-raw-pg FILE CONNINFO LIKE_TABLE TABLE [BATCH]\n");
         return 2;
 }

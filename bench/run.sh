@@ -6,6 +6,8 @@
 # BENCH_QUICK=1 uses fewer events (100,000: about 75 s on 2 cores).
 # BENCH_EVENTS=N sets the number of events; BENCH_KEEP=1 keeps the work
 # folder (logs, configs, outbox databases) and says where.
+# BENCH_ONLY=subscriber measures the subscriber's figures alone (the
+# changes published once, no producer or registry figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -13,9 +15,12 @@ bin=$root/build/bin
 tool=$root/build/bench/bench_tool
 n=${BENCH_EVENTS:-$([[ ${BENCH_QUICK:-} == 1 ]] && echo 100000 || echo 400000)}
 work=$(mktemp -d /tmp/sharebus-bench-XXXXXX)
-registry_pid= outbox_pid=
+registry_pid= outbox_pid= latency_pids=() pg_dir=
+only=${BENCH_ONLY:-}
 cleanup() {
   [[ -n $outbox_pid ]] && kill "$outbox_pid" 2>/dev/null && wait "$outbox_pid" 2>/dev/null || true
+  for pid in "${latency_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  [[ -n $pg_dir ]] && tests/pg-throwaway.sh stop "$pg_dir"
   [[ -n $registry_pid ]] && kill "$registry_pid" 2>/dev/null || true
   broker-config/kafka-stop.sh "$work/kafka" >/dev/null 2>&1 || true
   [[ -n ${BENCH_KEEP:-} ]] && echo "bench: kept $work" >&2 || rm -rf "$work"
@@ -32,9 +37,9 @@ bootstrap=$(broker-config/kafka-start.sh "$work/kafka" 2>"$work/kafka-start.log"
 # Department bench, one dataset (topic) per source and round, all with the
 # business licence schemas; the producer's rejects topic; the baselines'.
 sources=(jsonl csv outbox)
-datasets=(jsonl csv outbox jsonl_2 csv_2 outbox_2)
+datasets=(jsonl csv outbox jsonl_2 csv_2 outbox_2 latency)
 {
-  printf 'bench.raw 3\nrejects.bench 1\n'
+  printf 'bench.raw 3\nrejects.bench 1\ndlq.bench 1\ndlq.bench_pg 1\ndlq.bench_latency 1\n'
   printf 'bench.%s 3\n' "${datasets[@]}"
 } >"$work/topics.txt"
 broker-config/create-topics.sh "$bootstrap" "$work/topics.txt" >"$work/topics.log" 2>&1 || { cat "$work/topics.log"; exit 1; }
@@ -139,7 +144,13 @@ better() { # name value: keeps the larger value in best[name]
   [[ -n ${best[$1]:-} && ${best[$1]} -ge $2 ]] || best[$1]=$2
 }
 larger() { [[ -n ${peak[$1]:-} && ${peak[$1]} -ge $2 ]] || peak[$1]=$2; }
+if [[ $only == subscriber ]]; then
+  run_file_producer jsonl
+  read -r "records[jsonl]" "tombs[jsonl]" _ _ < <(topic_sizes bench.jsonl)
+  [[ ${records[jsonl]} == $((n + deletes)) ]] || { echo "bench: bench.jsonl holds ${records[jsonl]} records" >&2; exit 1; }
+fi
 for round in 1 2; do
+  [[ $only == subscriber ]] && break
   sfx=$([[ $round == 1 ]] || echo _2)
   for src in "${sources[@]}"; do
     if [[ $src == outbox ]]; then
@@ -171,6 +182,7 @@ for round in 1 2; do
     better raw_outbox "$r"
   fi
 done
+if [[ $only != subscriber ]]; then
 outbox_baseline=rdkafka.raw.produce
 [[ -z ${best[raw_outbox]:-} ]] && best[raw_outbox]=${best[raw]} || outbox_baseline=rdkafka.raw.produce.outbox
 echo "BENCH event.value_size ${vsize[jsonl]} bytes"
@@ -189,6 +201,7 @@ echo "BENCH producer.csv.rss ${peak[csv]} KiB"
 echo "BENCH producer.outbox.sqlite.rss ${peak[outbox]} KiB"
 read -r ticks1 steal1 < <(cpu_ticks)
 echo "BENCH machine.steal.producers $(echo "scale=1; 100 * ($steal1 - $steal0) / ($ticks1 - $ticks0)" | bc) %"
+fi
 total_records=${records[jsonl]}
 
 raw_consume=$("$tool" consume-raw "$bootstrap" bench.jsonl "$total_records")
@@ -223,5 +236,109 @@ echo "BENCH subscriber.sqlite.vs_consume $sub_rate events/s ratio=$(ratio "$sub_
 echo "BENCH subscriber.rss $rss KiB"
 applied=$(sqlite3 "$work/bench.db" "SELECT count(*) FROM sharebus_receipts")
 [[ $applied == "$n" ]] || { echo "bench: subscriber applied $applied of $n events" >&2; exit 1; }
+
+# ---- the PostgreSQL target, against a raw batched upsert into the same server ----
+# Its own folder: the work folder is private to us (mktemp), and the server
+# runs as the postgres user when we are root.
+pg_dir=$(mktemp -d /tmp/sharebus-bench-pg-XXXXXX)
+if pg_conninfo=$(tests/pg-throwaway.sh start "$pg_dir" 2>"$work/pg-start.log"); then
+  sed -e 's/^name = "bench";/name = "bench_pg";/' \
+    -e "s|^sqlite_path = .*|target = \"postgresql\";\npostgresql_conninfo = \"$pg_conninfo\";|" \
+    "$work/subscriber.conf" >"$work/subscriber-pg.conf"
+  read -r secs rss < <("$tool" measure "$bin/sharebus-subscriber" --config "$work/subscriber-pg.conf" 2>"$work/subscriber-pg.log" | tail -1)
+  secs=$(echo "$secs - 2" | bc)
+  pg_rate=$(rate "$total_records" "$secs")
+  applied=$(psql -X -tA -d "$pg_conninfo" -c "SELECT count(*) FROM sharebus_receipts")
+  [[ $applied == "$n" ]] || { echo "bench: the PostgreSQL subscriber applied $applied of $n events" >&2; exit 1; }
+  # The same changes upserted into a table LIKE the subscriber's (its
+  # column types and key): prepared statements in pipeline mode, 500 per
+  # transaction (bench/upsert_raw_pg.h); best of two runs.
+  raw_pg=0
+  for i in 1 2; do
+    read -r r _ < <("$tool" upsert-raw-pg "$work/changes.jsonl" "$pg_conninfo" bench_jsonl "raw_upsert_$i" 500) || exit 1
+    ((r > raw_pg)) && raw_pg=$r
+  done
+  echo "BENCH postgresql.raw.upsert $raw_pg events/s"
+  echo "BENCH subscriber.postgresql $pg_rate events/s ratio=$(ratio "$pg_rate" "$raw_pg") baseline=postgresql.raw.upsert"
+  echo "BENCH subscriber.postgresql.rss $rss KiB"
+elif [[ $? == 3 ]]; then
+  echo "bench: no PostgreSQL server programs, the PostgreSQL figures are left out" >&2
+else
+  cat "$work/pg-start.log" >&2
+  exit 1
+fi
+
+# ---- end-to-end latency at a steady rate ----
+# A writer inserts changes into a department's SQLite outbox at
+# BENCH_LATENCY_RATE (1,000) a second for BENCH_LATENCY_SECS (20), each
+# with changed_at (the envelope's ts_ms) = the moment it is written; the
+# producer (outbox_poll_ms = 10) publishes them and the subscriber applies
+# them to SQLite.  The subscriber's histogram
+# sharebus_subscriber_event_latency_seconds (commit time minus ts_ms, per
+# change) gives the quantiles, interpolated within a bucket as Prometheus's
+# histogram_quantile does: written to applied, which includes the time
+# before the producer reads the change.
+lat_rate=${BENCH_LATENCY_RATE:-1000}
+lat_secs=${BENCH_LATENCY_SECS:-20}
+producer_conf latency 'source = "sqlite";' "sqlite_outbox_path = \"$work/latency.db\";" 'outbox_poll_ms = 10;' >"$work/producer-latency.conf"
+"$bin/sharebus-producer" --config "$work/producer-latency.conf" --print-ddl sqlite | sqlite3 "$work/latency.db" >/dev/null
+cat >"$work/subscriber-latency.conf" <<CONF
+name = "bench_latency";
+topics = "bench.latency";
+registry_url = "$registry";
+sqlite_path = "$work/latency-target.db";
+personal_policy = "clear";
+metrics_listen = "127.0.0.1:0";
+log_level = "info";
+kafka = { bootstrap_servers = "$bootstrap"; };
+CONF
+"$bin/sharebus-producer" --config "$work/producer-latency.conf" 2>"$work/producer-latency.log" &
+latency_pids+=($!)
+"$bin/sharebus-subscriber" --config "$work/subscriber-latency.conf" 2>"$work/subscriber-latency.log" &
+latency_pids+=($!)
+lat_port=
+for _ in $(seq 300); do
+  lat_port=$(grep -o 'serving /metrics and /healthz on [^ ]*' "$work/subscriber-latency.log" | awk -F: '{print $NF}') || true
+  [[ -n $lat_port ]] && grep -q 'assigned bench.latency' "$work/subscriber-latency.log" && break
+  sleep 0.1
+done
+[[ -n $lat_port ]] || { echo "bench: the latency subscriber did not start:" >&2; tail -5 "$work/subscriber-latency.log" >&2; exit 1; }
+metric() { curl -sf "http://127.0.0.1:$lat_port/metrics" | awk -v s="$1" '$1 == s {print $2}'; }
+feed() { # count skip: writes them at the rate, waits until all are applied
+  local want
+  python3 bench/sample_convert.py feed "$work/changes.jsonl" "$work/latency.db" latency "$lat_rate" "$1" "$2" || exit 1
+  want=$(($1 + $2))
+  deadline=$((SECONDS + 120))
+  until [[ $(metric sharebus_subscriber_event_latency_seconds_count) == "$want" ]]; do
+    ((SECONDS < deadline)) || { echo "bench: the latency subscriber applied $(metric sharebus_subscriber_event_latency_seconds_count) of $want" >&2; exit 1; }
+    sleep 0.2
+  done
+}
+buckets() { curl -sf "http://127.0.0.1:$lat_port/metrics" | sed -nE 's/^sharebus_subscriber_event_latency_seconds_bucket\{le="([^"]*)"\} ([0-9.e+]*).*/\1 \2/p'; }
+# Two seconds first, not counted: the first changes wait for the schemas,
+# the table and the connections.
+lat_warm=$((lat_rate * 2))
+((lat_warm + lat_rate * lat_secs <= n)) || { echo "bench: the latency run needs $((lat_warm + lat_rate * lat_secs)) of the $n changes" >&2; exit 1; }
+feed "$lat_warm" 0
+buckets >"$work/latency-warm.txt"
+lat_n=$((lat_rate * lat_secs))
+feed "$lat_n" "$lat_warm"
+buckets | paste -d' ' - "$work/latency-warm.txt" | awk '{print $1, $2 - $4}' >"$work/latency-buckets.txt"
+echo "BENCH subscriber.latency.rate $lat_rate events/s"
+for q in 50 99; do
+  ms=$(awk -v q="0.$q" -v n="$lat_n" '
+    { le[NR] = $1; c[NR] = $2 }
+    END { want = q * n; prev_le = 0; prev_c = 0
+          for (i = 1; i <= NR; i++) {
+            if (c[i] >= want) {
+              if (le[i] == "+Inf") { print prev_le * 1000; exit }
+              printf "%.1f\n", 1000 * (prev_le + (le[i] - prev_le) * (want - prev_c) / (c[i] - prev_c)); exit }
+            prev_le = le[i]; prev_c = c[i] } }' "$work/latency-buckets.txt")
+  echo "BENCH subscriber.latency.p$q $ms ms"
+done
+for pid in "${latency_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+latency_pids=()
+
+[[ $only == subscriber ]] && exit 0
 BOOTSTRAP="$bootstrap" bench/registry.sh
 BOOTSTRAP="$bootstrap" bench/registry_replay.sh

@@ -11,6 +11,10 @@ changes:
       one outbox row per change, in line order: op, key, before and after
       as the lines' JSON, changed_at = ts_ms, into TABLE (sharebus_outbox)
       of DATABASE, which must already hold it (--print-ddl sqlite)
+  sample_convert.py feed CHANGES.jsonl DATABASE DATASET RATE COUNT [SKIP]
+      COUNT changes after the first SKIP (0) as outbox rows, written at RATE a second (a
+      transaction every 10 ms) with changed_at = the moment each is
+      written: a department's application at a steady pace
 
 Standard library only (csv, json, sqlite3).
 """
@@ -70,11 +74,43 @@ def to_outbox(src, database, dataset, table):
     db.close()
 
 
+def feed(src, database, dataset, rate, count, skip):
+    import itertools
+    import time
+
+    def text(v):
+        return None if v is None else json.dumps(v, separators=(",", ":"))
+
+    todo = list(itertools.islice(changes(src), skip, skip + count))
+    if len(todo) < count:
+        sys.exit(f"sample_convert: {src} holds {len(todo)} changes, not {count}")
+    db = sqlite3.connect(database, isolation_level=None)
+    db.execute("PRAGMA busy_timeout = 5000")
+    per_tick = max(1, rate // 100)
+    start = time.monotonic()
+    for tick, at in enumerate(range(0, count, per_tick)):
+        # An absolute schedule: a slow tick does not slow the rate down.
+        delay = start + tick * per_tick / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        now_ms = int(time.time() * 1000)
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(
+            'INSERT INTO sharebus_outbox (dataset, op, "key", "before", "after", changed_at) '
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            ((dataset, ch["op"], text(ch["key"]), text(ch.get("before")), text(ch.get("after")), now_ms)
+             for ch in todo[at:at + per_tick]))
+        db.execute("COMMIT")
+    db.close()
+
+
 def main(argv):
     if len(argv) == 5 and argv[1] == "csv":
         to_csv(argv[2], argv[3], argv[4])
     elif len(argv) in (5, 6) and argv[1] == "outbox":
         to_outbox(argv[2], argv[3], argv[4], argv[5] if len(argv) == 6 else "sharebus_outbox")
+    elif len(argv) in (7, 8) and argv[1] == "feed":
+        feed(argv[2], argv[3], argv[4], int(argv[5]), int(argv[6]), int(argv[7]) if len(argv) == 8 else 0)
     else:
         sys.exit(__doc__)
 

@@ -29,7 +29,12 @@ struct sb_subscriber_metrics_s {
          * callback and must not move when another is added. */
         topic_t *topics;
         sb_metrics_counter_t *batches, *retries;
-        sb_metrics_histogram_t *batch_records, *latency;
+        sb_metrics_histogram_t *batch_records, *latency, *event_latency;
+        /* The event times of the changes in the batch being applied, kept
+         * (and reused from batch to batch) until its commit says how long
+         * each took. */
+        int64_t *batch_ts;
+        size_t n_batch_ts, cap_batch_ts;
 };
 
 static double age_at(const topic_t *t, int64_t now_ms) {
@@ -106,6 +111,8 @@ sb_err_t sb_subscriber_metrics_new(sb_metrics_t *set, const char *topics, sb_sub
                                                500, 1000, 2500, 5000, 10000, 25000, 50000, 100000};
         static const double latency_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                 0.5,   1,      2.5,   5,    10,    30,   60,  300};
+        static const double event_bounds[] = {0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5,
+                                              1,     2.5,  5,    10,   30,   60,    300, 900,  3600};
         *out = NULL;
         sb_subscriber_metrics_t *sm = calloc(1, sizeof(*sm));
         if (!sm)
@@ -127,7 +134,12 @@ sb_err_t sb_subscriber_metrics_new(sb_metrics_t *set, const char *topics, sb_sub
                      set, "sharebus_subscriber_apply_latency_seconds",
                      "From the first poll of a batch to its commit, retries included", NULL, 0,
                      latency_bounds, sizeof(latency_bounds) / sizeof(*latency_bounds), &sm->latency, errstr,
-                     errstr_size)))
+                     errstr_size)) ||
+            (err = sb_metrics_register_histogram(
+                     set, "sharebus_subscriber_event_latency_seconds",
+                     "From a change's time at its source (envelope ts_ms) to the commit that applied it",
+                     NULL, 0, event_bounds, sizeof(event_bounds) / sizeof(*event_bounds), &sm->event_latency,
+                     errstr, errstr_size)))
                 goto fail;
         /* The subscription's own names, as sb_subscriber_run splits them. */
         for (const char *p = topics; p && *p;) {
@@ -152,6 +164,7 @@ void sb_subscriber_metrics_destroy(sb_subscriber_metrics_t *sm) {
                 topic_free(sm->topics);
                 sm->topics = n;
         }
+        free(sm->batch_ts);
         free(sm);
 }
 
@@ -179,6 +192,8 @@ void sb_subscriber_metrics_consumed(sb_subscriber_metrics_t *sm, const char *top
 }
 
 void sb_subscriber_metrics_begin(sb_subscriber_metrics_t *sm) {
+        if (sm)
+                sm->n_batch_ts = 0;
         for (topic_t *t = sm ? sm->topics : NULL; t; t = t->next) {
                 memset(t->batch, 0, sizeof(t->batch));
                 t->batch_ts_ms = -1;
@@ -192,6 +207,15 @@ void sb_subscriber_metrics_applied(sb_subscriber_metrics_t *sm, const char *topi
         t->batch[op == 'c' ? OP_C : op == 'u' ? OP_U : op == 'r' ? OP_R : OP_D]++;
         if (ts_ms > t->batch_ts_ms)
                 t->batch_ts_ms = ts_ms;
+        if (sm->n_batch_ts == sm->cap_batch_ts) {
+                size_t cap = sm->cap_batch_ts ? sm->cap_batch_ts * 2 : 512;
+                int64_t *grown = realloc(sm->batch_ts, cap * sizeof(*grown));
+                if (!grown)
+                        return; /* that change's latency goes unobserved */
+                sm->batch_ts = grown;
+                sm->cap_batch_ts = cap;
+        }
+        sm->batch_ts[sm->n_batch_ts++] = ts_ms;
 }
 
 void sb_subscriber_metrics_tombstone(sb_subscriber_metrics_t *sm, const char *topic) {
@@ -229,6 +253,12 @@ void sb_subscriber_metrics_committed(sb_subscriber_metrics_t *sm, size_t records
         sb_metrics_counter_inc(sm->batches);
         sb_metrics_histogram_observe(sm->batch_records, (double)records);
         sb_metrics_histogram_observe(sm->latency, seconds);
+        /* A clock behind the source's gives a negative latency: counted in
+         * the first bucket, with the true (negative) sum. */
+        int64_t now = sb_clock_now_ms();
+        for (size_t i = 0; i < sm->n_batch_ts; i++)
+                sb_metrics_histogram_observe(sm->event_latency, (double)(now - sm->batch_ts[i]) / 1000.0);
+        sm->n_batch_ts = 0;
 }
 
 void sb_subscriber_metrics_retry(sb_subscriber_metrics_t *sm) {

@@ -16,6 +16,9 @@
  *   sharebus_subscriber_batch_retries_total          batches rolled back, to be tried again
  *   sharebus_subscriber_batch_records                histogram: records per committed transaction
  *   sharebus_subscriber_apply_latency_seconds        histogram: first poll of a batch to its commit
+ *   sharebus_subscriber_event_latency_seconds        histogram, one observation per change committed:
+ *                                                    its commit's time minus its event time (ts_ms):
+ *                                                    source to target, or the lag of a backlog
  *
  * The topics of the subscription are registered at start, so their series
  * exist (at 0) before the first record; a record of another topic (a

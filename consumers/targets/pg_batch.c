@@ -11,12 +11,14 @@
 
 struct pg_batch_s {
         char *head, *tail;
-        size_t ncols, max_rows, rows;
+        size_t ncols, max_rows, rows, live;
         size_t *key_cols, n_key;
-        char **values;  /* rows * ncols, row after row: the parameter array */
-        char **keys;    /* per row: its key as one string (n_key > 0) */
-        size_t *slots;  /* open addressing over keys: row + 1, 0 free */
-        size_t n_slots; /* a power of two, at least twice max_rows */
+        char **casts;           /* per column: NULL, or the type its parameter is cast to */
+        char **values;          /* rows * ncols, row after row: the parameter array */
+        unsigned char *dropped; /* per row: taken out by pg_batch_drop_key */
+        char **keys;            /* per row: its key as one string (n_key > 0) */
+        size_t *slots;          /* open addressing over keys: row + 1, 0 free */
+        size_t n_slots;         /* a power of two, at least twice max_rows */
 };
 
 sb_err_t pg_batch_new(const char *head, const char *tail, size_t ncols, const size_t *key_cols, size_t n_key,
@@ -36,7 +38,10 @@ sb_err_t pg_batch_new(const char *head, const char *tail, size_t ncols, const si
         b->key_cols = calloc(n_key ? n_key : 1, sizeof(*b->key_cols));
         b->keys = calloc(b->max_rows, sizeof(*b->keys));
         b->slots = calloc(b->n_slots, sizeof(*b->slots));
-        if (!b->head || !b->tail || !b->values || !b->key_cols || !b->keys || !b->slots) {
+        b->casts = calloc(ncols, sizeof(*b->casts));
+        b->dropped = calloc(b->max_rows, 1);
+        if (!b->head || !b->tail || !b->values || !b->key_cols || !b->keys || !b->slots || !b->casts ||
+            !b->dropped) {
                 pg_batch_destroy(b);
                 return SB_ERR_NOMEM;
         }
@@ -56,13 +61,14 @@ void pg_batch_clear(pg_batch_t *b) {
                 b->keys[i] = NULL;
         }
         memset(b->slots, 0, b->n_slots * sizeof(*b->slots));
-        b->rows = 0;
+        memset(b->dropped, 0, b->max_rows);
+        b->rows = b->live = 0;
 }
 
 void pg_batch_destroy(pg_batch_t *b) {
         if (!b)
                 return;
-        if (b->values && b->keys && b->slots)
+        if (b->values && b->keys && b->slots && b->dropped)
                 pg_batch_clear(b);
         free(b->head);
         free(b->tail);
@@ -70,21 +76,33 @@ void pg_batch_destroy(pg_batch_t *b) {
         free(b->key_cols);
         free(b->keys);
         free(b->slots);
+        for (size_t i = 0; b->casts && i < b->ncols; i++)
+                free(b->casts[i]);
+        free(b->casts);
+        free(b->dropped);
         free(b);
 }
 
-size_t pg_batch_rows(const pg_batch_t *b) { return b->rows; }
+sb_err_t pg_batch_cast(pg_batch_t *b, size_t col, const char *type) {
+        if (col >= b->ncols)
+                return SB_ERR_INVALID;
+        free(b->casts[col]);
+        return (b->casts[col] = strdup(type)) ? SB_OK : SB_ERR_NOMEM;
+}
+
+size_t pg_batch_rows(const pg_batch_t *b) { return b->live; }
 
 int pg_batch_full(const pg_batch_t *b) { return b->rows >= b->max_rows; }
 
 /* The key columns of a row as one string, each NULL or <length>:<text>, so
- * that no two keys give the same string. */
-static char *key_string(const pg_batch_t *b, char **values) {
+ * that no two keys give the same string.  `values` is a row, or (by_key)
+ * the key's n_key values in key order. */
+static char *key_string(const pg_batch_t *b, char *const *values, int by_key) {
         sb_buf_t k;
         sb_buf_init(&k, SIZE_MAX / 2);
         sb_err_t err = sb_buf_printf(&k, "%s", ""); /* a key of no columns is "" */
         for (size_t i = 0; !err && i < b->n_key; i++) {
-                const char *v = values[b->key_cols[i]];
+                const char *v = values[by_key ? i : b->key_cols[i]];
                 err = v ? sb_buf_printf(&k, "%zu:%s", strlen(v), v) : sb_buf_printf(&k, "N");
         }
         if (err) {
@@ -103,7 +121,7 @@ static size_t hash(const char *s) {
 
 sb_err_t pg_batch_add(pg_batch_t *b, char **values) {
         char *key = NULL;
-        if (b->rows >= b->max_rows || (b->n_key && !(key = key_string(b, values)))) {
+        if (b->rows >= b->max_rows || (b->n_key && !(key = key_string(b, values, 0)))) {
                 for (size_t i = 0; i < b->ncols; i++)
                         free(values[i]);
                 return SB_ERR_NOMEM;
@@ -118,25 +136,64 @@ sb_err_t pg_batch_add(pg_batch_t *b, char **values) {
                         free(key);
                         for (size_t i = 0; i < b->ncols; i++)
                                 free(b->values[row * b->ncols + i]);
+                        if (b->dropped[row]) {
+                                b->dropped[row] = 0;
+                                b->live++;
+                        }
                 } else {
                         b->slots[s] = row + 1;
                         b->keys[row] = key;
                 }
         }
         memcpy(b->values + row * b->ncols, values, b->ncols * sizeof(*values));
-        if (row == b->rows)
+        if (row == b->rows) {
                 b->rows++;
+                b->live++;
+        }
         return SB_OK;
+}
+
+int pg_batch_drop_key(pg_batch_t *b, char *const *key_values) {
+        char *key = b->n_key ? key_string(b, key_values, 1) : NULL;
+        if (!key)
+                return 0;
+        size_t s = hash(key) & (b->n_slots - 1);
+        while (b->slots[s] && strcmp(b->keys[b->slots[s] - 1], key) != 0)
+                s = (s + 1) & (b->n_slots - 1);
+        free(key);
+        size_t row = b->slots[s] ? b->slots[s] - 1 : 0;
+        if (!b->slots[s] || b->dropped[row])
+                return 0;
+        /* The row keeps its place (and its slot) until a row of that key
+         * comes again or the batch is cleared; it is not sent. */
+        b->dropped[row] = 1;
+        b->live--;
+        for (size_t i = 0; i < b->ncols; i++) {
+                free(b->values[row * b->ncols + i]);
+                b->values[row * b->ncols + i] = NULL;
+        }
+        return 1;
 }
 
 PGresult *pg_batch_exec(pg_batch_t *b, PGconn *conn) {
         sb_buf_t sql;
         sb_buf_init(&sql, SIZE_MAX / 2);
-        sb_err_t err = sb_buf_printf(&sql, "%s VALUES ", b->head);
-        for (size_t r = 0, p = 1; !err && r < b->rows; r++) {
-                err = sb_buf_append(&sql, r ? ", (" : "(", r ? 3 : 1);
-                for (size_t c = 0; !err && c < b->ncols; c++, p++)
-                        err = sb_buf_printf(&sql, c ? ", $%zu" : "$%zu", p);
+        /* The parameters of the rows sent: all of them unless some were
+         * dropped. */
+        const char **params = b->live == b->rows
+                                      ? (const char **)b->values
+                                      : malloc((b->live ? b->live : 1) * b->ncols * sizeof(*params));
+        sb_err_t err = params ? sb_buf_printf(&sql, "%s VALUES ", b->head) : SB_ERR_NOMEM;
+        size_t p = 1;
+        for (size_t r = 0; !err && r < b->rows; r++) {
+                if (b->dropped[r])
+                        continue;
+                err = sb_buf_append(&sql, p > 1 ? ", (" : "(", p > 1 ? 3 : 1);
+                for (size_t c = 0; !err && c < b->ncols; c++, p++) {
+                        params[p - 1] = b->values[r * b->ncols + c];
+                        err = sb_buf_printf(&sql, "%s$%zu%s%s", c ? ", " : "", p, b->casts[c] ? "::" : "",
+                                            b->casts[c] ? b->casts[c] : "");
+                }
                 if (!err)
                         err = sb_buf_append(&sql, ")", 1);
         }
@@ -144,8 +201,9 @@ PGresult *pg_batch_exec(pg_batch_t *b, PGconn *conn) {
                 err = sb_buf_printf(&sql, "%s", b->tail);
         PGresult *r = NULL;
         if (!err)
-                r = PQexecParams(conn, (const char *)sql.data, (int)(b->rows * b->ncols), NULL,
-                                 (const char *const *)b->values, NULL, NULL, 0);
+                r = PQexecParams(conn, (const char *)sql.data, (int)(p - 1), NULL, params, NULL, NULL, 0);
+        if (params != (const char **)b->values)
+                free(params);
         sb_buf_free(&sql);
         return r;
 }

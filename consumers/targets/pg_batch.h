@@ -10,7 +10,8 @@
  *
  * With key columns, a row whose key is already buffered replaces that row:
  * the later change wins, as applied one by one, and PostgreSQL refuses an
- * ON CONFLICT DO UPDATE that touches one row twice in a statement.
+ * ON CONFLICT DO UPDATE that touches one row twice in a statement.  A row
+ * can also be dropped by its key (a delete that came after it).
  */
 #ifndef SB_PG_BATCH_H
 #define SB_PG_BATCH_H
@@ -35,8 +36,18 @@ void pg_batch_destroy(pg_batch_t *b);
  * over by the batch (freed by it, whatever the result).  SB_ERR_NOMEM
  * only.  Call pg_batch_full first: a full batch takes no row. */
 sb_err_t pg_batch_add(pg_batch_t *b, char **values);
+/* Rows to be sent (a row dropped is not one). */
 size_t pg_batch_rows(const pg_batch_t *b);
+/* No room for a row of a new key (a dropped row still holds its place). */
 int pg_batch_full(const pg_batch_t *b);
+/* Takes the buffered row of the key `key_values` (n_key strings in the
+ * order of key_cols, borrowed) out of the batch: a delete of that key came
+ * after it.  1 if there was one; 0 if not, or for a batch without key. */
+int pg_batch_drop_key(pg_batch_t *b, char *const *key_values);
+/* Casts column `col`'s parameters to SQL type `type` (copied): where
+ * PostgreSQL cannot infer a type, as in a VALUES list joined on.
+ * SB_ERR_NOMEM, or SB_ERR_INVALID for a column out of range. */
+sb_err_t pg_batch_cast(pg_batch_t *b, size_t col, const char *type);
 
 /* Sends the buffered rows as one statement; the result is the caller's to
  * PQclear (NULL when memory ran out).  The rows stay until pg_batch_clear. */

@@ -17,6 +17,12 @@
 /* PostgreSQL's longest identifier (NAMEDATALEN - 1), in bytes. */
 #define SB_PG_MAX_IDENT 63
 
+/* Serialises the DDL of subscribers sharing a database (an advisory lock
+ * held to the end of the transaction): two CREATE TABLE IF NOT EXISTS of one
+ * name at the same time would otherwise fail on PostgreSQL's catalog
+ * (duplicate key in pg_type), as two instances starting together do. */
+#define SB_PG_DDL_LOCK "SELECT pg_advisory_xact_lock(1936220530)"
+
 /* SB_ERR_INVALID when PostgreSQL refused result r for its data (SQLSTATE
  * 22, 23, the data's part of 42, 54000) on a working connection, else
  * SB_ERR_DB; errstr names `what`, the message and the SQLSTATE.  r NULL:

@@ -134,7 +134,10 @@ static sb_err_t ensure(PGconn *conn, const char *table, const sb_node_t *key, co
         sb_err_t err = pg_conn_sp_open(conn, errstr, errstr_size);
         if (err)
                 return err;
-        err = pg_conn_run(conn, (const char *)sql->data, 0, NULL, NULL, "create table", errstr, errstr_size);
+        err = pg_conn_run(conn, SB_PG_DDL_LOCK, 0, NULL, NULL, "lock for DDL", errstr, errstr_size);
+        if (!err)
+                err = pg_conn_run(conn, (const char *)sql->data, 0, NULL, NULL, "create table", errstr,
+                                  errstr_size);
         if (!err && key)
                 err = check_primary_key(conn, table, key, errstr, errstr_size);
         if (!err)

@@ -14,7 +14,9 @@
 #include "targets/pg_value.h"
 
 /* The statements of one (table, row schema): its rows' batch (an upsert, or
- * a history table's append) and, for a state table, the delete. */
+ * a history table's append) and, for a state table, the deletes: a batch
+ * of keys sent before the upserts (a key deleted after its upsert was
+ * buffered drops that upsert), and the one-key delete of row by row. */
 typedef struct stmt_s {
         char *table;
         const sb_node_t *row; /* the schema node the statements were built for */
@@ -23,6 +25,7 @@ typedef struct stmt_s {
         pg_column_t *key_cols;
         size_t n_key;
         pg_batch_t *batch;
+        pg_batch_t *removes;
         char *remove_sql;
         struct stmt_s *next;
 } stmt_t;
@@ -79,9 +82,18 @@ static sb_err_t send_batch(pg_target_t *t, pg_batch_t *b, const char *what, char
  * commit. */
 static sb_err_t flush(pg_target_t *t, char *errstr, size_t errstr_size) {
         sb_err_t err = SB_OK;
-        if (t->pending)
+        /* The deletes first: a key upserted after its delete stays in the
+         * upserts, one upserted before it was dropped from them. */
+        if (t->pending && t->pending->removes)
+                err = send_batch(t, t->pending->removes, "delete", errstr, errstr_size);
+        if (t->pending && !err)
                 err = send_batch(t, t->pending->batch, t->pending->history ? "append" : "upsert", errstr,
                                  errstr_size);
+        if (t->pending) {
+                pg_batch_clear(t->pending->batch);
+                if (t->pending->removes)
+                        pg_batch_clear(t->pending->removes);
+        }
         t->pending = NULL;
         if (!err)
                 err = send_batch(t, t->receipts, "record receipts", errstr, errstr_size);
@@ -90,8 +102,11 @@ static sb_err_t flush(pg_target_t *t, char *errstr, size_t errstr_size) {
 }
 
 static void drop_buffers(pg_target_t *t) {
-        for (stmt_t *s = t->stmts; s; s = s->next)
+        for (stmt_t *s = t->stmts; s; s = s->next) {
                 pg_batch_clear(s->batch);
+                if (s->removes)
+                        pg_batch_clear(s->removes);
+        }
         pg_batch_clear(t->receipts);
         t->pending = NULL;
 }
@@ -186,6 +201,7 @@ static sb_err_t pg_ensure_history(sb_target_t *bt, const char *table, const sb_n
 
 static void stmt_free(stmt_t *s) {
         pg_batch_destroy(s->batch);
+        pg_batch_destroy(s->removes);
         free(s->cols);
         free(s->key_cols);
         free(s->remove_sql);
@@ -254,6 +270,37 @@ static sb_err_t stmt_build(stmt_t *s, const sb_node_t *key, const sb_node_t *row
                 }
                 s->remove_sql = (char *)sb_buf_detach(&head, NULL);
                 err = s->remove_sql ? SB_OK : SB_ERR_NOMEM;
+        }
+        /* The keys of a batch joined on: "DELETE FROM t AS sharebus_d USING
+         * (VALUES ($1::type, ..), ..) AS sharebus_v (k, ..) WHERE
+         * sharebus_d.k = sharebus_v.k AND ..".  Only when the row holds
+         * every key field, so that a delete can find the upsert it drops. */
+        if (!err && !s->history && s->n_key && n_keys == s->n_key) {
+                size_t *all = calloc(s->n_key, sizeof(*all));
+                sb_buf_reset(&head);
+                sb_buf_reset(&tail);
+                sb_buf_append(&head, "DELETE FROM ", 12);
+                pg_quote_ident(&head, s->table);
+                sb_buf_append(&head, " AS sharebus_d USING (", 22);
+                sb_buf_append(&tail, ") AS sharebus_v (", 17);
+                pg_put_names(&tail, key, ", ");
+                sb_buf_append(&tail, ") WHERE ", 8);
+                for (size_t i = 0; i < s->n_key; i++) {
+                        const char *name = sb_node_field_name(key, i);
+                        sb_buf_printf(&tail, "%ssharebus_d.", i ? " AND " : "");
+                        pg_quote_ident(&tail, name);
+                        sb_buf_append(&tail, " = sharebus_v.", 14);
+                        pg_quote_ident(&tail, name);
+                }
+                for (size_t i = 0; all && i < s->n_key; i++)
+                        all[i] = i;
+                err = all && head.data && tail.data
+                              ? pg_batch_new((const char *)head.data, (const char *)tail.data, s->n_key, all,
+                                             s->n_key, &s->removes)
+                              : SB_ERR_NOMEM;
+                for (size_t i = 0; !err && i < s->n_key; i++)
+                        err = pg_batch_cast(s->removes, i, s->key_cols[i].sqltype);
+                free(all);
         }
         sb_buf_free(&head);
         sb_buf_free(&tail);
@@ -354,6 +401,18 @@ static sb_err_t pg_remove(sb_target_t *bt, const char *table, const sb_node_t *k
         if (!vals)
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         sb_err_t err = convert(s->key_cols, key, key_values, vals, errstr, errstr_size);
+        if (!err && !t->row_by_row && s->removes) {
+                /* Buffered with the upserts of its statement (flush). */
+                if ((t->pending && t->pending != s) || pg_batch_full(s->removes))
+                        err = flush(t, errstr, errstr_size);
+                if (!err) {
+                        pg_batch_drop_key(s->batch, vals);
+                        err = pg_batch_add(s->removes, vals);
+                        free(vals);
+                        t->pending = s;
+                        return err ? sb_seterr(err, errstr, errstr_size, "out of memory") : SB_OK;
+                }
+        }
         /* The rows buffered before the delete go first, as they came. */
         if (!err)
                 err = flush(t, errstr, errstr_size);
@@ -431,13 +490,17 @@ static sb_err_t pg_load_offset(sb_target_t *bt, const char *group, const char *t
         PGresult *r = NULL;
         *next = -1;
         /* Called on each assignment, outside the batches' transactions: the
-         * first place to find the server back. */
+         * first place to find the server back.  Also at the start of each
+         * batch's transaction (the subscriber's fence against an instance
+         * that lost the partition while it was frozen): FOR UPDATE makes the
+         * second of two such transactions wait for the first to end and then
+         * read what it stored, as SQLite's single writer does. */
         sb_err_t err = connected(t, errstr, errstr_size);
         if (!err)
                 err = pg_conn_run(
                         t->conn,
                         "SELECT next_offset FROM sharebus_offsets WHERE consumer_group = $1 AND topic = $2 "
-                        "AND kafka_partition = $3",
+                        "AND kafka_partition = $3 FOR UPDATE",
                         3, p, &r, "load offset", errstr, errstr_size);
         if (!err && PQntuples(r) == 1)
                 *next = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -551,6 +614,7 @@ sb_err_t sb_target_pg_open(const char *conninfo, sb_target_t **out, char *errstr
         PQsetNoticeProcessor(t->conn, quiet_notice, NULL);
         sb_err_t err = pg_conn_run(
                 t->conn,
+                "BEGIN; " SB_PG_DDL_LOCK "; "
                 "CREATE TABLE IF NOT EXISTS sharebus_offsets (consumer_group text NOT NULL, topic text NOT "
                 "NULL, "
                 "kafka_partition integer NOT NULL, next_offset bigint NOT NULL, "
@@ -568,7 +632,7 @@ sb_err_t sb_target_pg_open(const char *conninfo, sb_target_t **out, char *errstr
                  * policy, from which source field. */
                 "CREATE TABLE IF NOT EXISTS sharebus_columns (table_name text NOT NULL, "
                 "column_name text NOT NULL, classification text NOT NULL, policy text NOT NULL, "
-                "source_field text, PRIMARY KEY (table_name, column_name))",
+                "source_field text, PRIMARY KEY (table_name, column_name)); COMMIT",
                 0, NULL, NULL, "create the sharebus tables", errstr, errstr_size);
         if (!err &&
             pg_batch_new("INSERT INTO sharebus_receipts (topic, kafka_partition, kafka_offset, event_id, op)",

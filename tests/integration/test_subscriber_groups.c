@@ -5,13 +5,16 @@
  * rebalance (an instance added, one killed with SIGKILL, one killed in the
  * middle of a rebalance, one paused past its session that comes back) and
  * ten SIGKILLs at random moments while 50,000 events flow still leave the
- * target equal to the source row by row, with exactly one receipt per event.
+ * target equal to the source row by row, with exactly one receipt per event;
+ * so does a PostgreSQL server crashed and restarted mid-stream.
  *
- * The target is behind a small table (target_t): SQLite here; another kind
- * (PostgreSQL) plugs in with the config lines that name it for the
- * subscriber, a count query, a row-by-row comparison and a held lock.
+ * The target is behind a small table (target_t): the config lines that name
+ * it for the subscriber, a count query, a row-by-row comparison and a held
+ * lock.  The tests that loop run on SQLite (_i = ON_SQLITE) and on the
+ * suite's PostgreSQL (ON_POSTGRESQL).
  */
 #include <curl/curl.h>
+#include <libpq-fe.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -22,8 +25,12 @@
 #include <time.h>
 
 #include "harness.h"
+#include "pgserver.h"
+#include "pgtable.h"
+#include "scrape.h"
 
-static h_env_t env; /* the suite's broker and registry, set up by main */
+static h_env_t env;    /* the suite's broker and registry, set up by main */
+static pgserver_t *pg; /* the suite's PostgreSQL, set up by main */
 
 /* A member that is gone (killed) is evicted after 6 s, the broker's
  * smallest session; the heartbeats are frequent enough for that.  Small
@@ -68,6 +75,63 @@ static void *sqlite_hold(const target_t *t) {
 static void sqlite_release(void *held) {
         ck_assert_int_eq(sqlite3_exec(held, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
         ck_assert_int_eq(sqlite3_close(held), SQLITE_OK);
+}
+
+/* PostgreSQL: `where` is the database's conninfo.  The test's process
+ * keeps one connection (tests run in their own processes), made again when
+ * the server was restarted. */
+static PGconn *pg_reader;
+
+static PGconn *pg_reading(const target_t *t) {
+        if (pg_reader && PQstatus(pg_reader) == CONNECTION_OK)
+                return pg_reader;
+        PQfinish(pg_reader);
+        pg_reader = PQconnectdb(t->where);
+        if (PQstatus(pg_reader) != CONNECTION_OK)
+                return NULL;
+        PQclear(PQexec(pg_reader, "SET TimeZone = 'UTC'"));
+        return pg_reader;
+}
+
+/* -1 while the server is away, 0 before the subscriber made its tables (so
+ * that callers waiting go on waiting); a query that fails otherwise fails
+ * the test. */
+static long long pg_count(const target_t *t, const char *sql) {
+        PGconn *c = pg_reading(t);
+        if (!c)
+                return -1;
+        PGresult *r = PQexec(c, sql);
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK &&
+            (PQstatus(c) != CONNECTION_OK || (state && strcmp(state, "42P01") == 0))) {
+                PQclear(r);
+                return PQstatus(c) == CONNECTION_OK ? 0 : -1;
+        }
+        ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1, "%s: %s", sql,
+                      PQerrorMessage(c));
+        long long v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        return v;
+}
+
+static void pg_rows(const target_t *t, const char *table, const char *key, const json_t *expected) {
+        PGconn *c = pg_reading(t);
+        ck_assert_msg(c != NULL, "cannot connect to %s", t->where);
+        pgtable_assert_equals(c, table, key, expected);
+}
+
+/* Database <name> of the suite's PostgreSQL, made anew. */
+static void pg_target(target_t *t, const char *name) {
+        char err[512] = "";
+        ck_assert_msg(pgserver_create_db(pg, name, err, sizeof(err)) == SB_OK, "%s", err);
+        t->kind = "postgresql";
+        pgserver_db_conninfo(pg, name, t->where, sizeof(t->where));
+        snprintf(t->conf, sizeof(t->conf), "target = \"postgresql\";\npostgresql_conninfo = \"%s\";",
+                 t->where);
+        t->count = pg_count;
+        t->assert_rows = pg_rows;
+        t->hold = NULL; /* see paused_member_comes_back_after_its_partitions_moved */
+        t->release = NULL;
 }
 
 /* A SQLite file <dir>/<name>.db, shared by every instance of the group. */
@@ -120,11 +184,19 @@ typedef struct {
         target_t target;
 } stream_t;
 
-/* A topic of `partitions` and `events` sample changes over `keys` records. */
-static void stream_new(stream_t *s, const char *name, int partitions, int events, int keys, int seed) {
+/* The targets a looped test runs on, by its loop index. */
+enum { ON_SQLITE, ON_POSTGRESQL, ON_BOTH };
+
+/* A topic of `partitions` and `events` sample changes over `keys` records,
+ * applied to a target of kind `on` (ON_SQLITE, ON_POSTGRESQL); the name
+ * gets "pg" at its end for PostgreSQL, so that both runs of a test have
+ * their own topic and group. */
+static void stream_new(stream_t *s, int on, const char *name, int partitions, int events, int keys,
+                       int seed) {
         char file[128];
         memset(s, 0, sizeof(*s));
-        snprintf(s->name, sizeof(s->name), "%s", name);
+        snprintf(s->name, sizeof(s->name), "%s%s", name, on == ON_POSTGRESQL ? "pg" : "");
+        name = s->name;
         snprintf(s->topic, sizeof(s->topic), "%s.license", name);
         snprintf(s->table, sizeof(s->table), "%s_license", name);
         s->partitions = partitions;
@@ -136,7 +208,10 @@ static void stream_new(stream_t *s, const char *name, int partitions, int events
                                     sizeof(s->lines));
         ck_assert_int_gt(s->deletes, 0);
         s->records = events + s->deletes;
-        sqlite_target(&s->target, name);
+        if (on == ON_POSTGRESQL)
+                pg_target(&s->target, name);
+        else
+                sqlite_target(&s->target, name);
 }
 
 /* Starts the producer of the change lines in `input`, not waited for. */
@@ -263,6 +338,14 @@ static long long applied_since(const stream_t *s, const long long *then, unsigne
 }
 
 /* ---- what the instances logged ---- */
+
+/* What an instance logs when it is given a partition of the stream's topic
+ * (a static buffer). */
+static const char *assigned_needle(const stream_t *s) {
+        static char needle[160];
+        snprintf(needle, sizeof(needle), "assigned %s [", s->topic);
+        return needle;
+}
 
 /* Lines of `log` containing `needle`. */
 static int log_count(const char *log, const char *needle) {
@@ -413,13 +496,13 @@ static int rng_range(uint64_t *x, int lo, int hi) {
 START_TEST(group_members_share_the_partitions) {
         stream_t s;
         char log_a[600], log_b[600];
-        stream_new(&s, "grp", 4, 8000, 1500, 31);
+        stream_new(&s, _i, "grp", 4, 8000, 1500, 31);
         pid_t a = start_member(&s, "a", NULL, NULL, log_a, sizeof(log_a));
         pid_t b = start_member(&s, "b", NULL, NULL, log_b, sizeof(log_b));
         /* An instance is assigned only once the group's rebalance is done:
          * after B's assignment, both hold theirs. */
-        assert_logged(log_b, "assigned grp.license [", 1, "B got no partition");
-        assert_logged(log_a, "assigned grp.license [", 1, "A got no partition");
+        assert_logged(log_b, assigned_needle(&s), 1, "B got no partition");
+        assert_logged(log_a, assigned_needle(&s), 1, "A got no partition");
         produce(&s);
         assert_all_applied(&s);
         stop_member(a, log_a);
@@ -447,7 +530,7 @@ START_TEST(instance_added_then_killed_mid_stream) {
         stream_t s;
         char log_a[600], log_b[600];
         char head[PART_PATH], tail[PART_PATH];
-        stream_new(&s, "grpmid", 4, 20000, 3000, 32);
+        stream_new(&s, _i, "grpmid", 4, 20000, 3000, 32);
         split_lines(&s, 2000, head, tail);
         produce_of(&s, head);
         /* Small transactions make the backlog last. */
@@ -455,7 +538,7 @@ START_TEST(instance_added_then_killed_mid_stream) {
         long long at = applied_when(&s, s.records / 5, 120000);
         ck_assert_msg(at >= s.records / 5, "A applied %lld records (see %s)", at, log_a);
         pid_t b = start_member(&s, "b", "batch_size = 5;", NULL, log_b, sizeof(log_b));
-        assert_logged(log_b, "assigned grpmid.license [", 1, "B got no partition");
+        assert_logged(log_b, assigned_needle(&s), 1, "B got no partition");
         long long joined = applied(&s);
         fprintf(stderr, "mid-stream: B joined at %lld of %lld records\n", joined, s.records);
         ck_assert_msg(joined < s.records, "B joined after the end of the stream");
@@ -465,7 +548,7 @@ START_TEST(instance_added_then_killed_mid_stream) {
         ck_assert_msg(at >= joined + 100, "the group applied %lld records after B joined", at - joined);
         unsigned of_b = current_partitions(&s, log_b), of_a = 0xfu & ~of_b;
         ck_assert_msg(of_b && of_a, "B holds %#x", of_b);
-        long long then[4];
+        long long then[4] = {0};
         kill_member(a, log_a);
         snapshot(&s, then);
         fprintf(stderr, "mid-stream: A killed at %lld of %lld records\n", applied(&s), s.records);
@@ -494,7 +577,7 @@ START_TEST(subscriber_survives_ten_sigkills) {
         uint64_t seed = seed_of((uint64_t)time(NULL)), x = seed;
         fprintf(stderr, "crash: seed %llu (SHAREBUS_CRASH_SEED=%llu repeats it)\n", (unsigned long long)seed,
                 (unsigned long long)seed);
-        stream_new(&s, "crash", 3, 50000, 5000, (int)(seed % 100000));
+        stream_new(&s, _i, "crash", 3, 50000, 5000, (int)(seed % 100000));
         pid_t producer = start_producer(&s);
         /* Static membership: a restarted instance takes its partitions back
          * at once instead of waiting for the killed one's session to end. */
@@ -538,7 +621,7 @@ START_TEST(member_killed_mid_rebalance) {
         stream_t s;
         char log_a[600], log_b[600];
         char head[PART_PATH], tail[PART_PATH];
-        stream_new(&s, "grpkill", 4, 20000, 3000, 34);
+        stream_new(&s, _i, "grpkill", 4, 20000, 3000, 34);
         split_lines(&s, 2000, head, tail);
         produce_of(&s, head);
         pid_t a = start_member(&s, "a", "batch_size = 5;", NULL, log_a, sizeof(log_a));
@@ -564,12 +647,15 @@ END_TEST
  * stored offsets and applies on; then A goes on (SIGCONT) with the batch
  * it held: nothing may be applied twice, nor an older state written over
  * a newer.  So that A holds a batch, not the target's lock (which would
- * stop B too), it is paused while the test holds that lock. */
+ * stop B too), it is paused while the test holds that lock.  SQLite only:
+ * a PostgreSQL server grants a lock waited for to a paused client's
+ * session all the same, which then holds it until the server ends the
+ * session (idle_in_transaction_session_timeout, README). */
 START_TEST(paused_member_comes_back_after_its_partitions_moved) {
         stream_t s;
         char log_a[600], log_b[600];
         char head[PART_PATH], tail[PART_PATH];
-        stream_new(&s, "grpstop", 4, 20000, 3000, 35);
+        stream_new(&s, ON_SQLITE, "grpstop", 4, 20000, 3000, 35);
         split_lines(&s, 2000, head, tail);
         produce_of(&s, head);
         pid_t a = start_member(&s, "a", "batch_size = 5;", NULL, log_a, sizeof(log_a));
@@ -585,16 +671,16 @@ START_TEST(paused_member_comes_back_after_its_partitions_moved) {
                       of_b);
         long long at = applied_when(&s, s.records / 5, 120000);
         ck_assert_msg(at >= s.records / 5, "the group applied %lld records", at);
-        int assigned_b = log_count(log_b, "assigned grpstop.license [");
+        int assigned_b = log_count(log_b, assigned_needle(&s));
         /* Both fill a batch and wait for the lock; A is paused waiting. */
         void *held = s.target.hold(&s.target);
         h_sleep_ms(1000);
         kill(a, SIGSTOP);
-        long long then[4];
+        long long then[4] = {0};
         snapshot(&s, then);
         s.target.release(held);
         /* A's session ends, B is given all four partitions and applies A's. */
-        int n = log_when(log_b, "assigned grpstop.license [", assigned_b + 4, 60000);
+        int n = log_when(log_b, assigned_needle(&s), assigned_b + 4, 60000);
         ck_assert_msg(n >= assigned_b + 4, "B was not given A's partitions (see %s)", log_b);
         for (int i = 0; i < 600 && applied_since(&s, then, of_a) < 100; i++)
                 h_sleep_ms(100);
@@ -613,21 +699,88 @@ START_TEST(paused_member_comes_back_after_its_partitions_moved) {
 }
 END_TEST
 
+static long long now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* PostgreSQL crashes (immediate shutdown) while the subscriber applies a
+ * backlog, stays down while more changes are published, and comes back:
+ * meanwhile the subscriber pauses (/healthz 503 naming the database,
+ * nothing committed, its tries spaced by the backoff rather than a busy
+ * loop), then resumes by itself; the target equals the source, one receipt
+ * per event. */
+START_TEST(postgresql_down_pauses_the_subscriber) {
+        stream_t s;
+        char log[600], head[PART_PATH], tail[PART_PATH], err[512] = "", body[512];
+        stream_new(&s, ON_POSTGRESQL, "down", 3, 20000, 3000, 36);
+        split_lines(&s, 5000, head, tail);
+        produce_of(&s, head);
+        pid_t a = start_member(
+                &s, "a", "batch_size = 20;\nmetrics_listen = \"127.0.0.1:0\";\nretry_backoff_max_ms = 1000;",
+                NULL, log, sizeof(log));
+        int port = h_logged_port(log);
+        ck_assert_msg(port > 0, "no metrics port in %s", log);
+        long long at = applied_when(&s, s.records / 5, 120000);
+        ck_assert_msg(at >= s.records / 5, "applied %lld records (see %s)", at, log);
+
+        ck_assert_msg(pgserver_crash(pg, err, sizeof(err)) == SB_OK, "%s", err);
+        long status = scrape_health_until(port, 503, body, sizeof(body));
+        ck_assert_msg(status == 503 && strstr(body, "the target database is failing"),
+                      "healthz %ld %s with the database down", status, body);
+        char *text = scrape_text(port);
+        double tries = scrape_metric(text, "sharebus_subscriber_batch_retries_total");
+        double committed = scrape_metric(text, "sharebus_subscriber_batch_records_sum");
+        free(text);
+        long long since = now_ms();
+        produce_of(&s, tail);
+        h_sleep_ms(3000);
+        text = scrape_text(port);
+        double tries_down = scrape_metric(text, "sharebus_subscriber_batch_retries_total") - tries;
+        long long down_ms = now_ms() - since;
+        ck_assert_double_eq(scrape_metric(text, "sharebus_subscriber_batch_records_sum"), committed);
+        free(text);
+        fprintf(stderr, "down: %.0f tries in %lld ms with the database down, at %lld of %lld records\n",
+                tries_down, down_ms, at, s.records);
+        /* Tried again, and no more often than the first backoff allows. */
+        ck_assert_msg(tries_down >= 1 && tries_down <= (double)down_ms / 100 + 1, "%.0f tries in %lld ms",
+                      tries_down, down_ms);
+        ck_assert_msg(waitpid(a, NULL, WNOHANG) == 0, "the subscriber exited (see %s)", log);
+
+        ck_assert_msg(pgserver_restart(pg, err, sizeof(err)) == SB_OK, "%s", err);
+        assert_all_applied(&s);
+        status = scrape_health_until(port, 200, body, sizeof(body));
+        ck_assert_msg(status == 200, "healthz %ld %s once the database is back", status, body);
+        stop_member(a, log);
+        assert_exact(&s);
+}
+END_TEST
+
 int main(void) {
+        char err[1024] = "";
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (h_env_start(&env) != 0)
+        if (pgserver_start(&pg, err, sizeof(err)) != SB_OK) {
+                fprintf(stderr, "test_subscriber_groups: %s\n", err);
                 return 1;
+        }
+        if (h_env_start(&env) != 0) {
+                pgserver_stop_destroy(pg);
+                return 1;
+        }
         Suite *s = suite_create("subscriber_groups");
         TCase *tc = tcase_create("groups");
         tcase_set_timeout(tc, 400);
-        tcase_add_test(tc, group_members_share_the_partitions);
-        tcase_add_test(tc, instance_added_then_killed_mid_stream);
-        tcase_add_test(tc, subscriber_survives_ten_sigkills);
-        tcase_add_test(tc, member_killed_mid_rebalance);
+        tcase_add_loop_test(tc, group_members_share_the_partitions, 0, ON_BOTH);
+        tcase_add_loop_test(tc, instance_added_then_killed_mid_stream, 0, ON_BOTH);
+        tcase_add_loop_test(tc, subscriber_survives_ten_sigkills, 0, ON_BOTH);
+        tcase_add_loop_test(tc, member_killed_mid_rebalance, 0, ON_BOTH);
         tcase_add_test(tc, paused_member_comes_back_after_its_partitions_moved);
+        tcase_add_test(tc, postgresql_down_pauses_the_subscriber);
         suite_add_tcase(s, tc);
         int failed = h_run_suite(s);
         h_env_stop(&env);
+        pgserver_stop_destroy(pg);
         curl_global_cleanup();
         return failed ? 1 : 0;
 }

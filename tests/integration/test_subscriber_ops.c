@@ -17,60 +17,9 @@
 #include <time.h>
 
 #include "harness.h"
+#include "scrape.h"
 
 static h_env_t env; /* the suite's broker and registry, set up by main */
-
-/* The value of sample `series` (name and labels, as rendered) in a
- * /metrics text; NAN if absent. */
-static double metric(const char *text, const char *series) {
-        size_t n = strlen(series);
-        for (const char *line = text; line && *line;
-             line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-                if (strncmp(line, series, n) == 0 && line[n] == ' ')
-                        return strtod(line + n + 1, NULL);
-        return NAN;
-}
-
-/* The /metrics text (caller frees). */
-static char *scrape(int port) {
-        char url[128];
-        h_reply_t r = {0};
-        snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", port);
-        ck_assert_int_eq(h_http("GET", url, NULL, NULL, NULL, &r), 200);
-        ck_assert_ptr_nonnull(r.text);
-        char *text = r.text;
-        r.text = NULL;
-        return text;
-}
-
-/* Scrapes until `series` reaches `want` (90 s at most); returns the last
- * text (caller frees). */
-static char *scrape_when(int port, const char *series, double want) {
-        for (int i = 0;; i++) {
-                char *text = scrape(port);
-                if (metric(text, series) >= want || i == 900)
-                        return text;
-                free(text);
-                h_sleep_ms(100);
-        }
-}
-
-/* GET /healthz until its status is `want` (90 s at most); returns the
- * status last seen, the body in body[size]. */
-static long health_when(int port, long want, char *body, size_t size) {
-        char url[128];
-        long status = 0;
-        snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", port);
-        for (int i = 0; i < 900 && status != want; i++) {
-                h_reply_t r = {0};
-                if (i)
-                        h_sleep_ms(100);
-                status = h_http("GET", url, NULL, NULL, NULL, &r);
-                snprintf(body, size, "%s", r.text ? r.text : "");
-                h_reply_free(&r);
-        }
-        return status;
-}
 
 typedef struct {
         int c, u, d;      /* changes by op */
@@ -103,10 +52,10 @@ static ops_t count_ops(const char *path) {
 
 static void assert_applied(const char *text, const char *c, const char *u, const char *r, const char *d,
                            const ops_t *o) {
-        ck_assert_double_eq(metric(text, c), o->c);
-        ck_assert_double_eq(metric(text, u), o->u);
-        ck_assert_double_eq(metric(text, r), 0);
-        ck_assert_double_eq(metric(text, d), o->d);
+        ck_assert_double_eq(scrape_metric(text, c), o->c);
+        ck_assert_double_eq(scrape_metric(text, u), o->u);
+        ck_assert_double_eq(scrape_metric(text, r), 0);
+        ck_assert_double_eq(scrape_metric(text, d), o->d);
 }
 
 /* Two topics, one poison record: every counter says what was published,
@@ -141,42 +90,49 @@ START_TEST(subscriber_metrics_count_what_was_applied) {
         int port = h_logged_port(log);
         ck_assert_msg(port > 0, "no port in %s", log);
 
-        char *text = scrape_when(port, "sharebus_subscriber_batch_records_sum", lic_records + res_records);
-        ck_assert_double_eq(metric(text, "sharebus_subscriber_batch_records_sum"), lic_records + res_records);
+        char *text = scrape_until(port, "sharebus_subscriber_batch_records_sum", lic_records + res_records);
+        ck_assert_double_eq(scrape_metric(text, "sharebus_subscriber_batch_records_sum"),
+                            lic_records + res_records);
         /* The counters are brought up once per loop, just after the commit:
          * scrape again once they have caught up. */
         free(text);
-        text = scrape_when(port, PER_TOPIC("events_consumed_total", "subm.resident"), res_records);
+        text = scrape_until(port, PER_TOPIC("events_consumed_total", "subm.resident"), res_records);
         free(text);
-        text = scrape_when(port, PER_TOPIC("events_consumed_total", "subm.license"), lic_records);
-        ck_assert_double_eq(metric(text, PER_TOPIC("events_consumed_total", "subm.license")), lic_records);
-        ck_assert_double_eq(metric(text, PER_TOPIC("events_consumed_total", "subm.resident")), res_records);
+        text = scrape_until(port, PER_TOPIC("events_consumed_total", "subm.license"), lic_records);
+        ck_assert_double_eq(scrape_metric(text, PER_TOPIC("events_consumed_total", "subm.license")),
+                            lic_records);
+        ck_assert_double_eq(scrape_metric(text, PER_TOPIC("events_consumed_total", "subm.resident")),
+                            res_records);
         assert_applied(text, APPLIED("subm.license", "c"), APPLIED("subm.license", "u"),
                        APPLIED("subm.license", "r"), APPLIED("subm.license", "d"), &lic);
         assert_applied(text, APPLIED("subm.resident", "c"), APPLIED("subm.resident", "u"),
                        APPLIED("subm.resident", "r"), APPLIED("subm.resident", "d"), &res);
-        ck_assert_double_eq(metric(text, PER_TOPIC("tombstones_skipped_total", "subm.license")), lic.d);
-        ck_assert_double_eq(metric(text, PER_TOPIC("tombstones_skipped_total", "subm.resident")), res.d);
-        ck_assert_double_eq(metric(text, PER_TOPIC("events_dead_lettered_total", "subm.license")), 1);
-        ck_assert_double_eq(metric(text, PER_TOPIC("events_dead_lettered_total", "subm.resident")), 0);
-        ck_assert_double_eq(metric(text, "sharebus_subscriber_batch_retries_total"), 0);
+        ck_assert_double_eq(scrape_metric(text, PER_TOPIC("tombstones_skipped_total", "subm.license")),
+                            lic.d);
+        ck_assert_double_eq(scrape_metric(text, PER_TOPIC("tombstones_skipped_total", "subm.resident")),
+                            res.d);
+        ck_assert_double_eq(scrape_metric(text, PER_TOPIC("events_dead_lettered_total", "subm.license")), 1);
+        ck_assert_double_eq(scrape_metric(text, PER_TOPIC("events_dead_lettered_total", "subm.resident")), 0);
+        ck_assert_double_eq(scrape_metric(text, "sharebus_subscriber_batch_retries_total"), 0);
 
         /* One observation of each histogram per committed batch; at most 64
          * records in each, so at least ceil(total / 64) of them. */
-        double batches = metric(text, "sharebus_subscriber_batches_total");
+        double batches = scrape_metric(text, "sharebus_subscriber_batches_total");
         ck_assert_double_ge(batches, ceil((lic_records + res_records) / 64));
-        ck_assert_double_eq(metric(text, "sharebus_subscriber_batch_records_count"), batches);
-        ck_assert_double_eq(metric(text, "sharebus_subscriber_batch_records_bucket{le=\"100\"}"), batches);
-        ck_assert_double_eq(metric(text, "sharebus_subscriber_apply_latency_seconds_count"), batches);
-        ck_assert_double_eq(metric(text, "sharebus_subscriber_apply_latency_seconds_bucket{le=\"+Inf\"}"),
+        ck_assert_double_eq(scrape_metric(text, "sharebus_subscriber_batch_records_count"), batches);
+        ck_assert_double_eq(scrape_metric(text, "sharebus_subscriber_batch_records_bucket{le=\"100\"}"),
                             batches);
-        ck_assert_double_ge(metric(text, "sharebus_subscriber_apply_latency_seconds_sum"), 0);
+        ck_assert_double_eq(scrape_metric(text, "sharebus_subscriber_apply_latency_seconds_count"), batches);
+        ck_assert_double_eq(
+                scrape_metric(text, "sharebus_subscriber_apply_latency_seconds_bucket{le=\"+Inf\"}"),
+                batches);
+        ck_assert_double_ge(scrape_metric(text, "sharebus_subscriber_apply_latency_seconds_sum"), 0);
 
         /* The age is of the event time: the sample's clock starts in 2025,
          * far from the time the records were produced. */
         double now = (double)time(NULL);
-        double age_lic = metric(text, PER_TOPIC("last_applied_age_seconds", "subm.license"));
-        double age_res = metric(text, PER_TOPIC("last_applied_age_seconds", "subm.resident"));
+        double age_lic = scrape_metric(text, PER_TOPIC("last_applied_age_seconds", "subm.license"));
+        double age_res = scrape_metric(text, PER_TOPIC("last_applied_age_seconds", "subm.resident"));
         ck_assert_msg(fabs(age_lic - (now - (double)lic.max_ts / 1000)) < 120, "license age %f, newest %lld",
                       age_lic, lic.max_ts);
         ck_assert_msg(fabs(age_res - (now - (double)res.max_ts / 1000)) < 120, "resident age %f, newest %lld",
@@ -184,7 +140,7 @@ START_TEST(subscriber_metrics_count_what_was_applied) {
         free(text);
 
         char body[512];
-        ck_assert_int_eq(health_when(port, 200, body, sizeof(body)), 200);
+        ck_assert_int_eq(scrape_health_until(port, 200, body, sizeof(body)), 200);
         ck_assert_str_eq(body, "{\"status\":\"ok\"}");
 
         ck_assert_int_eq(kill(pid, SIGTERM), 0);
@@ -219,10 +175,10 @@ START_TEST(subscriber_health_follows_a_locked_target) {
         int port = h_logged_port(log);
         ck_assert_msg(port > 0, "no port in %s", log);
         double applied_first = first.c + first.u + first.d;
-        char *text = scrape_when(port, APPLIED("subh.license", "c"), first.c);
-        ck_assert_double_eq(metric(text, APPLIED("subh.license", "c")), first.c);
+        char *text = scrape_until(port, APPLIED("subh.license", "c"), first.c);
+        ck_assert_double_eq(scrape_metric(text, APPLIED("subh.license", "c")), first.c);
         free(text);
-        ck_assert_int_eq(health_when(port, 200, body, sizeof(body)), 200);
+        ck_assert_int_eq(scrape_health_until(port, 200, body, sizeof(body)), 200);
 
         /* A writer of our own takes the lock and keeps it. */
         sqlite3 *other = NULL;
@@ -232,33 +188,33 @@ START_TEST(subscriber_health_follows_a_locked_target) {
                 h_run_producer(&env, "subh", "license", NULL, more, NULL, h_path(&env, "producer-subh.log")),
                 0);
         /* The target waits 10 s for a lock before it gives up on a try. */
-        long status = health_when(port, 503, body, sizeof(body));
+        long status = scrape_health_until(port, 503, body, sizeof(body));
         ck_assert_msg(status == 503, "healthz %ld %s while the target is locked", status, body);
         ck_assert_msg(strstr(body, "\"status\":\"unhealthy\"") &&
                               strstr(body, "the target database is failing, retrying a batch") &&
                               strstr(body, "database is locked"),
                       "healthz body %s", body);
-        text = scrape(port);
-        ck_assert_double_ge(metric(text, "sharebus_subscriber_batch_retries_total"), 1);
+        text = scrape_text(port);
+        ck_assert_double_ge(scrape_metric(text, "sharebus_subscriber_batch_retries_total"), 1);
         /* Nothing of the new batch counted while it is not committed. */
-        ck_assert_double_eq(metric(text, APPLIED("subh.license", "c")) +
-                                    metric(text, APPLIED("subh.license", "u")) +
-                                    metric(text, APPLIED("subh.license", "d")),
+        ck_assert_double_eq(scrape_metric(text, APPLIED("subh.license", "c")) +
+                                    scrape_metric(text, APPLIED("subh.license", "u")) +
+                                    scrape_metric(text, APPLIED("subh.license", "d")),
                             applied_first);
         free(text);
 
         ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
         ck_assert_int_eq(sqlite3_close(other), SQLITE_OK);
-        status = health_when(port, 200, body, sizeof(body));
+        status = scrape_health_until(port, 200, body, sizeof(body));
         ck_assert_msg(status == 200, "healthz %ld %s after the lock was released", status, body);
         double records = 30 + first.d + 20 + second.d; /* each delete has its tombstone */
-        text = scrape_when(port, "sharebus_subscriber_batch_records_sum", records);
-        ck_assert_double_eq(metric(text, "sharebus_subscriber_batch_records_sum"), records);
+        text = scrape_until(port, "sharebus_subscriber_batch_records_sum", records);
+        ck_assert_double_eq(scrape_metric(text, "sharebus_subscriber_batch_records_sum"), records);
         free(text);
-        text = scrape_when(port, PER_TOPIC("events_consumed_total", "subh.license"), records);
-        ck_assert_double_eq(metric(text, APPLIED("subh.license", "c")) +
-                                    metric(text, APPLIED("subh.license", "u")) +
-                                    metric(text, APPLIED("subh.license", "d")),
+        text = scrape_until(port, PER_TOPIC("events_consumed_total", "subh.license"), records);
+        ck_assert_double_eq(scrape_metric(text, APPLIED("subh.license", "c")) +
+                                    scrape_metric(text, APPLIED("subh.license", "u")) +
+                                    scrape_metric(text, APPLIED("subh.license", "d")),
                             applied_first + second.c + second.u + second.d);
         free(text);
         ck_assert_int_eq(kill(pid, SIGTERM), 0);

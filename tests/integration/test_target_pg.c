@@ -127,6 +127,55 @@ START_TEST(rows_are_created_updated_and_deleted) {
 }
 END_TEST
 
+static void remove_id(fx_t *f, int id) {
+        char err[1024] = "";
+        json_t *k = json_pack("{si}", "id", id);
+        OK(f->t->ops->remove(f->t, "people", K(f), R(f), k, ERR));
+        json_decref(k);
+}
+
+/* Deletes are buffered with the upserts and sent first: within one batch,
+ * every order of upserts and deletes of a key ends as applied one by one. */
+START_TEST(deletes_and_upserts_of_one_key_in_a_batch_end_in_order) {
+        char err[1024] = "";
+        fx_t f;
+        fx_open(&f, "t_order");
+        OK(f.t->ops->begin(f.t, ERR));
+        OK(f.t->ops->ensure_table(f.t, "people", K(&f), R(&f), ERR));
+        for (int id = 1; id <= 5; id++) {
+                char row[64];
+                snprintf(row, sizeof(row), "{\"id\":%d,\"name\":\"old%d\",\"active\":true}", id, id);
+                OK(upsert(&f, "people", row, ERR));
+        }
+        OK(f.t->ops->commit(f.t, ERR));
+        OK(f.t->ops->begin(f.t, ERR));
+        OK(upsert(&f, "people", "{\"id\":1,\"name\":\"new1\"}", ERR)); /* upsert, delete: gone */
+        remove_id(&f, 1);
+        remove_id(&f, 2); /* delete, upsert: the new row, none of the old values */
+        OK(upsert(&f, "people", "{\"id\":2,\"name\":\"new2\"}", ERR));
+        OK(upsert(&f, "people", "{\"id\":3,\"name\":\"new3\"}", ERR)); /* upsert, delete, upsert */
+        remove_id(&f, 3);
+        OK(upsert(&f, "people", "{\"id\":3,\"name\":\"newer3\"}", ERR));
+        remove_id(&f, 4); /* delete, upsert, delete: gone */
+        OK(upsert(&f, "people", "{\"id\":4,\"name\":\"new4\"}", ERR));
+        remove_id(&f, 4);
+        remove_id(&f, 9); /* a key that is not there */
+        OK(upsert(&f, "people", "{\"id\":6,\"name\":\"new6\"}", ERR));
+        OK(f.t->ops->commit(f.t, ERR));
+        ck_assert_str_eq(q(f.c, "SELECT string_agg(id || '=' || name || '/' || coalesce(active::text, '-'), "
+                                "',' ORDER BY id) FROM people"),
+                         "2=new2/-,3=newer3/-,5=old5/true,6=new6/-");
+        /* A rolled back batch leaves nothing buffered for the next. */
+        OK(f.t->ops->begin(f.t, ERR));
+        remove_id(&f, 5);
+        f.t->ops->rollback(f.t);
+        OK(f.t->ops->begin(f.t, ERR));
+        OK(f.t->ops->commit(f.t, ERR));
+        ck_assert_str_eq(q(f.c, "SELECT name FROM people WHERE id = 5"), "old5");
+        fx_close(&f);
+}
+END_TEST
+
 START_TEST(native_types_round_trip) {
         char err[1024] = "";
         fx_t f;
@@ -440,6 +489,7 @@ int main(void) {
         TCase *tc = tcase_create("target_pg");
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, rows_are_created_updated_and_deleted);
+        tcase_add_test(tc, deletes_and_upserts_of_one_key_in_a_batch_end_in_order);
         tcase_add_test(tc, native_types_round_trip);
         tcase_add_test(tc, offsets_are_stored_and_reloaded);
         tcase_add_test(tc, receipts_are_seen_in_the_transaction_and_after);

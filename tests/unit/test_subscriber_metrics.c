@@ -160,6 +160,35 @@ START_TEST(test_an_abandoned_try_is_forgotten_by_the_next_batch) {
 }
 END_TEST
 
+/* Each change committed is observed once, at its commit, as the commit's
+ * time minus its event time; a try rolled back observes nothing. */
+START_TEST(test_event_latency_per_change_at_the_commit) {
+        int64_t now = sb_clock_now_ms();
+        for (int attempt = 0; attempt < 2; attempt++) {
+                sb_subscriber_metrics_begin(sm);
+                sb_subscriber_metrics_applied(sm, "market.license", 'c', now - 3000);
+                sb_subscriber_metrics_applied(sm, "civil.resident", 'u', now - 120000);
+                if (attempt == 0)
+                        sb_subscriber_metrics_retry(sm);
+        }
+        render();
+        ck_assert_double_eq(value("sharebus_subscriber_event_latency_seconds_count"), 0);
+        sb_subscriber_metrics_committed(sm, 2, 0.1);
+        render();
+        ck_assert_double_eq(value("sharebus_subscriber_event_latency_seconds_count"), 2);
+        ck_assert_double_eq(value("sharebus_subscriber_event_latency_seconds_bucket{le=\"2.5\"}"), 0);
+        ck_assert_double_eq(value("sharebus_subscriber_event_latency_seconds_bucket{le=\"5\"}"), 1);
+        ck_assert_double_eq(value("sharebus_subscriber_event_latency_seconds_bucket{le=\"60\"}"), 1);
+        ck_assert_double_eq(value("sharebus_subscriber_event_latency_seconds_bucket{le=\"300\"}"), 2);
+        ck_assert_double_ge(value("sharebus_subscriber_event_latency_seconds_sum"), 123.0);
+        /* The next batch starts from nothing. */
+        sb_subscriber_metrics_begin(sm);
+        sb_subscriber_metrics_committed(sm, 0, 0.1);
+        render();
+        ck_assert_double_eq(value("sharebus_subscriber_event_latency_seconds_count"), 2);
+}
+END_TEST
+
 /* The age is now minus the newest event time committed: an older change
  * committed later does not move it back; nothing committed is NaN. */
 START_TEST(test_age_of_the_newest_event_time_committed) {
@@ -272,6 +301,7 @@ int main(void) {
         tcase_add_test(tc, test_a_retried_batch_counts_once_after_the_sync);
         tcase_add_test(tc, test_an_abandoned_try_is_forgotten_by_the_next_batch);
         tcase_add_test(tc, test_age_of_the_newest_event_time_committed);
+        tcase_add_test(tc, test_event_latency_per_change_at_the_commit);
         tcase_add_test(tc, test_a_topic_outside_the_list_is_added);
         tcase_add_test(tc, test_a_topic_the_full_set_refuses_goes_uncounted);
         tcase_add_test(tc, test_null_handle_is_a_no_op);
