@@ -206,17 +206,20 @@ total_records=${records[jsonl]}
 
 raw_consume=$("$tool" consume-raw "$bootstrap" bench.jsonl "$total_records")
 echo "BENCH rdkafka.raw.consume $raw_consume events/s"
-cat >"$work/subscriber.conf" <<CONF
-name = "bench";
-topics = "bench.jsonl";
+subscriber_conf() { # name, topic, then the target's and other settings
+  cat <<CONF
+name = "$1";
+topics = "$2";
 registry_url = "$registry";
-sqlite_path = "$work/bench.db";
 # The same job as the raw upsert it is measured against: rows as published.
 personal_policy = "clear";
-idle_exit_ms = 2000;
-log_level = "warn";
 kafka = { bootstrap_servers = "$bootstrap"; };
 CONF
+  shift 2
+  printf '%s\n' "$@"
+}
+subscriber_conf bench bench.jsonl "sqlite_path = \"$work/bench.db\";" 'idle_exit_ms = 2000;' 'log_level = "warn";' \
+  >"$work/subscriber.conf"
 read -r secs rss < <("$tool" measure "$bin/sharebus-subscriber" --config "$work/subscriber.conf" 2>"$work/subscriber.log" | tail -1)
 # The subscriber stops 2 s after the last record: that idle time is not work.
 secs=$(echo "$secs - 2" | bc)
@@ -242,9 +245,8 @@ applied=$(sqlite3 "$work/bench.db" "SELECT count(*) FROM sharebus_receipts")
 # runs as the postgres user when we are root.
 pg_dir=$(mktemp -d /tmp/sharebus-bench-pg-XXXXXX)
 if pg_conninfo=$(tests/pg-throwaway.sh start "$pg_dir" 2>"$work/pg-start.log"); then
-  sed -e 's/^name = "bench";/name = "bench_pg";/' \
-    -e "s|^sqlite_path = .*|target = \"postgresql\";\npostgresql_conninfo = \"$pg_conninfo\";|" \
-    "$work/subscriber.conf" >"$work/subscriber-pg.conf"
+  subscriber_conf bench_pg bench.jsonl 'target = "postgresql";' "postgresql_conninfo = \"$pg_conninfo\";" \
+    'idle_exit_ms = 2000;' 'log_level = "warn";' >"$work/subscriber-pg.conf"
   read -r secs rss < <("$tool" measure "$bin/sharebus-subscriber" --config "$work/subscriber-pg.conf" 2>"$work/subscriber-pg.log" | tail -1)
   secs=$(echo "$secs - 2" | bc)
   pg_rate=$(rate "$total_records" "$secs")
@@ -282,16 +284,8 @@ lat_rate=${BENCH_LATENCY_RATE:-1000}
 lat_secs=${BENCH_LATENCY_SECS:-20}
 producer_conf latency 'source = "sqlite";' "sqlite_outbox_path = \"$work/latency.db\";" 'outbox_poll_ms = 10;' >"$work/producer-latency.conf"
 "$bin/sharebus-producer" --config "$work/producer-latency.conf" --print-ddl sqlite | sqlite3 "$work/latency.db" >/dev/null
-cat >"$work/subscriber-latency.conf" <<CONF
-name = "bench_latency";
-topics = "bench.latency";
-registry_url = "$registry";
-sqlite_path = "$work/latency-target.db";
-personal_policy = "clear";
-metrics_listen = "127.0.0.1:0";
-log_level = "info";
-kafka = { bootstrap_servers = "$bootstrap"; };
-CONF
+subscriber_conf bench_latency bench.latency "sqlite_path = \"$work/latency-target.db\";" \
+  'metrics_listen = "127.0.0.1:0";' 'log_level = "info";' >"$work/subscriber-latency.conf"
 "$bin/sharebus-producer" --config "$work/producer-latency.conf" 2>"$work/producer-latency.log" &
 latency_pids+=($!)
 "$bin/sharebus-subscriber" --config "$work/subscriber-latency.conf" 2>"$work/subscriber-latency.log" &

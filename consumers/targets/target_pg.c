@@ -89,11 +89,6 @@ static sb_err_t flush(pg_target_t *t, char *errstr, size_t errstr_size) {
         if (t->pending && !err)
                 err = send_batch(t, t->pending->batch, t->pending->history ? "append" : "upsert", errstr,
                                  errstr_size);
-        if (t->pending) {
-                pg_batch_clear(t->pending->batch);
-                if (t->pending->removes)
-                        pg_batch_clear(t->pending->removes);
-        }
         t->pending = NULL;
         if (!err)
                 err = send_batch(t, t->receipts, "record receipts", errstr, errstr_size);

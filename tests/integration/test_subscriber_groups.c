@@ -27,6 +27,7 @@
 #include "harness.h"
 #include "pgserver.h"
 #include "pgtable.h"
+#include "sb_clock.h"
 #include "scrape.h"
 
 static h_env_t env;    /* the suite's broker and registry, set up by main */
@@ -700,12 +701,6 @@ START_TEST(paused_member_comes_back_after_its_partitions_moved) {
 }
 END_TEST
 
-static long long now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* PostgreSQL crashes (immediate shutdown) while the subscriber applies a
  * backlog, stays down while more changes are published, and comes back:
  * meanwhile the subscriber pauses (/healthz 503 naming the database,
@@ -734,12 +729,12 @@ START_TEST(postgresql_down_pauses_the_subscriber) {
         double tries = scrape_metric(text, "sharebus_subscriber_batch_retries_total");
         double committed = scrape_metric(text, "sharebus_subscriber_batch_records_sum");
         free(text);
-        long long since = now_ms();
+        long long since = sb_clock_mono_ms();
         produce_of(&s, tail);
         h_sleep_ms(3000);
         text = scrape_text(port);
         double tries_down = scrape_metric(text, "sharebus_subscriber_batch_retries_total") - tries;
-        long long down_ms = now_ms() - since;
+        long long down_ms = sb_clock_mono_ms() - since;
         ck_assert_double_eq(scrape_metric(text, "sharebus_subscriber_batch_records_sum"), committed);
         free(text);
         fprintf(stderr, "down: %.0f tries in %lld ms with the database down, at %lld of %lld records\n",
