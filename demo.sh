@@ -89,11 +89,11 @@ done
 
 # ---- the subscriber, from now on, for all three datasets ----
 db=$work/subscriber.db
-cat >"$work/subscriber.conf" <<CONF
-name = "demo";
+subscriber_conf() { # name, then the target's settings
+  cat <<CONF
+name = "$1";
 topics = "market.business_license,civil.resident,tax.taxpayer";
 registry_url = "$registry";
-sqlite_path = "$db";
 # Personal fields are masked by default (personal_policy = "mask"): the
 # licences' legal representative may stay in clear, the residents' phone
 # numbers keep their first 3 and last 4 digits, their IDs are hashed.
@@ -104,6 +104,10 @@ datasets = (
 );
 kafka = { bootstrap_servers = "$bootstrap"; };
 CONF
+  shift
+  printf '%s\n' "$@"
+}
+subscriber_conf demo "sqlite_path = \"$db\";" >"$work/subscriber.conf"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/hash.key"
 "$bin/sharebus-subscriber" --config "$work/subscriber.conf" 2>"$work/subscriber.log" &
 subscriber_pid=$!
@@ -117,9 +121,8 @@ if ! command -v psql >/dev/null; then
   say "no psql (./setup.sh installs PostgreSQL): the PostgreSQL subscriber is left out"
 elif pg_conninfo=$("$root/tests/pg-throwaway.sh" start "$pg_dir" 2>"$work/pg-start.log"); then
   pg_on=1
-  sed -e 's/^name = "demo";/name = "demo_pg";/' \
-    -e "s|^sqlite_path = .*|target = \"postgresql\";\npostgresql_conninfo = \"$pg_conninfo\";|" \
-    "$work/subscriber.conf" >"$work/subscriber-pg.conf"
+  subscriber_conf demo_pg 'target = "postgresql";' "postgresql_conninfo = \"$pg_conninfo\";" \
+    >"$work/subscriber-pg.conf"
   "$bin/sharebus-subscriber" --config "$work/subscriber-pg.conf" 2>"$work/subscriber-pg.log" &
   pg_subscriber_pid=$!
   say "subscriber 'demo_pg' applying them to PostgreSQL ($pg_conninfo) too"
