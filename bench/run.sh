@@ -15,10 +15,9 @@ bin=$root/build/bin
 tool=$root/build/bench/bench_tool
 n=${BENCH_EVENTS:-$([[ ${BENCH_QUICK:-} == 1 ]] && echo 100000 || echo 400000)}
 work=$(mktemp -d /tmp/sharebus-bench-XXXXXX)
-registry_pid= outbox_pid= latency_pids=() pg_dir=
+registry_pid= latency_pids=() pg_dir=
 only=${BENCH_ONLY:-}
 cleanup() {
-  [[ -n $outbox_pid ]] && kill "$outbox_pid" 2>/dev/null && wait "$outbox_pid" 2>/dev/null || true
   for pid in "${latency_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
   [[ -n $pg_dir ]] && tests/pg-throwaway.sh stop "$pg_dir"
   [[ -n $registry_pid ]] && kill "$registry_pid" 2>/dev/null || true
@@ -85,41 +84,28 @@ for round in 1 2; do
   python3 bench/sample_convert.py outbox "$work/changes.jsonl" "$work/outbox$sfx.db" "outbox$sfx"
 done
 
-# A file source: timed from start to exit.
-# Both set `secs` and `rss` (KiB); they run in this shell, so that the
-# cleanup knows a producer still running.
+# A file source: timed from start to exit.  Both set `secs` and `rss` (KiB).
 run_file_producer() { # dataset
   "$tool" measure "$bin/sharebus-producer" --config "$work/producer-$1.conf" >"$work/measure-$1.out" \
     2>"$work/producer-$1.log" || { echo "bench: producer ($1) failed:" >&2; tail -5 "$work/producer-$1.log" >&2; exit 1; }
   read -r secs rss < <(tail -1 "$work/measure-$1.out")
 }
-# The outbox source runs until stopped: timed from its start until no row
-# is unsent (polled every 0.1 s; rows are recorded sent once their delivery
-# is reported, at most ack_interval_ms later), then stopped with SIGTERM.
+# The outbox source with --drain: timed from start to exit, which comes
+# once no row is unsent (every row's delivery reported and recorded sent);
+# checked after it.
 run_outbox_producer() { # dataset
-  local db=$work/$1.db ds=$1 start
+  local db=$work/$1.db ds=$1
   # One dataset per outbox: its unsent rows are those after the producer's
-  # mark (source_sqlite.h); two lookups, where counting would cost the
-  # producer CPU every 0.1 s.
+  # mark (source_sqlite.h).
   unsent() {
     sqlite3 "$db" "PRAGMA busy_timeout = 5000; SELECT coalesce((SELECT max(seq) FROM sharebus_outbox), 0) -
       coalesce((SELECT seq FROM sharebus_outbox_progress WHERE dataset = '$ds'), 0)" | tail -1
   }
   [[ $(unsent) == "$n" ]] || { echo "bench: $db holds $(unsent) unsent rows, not $n" >&2; exit 1; }
-  start=$(date +%s.%N)
-  "$tool" measure "$bin/sharebus-producer" --config "$work/producer-$1.conf" >"$work/measure-$1.out" 2>"$work/producer-$1.log" &
-  outbox_pid=$!
-  local deadline=$((SECONDS + 300))
-  while (($(unsent) > 0)); do
-    kill -0 "$outbox_pid" 2>/dev/null || { echo "bench: producer ($1) stopped:" >&2; tail -5 "$work/producer-$1.log" >&2; exit 1; }
-    ((SECONDS < deadline)) || { echo "bench: $db not sent after 300 s" >&2; exit 1; }
-    sleep 0.1
-  done
-  secs=$(echo "$(date +%s.%N) - $start" | bc)
-  kill -TERM "$outbox_pid"
-  wait "$outbox_pid" || { echo "bench: producer ($1) failed:" >&2; tail -5 "$work/producer-$1.log" >&2; exit 1; }
-  outbox_pid=
-  read -r _ rss < <(tail -1 "$work/measure-$1.out")
+  "$tool" measure "$bin/sharebus-producer" --config "$work/producer-$1.conf" --drain >"$work/measure-$1.out" \
+    2>"$work/producer-$1.log" || { echo "bench: producer ($1) failed:" >&2; tail -5 "$work/producer-$1.log" >&2; exit 1; }
+  read -r secs rss < <(tail -1 "$work/measure-$1.out")
+  [[ $(unsent) == 0 ]] || { echo "bench: producer ($1) exited with $(unsent) rows unsent" >&2; exit 1; }
 }
 # What reached a topic: records, tombstones, mean value and key size.
 topic_sizes() { # topic -> "<records> <tombstones> <mean value bytes> <mean key bytes>"

@@ -63,12 +63,16 @@ static int register_dataset(sb_registry_client_t *registry, const char *topic, s
 }
 
 int main(int argc, char **argv) {
-        const char *snapshot = NULL, *print_ddl = NULL, *table = NULL, *list_rejects = NULL;
+        const char *snapshot = NULL, *drain = NULL, *print_ddl = NULL, *table = NULL, *list_rejects = NULL;
         const sb_option_t options[] = {
                 {"--snapshot", NULL,
                  "publish the current rows of snapshot_table as op=r events first, then the outbox from "
                  "there",
                  &snapshot},
+                {"--drain", NULL,
+                 "exit once everything is published: an outbox with no unsent row, a watched directory "
+                 "with no new file (as a file does at its end)",
+                 &drain},
                 {"--print-ddl", "sqlite|postgresql",
                  "print the outbox table's DDL (and triggers, with --table)", &print_ddl},
                 {"--table", "TABLE", "with --print-ddl: triggers on TABLE that fill the outbox", &table},
@@ -118,6 +122,7 @@ int main(int argc, char **argv) {
         source_options_t src_opts = {.department = department,
                                      .dataset = dataset,
                                      .snapshot = snapshot != NULL,
+                                     .drain = drain != NULL,
                                      .key_record = sb_schema_root(sb_dataset_key_schema(ds)),
                                      .row_record = sb_dataset_row(ds)};
         if (print_ddl) {

@@ -34,6 +34,7 @@ struct file_input_s {
         char *cp_path; /* owned; NULL: no checkpoint */
         int interval_ms;
         int is_stdin, directory;
+        int drain; /* --drain: a directory with no new file is finished */
 
         /* The current file. */
         FILE *f;
@@ -122,6 +123,7 @@ sb_err_t file_input_new(const file_input_options_t *o, sb_log_t *log, file_input
         fi->inotify_fd = -1;
         fi->bytes_total = -1;
         fi->interval_ms = o->checkpoint_interval_ms;
+        fi->drain = o->drain;
         fi->is_stdin = strcmp(input, "-") == 0;
         fi->input = strdup(input);
         fi->suffix = strdup(o->suffix ? o->suffix : "");
@@ -416,7 +418,7 @@ static sb_err_t next_in_dir(file_input_t *fi, int timeout_ms, char *errstr, size
                         continue;
                 }
                 if (round == 0)
-                        wait_for_change(fi, timeout_ms);
+                        wait_for_change(fi, fi->drain ? 0 : timeout_ms);
         }
         return SB_OK;
 }
@@ -431,6 +433,9 @@ sb_err_t file_input_current(file_input_t *fi, int timeout_ms, file_input_file_t 
                 if (err)
                         return err;
         }
+        if (!fi->f && fi->drain && fi->npend < FILE_INPUT_MAX_PENDING)
+                return sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size, "%s: no new file (--drain)",
+                                 fi->input);
         if (!fi->f)
                 return SB_OK;
         out->f = fi->f;

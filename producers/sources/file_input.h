@@ -56,6 +56,7 @@ typedef struct {
         const char *checkpoint_file; /* NULL or "": the default; "none": no checkpoint */
         const char *suffix;          /* of the files of a directory: ".jsonl" */
         int checkpoint_interval_ms;
+        int drain; /* source_options_t's: a directory with no new file is finished */
 } file_input_options_t;
 
 /* The file to read, as file_input_current returns it (all borrowed). */

@@ -44,6 +44,11 @@ typedef struct {
          * position taken at the start of the snapshot, so that nothing in
          * between is lost or doubled.  Sources without a table refuse it. */
         int snapshot;
+        /* --drain: a source that waits for more (an outbox, a watched
+         * directory) is finished instead (SB_ERR_NOT_FOUND) once a read finds
+         * nothing new, so that the producer publishes what is there and
+         * exits: a run from cron, a catch-up, a measurement. */
+        int drain;
         /* The dataset's key and row records (sb_schema.h): field names and
          * types, for sources that build change lines from columns. */
         const sb_node_t *key_record;
@@ -85,8 +90,8 @@ typedef struct source_ops_s {
         /* Fills *out with up to `max` records.  Waits at most `timeout_ms`
          * for one (0: do not wait); returns SB_OK with count 0 when none came.
          * Returns SB_ERR_NOT_FOUND when the source is finished for good (a
-         * file read to its end, not watched): the producer then drains and
-         * exits.  Any other error is logged by the producer, which retries. */
+         * file read to its end, not watched; with opts->drain, nothing new):
+         * the producer then drains and exits.  Any other error is logged by the producer, which retries. */
         sb_err_t (*next)(void *state, size_t max, int timeout_ms, source_batch_t *out, char *errstr,
                          size_t errstr_size);
         /* Makes "everything up to `position` is done" durable. */

@@ -514,6 +514,7 @@ static sb_err_t csv_open(const sb_config_t *cfg, const source_options_t *opts, s
         sb_buf_init(&c->text, CSV_BATCH_BYTES + 8 * c->max_row + 65536);
         file_input_options_t fo;
         file_input_options_from_config(cfg, ".csv", &fo);
+        fo.drain = opts->drain;
         if ((err = file_input_new(&fo, log, &c->in, errstr, errstr_size))) {
                 csv_close(c);
                 return err;

@@ -60,6 +60,7 @@ static sb_err_t jsonl_open(const sb_config_t *cfg, const source_options_t *opts,
         sb_buf_init(&j->error, 4096);
         file_input_options_t fo;
         file_input_options_from_config(cfg, ".jsonl", &fo);
+        fo.drain = opts->drain;
         sb_err_t err = file_input_new(&fo, log, &j->in, errstr, errstr_size);
         if (err) {
                 jsonl_close(j);

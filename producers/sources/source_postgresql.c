@@ -50,6 +50,7 @@ typedef struct {
         pg_sql_range_t *covered; /* unsent seqs the snapshot covers, until marked */
         size_t n_covered;
         int snap;
+        int drain; /* --drain: finished once a read finds nothing */
         uint64_t snap_rows;
         int64_t last_prune_ms;
 } pgsrc_t;
@@ -527,6 +528,9 @@ static sb_err_t pg_next(void *state, size_t max, int timeout_ms, source_batch_t 
                  * commit after the query's snapshot: look again. */
                 if (drain_notifies(s))
                         continue;
+                if (s->drain)
+                        return sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size,
+                                         "postgresql: no unsent row (--drain)");
                 int64_t left = deadline - sb_clock_mono_ms();
                 if (left <= 0)
                         return SB_OK;
@@ -596,6 +600,7 @@ static sb_err_t pg_open(const sb_config_t *cfg, const source_options_t *opts, sb
         s->log = log;
         s->conninfo = conninfo;
         s->dataset = opts->dataset;
+        s->drain = opts->drain;
         s->retention_ms = sb_config_int(cfg, "outbox_retention_ms");
         s->key_record = opts->key_record;
         snprintf(s->table, sizeof(s->table), "%s", table);

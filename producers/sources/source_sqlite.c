@@ -26,6 +26,7 @@ typedef struct {
         const char *dataset; /* borrowed from the options */
         const char *snap_table;
         int poll_ms;
+        int drain; /* --drain: finished once a read finds nothing */
         sqlite3_stmt *st_batch, *st_version, *st_stats, *st_maxseq, *st_snap;
         sqlite_progress_t *progress; /* what is sent (sqlite_progress.h) */
         uint64_t cursor;             /* the last seq handed over */
@@ -119,6 +120,7 @@ static sb_err_t sqlite_open(const sb_config_t *cfg, const source_options_t *opts
         s->dataset = opts->dataset;
         s->snap_table = snap_table;
         s->poll_ms = (int)sb_config_int(cfg, "outbox_poll_ms");
+        s->drain = opts->drain;
         s->empty_version = -1;
         s->phase = opts->snapshot ? PHASE_SNAP_START : PHASE_OUTBOX;
         sb_buf_init(&s->arena, SQLITE_ARENA_MAX);
@@ -515,6 +517,9 @@ static sb_err_t sqlite_next(void *state, size_t max, int timeout_ms, source_batc
                                 return SB_OK;
                         }
                         s->empty_version = v;
+                        if (s->drain)
+                                return sb_seterr(SB_ERR_NOT_FOUND, errstr, errstr_size,
+                                                 "%s: no unsent row (--drain)", s->path);
                 }
                 int64_t left = deadline - sb_clock_mono_ms();
                 if (left <= 0)

@@ -107,19 +107,24 @@ START_TEST(snapshot_then_outbox_gives_the_table_exactly) {
         ck_assert_int_eq(h_topic_count(&env, "snap.license", 2), 16);
         ck_assert(h_file_contains(log, "0 rejected"));
 
-        /* Without --snapshot, a second run has nothing to publish. */
-        pid = h_start_program(&env, "sharebus-producer", conf, log);
-        h_sleep_ms(2000);
-        kill(pid, SIGTERM);
-        ck_assert_int_eq(h_wait(pid, 60000), 0);
-        ck_assert_int_eq(h_topic_count(&env, "snap.license", 2), 16);
+        /* Without --snapshot, a second run publishes only the new change;
+         * with --drain it exits by itself once the outbox is sent. */
+        insert_license(db, 14);
+        char drain_flag[] = "--drain";
+        char *drain_argv[] = {bin, "--config", conf, drain_flag, NULL};
+        char drain_log[700];
+        snprintf(drain_log, sizeof(drain_log), "%s", h_path(&env, "producer-drain.log"));
+        ck_assert_int_eq(h_wait(h_spawn(drain_argv, drain_log), 120000), 0);
+        ck_assert_int_eq(count(dept_db, "SELECT count(*) FROM sharebus_outbox_unsent"), 0);
+        ck_assert_int_eq(h_topic_count(&env, "snap.license", 2), 17);
+        ck_assert(h_file_contains(drain_log, "1 records read: 1 events published"));
 
         /* A subscriber ends with exactly the department's table. */
         snprintf(sub_db, sizeof(sub_db), "%s", h_path(&env, "snap-sub.db"));
         pid = h_start_subscriber(&env, "snap", "snap.license", NULL, sub_db, "info", "idle_exit_ms = 4000;",
                                  NULL, h_path(&env, "subscriber-snap.log"));
         ck_assert_int_eq(h_wait(pid, 120000), 0);
-        ck_assert_int_eq(count(sub_db, "SELECT count(*) FROM snap_license"), 12);
+        ck_assert_int_eq(count(sub_db, "SELECT count(*) FROM snap_license"), 13);
         ck_assert_int_eq(count(sub_db, "SELECT count(*) FROM snap_license WHERE name = 'Renamed Firm'"), 1);
         ck_assert_int_eq(count(sub_db, "SELECT count(*) FROM snap_license WHERE name = 'Early Rename'"), 1);
         ck_assert_int_eq(

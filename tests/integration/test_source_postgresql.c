@@ -41,6 +41,7 @@ typedef struct {
         FILE *log_file;
         sb_config_t *cfg;
         source_t *src;
+        int drain; /* sources opened with --drain */
 } fix_t;
 
 static void quiet(void *arg, const char *message) {
@@ -126,6 +127,7 @@ static sb_err_t open_source(fix_t *f, const char *extra, int snapshot, char *err
         source_options_t opts = {.department = "market",
                                  .dataset = "business_license",
                                  .snapshot = snapshot,
+                                 .drain = f->drain,
                                  .key_record = key_record(f),
                                  .row_record = sb_dataset_row(f->ds)};
         return source_new(f->cfg, &opts, f->log, &f->src, err, err_size);
@@ -292,6 +294,37 @@ START_TEST(an_unacked_row_between_acked_ones_is_not_marked) {
         ck_assert_uint_eq(take(&f, &g, 100, 0), 1);
         ck_assert_int_eq(g.seq[2], 2);
         PQfinish(slow);
+        fix_stop(&f);
+}
+END_TEST
+
+/* --drain: the committed rows are handed over, then the source is finished
+ * instead of waiting for a notification. */
+START_TEST(drain_finishes_once_nothing_is_unsent) {
+        fix_t f;
+        fix_start(&f, "t_drain");
+        install_ddl(&f, NULL);
+        f.drain = 1;
+        char err[1024] = "";
+        source_batch_t b;
+        ck_assert_msg(open_source(&f, NULL, 0, ERR) == SB_OK, "%s", err);
+        ck_assert_int_eq(source_next(f.src, 100, LONG_WAIT_MS, &b, ERR), SB_ERR_NOT_FOUND);
+        ck_assert_msg(strstr(err, "no unsent row (--drain)"), "%s", err);
+        close_source(&f);
+        for (int i = 0; i < 3; i++)
+                app_insert(f.conn, i == 1 ? "K2" : "K1", "c");
+        ck_assert_msg(open_source(&f, NULL, 0, ERR) == SB_OK, "%s", err);
+        got_t g = {0};
+        ck_assert_uint_eq(take(&f, &g, 2, LONG_WAIT_MS), 2);
+        ck_assert_uint_eq(take(&f, &g, 2, LONG_WAIT_MS), 1);
+        ck_assert_int_eq(source_next(f.src, 100, LONG_WAIT_MS, &b, ERR), SB_ERR_NOT_FOUND);
+        ack_ok(&f, g.pos[2]);
+        ck_assert_int_eq(sql_num(f.conn, "SELECT count(*) FROM sharebus_outbox WHERE sent_at IS NULL"), 0);
+        close_source(&f);
+        /* Without it, an empty read is "nothing yet". */
+        f.drain = 0;
+        ck_assert_msg(open_source(&f, NULL, 0, ERR) == SB_OK, "%s", err);
+        ck_assert_uint_eq(take(&f, &g, 100, 0), 0);
         fix_stop(&f);
 }
 END_TEST
@@ -722,6 +755,7 @@ int main(void) {
         tcase_add_test(tc, publishes_in_seq_order_and_marks_sent_on_ack);
         tcase_add_test(tc, a_row_committed_after_a_higher_seq_is_still_published);
         tcase_add_test(tc, an_unacked_row_between_acked_ones_is_not_marked);
+        tcase_add_test(tc, drain_finishes_once_nothing_is_unsent);
         tcase_add_test(tc, a_notification_wakes_a_waiting_next);
         tcase_add_test(tc, sent_rows_are_pruned_after_the_retention);
         tcase_add_test(tc, reconnects_after_the_server_crashed_and_loses_nothing);

@@ -60,9 +60,10 @@ static void publish(const char *sub, const char *name, const char *text) {
         ck_assert_int_eq(rename(tmp, final), 0);
 }
 
-/* Opens the jsonl source on `input` with extra settings; returns the error. */
-static sb_err_t open_src(const char *input, const char *extra, sb_config_t **cfg, source_t **src, char *err,
-                         size_t err_size) {
+/* Opens the jsonl source on `input` with extra settings, with --drain when
+ * `drain`; returns the error. */
+static sb_err_t open_src_drain(const char *input, const char *extra, int drain, sb_config_t **cfg,
+                               source_t **src, char *err, size_t err_size) {
         char text[2048];
         snprintf(text, sizeof(text),
                  "department = \"market\"; dataset = \"business_license\"; registry_url = \"http://x\";\n"
@@ -71,7 +72,7 @@ static sb_err_t open_src(const char *input, const char *extra, sb_config_t **cfg
                  extra ? extra : "");
         TEST_CALL(sb_config_load_string(text, "test.conf", sb_producer_settings, sb_producer_settings_count,
                                         cfg, TEST_ERR));
-        source_options_t opts = {.department = "market", .dataset = "business_license"};
+        source_options_t opts = {.department = "market", .dataset = "business_license", .drain = drain};
         *src = NULL;
         sb_err_t rc = source_new(*cfg, &opts, log_, src, err, err_size);
         if (rc) {
@@ -79,6 +80,11 @@ static sb_err_t open_src(const char *input, const char *extra, sb_config_t **cfg
                 *cfg = NULL;
         }
         return rc;
+}
+
+static sb_err_t open_src(const char *input, const char *extra, sb_config_t **cfg, source_t **src, char *err,
+                         size_t err_size) {
+        return open_src_drain(input, extra, 0, cfg, src, err, err_size);
 }
 
 static source_t *open_ok(const char *input, const char *extra, sb_config_t **cfg) {
@@ -457,6 +463,31 @@ START_TEST(test_directory_empty_files_and_acks_across_files) {
 }
 END_TEST
 
+/* --drain: the files there are read, then the directory is finished
+ * (as a file is at its end) instead of watched. */
+START_TEST(test_directory_with_drain_is_finished_once_read) {
+        mk("in");
+        publish("in", "1.jsonl", "{\"f\":1}\n");
+        publish("in", "2.jsonl", "{\"f\":2}\n");
+        sb_config_t *cfg;
+        source_t *src = NULL;
+        char err[1024] = "";
+        ck_assert_int_eq(open_src_drain(path_in("in"), NULL, 1, &cfg, &src, err, sizeof(err)), SB_OK);
+        got_t g;
+        next_into(src, 64, &g);
+        ck_assert_uint_eq(g.n, 2);
+        source_batch_t b;
+        ck_assert_int_eq(source_next(src, 64, 60000, &b, err, sizeof(err)), SB_ERR_NOT_FOUND);
+        ck_assert_msg(strstr(err, "no new file (--drain)"), "%s", err);
+        ack(src, g.pos[1]);
+        close_src(src, cfg);
+        /* Restarted with it: nothing new, finished at once. */
+        ck_assert_int_eq(open_src_drain(path_in("in"), NULL, 1, &cfg, &src, err, sizeof(err)), SB_OK);
+        ck_assert_int_eq(source_next(src, 64, 60000, &b, err, sizeof(err)), SB_ERR_NOT_FOUND);
+        close_src(src, cfg);
+}
+END_TEST
+
 START_TEST(test_directory_checkpoint_of_a_file_is_refused) {
         const char *f = path_in("x.jsonl");
         write_text(f, lines5, O_TRUNC);
@@ -560,6 +591,7 @@ int main(void) {
         tcase_add_test(tc, test_directory_reads_new_files_once_in_order);
         tcase_add_test(tc, test_directory_resumes_inside_a_file);
         tcase_add_test(tc, test_directory_empty_files_and_acks_across_files);
+        tcase_add_test(tc, test_directory_with_drain_is_finished_once_read);
         tcase_add_test(tc, test_directory_checkpoint_of_a_file_is_refused);
         tcase_add_test(tc, test_position_bits);
         tcase_add_test(tc, test_directory_stops_opening_files_until_acks_come);

@@ -136,6 +136,7 @@ typedef struct {
         sb_log_t *log;
         source_t *src;
         sb_dataset_t *ds;
+        int drain; /* opened with --drain */
 } fixture_t;
 
 static void fx_open(fixture_t *fx, const char *extra, int snapshot) {
@@ -146,6 +147,7 @@ static void fx_open(fixture_t *fx, const char *extra, int snapshot) {
         source_options_t opts = {.department = "market",
                                  .dataset = DATASET,
                                  .snapshot = snapshot,
+                                 .drain = fx->drain,
                                  .key_record = sb_schema_root(sb_dataset_key_schema(fx->ds)),
                                  .row_record = sb_dataset_row(fx->ds)};
         TEST_CALL(source_new(fx->cfg, &opts, fx->log, &fx->src, TEST_ERR));
@@ -277,6 +279,42 @@ START_TEST(test_ack_marks_sent_and_reopen_resumes) {
         ck_assert_uint_eq(b.count, 2);
         ck_assert_uint_eq(b.records[0].position, 4);
         ck_assert_uint_eq(b.records[1].position, 5);
+        fx_free(&fx);
+        sqlite3_close(db);
+}
+END_TEST
+
+/* --drain: the rows there are handed over, then the source is finished
+ * (the producer flushes, acknowledges and exits) instead of waiting. */
+START_TEST(test_drain_finishes_once_nothing_is_unsent) {
+        sqlite3 *db = db_open();
+        create_outbox(db, NULL, NULL, NULL);
+        fixture_t fx = {.drain = 1};
+        fx_open(&fx, NULL, 0);
+        source_batch_t b;
+        char err[256];
+        /* An empty outbox: finished at once, whatever the timeout. */
+        ck_assert_int_eq(source_next(fx.src, 100, 60000, &b, err, sizeof(err)), SB_ERR_NOT_FOUND);
+        ck_assert_uint_eq(b.count, 0);
+        ck_assert_msg(strstr(err, "no unsent row (--drain)"), "%s", err);
+        fx_close(&fx);
+        for (int i = 0; i < 3; i++)
+                test_outbox_write(db, "sharebus_outbox", DATASET, "c", KEY(1), NULL, ROW(1));
+        test_outbox_write(db, "sharebus_outbox", "other", "c", KEY(2), NULL, ROW(2));
+        fx_open(&fx, NULL, 0);
+        b = next_batch(&fx, 2, 60000);
+        ck_assert_uint_eq(b.count, 2);
+        b = next_batch(&fx, 2, 60000);
+        ck_assert_uint_eq(b.count, 1);
+        ck_assert_uint_eq(b.records[0].position, 3);
+        ck_assert_int_eq(source_next(fx.src, 100, 60000, &b, err, sizeof(err)), SB_ERR_NOT_FOUND);
+        TEST_CALL(source_ack(fx.src, 3, TEST_ERR));
+        ck_assert_int_eq(db_int(db, UNSENT_SQL), 0);
+        fx_close(&fx);
+        /* Without it, the same empty read is "nothing yet". */
+        fx.drain = 0;
+        fx_open(&fx, NULL, 0);
+        ck_assert_uint_eq(next_batch(&fx, 100, 0).count, 0);
         fx_free(&fx);
         sqlite3_close(db);
 }
@@ -912,6 +950,7 @@ static Suite *suite(void) {
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, test_order_and_dataset_filter);
         tcase_add_test(tc, test_ack_marks_sent_and_reopen_resumes);
+        tcase_add_test(tc, test_drain_finishes_once_nothing_is_unsent);
         tcase_add_test(tc, test_prune_after_retention);
         tcase_add_test(tc, test_progress_rows_per_minute_and_their_pruning);
         tcase_add_test(tc, test_poll_wakes_for_another_connection);
