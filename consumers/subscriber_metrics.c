@@ -28,7 +28,7 @@ struct sb_subscriber_metrics_s {
         /* A list, not an array: each topic is the opaque of its gauge's
          * callback and must not move when another is added. */
         topic_t *topics;
-        sb_metrics_counter_t *batches, *retries;
+        sb_metrics_counter_t *batches, *retries, *nudges;
         sb_metrics_histogram_t *batch_records, *latency, *event_latency;
         /* The event times of the changes in the batch being applied, kept
          * (and reused from batch to batch) until its commit says how long
@@ -126,6 +126,10 @@ sb_err_t sb_subscriber_metrics_new(sb_metrics_t *set, const char *topics, sb_sub
                      set, "sharebus_subscriber_batch_retries_total",
                      "Batches rolled back to be tried again (the database, the registry or Kafka failing)",
                      NULL, 0, &sm->retries, errstr, errstr_size)) ||
+            (err = sb_metrics_register_counter(
+                     set, "sharebus_subscriber_fetch_nudges_total",
+                     "Wake-ups sent to the partition leaders' fetchers while catching up (fetch_nudge.h)",
+                     NULL, 0, &sm->nudges, errstr, errstr_size)) ||
             (err = sb_metrics_register_histogram(set, "sharebus_subscriber_batch_records",
                                                  "Records per committed transaction", NULL, 0, record_bounds,
                                                  sizeof(record_bounds) / sizeof(*record_bounds),
@@ -264,6 +268,11 @@ void sb_subscriber_metrics_committed(sb_subscriber_metrics_t *sm, size_t records
 void sb_subscriber_metrics_retry(sb_subscriber_metrics_t *sm) {
         if (sm)
                 sb_metrics_counter_inc(sm->retries);
+}
+
+void sb_subscriber_metrics_nudged(sb_subscriber_metrics_t *sm) {
+        if (sm)
+                sb_metrics_counter_inc(sm->nudges);
 }
 
 void sb_subscriber_metrics_sync(sb_subscriber_metrics_t *sm) {

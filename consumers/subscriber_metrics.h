@@ -14,6 +14,7 @@
  * For the whole subscriber:
  *   sharebus_subscriber_batches_total                transactions committed
  *   sharebus_subscriber_batch_retries_total          batches rolled back, to be tried again
+ *   sharebus_subscriber_fetch_nudges_total           fetchers woken while catching up (fetch_nudge.h)
  *   sharebus_subscriber_batch_records                histogram: records per committed transaction
  *   sharebus_subscriber_apply_latency_seconds        histogram: first poll of a batch to its commit
  *   sharebus_subscriber_event_latency_seconds        histogram, one observation per change committed:
@@ -74,6 +75,8 @@ void sb_subscriber_metrics_dead_letter(sb_subscriber_metrics_t *sm, const char *
 void sb_subscriber_metrics_committed(sb_subscriber_metrics_t *sm, size_t records, double seconds);
 /* The batch was rolled back, to be tried again. */
 void sb_subscriber_metrics_retry(sb_subscriber_metrics_t *sm);
+/* The partition leaders' fetchers were nudged (fetch_nudge.h). */
+void sb_subscriber_metrics_nudged(sb_subscriber_metrics_t *sm);
 
 /* Brings the counters up to the totals. */
 void sb_subscriber_metrics_sync(sb_subscriber_metrics_t *sm);

@@ -19,6 +19,12 @@ struct pg_batch_s {
         char **keys;            /* per row: its key as one string (n_key > 0) */
         size_t *slots;          /* open addressing over keys: row + 1, 0 free */
         size_t n_slots;         /* a power of two, at least twice max_rows */
+        /* pg_batch_send: a statement of exactly prep_rows rows (none
+         * dropped) runs prepared, as prep_name, once prepared in prep_gen. */
+        size_t prep_rows;
+        int prepared;
+        unsigned prep_gen;
+        char prep_name[64];
 };
 
 sb_err_t pg_batch_new(const char *head, const char *tail, size_t ncols, const size_t *key_cols, size_t n_key,
@@ -175,35 +181,81 @@ int pg_batch_drop_key(pg_batch_t *b, char *const *key_values) {
         return 1;
 }
 
-PGresult *pg_batch_exec(pg_batch_t *b, PGconn *conn) {
-        sb_buf_t sql;
-        sb_buf_init(&sql, SIZE_MAX / 2);
+/* The statement text and parameters of the buffered rows: *params is
+ * b->values or an array the caller frees (when rows were dropped). */
+static sb_err_t build(pg_batch_t *b, sb_buf_t *sql, const char ***params_out, int *n_params) {
         /* The parameters of the rows sent: all of them unless some were
          * dropped. */
         const char **params = b->live == b->rows
                                       ? (const char **)b->values
                                       : malloc((b->live ? b->live : 1) * b->ncols * sizeof(*params));
-        sb_err_t err = params ? sb_buf_printf(&sql, "%s VALUES ", b->head) : SB_ERR_NOMEM;
+        sb_err_t err = params ? sb_buf_printf(sql, "%s VALUES ", b->head) : SB_ERR_NOMEM;
         size_t p = 1;
         for (size_t r = 0; !err && r < b->rows; r++) {
                 if (b->dropped[r])
                         continue;
-                err = sb_buf_append(&sql, p > 1 ? ", (" : "(", p > 1 ? 3 : 1);
+                err = sb_buf_append(sql, p > 1 ? ", (" : "(", p > 1 ? 3 : 1);
                 for (size_t c = 0; !err && c < b->ncols; c++, p++) {
                         params[p - 1] = b->values[r * b->ncols + c];
-                        err = sb_buf_printf(&sql, "%s$%zu%s%s", c ? ", " : "", p, b->casts[c] ? "::" : "",
+                        err = sb_buf_printf(sql, "%s$%zu%s%s", c ? ", " : "", p, b->casts[c] ? "::" : "",
                                             b->casts[c] ? b->casts[c] : "");
                 }
                 if (!err)
-                        err = sb_buf_append(&sql, ")", 1);
+                        err = sb_buf_append(sql, ")", 1);
         }
         if (!err)
-                err = sb_buf_printf(&sql, "%s", b->tail);
+                err = sb_buf_printf(sql, "%s", b->tail);
+        if (err && params && params != (const char **)b->values)
+                free((void *)params);
+        *params_out = err ? NULL : params;
+        *n_params = (int)(p - 1);
+        return err;
+}
+
+PGresult *pg_batch_exec(pg_batch_t *b, PGconn *conn) {
+        sb_buf_t sql;
+        sb_buf_init(&sql, SIZE_MAX / 2);
+        const char **params;
+        int n;
         PGresult *r = NULL;
-        if (!err)
-                r = PQexecParams(conn, (const char *)sql.data, (int)(p - 1), NULL, params, NULL, NULL, 0);
-        if (params != (const char **)b->values)
-                free(params);
+        if (build(b, &sql, &params, &n) == SB_OK) {
+                r = PQexecParams(conn, (const char *)sql.data, n, NULL, params, NULL, NULL, 0);
+                if (params != (const char **)b->values)
+                        free((void *)params);
+        }
         sb_buf_free(&sql);
         return r;
+}
+
+void pg_batch_prepare_size(pg_batch_t *b, size_t rows) { b->prep_rows = rows <= b->max_rows ? rows : 0; }
+
+int pg_batch_send(pg_batch_t *b, PGconn *conn, unsigned gen) {
+        sb_buf_t sql;
+        sb_buf_init(&sql, SIZE_MAX / 2);
+        const char **params;
+        int n, sent = 0;
+        int prepared = b->prep_rows && b->live == b->prep_rows && b->rows == b->prep_rows;
+        if (build(b, &sql, &params, &n) == SB_OK) {
+                if (!prepared) {
+                        sent = PQsendQueryParams(conn, (const char *)sql.data, n, NULL, params, NULL, NULL,
+                                                 0);
+                } else {
+                        if (!b->prepared || b->prep_gen != gen) {
+                                /* A name of this generation: one prepared in a
+                                 * transaction that failed may or may not exist. */
+                                snprintf(b->prep_name, sizeof(b->prep_name), "sb_%p_%u", (void *)b, gen);
+                                sent = PQsendPrepare(conn, b->prep_name, (const char *)sql.data, n, NULL);
+                                b->prepared = sent;
+                                b->prep_gen = gen;
+                        }
+                        if (b->prepared && PQsendQueryPrepared(conn, b->prep_name, n, params, NULL, NULL, 0))
+                                sent++;
+                        else
+                                sent = 0;
+                }
+                if (params != (const char **)b->values)
+                        free((void *)params);
+        }
+        sb_buf_free(&sql);
+        return sent;
 }

@@ -52,6 +52,19 @@ sb_err_t pg_batch_cast(pg_batch_t *b, size_t col, const char *type);
 /* Sends the buffered rows as one statement; the result is the caller's to
  * PQclear (NULL when memory ran out).  The rows stay until pg_batch_clear. */
 PGresult *pg_batch_exec(pg_batch_t *b, PGconn *conn);
+/* The same sent without waiting for the result (libpq's pipeline mode,
+ * which the caller entered).  A statement of the size pg_batch_prepare_size
+ * set runs prepared, prepared first on connection generation `gen` (the
+ * caller's count of connections and failed transactions: after either, a
+ * statement is prepared again under a new name).  Returns the statements
+ * queued (2: the prepare and the statement, each with its own result; 1),
+ * 0 when libpq refused or memory ran out (PQerrorMessage says why).  The
+ * parameters are copied into libpq's buffer: the rows may be cleared at
+ * once. */
+int pg_batch_send(pg_batch_t *b, PGconn *conn, unsigned gen);
+/* Statements of exactly `rows` rows (the size a caller sends its batches
+ * at) are prepared once and reused: no parse and plan each time. */
+void pg_batch_prepare_size(pg_batch_t *b, size_t rows);
 /* Drops the buffered rows. */
 void pg_batch_clear(pg_batch_t *b);
 

@@ -13,6 +13,10 @@
 #include "targets/pg_ddl.h"
 #include "targets/pg_value.h"
 
+/* Batches in flight before their results are read: bounds what the server
+ * buffers for a client that does not read (a few KiB). */
+#define PG_INFLIGHT_MAX 64
+
 /* The statements of one (table, row schema): its rows' batch (an upsert, or
  * a history table's append) and, for a state table, the deletes: a batch
  * of keys sent before the upserts (a key deleted after its upsert was
@@ -43,7 +47,20 @@ typedef struct {
         stmt_t *stmts;
         stmt_t *pending; /* the statement whose batch holds rows, or NULL */
         pg_batch_t *receipts;
+        /* Batches sent in pipeline mode whose results are not read yet (at
+         * most PG_INFLIGHT_MAX), and what each was, for the message. */
+        const char *inflight[PG_INFLIGHT_MAX];
+        size_t n_inflight;
+        /* Counts connections, and failed transactions that prepared a
+         * statement: one prepared before may be gone (pg_batch_send). */
+        unsigned gen;
+        int prepared_in_txn;
 } pg_target_t;
+
+/* Rows of a statement's batch sent as soon as they are there (outside row
+ * by row): PostgreSQL applies them while the subscriber decodes the next
+ * ones, instead of the two taking turns at each commit. */
+#define PG_ASYNC_ROWS 100
 
 static const char *const history_columns[] = {"sharebus_event_id", "sharebus_op", "sharebus_ts_ms",
                                               "sharebus_seq"};
@@ -67,13 +84,106 @@ static sb_err_t refused(pg_target_t *t, sb_err_t err, char *errstr, size_t errst
                          "a row of the batch was refused (%s); the batch will be applied row by row", why);
 }
 
+/* Reads the results of the statements in flight, up to the pipeline's
+ * sync point, and leaves pipeline mode: before a statement that needs an
+ * answer or must run on its own.  The first failure is returned, as
+ * running each would have; with `last`, *last is the last statement's
+ * result (the caller's to PQclear; NULL on failure). */
+static sb_err_t settle(pg_target_t *t, PGresult **last, char *errstr, size_t errstr_size) {
+        if (last)
+                *last = NULL;
+        if (!t->n_inflight)
+                return SB_OK;
+        size_t n = t->n_inflight, at = 0;
+        t->n_inflight = 0;
+        if (!PQpipelineSync(t->conn)) {
+                /* The results cannot be told apart any more: a new
+                 * connection (the server rolls the transaction back). */
+                sb_err_t err = pg_conn_err(t->conn, NULL, "pipeline sync", errstr, errstr_size);
+                PQreset(t->conn);
+                t->gen++;
+                return err == SB_ERR_INVALID ? SB_ERR_DB : err;
+        }
+        sb_err_t err = SB_OK;
+        PGresult *kept = NULL;
+        for (;;) {
+                PGresult *r = PQgetResult(t->conn);
+                if (!r) {
+                        if (PQstatus(t->conn) != CONNECTION_OK) {
+                                if (!err)
+                                        err = pg_conn_err(t->conn, NULL, t->inflight[at < n ? at : n - 1],
+                                                          errstr, errstr_size);
+                                PQclear(kept);
+                                return err;
+                        }
+                        at++; /* the end of one statement's results */
+                        continue;
+                }
+                ExecStatusType st = PQresultStatus(r);
+                if (st == PGRES_PIPELINE_SYNC) {
+                        PQclear(r);
+                        break;
+                }
+                if (!err && st != PGRES_PIPELINE_ABORTED && !pg_result_ok(r))
+                        err = pg_conn_err(t->conn, r, t->inflight[at < n ? at : n - 1], errstr, errstr_size);
+                if (last && at == n - 1 && !err) {
+                        PQclear(kept);
+                        kept = r;
+                } else {
+                        PQclear(r);
+                }
+        }
+        if (!PQexitPipelineMode(t->conn) && !err)
+                err = pg_conn_err(t->conn, NULL, "leaving pipeline mode", errstr, errstr_size);
+        if (err)
+                PQclear(kept);
+        else if (last)
+                *last = kept;
+        return err;
+}
+
+/* Sends `sql` (n text parameters) in pipeline mode without waiting for
+ * its answer, which settle reads. */
+static sb_err_t send_piped(pg_target_t *t, const char *sql, int n, const char *const *params,
+                           const char *what, char *errstr, size_t errstr_size) {
+        sb_err_t err = t->n_inflight == PG_INFLIGHT_MAX ? settle(t, NULL, errstr, errstr_size) : SB_OK;
+        if (!err && PQpipelineStatus(t->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(t->conn))
+                err = pg_conn_err(t->conn, NULL, "entering pipeline mode", errstr, errstr_size);
+        if (!err &&
+            (!PQsendQueryParams(t->conn, sql, n, NULL, params, NULL, NULL, 0) || PQflush(t->conn) != 0))
+                err = pg_conn_err(t->conn, NULL, what, errstr, errstr_size);
+        if (!err)
+                t->inflight[t->n_inflight++] = what;
+        return err;
+}
+
 static sb_err_t send_batch(pg_target_t *t, pg_batch_t *b, const char *what, char *errstr,
                            size_t errstr_size) {
         if (!pg_batch_rows(b))
                 return SB_OK;
-        PGresult *r = pg_batch_exec(b, t->conn);
-        sb_err_t err = r && pg_result_ok(r) ? SB_OK : pg_conn_err(t->conn, r, what, errstr, errstr_size);
-        PQclear(r);
+        sb_err_t err = SB_OK;
+        if (t->row_by_row) {
+                /* Each row in its savepoint: its answer decides. */
+                PGresult *r = NULL;
+                if (!(err = settle(t, NULL, errstr, errstr_size))) {
+                        r = pg_batch_exec(b, t->conn);
+                        err = r && pg_result_ok(r) ? SB_OK
+                                                   : pg_conn_err(t->conn, r, what, errstr, errstr_size);
+                }
+                PQclear(r);
+        } else {
+                int sent = 0;
+                if (t->n_inflight + 2 > PG_INFLIGHT_MAX)
+                        err = settle(t, NULL, errstr, errstr_size);
+                if (!err && PQpipelineStatus(t->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(t->conn))
+                        err = pg_conn_err(t->conn, NULL, "entering pipeline mode", errstr, errstr_size);
+                /* Sent now (PQflush), so that the server starts on it. */
+                if (!err && (!(sent = pg_batch_send(b, t->conn, t->gen)) || PQflush(t->conn) != 0))
+                        err = pg_conn_err(t->conn, NULL, what, errstr, errstr_size);
+                for (int i = 0; !err && i < sent; i++)
+                        t->inflight[t->n_inflight++] = i + 1 < sent ? "prepare" : what;
+                t->prepared_in_txn |= sent == 2;
+        }
         pg_batch_clear(b);
         return err;
 }
@@ -96,6 +206,32 @@ static sb_err_t flush(pg_target_t *t, char *errstr, size_t errstr_size) {
         return refused(t, err, errstr, errstr_size);
 }
 
+/* The rows of the pending statement alone, PG_ASYNC_ROWS at a time; the
+ * receipts go on their own (they need no order with the rows). */
+static sb_err_t flush_rows(pg_target_t *t, char *errstr, size_t errstr_size) {
+        sb_err_t err = SB_OK;
+        if (t->pending && t->pending->removes)
+                err = send_batch(t, t->pending->removes, "delete", errstr, errstr_size);
+        if (t->pending && !err)
+                err = send_batch(t, t->pending->batch, t->pending->history ? "append" : "upsert", errstr,
+                                 errstr_size);
+        t->pending = NULL;
+        return refused(t, err, errstr, errstr_size);
+}
+
+/* Sends what is buffered and reads every answer: before a statement of
+ * its own (which must see the rows, and cannot run in pipeline mode). */
+static sb_err_t flush_all(pg_target_t *t, char *errstr, size_t errstr_size) {
+        char why[1024];
+        sb_err_t err = flush(t, errstr, errstr_size);
+        sb_err_t settled = settle(t, NULL, why, sizeof(why));
+        if (err)
+                return err;
+        if (settled)
+                sb_seterr(settled, errstr, errstr_size, "%s", why);
+        return refused(t, settled, errstr, errstr_size);
+}
+
 static void drop_buffers(pg_target_t *t) {
         for (stmt_t *s = t->stmts; s; s = s->next) {
                 pg_batch_clear(s->batch);
@@ -106,8 +242,8 @@ static void drop_buffers(pg_target_t *t) {
         t->pending = NULL;
 }
 
-/* Connects again after a lost connection; nothing else is kept on the
- * server (no prepared statements), so the new one is ready. */
+/* Connects again after a lost connection; the statements prepared on the
+ * old one are prepared again (t->gen). */
 static sb_err_t connected(pg_target_t *t, char *errstr, size_t errstr_size) {
         if (PQstatus(t->conn) == CONNECTION_OK)
                 return SB_OK;
@@ -115,6 +251,7 @@ static sb_err_t connected(pg_target_t *t, char *errstr, size_t errstr_size) {
                 return sb_seterr(SB_ERR_DB, errstr, errstr_size,
                                  "postgresql: the connection was lost in a transaction");
         PQreset(t->conn);
+        t->gen++; /* its prepared statements are gone */
         if (PQstatus(t->conn) != CONNECTION_OK)
                 return pg_conn_err(t->conn, NULL, "cannot connect again", errstr, errstr_size);
         PQsetNoticeProcessor(t->conn, quiet_notice, NULL);
@@ -123,43 +260,56 @@ static sb_err_t connected(pg_target_t *t, char *errstr, size_t errstr_size) {
 
 static sb_err_t pg_begin(sb_target_t *bt, char *errstr, size_t errstr_size) {
         pg_target_t *t = (pg_target_t *)bt;
+        char ignored[256];
         drop_buffers(t);
+        settle(t, NULL, ignored, sizeof(ignored)); /* (nothing is in flight after a commit or rollback) */
         t->in_txn = 0;
         sb_err_t err = connected(t, errstr, errstr_size);
         if (!err && PQtransactionStatus(t->conn) != PQTRANS_IDLE)
                 PQclear(PQexec(t->conn, "ROLLBACK"));
+        /* Its answer comes with the first statement's that needs one. */
         if (!err)
-                err = pg_conn_run(t->conn, "BEGIN", 0, NULL, NULL, "begin", errstr, errstr_size);
+                err = send_piped(t, "BEGIN", 0, NULL, "begin", errstr, errstr_size);
         t->in_txn = !err;
         return err ? SB_ERR_DB : SB_OK;
 }
 
 static sb_err_t pg_commit(sb_target_t *bt, char *errstr, size_t errstr_size) {
         pg_target_t *t = (pg_target_t *)bt;
-        if (!t->in_txn || PQtransactionStatus(t->conn) != PQTRANS_INTRANS)
+        if (!t->in_txn)
                 return sb_seterr(SB_ERR_DB, errstr, errstr_size,
                                  "postgresql: commit: no transaction to commit");
+        /* The last rows, the offsets and the COMMIT in one round trip. */
         sb_err_t err = flush(t, errstr, errstr_size);
-        if (err)
-                return err;
+        if (!err)
+                err = send_piped(t, "COMMIT", 0, NULL, "commit", errstr, errstr_size);
+        PGresult *r = NULL;
+        char why[1024];
+        sb_err_t settled = settle(t, &r, why, sizeof(why));
         t->in_txn = 0;
-        PGresult *r = PQexec(t->conn, "COMMIT");
+        if (!err && settled)
+                err = refused(t, sb_seterr(settled, errstr, errstr_size, "%s", why), errstr, errstr_size);
         /* COMMIT of a transaction that failed answers ROLLBACK, no error. */
-        if (!r || !pg_result_ok(r))
-                err = (pg_conn_err(t->conn, r, "commit", errstr, errstr_size), SB_ERR_DB);
-        else if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
+        else if (!err && (!r || strcmp(PQcmdStatus(r), "COMMIT") != 0))
                 err = sb_seterr(SB_ERR_DB, errstr, errstr_size,
                                 "postgresql: commit: the transaction was rolled back");
         PQclear(r);
         if (!err)
-                t->row_by_row = 0;
+                t->row_by_row = t->prepared_in_txn = 0;
         return err;
 }
 
 static void pg_rollback(sb_target_t *bt) {
         pg_target_t *t = (pg_target_t *)bt;
+        char ignored[256];
         drop_buffers(t);
+        settle(t, NULL, ignored, sizeof(ignored)); /* rolled back whatever they said */
         t->in_txn = 0;
+        /* A statement prepared in it may not exist (its Parse skipped after
+         * an error); under a new name it is prepared again. */
+        if (t->prepared_in_txn)
+                t->gen++;
+        t->prepared_in_txn = 0;
         if (PQstatus(t->conn) == CONNECTION_OK && PQtransactionStatus(t->conn) != PQTRANS_IDLE)
                 PQclear(PQexec(t->conn, "ROLLBACK"));
 }
@@ -183,14 +333,14 @@ static sb_err_t pg_table_name(sb_target_t *bt, const char *topic, char *out, siz
 static sb_err_t pg_ensure_table(sb_target_t *bt, const char *table, const sb_node_t *key,
                                 const sb_node_t *row, char *errstr, size_t errstr_size) {
         pg_target_t *t = (pg_target_t *)bt;
-        sb_err_t err = flush(t, errstr, errstr_size);
+        sb_err_t err = flush_all(t, errstr, errstr_size);
         return err ? err : pg_ddl_ensure_table(t->conn, table, key, row, errstr, errstr_size);
 }
 
 static sb_err_t pg_ensure_history(sb_target_t *bt, const char *table, const sb_node_t *key,
                                   const sb_node_t *row, char *errstr, size_t errstr_size) {
         pg_target_t *t = (pg_target_t *)bt;
-        sb_err_t err = flush(t, errstr, errstr_size);
+        sb_err_t err = flush_all(t, errstr, errstr_size);
         return err ? err : pg_ddl_ensure_history(t->conn, table, key, row, errstr, errstr_size);
 }
 
@@ -253,6 +403,8 @@ static sb_err_t stmt_build(stmt_t *s, const sb_node_t *key, const sb_node_t *row
         sb_err_t err = head.data && tail.data ? pg_batch_new((const char *)head.data, (const char *)tail.data,
                                                              first + n, keys, n_keys, &s->batch)
                                               : SB_ERR_NOMEM;
+        if (!err)
+                pg_batch_prepare_size(s->batch, PG_ASYNC_ROWS);
         if (!err && !s->history) {
                 sb_buf_reset(&head);
                 sb_buf_append(&head, "DELETE FROM ", 12);
@@ -358,9 +510,10 @@ static sb_err_t add_row(pg_target_t *t, stmt_t *s, char **vals, size_t n, char *
                 return sb_seterr(err, errstr, errstr_size, "out of memory");
         if (!t->row_by_row) {
                 t->pending = s;
-                return SB_OK;
+                return pg_batch_rows(s->batch) >= PG_ASYNC_ROWS ? flush_rows(t, errstr, errstr_size) : SB_OK;
         }
-        if ((err = pg_conn_sp_open(t->conn, errstr, errstr_size))) {
+        if ((err = settle(t, NULL, errstr, errstr_size)) ||
+            (err = pg_conn_sp_open(t->conn, errstr, errstr_size))) {
                 pg_batch_clear(s->batch);
                 return err;
         }
@@ -410,7 +563,7 @@ static sb_err_t pg_remove(sb_target_t *bt, const char *table, const sb_node_t *k
         }
         /* The rows buffered before the delete go first, as they came. */
         if (!err)
-                err = flush(t, errstr, errstr_size);
+                err = flush_all(t, errstr, errstr_size);
         if (!err && t->row_by_row) {
                 if (!(err = pg_conn_sp_open(t->conn, errstr, errstr_size))) {
                         err = pg_conn_run(t->conn, s->remove_sql, (int)s->n_key, (const char *const *)vals,
@@ -457,7 +610,10 @@ static sb_err_t pg_append(sb_target_t *bt, const char *table, const sb_node_t *r
 static sb_err_t pg_record_columns(sb_target_t *bt, const char *table, const sb_node_t *row, char *errstr,
                                   size_t errstr_size) {
         pg_target_t *t = (pg_target_t *)bt;
-        sb_err_t err = pg_conn_sp_open(t->conn, errstr, errstr_size);
+        sb_err_t err = flush_all(t, errstr, errstr_size);
+        if (err)
+                return err;
+        err = pg_conn_sp_open(t->conn, errstr, errstr_size);
         for (size_t i = 0; !err && i < sb_node_count(row); i++) {
                 const char *column = sb_node_field_name(row, i), *policy = NULL, *source = NULL;
                 sb_class_t cls = SB_CLASS_INTERNAL;
@@ -490,13 +646,19 @@ static sb_err_t pg_load_offset(sb_target_t *bt, const char *group, const char *t
          * that lost the partition while it was frozen): FOR UPDATE makes the
          * second of two such transactions wait for the first to end and then
          * read what it stored, as SQLite's single writer does. */
-        sb_err_t err = connected(t, errstr, errstr_size);
+        sb_err_t err = flush(t, errstr, errstr_size);
+        if (!err && !t->n_inflight)
+                err = connected(t, errstr, errstr_size);
+        /* In the pipeline: a batch's BEGIN and its first offset in one
+         * round trip. */
         if (!err)
-                err = pg_conn_run(
-                        t->conn,
-                        "SELECT next_offset FROM sharebus_offsets WHERE consumer_group = $1 AND topic = $2 "
-                        "AND kafka_partition = $3 FOR UPDATE",
-                        3, p, &r, "load offset", errstr, errstr_size);
+                err = send_piped(
+                        t,
+                        "SELECT next_offset FROM sharebus_offsets WHERE consumer_group = $1 AND topic = "
+                        "$2 AND kafka_partition = $3 FOR UPDATE",
+                        3, p, "load offset", errstr, errstr_size);
+        if (!err)
+                err = settle(t, &r, errstr, errstr_size);
         if (!err && PQntuples(r) == 1)
                 *next = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         PQclear(r);
@@ -510,12 +672,15 @@ static sb_err_t pg_store_offset(sb_target_t *bt, const char *group, const char *
         snprintf(part, sizeof(part), "%d", (int)partition);
         snprintf(off, sizeof(off), "%lld", (long long)next);
         const char *p[4] = {group, topic, part, off};
-        sb_err_t err = pg_conn_run(
-                t->conn,
-                "INSERT INTO sharebus_offsets (consumer_group, topic, kafka_partition, next_offset) "
-                "VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, kafka_partition) DO "
-                "UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
-                4, p, NULL, "store offset", errstr, errstr_size);
+        /* Sent with the batch's last rows and its COMMIT (pg_commit). */
+        sb_err_t err = flush(t, errstr, errstr_size);
+        if (!err)
+                err = send_piped(t,
+                                 "INSERT INTO sharebus_offsets (consumer_group, topic, kafka_partition, "
+                                 "next_offset) VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, "
+                                 "kafka_partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, "
+                                 "updated_at = now()",
+                                 4, p, "store offset", errstr, errstr_size);
         return err == SB_ERR_INVALID ? SB_ERR_DB : err;
 }
 
@@ -534,8 +699,12 @@ static sb_err_t pg_record_receipt(sb_target_t *bt, const char *topic, int32_t pa
                         free(vals[i]);
                 return err;
         }
-        return pg_batch_add(t->receipts, vals) ? sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory")
-                                               : SB_OK;
+        if (pg_batch_add(t->receipts, vals))
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        return !t->row_by_row && pg_batch_rows(t->receipts) >= PG_ASYNC_ROWS
+                       ? refused(t, send_batch(t, t->receipts, "record receipts", errstr, errstr_size),
+                                 errstr, errstr_size)
+                       : SB_OK;
 }
 
 static sb_err_t pg_has_receipt(sb_target_t *bt, const char *topic, int32_t partition, int64_t offset,
@@ -547,7 +716,7 @@ static sb_err_t pg_has_receipt(sb_target_t *bt, const char *topic, int32_t parti
         const char *p[4] = {topic, part, off, event_id};
         PGresult *r = NULL;
         *found = 0;
-        sb_err_t err = flush(t, errstr, errstr_size);
+        sb_err_t err = flush_all(t, errstr, errstr_size);
         /* By the position index (target.h). */
         if (!err)
                 err = pg_conn_run(t->conn,
@@ -633,6 +802,8 @@ sb_err_t sb_target_pg_open(const char *conninfo, sb_target_t **out, char *errstr
             pg_batch_new("INSERT INTO sharebus_receipts (topic, kafka_partition, kafka_offset, event_id, op)",
                          "", 5, NULL, 0, &t->receipts))
                 err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        if (!err)
+                pg_batch_prepare_size(t->receipts, PG_ASYNC_ROWS);
         if (err) {
                 pg_destroy(&t->base);
                 return err == SB_ERR_INVALID ? SB_ERR_DB : err;

@@ -399,6 +399,106 @@ START_TEST(a_refused_row_of_a_batch_is_refused_alone_on_the_retry) {
 }
 END_TEST
 
+/* Batches of several hundred changes: their rows go to the server in
+ * pipelined statements while more are added (prepared once at the usual
+ * size) and are read back at the commit.  The result is still the changes
+ * applied one by one, a refused row among them is still refused alone on
+ * the retry, and statements prepared in a rolled back transaction are not
+ * counted on after it. */
+START_TEST(large_batches_end_as_applied_one_by_one) {
+        char err[1024] = "";
+        fx_t f;
+        fx_open(&f, "t_large");
+        OK(f.t->ops->begin(f.t, ERR));
+        OK(f.t->ops->ensure_table(f.t, "people", K(&f), R(&f), ERR));
+        OK(f.t->ops->commit(f.t, ERR));
+        /* What one by one gives: want[id] the name, "" for no row. */
+        static char want[401][16];
+        memset(want, 0, sizeof(want));
+        int receipts = 0;
+        OK(f.t->ops->begin(f.t, ERR));
+        for (int id = 1; id <= 400; id++) {
+                char row[64];
+                snprintf(row, sizeof(row), "{\"id\":%d,\"name\":\"a%d\"}", id, id);
+                OK(upsert(&f, "people", row, ERR));
+                snprintf(want[id], sizeof(want[id]), "a%d", id);
+                if (id % 7 == 0) { /* deleted after its upsert */
+                        remove_id(&f, id);
+                        want[id][0] = 0;
+                }
+                if (id % 11 == 0) { /* and upserted again */
+                        snprintf(row, sizeof(row), "{\"id\":%d,\"name\":\"b%d\"}", id, id);
+                        OK(upsert(&f, "people", row, ERR));
+                        snprintf(want[id], sizeof(want[id]), "b%d", id);
+                }
+                if (id > 3 && id % 13 == 0) { /* an earlier key deleted late */
+                        remove_id(&f, id - 3);
+                        want[id - 3][0] = 0;
+                }
+                char ev[32];
+                snprintf(ev, sizeof(ev), "ev-%d", id);
+                OK(f.t->ops->record_receipt(f.t, "a.b", 0, id, ev, "c", ERR));
+                receipts++;
+        }
+        OK(f.t->ops->store_offset(f.t, "g", "a.b", 0, 401, ERR));
+        OK(f.t->ops->commit(f.t, ERR));
+        PGresult *all = PQexec(f.c, "SELECT id, name FROM people ORDER BY id");
+        ck_assert_int_eq(PQresultStatus(all), PGRES_TUPLES_OK);
+        int at = 0;
+        for (int id = 1; id <= 400; id++) {
+                if (!want[id][0])
+                        continue;
+                ck_assert_msg(at < PQntuples(all), "row %d missing", id);
+                ck_assert_int_eq(atoi(PQgetvalue(all, at, 0)), id);
+                ck_assert_str_eq(PQgetvalue(all, at, 1), want[id]);
+                at++;
+        }
+        ck_assert_int_eq(PQntuples(all), at);
+        PQclear(all);
+        ck_assert_int_eq(atoi(q(f.c, "SELECT count(*) FROM sharebus_receipts")), receipts);
+        ck_assert_str_eq(q(f.c, "SELECT next_offset FROM sharebus_offsets"), "401");
+
+        /* 300 upserts, the 180th refused by the server (numeric overflow,
+         * 22003): the commit fails, the retry goes row by row. */
+        for (int pass = 0; pass < 2; pass++) {
+                OK(f.t->ops->begin(f.t, ERR));
+                for (int id = 1; id <= 300; id++) {
+                        char row[96];
+                        if (id == 180)
+                                snprintf(row, sizeof(row),
+                                         "{\"id\":%d,\"amount\":\"\\u0017Hv\\u00e8\\u0000\"}", id);
+                        else
+                                snprintf(row, sizeof(row), "{\"id\":%d,\"name\":\"c%d\"}", id, id);
+                        sb_err_t e = upsert(&f, "people", row, ERR);
+                        ck_assert_msg(e == (pass == 1 && id == 180 ? SB_ERR_INVALID : SB_OK),
+                                      "pass %d id %d: %s", pass, id, err);
+                }
+                if (pass == 0) {
+                        ck_assert_int_eq(f.t->ops->commit(f.t, ERR), SB_ERR_DB);
+                        ck_assert_msg(strstr(err, "row by row") && strstr(err, "22003"), "%s", err);
+                        f.t->ops->rollback(f.t);
+                        ck_assert_str_eq(q(f.c, "SELECT count(*) FROM people WHERE name LIKE 'c%'"), "0");
+                } else {
+                        OK(f.t->ops->commit(f.t, ERR));
+                }
+        }
+        ck_assert_str_eq(q(f.c, "SELECT count(*) FROM people WHERE name LIKE 'c%'"), "299");
+        /* The refused change left the row as it was. */
+        ck_assert_str_eq(q(f.c, "SELECT name FROM people WHERE id = 180"), "a180");
+
+        /* Batched again, after the rollback and the row by row commit. */
+        OK(f.t->ops->begin(f.t, ERR));
+        for (int id = 1; id <= 300; id++) {
+                char row[64];
+                snprintf(row, sizeof(row), "{\"id\":%d,\"name\":\"d%d\"}", id, id);
+                OK(upsert(&f, "people", row, ERR));
+        }
+        OK(f.t->ops->commit(f.t, ERR));
+        ck_assert_str_eq(q(f.c, "SELECT count(*) FROM people WHERE name LIKE 'd%'"), "300");
+        fx_close(&f);
+}
+END_TEST
+
 START_TEST(a_crashed_server_is_reconnected_at_the_next_begin) {
         char err[1024] = "";
         fx_t f;
@@ -497,6 +597,7 @@ int main(void) {
         tcase_add_test(tc, a_newer_row_schema_adds_a_column_with_its_default);
         tcase_add_test(tc, history_appends_each_event_once);
         tcase_add_test(tc, a_refused_row_of_a_batch_is_refused_alone_on_the_retry);
+        tcase_add_test(tc, large_batches_end_as_applied_one_by_one);
         tcase_add_test(tc, names_over_63_bytes_are_refused);
         tcase_add_test(tc, a_crashed_server_is_reconnected_at_the_next_begin);
         suite_add_tcase(s, tc);
