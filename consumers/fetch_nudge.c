@@ -44,7 +44,8 @@ int fetch_nudge_due(const fetch_nudge_t *fn, int batch_full, size_t queued, int6
                (fn->last_ms == 0 || now_ms - fn->last_ms >= fn->min_interval_ms);
 }
 
-int fetch_nudge_after_batch(fetch_nudge_t *fn, int batch_full, const rd_kafka_topic_partition_list_t *assigned) {
+int fetch_nudge_after_batch(fetch_nudge_t *fn, int batch_full,
+                            const rd_kafka_topic_partition_list_t *assigned) {
         if (!fn || !assigned || assigned->cnt == 0)
                 return 0;
         int64_t now = sb_clock_mono_ms();

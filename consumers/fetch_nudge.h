@@ -48,7 +48,8 @@ int fetch_nudge_due(const fetch_nudge_t *fn, int batch_full, size_t queued, int6
 /* After a committed batch: nudges the leaders of `assigned` (borrowed; NULL
  * or empty: nothing to nudge) when fetch_nudge_due says so.  Returns 1 if
  * it nudged. */
-int fetch_nudge_after_batch(fetch_nudge_t *fn, int batch_full, const rd_kafka_topic_partition_list_t *assigned);
+int fetch_nudge_after_batch(fetch_nudge_t *fn, int batch_full,
+                            const rd_kafka_topic_partition_list_t *assigned);
 
 /* Nudges sent so far. */
 uint64_t fetch_nudge_count(const fetch_nudge_t *fn);

@@ -4,7 +4,8 @@
  * filtered (district prefix), masked, hashed (HMAC-SHA256 with the key
  * file, checked here with GnuTLS), renamed, dropped and with a constant
  * column; a row that an update moves out of the filter leaves the table;
- * sharebus_columns says each column's policy and source field.  A step the
+ * sharebus_columns says each column's policy and source field; on SQLite
+ * and on the suite's PostgreSQL (a loop test, _i = 0 and 1).  A step the
  * registry's latest schema does not allow stops the start (exit 2, naming
  * the field and the config line); schemas the policy cannot take (a
  * personal key, no hash key) dead-letter every event with class transform.
@@ -15,8 +16,40 @@
 #include <string.h>
 
 #include "harness.h"
+#include "pgserver.h"
+#include "pgtable.h"
 
-static h_env_t env; /* the suite's broker and registry, set up by main */
+static h_env_t env;    /* the suite's broker and registry, set up by main */
+static pgserver_t *pg; /* the suite's PostgreSQL, set up by main */
+
+/* Where the loop test's subscriber writes: a SQLite file, or a database
+ * of the suite's PostgreSQL. */
+typedef struct {
+        char db[600];   /* SQLite: the file */
+        PGconn *conn;   /* PostgreSQL: a connection of the test's */
+        char conf[800]; /* the subscriber's config lines naming it */
+} target_t;
+
+static void target_open(target_t *t, int on_pg, const char *name) {
+        memset(t, 0, sizeof(*t));
+        char file[64];
+        snprintf(file, sizeof(file), "%s.db", name);
+        snprintf(t->db, sizeof(t->db), "%s", h_path(&env, file));
+        if (!on_pg)
+                return;
+        char err[512] = "", conninfo[512];
+        ck_assert_msg(pgserver_create_db(pg, name, err, sizeof(err)) == SB_OK, "%s", err);
+        pgserver_db_conninfo(pg, name, conninfo, sizeof(conninfo));
+        snprintf(t->conf, sizeof(t->conf), "target = \"postgresql\";\npostgresql_conninfo = \"%s\";\n",
+                 conninfo);
+        t->conn = PQconnectdb(conninfo);
+        ck_assert_msg(PQstatus(t->conn) == CONNECTION_OK, "%s", PQerrorMessage(t->conn));
+}
+
+/* The integer one query gives. */
+static long long target_num(const target_t *t, const char *sql) {
+        return t->conn ? pgtable_num(t->conn, sql) : h_sqlite_int(t->db, sql);
+}
 
 #define HASH_KEY "transforms-integration-key-0001"
 
@@ -77,23 +110,37 @@ static char *masked_like(const char *s, int first, int last) {
 }
 
 START_TEST(transforms_shape_the_rows) {
-        char lines[600], db[600], log[600], extra[2048];
-        h_copy_dataset(&env, "civil.resident", "tfm.resident");
-        ck_assert_int_eq(h_create_topic(&env, "tfm.resident", 2), 0);
-        ck_assert_int_eq(h_create_topic(&env, "dlq.tfm", 1), 0);
-        h_write_sample(&env, "civil.resident", "tfm-resident.jsonl", 300, 80, 7, lines, sizeof(lines));
-        char moved[64];
-        snprintf(moved, sizeof(moved), "%s", move_one_out(lines));
-        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-tfm.log"));
-        ck_assert_int_eq(h_run_producer(&env, "tfm", "resident", NULL, lines, NULL, log), 0);
+        char lines[600], log[600], extra[2048], name[16], moved[64];
+        target_t t;
+        snprintf(name, sizeof(name), "%s", _i ? "tfmpg" : "tfm");
+        target_open(&t, _i, name);
+        snprintf(lines, sizeof(lines), "%s", h_path(&env, "tfm-resident.jsonl"));
+        if (_i == 0) {
+                h_copy_dataset(&env, "civil.resident", "tfm.resident");
+                ck_assert_int_eq(h_create_topic(&env, "tfm.resident", 2), 0);
+                h_write_sample(&env, "civil.resident", "tfm-resident.jsonl", 300, 80, 7, lines,
+                               sizeof(lines));
+                snprintf(moved, sizeof(moved), "%s", move_one_out(lines));
+                h_write_file(&env, "tfm-moved.txt", "%s", moved);
+                snprintf(log, sizeof(log), "%s", h_path(&env, "producer-tfm.log"));
+                ck_assert_int_eq(h_run_producer(&env, "tfm", "resident", NULL, lines, NULL, log), 0);
+        } else { /* the same records, published by the first run */
+                FILE *f = fopen(h_path(&env, "tfm-moved.txt"), "r");
+                ck_assert_ptr_nonnull(f);
+                ck_assert_ptr_nonnull(fgets(moved, sizeof(moved), f));
+                fclose(f);
+        }
+        char dlq[32];
+        snprintf(dlq, sizeof(dlq), "dlq.%s", name);
+        ck_assert_int_eq(h_create_topic(&env, dlq, 1), 0);
 
-        snprintf(db, sizeof(db), "%s", h_path(&env, "tfm.db"));
-        snprintf(log, sizeof(log), "%s", h_path(&env, "subscriber-tfm.log"));
+        snprintf(log, sizeof(log), "%s", h_path(&env, _i ? "subscriber-tfmpg.log" : "subscriber-tfm.log"));
         snprintf(extra, sizeof(extra), datasets_conf, h_write_file(&env, "tfm.key", HASH_KEY "\n"));
         /* personal_policy is the default, mask: gender, birth_date and
          * address, personal and decided by no step, are masked whole. */
-        strcat(extra, "\npersonal_policy = \"mask\";\nidle_exit_ms = 3000;");
-        pid_t pid = h_start_subscriber(&env, "tfm", "tfm.resident", NULL, db, NULL, extra, NULL, log);
+        strcat(extra, "\npersonal_policy = \"mask\";\nidle_exit_ms = 3000;\n");
+        strcat(extra, t.conf);
+        pid_t pid = h_start_subscriber(&env, name, "tfm.resident", NULL, t.db, NULL, extra, NULL, log);
         ck_assert_int_eq(h_wait(pid, 120000), 0);
 
         json_t *state = h_expected_state(lines, "id_number");
@@ -111,29 +158,32 @@ START_TEST(transforms_shape_the_rows) {
                          "AND source_department = 'civil' AND district_code = '%s'",
                          hashed, json_string_value(json_object_get(row, "name")),
                          json_string_value(json_object_get(row, "district_code")));
-                ck_assert_msg(h_sqlite_int(db, sql) == 1, "%s", sql);
+                ck_assert_msg(target_num(&t, sql) == 1, "%s", sql);
                 const char *phone = json_string_value(json_object_get(row, "phone"));
                 char *want = phone ? masked_like(phone, 3, 4) : NULL;
                 snprintf(sql, sizeof(sql), "SELECT count(*) FROM resident WHERE id_number = '%s' AND %s%s%s",
                          hashed, want ? "phone = '" : "phone IS NULL", want ? want : "", want ? "'" : "");
-                ck_assert_msg(h_sqlite_int(db, sql) == 1, "%s", sql);
+                ck_assert_msg(target_num(&t, sql) == 1, "%s", sql);
                 free(want);
                 want = masked_like(json_string_value(json_object_get(row, "address")), 0, 0);
                 snprintf(sql, sizeof(sql),
                          "SELECT count(*) FROM resident WHERE id_number = '%s' AND address = '%s' "
                          "AND birth_date = '**********' AND gender NOT IN ('MALE', 'FEMALE')",
                          hashed, want);
-                ck_assert_msg(h_sqlite_int(db, sql) == 1, "%s", sql);
+                ck_assert_msg(target_num(&t, sql) == 1, "%s", sql);
                 free(want);
         }
         ck_assert_int_gt(in_filter, 3);
-        ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM resident"), in_filter);
+        ck_assert_int_eq(target_num(&t, "SELECT count(*) FROM resident"), in_filter);
         char moved_hash[65], sql[512];
         hmac_hex(moved, moved_hash);
         snprintf(sql, sizeof(sql), "SELECT count(*) FROM resident WHERE id_number = '%s'", moved_hash);
-        ck_assert_int_eq(h_sqlite_int(db, sql), 0); /* moved out of the filter: removed */
+        ck_assert_int_eq(target_num(&t, sql), 0); /* moved out of the filter: removed */
         ck_assert_int_eq(
-                h_sqlite_int(db, "SELECT count(*) FROM pragma_table_info('resident') WHERE name = 'married'"),
+                target_num(&t, _i ? "SELECT count(*) FROM information_schema.columns WHERE "
+                                    "table_name = 'resident' AND column_name = 'married'"
+                                  : "SELECT count(*) FROM pragma_table_info('resident') WHERE name = "
+                                    "'married'"),
                 0);
         json_decref(state);
 
@@ -151,15 +201,17 @@ START_TEST(transforms_shape_the_rows) {
                 snprintf(sql, sizeof(sql),
                          "SELECT count(*) FROM sharebus_columns WHERE table_name = 'resident' AND "
                          "column_name = '%s' "
-                         "AND policy = '%s' AND source_field IS %s%s%s",
-                         policies[i][0], policies[i][1], policies[i][2] ? "'" : "NULL",
+                         "AND policy = '%s' AND source_field %s%s%s",
+                         policies[i][0], policies[i][1], policies[i][2] ? "= '" : "IS NULL",
                          policies[i][2] ? policies[i][2] : "", policies[i][2] ? "'" : "");
-                ck_assert_msg(h_sqlite_int(db, sql) == 1, "%s", sql);
+                ck_assert_msg(target_num(&t, sql) == 1, "%s", sql);
         }
         /* Every event got one receipt, or was filtered out (counted). */
-        ck_assert_int_gt(h_sqlite_int(db, "SELECT count(*) FROM sharebus_receipts"), in_filter);
+        ck_assert_int_gt(target_num(&t, "SELECT count(*) FROM sharebus_receipts"), in_filter);
         ck_assert_msg(h_file_contains(log, "filtered out by the transforms"), "%s", log);
-        ck_assert_int_eq(h_topic_count(&env, "dlq.tfm", 1), 0);
+        ck_assert_int_eq(h_topic_count(&env, dlq, 1), 0);
+        if (t.conn)
+                PQfinish(t.conn);
 }
 END_TEST
 
@@ -221,16 +273,24 @@ START_TEST(transform_errors_dead_letter) {
 END_TEST
 
 int main(void) {
-        if (h_env_start(&env) != 0)
+        char err[1024] = "";
+        if (pgserver_start(&pg, err, sizeof(err)) != SB_OK) {
+                fprintf(stderr, "test_subscriber_transforms: %s\n", err);
                 return 1;
+        }
+        if (h_env_start(&env) != 0) {
+                pgserver_stop_destroy(pg);
+                return 1;
+        }
         Suite *s = suite_create("subscriber_transforms");
         TCase *tc = tcase_create("transforms");
         tcase_set_timeout(tc, 300);
-        tcase_add_test(tc, transforms_shape_the_rows);
+        tcase_add_loop_test(tc, transforms_shape_the_rows, 0, 2);
         tcase_add_test(tc, transforms_checked_against_the_registry_at_start);
         tcase_add_test(tc, transform_errors_dead_letter);
         suite_add_tcase(s, tc);
         int failed = h_run_suite(s);
         h_env_stop(&env);
+        pgserver_stop_destroy(pg);
         return failed ? 1 : 0;
 }
