@@ -72,8 +72,8 @@ void lag_status_evaluate(const lag_window_t *w, const char *topic, int32_t parti
                         char from[32], to[32];
                         lag_status_count(prev->committed, from, sizeof(from));
                         lag_status_count(s->committed, to, sizeof(to));
-                        snprintf(what, sizeof(what), "the committed offset went back from %s to %s, %s behind", from,
-                                 to, behind);
+                        snprintf(what, sizeof(what),
+                                 "the committed offset went back from %s to %s, %s behind", from, to, behind);
                         set(out, LAG_REWIND, topic, partition, what);
                         return;
                 }

@@ -30,8 +30,8 @@ typedef enum { LAG_OK, LAG_WARN, LAG_REWIND, LAG_STALL, LAG_STOP, LAG_ERR } lag_
 
 typedef struct {
         lag_status_t status;
-        int64_t lag;        /* messages behind at the newest good sample; -1 unknown */
-        double lag_seconds; /* lag_window_lag_seconds; -1 unknown */
+        int64_t lag;                 /* messages behind at the newest good sample; -1 unknown */
+        double lag_seconds;          /* lag_window_lag_seconds; -1 unknown */
         char reason[LAG_REASON_MAX]; /* a sentence naming the partition; "" when OK */
 } lag_verdict_t;
 

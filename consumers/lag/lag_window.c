@@ -13,8 +13,8 @@ struct lag_window_s {
 sb_err_t lag_window_new(size_t capacity, lag_window_t **out, char *errstr, size_t errstr_size) {
         *out = NULL;
         if (capacity < 1 || capacity > LAG_WINDOW_MAX)
-                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "a window holds 1 to %d samples, not %zu",
-                                 LAG_WINDOW_MAX, capacity);
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "a window holds 1 to %d samples, not %zu", LAG_WINDOW_MAX, capacity);
         lag_window_t *w = calloc(1, sizeof(*w));
         if (!w || !(w->ring = calloc(capacity, sizeof(*w->ring)))) {
                 free(w);

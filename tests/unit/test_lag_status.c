@@ -113,8 +113,9 @@ START_TEST(test_warn_when_the_lag_only_grew) {
                 push(w, k, 1000 + 100 * k, 2000 + 300 * k); /* lag 1000, 1200, 1400, 1600 */
         lag_verdict_t v = judge(w, T0 + 3 * STEP);
         ck_assert_int_eq(v.status, LAG_WARN);
-        ck_assert_str_eq(v.reason, "partition 2 of civil.resident: falling behind: the lag grew from 1,000 to 1,600 in "
-                                   "1 min");
+        ck_assert_str_eq(v.reason,
+                         "partition 2 of civil.resident: falling behind: the lag grew from 1,000 to 1,600 in "
+                         "1 min");
         /* Not before the window is full. */
         lag_window_t *young = window(5);
         for (int k = 0; k < 4; k++)
@@ -132,8 +133,9 @@ START_TEST(test_rewind_when_the_committed_offset_went_back) {
         push(w, 2, 200, 900);
         lag_verdict_t v = judge(w, T0 + 2 * STEP);
         ck_assert_int_eq(v.status, LAG_REWIND);
-        ck_assert_str_eq(v.reason,
-                         "partition 2 of civil.resident: the committed offset went back from 600 to 200, 700 behind");
+        ck_assert_str_eq(
+                v.reason,
+                "partition 2 of civil.resident: the committed offset went back from 600 to 200, 700 behind");
         lag_window_destroy(w);
 }
 END_TEST
@@ -148,8 +150,9 @@ START_TEST(test_stall_then_stop_when_the_committed_offset_does_not_move) {
         push(w, 4, 7592, 20000);
         lag_verdict_t v = judge(w, T0 + 4 * STEP);
         ck_assert_int_eq(v.status, LAG_STALL);
-        ck_assert_str_eq(v.reason, "partition 2 of civil.resident: the committed offset stayed at 7,592 for 1 min, "
-                                   "12,408 behind");
+        ck_assert_str_eq(v.reason,
+                         "partition 2 of civil.resident: the committed offset stayed at 7,592 for 1 min, "
+                         "12,408 behind");
         /* Longer than the window (4 samples, 2 min) without a move: STOP. */
         v = judge(w, T0 + STEP + 4 * STEP + 1);
         ck_assert_int_eq(v.status, LAG_STOP);
@@ -195,7 +198,11 @@ START_TEST(test_durations_and_counts_read_as_sentences) {
         const struct {
                 int64_t ms;
                 const char *want;
-        } d[] = {{-5, "0 s"}, {45999, "45 s"}, {360000, "6 min"}, {7500000, "2 h 5 min"}, {273600000, "3 d 4 h"}};
+        } d[] = {{-5, "0 s"},
+                 {45999, "45 s"},
+                 {360000, "6 min"},
+                 {7500000, "2 h 5 min"},
+                 {273600000, "3 d 4 h"}};
         for (size_t i = 0; i < sizeof(d) / sizeof(*d); i++) {
                 lag_status_duration(d[i].ms, b, sizeof(b));
                 ck_assert_str_eq(b, d[i].want);
