@@ -102,7 +102,8 @@ static rd_kafka_event_t *wait_result(lag_sampler_t *s, rd_kafka_event_type_t typ
         return NULL;
 }
 
-static sb_err_t list_groups(lag_sampler_t *s, group_t **out, size_t *n_out, char *errstr, size_t errstr_size) {
+static sb_err_t list_groups(lag_sampler_t *s, group_t **out, size_t *n_out, char *errstr,
+                            size_t errstr_size) {
         char why[512];
         rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(s->rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS);
         rd_kafka_AdminOptions_set_request_timeout(o, s->timeout_ms, why, sizeof(why));
@@ -122,28 +123,33 @@ static sb_err_t list_groups(lag_sampler_t *s, group_t **out, size_t *n_out, char
         const rd_kafka_ListConsumerGroups_result_t *res = rd_kafka_event_ListConsumerGroups_result(ev);
         size_t cnt = 0, n = 0;
         const rd_kafka_ConsumerGroupListing_t **gl = rd_kafka_ListConsumerGroups_result_valid(res, &cnt);
-        if (cnt > LAG_SAMPLER_MAX_GROUPS) {
+        size_t watched = 0;
+        for (size_t i = 0; i < cnt; i++)
+                watched += (size_t)wanted(s, rd_kafka_ConsumerGroupListing_group_id(gl[i]));
+        if (watched > LAG_SAMPLER_MAX_GROUPS) {
                 rd_kafka_event_destroy(ev);
                 return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
                                  "%zu consumer groups: more than the %d a sample takes; name the groups to "
                                  "watch (setting groups)",
-                                 cnt, LAG_SAMPLER_MAX_GROUPS);
+                                 watched, LAG_SAMPLER_MAX_GROUPS);
         }
-        group_t *g = calloc(cnt ? cnt : 1, sizeof(*g));
-        for (size_t i = 0; g && i < cnt; i++) {
+        group_t *g = calloc(watched ? watched : 1, sizeof(*g));
+        if (!g) {
+                rd_kafka_event_destroy(ev);
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+        for (size_t i = 0; i < cnt; i++) {
                 const char *id = rd_kafka_ConsumerGroupListing_group_id(gl[i]);
                 if (!wanted(s, id))
                         continue;
                 if (!(g[n].id = strdup(id))) {
                         groups_free(g, n);
-                        g = NULL;
-                        break;
+                        rd_kafka_event_destroy(ev);
+                        return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
                 }
                 g[n++].state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupListing_state(gl[i]));
         }
         rd_kafka_event_destroy(ev);
-        if (!g)
-                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         *out = g;
         *n_out = n;
         return SB_OK;
@@ -153,7 +159,8 @@ static sb_err_t list_groups(lag_sampler_t *s, group_t **out, size_t *n_out, char
 static void group_offsets(lag_sampler_t *s, group_t *g, size_t n) {
         char why[512];
         for (size_t i = 0; i < n; i++) {
-                rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(g[i].id, NULL);
+                rd_kafka_ListConsumerGroupOffsets_t *req =
+                        rd_kafka_ListConsumerGroupOffsets_new(g[i].id, NULL);
                 rd_kafka_AdminOptions_t *o =
                         rd_kafka_AdminOptions_new(s->rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
                 rd_kafka_AdminOptions_set_request_timeout(o, s->timeout_ms, why, sizeof(why));
@@ -170,17 +177,19 @@ static void group_offsets(lag_sampler_t *s, group_t *g, size_t n) {
                 const rd_kafka_ListConsumerGroupOffsets_result_t *res =
                         rd_kafka_event_ListConsumerGroupOffsets_result(ev);
                 size_t cnt = 0;
-                const rd_kafka_group_result_t **gr = res ? rd_kafka_ListConsumerGroupOffsets_result_groups(res, &cnt)
-                                                         : NULL;
+                const rd_kafka_group_result_t **gr =
+                        res ? rd_kafka_ListConsumerGroupOffsets_result_groups(res, &cnt) : NULL;
                 for (size_t k = 0; k < cnt; k++) {
                         const char *name = rd_kafka_group_result_name(gr[k]);
                         for (size_t i = 0; i < n; i++) {
                                 if (strcmp(g[i].id, name) != 0)
                                         continue;
                                 const rd_kafka_error_t *e = rd_kafka_group_result_error(gr[k]);
-                                const rd_kafka_topic_partition_list_t *p = rd_kafka_group_result_partitions(gr[k]);
+                                const rd_kafka_topic_partition_list_t *p =
+                                        rd_kafka_group_result_partitions(gr[k]);
                                 if (e)
-                                        snprintf(g[i].error, sizeof(g[i].error), "%s", rd_kafka_error_string(e));
+                                        snprintf(g[i].error, sizeof(g[i].error), "%s",
+                                                 rd_kafka_error_string(e));
                                 else if (p && (g[i].parts = rd_kafka_topic_partition_list_copy(p)))
                                         g[i].error[0] = '\0';
                         }
@@ -219,8 +228,8 @@ sb_err_t lag_sampler_sample(lag_sampler_t *s, lag_sampler_cb cb, void *opaque, c
                                 rd_kafka_topic_partition_list_add(ends, p->topic, p->partition)->offset =
                                         RD_KAFKA_OFFSET_END;
                 }
-        rd_kafka_resp_err_t kerr =
-                ends->cnt ? rd_kafka_offsets_for_times(s->rk, ends, s->timeout_ms) : RD_KAFKA_RESP_ERR_NO_ERROR;
+        rd_kafka_resp_err_t kerr = ends->cnt ? rd_kafka_offsets_for_times(s->rk, ends, s->timeout_ms)
+                                             : RD_KAFKA_RESP_ERR_NO_ERROR;
         for (size_t i = 0; i < n; i++) {
                 lag_offsets_t o = {g[i].id, g[i].state, NULL, -1, -1, -1, g[i].error[0] ? g[i].error : NULL};
                 if (!g[i].parts) {

@@ -75,7 +75,7 @@ START_TEST(test_lag_seconds_interpolates_when_the_oldest_unread_change_came) {
         push(w, 2, 100, 140);
         /* Offset 100 is the first of the 10 written in that step: 1/10 of it. */
         double got = lag_window_lag_seconds(w, T0 + 2 * STEP);
-        ck_assert_double_eq_tol(got, (2 * STEP - STEP / 10) / 1000.0, 1e-9);
+        ck_assert_double_eq_tol(got, (2.0 * STEP - STEP / 10.0) / 1000.0, 1e-9);
         /* Behind since before the window: its age, a lower bound. */
         lag_window_t *old = window(3);
         push(old, 0, 5, 50);
