@@ -27,6 +27,10 @@ struct sb_http_server_s {
         void *health_opaque;
         sb_log_t *log;
         unsigned port;
+        sb_http_server_page_fn page;
+        void *page_opaque;
+        sb_http_server_metrics_fn more_metrics;
+        void *more_metrics_opaque;
         /* libmicrohttpd's last complaint, for the error of a failed start;
          * its logger may run on its thread, hence the lock. */
         pthread_mutex_t err_lock;
@@ -69,10 +73,13 @@ static reply_t metrics_reply(sb_http_server_t *srv) {
         reply_t r = {MHD_HTTP_OK, CONTENT_TYPE_METRICS, NULL, 0};
         char err[256];
         sb_buf_t b;
-        if (!srv->metrics)
+        if (!srv->metrics && !srv->more_metrics)
                 return r;
         sb_buf_init(&b, SB_HTTP_SERVER_MAX_METRICS_TEXT);
-        if (sb_metrics_render(srv->metrics, &b, err, sizeof(err))) {
+        if ((srv->metrics && sb_metrics_render(srv->metrics, &b, err, sizeof(err))) ||
+            (srv->more_metrics && srv->more_metrics(srv->more_metrics_opaque, &b) &&
+             snprintf(err, sizeof(err), "the program's metrics do not fit in %d bytes",
+                      SB_HTTP_SERVER_MAX_METRICS_TEXT))) {
                 sb_buf_free(&b);
                 SB_LOG(srv->log, SB_LOG_ERROR, "http: GET /metrics: %s", err);
                 return error_reply(MHD_HTTP_INTERNAL_SERVER_ERROR, err);
@@ -137,13 +144,27 @@ static int refused(struct MHD_Connection *c, const request_t *req, reply_t *r) {
         return 1;
 }
 
+/* The program's page at `url`, or 404. */
+static reply_t page_reply(sb_http_server_t *srv, const char *url) {
+        reply_t r = {0, CONTENT_TYPE_JSON, NULL, 0};
+        sb_buf_t b;
+        sb_buf_init(&b, SB_HTTP_SERVER_MAX_PAGE);
+        r.status = srv->page(srv->page_opaque, url, &b, &r.ctype);
+        if (r.status == 0) {
+                sb_buf_free(&b);
+                return error_reply(MHD_HTTP_NOT_FOUND, "not found");
+        }
+        r.body = (char *)sb_buf_detach(&b, &r.len);
+        return r;
+}
+
 static reply_t route(sb_http_server_t *srv, const char *url, const char *method) {
-        int metrics = strcmp(url, "/metrics") == 0;
-        if (!metrics && strcmp(url, "/healthz") != 0)
+        int metrics = strcmp(url, "/metrics") == 0, health = strcmp(url, "/healthz") == 0;
+        if (!metrics && !health && !srv->page)
                 return error_reply(MHD_HTTP_NOT_FOUND, "not found: try /metrics or /healthz");
         if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
                 return error_reply(MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-        return metrics ? metrics_reply(srv) : health_reply(srv);
+        return metrics ? metrics_reply(srv) : health ? health_reply(srv) : page_reply(srv, url);
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *c, reply_t *r) {
@@ -282,6 +303,10 @@ sb_err_t sb_http_server_new(const sb_http_server_options_t *opts, sb_http_server
         }
         srv->metrics = opts->metrics;
         srv->health = opts->health;
+        srv->page = opts->page;
+        srv->page_opaque = opts->page_opaque;
+        srv->more_metrics = opts->more_metrics;
+        srv->more_metrics_opaque = opts->more_metrics_opaque;
         srv->health_opaque = opts->health_opaque;
         srv->log = opts->log;
         unsigned connections =
@@ -384,6 +409,14 @@ sb_err_t sb_http_server_parse_listen(const char *text, char *host, size_t host_s
 sb_err_t sb_http_server_from_config(const sb_config_t *cfg, sb_metrics_t *metrics,
                                     sb_http_server_health_fn health, void *health_opaque, sb_log_t *log,
                                     sb_http_server_t **out, char *errstr, size_t errstr_size) {
+        sb_http_server_options_t base = {
+                .metrics = metrics, .health = health, .health_opaque = health_opaque, .log = log};
+        return sb_http_server_from_config_with(cfg, &base, out, errstr, errstr_size);
+}
+
+sb_err_t sb_http_server_from_config_with(const sb_config_t *cfg, const sb_http_server_options_t *base,
+                                         sb_http_server_t **out, char *errstr, size_t errstr_size) {
+        sb_log_t *log = base->log;
         const char *listen = sb_config_string(cfg, "metrics_listen");
         char where[64] = "", host[256], inner[512];
         unsigned port;
@@ -397,7 +430,9 @@ sb_err_t sb_http_server_from_config(const sb_config_t *cfg, sb_metrics_t *metric
         if (sb_http_server_parse_listen(listen, host, sizeof(host), &port, inner, sizeof(inner)))
                 return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "%s%s: setting 'metrics_listen': %s",
                                  sb_config_origin(cfg), where, inner);
-        sb_http_server_options_t opts = {host, port, metrics, health, health_opaque, log, 0, 0};
+        sb_http_server_options_t opts = *base;
+        opts.address = host;
+        opts.port = port;
         if ((err = sb_http_server_new(&opts, out, inner, sizeof(inner))))
                 return sb_seterr(err, errstr, errstr_size, "%s%s: setting 'metrics_listen': %s",
                                  sb_config_origin(cfg), where, inner);

@@ -6,6 +6,10 @@
  * program's).  HEAD works on both.  It runs one libmicrohttpd thread of its
  * own; the program's main loop never waits on it.
  *
+ * A program may add pages of its own (GET and HEAD of other paths, through
+ * the options' page callback: sharebus-lag's API and dashboard) and series
+ * it renders itself to /metrics (more_metrics).
+ *
  * Everything else is refused with a JSON body {"error":"..."}: another path
  * 404, another method 405 with "Allow: GET, HEAD", a request with a body 413
  * (nothing here takes one; refused from its headers, before it is read), a
@@ -44,6 +48,7 @@
 #define SB_HTTP_SERVER_CONNECTION_MEMORY (64 * 1024)       /* libmicrohttpd's per connection */
 #define SB_HTTP_SERVER_MAX_METRICS_TEXT (16 * 1024 * 1024) /* a /metrics body: 500 past it */
 #define SB_HTTP_SERVER_MAX_REASON 256                      /* bytes of a health reason, with its NUL */
+#define SB_HTTP_SERVER_MAX_PAGE (16 * 1024 * 1024)         /* a page's body: 500 past it */
 #define SB_HTTP_SERVER_DEFAULT_CONNECTIONS 16
 #define SB_HTTP_SERVER_DEFAULT_TIMEOUT 10 /* seconds */
 
@@ -53,6 +58,19 @@
  * for each /healthz request, one at a time, with the `health_opaque` of the
  * options: it must be quick and thread-safe against the program. */
 typedef int (*sb_http_server_health_fn)(void *opaque, char *reason, size_t reason_size);
+
+/* A program's own page (sharebus-lag's API and dashboard): called from the
+ * server's thread for a GET or HEAD of any path but /metrics and /healthz
+ * (`path` without the query), it appends the body to `body` (bounded by
+ * SB_HTTP_SERVER_MAX_PAGE), sets *content_type (a static string) and
+ * returns the HTTP status; 0 for "no such page" (404 with a JSON error).
+ * It must be thread-safe against the program. */
+typedef unsigned (*sb_http_server_page_fn)(void *opaque, const char *path, sb_buf_t *body,
+                                           const char **content_type);
+/* More of /metrics: appends Prometheus text after the set's (series a
+ * program renders itself, more than an sb_metrics set holds).  SB_OK, or
+ * an error that answers 500.  Same thread rules as the page callback. */
+typedef sb_err_t (*sb_http_server_metrics_fn)(void *opaque, sb_buf_t *out);
 
 typedef struct {
         /* Address to listen on: an IPv4 or IPv6 literal or a host name (its
@@ -72,6 +90,11 @@ typedef struct {
         /* 0: SB_HTTP_SERVER_DEFAULT_CONNECTIONS, _DEFAULT_TIMEOUT. */
         unsigned max_connections;
         unsigned timeout_seconds;
+        /* NULL: none (every other path 404). */
+        sb_http_server_page_fn page;
+        void *page_opaque;
+        sb_http_server_metrics_fn more_metrics;
+        void *more_metrics_opaque;
 } sb_http_server_options_t;
 
 typedef struct sb_http_server_s sb_http_server_t;
@@ -116,5 +139,10 @@ sb_err_t sb_http_server_parse_listen(const char *text, char *host, size_t host_s
 sb_err_t sb_http_server_from_config(const sb_config_t *cfg, sb_metrics_t *metrics,
                                     sb_http_server_health_fn health, void *health_opaque, sb_log_t *log,
                                     sb_http_server_t **out, char *errstr, size_t errstr_size);
+/* The same with every option but the address and port (taken from
+ * metrics_listen) from `base` (copied): for a program with pages or more
+ * metrics. */
+sb_err_t sb_http_server_from_config_with(const sb_config_t *cfg, const sb_http_server_options_t *base,
+                                         sb_http_server_t **out, char *errstr, size_t errstr_size);
 
 #endif

@@ -118,7 +118,8 @@ sb_err_t lag_monitor_add(lag_monitor_t *m, const lag_offsets_t *o) {
         g->seen = m->sample;
         snprintf(g->state, sizeof(g->state), "%s", o->state ? o->state : "");
         if (!o->topic) {
-                snprintf(g->error, sizeof(g->error), "%s", o->error ? o->error : "its offsets could not be read");
+                snprintf(g->error, sizeof(g->error), "%s",
+                         o->error ? o->error : "its offsets could not be read");
                 return SB_OK;
         }
         part_t *p = NULL;
@@ -131,7 +132,8 @@ sb_err_t lag_monitor_add(lag_monitor_t *m, const lag_offsets_t *o) {
                 p = &g->parts[g->n_parts];
                 memset(p, 0, sizeof(*p));
                 char why[128];
-                if (!(p->topic = strdup(o->topic)) || lag_window_new(m->window, &p->window, why, sizeof(why))) {
+                if (!(p->topic = strdup(o->topic)) ||
+                    lag_window_new(m->window, &p->window, why, sizeof(why))) {
                         free(p->topic);
                         return SB_ERR_NOMEM;
                 }
@@ -173,7 +175,8 @@ static lag_status_t judge(lag_monitor_t *m, group_t *g) {
                                     (int64_t)m->window * m->interval_ms, &p->verdict);
                 if (views)
                         views[i] = (lag_partition_view_t){p->topic, p->partition, p->window, p->verdict};
-                if (p->verdict.status > v->status || (v->status == LAG_OK && !v->reason[0] && p->verdict.reason[0])) {
+                if (p->verdict.status > v->status ||
+                    (v->status == LAG_OK && !v->reason[0] && p->verdict.reason[0])) {
                         v->status = p->verdict.status;
                         snprintf(v->reason, sizeof(v->reason), "%s", p->verdict.reason);
                 }
@@ -194,8 +197,8 @@ void lag_monitor_end(lag_monitor_t *m) {
         for (size_t i = 0; i < m->n_groups; i++) {
                 group_t *g = &m->groups[i];
                 if (m->sample - g->seen >= m->window) { /* gone from the cluster */
-                        SB_LOG(m->log, SB_LOG_INFO, "group %s: not seen for %zu samples, no longer watched", g->name,
-                               m->window);
+                        SB_LOG(m->log, SB_LOG_INFO, "group %s: not seen for %zu samples, no longer watched",
+                               g->name, m->window);
                         group_free(g);
                         continue;
                 }
@@ -203,9 +206,9 @@ void lag_monitor_end(lag_monitor_t *m) {
                 lag_status_t was = g->view.name ? g->view.status : LAG_OK;
                 lag_status_t now = judge(m, g);
                 if (now != was) {
-                        SB_LOG(m->log, now > was ? SB_LOG_WARN : SB_LOG_INFO, "group %s: %s -> %s%s%s", g->name,
-                               lag_status_name(was), lag_status_name(now), g->view.reason[0] ? ": " : "",
-                               g->view.reason);
+                        SB_LOG(m->log, now > was ? SB_LOG_WARN : SB_LOG_INFO, "group %s: %s -> %s%s%s",
+                               g->name, lag_status_name(was), lag_status_name(now),
+                               g->view.reason[0] ? ": " : "", g->view.reason);
                         if (m->on_change)
                                 m->on_change(m->opaque, g->name, was, now, g->view.reason);
                 }
@@ -235,8 +238,8 @@ const lag_group_view_t *lag_monitor_find(const lag_monitor_t *m, const char *gro
 static sb_err_t put_label(sb_buf_t *out, const char *s) {
         sb_err_t err = SB_OK;
         for (; *s && !err; s++)
-                err = *s == '\\'  ? sb_buf_append(out, "\\\\", 2)
-                      : *s == '"' ? sb_buf_append(out, "\\\"", 2)
+                err = *s == '\\'   ? sb_buf_append(out, "\\\\", 2)
+                      : *s == '"'  ? sb_buf_append(out, "\\\"", 2)
                       : *s == '\n' ? sb_buf_append(out, "\\n", 2)
                                    : sb_buf_append(out, s, 1);
         return err;
@@ -252,10 +255,10 @@ static sb_err_t render_part_family(const lag_monitor_t *m, sb_buf_t *out, const 
                 for (size_t k = 0; !err && g->name && k < g->n_partitions; k++) {
                         const lag_partition_view_t *p = &g->partitions[k];
                         const lag_sample_t *last = lag_window_last_good(p->window);
-                        double v = which == M_LAG       ? (double)p->verdict.lag
-                                   : which == M_SECONDS ? p->verdict.lag_seconds
-                                   : which == M_STATUS  ? (double)p->verdict.status
-                                   : !last              ? -1
+                        double v = which == M_LAG         ? (double)p->verdict.lag
+                                   : which == M_SECONDS   ? p->verdict.lag_seconds
+                                   : which == M_STATUS    ? (double)p->verdict.status
+                                   : !last                ? -1
                                    : which == M_COMMITTED ? (double)last->committed
                                                           : (double)last->log_end;
                         if (which != M_STATUS && v < 0)
@@ -268,17 +271,18 @@ static sb_err_t render_part_family(const lag_monitor_t *m, sb_buf_t *out, const 
                         if (!err)
                                 err = put_label(out, p->topic);
                         if (!err)
-                                err = sb_buf_printf(out, "\",partition=\"%d\"} %.17g\n", (int)p->partition, v);
+                                err = sb_buf_printf(out, "\",partition=\"%d\"} %.17g\n", (int)p->partition,
+                                                    v);
                 }
         }
         return err;
 }
 
 sb_err_t lag_monitor_render_metrics(const lag_monitor_t *m, sb_buf_t *out) {
-        sb_err_t err = sb_buf_printf(out,
-                                     "# HELP sharebus_consumergroup_status Status of the consumer group by "
-                                     "Burrow's rules: 0 OK, 1 WARN, 2 REWIND, 3 STALL, 4 STOP, 5 ERR\n"
-                                     "# TYPE sharebus_consumergroup_status gauge\n");
+        sb_err_t err =
+                sb_buf_printf(out, "# HELP sharebus_consumergroup_status Status of the consumer group by "
+                                   "Burrow's rules: 0 OK, 1 WARN, 2 REWIND, 3 STALL, 4 STOP, 5 ERR\n"
+                                   "# TYPE sharebus_consumergroup_status gauge\n");
         for (size_t i = 0; !err && i < m->n_groups; i++) {
                 const lag_group_view_t *g = &m->groups[i].view;
                 if (!g->name)
@@ -290,14 +294,15 @@ sb_err_t lag_monitor_render_metrics(const lag_monitor_t *m, sb_buf_t *out) {
                         err = sb_buf_printf(out, "\"} %d\n", (int)g->status);
         }
         if (!err)
-                err = render_part_family(m, out, "sharebus_consumergroup_lag",
-                                         "Messages the group is behind on the partition (log end offset minus "
-                                         "committed offset)",
-                                         M_LAG);
+                err = render_part_family(
+                        m, out, "sharebus_consumergroup_lag",
+                        "Messages the group is behind on the partition (log end offset minus "
+                        "committed offset)",
+                        M_LAG);
         if (!err)
-                err = render_part_family(m, out, "sharebus_consumergroup_lag_seconds",
-                                         "Age of the oldest change the group has not consumed on the partition",
-                                         M_SECONDS);
+                err = render_part_family(
+                        m, out, "sharebus_consumergroup_lag_seconds",
+                        "Age of the oldest change the group has not consumed on the partition", M_SECONDS);
         if (!err)
                 err = render_part_family(m, out, "sharebus_consumergroup_committed_offset",
                                          "The group's committed offset on the partition", M_COMMITTED);
@@ -305,8 +310,8 @@ sb_err_t lag_monitor_render_metrics(const lag_monitor_t *m, sb_buf_t *out) {
                 err = render_part_family(m, out, "sharebus_consumergroup_log_end_offset",
                                          "The partition's log end offset", M_END);
         if (!err)
-                err = render_part_family(m, out, "sharebus_consumergroup_partition_status",
-                                         "Status of the partition for the group (as sharebus_consumergroup_status)",
-                                         M_STATUS);
+                err = render_part_family(
+                        m, out, "sharebus_consumergroup_partition_status",
+                        "Status of the partition for the group (as sharebus_consumergroup_status)", M_STATUS);
         return err;
 }

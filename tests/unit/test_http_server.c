@@ -59,7 +59,7 @@ static void setup(void) {
         TEST_CALL(sb_metrics_register_counter(metrics, "sharebus_events_total", "Events \"published\".", ds,
                                               1, &events, TEST_ERR));
         health = (health_t){NULL, 0};
-        sb_http_server_options_t opts = {NULL, 0, metrics, health_cb, &health, NULL, 0, 0};
+        sb_http_server_options_t opts = {.metrics = metrics, .health = health_cb, .health_opaque = &health};
         start_with(&opts);
         ck_assert_uint_ne(sb_http_server_port(srv), 0);
 }
@@ -265,7 +265,7 @@ END_TEST
 
 START_TEST(test_no_health_callback_is_healthy_and_no_metrics_is_empty) {
         sb_http_server_destroy(srv);
-        sb_http_server_options_t opts = {"127.0.0.1", 0, NULL, NULL, NULL, NULL, 2, 5};
+        sb_http_server_options_t opts = {.address = "127.0.0.1", .max_connections = 2, .timeout_seconds = 5};
         start_with(&opts);
         reply_t r;
         get("GET", "/healthz", &r);
@@ -316,6 +316,76 @@ START_TEST(test_other_paths_are_404) {
         get("DELETE", "/nowhere", &r); /* the path first */
         ck_assert_int_eq(r.status, 404);
         sb_buf_free(&r.body);
+}
+END_TEST
+
+/* A program's pages and its own part of /metrics. */
+static unsigned page_cb(void *opaque, const char *path, sb_buf_t *body, const char **content_type) {
+        int *calls = opaque;
+        (*calls)++;
+        if (strcmp(path, "/api/v1/groups") == 0) {
+                *content_type = "application/json";
+                return sb_buf_printf(body, "{\"groups\":[]}") ? 500 : 200;
+        }
+        if (strcmp(path, "/big") == 0) { /* the page's body is bounded */
+                size_t n = 0;
+                while (sb_buf_append(body, "xxxxxxxxxxxxxxxx", 16) == SB_OK)
+                        n += 16;
+                sb_buf_reset(body);
+                *content_type = "application/json";
+                sb_buf_printf(body, "{\"error\":\"%zu bytes at most\"}", n);
+                return 500;
+        }
+        return 0;
+}
+
+static sb_err_t more_metrics_cb(void *opaque, sb_buf_t *out) {
+        (void)opaque;
+        return sb_buf_printf(
+                out, "# TYPE sharebus_consumergroup_lag gauge\nsharebus_consumergroup_lag{group=\"g\"} 7\n");
+}
+
+START_TEST(test_program_pages_and_more_metrics) {
+        int calls = 0;
+        sb_http_server_t *own = NULL;
+        sb_http_server_options_t opts = {.address = "127.0.0.1", .metrics = metrics};
+        opts.page = page_cb;
+        opts.page_opaque = &calls;
+        opts.more_metrics = more_metrics_cb;
+        TEST_CALL(sb_http_server_new(&opts, &own, TEST_ERR));
+        unsigned port = sb_http_server_port(own);
+        reply_t r;
+        /* The query is not part of the path the page sees. */
+        fetch(port, "GET", "/api/v1/groups?x=1", NULL, NULL, 0, &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_str_eq(r.ctype, "application/json");
+        ck_assert_str_eq(BODY(r), "{\"groups\":[]}");
+        sb_buf_free(&r.body);
+        fetch(port, "GET", "/nothing", NULL, NULL, 0, &r);
+        assert_json(&r, 404, "{\"error\":\"not found\"}");
+        sb_buf_free(&r.body);
+        fetch(port, "POST", "/api/v1/groups", NULL, NULL, 0, &r);
+        ck_assert_int_eq(r.status, 405);
+        sb_buf_free(&r.body);
+        fetch(port, "GET", "/big", NULL, NULL, 0, &r);
+        char want[64];
+        snprintf(want, sizeof(want), "{\"error\":\"%d bytes at most\"}", SB_HTTP_SERVER_MAX_PAGE);
+        assert_json(&r, 500, want);
+        sb_buf_free(&r.body);
+        ck_assert_int_eq(calls, 3); /* not for the refused method */
+        /* /metrics: the set's series, then the program's. */
+        sb_metrics_counter_add(events, 3);
+        fetch(port, "GET", "/metrics", NULL, NULL, 0, &r);
+        ck_assert_int_eq(r.status, 200);
+        const char *set = strstr(BODY(r), "sharebus_events_total{dataset=\"market.business_license\"} 3\n");
+        const char *more = strstr(BODY(r), "sharebus_consumergroup_lag{group=\"g\"} 7\n");
+        ck_assert_msg(set && more && set < more, "%s", BODY(r));
+        sb_buf_free(&r.body);
+        /* /healthz is still the server's. */
+        fetch(port, "GET", "/healthz", NULL, NULL, 0, &r);
+        assert_json(&r, 200, "{\"status\":\"ok\"}");
+        sb_buf_free(&r.body);
+        sb_http_server_destroy(own);
 }
 END_TEST
 
@@ -421,7 +491,7 @@ START_TEST(test_listening_errors) {
         char err[512] = "";
         sb_http_server_t *other = (sb_http_server_t *)1;
         /* The fixture's port is taken. */
-        sb_http_server_options_t opts = {"127.0.0.1", sb_http_server_port(srv), NULL, NULL, NULL, NULL, 0, 0};
+        sb_http_server_options_t opts = {.address = "127.0.0.1", .port = sb_http_server_port(srv)};
         ck_assert_int_eq(sb_http_server_new(&opts, &other, err, sizeof(err)), SB_ERR_IO);
         ck_assert_ptr_null(other);
         char want[128];
@@ -608,6 +678,7 @@ int main(void) {
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_other_paths_are_404);
         tcase_add_test(tc, test_other_methods_are_405_with_allow);
+        tcase_add_test(tc, test_program_pages_and_more_metrics);
         tcase_add_test(tc, test_request_bodies_are_413);
         tcase_add_test(tc, test_oversized_headers_are_431_json);
         tcase_add_test(tc, test_headers_past_connection_memory_are_refused_by_mhd);

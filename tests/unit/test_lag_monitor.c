@@ -18,7 +18,8 @@ typedef struct {
         char last[512];
 } changes_t;
 
-static void on_change(void *opaque, const char *group, lag_status_t was, lag_status_t now, const char *reason) {
+static void on_change(void *opaque, const char *group, lag_status_t was, lag_status_t now,
+                      const char *reason) {
         changes_t *c = opaque;
         c->calls++;
         snprintf(c->last, sizeof(c->last), "%s %s->%s %s", group, lag_status_name(was), lag_status_name(now),
@@ -59,7 +60,8 @@ START_TEST(test_groups_take_their_worst_partition_and_changes_are_told_once) {
         ck_assert_int_eq(g1->partitions[0].verdict.status, LAG_OK);
         ck_assert_int_eq(g1->partitions[1].verdict.status, LAG_STALL);
         ck_assert_int_eq(g1->lag, 25);
-        ck_assert_msg(strstr(g1->reason, "partition 1 of t: the committed offset stayed at 5"), "%s", g1->reason);
+        ck_assert_msg(strstr(g1->reason, "partition 1 of t: the committed offset stayed at 5"), "%s",
+                      g1->reason);
         ck_assert_int_eq(c.calls, 1);
         ck_assert_msg(strstr(c.last, "g1 OK->STALL partition 1 of t"), "%s", c.last);
         ck_assert_int_eq(lag_monitor_find(m, "g2")->status, LAG_OK);
@@ -136,7 +138,8 @@ START_TEST(test_prometheus_text) {
         const char *want[] = {
                 "# TYPE sharebus_consumergroup_status gauge\n",
                 "sharebus_consumergroup_status{group=\"sharebus.tax\"} 0\n",
-                "sharebus_consumergroup_lag{group=\"sharebus.tax\",topic=\"civil.resident\",partition=\"2\"} 12408\n",
+                "sharebus_consumergroup_lag{group=\"sharebus.tax\",topic=\"civil.resident\",partition=\"2\"} "
+                "12408\n",
                 "sharebus_consumergroup_committed_offset{group=\"sharebus.tax\",topic=\"civil.resident\","
                 "partition=\"2\"} 7592\n",
                 "sharebus_consumergroup_log_end_offset{group=\"sharebus.tax\",topic=\"civil.resident\","
