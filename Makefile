@@ -38,7 +38,7 @@ folder_of = $(firstword $(foreach f,$(FOLDERS),$(if $(filter $(f)/%,$(1)),$(f)))
 folder_inc = -Icommon -I$(call folder_of,$(1))
 TEST_INC := -Icommon -Iproducers -Iconsumers -Ischemas/registry
 
-PROGRAMS := sharebus-producer sharebus-subscriber sharebus-registry sharebus-sample sharebus-passwd
+PROGRAMS := sharebus-producer sharebus-subscriber sharebus-lag sharebus-registry sharebus-sample sharebus-passwd
 BINS := $(addprefix $(B)/bin/,$(PROGRAMS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/testutil.c tests/unit/testhttp.c tests/unit/testauth.c tests/unit/testcerts.c,$(wildcard tests/unit/test_*.c)))
 INTEG_TESTS := $(patsubst tests/integration/%.c,%,$(wildcard tests/integration/test_*.c))
@@ -68,6 +68,7 @@ $(foreach f,$(FOLDERS),$(eval $(call folder_archive,$(f))))
 $(B)/bin/sharebus-producer: $(B)/obj/producers/main_producer.o $(B)/libproducers.a $(B)/libsharebus.a
 $(B)/bin/sharebus-sample: $(B)/obj/producers/main_sample.o $(B)/libproducers.a $(B)/libsharebus.a
 $(B)/bin/sharebus-subscriber: $(B)/obj/consumers/main_subscriber.o $(B)/libconsumers.a $(B)/libsharebus.a
+$(B)/bin/sharebus-lag: $(B)/obj/consumers/main_lag.o $(B)/libconsumers.a $(B)/libsharebus.a
 $(B)/bin/sharebus-registry: $(B)/obj/schemas/registry/main_registry.o $(B)/libregistry.a $(B)/libsharebus.a
 $(B)/bin/sharebus-passwd: $(B)/obj/schemas/registry/main_passwd.o $(B)/libregistry.a $(B)/libsharebus.a
 $(BINS):

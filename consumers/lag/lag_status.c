@@ -79,7 +79,8 @@ void lag_status_evaluate(const lag_window_t *w, const char *topic, int32_t parti
                 }
                 prev = s;
         }
-        int64_t still = now_ms - lag_window_last_moved_ms(w);
+        int64_t since = lag_window_still_since_ms(w);
+        int64_t still = since >= 0 ? now_ms - since : 0;
         if (still > window_ms) {
                 lag_status_duration(still, took, sizeof(took));
                 snprintf(what, sizeof(what), "no commit for %s, %s behind", took, behind);

@@ -10,7 +10,9 @@
  *   STALL   the committed offset did not move over a full window while
  *           behind (the consumer may still be there, stuck);
  *   STOP    no commit (no movement) for longer than the window while
- *           behind;
+ *           behind (counted from the later of the last move and the
+ *           moment it fell behind: with nothing to read, nothing is
+ *           committed);
  *   ERR     the last sample could not be read.
  *
  * The statuses are ordered by severity, so a group's status is the largest

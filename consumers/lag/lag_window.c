@@ -7,6 +7,7 @@ struct lag_window_s {
         size_t capacity, count, head; /* head: index of the oldest */
         int64_t last_moved_ms;
         int64_t moved_at_offset; /* the committed offset last_moved_ms is for */
+        int64_t behind_since_ms; /* the first good sample of the present run of samples behind; -1 none */
         int have_good;
 };
 
@@ -22,6 +23,7 @@ sb_err_t lag_window_new(size_t capacity, lag_window_t **out, char *errstr, size_
         }
         w->capacity = capacity;
         w->last_moved_ms = -1;
+        w->behind_since_ms = -1;
         *out = w;
         return SB_OK;
 }
@@ -39,6 +41,10 @@ void lag_window_push(lag_window_t *w, const lag_sample_t *s) {
                 w->moved_at_offset = s->committed;
                 w->have_good = 1;
         }
+        if (!s->error && lag_window_lag(s) == 0)
+                w->behind_since_ms = -1;
+        else if (!s->error && w->behind_since_ms < 0)
+                w->behind_since_ms = s->at_ms;
         if (w->count < w->capacity) {
                 w->ring[(w->head + w->count) % w->capacity] = *s;
                 w->count++;
@@ -66,6 +72,12 @@ const lag_sample_t *lag_window_last_good(const lag_window_t *w) {
 }
 
 int64_t lag_window_last_moved_ms(const lag_window_t *w) { return w->last_moved_ms; }
+
+int64_t lag_window_still_since_ms(const lag_window_t *w) {
+        if (w->behind_since_ms < 0)
+                return -1;
+        return w->behind_since_ms > w->last_moved_ms ? w->behind_since_ms : w->last_moved_ms;
+}
 
 int64_t lag_window_lag(const lag_sample_t *s) {
         int64_t committed = s->committed > 0 ? s->committed : 0;

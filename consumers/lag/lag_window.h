@@ -47,6 +47,12 @@ const lag_sample_t *lag_window_last_good(const lag_window_t *w);
  * first sample's time if it never moved); -1 before any good sample. */
 int64_t lag_window_last_moved_ms(const lag_window_t *w);
 
+/* Since when the group has been behind without its committed offset
+ * moving: the later of the last move and the first sample of the present
+ * run of samples behind (a group with nothing to read commits nothing, and
+ * is not "not committing"); -1 when not behind. */
+int64_t lag_window_still_since_ms(const lag_window_t *w);
+
 /* Messages behind in sample s: log end minus committed, never negative. */
 int64_t lag_window_lag(const lag_sample_t *s);
 

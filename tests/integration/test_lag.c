@@ -4,9 +4,16 @@
  * lag_sampler through the Admin API: its committed and log end offsets per
  * partition, the `groups` filter, a group without commits; then the
  * samples of a group that stops committing, judged by lag_status: behind
- * and moving (OK), stuck (STALL), then longer than the window (STOP).
+ * and moving (OK), stuck (STALL), then longer than the window (STOP); and
+ * the sharebus-lag daemon watching a real subscriber that catches up (OK),
+ * is stuck behind its locked database (STALL, then STOP) and recovers,
+ * through its log, /api/v1/groups, /metrics and /healthz.
  */
+#include <curl/curl.h>
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,7 +168,142 @@ START_TEST(a_group_that_stops_committing_stalls_then_stops) {
 }
 END_TEST
 
+/* GET http://127.0.0.1:<port><path> as JSON (NULL if it did not parse);
+ * *status set. */
+static json_t *get_json(int port, const char *path, long *status) {
+        char url[512];
+        h_reply_t r;
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+        *status = h_http("GET", url, NULL, NULL, NULL, &r);
+        json_t *doc = r.text ? json_loads(r.text, 0, NULL) : NULL;
+        h_reply_free(&r);
+        return doc;
+}
+
+/* Waits (up to 60 s) until `log` holds `needle`. */
+static void wait_log(const char *log, const char *needle) {
+        for (int i = 0; i < 600 && !h_file_contains(log, needle); i++)
+                h_sleep_ms(100);
+        ck_assert_msg(h_file_contains(log, needle), "%s never logged \"%s\"", log, needle);
+}
+
+START_TEST(sharebus_lag_follows_a_subscriber_through_stall_and_stop) {
+        char lines[600], log[600], db[600], lag_log[600];
+        h_copy_dataset(&env, "market.business_license", "lagd.license");
+        ck_assert_int_eq(h_create_topic(&env, "lagd.license", 1), 0);
+        ck_assert_int_eq(h_create_topic(&env, "dlq.lagd", 1), 0);
+        h_write_sample(&env, "market.business_license", "lagd-1.jsonl", 100, 40, 3, lines, sizeof(lines));
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-lagd.log"));
+        ck_assert_int_eq(h_run_producer(&env, "lagd", "license", NULL, lines, NULL, log), 0);
+        snprintf(lag_log, sizeof(lag_log), "%s", h_path(&env, "lag.log"));
+        const char *conf =
+                h_write_file(&env, "lag.conf",
+                             "groups = \"sharebus.lagd\";\ninterval_ms = 300;\nwindow = 5;\n"
+                             "metrics_listen = \"127.0.0.1:0\";\nkafka = { bootstrap_servers = \"%s\"; };\n",
+                             env.bootstrap);
+        pid_t lag = h_start_program(&env, "sharebus-lag", conf, lag_log);
+        int port = h_logged_port(lag_log);
+        ck_assert_int_gt(port, 0);
+
+        /* The subscriber applies everything: the group is watched, OK. */
+        snprintf(db, sizeof(db), "%s", h_path(&env, "lagd.db"));
+        snprintf(log, sizeof(log), "%s", h_path(&env, "subscriber-lagd.log"));
+        pid_t sub = h_start_subscriber(&env, "lagd", "lagd.license", NULL, db, "info", "batch_size = 20;",
+                                       NULL, log);
+        long status = 0;
+        json_t *g = NULL;
+        for (int i = 0; i < 600; i++) {
+                json_decref(g);
+                g = get_json(port, "/api/v1/groups/sharebus.lagd", &status);
+                json_t *parts = g ? json_object_get(g, "partitions") : NULL;
+                json_t *p0 = parts ? json_array_get(parts, 0) : NULL;
+                if (p0 && json_integer_value(json_object_get(p0, "lag")) == 0 &&
+                    json_integer_value(json_object_get(p0, "log_end")) > 0)
+                        break;
+                h_sleep_ms(100);
+        }
+        ck_assert_int_eq(status, 200);
+        ck_assert_str_eq(json_string_value(json_object_get(g, "status")), "OK");
+        json_decref(g);
+
+        /* Its database locked by another writer: the new changes wait,
+         * the committed offset stands still while the lag is there. */
+        sqlite3 *lock = NULL;
+        ck_assert_int_eq(sqlite3_open(db, &lock), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+        h_write_sample(&env, "market.business_license", "lagd-2.jsonl", 100, 40, 4, lines, sizeof(lines));
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-lagd-2.log"));
+        ck_assert_int_eq(h_run_producer(&env, "lagd", "license", NULL, lines, NULL, log), 0);
+        wait_log(lag_log,
+                 "group sharebus.lagd: OK -> STALL: partition 0 of lagd.license: the committed offset "
+                 "stayed at");
+        wait_log(lag_log, "group sharebus.lagd: STALL -> STOP: partition 0 of lagd.license: no commit for");
+        g = get_json(port, "/api/v1/groups/sharebus.lagd", &status);
+        ck_assert_str_eq(json_string_value(json_object_get(g, "status")), "STOP");
+        ck_assert_str_eq(json_string_value(json_object_get(g, "state")), "Stable"); /* alive, stuck */
+        json_int_t behind = json_integer_value(json_object_get(g, "lag"));
+        ck_assert_int_gt(behind, 0);
+        ck_assert_msg(strstr(json_string_value(json_object_get(g, "reason")), "behind"), "%s",
+                      json_string_value(json_object_get(g, "reason")));
+        ck_assert_double_gt(json_real_value(json_object_get(g, "lag_seconds")), 0);
+        json_decref(g);
+        /* The list, /metrics and an unknown group. */
+        g = get_json(port, "/api/v1/groups", &status);
+        ck_assert_int_eq(status, 200);
+        json_t *first = json_array_get(json_object_get(g, "groups"), 0);
+        ck_assert_str_eq(json_string_value(json_object_get(first, "group")), "sharebus.lagd");
+        ck_assert_int_eq(json_integer_value(json_object_get(first, "partitions")), 1);
+        json_decref(g);
+        g = get_json(port, "/api/v1/groups/nobody", &status);
+        ck_assert_int_eq(status, 404);
+        ck_assert_str_eq(json_string_value(json_object_get(g, "error")), "no such group: nobody");
+        json_decref(g);
+        char url[128], want[256];
+        h_reply_t r;
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", port);
+        ck_assert_int_eq(h_http("GET", url, NULL, NULL, NULL, &r), 200);
+        ck_assert_msg(strstr(r.text, "sharebus_consumergroup_status{group=\"sharebus.lagd\"} 4\n"), "%s",
+                      r.text);
+        snprintf(want, sizeof(want),
+                 "sharebus_consumergroup_lag{group=\"sharebus.lagd\",topic=\"lagd.license\",partition=\"0\"} "
+                 "%lld\n",
+                 (long long)behind);
+        ck_assert_msg(strstr(r.text, want), "%s in %s", want, r.text);
+        ck_assert_msg(strstr(r.text, "sharebus_lag_samples_total "), "%s", r.text);
+        h_reply_free(&r);
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", port);
+        ck_assert_int_eq(h_http("GET", url, NULL, NULL, NULL, &r), 200);
+        h_reply_free(&r);
+
+        /* The lock released: the subscriber catches up, the group is OK. */
+        ck_assert_int_eq(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(lock);
+        wait_log(lag_log, "group sharebus.lagd: STOP -> OK");
+        kill(sub, SIGTERM);
+        ck_assert_int_eq(h_wait(sub, 60000), 0);
+        kill(lag, SIGTERM);
+        ck_assert_int_eq(h_wait(lag, 30000), 0);
+        ck_assert(h_file_contains(lag_log, "stopped"));
+}
+END_TEST
+
+/* A bad setting stops the start with its file, line and name. */
+START_TEST(sharebus_lag_refuses_a_bad_config) {
+        const char *conf = h_write_file(&env, "lag-bad.conf", "window = 1;\n");
+        char log[600], bin[600];
+        snprintf(log, sizeof(log), "%s", h_path(&env, "lag-bad.log"));
+        snprintf(bin, sizeof(bin), "%s", h_bin(&env, "sharebus-lag"));
+        char conf_copy[600];
+        snprintf(conf_copy, sizeof(conf_copy), "%s", conf);
+        char *argv[] = {bin, "--config", conf_copy, NULL};
+        ck_assert_int_eq(h_run(argv, log, 30000), 2);
+        ck_assert_msg(h_file_contains(log, "lag-bad.conf:1") && h_file_contains(log, "window"), "see %s",
+                      log);
+}
+END_TEST
+
 int main(void) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
         if (h_env_start(&env) != 0)
                 return 1;
         Suite *s = suite_create("lag");
@@ -169,8 +311,11 @@ int main(void) {
         tcase_set_timeout(tc, 180);
         tcase_add_test(tc, committed_and_log_end_offsets_per_partition);
         tcase_add_test(tc, a_group_that_stops_committing_stalls_then_stops);
+        tcase_add_test(tc, sharebus_lag_follows_a_subscriber_through_stall_and_stop);
+        tcase_add_test(tc, sharebus_lag_refuses_a_bad_config);
         suite_add_tcase(s, tc);
         int failed = h_run_suite(s);
         h_env_stop(&env);
+        curl_global_cleanup();
         return failed ? 1 : 0;
 }

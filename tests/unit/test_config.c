@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lag/lag_settings.h"
 #include "producer_settings.h"
 #include "regd_settings.h"
 #include "sb_config.h"
@@ -496,6 +497,8 @@ static const struct {
          "tax-office"},
         {"schemas/registry/examples/registry.conf", regd_settings, &regd_settings_count, "listen_host",
          "127.0.0.1"},
+        {"consumers/examples/lag.conf", sb_lag_settings, &sb_lag_settings_count, "metrics_listen",
+         "127.0.0.1:9470"},
 };
 
 START_TEST(test_example_configs_load_against_their_programs_settings) {

@@ -168,6 +168,24 @@ START_TEST(test_stall_then_stop_when_the_committed_offset_does_not_move) {
 }
 END_TEST
 
+/* A group that has had nothing to read commits nothing: its still time
+ * counts from when it fell behind, not from its last commit. */
+START_TEST(test_still_counts_from_falling_behind) {
+        lag_window_t *w = window(3);
+        for (int k = 0; k < 20; k++)
+                push(w, k, 100, 100); /* caught up for 20 samples, nothing committed */
+        ck_assert_int_eq(lag_window_still_since_ms(w), -1);
+        push(w, 20, 100, 150); /* new changes: behind from here */
+        ck_assert_int_eq(lag_window_still_since_ms(w), T0 + 20 * STEP);
+        ck_assert_int_eq(judge(w, T0 + 20 * STEP).status, LAG_OK);
+        push(w, 21, 100, 150);
+        push(w, 22, 100, 150);
+        ck_assert_int_eq(judge(w, T0 + 22 * STEP).status, LAG_STALL);
+        ck_assert_int_eq(judge(w, T0 + 23 * STEP + 1).status, LAG_STOP);
+        lag_window_destroy(w);
+}
+END_TEST
+
 START_TEST(test_err_when_the_last_sample_failed) {
         lag_window_t *w = window(4);
         push(w, 0, 10, 20);
@@ -230,6 +248,7 @@ static Suite *suite(void) {
         tcase_add_test(tc, test_warn_when_the_lag_only_grew);
         tcase_add_test(tc, test_rewind_when_the_committed_offset_went_back);
         tcase_add_test(tc, test_stall_then_stop_when_the_committed_offset_does_not_move);
+        tcase_add_test(tc, test_still_counts_from_falling_behind);
         tcase_add_test(tc, test_err_when_the_last_sample_failed);
         tcase_add_test(tc, test_group_status_is_its_worst_partition);
         tcase_add_test(tc, test_durations_and_counts_read_as_sentences);

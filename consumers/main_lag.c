@@ -1,0 +1,215 @@
+/*
+ * sharebus-lag: watches the consumer groups' lag.  Every interval_ms it
+ * samples each watched group's committed offsets and its partitions' log
+ * end offsets (lag/lag_sampler.h), judges every partition's window by
+ * Burrow's rules (lag/lag_status.h, lag/lag_monitor.h), logs each group's
+ * status change, and serves the result: /api/v1/groups and
+ * /api/v1/groups/<group> (lag/lag_api.h), /metrics and /healthz.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lag/lag_api.h"
+#include "lag/lag_monitor.h"
+#include "lag/lag_sampler.h"
+#include "lag/lag_settings.h"
+#include "sb_cli.h"
+#include "sb_clock.h"
+#include "sb_http_server.h"
+#include "sb_log.h"
+#include "sb_metrics.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig) {
+        (void)sig;
+        stop_requested = 1;
+}
+
+/* What the sampler's thread and the HTTP server's share, under `lock`. */
+typedef struct {
+        pthread_mutex_t lock;
+        lag_monitor_t *monitor;
+        int failing;         /* the last sample failed */
+        char why[256];       /* and why */
+} shared_t;
+
+static unsigned on_page(void *opaque, const char *path, sb_buf_t *body, const char **content_type) {
+        shared_t *sh = opaque;
+        *content_type = "application/json";
+        pthread_mutex_lock(&sh->lock);
+        unsigned status = lag_api_answer(sh->monitor, path, body);
+        pthread_mutex_unlock(&sh->lock);
+        return status;
+}
+
+static sb_err_t on_metrics(void *opaque, sb_buf_t *out) {
+        shared_t *sh = opaque;
+        pthread_mutex_lock(&sh->lock);
+        sb_err_t err = lag_monitor_render_metrics(sh->monitor, out);
+        pthread_mutex_unlock(&sh->lock);
+        return err;
+}
+
+static int on_health(void *opaque, char *reason, size_t size) {
+        shared_t *sh = opaque;
+        pthread_mutex_lock(&sh->lock);
+        int ok = !sh->failing;
+        if (!ok)
+                snprintf(reason, size, "cannot sample the consumer groups: %s", sh->why);
+        pthread_mutex_unlock(&sh->lock);
+        return ok;
+}
+
+/* One sample's entries, copied, so that the monitor is locked only while
+ * they are fed to it, not while the brokers answer. */
+typedef struct {
+        lag_offsets_t *items;
+        size_t n, cap;
+        int nomem;
+} batch_t;
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static void collect(void *opaque, const lag_offsets_t *o) {
+        batch_t *b = opaque;
+        if (b->n == b->cap) {
+                size_t cap = b->cap ? 2 * b->cap : 256;
+                lag_offsets_t *p = realloc(b->items, cap * sizeof(*p));
+                if (!p) {
+                        b->nomem = 1;
+                        return;
+                }
+                b->items = p;
+                b->cap = cap;
+        }
+        lag_offsets_t c = *o;
+        c.group = dup_or_null(o->group);
+        c.state = dup_or_null(o->state);
+        c.topic = dup_or_null(o->topic);
+        c.error = dup_or_null(o->error);
+        if (!c.group || (o->state && !c.state) || (o->topic && !c.topic) || (o->error && !c.error)) {
+                free((char *)c.group), free((char *)c.state), free((char *)c.topic), free((char *)c.error);
+                b->nomem = 1;
+                return;
+        }
+        b->items[b->n++] = c;
+}
+
+static void batch_clear(batch_t *b) {
+        for (size_t i = 0; i < b->n; i++) {
+                free((char *)b->items[i].group);
+                free((char *)b->items[i].state);
+                free((char *)b->items[i].topic);
+                free((char *)b->items[i].error);
+        }
+        b->n = 0;
+        b->nomem = 0;
+}
+
+int main(int argc, char **argv) {
+        const sb_program_t prog = {"sharebus-lag",
+                                   "Watches the consumer groups' lag per partition, judges it by Burrow's rules "
+                                   "and serves it over HTTP (API, /metrics, /healthz).",
+                                   sb_lag_settings,
+                                   sb_lag_settings_count,
+                                   NULL,
+                                   0};
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sb_config_t *cfg;
+        sb_log_t *log;
+        int rc = sb_cli_start(&prog, argc, argv, &cfg, &log);
+        if (rc != SB_CLI_CONTINUE)
+                return rc;
+        char errstr[1024];
+        shared_t sh = {.failing = 0};
+        pthread_mutex_init(&sh.lock, NULL);
+        lag_sampler_t *sampler = NULL;
+        sb_metrics_t *metrics = NULL;
+        sb_http_server_t *http = NULL;
+        sb_metrics_counter_t *samples = NULL, *failures = NULL;
+        batch_t batch = {0};
+        int64_t interval = sb_config_int(cfg, "interval_ms");
+        sb_err_t err;
+        if ((err = lag_monitor_new((size_t)sb_config_int(cfg, "window"), interval, log, NULL, NULL, &sh.monitor,
+                                   errstr, sizeof(errstr))) ||
+            (err = lag_sampler_new(cfg, sb_config_string(cfg, "groups"), (int)sb_config_int(cfg, "request_timeout_ms"),
+                                   log, &sampler, errstr, sizeof(errstr))) ||
+            (err = sb_metrics_new(&metrics, errstr, sizeof(errstr))) ||
+            (err = sb_metrics_register_counter(metrics, "sharebus_lag_samples_total",
+                                               "Samples of the consumer groups' offsets taken", NULL, 0, &samples,
+                                               errstr, sizeof(errstr))) ||
+            (err = sb_metrics_register_counter(metrics, "sharebus_lag_sample_failures_total",
+                                               "Samples that could not be taken (the brokers did not answer)", NULL,
+                                               0, &failures, errstr, sizeof(errstr)))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                rc = err == SB_ERR_CONFIG ? 2 : 1;
+                goto done;
+        }
+        sb_http_server_options_t http_opts = {.metrics = metrics,
+                                              .health = on_health,
+                                              .health_opaque = &sh,
+                                              .log = log,
+                                              .page = on_page,
+                                              .page_opaque = &sh,
+                                              .more_metrics = on_metrics,
+                                              .more_metrics_opaque = &sh};
+        if ((err = sb_http_server_from_config_with(cfg, &http_opts, &http, errstr, sizeof(errstr)))) {
+                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+                rc = err == SB_ERR_CONFIG ? 2 : 1;
+                goto done;
+        }
+        const char *groups = sb_config_string(cfg, "groups");
+        SB_LOG(log, SB_LOG_INFO, "watching %s, a sample every %lld ms, %lld samples a window",
+               groups && *groups ? groups : "every consumer group", (long long)interval,
+               (long long)sb_config_int(cfg, "window"));
+        while (!stop_requested) {
+                int64_t started = sb_clock_mono_ms();
+                int64_t now = sb_clock_now_ms();
+                err = lag_sampler_sample(sampler, collect, &batch, errstr, sizeof(errstr));
+                if (!err && batch.nomem)
+                        err = sb_seterr(SB_ERR_NOMEM, errstr, sizeof(errstr), "out of memory for a sample");
+                pthread_mutex_lock(&sh.lock);
+                if (err) {
+                        sb_metrics_counter_inc(failures);
+                        if (!sh.failing)
+                                SB_LOG(log, SB_LOG_WARN, "cannot sample the consumer groups: %s", errstr);
+                        sh.failing = 1;
+                        snprintf(sh.why, sizeof(sh.why), "%.200s", errstr);
+                } else {
+                        if (sh.failing)
+                                SB_LOG(log, SB_LOG_INFO, "sampling again");
+                        sh.failing = 0;
+                        lag_monitor_begin(sh.monitor, now);
+                        for (size_t i = 0; i < batch.n; i++)
+                                if (lag_monitor_add(sh.monitor, &batch.items[i]))
+                                        SB_LOG(log, SB_LOG_ERROR, "out of memory for group %s", batch.items[i].group);
+                        lag_monitor_end(sh.monitor);
+                        sb_metrics_counter_inc(samples);
+                }
+                pthread_mutex_unlock(&sh.lock);
+                batch_clear(&batch);
+                while (!stop_requested && sb_clock_mono_ms() - started < interval)
+                        sb_clock_sleep_ms(50);
+        }
+        SB_LOG(log, SB_LOG_INFO, "stopped");
+        rc = 0;
+done:
+        sb_http_server_destroy(http); /* first: no request may read what follows once it is gone */
+        batch_clear(&batch);
+        free(batch.items);
+        lag_sampler_destroy(sampler);
+        lag_monitor_destroy(sh.monitor);
+        sb_metrics_destroy(metrics);
+        pthread_mutex_destroy(&sh.lock);
+        sb_log_destroy(log);
+        sb_config_destroy(cfg);
+        return rc;
+}
