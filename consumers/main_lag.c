@@ -33,8 +33,8 @@ static void on_signal(int sig) {
 typedef struct {
         pthread_mutex_t lock;
         lag_monitor_t *monitor;
-        int failing;         /* the last sample failed */
-        char why[256];       /* and why */
+        int failing;   /* the last sample failed */
+        char why[256]; /* and why */
 } shared_t;
 
 static unsigned on_page(void *opaque, const char *path, sb_buf_t *body, const char **content_type) {
@@ -111,13 +111,14 @@ static void batch_clear(batch_t *b) {
 }
 
 int main(int argc, char **argv) {
-        const sb_program_t prog = {"sharebus-lag",
-                                   "Watches the consumer groups' lag per partition, judges it by Burrow's rules "
-                                   "and serves it over HTTP (API, /metrics, /healthz).",
-                                   sb_lag_settings,
-                                   sb_lag_settings_count,
-                                   NULL,
-                                   0};
+        const sb_program_t prog = {
+                "sharebus-lag",
+                "Watches the consumer groups' lag per partition, judges it by Burrow's rules "
+                "and serves it over HTTP (API, /metrics, /healthz).",
+                sb_lag_settings,
+                sb_lag_settings_count,
+                NULL,
+                0};
         struct sigaction sa;
         memset(&sa, 0, sizeof(sa));
         sa.sa_handler = on_signal;
@@ -138,17 +139,18 @@ int main(int argc, char **argv) {
         batch_t batch = {0};
         int64_t interval = sb_config_int(cfg, "interval_ms");
         sb_err_t err;
-        if ((err = lag_monitor_new((size_t)sb_config_int(cfg, "window"), interval, log, NULL, NULL, &sh.monitor,
-                                   errstr, sizeof(errstr))) ||
-            (err = lag_sampler_new(cfg, sb_config_string(cfg, "groups"), (int)sb_config_int(cfg, "request_timeout_ms"),
-                                   log, &sampler, errstr, sizeof(errstr))) ||
+        if ((err = lag_monitor_new((size_t)sb_config_int(cfg, "window"), interval, log, NULL, NULL,
+                                   &sh.monitor, errstr, sizeof(errstr))) ||
+            (err = lag_sampler_new(cfg, sb_config_string(cfg, "groups"),
+                                   (int)sb_config_int(cfg, "request_timeout_ms"), log, &sampler, errstr,
+                                   sizeof(errstr))) ||
             (err = sb_metrics_new(&metrics, errstr, sizeof(errstr))) ||
             (err = sb_metrics_register_counter(metrics, "sharebus_lag_samples_total",
-                                               "Samples of the consumer groups' offsets taken", NULL, 0, &samples,
-                                               errstr, sizeof(errstr))) ||
+                                               "Samples of the consumer groups' offsets taken", NULL, 0,
+                                               &samples, errstr, sizeof(errstr))) ||
             (err = sb_metrics_register_counter(metrics, "sharebus_lag_sample_failures_total",
-                                               "Samples that could not be taken (the brokers did not answer)", NULL,
-                                               0, &failures, errstr, sizeof(errstr)))) {
+                                               "Samples that could not be taken (the brokers did not answer)",
+                                               NULL, 0, &failures, errstr, sizeof(errstr)))) {
                 SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
                 rc = err == SB_ERR_CONFIG ? 2 : 1;
                 goto done;
@@ -190,7 +192,8 @@ int main(int argc, char **argv) {
                         lag_monitor_begin(sh.monitor, now);
                         for (size_t i = 0; i < batch.n; i++)
                                 if (lag_monitor_add(sh.monitor, &batch.items[i]))
-                                        SB_LOG(log, SB_LOG_ERROR, "out of memory for group %s", batch.items[i].group);
+                                        SB_LOG(log, SB_LOG_ERROR, "out of memory for group %s",
+                                               batch.items[i].group);
                         lag_monitor_end(sh.monitor);
                         sb_metrics_counter_inc(samples);
                 }

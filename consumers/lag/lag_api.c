@@ -23,12 +23,13 @@ static json_t *group_json(const lag_group_view_t *g, int with_partitions) {
         for (size_t i = 0; parts && i < g->n_partitions; i++) {
                 const lag_partition_view_t *p = &g->partitions[i];
                 const lag_sample_t *last = lag_window_last_good(p->window);
-                json_t *po = json_pack("{s:s, s:i, s:s, s:s, s:I, s:o, s:o, s:o}", "topic", p->topic, "partition",
-                                       (int)p->partition, "status", lag_status_name(p->verdict.status), "reason",
-                                       p->verdict.reason, "lag", (json_int_t)p->verdict.lag, "lag_seconds",
-                                       number_or_null(p->verdict.lag_seconds), "committed",
-                                       last && last->committed >= 0 ? json_integer(last->committed) : json_null(),
-                                       "log_end", last ? json_integer(last->log_end) : json_null());
+                json_t *po =
+                        json_pack("{s:s, s:i, s:s, s:s, s:I, s:o, s:o, s:o}", "topic", p->topic, "partition",
+                                  (int)p->partition, "status", lag_status_name(p->verdict.status), "reason",
+                                  p->verdict.reason, "lag", (json_int_t)p->verdict.lag, "lag_seconds",
+                                  number_or_null(p->verdict.lag_seconds), "committed",
+                                  last && last->committed >= 0 ? json_integer(last->committed) : json_null(),
+                                  "log_end", last ? json_integer(last->log_end) : json_null());
                 if (!po || json_array_append_new(parts, po)) {
                         json_decref(parts);
                         parts = NULL;
@@ -71,7 +72,8 @@ unsigned lag_api_answer(const lag_monitor_t *m, const char *path, sb_buf_t *body
                 char msg[400];
                 snprintf(msg, sizeof(msg), "no such group: %.300s", path + n + 1);
                 json_t *text = json_string(msg);
-                return put(body, json_pack("{s:o}", "error", text ? text : json_string("no such group")), 404);
+                return put(body, json_pack("{s:o}", "error", text ? text : json_string("no such group")),
+                           404);
         }
         return put(body, group_json(g, 1), 200);
 }
