@@ -15,6 +15,13 @@
  *   bench_tool measure COMMAND [ARGS...]
  *       runs COMMAND; prints "<wall seconds> <peak RSS KiB>" (stdin is passed
  *       on, SIGTERM and SIGINT too) and exits with COMMAND's status
+ *   bench_tool measure-cpu COMMAND [ARGS...]
+ *       the same, printing "<wall seconds> <peak RSS KiB> <CPU seconds>"
+ *       (user + system)
+ *   bench_tool commit-groups BOOTSTRAP PREFIX GROUPS PARTITIONS
+ *       for i < GROUPS, group PREFIX.g<i> commits offset 0 on the PARTITIONS
+ *       partitions of topic PREFIX.t<i>: consumer groups for sharebus-lag
+ *       to watch
  *   bench_tool encode-lines SCHEMA_DIR TOPIC FILE [legacy]
  *       the producer's per-event work without Kafka: loads the dataset,
  *       compiles the rules from the local schemas (the producer takes them
@@ -219,7 +226,7 @@ static void forward_signal(int sig) {
                 kill(measured_pid, sig);
 }
 
-static int measure(char **argv) {
+static int measure(char **argv, int with_cpu) {
         double start = now_s();
         pid_t pid = fork();
         if (pid < 0) {
@@ -244,8 +251,42 @@ static int measure(char **argv) {
                 ;
         if (got < 0)
                 return 1;
-        printf("%.3f %ld\n", now_s() - start, ru.ru_maxrss);
+        if (with_cpu)
+                printf("%.3f %ld %.3f\n", now_s() - start, ru.ru_maxrss,
+                       (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
+        else
+                printf("%.3f %ld\n", now_s() - start, ru.ru_maxrss);
         return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+static int commit_groups(const char *bootstrap, const char *prefix, long groups, long partitions) {
+        char errstr[512], group[256], topic[256];
+        for (long g = 0; g < groups; g++) {
+                snprintf(group, sizeof(group), "%s.g%ld", prefix, g);
+                snprintf(topic, sizeof(topic), "%s.t%ld", prefix, g);
+                rd_kafka_conf_t *conf = rd_kafka_conf_new();
+                rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, NULL, 0);
+                rd_kafka_conf_set(conf, "group.id", group, NULL, 0);
+                rd_kafka_conf_set(conf, "enable.auto.commit", "false", NULL, 0);
+                rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+                if (!rk) {
+                        fprintf(stderr, "bench_tool: %s\n", errstr);
+                        rd_kafka_conf_destroy(conf);
+                        return 1;
+                }
+                rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)partitions);
+                for (long p = 0; p < partitions; p++)
+                        rd_kafka_topic_partition_list_add(l, topic, (int32_t)p)->offset = 0;
+                rd_kafka_resp_err_t err = rd_kafka_commit(rk, l, 0);
+                rd_kafka_topic_partition_list_destroy(l);
+                rd_kafka_destroy(rk);
+                if (err) {
+                        fprintf(stderr, "bench_tool: commit %s: %s\n", group, rd_kafka_err2str(err));
+                        return 1;
+                }
+        }
+        return 0;
 }
 
 static double cpu_s(void) {
@@ -365,7 +406,11 @@ int main(int argc, char **argv) {
         if (argc >= 5 && strcmp(argv[1], "consume-raw") == 0)
                 return consume_raw(argv[2], argv[3], parse_long(argv[4]));
         if (argc >= 3 && strcmp(argv[1], "measure") == 0)
-                return measure(argv + 2);
+                return measure(argv + 2, 0);
+        if (argc >= 3 && strcmp(argv[1], "measure-cpu") == 0)
+                return measure(argv + 2, 1);
+        if (argc >= 6 && strcmp(argv[1], "commit-groups") == 0)
+                return commit_groups(argv[2], argv[3], parse_long(argv[4]), parse_long(argv[5]));
         if (argc >= 5 && strcmp(argv[1], "encode-lines") == 0)
                 return encode_lines(argv[2], argv[3], argv[4], argc >= 6 && strcmp(argv[5], "legacy") == 0);
         if (argc >= 4 && strcmp(argv[1], "upsert-raw") == 0)
@@ -376,7 +421,8 @@ int main(int argc, char **argv) {
         fprintf(stderr,
                 "usage: bench_tool produce-raw BOOTSTRAP TOPIC COUNT SIZE [KEY_SIZE [TOMBSTONES]] | "
                 "consume-raw BOOTSTRAP TOPIC "
-                "COUNT | measure COMMAND... | encode-lines SCHEMA_DIR TOPIC FILE [legacy] | "
+                "COUNT | measure COMMAND... | measure-cpu COMMAND... | commit-groups BOOTSTRAP PREFIX GROUPS "
+                "PARTITIONS | encode-lines SCHEMA_DIR TOPIC FILE [legacy] | "
                 "upsert-raw FILE DB [BATCH] | upsert-raw-pg FILE CONNINFO LIKE_TABLE TABLE [BATCH]\n");
         return 2;
 }

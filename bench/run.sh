@@ -7,7 +7,7 @@
 # BENCH_EVENTS=N sets the number of events; BENCH_KEEP=1 keeps the work
 # folder (logs, configs, outbox databases) and says where.
 # BENCH_ONLY=subscriber measures the subscriber's figures alone (the
-# changes published once, no producer or registry figures).
+# changes published once, no producer, lag or registry figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -320,5 +320,6 @@ for pid in "${latency_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/de
 latency_pids=()
 
 [[ $only == subscriber ]] && exit 0
+BOOTSTRAP="$bootstrap" bench/lag.sh
 BOOTSTRAP="$bootstrap" bench/registry.sh
 BOOTSTRAP="$bootstrap" bench/registry_replay.sh

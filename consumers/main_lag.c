@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
+#include "lag/lag_alert.h"
 #include "lag/lag_api.h"
 #include "lag/lag_monitor.h"
 #include "lag/lag_sampler.h"
@@ -33,9 +36,21 @@ static void on_signal(int sig) {
 typedef struct {
         pthread_mutex_t lock;
         lag_monitor_t *monitor;
-        int failing;   /* the last sample failed */
-        char why[256]; /* and why */
+        lag_alert_t *alert; /* NULL: no webhook */
+        int64_t now_ms;     /* of the sample being judged */
+        int failing;        /* the last sample failed */
+        char why[256];      /* and why */
 } shared_t;
+
+/* A group's status changed (the monitor logged it): to the webhook. */
+static void on_change(void *opaque, const char *group, lag_status_t was, lag_status_t now,
+                      const char *reason) {
+        shared_t *sh = opaque;
+        const lag_group_view_t *g = lag_monitor_find(sh->monitor, group);
+        if (sh->alert)
+                lag_alert_notify(sh->alert, group, was, now, reason, g ? g->lag : -1, g ? g->lag_seconds : -1,
+                                 sh->now_ms);
+}
 
 static unsigned on_page(void *opaque, const char *path, sb_buf_t *body, const char **content_type) {
         shared_t *sh = opaque;
@@ -139,8 +154,16 @@ int main(int argc, char **argv) {
         batch_t batch = {0};
         int64_t interval = sb_config_int(cfg, "interval_ms");
         sb_err_t err;
-        if ((err = lag_monitor_new((size_t)sb_config_int(cfg, "window"), interval, log, NULL, NULL,
+        const char *webhook = sb_config_string(cfg, "webhook_url");
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        if ((err = lag_monitor_new((size_t)sb_config_int(cfg, "window"), interval, log, on_change, &sh,
                                    &sh.monitor, errstr, sizeof(errstr))) ||
+            (err = lag_settings_thresholds(cfg, sh.monitor, errstr, sizeof(errstr))) ||
+            (webhook && *webhook &&
+             (err = lag_alert_new(webhook, (int)sb_config_int(cfg, "webhook_retries"),
+                                  (int)sb_config_int(cfg, "webhook_backoff_ms"),
+                                  (int)sb_config_int(cfg, "webhook_timeout_ms"), log, &sh.alert, errstr,
+                                  sizeof(errstr)))) ||
             (err = lag_sampler_new(cfg, sb_config_string(cfg, "groups"),
                                    (int)sb_config_int(cfg, "request_timeout_ms"), log, &sampler, errstr,
                                    sizeof(errstr))) ||
@@ -189,6 +212,7 @@ int main(int argc, char **argv) {
                         if (sh.failing)
                                 SB_LOG(log, SB_LOG_INFO, "sampling again");
                         sh.failing = 0;
+                        sh.now_ms = now;
                         lag_monitor_begin(sh.monitor, now);
                         for (size_t i = 0; i < batch.n; i++)
                                 if (lag_monitor_add(sh.monitor, &batch.items[i]))
@@ -209,10 +233,12 @@ done:
         batch_clear(&batch);
         free(batch.items);
         lag_sampler_destroy(sampler);
+        lag_alert_destroy(sh.alert);
         lag_monitor_destroy(sh.monitor);
         sb_metrics_destroy(metrics);
         pthread_mutex_destroy(&sh.lock);
         sb_log_destroy(log);
         sb_config_destroy(cfg);
+        curl_global_cleanup();
         return rc;
 }

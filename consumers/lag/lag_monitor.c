@@ -23,7 +23,15 @@ typedef struct {
         lag_group_view_t view;
 } group_t;
 
+typedef struct {
+        char *group;
+        int64_t max_lag;
+        double max_lag_seconds;
+} threshold_t;
+
 struct lag_monitor_s {
+        threshold_t *thresholds;
+        size_t n_thresholds;
         size_t window;
         int64_t interval_ms;
         sb_log_t *log;
@@ -70,10 +78,52 @@ static void group_free(group_t *g) {
 void lag_monitor_destroy(lag_monitor_t *m) {
         if (!m)
                 return;
+        for (size_t i = 0; i < m->n_thresholds; i++)
+                free(m->thresholds[i].group);
+        free(m->thresholds);
         for (size_t i = 0; i < m->n_groups; i++)
                 group_free(&m->groups[i]);
         free(m->groups);
         free(m);
+}
+
+sb_err_t lag_monitor_set_threshold(lag_monitor_t *m, const char *group, int64_t max_lag,
+                                   double max_lag_seconds) {
+        threshold_t *t = realloc(m->thresholds, (m->n_thresholds + 1) * sizeof(*t));
+        if (!t)
+                return SB_ERR_NOMEM;
+        m->thresholds = t;
+        if (!(t[m->n_thresholds].group = strdup(group)))
+                return SB_ERR_NOMEM;
+        t[m->n_thresholds].max_lag = max_lag;
+        t[m->n_thresholds].max_lag_seconds = max_lag_seconds;
+        m->n_thresholds++;
+        return SB_OK;
+}
+
+/* A group over its threshold is at least WARN. */
+static void apply_threshold(const lag_monitor_t *m, lag_group_view_t *v) {
+        for (size_t i = 0; i < m->n_thresholds && v->status < LAG_WARN; i++) {
+                const threshold_t *t = &m->thresholds[i];
+                if (strcmp(t->group, v->name) != 0)
+                        continue;
+                char have[32], limit[32];
+                if (t->max_lag > 0 && v->lag > t->max_lag) {
+                        lag_status_count(v->lag, have, sizeof(have));
+                        lag_status_count(t->max_lag, limit, sizeof(limit));
+                        snprintf(v->reason, sizeof(v->reason),
+                                 "group %.100s: %s behind, above its threshold of %s", v->name, have, limit);
+                        v->status = LAG_WARN;
+                } else if (t->max_lag_seconds > 0 && v->lag_seconds > t->max_lag_seconds) {
+                        lag_status_duration((int64_t)(v->lag_seconds * 1000), have, sizeof(have));
+                        lag_status_duration((int64_t)(t->max_lag_seconds * 1000), limit, sizeof(limit));
+                        snprintf(
+                                v->reason, sizeof(v->reason),
+                                "group %.100s: its oldest unread change is %s old, above its threshold of %s",
+                                v->name, have, limit);
+                        v->status = LAG_WARN;
+                }
+        }
 }
 
 void lag_monitor_begin(lag_monitor_t *m, int64_t now_ms) {
@@ -185,6 +235,7 @@ static lag_status_t judge(lag_monitor_t *m, group_t *g) {
                 if (p->verdict.lag_seconds > v->lag_seconds)
                         v->lag_seconds = p->verdict.lag_seconds;
         }
+        apply_threshold(m, v);
         if (g->error[0]) {
                 v->status = LAG_ERR;
                 snprintf(v->reason, sizeof(v->reason), "group %.100s: %.200s", g->name, g->error);

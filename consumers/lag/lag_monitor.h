@@ -59,6 +59,12 @@ sb_err_t lag_monitor_new(size_t window, int64_t interval_ms, sb_log_t *log, lag_
                          void *opaque, lag_monitor_t **out, char *errstr, size_t errstr_size);
 void lag_monitor_destroy(lag_monitor_t *m);
 
+/* A group's own thresholds (copied name; 0: none): a group not worse than
+ * OK is WARN while it is more than `max_lag` messages behind, or its
+ * oldest unread change is older than `max_lag_seconds`.  SB_ERR_NOMEM. */
+sb_err_t lag_monitor_set_threshold(lag_monitor_t *m, const char *group, int64_t max_lag,
+                                   double max_lag_seconds);
+
 void lag_monitor_begin(lag_monitor_t *m, int64_t now_ms);
 /* One entry of the sample (copied).  SB_ERR_NOMEM only. */
 sb_err_t lag_monitor_add(lag_monitor_t *m, const lag_offsets_t *o);

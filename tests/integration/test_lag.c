@@ -12,6 +12,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
+#include <microhttpd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -187,6 +189,62 @@ static void wait_log(const char *log, const char *needle) {
         ck_assert_msg(h_file_contains(log, needle), "%s never logged \"%s\"", log, needle);
 }
 
+/* The webhook's receiver: refuses the first `fail` POSTs (503), then keeps
+ * each body's "previous->status" in `seen`. */
+typedef struct {
+        struct MHD_Daemon *d;
+        pthread_mutex_t lock;
+        int fail, posts;
+        char seen[512];
+        char url[64];
+} hook_t;
+
+static enum MHD_Result on_hook(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                               const char *version, const char *data, size_t *size, void **con_cls) {
+        hook_t *h = cls;
+        (void)url, (void)method, (void)version;
+        if (!*con_cls) {
+                *con_cls = calloc(1, 2048);
+                return *con_cls ? MHD_YES : MHD_NO;
+        }
+        char *buf = *con_cls;
+        if (*size) {
+                size_t have = strlen(buf), n = *size < 2047 - have ? *size : 2047 - have;
+                memcpy(buf + have, data, n);
+                *size = 0;
+                return MHD_YES;
+        }
+        pthread_mutex_lock(&h->lock);
+        unsigned status = h->posts++ < h->fail ? 503 : 200;
+        json_t *doc = status == 200 ? json_loads(buf, 0, NULL) : NULL;
+        if (doc) {
+                size_t at = strlen(h->seen);
+                snprintf(h->seen + at, sizeof(h->seen) - at, "%s->%s;",
+                         json_string_value(json_object_get(doc, "previous")),
+                         json_string_value(json_object_get(doc, "status")));
+                json_decref(doc);
+        }
+        pthread_mutex_unlock(&h->lock);
+        struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        enum MHD_Result ret = MHD_queue_response(c, status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
+static void on_hook_done(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+        (void)cls, (void)c, (void)toe;
+        free(*con_cls);
+        *con_cls = NULL;
+}
+
+static int hook_has(hook_t *h, const char *needle) {
+        pthread_mutex_lock(&h->lock);
+        int found = strstr(h->seen, needle) != NULL;
+        pthread_mutex_unlock(&h->lock);
+        return found;
+}
+
 START_TEST(sharebus_lag_follows_a_subscriber_through_stall_and_stop) {
         char lines[600], log[600], db[600], lag_log[600];
         h_copy_dataset(&env, "market.business_license", "lagd.license");
@@ -196,11 +254,19 @@ START_TEST(sharebus_lag_follows_a_subscriber_through_stall_and_stop) {
         snprintf(log, sizeof(log), "%s", h_path(&env, "producer-lagd.log"));
         ck_assert_int_eq(h_run_producer(&env, "lagd", "license", NULL, lines, NULL, log), 0);
         snprintf(lag_log, sizeof(lag_log), "%s", h_path(&env, "lag.log"));
+        hook_t hook = {.fail = 2};
+        pthread_mutex_init(&hook.lock, NULL);
+        hook.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_hook, &hook,
+                                  MHD_OPTION_NOTIFY_COMPLETED, on_hook_done, NULL, MHD_OPTION_END);
+        ck_assert_ptr_nonnull(hook.d);
+        snprintf(hook.url, sizeof(hook.url), "http://127.0.0.1:%u/alerts",
+                 MHD_get_daemon_info(hook.d, MHD_DAEMON_INFO_BIND_PORT)->port);
         const char *conf =
                 h_write_file(&env, "lag.conf",
                              "groups = \"sharebus.lagd\";\ninterval_ms = 300;\nwindow = 5;\n"
-                             "metrics_listen = \"127.0.0.1:0\";\nkafka = { bootstrap_servers = \"%s\"; };\n",
-                             env.bootstrap);
+                             "metrics_listen = \"127.0.0.1:0\";\nwebhook_url = \"%s\";\n"
+                             "webhook_backoff_ms = 50;\nkafka = { bootstrap_servers = \"%s\"; };\n",
+                             hook.url, env.bootstrap);
         pid_t lag = h_start_program(&env, "sharebus-lag", conf, lag_log);
         int port = h_logged_port(lag_log);
         ck_assert_int_gt(port, 0);
@@ -279,6 +345,13 @@ START_TEST(sharebus_lag_follows_a_subscriber_through_stall_and_stop) {
         ck_assert_int_eq(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
         sqlite3_close(lock);
         wait_log(lag_log, "group sharebus.lagd: STOP -> OK");
+        /* The webhook got each change, in order, after refusing two tries. */
+        for (int i = 0; i < 300 && !hook_has(&hook, "STOP->OK;"); i++)
+                h_sleep_ms(100);
+        ck_assert_msg(hook_has(&hook, "OK->STALL;STALL->STOP;STOP->OK;"), "webhook saw %s", hook.seen);
+        ck_assert(h_file_contains(lag_log, "alert webhook: HTTP 503; trying again"));
+        MHD_stop_daemon(hook.d);
+        pthread_mutex_destroy(&hook.lock);
         kill(sub, SIGTERM);
         ck_assert_int_eq(h_wait(sub, 60000), 0);
         kill(lag, SIGTERM);
@@ -289,16 +362,23 @@ END_TEST
 
 /* A bad setting stops the start with its file, line and name. */
 START_TEST(sharebus_lag_refuses_a_bad_config) {
-        const char *conf = h_write_file(&env, "lag-bad.conf", "window = 1;\n");
-        char log[600], bin[600];
-        snprintf(log, sizeof(log), "%s", h_path(&env, "lag-bad.log"));
-        snprintf(bin, sizeof(bin), "%s", h_bin(&env, "sharebus-lag"));
-        char conf_copy[600];
-        snprintf(conf_copy, sizeof(conf_copy), "%s", conf);
-        char *argv[] = {bin, "--config", conf_copy, NULL};
-        ck_assert_int_eq(h_run(argv, log, 30000), 2);
-        ck_assert_msg(h_file_contains(log, "lag-bad.conf:1") && h_file_contains(log, "window"), "see %s",
-                      log);
+        static const char *const bad[][2] = {
+                {"window = 1;\n", "lag-bad-0.conf:1: setting 'window'"},
+                {"\nthresholds = ( { group = \"g\"; lags = 5; } );\n",
+                 "lag-bad-1.conf:2: setting 'thresholds': unknown 'lags'"},
+                {"thresholds = ( { lag = 5; } );\n",
+                 "lag-bad-2.conf:1: setting 'thresholds': each needs group"},
+        };
+        for (int i = 0; i < 3; i++) {
+                char name[32], log[700], bin[600], conf[600];
+                snprintf(name, sizeof(name), "lag-bad-%d.conf", i);
+                snprintf(conf, sizeof(conf), "%s", h_write_file(&env, name, "%s", bad[i][0]));
+                snprintf(log, sizeof(log), "%s.log", conf);
+                snprintf(bin, sizeof(bin), "%s", h_bin(&env, "sharebus-lag"));
+                char *argv[] = {bin, "--config", conf, NULL};
+                ck_assert_int_eq(h_run(argv, log, 30000), 2);
+                ck_assert_msg(h_file_contains(log, bad[i][1]), "no \"%s\" in %s", bad[i][1], log);
+        }
 }
 END_TEST
 

@@ -121,6 +121,28 @@ START_TEST(test_errors_and_what_is_no_longer_there) {
 }
 END_TEST
 
+START_TEST(test_thresholds_make_a_group_warn) {
+        lag_monitor_t *m = NULL;
+        TEST_CALL(lag_monitor_new(3, STEP, NULL, NULL, NULL, &m, TEST_ERR));
+        TEST_CALL(lag_monitor_set_threshold(m, "g1", 30, 0));
+        TEST_CALL(lag_monitor_set_threshold(m, "g2", 0, 1.5));
+        /* g1 20 behind on each partition (40 in all), moving; g2 behind
+         * since the first sample. */
+        sample(m, 0, 10, 10, 5, 30);
+        const lag_group_view_t *g1 = lag_monitor_find(m, "g1");
+        ck_assert_int_eq(g1->status, LAG_WARN);
+        ck_assert_str_eq(g1->reason, "group g1: 40 behind, above its threshold of 30");
+        ck_assert_int_eq(lag_monitor_find(m, "g2")->status, LAG_OK); /* just fell behind */
+        sample(m, 2, 28, 28, 5, 30);
+        ck_assert_int_eq(lag_monitor_find(m, "g1")->status, LAG_OK); /* 4 behind */
+        const lag_group_view_t *g2 = lag_monitor_find(m, "g2");
+        ck_assert_int_eq(g2->status, LAG_WARN);
+        ck_assert_str_eq(g2->reason,
+                         "group g2: its oldest unread change is 2 s old, above its threshold of 1 s");
+        lag_monitor_destroy(m);
+}
+END_TEST
+
 START_TEST(test_prometheus_text) {
         lag_monitor_t *m = NULL;
         TEST_CALL(lag_monitor_new(3, STEP, NULL, NULL, NULL, &m, TEST_ERR));
@@ -168,6 +190,7 @@ static Suite *suite(void) {
         TCase *tc = tcase_create("core");
         tcase_add_test(tc, test_groups_take_their_worst_partition_and_changes_are_told_once);
         tcase_add_test(tc, test_errors_and_what_is_no_longer_there);
+        tcase_add_test(tc, test_thresholds_make_a_group_warn);
         tcase_add_test(tc, test_prometheus_text);
         suite_add_tcase(s, tc);
         return s;
