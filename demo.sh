@@ -7,7 +7,8 @@
 # change and the producer (source = "sqlite") publishes them.  A subscriber
 # applies all three datasets to its SQLite database as they arrive; when
 # PostgreSQL's server programs are installed (setup.sh installs them), a
-# second subscriber applies them to a throwaway PostgreSQL too.  The demo
+# second subscriber applies them to a throwaway PostgreSQL too; sharebus-lag
+# watches every consumer group and the demo prints its summary.  The demo
 # prints what happened, compares the department's table with the
 # subscribers', then stops everything it started.  About a minute.
 set -euo pipefail
@@ -19,7 +20,7 @@ write_secs=${SHAREBUS_DEMO_WRITE_SECS:-20}
 bin=$root/build/bin
 rm -rf "$work"
 mkdir -p "$work"
-registry_pid= producer_pid= subscriber_pid= pg_subscriber_pid= writer_pid= pg_dir=
+registry_pid= producer_pid= subscriber_pid= pg_subscriber_pid= writer_pid= pg_dir= lag_pid=
 stop() { # pid: SIGTERM, then wait for it
   [[ -n $1 ]] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null || true
 }
@@ -28,6 +29,7 @@ cleanup() {
   stop "$producer_pid"
   stop "$subscriber_pid"
   stop "$pg_subscriber_pid"
+  stop "$lag_pid"
   [[ -n $pg_dir ]] && "$root/tests/pg-throwaway.sh" stop "$pg_dir"
   stop "$registry_pid"
   "$root/broker-config/kafka-stop.sh" "$work/kafka" >/dev/null 2>&1 || true
@@ -58,6 +60,33 @@ registry_pid=$!
 for _ in $(seq 100); do [ -s "$work/registry.port" ] && break; sleep 0.1; done
 [ -s "$work/registry.port" ] || { cat "$work/registry.log"; exit 1; }
 registry=http://127.0.0.1:$(cat "$work/registry.port")
+
+# ---- the operators' view: sharebus-lag, every consumer group ----
+cat >"$work/lag.conf" <<CONF
+interval_ms = 1000;
+window = 5;
+metrics_listen = "127.0.0.1:0";
+kafka = { bootstrap_servers = "$bootstrap"; };
+CONF
+"$bin/sharebus-lag" --config "$work/lag.conf" 2>"$work/lag.log" &
+lag_pid=$!
+lag_addr=
+for _ in $(seq 100); do
+  lag_addr=$(grep -o 'serving /metrics and /healthz on [^ ]*' "$work/lag.log" | awk '{print $NF}') || true
+  [[ -n $lag_addr ]] && break
+  sleep 0.1
+done
+say "sharebus-lag watching every consumer group: http://$lag_addr/api/v1/groups (and /metrics, /healthz)"
+# One screen of the groups' status, from its API.
+lag_summary() {
+  curl -sf "http://$lag_addr/api/v1/groups" | python3 -c '
+import json, sys
+groups = json.load(sys.stdin)["groups"]
+print("    %-28s %-7s %8s %10s  %s" % ("group", "status", "lag", "partitions", "reason"))
+for g in groups:
+    print("    %-28s %-7s %8d %10d  %s" % (g["group"], g["status"], g["lag"], g["partitions"], g["reason"][:80]))
+' || say "(sharebus-lag did not answer)"
+}
 say "schema registry at $registry"
 
 producer_conf() { # topic, then source settings
@@ -247,6 +276,9 @@ if [[ -n $pg_on ]]; then
   done
 fi
 status_line
+say "sharebus-lag: the groups as operators see them:"
+sleep 1.5 # a sample after the last commits
+lag_summary
 say "producer /healthz: $(curl -s "http://$metrics/healthz")"
 say "producer /metrics (excerpt):"
 curl -sf "http://$metrics/metrics" | grep -E '^sharebus_producer_(records_read|events_published|records_rejected|source_backlog)' | sed 's/^/    /'
