@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sb_buf.h"
+#include "target.h"
 #include "targets/pg_conn.h"
 #include "targets/pg_value.h"
 
@@ -215,4 +216,50 @@ sb_err_t pg_ddl_ensure_history(PGconn *conn, const char *table, const sb_node_t 
                 err = ensure(conn, table, NULL, row, &sql, errstr, errstr_size);
         sb_buf_free(&sql);
         return err;
+}
+
+sb_err_t pg_ddl_ensure_sharebus_tables(PGconn *conn, char *errstr, size_t errstr_size) {
+        return pg_conn_run(
+                conn,
+                "BEGIN; " SB_PG_DDL_LOCK "; "
+                "CREATE TABLE IF NOT EXISTS sharebus_offsets (consumer_group text NOT NULL, topic text NOT "
+                "NULL, "
+                "kafka_partition integer NOT NULL, next_offset bigint NOT NULL, "
+                "updated_at timestamptz NOT NULL DEFAULT now(), "
+                "PRIMARY KEY (consumer_group, topic, kafka_partition)); "
+                /* No unique key on purpose: an event applied twice would show. */
+                "CREATE TABLE IF NOT EXISTS sharebus_receipts (topic text NOT NULL, "
+                "kafka_partition integer NOT NULL, kafka_offset bigint NOT NULL, event_id text NOT NULL, "
+                "op text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()); "
+                /* By position, where receipts only ever append (target.h). */
+                "DROP INDEX IF EXISTS sharebus_receipts_event; "
+                "CREATE INDEX IF NOT EXISTS sharebus_receipts_at ON sharebus_receipts "
+                "(topic, kafka_partition, kafka_offset); "
+                /* Which columns hold personal data (sb_rules.h), under which
+                 * policy, from which source field. */
+                "CREATE TABLE IF NOT EXISTS sharebus_columns (table_name text NOT NULL, "
+                "column_name text NOT NULL, classification text NOT NULL, policy text NOT NULL, "
+                "source_field text, PRIMARY KEY (table_name, column_name)); COMMIT",
+                0, NULL, NULL, "create the sharebus tables", errstr, errstr_size);
+}
+
+sb_err_t pg_ddl_record_columns(PGconn *conn, const char *table, const sb_node_t *row, char *errstr,
+                               size_t errstr_size) {
+        sb_err_t err = pg_conn_sp_open(conn, errstr, errstr_size);
+        for (size_t i = 0; !err && i < sb_node_count(row); i++) {
+                const char *column = sb_node_field_name(row, i), *policy = NULL, *source = NULL;
+                sb_class_t cls = SB_CLASS_INTERNAL;
+                err = sb_target_column_meta(row, i, &cls, &policy, &source, errstr, errstr_size);
+                const char *p[5] = {table, column, sb_class_name(cls), policy, source};
+                if (!err)
+                        err = pg_conn_run(
+                                conn,
+                                "INSERT INTO sharebus_columns (table_name, column_name, classification, "
+                                "policy, source_field) VALUES ($1, $2, $3, $4, $5) "
+                                "ON CONFLICT (table_name, column_name) DO UPDATE SET "
+                                "classification = EXCLUDED.classification, policy = EXCLUDED.policy, "
+                                "source_field = EXCLUDED.source_field",
+                                5, p, NULL, "record columns", errstr, errstr_size);
+        }
+        return pg_conn_sp_close(conn, err, errstr, errstr_size);
 }

@@ -10,12 +10,9 @@
 #include "sb_rules.h"
 #include "targets/pg_batch.h"
 #include "targets/pg_conn.h"
+#include "targets/pg_pipe.h"
 #include "targets/pg_ddl.h"
 #include "targets/pg_value.h"
-
-/* Batches in flight before their results are read: bounds what the server
- * buffers for a client that does not read (a few KiB). */
-#define PG_INFLIGHT_MAX 64
 
 /* The statements of one (table, row schema): its rows' batch (an upsert, or
  * a history table's append) and, for a state table, the deletes: a batch
@@ -47,10 +44,7 @@ typedef struct {
         stmt_t *stmts;
         stmt_t *pending; /* the statement whose batch holds rows, or NULL */
         pg_batch_t *receipts;
-        /* Batches sent in pipeline mode whose results are not read yet (at
-         * most PG_INFLIGHT_MAX), and what each was, for the message. */
-        const char *inflight[PG_INFLIGHT_MAX];
-        size_t n_inflight;
+        pg_pipe_t pipe; /* what is sent in pipeline mode, not yet answered */
         /* Counts connections, and failed transactions that prepared a
          * statement: one prepared before may be gone (pg_batch_send). */
         unsigned gen;
@@ -84,78 +78,13 @@ static sb_err_t refused(pg_target_t *t, sb_err_t err, char *errstr, size_t errst
                          "a row of the batch was refused (%s); the batch will be applied row by row", why);
 }
 
-/* Reads the results of the statements in flight, up to the pipeline's
- * sync point, and leaves pipeline mode: before a statement that needs an
- * answer or must run on its own.  The first failure is returned, as
- * running each would have; with `last`, *last is the last statement's
- * result (the caller's to PQclear; NULL on failure). */
+/* The pipeline's answers (pg_pipe_settle). */
 static sb_err_t settle(pg_target_t *t, PGresult **last, char *errstr, size_t errstr_size) {
-        if (last)
-                *last = NULL;
-        if (!t->n_inflight)
-                return SB_OK;
-        size_t n = t->n_inflight, at = 0;
-        t->n_inflight = 0;
-        if (!PQpipelineSync(t->conn)) {
-                /* The results cannot be told apart any more: a new
-                 * connection (the server rolls the transaction back). */
-                sb_err_t err = pg_conn_err(t->conn, NULL, "pipeline sync", errstr, errstr_size);
-                PQreset(t->conn);
-                t->gen++;
-                return err == SB_ERR_INVALID ? SB_ERR_DB : err;
-        }
-        sb_err_t err = SB_OK;
-        PGresult *kept = NULL;
-        for (;;) {
-                PGresult *r = PQgetResult(t->conn);
-                if (!r) {
-                        if (PQstatus(t->conn) != CONNECTION_OK) {
-                                if (!err)
-                                        err = pg_conn_err(t->conn, NULL, t->inflight[at < n ? at : n - 1],
-                                                          errstr, errstr_size);
-                                PQclear(kept);
-                                return err;
-                        }
-                        at++; /* the end of one statement's results */
-                        continue;
-                }
-                ExecStatusType st = PQresultStatus(r);
-                if (st == PGRES_PIPELINE_SYNC) {
-                        PQclear(r);
-                        break;
-                }
-                if (!err && st != PGRES_PIPELINE_ABORTED && !pg_result_ok(r))
-                        err = pg_conn_err(t->conn, r, t->inflight[at < n ? at : n - 1], errstr, errstr_size);
-                if (last && at == n - 1 && !err) {
-                        PQclear(kept);
-                        kept = r;
-                } else {
-                        PQclear(r);
-                }
-        }
-        if (!PQexitPipelineMode(t->conn) && !err)
-                err = pg_conn_err(t->conn, NULL, "leaving pipeline mode", errstr, errstr_size);
-        if (err)
-                PQclear(kept);
-        else if (last)
-                *last = kept;
-        return err;
+        return pg_pipe_settle(&t->pipe, last, errstr, errstr_size);
 }
 
-/* Sends `sql` (n text parameters) in pipeline mode without waiting for
- * its answer, which settle reads. */
-static sb_err_t send_piped(pg_target_t *t, const char *sql, int n, const char *const *params,
-                           const char *what, char *errstr, size_t errstr_size) {
-        sb_err_t err = t->n_inflight == PG_INFLIGHT_MAX ? settle(t, NULL, errstr, errstr_size) : SB_OK;
-        if (!err && PQpipelineStatus(t->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(t->conn))
-                err = pg_conn_err(t->conn, NULL, "entering pipeline mode", errstr, errstr_size);
-        if (!err &&
-            (!PQsendQueryParams(t->conn, sql, n, NULL, params, NULL, NULL, 0) || PQflush(t->conn) != 0))
-                err = pg_conn_err(t->conn, NULL, what, errstr, errstr_size);
-        if (!err)
-                t->inflight[t->n_inflight++] = what;
-        return err;
-}
+/* Prepared statements of older connections are gone (pg_batch_send). */
+static unsigned conn_gen(const pg_target_t *t) { return t->gen + t->pipe.resets; }
 
 static sb_err_t send_batch(pg_target_t *t, pg_batch_t *b, const char *what, char *errstr,
                            size_t errstr_size) {
@@ -173,15 +102,9 @@ static sb_err_t send_batch(pg_target_t *t, pg_batch_t *b, const char *what, char
                 PQclear(r);
         } else {
                 int sent = 0;
-                if (t->n_inflight + 2 > PG_INFLIGHT_MAX)
-                        err = settle(t, NULL, errstr, errstr_size);
-                if (!err && PQpipelineStatus(t->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(t->conn))
-                        err = pg_conn_err(t->conn, NULL, "entering pipeline mode", errstr, errstr_size);
-                /* Sent now (PQflush), so that the server starts on it. */
-                if (!err && (!(sent = pg_batch_send(b, t->conn, t->gen)) || PQflush(t->conn) != 0))
-                        err = pg_conn_err(t->conn, NULL, what, errstr, errstr_size);
-                for (int i = 0; !err && i < sent; i++)
-                        t->inflight[t->n_inflight++] = i + 1 < sent ? "prepare" : what;
+                if (!(err = pg_pipe_open(&t->pipe, 2, errstr, errstr_size)))
+                        err = pg_pipe_sent(&t->pipe, sent = pg_batch_send(b, t->conn, conn_gen(t)), what,
+                                           errstr, errstr_size);
                 t->prepared_in_txn |= sent == 2;
         }
         pg_batch_clear(b);
@@ -269,7 +192,7 @@ static sb_err_t pg_begin(sb_target_t *bt, char *errstr, size_t errstr_size) {
                 PQclear(PQexec(t->conn, "ROLLBACK"));
         /* Its answer comes with the first statement's that needs one. */
         if (!err)
-                err = send_piped(t, "BEGIN", 0, NULL, "begin", errstr, errstr_size);
+                err = pg_pipe_send(&t->pipe, "BEGIN", 0, NULL, "begin", errstr, errstr_size);
         t->in_txn = !err;
         return err ? SB_ERR_DB : SB_OK;
 }
@@ -282,7 +205,7 @@ static sb_err_t pg_commit(sb_target_t *bt, char *errstr, size_t errstr_size) {
         /* The last rows, the offsets and the COMMIT in one round trip. */
         sb_err_t err = flush(t, errstr, errstr_size);
         if (!err)
-                err = send_piped(t, "COMMIT", 0, NULL, "commit", errstr, errstr_size);
+                err = pg_pipe_send(&t->pipe, "COMMIT", 0, NULL, "commit", errstr, errstr_size);
         PGresult *r = NULL;
         char why[1024];
         sb_err_t settled = settle(t, &r, why, sizeof(why));
@@ -611,25 +534,7 @@ static sb_err_t pg_record_columns(sb_target_t *bt, const char *table, const sb_n
                                   size_t errstr_size) {
         pg_target_t *t = (pg_target_t *)bt;
         sb_err_t err = flush_all(t, errstr, errstr_size);
-        if (err)
-                return err;
-        err = pg_conn_sp_open(t->conn, errstr, errstr_size);
-        for (size_t i = 0; !err && i < sb_node_count(row); i++) {
-                const char *column = sb_node_field_name(row, i), *policy = NULL, *source = NULL;
-                sb_class_t cls = SB_CLASS_INTERNAL;
-                err = sb_target_column_meta(row, i, &cls, &policy, &source, errstr, errstr_size);
-                const char *p[5] = {table, column, sb_class_name(cls), policy, source};
-                if (!err)
-                        err = pg_conn_run(
-                                t->conn,
-                                "INSERT INTO sharebus_columns (table_name, column_name, classification, "
-                                "policy, source_field) VALUES ($1, $2, $3, $4, $5) "
-                                "ON CONFLICT (table_name, column_name) DO UPDATE SET "
-                                "classification = EXCLUDED.classification, policy = EXCLUDED.policy, "
-                                "source_field = EXCLUDED.source_field",
-                                5, p, NULL, "record columns", errstr, errstr_size);
-        }
-        return pg_conn_sp_close(t->conn, err, errstr, errstr_size);
+        return err ? err : pg_ddl_record_columns(t->conn, table, row, errstr, errstr_size);
 }
 
 static sb_err_t pg_load_offset(sb_target_t *bt, const char *group, const char *topic, int32_t partition,
@@ -647,13 +552,13 @@ static sb_err_t pg_load_offset(sb_target_t *bt, const char *group, const char *t
          * second of two such transactions wait for the first to end and then
          * read what it stored, as SQLite's single writer does. */
         sb_err_t err = flush(t, errstr, errstr_size);
-        if (!err && !t->n_inflight)
+        if (!err && !t->pipe.n)
                 err = connected(t, errstr, errstr_size);
         /* In the pipeline: a batch's BEGIN and its first offset in one
          * round trip. */
         if (!err)
-                err = send_piped(
-                        t,
+                err = pg_pipe_send(
+                        &t->pipe,
                         "SELECT next_offset FROM sharebus_offsets WHERE consumer_group = $1 AND topic = "
                         "$2 AND kafka_partition = $3 FOR UPDATE",
                         3, p, "load offset", errstr, errstr_size);
@@ -675,12 +580,12 @@ static sb_err_t pg_store_offset(sb_target_t *bt, const char *group, const char *
         /* Sent with the batch's last rows and its COMMIT (pg_commit). */
         sb_err_t err = flush(t, errstr, errstr_size);
         if (!err)
-                err = send_piped(t,
-                                 "INSERT INTO sharebus_offsets (consumer_group, topic, kafka_partition, "
-                                 "next_offset) VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, "
-                                 "kafka_partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, "
-                                 "updated_at = now()",
-                                 4, p, "store offset", errstr, errstr_size);
+                err = pg_pipe_send(&t->pipe,
+                                   "INSERT INTO sharebus_offsets (consumer_group, topic, kafka_partition, "
+                                   "next_offset) VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, "
+                                   "kafka_partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, "
+                                   "updated_at = now()",
+                                   4, p, "store offset", errstr, errstr_size);
         return err == SB_ERR_INVALID ? SB_ERR_DB : err;
 }
 
@@ -769,6 +674,7 @@ sb_err_t sb_target_pg_open(const char *conninfo, sb_target_t **out, char *errstr
                 return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         t->base.ops = &pg_ops;
         t->conn = PQconnectdb(conninfo ? conninfo : "");
+        t->pipe.conn = t->conn;
         if (PQstatus(t->conn) != CONNECTION_OK) {
                 sb_err_t err = pg_conn_err(t->conn, NULL, "cannot connect (postgresql_conninfo)", errstr,
                                            errstr_size);
@@ -776,28 +682,7 @@ sb_err_t sb_target_pg_open(const char *conninfo, sb_target_t **out, char *errstr
                 return err;
         }
         PQsetNoticeProcessor(t->conn, quiet_notice, NULL);
-        sb_err_t err = pg_conn_run(
-                t->conn,
-                "BEGIN; " SB_PG_DDL_LOCK "; "
-                "CREATE TABLE IF NOT EXISTS sharebus_offsets (consumer_group text NOT NULL, topic text NOT "
-                "NULL, "
-                "kafka_partition integer NOT NULL, next_offset bigint NOT NULL, "
-                "updated_at timestamptz NOT NULL DEFAULT now(), "
-                "PRIMARY KEY (consumer_group, topic, kafka_partition)); "
-                /* No unique key on purpose: an event applied twice would show. */
-                "CREATE TABLE IF NOT EXISTS sharebus_receipts (topic text NOT NULL, "
-                "kafka_partition integer NOT NULL, kafka_offset bigint NOT NULL, event_id text NOT NULL, "
-                "op text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()); "
-                /* By position, where receipts only ever append (target.h). */
-                "DROP INDEX IF EXISTS sharebus_receipts_event; "
-                "CREATE INDEX IF NOT EXISTS sharebus_receipts_at ON sharebus_receipts "
-                "(topic, kafka_partition, kafka_offset); "
-                /* Which columns hold personal data (sb_rules.h), under which
-                 * policy, from which source field. */
-                "CREATE TABLE IF NOT EXISTS sharebus_columns (table_name text NOT NULL, "
-                "column_name text NOT NULL, classification text NOT NULL, policy text NOT NULL, "
-                "source_field text, PRIMARY KEY (table_name, column_name)); COMMIT",
-                0, NULL, NULL, "create the sharebus tables", errstr, errstr_size);
+        sb_err_t err = pg_ddl_ensure_sharebus_tables(t->conn, errstr, errstr_size);
         if (!err &&
             pg_batch_new("INSERT INTO sharebus_receipts (topic, kafka_partition, kafka_offset, event_id, op)",
                          "", 5, NULL, 0, &t->receipts))
