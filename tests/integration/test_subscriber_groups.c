@@ -656,9 +656,12 @@ END_TEST
 START_TEST(paused_member_comes_back_after_its_partitions_moved) {
         stream_t s;
         char log_a[600], log_b[600];
-        char head[PART_PATH], tail[PART_PATH];
+        char head[PART_PATH], rest[PART_PATH], middle[PART_PATH], tail[PART_PATH];
         stream_new(&s, ON_SQLITE, "grpstop", 4, 20000, 3000, 35);
-        split_lines(s.lines, 2000, head, tail);
+        /* The middle is published while A is paused, so that B has work of
+         * A's partitions however far the two got with the head. */
+        split_lines(s.lines, 4000, head, rest);
+        split_lines(rest, 2000, middle, tail);
         produce_of(&s, head);
         pid_t a = start_member(&s, "a", "batch_size = 5;", NULL, log_a, sizeof(log_a));
         pid_t b = start_member(&s, "b", "batch_size = 5;", NULL, log_b, sizeof(log_b));
@@ -684,6 +687,7 @@ START_TEST(paused_member_comes_back_after_its_partitions_moved) {
         /* A's session ends, B is given all four partitions and applies A's. */
         int n = log_when(log_b, assigned_needle(&s), assigned_b + 4, 60000);
         ck_assert_msg(n >= assigned_b + 4, "B was not given A's partitions (see %s)", log_b);
+        produce_of(&s, middle);
         for (int i = 0; i < 600 && applied_since(&s, then, of_a) < 100; i++)
                 h_sleep_ms(100);
         at = applied(&s);
@@ -722,6 +726,9 @@ START_TEST(postgresql_down_pauses_the_subscriber) {
         ck_assert_msg(at >= s.records / 5, "applied %lld records (see %s)", at, log);
 
         ck_assert_msg(pgserver_crash(pg, err, sizeof(err)) == SB_OK, "%s", err);
+        /* More changes, so that the subscriber has work even if it had
+         * applied the whole head before the crash. */
+        produce_of(&s, tail);
         long status = scrape_health_until(port, 503, body, sizeof(body));
         ck_assert_msg(status == 503 && strstr(body, "the target database is failing"),
                       "healthz %ld %s with the database down", status, body);
@@ -730,7 +737,6 @@ START_TEST(postgresql_down_pauses_the_subscriber) {
         double committed = scrape_metric(text, "sharebus_subscriber_batch_records_sum");
         free(text);
         long long since = sb_clock_mono_ms();
-        produce_of(&s, tail);
         h_sleep_ms(3000);
         text = scrape_text(port);
         double tries_down = scrape_metric(text, "sharebus_subscriber_batch_retries_total") - tries;
