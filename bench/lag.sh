@@ -17,8 +17,13 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-for ((i = 0; i < groups; i++)); do echo "lagbench.t$i $parts"; done >"$work/topics.txt"
-broker-config/create-topics.sh "$bootstrap" "$work/topics.txt" >"$work/topics.log" 2>&1 || { cat "$work/topics.log" >&2; exit 1; }
+{
+  printf 'partitions = %d;\ntopics = (\n' "$parts"
+  for ((i = 0; i < groups; i++)); do printf '  { name = "lagbench.t%d"; }%s\n' "$i" "$([[ $i == $((groups - 1)) ]] || echo ,)"; done
+  printf ');\n'
+} >"$work/topics.conf"
+build/bin/sharebus-topics apply --config "$work/topics.conf" --bootstrap-servers "$bootstrap" >"$work/topics.log" 2>&1 \
+  || { cat "$work/topics.log" >&2; exit 1; }
 build/bench/bench_tool commit-groups "$bootstrap" lagbench "$groups" "$parts"
 names=$(for ((i = 0; i < groups; i++)); do printf '%slagbench.g%d' "$([[ $i == 0 ]] || echo ,)" "$i"; done)
 cat >"$work/lag.conf" <<CONF

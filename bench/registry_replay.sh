@@ -71,8 +71,10 @@ for i in range(n):
            "normalize": False, "op_id": op}
     print(op + "\t" + json.dumps(cmd, separators=(",", ":")))
 PY
-  printf '%s 1 cleanup.policy=compact\n' "$topic" >"$work/topics.txt"
-  broker-config/create-topics.sh "$BOOTSTRAP" "$work/topics.txt" >/dev/null 2>&1
+  printf 'topics = ( { name = "%s"; partitions = 1; configs = { cleanup_policy = "compact"; }; } );\n' "$topic" \
+    >"$work/topics.conf"
+  "$bin/sharebus-topics" apply --config "$work/topics.conf" --bootstrap-servers "$BOOTSTRAP" >"$work/topics.log" 2>&1 \
+    || { cat "$work/topics.log" >&2; exit 1; }
   kcat -P -l -b "$BOOTSTRAP" -t "$topic" -K$'\t' -z lz4 "$work/commands.txt" 2>"$work/kcat.log" || { cat "$work/kcat.log" >&2; exit 1; }
   start_on "$topic"
   echo "BENCH registry.replay_$n $secs s ratio=$(echo "scale=2; $secs / $base_secs" | bc) baseline=registry.replay_empty"

@@ -37,11 +37,15 @@ bootstrap=$(broker-config/kafka-start.sh "$work/kafka" 2>"$work/kafka-start.log"
 # business licence schemas; the producer's rejects topic; the baselines'.
 sources=(jsonl csv outbox)
 datasets=(jsonl csv outbox jsonl_2 csv_2 outbox_2 latency)
+# A topics.conf of this run's topics (libconfig lists take no trailing comma).
 {
-  printf 'bench.raw 3\nrejects.bench 1\ndlq.bench 1\ndlq.bench_pg 1\ndlq.bench_latency 1\n'
-  printf 'bench.%s 3\n' "${datasets[@]}"
-} >"$work/topics.txt"
-broker-config/create-topics.sh "$bootstrap" "$work/topics.txt" >"$work/topics.log" 2>&1 || { cat "$work/topics.log"; exit 1; }
+  printf 'partitions = 1;\ntopics = (\n  { name = "bench.raw"; partitions = 3; },\n  { name = "rejects.bench"; },\n'
+  printf '  { name = "dlq.bench"; },\n  { name = "dlq.bench_pg"; },\n  { name = "dlq.bench_latency"; }'
+  printf ',\n  { name = "bench.%s"; partitions = 3; }' "${datasets[@]}"
+  printf '\n);\n'
+} >"$work/topics.conf"
+"$bin/sharebus-topics" apply --config "$work/topics.conf" --bootstrap-servers "$bootstrap" >"$work/topics.log" 2>&1 \
+  || { cat "$work/topics.log"; exit 1; }
 printf 'listen_port = 0;\nport_file = "%s/registry.port";\nkafka = { bootstrap_servers = "%s"; };\n' "$work" "$bootstrap" >"$work/registry.conf"
 "$bin/sharebus-registry" --config "$work/registry.conf" >"$work/registry.log" 2>&1 &
 registry_pid=$!

@@ -136,9 +136,11 @@ static sb_err_t topic_exists(rd_kafka_t *rk, const char *topic, char *errstr, si
                         break;
         }
         if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
-                return sb_seterr(SB_ERR_KAFKA, errstr, errstr_size,
-                                 "topic %s does not exist: create it first (broker-config/create-topics.sh)",
-                                 topic);
+                return sb_seterr(
+                        SB_ERR_KAFKA, errstr, errstr_size,
+                        "topic %s does not exist: create it first (declare it in broker-config/topics.conf, "
+                        "then sharebus-topics apply)",
+                        topic);
         if (err)
                 return sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "cannot read the metadata of %s: %s",
                                  topic, rd_kafka_err2str(err));

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 echo "lint: folder boundaries"
 bad=0
-for f in $(git ls-files 'common/*.[ch]' 'producers/*.[ch]' 'consumers/*.[ch]' 'schemas/registry/*.[ch]'); do
+for f in $(git ls-files 'common/*.[ch]' 'producers/*.[ch]' 'consumers/*.[ch]' 'schemas/registry/*.[ch]' 'broker-config/*.[ch]'); do
   # The program folder the file lies in (a subfolder belongs to its parent).
   case $f in
     schemas/registry/*) dir=schemas/registry ;;

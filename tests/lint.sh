@@ -3,9 +3,9 @@
 # file of the project.  Fails on any finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files '*.c' '*.h' 2>/dev/null || find common producers consumers schemas tests bench -name '*.[ch]')
+mapfile -t files < <(git ls-files '*.c' '*.h' 2>/dev/null || find common producers consumers schemas broker-config tests bench -name '*.[ch]')
 mapfile -t sources < <(printf '%s\n' "${files[@]}" | grep '\.c$')
-incs=(-Icommon -Iproducers -Iconsumers -Ischemas/registry -Itests/unit -Itests/integration)
+incs=(-Icommon -Iproducers -Iconsumers -Ischemas/registry -Ibroker-config -Itests/unit -Itests/integration)
 
 tests/boundaries.sh
 

@@ -202,36 +202,29 @@ void h_env_stop(h_env_t *env) {
 }
 
 int h_create_topic(const h_env_t *env, const char *topic, int partitions) {
-        char errstr[512];
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        rd_kafka_conf_set(conf, "bootstrap.servers", env->bootstrap, NULL, 0);
-        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-        if (!rk)
+        /* Through the program operators use, so that every suite runs it:
+         * a one-topic declaration, applied (a partial file is safe: the
+         * suite's other topics are kept). */
+        char name[400], conf[600], log[700], bin[1200];
+        snprintf(name, sizeof(name), "topics-%s-%ld.conf", topic, (long)getpid());
+        const char *path =
+                h_write_file(env, name,
+                             "kafka = { bootstrap_servers = \"%s\"; };\n"
+                             "topics = ( { name = \"%s\"; partitions = %d; replication_factor = 1; } );\n",
+                             env->bootstrap, topic, partitions);
+        if (!path)
                 return -1;
-        rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, 1, errstr, sizeof(errstr));
-        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-        rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
-        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
-        int rc = -1;
-        if (ev) {
-                const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
-                size_t n;
-                const rd_kafka_topic_result_t **tr =
-                        res ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
-                if (tr && n == 1) {
-                        rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[0]);
-                        rc = (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-                                     ? 0
-                                     : -1;
-                        if (rc)
-                                fprintf(stderr, "create topic %s: %s\n", topic, rd_kafka_err2str(e));
-                }
-                rd_kafka_event_destroy(ev);
+        snprintf(conf, sizeof(conf), "%s", path);
+        snprintf(log, sizeof(log), "%s.log", conf);
+        snprintf(bin, sizeof(bin), "%s", h_bin(env, "sharebus-topics"));
+        char *argv[] = {bin, "apply", "--config", conf, NULL};
+        int rc = h_run(argv, log, 120000);
+        if (rc != 0) {
+                fprintf(stderr, "create topic %s: sharebus-topics apply exited %d:\n", topic, rc);
+                print_file_tail(log);
+                return -1;
         }
-        rd_kafka_NewTopic_destroy(nt);
-        rd_kafka_queue_destroy(q);
-        rd_kafka_destroy(rk);
-        return rc;
+        return 0;
 }
 
 json_t *h_expected_state(const char *lines_path, const char *key_field) {

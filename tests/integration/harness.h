@@ -30,7 +30,10 @@ int h_env_start(h_env_t *env);
  * SHAREBUS_KEEP_TEST_DIR is set. */
 void h_env_stop(h_env_t *env);
 
-/* Creates a topic with the Admin API; 0 on success (or if it exists). */
+/* Creates a topic with `partitions` partitions (replication factor 1, no
+ * configs of its own) by running the built `sharebus-topics apply` on a
+ * one-topic file in the suite folder; 0 on success (or if it exists so),
+ * else -1 after printing the end of the program's log. */
 int h_create_topic(const h_env_t *env, const char *topic, int partitions);
 
 /* Path of a built program, e.g. h_bin(env, "sharebus-producer").  Static

@@ -218,8 +218,9 @@ START_TEST(producer_refuses_to_start_without_rejects_topic) {
         ck_assert_int_eq(h_run_producer(&env, "opsx", "license", NULL, lines,
                                         "rejects_topic = \"rejects.absent\";", log),
                          1);
-        ck_assert(h_file_contains(log, "topic rejects.absent does not exist: create it first "
-                                       "(broker-config/create-topics.sh)"));
+        ck_assert(h_file_contains(log,
+                                  "topic rejects.absent does not exist: create it first "
+                                  "(declare it in broker-config/topics.conf, then sharebus-topics apply)"));
         ck_assert_int_eq(h_topic_count(&env, "opsx.license", 1), 0);
 }
 END_TEST

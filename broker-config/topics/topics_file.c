@@ -1,0 +1,321 @@
+#include "topics/topics_file.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const sb_setting_t sb_topics_settings[] = {
+        {.name = "topics",
+         .type = SB_SETTING_TREE,
+         .required = 1,
+         .help = "the topics, a list of groups: ( { name = \"civil.resident\"; partitions = 6; "
+                 "replication_factor = 3; configs = { retention_ms = 604800000; cleanup_policy = \"delete\"; "
+                 "}; "
+                 "} ); partitions and replication_factor may be left out (the settings below apply); configs "
+                 "is the whole set of the topic's own configs (one not declared is reset to the broker's "
+                 "default), '_' standing for '.', or a list of (\"name\", \"value\") pairs"},
+        {.name = "partitions",
+         .type = SB_SETTING_INT,
+         .def = "3",
+         .min = 1,
+         .max = TOPICS_PARTITIONS_MAX,
+         .help = "partitions of a topic that does not say"},
+        {.name = "replication_factor",
+         .type = SB_SETTING_INT,
+         .def = "1",
+         .min = 1,
+         .max = TOPICS_REPLICATION_MAX,
+         .help = "replicas of each partition of a topic that does not say (1 on the single-node local "
+                 "broker); --replication-factor N on the command line replaces every topic's"},
+        {.name = "request_timeout_ms",
+         .type = SB_SETTING_INT,
+         .def = "30000",
+         .min = 100,
+         .max = 600000,
+         .help = "how long one Admin API request may take, and how long apply waits for the broker to show "
+                 "what it changed"},
+        {.name = "log_level", .type = SB_SETTING_STRING, .def = "info", .help = "error, warn, info or debug"},
+};
+
+const size_t sb_topics_settings_count = sizeof(sb_topics_settings) / sizeof(*sb_topics_settings);
+
+/* What reading one file needs at hand. */
+typedef struct {
+        const char *origin;
+        topics_set_t *set;
+        char *errstr;
+        size_t errstr_size;
+} reader_t;
+
+/* SB_ERR_CONFIG with errstr "file:line: setting 'topics': <fmt...>". */
+static sb_err_t bad(const reader_t *r, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static sb_err_t bad(const reader_t *r, int line, const char *fmt, ...) {
+        char what[768];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof(what), fmt, ap);
+        va_end(ap);
+        return sb_seterr(SB_ERR_CONFIG, r->errstr, r->errstr_size, "%s:%d: setting 'topics': %s", r->origin,
+                         line, what);
+}
+
+/* A config value as Kafka's text; 0, or -1 when `v` is not a scalar. */
+static int value_text(const json_t *v, char *out, size_t size) {
+        if (json_is_string(v))
+                snprintf(out, size, "%s", json_string_value(v));
+        else if (json_is_integer(v))
+                snprintf(out, size, "%lld", (long long)json_integer_value(v));
+        else if (json_is_real(v))
+                snprintf(out, size, "%.15g", json_real_value(v));
+        else if (json_is_boolean(v))
+                snprintf(out, size, "%s", json_is_true(v) ? "true" : "false");
+        else
+                return -1;
+        return 0;
+}
+
+static sb_err_t add_config(const reader_t *r, size_t index, const char *topic, const char *name,
+                           const json_t *v, int line) {
+        char value[TOPICS_CONFIG_VALUE_MAX + 2], err[512];
+        if (value_text(v, value, sizeof(value)))
+                return bad(r, line, "topic %s: config %s: a value is a string, a number or true/false", topic,
+                           name);
+        sb_err_t e = topics_set_add_config(r->set, index, name, value, line, err, sizeof(err));
+        if (e == SB_ERR_INVALID)
+                return bad(r, line, "%s", err);
+        return e ? sb_seterr(e, r->errstr, r->errstr_size, "%s", err) : SB_OK;
+}
+
+static sb_err_t read_configs(const reader_t *r, size_t index, const char *topic, const json_t *configs,
+                             int line) {
+        const char *key;
+        const json_t *v;
+        size_t i;
+        if (json_is_object(configs)) {
+                int at = sb_config_tree_line(configs);
+                json_object_foreach((json_t *)configs, key, v) {
+                        char name[TOPICS_CONFIG_NAME_MAX + 2];
+                        sb_err_t e;
+                        if (strcmp(key, "@line") == 0)
+                                continue;
+                        snprintf(name, sizeof(name), "%s", key);
+                        for (char *p = name; *p; p++)
+                                if (*p == '_')
+                                        *p = '.';
+                        if ((e = add_config(r, index, topic, name, v, at)))
+                                return e;
+                }
+                return SB_OK;
+        }
+        if (!json_is_array(configs))
+                return bad(r, line,
+                           "topic %s: configs is a group { name = value; } or a list of (\"name\", value)",
+                           topic);
+        json_array_foreach(configs, i, v) {
+                const json_t *name = json_array_get(v, 0);
+                sb_err_t e;
+                if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_string(name))
+                        return bad(r, line, "topic %s: each entry of a configs list is (\"name\", value)",
+                                   topic);
+                if ((e = add_config(r, index, topic, json_string_value(name), json_array_get(v, 1), line)))
+                        return e;
+        }
+        return SB_OK;
+}
+
+/* An integer field of a topic's group: *out untouched when absent. */
+static sb_err_t int_field(const reader_t *r, const json_t *g, const char *field, long long max, int line,
+                          int *out) {
+        const json_t *v = json_object_get(g, field);
+        if (!v)
+                return SB_OK;
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > max)
+                return bad(r, line, "%s is an integer in 1..%lld", field, max);
+        *out = (int)json_integer_value(v);
+        return SB_OK;
+}
+
+/* min.insync.replicas above the replication factor would refuse every
+ * acks=all write (the producer's): caught here rather than at the first
+ * record. */
+static sb_err_t check_min_isr(const reader_t *r, const topics_topic_t *t, int overridden) {
+        const char *v = topics_config_get(t, "min.insync.replicas");
+        char *end;
+        long isr = v ? strtol(v, &end, 10) : 0;
+        if (!v || *end || isr <= t->replication_factor)
+                return SB_OK;
+        return bad(r, t->line,
+                   "topic %s: min.insync.replicas %s is above the replication factor %d%s: every acks=all "
+                   "write would be refused",
+                   t->name, v, t->replication_factor, overridden ? " (--replication-factor)" : "");
+}
+
+static sb_err_t read_topic(const reader_t *r, const json_t *g, int def_partitions, int def_rf,
+                           int rf_override, int list_line) {
+        static const char *const fields[] = {"@line", "name", "partitions", "replication_factor", "configs"};
+        int line = json_is_object(g) ? sb_config_tree_line(g) : list_line;
+        const char *key;
+        const json_t *v;
+        sb_err_t e;
+        if (!json_is_object(g))
+                return bad(r, line, "each topic is a group { name = \"...\"; ... }");
+        json_object_foreach((json_t *)g, key, v) {
+                size_t k = 0;
+                while (k < sizeof(fields) / sizeof(*fields) && strcmp(key, fields[k]) != 0)
+                        k++;
+                if (k == sizeof(fields) / sizeof(*fields))
+                        return bad(r, line, "unknown '%s' (name, partitions, replication_factor, configs)",
+                                   key);
+        }
+        const json_t *name = json_object_get(g, "name");
+        if (!json_is_string(name))
+                return bad(r, line, "each topic needs name = \"...\"");
+        const char *topic = json_string_value(name);
+        char why[256];
+        if (topics_name_check(topic, why, sizeof(why)))
+                return bad(r, line, "%s", why);
+        if (strncmp(topic, "__", 2) == 0)
+                return bad(r, line, "%s: names starting with __ are Kafka's internal topics", topic);
+        int partitions = def_partitions, rf = def_rf;
+        if ((e = int_field(r, g, "partitions", TOPICS_PARTITIONS_MAX, line, &partitions)) ||
+            (e = int_field(r, g, "replication_factor", TOPICS_REPLICATION_MAX, line, &rf)))
+                return e;
+        if (rf_override > 0)
+                rf = rf_override;
+        size_t index;
+        char err[512];
+        if ((e = topics_set_add(r->set, topic, partitions, rf, line, &index, err, sizeof(err))))
+                return e == SB_ERR_INVALID ? bad(r, line, "%s", err)
+                                           : sb_seterr(e, r->errstr, r->errstr_size, "%s", err);
+        const json_t *configs = json_object_get(g, "configs");
+        if (configs && (e = read_configs(r, index, topic, configs, line)))
+                return e;
+        return check_min_isr(r, topics_set_at(r->set, index), rf_override > 0);
+}
+
+/* Whether c may be part of a libconfig name or a number's fraction (a
+ * digit after one starts no number); '-' too, unless it follows no name. */
+static int name_char(int c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+               c == '-' || c == '*' || c == '.';
+}
+
+/* Whether the digit at p starts a number: not inside a name ("c12") or a
+ * fraction ("1.25"); after a minus sign that follows no name ("= -12"). */
+static int starts_number(const char *text, const char *p) {
+        if (p == text || !name_char((unsigned char)p[-1]))
+                return 1;
+        return p[-1] == '-' && (p - 1 == text || !name_char((unsigned char)p[-2]));
+}
+
+sb_err_t topics_file_check_integers(const char *text, const char *origin, char *errstr, size_t errstr_size) {
+        int line = 1;
+        for (const char *p = text; *p; p++) {
+                if (*p == '\n') {
+                        line++;
+                } else if (*p == '"') { /* a string: skipped, escapes included */
+                        for (p++; *p && *p != '"'; p++) {
+                                if (*p == '\\' && p[1])
+                                        p++;
+                                else if (*p == '\n')
+                                        line++;
+                        }
+                        if (!*p)
+                                break;
+                } else if (*p == '#' || (*p == '/' && p[1] == '/')) {
+                        while (p[1] && p[1] != '\n')
+                                p++;
+                } else if (*p == '/' && p[1] == '*') {
+                        for (p += 2; *p && !(*p == '*' && p[1] == '/'); p++)
+                                line += *p == '\n';
+                        if (!*p)
+                                break;
+                        p++;
+                } else if (*p >= '0' && *p <= '9' && starts_number(text, p)) {
+                        const char *start = p;
+                        if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+                                for (p += 2; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+                                             (*p >= 'A' && *p <= 'F');
+                                     p++)
+                                        ;
+                                p--; /* at its last digit, as below */
+                        } else {
+                                while (p[1] >= '0' && p[1] <= '9')
+                                        p++;
+                                if (p[1] != '.' && p[1] != 'e' && p[1] != 'E' && p[1] != 'L' &&
+                                    (p - start > 9 ||
+                                     strtoll(start, NULL, 10) >
+                                             2147483647LL + (start > text && start[-1] == '-')))
+                                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                                         "%s:%d: %.*s does not fit 32 bits, which libconfig "
+                                                         "would cut silently: write %.*sL, or \"%.*s\"",
+                                                         origin, line, (int)(p - start + 1), start,
+                                                         (int)(p - start + 1), start, (int)(p - start + 1),
+                                                         start);
+                        }
+                        while (p[1] && name_char((unsigned char)p[1]))
+                                p++;
+                }
+        }
+        return SB_OK;
+}
+
+/* The text of the file `cfg` came from, NULL when it was not a file one
+ * can read again (a config made from a string) or is larger than a
+ * declaration may be. */
+static char *file_text(const sb_config_t *cfg) {
+        FILE *f = fopen(sb_config_origin(cfg), "r");
+        if (!f)
+                return NULL;
+        size_t cap = (size_t)16 << 20, n;
+        char *text = malloc(cap + 1);
+        n = text ? fread(text, 1, cap + 1, f) : 0;
+        fclose(f);
+        if (!text || n > cap) {
+                free(text);
+                return NULL;
+        }
+        text[n] = 0;
+        return text;
+}
+
+sb_err_t topics_file_read(const sb_config_t *cfg, int replication_override, topics_set_t **out, char *errstr,
+                          size_t errstr_size) {
+        reader_t r = {.origin = sb_config_origin(cfg), .errstr = errstr, .errstr_size = errstr_size};
+        const json_t *list = sb_config_tree(cfg, "topics");
+        int list_line = sb_config_line(cfg, "topics");
+        sb_err_t e;
+        size_t i;
+        const json_t *g;
+        *out = NULL;
+        char *text = file_text(cfg);
+        e = text ? topics_file_check_integers(text, r.origin, errstr, errstr_size) : SB_OK;
+        free(text);
+        if (e)
+                return e;
+        if (!json_is_array(list))
+                return bad(&r, list_line, "a list of topics, ( { name = \"...\"; }, ... )");
+        if (json_array_size(list) > TOPICS_FILE_MAX)
+                return bad(&r, list_line, "more than %d topics", TOPICS_FILE_MAX);
+        if ((e = topics_set_new(&r.set, errstr, errstr_size)))
+                return e;
+        int partitions = (int)sb_config_int(cfg, "partitions"),
+            rf = (int)sb_config_int(cfg, "replication_factor");
+        json_array_foreach(list, i, g) {
+                if ((e = read_topic(&r, g, partitions, rf, replication_override, list_line))) {
+                        topics_set_destroy(r.set);
+                        return e;
+                }
+        }
+        const topics_topic_t *first, *second;
+        if (topics_set_sort(r.set, &first, &second)) {
+                e = bad(&r, second->line, "topic %s is declared twice (first at line %d)", first->name,
+                        first->line);
+                topics_set_destroy(r.set);
+                return e;
+        }
+        *out = r.set;
+        return SB_OK;
+}

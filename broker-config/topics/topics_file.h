@@ -1,0 +1,53 @@
+/*
+ * topics_file: broker-config/topics.conf, the topics as code.  The one
+ * table of sharebus-topics' settings (--help, --help-markdown for the
+ * README, config checking) and the reading of its `topics` list into a
+ * topics_set_t, every mistake named by file and line:
+ *
+ *   partitions = 3;            // of a topic that does not say
+ *   replication_factor = 1;    // likewise
+ *   kafka = { bootstrap_servers = "127.0.0.1:9092"; };
+ *   topics = (
+ *     { name = "civil.resident"; partitions = 6;
+ *       configs = { retention_ms = 604800000; min_insync_replicas = 1; }; },
+ *     { name = "_sharebus_schemas"; partitions = 1;
+ *       configs = ( ("cleanup.policy", "compact") ); }
+ *   );
+ *
+ * As in the `kafka` group, a config group's underscores stand for dots;
+ * a list of ("name", value) pairs takes any name as it is.
+ */
+#ifndef SB_TOPICS_FILE_H
+#define SB_TOPICS_FILE_H
+
+#include <stddef.h>
+
+#include "sb_config.h"
+#include "topics/topics_set.h"
+
+/* Bounds of a declaration. */
+#define TOPICS_FILE_MAX 10000       /* topics a file declares */
+#define TOPICS_PARTITIONS_MAX 10000 /* partitions of one topic */
+#define TOPICS_REPLICATION_MAX 32   /* replicas of one partition */
+
+extern const sb_setting_t sb_topics_settings[];
+extern const size_t sb_topics_settings_count;
+
+/* The topics `cfg` declares (its `topics`, each completed with the file's
+ * `partitions` and `replication_factor`), into a new set *out sorted by
+ * name, which the caller destroys.  `replication_override` > 0 (the
+ * command line's --replication-factor) replaces every topic's replication
+ * factor, so that one file serves a single-node broker and a cluster.
+ * SB_ERR_CONFIG with errstr "file:line: ..." for a declaration that is
+ * wrong (unknown field, bad name or count, a topic or config declared
+ * twice, min.insync.replicas above the replication factor); SB_ERR_NOMEM. */
+sb_err_t topics_file_read(const sb_config_t *cfg, int replication_override, topics_set_t **out, char *errstr,
+                          size_t errstr_size);
+
+/* Debian's libconfig (1.5) cuts an integer beyond 32 bits without a word
+ * (retention_ms = 2592000000; becomes -1702967296), so topics_file_read
+ * first looks for one in the file's text: SB_ERR_CONFIG naming
+ * `origin`:line unless it is written 2592000000L or "2592000000". */
+sb_err_t topics_file_check_integers(const char *text, const char *origin, char *errstr, size_t errstr_size);
+
+#endif
