@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sb_man.h"
+
 #ifndef SB_VERSION
 #define SB_VERSION "unknown"
 #endif
@@ -39,6 +41,9 @@ int sb_cli_start(const sb_program_t *prog, int argc, char **argv, sb_config_t **
                         return 0;
                 } else if (strcmp(argv[i], "--help-markdown") == 0) {
                         sb_settings_print_markdown(stdout, prog->settings, prog->n_settings);
+                        return 0;
+                } else if (strcmp(argv[i], "--help-man") == 0) {
+                        sb_man_print(stdout, prog, NULL);
                         return 0;
                 } else if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
                         printf("%s %s (librdkafka %s)\n", prog->name, SB_VERSION, rd_kafka_version_str());

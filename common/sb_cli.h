@@ -1,15 +1,17 @@
 /*
  * sb_cli: the command line every sharebus program shares.
  *
- *   PROGRAM --config FILE [program options] | --help | --help-markdown | --version
+ *   PROGRAM --config FILE [program options]
+ *   PROGRAM --help | --help-markdown | --help-man | --version
  *
  * A program may add options of its own (sb_option_t), each writing its
  * value to a variable of the caller's.
- * --help and --help-markdown print the program's table of settings (so they
- * never disagree with the configuration it accepts); --config loads and
- * checks the file against that table and makes the logger from its
- * `log_level` setting.  Bad usage or a bad configuration is reported on
- * stderr, naming the file, line and setting, and means exit code 2.
+ * --help, --help-markdown and --help-man (its manual page, sb_man) print the
+ * program's table of settings (so they never disagree with the configuration
+ * it accepts); --config loads and checks the file against that table and
+ * makes the logger from its `log_level` setting.  Bad usage or a bad
+ * configuration is reported on stderr, naming the file, line and setting,
+ * and means exit code 2.
  */
 #ifndef SB_CLI_H
 #define SB_CLI_H
@@ -39,7 +41,8 @@ typedef struct {
 
 /* Parses argv.  Returns SB_CLI_CONTINUE with *cfg and *log set (the caller
  * destroys both) when the program should run, else the exit code: 0 after
- * --help, --help-markdown or --version, 2 for bad usage or configuration. */
+ * --help, --help-markdown, --help-man or --version, 2 for bad usage or
+ * configuration. */
 int sb_cli_start(const sb_program_t *prog, int argc, char **argv, sb_config_t **cfg, sb_log_t **log);
 
 #endif

@@ -371,7 +371,7 @@ const char *sb_config_kafka_get(const sb_config_t *cfg, const char *name) {
         return NULL;
 }
 
-static const char *type_name(sb_setting_type_t t) {
+const char *sb_setting_type_name(sb_setting_type_t t) {
         switch (t) {
         case SB_SETTING_STRING: return "string";
         case SB_SETTING_INT: return "integer";
@@ -389,7 +389,7 @@ void sb_settings_print_help(FILE *out, const char *program, const char *summary,
                 program, program, summary);
         for (size_t i = 0; i < n; i++) {
                 const sb_setting_t *s = &table[i];
-                fprintf(out, "  %-22s %-8s %s", s->name, type_name(s->type), s->help);
+                fprintf(out, "  %-22s %-8s %s", s->name, sb_setting_type_name(s->type), s->help);
                 if (s->type == SB_SETTING_INT)
                         fprintf(out, " [%lld..%lld]", s->min, s->max);
                 if (s->required && !s->def)
@@ -424,7 +424,7 @@ void sb_settings_print_markdown(FILE *out, const sb_setting_t *table, size_t n) 
         fprintf(out, "| setting | type | default | description |\n|---|---|---|---|\n");
         for (size_t i = 0; i < n; i++) {
                 const sb_setting_t *s = &table[i];
-                fprintf(out, "| `%s` | %s", s->name, type_name(s->type));
+                fprintf(out, "| `%s` | %s", s->name, sb_setting_type_name(s->type));
                 if (s->type == SB_SETTING_INT)
                         fprintf(out, " %lld..%lld", s->min, s->max);
                 if (s->def)

@@ -84,6 +84,9 @@ int sb_config_kafka_line(const sb_config_t *cfg, size_t i);
 /* Value of kafka property `name` (dotted), or NULL. */
 const char *sb_config_kafka_get(const sb_config_t *cfg, const char *name);
 
+/* The name of a setting type as --help shows it ("string", "integer",
+ * "boolean", "list"); a static string. */
+const char *sb_setting_type_name(sb_setting_type_t t);
 /* Prints `--help` text for the table. */
 void sb_settings_print_help(FILE *out, const char *program, const char *summary, const sb_setting_t *table,
                             size_t n_settings);

@@ -9,12 +9,34 @@
 #include <string.h>
 
 #include "sample.h"
+#include "sb_man.h"
 
 static int parse_ulong(const char *s, unsigned long long *out) {
         char *end;
         errno = 0;
         *out = strtoull(s, &end, 10);
         return errno == 0 && end != s && *end == 0 && s[0] != '-';
+}
+
+/* For the manual page (--help-man). */
+static void print_man(void) {
+        static const char *const synopsis[] = {"--dataset TOPIC [--count N] [--keys K] [--seed S]", NULL};
+        static const sb_option_t options[] = {
+                {"--dataset", "TOPIC", "market.business_license, civil.resident or tax.taxpayer", NULL},
+                {"--count", "N", "how many change events to print (default 100)", NULL},
+                {"--keys", "K", "how many records they change, above 0 (default 30)", NULL},
+                {"--seed", "S", "the generator's seed: the same seed, the same events (default 1)", NULL},
+        };
+        static const sb_program_t prog = {
+                "sharebus-sample",
+                "Prints sample change events as JSON lines, for demos, tests and benchmarks.  Their "
+                "identifiers have valid check characters (unified social credit codes per GB 32100-2015, "
+                "resident identity numbers per GB 11643-1999); sharebus-producer reads these lines.",
+                NULL,
+                0,
+                options,
+                sizeof(options) / sizeof(*options)};
+        sb_man_print(stdout, &prog, synopsis);
 }
 
 int main(int argc, char **argv) {
@@ -27,6 +49,9 @@ int main(int argc, char **argv) {
                                "Prints N sample change events over K records of TOPIC as JSON lines:\n"
                                "market.business_license, civil.resident or tax.taxpayer.\n"
                                "Defaults: --count 100 --keys 30 --seed 1.\n");
+                        return 0;
+                } else if (strcmp(argv[i], "--help-man") == 0) {
+                        print_man();
                         return 0;
                 } else if (strcmp(argv[i], "--version") == 0) {
                         printf("sharebus-sample %s\n", SB_VERSION);

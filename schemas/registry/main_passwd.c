@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "regd_users.h"
+#include "sb_man.h"
 
 #define PROGRAM "sharebus-passwd"
 #define MAX_PASSWORD 1024
@@ -31,6 +32,28 @@ static void usage(FILE *out) {
                 "The password is the first line of standard input (asked twice on a terminal);\n"
                 "--cert-only admits NAME only with a client certificate whose CN is NAME.\n",
                 PROGRAM, PROGRAM, PROGRAM);
+}
+
+/* For the manual page (--help-man). */
+static void print_man(void) {
+        static const char *const synopsis[] = {"[--method yescrypt|sha512] NAME ROLE [DEPARTMENT] < password",
+                                               "--cert-only NAME ROLE [DEPARTMENT]", NULL};
+        static const sb_option_t options[] = {
+                {"--method", "yescrypt|sha512", "how the password is hashed (default yescrypt)", NULL},
+                {"--cert-only", NULL,
+                 "no password: NAME is admitted only with a client certificate whose CN is NAME", NULL},
+        };
+        static const sb_program_t prog = {
+                PROGRAM,
+                "Prints a line of sharebus-registry's users file (name:role:department:hash).  ROLE is "
+                "department (DEPARTMENT required: it may write the subjects of <DEPARTMENT>.* topics), "
+                "operator (everything, also config and mode) or reader.  The password is the first line of "
+                "standard input; on a terminal it is asked for twice, without echo.",
+                NULL,
+                0,
+                options,
+                sizeof(options) / sizeof(*options)};
+        sb_man_print(stdout, &prog, synopsis);
 }
 
 /* Reads one line into buf; with a terminal, prompts on stderr without echo.
@@ -83,6 +106,10 @@ int main(int argc, char **argv) {
         int cert_only = 0, opt, rc = 1;
         char password[MAX_PASSWORD + 2], again[MAX_PASSWORD + 2], line[4096], errstr[512];
 
+        if (argc == 2 && strcmp(argv[1], "--help-man") == 0) {
+                print_man();
+                return 0;
+        }
         while ((opt = getopt_long(argc, argv, "m:chV", opts, NULL)) != -1) {
                 switch (opt) {
                 case 'm': method = optarg; break;

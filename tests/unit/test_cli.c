@@ -65,6 +65,7 @@ START_TEST(test_help_version_and_usage_errors) {
         } cases[] = {
                 {{"p", "--help"}, 2, 0, "a required name"},
                 {{"p", "--help-markdown"}, 2, 0, "| `name` | string | required |"},
+                {{"p", "--help-man"}, 2, 0, "\\fBname\\fR (\\fIstring\\fR, required)\na required name\n"},
                 {{"p", "--version"}, 2, 0, "sharebus-test "},
                 {{"p", "--bogus"}, 2, 2, "unknown argument '--bogus'"},
                 {{"p"}, 1, 2, "--config FILE is required"},
