@@ -4,6 +4,8 @@
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+SYSCONFDIR ?= /etc
+SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 CC ?= cc
 PKGS := rdkafka avro-c libconfig jansson libcurl libmicrohttpd sqlite3 libpq gnutls libxcrypt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -24,30 +26,53 @@ SAN := build/san
 # folder -> its sources (without main_*.c), its subfolders' included (a
 # folder grows subfolders by role: producers/sources/); the library is
 # common/ alone.
-FOLDERS := common producers consumers schemas/registry
+FOLDERS := common producers consumers schemas/registry broker-config
 src_of = $(filter-out $(1)/main_%.c,$(wildcard $(1)/*.c $(1)/*/*.c))
 hdr_of = $(wildcard $(1)/*.h $(1)/*/*.h)
 ARCHIVE_common := libsharebus.a
 ARCHIVE_producers := libproducers.a
 ARCHIVE_consumers := libconsumers.a
 ARCHIVE_schemas/registry := libregistry.a
+ARCHIVE_broker-config := libtopics.a
 # The include path of a source file: common/ plus its program folder (the
 # folder of FOLDERS it lies in); a subfolder's header is included by its
 # path from there, as "sources/source.h".
 folder_of = $(firstword $(foreach f,$(FOLDERS),$(if $(filter $(f)/%,$(1)),$(f))))
 folder_inc = -Icommon -I$(call folder_of,$(1))
-TEST_INC := -Icommon -Iproducers -Iconsumers -Ischemas/registry
+TEST_INC := -Icommon -Iproducers -Iconsumers -Ischemas/registry -Ibroker-config
 
-PROGRAMS := sharebus-producer sharebus-subscriber sharebus-lag sharebus-registry sharebus-sample sharebus-passwd
+PROGRAMS := sharebus-producer sharebus-subscriber sharebus-lag sharebus-registry sharebus-sample sharebus-passwd sharebus-topics
 BINS := $(addprefix $(B)/bin/,$(PROGRAMS))
+# A man page per program, from its --help-man; a systemd unit template per
+# daemon and the example configurations, beside the programs.
+MAN_PAGES := $(patsubst %,$(B)/share/man/man1/%.1,$(PROGRAMS))
+UNITS := $(sort $(wildcard $(addsuffix /systemd/*.service.in,$(FOLDERS))))
+EXAMPLES := $(sort $(wildcard $(addsuffix /examples/*.conf,$(FOLDERS)) broker-config/topics.conf))
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/testutil.c tests/unit/testhttp.c tests/unit/testauth.c tests/unit/testcerts.c,$(wildcard tests/unit/test_*.c)))
 INTEG_TESTS := $(patsubst tests/integration/%.c,%,$(wildcard tests/integration/test_*.c))
 ALL_HDRS := $(foreach f,$(FOLDERS),$(call hdr_of,$(f)))
-FOLDER_LIBS = $(B)/libproducers.a $(B)/libconsumers.a $(B)/libregistry.a $(B)/libsharebus.a
-SAN_FOLDER_LIBS = $(SAN)/libproducers.a $(SAN)/libconsumers.a $(SAN)/libregistry.a $(SAN)/libsharebus.a
+FOLDER_LIBS = $(B)/libproducers.a $(B)/libconsumers.a $(B)/libregistry.a $(B)/libtopics.a $(B)/libsharebus.a
+SAN_FOLDER_LIBS = $(SAN)/libproducers.a $(SAN)/libconsumers.a $(SAN)/libregistry.a $(SAN)/libtopics.a $(SAN)/libsharebus.a
 
-.PHONY: all test unit integration interop lint format demo bench install clean setup docs
-all: $(B)/libsharebus.a $(BINS)
+.PHONY: all test unit integration interop lint format demo bench install clean setup docs man
+# sharebus-lag's dashboard: its own page and uPlot (from npm, pinned by
+# package-lock.json), together where the daemon looks by default.
+CACHE := $(or $(SHAREBUS_CACHE),.cache)
+UPLOT_STAMP := $(CACHE)/npm-dashboard/fetched.stamp
+DASHBOARD := $(B)/share/sharebus/dashboard
+DASHBOARD_FILES := $(addprefix $(DASHBOARD)/,index.html dashboard.js dashboard.css uPlot.iife.min.js uPlot.min.css)
+
+all: $(B)/libsharebus.a $(BINS) $(DASHBOARD_FILES)
+
+$(UPLOT_STAMP): consumers/lag/dashboard/package-lock.json consumers/lag/dashboard/fetch-uplot.sh
+	consumers/lag/dashboard/fetch-uplot.sh $(CACHE) && touch $@
+$(DASHBOARD)/uPlot.%: $(UPLOT_STAMP)
+	@mkdir -p $(dir $@)
+	cp $(CACHE)/npm-dashboard/node_modules/uplot/dist/uPlot.$* $@
+$(DASHBOARD)/%: consumers/lag/dashboard/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+
 
 # ---- normal build ----
 $(B)/obj/%.o: %.c $(ALL_HDRS) VERSION
@@ -71,6 +96,7 @@ $(B)/bin/sharebus-subscriber: $(B)/obj/consumers/main_subscriber.o $(B)/libconsu
 $(B)/bin/sharebus-lag: $(B)/obj/consumers/main_lag.o $(B)/libconsumers.a $(B)/libsharebus.a
 $(B)/bin/sharebus-registry: $(B)/obj/schemas/registry/main_registry.o $(B)/libregistry.a $(B)/libsharebus.a
 $(B)/bin/sharebus-passwd: $(B)/obj/schemas/registry/main_passwd.o $(B)/libregistry.a $(B)/libsharebus.a
+$(B)/bin/sharebus-topics: $(B)/obj/broker-config/main_topics.o $(B)/libtopics.a $(B)/libsharebus.a
 $(BINS):
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -128,6 +154,7 @@ test: setup
 	$(MAKE) lint
 	$(MAKE) unit
 	tests/docs.sh
+	tests/install.sh
 	$(MAKE) integration
 	$(MAKE) interop
 
@@ -149,13 +176,28 @@ bench: setup
 docs: all
 	tests/docs.sh --write
 
-install: all
+man: $(MAN_PAGES)
+$(B)/share/man/man1/%.1: $(B)/bin/%
+	@mkdir -p $(dir $@)
+	@echo "MAN $@"; $< --help-man >$@.tmp && mv $@.tmp $@
+
+install: all man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/sharebus \
 	  $(DESTDIR)$(PREFIX)/share/sharebus/schemas
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(B)/libsharebus.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 common/*.h $(DESTDIR)$(PREFIX)/include/sharebus/
 	install -m 644 schemas/datasets/*.avsc $(DESTDIR)$(PREFIX)/share/sharebus/schemas/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/sharebus/examples \
+	  $(DESTDIR)$(SYSTEMD_UNITDIR)
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(EXAMPLES) $(DESTDIR)$(PREFIX)/share/sharebus/examples/
+	@set -e; for u in $(UNITS); do to=$(DESTDIR)$(SYSTEMD_UNITDIR)/$$(basename $$u .in); echo "UNIT $$to"; \
+	  sed -e 's|@bindir@|$(PREFIX)/bin|g' -e 's|@sysconfdir@|$(SYSCONFDIR)|g' -e 's|@datadir@|$(PREFIX)/share|g' \
+	    $$u >$$to; chmod 644 $$to; done
+	@# What `make all` puts under build/share/sharebus/ (the dashboard's files), if anything.
+	@set -e; if [ -d $(B)/share/sharebus ]; then find $(B)/share/sharebus -type f | while read -r f; do \
+	  install -D -m 644 $$f $(DESTDIR)$(PREFIX)/share/sharebus/$${f#$(B)/share/sharebus/}; done; fi
 
 format:
 	clang-format -i $(shell git ls-files "*.c" "*.h")

@@ -10,7 +10,9 @@
 # second subscriber applies them to a throwaway PostgreSQL too; sharebus-lag
 # watches every consumer group and the demo prints its summary.  The demo
 # prints what happened, compares the department's table with the
-# subscribers', then stops everything it started.  About a minute.
+# subscribers', then stops everything it started (SHAREBUS_DEMO_STAY=1:
+# Kafka, the registry and sharebus-lag's dashboard stay until Ctrl-C).
+# About a minute.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$PWD
@@ -47,8 +49,10 @@ count_of() { # db, query
 say "starting Kafka (single KRaft node on 127.0.0.1)"
 bootstrap=$(timeout 120 "$root/broker-config/kafka-start.sh" "$work/kafka" 2>"$work/kafka-start.log") || {
   cat "$work/kafka-start.log"; exit 1; }
-timeout 120 "$root/broker-config/create-topics.sh" "$bootstrap" >"$work/topics.log" 2>&1 || { cat "$work/topics.log"; exit 1; }
-say "Kafka at $bootstrap, topics: $(grep -v '^#' "$root/broker-config/topics.txt" | awk 'NF{print $1}' | paste -sd' ')"
+# The exchange's topics as code: broker-config/topics.conf, applied to this broker's random port.
+timeout 120 "$bin/sharebus-topics" apply --config "$root/broker-config/topics.conf" --bootstrap-servers "$bootstrap" \
+  >"$work/topics.log" 2>&1 || { cat "$work/topics.log"; exit 1; }
+say "Kafka at $bootstrap, topics (sharebus-topics apply): $(sed -n 's/.*name = "\([^"]*\)".*/\1/p' "$root/broker-config/topics.conf" | paste -sd' ')"
 
 cat >"$work/registry.conf" <<CONF
 listen_port = 0;
@@ -66,6 +70,8 @@ cat >"$work/lag.conf" <<CONF
 interval_ms = 1000;
 window = 5;
 metrics_listen = "127.0.0.1:0";
+scorecard_interval_ms = 2000;
+registry_url = "$registry";
 kafka = { bootstrap_servers = "$bootstrap"; };
 CONF
 "$bin/sharebus-lag" --config "$work/lag.conf" 2>"$work/lag.log" &
@@ -76,7 +82,7 @@ for _ in $(seq 100); do
   [[ -n $lag_addr ]] && break
   sleep 0.1
 done
-say "sharebus-lag watching every consumer group: http://$lag_addr/api/v1/groups (and /metrics, /healthz)"
+say "sharebus-lag watching every consumer group: dashboard at http://$lag_addr/ (API /api/v1/groups, /api/v1/scorecard, /metrics)"
 # One screen of the groups' status, from its API.
 lag_summary() {
   curl -sf "http://$lag_addr/api/v1/groups" | python3 -c '
@@ -85,6 +91,20 @@ groups = json.load(sys.stdin)["groups"]
 print("    %-28s %-7s %8s %10s  %s" % ("group", "status", "lag", "partitions", "reason"))
 for g in groups:
     print("    %-28s %-7s %8d %10d  %s" % (g["group"], g["status"], g["lag"], g["partitions"], g["reason"][:80]))
+' || say "(sharebus-lag did not answer)"
+}
+# The data-sharing scorecard, one line per dataset.
+scorecard_summary() {
+  curl -sf "http://$lag_addr/api/v1/scorecard" | python3 -c '
+import json, sys
+sc = json.load(sys.stdin)
+print("    %-26s %7s %9s %8s  %s" % ("dataset", "schema", "changes/h", "rejects", "subscribers (freshness s)"))
+for d in sc.get("departments", []):
+    rej = (d.get("rejects") or {}).get("last_day")
+    for ds in d["datasets"]:
+        subs = ", ".join("%s %s (%.1f)" % (s["group"], s["status"], s["lag_seconds"] or 0) for s in ds["subscribers"])
+        print("    %-26s %7s %9s %8s  %s" % (ds["topic"], "v%s" % ds["schema_version"] if ds["schema_version"] else "-",
+              ds["changes_last_hour"], "-" if rej is None else rej, subs or "none"))
 ' || say "(sharebus-lag did not answer)"
 }
 say "schema registry at $registry"
@@ -277,8 +297,10 @@ if [[ -n $pg_on ]]; then
 fi
 status_line
 say "sharebus-lag: the groups as operators see them:"
-sleep 1.5 # a sample after the last commits
+sleep 2.5 # a sample, and a count for the scorecard, after the last commits
 lag_summary
+say "sharebus-lag: the data-sharing scorecard (also on the dashboard, http://$lag_addr/):"
+scorecard_summary
 say "producer /healthz: $(curl -s "http://$metrics/healthz")"
 say "producer /metrics (excerpt):"
 curl -sf "http://$metrics/metrics" | grep -E '^sharebus_producer_(records_read|events_published|records_rejected|source_backlog)' | sed 's/^/    /'
@@ -347,4 +369,8 @@ echo "  sqlite3 $db \"SELECT topic, op, count(*) FROM sharebus_receipts GROUP BY
 echo "  sqlite3 $market \"SELECT seq, op, json_extract(\\\"key\\\", '\$.uscc') FROM sharebus_outbox ORDER BY seq DESC LIMIT 5\""
 echo "  sqlite3 $market \"SELECT * FROM sharebus_outbox_progress\"  # the last seq sent, per dataset"
 echo "Logs and configs: $work"
+if [[ -n ${SHAREBUS_DEMO_STAY:-} ]]; then
+  say "Kafka, the registry and sharebus-lag keep running (SHAREBUS_DEMO_STAY): dashboard at http://$lag_addr/; Ctrl-C stops them"
+  wait "$lag_pid" || true
+fi
 exit $status

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a (fresh Debian 12) machine for building, testing and running sharebus:
-# installs missing Debian packages, then fetches the Apache Kafka jars (broker-config/kafka-fetch.sh).
+# installs missing Debian packages, then fetches the Apache Kafka jars (broker-config/kafka-fetch.sh)
+# and uPlot from npm for sharebus-lag's dashboard (consumers/lag/dashboard/fetch-uplot.sh).
 # Run by `make test` and `make demo`. Environment:
 #   SHAREBUS_SKIP_APT=1      skip the Debian package step
 #   SHAREBUS_KAFKA_HOME=DIR  use the Kafka jars in DIR/libs instead of fetching them
@@ -15,7 +16,7 @@ mkdir -p "$cache"
 packages=(build-essential pkg-config librdkafka-dev libavro-dev libconfig-dev check
   libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev uuid-dev
   sqlite3 kcat cppcheck clang-tidy clang-format postgresql wrk python3-venv bc
-  libgnutls28-dev libcrypt-dev)
+  libgnutls28-dev libcrypt-dev chromium groff-base systemd)
 
 install_packages() {
   local missing=() p sudo=() log=$cache/apt.log
@@ -53,4 +54,6 @@ if [[ -n ${SHAREBUS_KAFKA_HOME:-} ]]; then
 else
   "$repo/broker-config/kafka-fetch.sh"
 fi
+# uPlot, the chart library of sharebus-lag's dashboard (npm, pinned by its package-lock.json).
+"$repo/consumers/lag/dashboard/fetch-uplot.sh" "$cache"
 echo "setup: done"

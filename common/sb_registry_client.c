@@ -551,3 +551,22 @@ sb_err_t sb_registry_schema_by_id(sb_registry_client_t *rc, int32_t id, sb_schem
         *schema = got;
         return SB_OK;
 }
+
+sb_err_t sb_registry_get(sb_registry_client_t *rc, const char *path, json_t **reply, char *errstr,
+                         size_t errstr_size) {
+        long status = 0;
+        *reply = NULL;
+        json_t *body = NULL;
+        sb_err_t err = http_call(rc, "GET", path, NULL, &status, &body, errstr, errstr_size);
+        if (err)
+                return err;
+        if (status != 200 || !body) {
+                err = status == 200 ? sb_seterr(SB_ERR_REGISTRY, errstr, errstr_size,
+                                                "GET %s: the registry's answer is not JSON", path)
+                                    : reply_error(path, status, body, errstr, errstr_size);
+                json_decref(body);
+                return err;
+        }
+        *reply = body;
+        return SB_OK;
+}

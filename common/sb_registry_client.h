@@ -14,6 +14,7 @@
 #ifndef SB_REGISTRY_CLIENT_H
 #define SB_REGISTRY_CLIENT_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,14 @@ sb_err_t sb_registry_client_set_auth(sb_registry_client_t *rc, const char *user,
  * verified, host name included. */
 sb_err_t sb_registry_client_set_tls(sb_registry_client_t *rc, const char *ca_file, const char *cert_file,
                                     const char *key_file, char *errstr, size_t errstr_size);
+
+/* GET `path` of the registry API (e.g. "/subjects"); on HTTP 200 *reply is
+ * the parsed JSON body (a new reference the caller releases with
+ * json_decref; bodies are bounded by SB_REGISTRY_MAX_BODY).  Any other
+ * answer is an error naming the status and the registry's message
+ * (SB_ERR_NOT_FOUND for 404, SB_ERR_REGISTRY otherwise). */
+sb_err_t sb_registry_get(sb_registry_client_t *rc, const char *path, json_t **reply, char *errstr,
+                         size_t errstr_size);
 
 /* How many HTTP requests the client has made, one for each URL tried
  * (for tests and metrics). */

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 generate() {
-  for program in sharebus-producer sharebus-subscriber sharebus-lag sharebus-registry; do
+  for program in sharebus-producer sharebus-subscriber sharebus-lag sharebus-registry sharebus-topics; do
     printf '### %s\n\n' "$program"
     build/bin/$program --help-markdown
     printf '\n'

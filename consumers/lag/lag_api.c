@@ -50,7 +50,14 @@ static unsigned put(sb_buf_t *body, json_t *doc, unsigned status) {
         return err ? 500 : status;
 }
 
-unsigned lag_api_answer(const lag_monitor_t *m, const char *path, sb_buf_t *body) {
+static unsigned error(sb_buf_t *body, unsigned status, const char *fmt, const char *arg) {
+        char msg[600];
+        snprintf(msg, sizeof(msg), fmt, arg);
+        json_t *text = json_string(msg);
+        return put(body, json_pack("{s:o}", "error", text ? text : json_string("not UTF-8")), status);
+}
+
+static unsigned groups_answer(const lag_monitor_t *m, const char *path, sb_buf_t *body) {
         size_t n = strlen(GROUPS_PATH);
         if (strcmp(path, GROUPS_PATH) == 0) {
                 json_t *list = json_array();
@@ -68,12 +75,27 @@ unsigned lag_api_answer(const lag_monitor_t *m, const char *path, sb_buf_t *body
         if (strncmp(path, GROUPS_PATH "/", n + 1) != 0 || !path[n + 1])
                 return 0;
         const lag_group_view_t *g = lag_monitor_find(m, path + n + 1);
-        if (!g) {
-                char msg[400];
-                snprintf(msg, sizeof(msg), "no such group: %.300s", path + n + 1);
-                json_t *text = json_string(msg);
-                return put(body, json_pack("{s:o}", "error", text ? text : json_string("no such group")),
-                           404);
-        }
+        if (!g)
+                return error(body, 404, "no such group: %.300s", path + n + 1);
         return put(body, group_json(g, 1), 200);
+}
+
+unsigned lag_api_answer(const lag_api_sources_t *src, const char *path, sb_buf_t *body,
+                        const char **content_type) {
+        *content_type = "application/json";
+        if (strcmp(path, "/api/v1/history") == 0) {
+                if (!src->history)
+                        return put(body, json_pack("{s:[], s:[]}", "t", "groups"), 200);
+                return lag_history_render(src->history, body) ? 500 : 200;
+        }
+        if (strcmp(path, "/api/v1/scorecard") == 0)
+                return lag_scorecard_render(src->scorecard, src->monitor, body) ? 500 : 200;
+        if (strncmp(path, "/api/", 5) == 0)
+                return groups_answer(src->monitor, path, body);
+        if (src->dashboard)
+                return lag_dashboard_answer(src->dashboard, path, body, content_type);
+        if (strcmp(path, "/") == 0 || strncmp(path, "/dashboard", 10) == 0)
+                return error(body, 404, "no dashboard: %.500s",
+                             src->no_dashboard ? src->no_dashboard : "none");
+        return 0;
 }

@@ -53,7 +53,9 @@ static sb_err_t read_file(const char *path, char **data, size_t *len, char *errs
                                  failed ? "cannot be read" : "larger than the 4 MiB a file may have");
         }
         char *fitted = realloc(buf, n ? n : 1); /* (the read took the largest size) */
-        *data = fitted ? fitted : buf;
+        if (fitted)
+                buf = fitted;
+        *data = buf;
         *len = n;
         return SB_OK;
 }

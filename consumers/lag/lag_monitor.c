@@ -9,7 +9,9 @@ typedef struct {
         int32_t partition;
         lag_window_t *window;
         lag_verdict_t verdict;
-        uint64_t seen; /* the number of the last sample it was in */
+        uint64_t seen;        /* the number of the last sample it was in */
+        int64_t known_offset; /* the record at this offset was written at known_ms; -1 none */
+        int64_t known_ms;
 } part_t;
 
 typedef struct {
@@ -188,12 +190,20 @@ sb_err_t lag_monitor_add(lag_monitor_t *m, const lag_offsets_t *o) {
                         return SB_ERR_NOMEM;
                 }
                 p->partition = o->partition;
+                p->known_offset = -1;
                 g->n_parts++;
         }
         lag_sample_t s = {m->now_ms, o->committed, o->log_end, o->error != NULL || o->log_end < 0};
         lag_window_push(p->window, &s);
         p->seen = m->sample;
         return SB_OK;
+}
+
+/* The oldest unread record's own time, when known, is its age. */
+static void exact_age(part_t *p, int64_t now_ms) {
+        const lag_sample_t *last = lag_window_last_good(p->window);
+        if (last && p->verdict.lag > 0 && p->known_offset >= 0 && p->known_offset == last->committed)
+                p->verdict.lag_seconds = p->known_ms < now_ms ? (double)(now_ms - p->known_ms) / 1000.0 : 0;
 }
 
 /* Judges group g; returns its new status. */
@@ -223,6 +233,7 @@ static lag_status_t judge(lag_monitor_t *m, group_t *g) {
                 part_t *p = &g->parts[i];
                 lag_status_evaluate(p->window, p->topic, p->partition, m->now_ms,
                                     (int64_t)m->window * m->interval_ms, &p->verdict);
+                exact_age(p, m->now_ms);
                 if (views)
                         views[i] = (lag_partition_view_t){p->topic, p->partition, p->window, p->verdict};
                 if (p->verdict.status > v->status ||
@@ -271,6 +282,49 @@ void lag_monitor_end(lag_monitor_t *m) {
                 m->groups[i].view.name = m->groups[i].name;
                 m->groups[i].view.state = m->groups[i].state;
                 m->groups[i].view.partitions = m->groups[i].views;
+        }
+}
+
+size_t lag_monitor_unknown_ages(const lag_monitor_t *m, size_t max, lag_monitor_ask_fn ask, void *opaque) {
+        size_t n = 0;
+        for (size_t i = 0; i < m->n_groups && n < max; i++) {
+                const group_t *g = &m->groups[i];
+                for (size_t k = 0; k < g->n_parts && n < max; k++) {
+                        const part_t *p = &g->parts[k];
+                        const lag_sample_t *last = lag_window_last_good(p->window);
+                        if (!last || p->verdict.lag <= 0 || last->committed < 0 ||
+                            p->known_offset == last->committed ||
+                            !lag_window_age_is_bound(p->window, m->now_ms))
+                                continue;
+                        ask(opaque, p->topic, p->partition, last->committed);
+                        n++;
+                }
+        }
+        return n;
+}
+
+void lag_monitor_set_record_time(lag_monitor_t *m, const char *topic, int32_t partition, int64_t offset,
+                                 int64_t ts_ms) {
+        for (size_t i = 0; i < m->n_groups; i++) {
+                group_t *g = &m->groups[i];
+                int changed = 0;
+                for (size_t k = 0; k < g->n_parts; k++) {
+                        part_t *p = &g->parts[k];
+                        const lag_sample_t *last = lag_window_last_good(p->window);
+                        if (p->partition != partition || !last || last->committed != offset ||
+                            strcmp(p->topic, topic) != 0)
+                                continue;
+                        p->known_offset = offset;
+                        p->known_ms = ts_ms;
+                        exact_age(p, m->now_ms);
+                        if (k < g->view.n_partitions)
+                                g->views[k].verdict.lag_seconds = p->verdict.lag_seconds;
+                        changed = 1;
+                }
+                /* The group's age is its oldest partition's. */
+                for (size_t k = 0; changed && k < g->view.n_partitions; k++)
+                        if (k == 0 || g->views[k].verdict.lag_seconds > g->view.lag_seconds)
+                                g->view.lag_seconds = g->views[k].verdict.lag_seconds;
         }
 }
 

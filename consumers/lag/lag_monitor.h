@@ -70,6 +70,19 @@ void lag_monitor_begin(lag_monitor_t *m, int64_t now_ms);
 sb_err_t lag_monitor_add(lag_monitor_t *m, const lag_offsets_t *o);
 void lag_monitor_end(lag_monitor_t *m);
 
+/* The age of a partition's oldest unread change is only a lower bound when
+ * it was behind in every sample of the window; the record's own timestamp
+ * tells it.  lag_monitor_unknown_ages calls `ask` (at most `max` times,
+ * after lag_monitor_end) with each such partition and its committed
+ * offset whose record time is not known yet, and returns how many;
+ * lag_monitor_set_record_time gives the time of the record at `offset`:
+ * every group whose committed offset there is `offset` takes now - ts_ms as
+ * its age, from then on until it moves. */
+typedef void (*lag_monitor_ask_fn)(void *opaque, const char *topic, int32_t partition, int64_t offset);
+size_t lag_monitor_unknown_ages(const lag_monitor_t *m, size_t max, lag_monitor_ask_fn ask, void *opaque);
+void lag_monitor_set_record_time(lag_monitor_t *m, const char *topic, int32_t partition, int64_t offset,
+                                 int64_t ts_ms);
+
 /* The groups, in the order first seen; valid until the next begin. */
 size_t lag_monitor_group_count(const lag_monitor_t *m);
 const lag_group_view_t *lag_monitor_group(const lag_monitor_t *m, size_t i);

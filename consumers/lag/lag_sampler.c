@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_clock.h"
 #include "sb_kafka.h"
 
 struct lag_sampler_s {
@@ -33,6 +34,15 @@ sb_err_t lag_sampler_new(const sb_config_t *cfg, const char *groups, int timeout
         if ((err = sb_kafka_conf_new(cfg, NULL, &s->opaque, &kc, errstr, errstr_size))) {
                 lag_sampler_destroy(s);
                 return err;
+        }
+        /* Its consumer reads one record a partition for its time
+         * (lag_sampler_record_times): small fetches, and a small queue. */
+        if (rd_kafka_conf_set(kc, "fetch.message.max.bytes", "1024", errstr, errstr_size) ||
+            rd_kafka_conf_set(kc, "queued.max.messages.kbytes", "64", errstr, errstr_size) ||
+            rd_kafka_conf_set(kc, "enable.auto.commit", "false", errstr, errstr_size)) {
+                rd_kafka_conf_destroy(kc);
+                lag_sampler_destroy(s);
+                return SB_ERR_CONFIG;
         }
         if (!(s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, errstr, errstr_size))) {
                 rd_kafka_conf_destroy(kc);
@@ -256,5 +266,171 @@ sb_err_t lag_sampler_sample(lag_sampler_t *s, lag_sampler_cb cb, void *opaque, c
         }
         rd_kafka_topic_partition_list_destroy(ends);
         groups_free(g, n);
+        return SB_OK;
+}
+
+/* The offsets of every partition of `parts` at `when` (a timestamp, or
+ * RD_KAFKA_OFFSET_END), into a new list the caller destroys. */
+static rd_kafka_resp_err_t offsets_at(lag_sampler_t *s, const rd_kafka_topic_partition_list_t *parts,
+                                      int64_t when, rd_kafka_topic_partition_list_t **out) {
+        *out = rd_kafka_topic_partition_list_copy(parts);
+        for (int i = 0; i < (*out)->cnt; i++)
+                (*out)->elems[i].offset = when;
+        return rd_kafka_offsets_for_times(s->rk, *out, s->timeout_ms);
+}
+
+/* Records between the offset for a time and the log end: none when no
+ * record is that recent (librdkafka answers -1, the end). */
+static int64_t appended_since(const rd_kafka_topic_partition_t *at, const rd_kafka_topic_partition_t *end) {
+        if (at->err || end->err || end->offset < 0)
+                return -1;
+        return at->offset < 0 ? 0 : end->offset - at->offset;
+}
+
+sb_err_t lag_sampler_count_topics(lag_sampler_t *s, int64_t now_ms, lag_sampler_topic_cb cb, void *opaque,
+                                  char *errstr, size_t errstr_size) {
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t kerr = rd_kafka_metadata(s->rk, 1, NULL, &md, s->timeout_ms);
+        if (kerr)
+                return sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "listing the topics: %s",
+                                 rd_kafka_err2str(kerr));
+        size_t pairs = 0;
+        for (int t = 0; t < md->topic_cnt; t++)
+                pairs += (size_t)md->topics[t].partition_cnt;
+        if (md->topic_cnt > LAG_SAMPLER_MAX_TOPICS || pairs > LAG_SAMPLER_MAX_PARTITIONS) {
+                int n = md->topic_cnt;
+                rd_kafka_metadata_destroy(md);
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "%d topics, %zu partitions: more than the %d and %d a count takes", n, pairs,
+                                 LAG_SAMPLER_MAX_TOPICS, LAG_SAMPLER_MAX_PARTITIONS);
+        }
+        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new((int)(pairs ? pairs : 1));
+        for (int t = 0; t < md->topic_cnt; t++) {
+                const rd_kafka_metadata_topic_t *mt = &md->topics[t];
+                if (mt->err || strncmp(mt->topic, "__", 2) == 0)
+                        continue;
+                for (int p = 0; p < mt->partition_cnt; p++)
+                        rd_kafka_topic_partition_list_add(parts, mt->topic, mt->partitions[p].id);
+        }
+        /* The rounds: [0] the end, [1] an hour ago, [2] a day ago, [3] the
+         * earliest (the first record at or after time 0). */
+        const int64_t when[4] = {RD_KAFKA_OFFSET_END, now_ms - 3600 * 1000, now_ms - 24 * 3600 * 1000, 0};
+        rd_kafka_topic_partition_list_t *at[4] = {NULL};
+        rd_kafka_resp_err_t round_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        for (int r = 0; r < 4 && parts->cnt; r++) {
+                rd_kafka_resp_err_t e = offsets_at(s, parts, when[r], &at[r]);
+                if (e && !round_err)
+                        round_err = e;
+        }
+        /* The copies keep the order of `parts`: entry k of each is the
+         * k-th partition added above. */
+        int k = 0;
+        for (int t = 0; t < md->topic_cnt; t++) {
+                const rd_kafka_metadata_topic_t *mt = &md->topics[t];
+                if (strncmp(mt->topic, "__", 2) == 0)
+                        continue;
+                lag_topic_count_t c = {.topic = mt->topic,
+                                       .partitions = mt->partition_cnt,
+                                       .last_hour = 0,
+                                       .last_day = 0,
+                                       .retained = 0,
+                                       .error = NULL};
+                if (mt->err) {
+                        c.error = rd_kafka_err2str(mt->err);
+                } else if (round_err) {
+                        c.error = rd_kafka_err2str(round_err);
+                        k += mt->partition_cnt;
+                }
+                for (int p = 0; !c.error && p < mt->partition_cnt; p++, k++) {
+                        if (!at[0] || !at[1] || !at[2] || !at[3] || k >= at[0]->cnt)
+                                break; /* (cannot be: every partition was asked) */
+                        const rd_kafka_topic_partition_t *end = &at[0]->elems[k];
+                        int64_t hour = appended_since(&at[1]->elems[k], end);
+                        int64_t day = appended_since(&at[2]->elems[k], end);
+                        int64_t kept = appended_since(&at[3]->elems[k], end);
+                        if (hour < 0 || day < 0 || kept < 0) {
+                                c.error = end->err ? rd_kafka_err2str(end->err)
+                                                   : "a partition's offsets are unknown";
+                                k += mt->partition_cnt - p;
+                                break;
+                        }
+                        c.last_hour += hour;
+                        c.last_day += day;
+                        c.retained += kept;
+                }
+                if (c.error)
+                        c.last_hour = c.last_day = c.retained = -1;
+                cb(opaque, &c);
+        }
+        for (int r = 0; r < 4; r++)
+                if (at[r])
+                        rd_kafka_topic_partition_list_destroy(at[r]);
+        rd_kafka_topic_partition_list_destroy(parts);
+        rd_kafka_metadata_destroy(md);
+        return SB_OK;
+}
+
+/* The partitions being read for their records' times: the legacy
+ * consumer (rd_kafka_consume_start_queue), which reads a partition from an
+ * offset without a consumer group, all into one queue. */
+typedef struct {
+        rd_kafka_topic_t *rkt;
+        lag_record_time_t *ask; /* NULL: answered */
+        int started;
+} reading_t;
+
+sb_err_t lag_sampler_record_times(lag_sampler_t *s, lag_record_time_t *asks, size_t n, char *errstr,
+                                  size_t errstr_size) {
+        if (n > LAG_SAMPLER_MAX_RECORD_TIMES)
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "%zu record times asked, more than %d",
+                                 n, LAG_SAMPLER_MAX_RECORD_TIMES);
+        reading_t *r = calloc(n ? n : 1, sizeof(*r));
+        rd_kafka_queue_t *q = rd_kafka_queue_new(s->rk);
+        if (!r || !q) {
+                free(r);
+                if (q)
+                        rd_kafka_queue_destroy(q);
+                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+        size_t waiting = 0;
+        for (size_t i = 0; i < n; i++) {
+                asks[i].ts_ms = -1;
+                int twice = 0; /* a partition is read from one offset at a time */
+                for (size_t k = 0; k < i && !twice; k++)
+                        twice = r[k].started && asks[k].partition == asks[i].partition &&
+                                strcmp(asks[k].topic, asks[i].topic) == 0;
+                if (twice || !(r[i].rkt = rd_kafka_topic_new(s->rk, asks[i].topic, NULL)))
+                        continue;
+                if (rd_kafka_consume_start_queue(r[i].rkt, asks[i].partition, asks[i].offset, q) == 0) {
+                        r[i].started = 1;
+                        r[i].ask = &asks[i];
+                        waiting++;
+                }
+        }
+        int64_t deadline = sb_clock_mono_ms() + s->timeout_ms;
+        while (waiting && sb_clock_mono_ms() < deadline) {
+                rd_kafka_message_t *msg = rd_kafka_consume_queue(q, 100);
+                if (!msg)
+                        continue;
+                for (size_t i = 0; !msg->err && i < n; i++) {
+                        lag_record_time_t *ask = r[i].ask;
+                        if (!ask || msg->rkt != r[i].rkt || msg->partition != ask->partition ||
+                            msg->offset < ask->offset)
+                                continue;
+                        ask->ts_ms = rd_kafka_message_timestamp(msg, NULL); /* -1: the record has none */
+                        r[i].ask = NULL; /* answered: the rest of its batch is not needed */
+                        waiting--;
+                        break;
+                }
+                rd_kafka_message_destroy(msg);
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (r[i].started)
+                        rd_kafka_consume_stop(r[i].rkt, asks[i].partition);
+                if (r[i].rkt)
+                        rd_kafka_topic_destroy(r[i].rkt);
+        }
+        rd_kafka_queue_destroy(q);
+        free(r);
         return SB_OK;
 }

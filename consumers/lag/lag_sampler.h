@@ -39,6 +39,22 @@ typedef struct {
 
 typedef void (*lag_sampler_cb)(void *opaque, const lag_offsets_t *o);
 
+#define LAG_SAMPLER_MAX_TOPICS 10000
+
+/* How many records one topic took in, as its offsets tell (borrowed for
+ * the callback's duration).  Counts are of records, tombstones included,
+ * by the records' timestamps; -1 when unknown (then error says why). */
+typedef struct {
+        const char *topic;
+        int partitions;
+        int64_t last_hour; /* appended in the hour before now */
+        int64_t last_day;  /* in the 24 hours before now */
+        int64_t retained;  /* from the earliest kept to the log end */
+        const char *error;
+} lag_topic_count_t;
+
+typedef void (*lag_sampler_topic_cb)(void *opaque, const lag_topic_count_t *c);
+
 typedef struct lag_sampler_s lag_sampler_t;
 
 /* A sampler with the `kafka` settings of cfg (bootstrap servers, TLS...),
@@ -56,5 +72,35 @@ void lag_sampler_destroy(lag_sampler_t *s);
  * listed at all, SB_ERR_INVALID past a bound; errstr says why. */
 sb_err_t lag_sampler_sample(lag_sampler_t *s, lag_sampler_cb cb, void *opaque, char *errstr,
                             size_t errstr_size);
+
+/* Counts every topic of the cluster but Kafka's own (__*): one metadata
+ * request, then the offsets at now_ms - 1 h, now_ms - 24 h, the earliest
+ * and the log end of every partition (four ListOffsets rounds, one request
+ * per leader each).  Calls cb once per topic.  SB_ERR_KAFKA when the
+ * metadata cannot be had, SB_ERR_INVALID past LAG_SAMPLER_MAX_TOPICS or
+ * LAG_SAMPLER_MAX_PARTITIONS partitions. */
+sb_err_t lag_sampler_count_topics(lag_sampler_t *s, int64_t now_ms, lag_sampler_topic_cb cb, void *opaque,
+                                  char *errstr, size_t errstr_size);
+
+/* One record whose time is asked for: the one at `offset` of the
+ * partition (or the first after it, when that one is gone). */
+typedef struct {
+        const char *topic; /* borrowed */
+        int32_t partition;
+        int64_t offset;
+        int64_t ts_ms; /* out: the record's timestamp, -1 when it did not come */
+} lag_record_time_t;
+
+#define LAG_SAMPLER_MAX_RECORD_TIMES 1000
+
+/* Reads the timestamp of each asked record (at most
+ * LAG_SAMPLER_MAX_RECORD_TIMES a call): each partition is read from that
+ * offset by the sampler's consumer (the legacy consumer, which needs no
+ * group), one record kept (small fetches: a record and its batch, not the
+ * backlog), then stopped; waits at most timeout_ms.  A partition asked at
+ * two offsets is read at the first only.  SB_ERR_INVALID past the bound,
+ * SB_ERR_NOMEM. */
+sb_err_t lag_sampler_record_times(lag_sampler_t *s, lag_record_time_t *asks, size_t n, char *errstr,
+                                  size_t errstr_size);
 
 #endif

@@ -3,6 +3,8 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "sb_registry_settings.h"
+
 const sb_setting_t sb_lag_settings[] = {
         {"groups", SB_SETTING_STRING, 0, "", 0, 0,
          "consumer groups to watch, comma-separated, e.g. sharebus.tax,sharebus.health; empty: every group"},
@@ -13,8 +15,21 @@ const sb_setting_t sb_lag_settings[] = {
         {"request_timeout_ms", SB_SETTING_INT, 0, "10000", 100, 600000,
          "how long one Admin API request of a sample may take"},
         {"metrics_listen", SB_SETTING_STRING, 0, "127.0.0.1:9470", 0, 0,
-         "host:port of the HTTP API (/api/v1/groups, /api/v1/groups/<group>), /metrics and /healthz; "
+         "host:port of the dashboard (/), the HTTP API (/api/v1/groups, /api/v1/groups/<group>, "
+         "/api/v1/history, /api/v1/scorecard), /metrics and /healthz; "
          "0.0.0.0:9470 for every interface, port 0 for a free one (logged); empty: none"},
+        {"history", SB_SETTING_INT, 0, "240", 2, 100000,
+         "samples of each group's lag kept for the dashboard's chart (240 at 30 s: two hours)"},
+        {"dashboard_dir", SB_SETTING_STRING, 0, "", 0, 0,
+         "folder of the dashboard's files (index.html, dashboard.js, uPlot); empty: "
+         "<program's folder>/../share/sharebus/dashboard, and no dashboard (a warning) if it is missing"},
+        {"scorecard_interval_ms", SB_SETTING_INT, 0, "60000", 1000, 86400000,
+         "how often the scorecard's counts (changes per hour and day of every topic, the registry's "
+         "datasets) are taken"},
+        {"registry_url", SB_SETTING_STRING, 0, "", 0, 0,
+         "schema registry URL(s), comma-separated, for the scorecard's datasets and their schema versions; "
+         "empty: the datasets are the topics alone"},
+        SB_REGISTRY_CLIENT_SETTINGS,
         {"thresholds", SB_SETTING_TREE, 0, NULL, 0, 0,
          "per group: ( { group = \"sharebus.tax\"; lag = 10000; lag_seconds = 300; } ): a group more "
          "messages "

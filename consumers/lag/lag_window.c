@@ -84,7 +84,10 @@ int64_t lag_window_lag(const lag_sample_t *s) {
         return s->log_end > committed ? s->log_end - committed : 0;
 }
 
-double lag_window_lag_seconds(const lag_window_t *w, int64_t now_ms) {
+/* The age as lag_window_lag_seconds tells it; *bound set to 1 when it is
+ * only a lower bound (behind in every sample of the window). */
+static double age_of_oldest(const lag_window_t *w, int64_t now_ms, int *bound) {
+        *bound = 0;
         const lag_sample_t *last = lag_window_last_good(w);
         if (!last)
                 return -1;
@@ -108,6 +111,22 @@ double lag_window_lag_seconds(const lag_window_t *w, int64_t now_ms) {
                 }
                 after = s;
         }
-        /* Behind since before the window: at least as old as it. */
-        return after && after->at_ms < now_ms ? (double)(now_ms - after->at_ms) / 1000.0 : 0;
+        /* Behind since before the window: at least as old as it, and as
+         * the run of samples behind. */
+        *bound = 1;
+        int64_t since = after ? after->at_ms : now_ms;
+        if (w->behind_since_ms >= 0 && w->behind_since_ms < since)
+                since = w->behind_since_ms;
+        return since < now_ms ? (double)(now_ms - since) / 1000.0 : 0;
+}
+
+double lag_window_lag_seconds(const lag_window_t *w, int64_t now_ms) {
+        int bound;
+        return age_of_oldest(w, now_ms, &bound);
+}
+
+int lag_window_age_is_bound(const lag_window_t *w, int64_t now_ms) {
+        int bound;
+        (void)age_of_oldest(w, now_ms, &bound);
+        return bound;
 }

@@ -60,7 +60,12 @@ int64_t lag_window_lag(const lag_sample_t *s);
  * in seconds: when the log end offset passed the committed offset of the
  * newest good sample, interpolated between the two samples around it.  0
  * when nothing is behind; when the log end was past it in every sample,
- * the age of the oldest sample (a lower bound).  -1 without a good sample. */
+ * the age of the oldest sample or of the present run of samples behind,
+ * whichever is older (a lower bound: the caller may know better, from the
+ * record's own timestamp).  -1 without a good sample. */
 double lag_window_lag_seconds(const lag_window_t *w, int64_t now_ms);
+
+/* 1 when lag_window_lag_seconds is only a lower bound. */
+int lag_window_age_is_bound(const lag_window_t *w, int64_t now_ms);
 
 #endif

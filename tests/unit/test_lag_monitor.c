@@ -185,6 +185,61 @@ START_TEST(test_prometheus_text) {
 }
 END_TEST
 
+typedef struct {
+        int n;
+        char topic[32];
+        int32_t partition;
+        int64_t offset;
+} asked_t;
+
+static void on_ask(void *opaque, const char *topic, int32_t partition, int64_t offset) {
+        asked_t *a = opaque;
+        a->n++;
+        snprintf(a->topic, sizeof(a->topic), "%s", topic);
+        a->partition = partition;
+        a->offset = offset;
+}
+
+/* A partition behind in every sample of its window: its age is a bound
+ * until the record's own time is given, then exact; asked once per
+ * committed offset. */
+START_TEST(test_record_times_make_the_age_exact) {
+        lag_monitor_t *m = NULL;
+        TEST_CALL(lag_monitor_new(3, STEP, NULL, NULL, NULL, &m, TEST_ERR));
+        asked_t a = {0};
+        /* g1 partition 1 stuck at 5 of 30; partition 0 keeps up. */
+        for (int k = 0; k < 3; k++)
+                sample(m, k, 30, 5, 30, 30);
+        ck_assert_uint_eq(lag_monitor_unknown_ages(m, 10, on_ask, &a), 1);
+        ck_assert_int_eq(a.n, 1);
+        ck_assert_str_eq(a.topic, "t");
+        ck_assert_int_eq(a.partition, 1);
+        ck_assert_int_eq(a.offset, 5);
+        const lag_group_view_t *g1 = lag_monitor_find(m, "g1");
+        ck_assert_double_eq_tol(g1->lag_seconds, 2 * STEP / 1000.0, 1e-9); /* the bound: 2 samples */
+        /* The record at 5 was written an hour before the first sample. */
+        lag_monitor_set_record_time(m, "t", 1, 5, T0 - 3600 * 1000);
+        ck_assert_double_eq_tol(g1->lag_seconds, 3600 + 2 * STEP / 1000.0, 1e-9);
+        ck_assert_double_eq_tol(g1->partitions[1].verdict.lag_seconds, 3600 + 2 * STEP / 1000.0, 1e-9);
+        ck_assert_double_eq(g1->partitions[0].verdict.lag_seconds, 0);
+        /* Kept, and not asked again while the offset stands. */
+        sample(m, 3, 30, 5, 30, 30);
+        g1 = lag_monitor_find(m, "g1");
+        ck_assert_double_eq_tol(g1->lag_seconds, 3600 + 3 * STEP / 1000.0, 1e-9);
+        ck_assert_uint_eq(lag_monitor_unknown_ages(m, 10, on_ask, &a), 0);
+        /* Another offset's time is no answer for this one. */
+        lag_monitor_set_record_time(m, "t", 1, 4, T0);
+        ck_assert_double_eq_tol(lag_monitor_find(m, "g1")->lag_seconds, 3600 + 3 * STEP / 1000.0, 1e-9);
+        /* Moved, still behind before the window: asked at the new offset. */
+        sample(m, 4, 30, 6, 30, 30);
+        a.n = 0;
+        ck_assert_uint_eq(lag_monitor_unknown_ages(m, 10, on_ask, &a), 1);
+        ck_assert_int_eq(a.offset, 6);
+        ck_assert_uint_eq(lag_monitor_unknown_ages(m, 0, on_ask, &a), 0); /* the bound on asks */
+        lag_monitor_destroy(m);
+}
+END_TEST
+
 static Suite *suite(void) {
         Suite *s = suite_create("lag_monitor");
         TCase *tc = tcase_create("core");
@@ -192,6 +247,7 @@ static Suite *suite(void) {
         tcase_add_test(tc, test_errors_and_what_is_no_longer_there);
         tcase_add_test(tc, test_thresholds_make_a_group_warn);
         tcase_add_test(tc, test_prometheus_text);
+        tcase_add_test(tc, test_record_times_make_the_age_exact);
         suite_add_tcase(s, tc);
         return s;
 }
