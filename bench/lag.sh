@@ -37,7 +37,7 @@ build/bench/bench_tool measure-cpu build/bin/sharebus-lag --config "$work/lag.co
 lag_pid=$!
 port=
 for _ in $(seq 300); do
-  port=$(grep -o 'serving /metrics and /healthz on [^ ]*' "$work/lag.log" | awk -F: '{print $NF}') || true
+  port=$(grep -so 'serving /metrics and /healthz on [^ ]*' "$work/lag.log" | awk -F: '{print $NF}') || true
   [[ -n $port ]] && break
   sleep 0.1
 done
