@@ -239,6 +239,25 @@ static sb_err_t load_config(config_t *lc, sb_config_t *cfg, char *errstr, size_t
         return SB_OK;
 }
 
+/* The whole of file `path` (at most SB_CONFIG_MAX_FILE bytes), NUL
+ * terminated, into a new buffer the caller frees; NULL when it cannot be
+ * read or is larger. */
+static char *read_text(const char *path, size_t *len) {
+        FILE *f = fopen(path, "rb");
+        char *text = f ? malloc(SB_CONFIG_MAX_FILE + 1) : NULL;
+        size_t n = text ? fread(text, 1, SB_CONFIG_MAX_FILE + 1, f) : 0;
+        int failed = !text || ferror(f) || n > SB_CONFIG_MAX_FILE;
+        if (f)
+                fclose(f);
+        if (failed) {
+                free(text);
+                return NULL;
+        }
+        text[n] = '\0';
+        *len = n;
+        return text;
+}
+
 static sb_err_t config_load_any(const char *path, const char *text, const char *origin,
                                 const sb_setting_t *table, size_t n_settings, sb_config_t **out, char *errstr,
                                 size_t errstr_size) {
@@ -268,7 +287,18 @@ static sb_err_t config_load_any(const char *path, const char *text, const char *
                         err = sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "%s:%d: %s", origin,
                                         config_error_line(&lc), config_error_text(&lc));
         } else {
-                err = load_config(&lc, cfg, errstr, errstr_size);
+                /* The file's text again, for what libconfig would not say. */
+                size_t len = 0;
+                char *file = path ? read_text(path, &len) : NULL;
+                if (path && !file)
+                        err = sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                        "%s: cannot read configuration file, or larger than %d MiB", origin,
+                                        SB_CONFIG_MAX_FILE >> 20);
+                else
+                        err = sb_config_check_integers(path ? file : text, origin, errstr, errstr_size);
+                free(file);
+                if (!err)
+                        err = load_config(&lc, cfg, errstr, errstr_size);
         }
         config_destroy(&lc);
         if (err) {
@@ -276,6 +306,73 @@ static sb_err_t config_load_any(const char *path, const char *text, const char *
                 return err;
         }
         *out = cfg;
+        return SB_OK;
+}
+
+/* Whether c may be part of a libconfig name or a number's fraction (a
+ * digit after one starts no number); '-' too, unless it follows no name. */
+static int name_char(int c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+               c == '-' || c == '*' || c == '.';
+}
+
+/* Whether the digit at p starts a number: not inside a name ("c12") or a
+ * fraction ("1.25"); after a minus sign that follows no name ("= -12"). */
+static int starts_number(const char *text, const char *p) {
+        if (p == text || !name_char((unsigned char)p[-1]))
+                return 1;
+        return p[-1] == '-' && (p - 1 == text || !name_char((unsigned char)p[-2]));
+}
+
+sb_err_t sb_config_check_integers(const char *text, const char *origin, char *errstr, size_t errstr_size) {
+        int line = 1;
+        for (const char *p = text; *p; p++) {
+                if (*p == '\n') {
+                        line++;
+                } else if (*p == '"') { /* a string: skipped, escapes included */
+                        for (p++; *p && *p != '"'; p++) {
+                                if (*p == '\\' && p[1])
+                                        p++;
+                                else if (*p == '\n')
+                                        line++;
+                        }
+                        if (!*p)
+                                break;
+                } else if (*p == '#' || (*p == '/' && p[1] == '/')) {
+                        while (p[1] && p[1] != '\n')
+                                p++;
+                } else if (*p == '/' && p[1] == '*') {
+                        for (p += 2; *p && !(*p == '*' && p[1] == '/'); p++)
+                                line += *p == '\n';
+                        if (!*p)
+                                break;
+                        p++;
+                } else if (*p >= '0' && *p <= '9' && starts_number(text, p)) {
+                        const char *start = p;
+                        if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+                                for (p += 2; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+                                             (*p >= 'A' && *p <= 'F');
+                                     p++)
+                                        ;
+                                p--; /* at its last digit, as below */
+                        } else {
+                                while (p[1] >= '0' && p[1] <= '9')
+                                        p++;
+                                if (p[1] != '.' && p[1] != 'e' && p[1] != 'E' && p[1] != 'L' &&
+                                    (p - start > 9 ||
+                                     strtoll(start, NULL, 10) >
+                                             2147483647LL + (start > text && start[-1] == '-')))
+                                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                                         "%s:%d: %.*s does not fit 32 bits, which libconfig "
+                                                         "would cut silently: write %.*sL, or \"%.*s\"",
+                                                         origin, line, (int)(p - start + 1), start,
+                                                         (int)(p - start + 1), start, (int)(p - start + 1),
+                                                         start);
+                        }
+                        while (p[1] && name_char((unsigned char)p[1]))
+                                p++;
+                }
+        }
         return SB_OK;
 }
 

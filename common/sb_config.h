@@ -41,6 +41,15 @@ typedef struct sb_config_s sb_config_t;
 /* Loads and checks `path` against `table` (not copied: it must outlive the
  * config).  On success *out is a new config the caller destroys.  On failure
  * returns SB_ERR_CONFIG and errstr names the file, the line and the setting. */
+#define SB_CONFIG_MAX_FILE (16 * 1024 * 1024) /* bytes of a configuration file */
+
+/* Debian's libconfig (1.5) cuts an integer beyond 32 bits without a word
+ * (outbox_retention_ms = 31536000000; becomes 1471228928), so the loaders
+ * first look for one in the text: SB_ERR_CONFIG naming `origin`:line unless
+ * it is written 31536000000L (libconfig's 64-bit form) or as a string.
+ * Comments and strings are skipped. */
+sb_err_t sb_config_check_integers(const char *text, const char *origin, char *errstr, size_t errstr_size);
+
 sb_err_t sb_config_load(const char *path, const sb_setting_t *table, size_t n_settings, sb_config_t **out,
                         char *errstr, size_t errstr_size);
 /* As sb_config_load, from text in memory; `origin` names it in errors. */

@@ -195,92 +195,6 @@ static sb_err_t read_topic(const reader_t *r, const json_t *g, int def_partition
         return check_min_isr(r, topics_set_at(r->set, index), rf_override > 0);
 }
 
-/* Whether c may be part of a libconfig name or a number's fraction (a
- * digit after one starts no number); '-' too, unless it follows no name. */
-static int name_char(int c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-               c == '-' || c == '*' || c == '.';
-}
-
-/* Whether the digit at p starts a number: not inside a name ("c12") or a
- * fraction ("1.25"); after a minus sign that follows no name ("= -12"). */
-static int starts_number(const char *text, const char *p) {
-        if (p == text || !name_char((unsigned char)p[-1]))
-                return 1;
-        return p[-1] == '-' && (p - 1 == text || !name_char((unsigned char)p[-2]));
-}
-
-sb_err_t topics_file_check_integers(const char *text, const char *origin, char *errstr, size_t errstr_size) {
-        int line = 1;
-        for (const char *p = text; *p; p++) {
-                if (*p == '\n') {
-                        line++;
-                } else if (*p == '"') { /* a string: skipped, escapes included */
-                        for (p++; *p && *p != '"'; p++) {
-                                if (*p == '\\' && p[1])
-                                        p++;
-                                else if (*p == '\n')
-                                        line++;
-                        }
-                        if (!*p)
-                                break;
-                } else if (*p == '#' || (*p == '/' && p[1] == '/')) {
-                        while (p[1] && p[1] != '\n')
-                                p++;
-                } else if (*p == '/' && p[1] == '*') {
-                        for (p += 2; *p && !(*p == '*' && p[1] == '/'); p++)
-                                line += *p == '\n';
-                        if (!*p)
-                                break;
-                        p++;
-                } else if (*p >= '0' && *p <= '9' && starts_number(text, p)) {
-                        const char *start = p;
-                        if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-                                for (p += 2; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
-                                             (*p >= 'A' && *p <= 'F');
-                                     p++)
-                                        ;
-                                p--; /* at its last digit, as below */
-                        } else {
-                                while (p[1] >= '0' && p[1] <= '9')
-                                        p++;
-                                if (p[1] != '.' && p[1] != 'e' && p[1] != 'E' && p[1] != 'L' &&
-                                    (p - start > 9 ||
-                                     strtoll(start, NULL, 10) >
-                                             2147483647LL + (start > text && start[-1] == '-')))
-                                        return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
-                                                         "%s:%d: %.*s does not fit 32 bits, which libconfig "
-                                                         "would cut silently: write %.*sL, or \"%.*s\"",
-                                                         origin, line, (int)(p - start + 1), start,
-                                                         (int)(p - start + 1), start, (int)(p - start + 1),
-                                                         start);
-                        }
-                        while (p[1] && name_char((unsigned char)p[1]))
-                                p++;
-                }
-        }
-        return SB_OK;
-}
-
-/* The text of the file `cfg` came from, NULL when it was not a file one
- * can read again (a config made from a string) or is larger than a
- * declaration may be. */
-static char *file_text(const sb_config_t *cfg) {
-        FILE *f = fopen(sb_config_origin(cfg), "r");
-        if (!f)
-                return NULL;
-        size_t cap = (size_t)16 << 20, n;
-        char *text = malloc(cap + 1);
-        n = text ? fread(text, 1, cap + 1, f) : 0;
-        fclose(f);
-        if (!text || n > cap) {
-                free(text);
-                return NULL;
-        }
-        text[n] = 0;
-        return text;
-}
-
 sb_err_t topics_file_read(const sb_config_t *cfg, int replication_override, topics_set_t **out, char *errstr,
                           size_t errstr_size) {
         reader_t r = {.origin = sb_config_origin(cfg), .errstr = errstr, .errstr_size = errstr_size};
@@ -290,11 +204,6 @@ sb_err_t topics_file_read(const sb_config_t *cfg, int replication_override, topi
         size_t i;
         const json_t *g;
         *out = NULL;
-        char *text = file_text(cfg);
-        e = text ? topics_file_check_integers(text, r.origin, errstr, errstr_size) : SB_OK;
-        free(text);
-        if (e)
-                return e;
         if (!json_is_array(list))
                 return bad(&r, list_line, "a list of topics, ( { name = \"...\"; }, ... )");
         if (json_array_size(list) > TOPICS_FILE_MAX)

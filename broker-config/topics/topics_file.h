@@ -44,10 +44,4 @@ extern const size_t sb_topics_settings_count;
 sb_err_t topics_file_read(const sb_config_t *cfg, int replication_override, topics_set_t **out, char *errstr,
                           size_t errstr_size);
 
-/* Debian's libconfig (1.5) cuts an integer beyond 32 bits without a word
- * (retention_ms = 2592000000; becomes -1702967296), so topics_file_read
- * first looks for one in the file's text: SB_ERR_CONFIG naming
- * `origin`:line unless it is written 2592000000L or "2592000000". */
-sb_err_t topics_file_check_integers(const char *text, const char *origin, char *errstr, size_t errstr_size);
-
 #endif

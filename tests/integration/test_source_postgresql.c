@@ -444,6 +444,52 @@ START_TEST(reconnects_after_the_server_crashed_and_loses_nothing) {
 }
 END_TEST
 
+/* Rows an application wrote into an outbox without the printed DDL's
+ * constraints: each is handed over in its turn with its seq, for the
+ * producer to reject (the change-line parser names what is wrong), and the
+ * rows after it still come; acknowledged, all are marked sent, so a bad
+ * row never stalls the outbox. */
+START_TEST(bad_rows_are_handed_over_for_rejection) {
+        fix_t f;
+        fix_start(&f, "t_badrows");
+        sql_ok(f.conn, "CREATE TABLE sharebus_outbox (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                       "dataset text, op text, key jsonb, before jsonb, after jsonb, "
+                       "changed_at timestamptz NOT NULL DEFAULT now(), sent_at timestamptz)");
+        sql_ok(f.conn, "INSERT INTO sharebus_outbox (dataset, op, key, after) VALUES "
+                       "('business_license', 'c', NULL, '{\"uscc\":\"K1\"}'), "
+                       "('business_license', 'xy', '{\"uscc\":\"K2\"}', '{\"uscc\":\"K2\"}'), "
+                       "('business_license', 'c', '[\"K3\"]', '{\"uscc\":\"K3\"}'), "
+                       "('business_license', 'c', '{\"uscc\":\"K4\"}', '\"K4\"')");
+        app_insert(f.conn, "K5", "c");
+        char err[1024] = "";
+        ck_assert_msg(open_source(&f, NULL, 0, ERR) == SB_OK, "%s", err);
+        static const char *const want[] = {"\"key\" must be an object", "\"op\" must be",
+                                           "\"key\" must be an object", "must be objects or null", NULL};
+        source_batch_t b;
+        ck_assert_msg(source_next(f.src, 100, LONG_WAIT_MS, &b, ERR) == SB_OK, "%s", err);
+        ck_assert_uint_eq(b.count, 5);
+        uint64_t last = 0;
+        for (size_t i = 0; i < b.count; i++) {
+                char where[64];
+                snprintf(where, sizeof(where), "sharebus_outbox seq %zu", i + 1);
+                ck_assert_str_eq(b.records[i].where, where);
+                sb_change_line_t cl;
+                sb_err_t e = sb_change_line_parse(b.records[i].text, b.records[i].len, &cl, ERR);
+                if (want[i]) {
+                        ck_assert_msg(e == SB_ERR_INVALID && strstr(err, want[i]), "%s: %.*s: %s", where,
+                                      (int)b.records[i].len, b.records[i].text, err);
+                } else {
+                        ck_assert_msg(e == SB_OK, "%s: %s", where, err);
+                        sb_change_line_clear(&cl);
+                }
+                last = b.records[i].position;
+        }
+        ack_ok(&f, last);
+        ck_assert_int_eq(sql_num(f.conn, "SELECT count(*) FROM sharebus_outbox WHERE sent_at IS NULL"), 0);
+        fix_stop(&f);
+}
+END_TEST
+
 START_TEST(bad_settings_are_refused_clearly) {
         fix_t f;
         fix_start(&f, "t_bad");
@@ -760,6 +806,7 @@ int main(void) {
         tcase_add_test(tc, sent_rows_are_pruned_after_the_retention);
         tcase_add_test(tc, reconnects_after_the_server_crashed_and_loses_nothing);
         tcase_add_test(tc, bad_settings_are_refused_clearly);
+        tcase_add_test(tc, bad_rows_are_handed_over_for_rejection);
         tcase_add_test(tc, trigger_rows_are_valid_change_events);
         tcase_add_test(tc, snapshot_with_a_concurrent_writer_loses_and_doubles_nothing);
         tcase_add_test(tc, a_snapshot_cut_by_a_crash_starts_again);

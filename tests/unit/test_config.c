@@ -233,6 +233,31 @@ START_TEST(test_load_from_file) {
 }
 END_TEST
 
+/* libconfig 1.5 would cut an integer beyond 32 bits written without L
+ * into another number inside the range: refused with the file and line,
+ * from a file and from a string alike; with L it is the number it says. */
+START_TEST(test_integer_beyond_32_bits_without_l_is_refused) {
+        const char *path = test_write_temp(
+                "name = \"x\";\n# 99999999999 in a comment is fine\nbig = 4999999999;\n", ".conf");
+        char saved[256], want[400], err[1024] = "";
+        snprintf(saved, sizeof(saved), "%s", path);
+        sb_config_t *cfg = (sb_config_t *)1;
+        ck_assert_int_eq(sb_config_load(saved, table, N_TABLE, &cfg, err, sizeof(err)), SB_ERR_CONFIG);
+        ck_assert_ptr_null(cfg);
+        snprintf(want, sizeof(want),
+                 "%s:3: 4999999999 does not fit 32 bits, which libconfig would cut silently", saved);
+        ck_assert_msg(strstr(err, want), "error '%s' does not say '%s'", err, want);
+        unlink(saved);
+        ck_assert_int_eq(sb_config_load_string("name = \"x\";\ncount = 10;\nbig = -4999999999;", "s.conf",
+                                               table, N_TABLE, &cfg, err, sizeof(err)),
+                         SB_ERR_CONFIG);
+        ck_assert_msg(strstr(err, "s.conf:3: 4999999999 does not fit 32 bits"), "%s", err);
+        cfg = load_ok("name = \"x\"; big = 4999999999L; mode = \"9999999999\";");
+        ck_assert_int_eq(sb_config_int(cfg, "big"), 4999999999LL);
+        sb_config_destroy(cfg);
+}
+END_TEST
+
 START_TEST(test_file_error_names_the_path_and_line) {
         const char *path = test_write_temp("name = \"x\";\n# two\n# three\ncount = 1000;\n", ".conf");
         char saved[256], want[300];
@@ -565,6 +590,49 @@ START_TEST(test_bad_choice_names_file_line_and_setting) {
 }
 END_TEST
 
+/* A list setting (the subscriber's datasets) is bounded in depth and in
+ * values, named by file and line, so that no config file can make the
+ * loader recurse or allocate without end. */
+START_TEST(test_list_setting_too_deep_or_too_large_is_refused) {
+        static const char head[] = "name = \"s\";\ntopics = \"a.b\";\nregistry_url = \"http://x\";\n";
+        sb_config_t *cfg = NULL;
+        char err[512] = "";
+        size_t cap = sizeof(head) + 2 * (SB_CONFIG_TREE_NODES + 1) + 64;
+        char *text = malloc(cap);
+        ck_assert_ptr_nonnull(text);
+        /* Within the bound: loaded. */
+        snprintf(text, cap, "%sdatasets = ( ( ( 1 ) ) );\n", head);
+        TEST_CALL(sb_config_load_string(text, "sub.conf", sb_subscriber_settings,
+                                        sb_subscriber_settings_count, &cfg, TEST_ERR));
+        sb_config_destroy(cfg);
+        /* Twenty lists deep. */
+        size_t len = (size_t)snprintf(text, cap, "%sdatasets = ", head);
+        for (int i = 0; i < 20; i++)
+                text[len++] = '(';
+        text[len++] = '1';
+        for (int i = 0; i < 20; i++)
+                text[len++] = ')';
+        snprintf(text + len, cap - len, ";\n");
+        ck_assert_int_eq(sb_config_load_string(text, "sub.conf", sb_subscriber_settings,
+                                               sb_subscriber_settings_count, &cfg, err, sizeof(err)),
+                         SB_ERR_CONFIG);
+        ck_assert_ptr_null(cfg);
+        ck_assert_msg(strstr(err, "sub.conf:4: more than 8 levels or 100000 values"), "error: %s", err);
+        /* One value more than the bound, flat. */
+        len = (size_t)snprintf(text, cap, "%sdatasets = (", head);
+        for (int i = 0; i <= SB_CONFIG_TREE_NODES; i++) {
+                text[len++] = i ? ',' : ' ';
+                text[len++] = '1';
+        }
+        snprintf(text + len, cap - len, ");\n");
+        ck_assert_int_eq(sb_config_load_string(text, "sub.conf", sb_subscriber_settings,
+                                               sb_subscriber_settings_count, &cfg, err, sizeof(err)),
+                         SB_ERR_CONFIG);
+        ck_assert_msg(strstr(err, "sub.conf:4: more than 8 levels or 100000 values"), "error: %s", err);
+        free(text);
+}
+END_TEST
+
 START_TEST(test_subscriber_target_must_be_known_with_line) {
         sb_config_t *cfg = NULL;
         char err[512] = "";
@@ -631,8 +699,10 @@ int main(void) {
         tcase_add_loop_test(tc, test_bad_config_names_file_line_and_setting, 0, N_ERROR_CASES);
         tcase_add_loop_test(tc, test_bad_choice_names_file_line_and_setting, 0, N_CHOICE_CASES);
         tcase_add_test(tc, test_subscriber_target_must_be_known_with_line);
+        tcase_add_test(tc, test_list_setting_too_deep_or_too_large_is_refused);
         tcase_add_test(tc, test_load_from_file);
         tcase_add_test(tc, test_file_error_names_the_path_and_line);
+        tcase_add_test(tc, test_integer_beyond_32_bits_without_l_is_refused);
         tcase_add_loop_test(tc, test_unreadable_file_is_reported, 0, 2);
         tcase_add_test(tc, test_directory_as_config_file_is_refused);
         suite_add_tcase(s, tc);

@@ -300,6 +300,12 @@ START_TEST(test_api_routes) {
         sb_buf_reset(&b);
         ck_assert_uint_eq(lag_api_answer(&src, "/api/v1/groups/g1", &b, &ct), 200);
         sb_buf_reset(&b);
+        /* A group nobody watches: 404 with the name. */
+        ck_assert_uint_eq(lag_api_answer(&src, "/api/v1/groups/nobody", &b, &ct), 404);
+        doc = rendered(&b);
+        ck_assert_str_eq(json_string_value(json_object_get(doc, "error")), "no such group: nobody");
+        json_decref(doc);
+        sb_buf_reset(&b);
         ck_assert_uint_eq(lag_api_answer(&src, "/api/v1/scorecard", &b, &ct), 200);
         sb_buf_reset(&b);
         ck_assert_uint_eq(lag_api_answer(&src, "/api/v2/other", &b, &ct), 0);

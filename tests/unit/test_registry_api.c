@@ -198,6 +198,7 @@ START_TEST(http_body_limit) {
                 ck_assert_msg(r.status == 413, "chunked %d: status %ld", chunked, r.status);
                 ck_assert_str_eq(r.ctype, V1);
                 ck_assert_ptr_nonnull(strstr((const char *)r.body.data, "\"error_code\":413"));
+                ck_assert_ptr_nonnull(strstr((const char *)r.body.data, "Request body larger than"));
                 sb_buf_free(&r.body);
         }
         /* Exactly the limit is read (and found to be no schema). */

@@ -383,9 +383,14 @@ START_TEST(http_oversized_requests) {
         static const struct {
                 size_t url_len, header_len;
                 int status, code;
+                const char *says; /* the start of the message */
         } cases[] = {
-                {20 * 1024, 0, 414, 414}, {9000, 0, 414, 414}, {7000, 0, 404, 40401},
-                {0, 20 * 1024, 431, 431}, {0, 9000, 431, 431}, {0, 7000, 404, 40401},
+                {20 * 1024, 0, 414, 414, "HTTP 414 URI Too Long"},
+                {9000, 0, 414, 414, "HTTP 414 URI Too Long"},
+                {7000, 0, 404, 40401, "Subject '"},
+                {0, 20 * 1024, 431, 431, "HTTP 431 Request Header Fields Too Large"},
+                {0, 9000, 431, 431, "HTTP 431 Request Header Fields Too Large"},
+                {0, 7000, 404, 40401, "Subject '"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
                 size_t size = cases[i].url_len + cases[i].header_len + 256;
@@ -404,7 +409,10 @@ START_TEST(http_oversized_requests) {
                 json_t *doc = json_loads(body, 0, NULL);
                 ck_assert_msg(doc != NULL, "case %zu: not JSON: %.300s", i, body);
                 ck_assert_int_eq(json_integer_value(json_object_get(doc, "error_code")), cases[i].code);
-                ck_assert_ptr_nonnull(json_string_value(json_object_get(doc, "message")));
+                const char *message = json_string_value(json_object_get(doc, "message"));
+                ck_assert_ptr_nonnull(message);
+                ck_assert_msg(strncmp(message, cases[i].says, strlen(cases[i].says)) == 0,
+                              "case %zu: message '%.300s'", i, message);
                 json_decref(doc);
                 free(req);
         }

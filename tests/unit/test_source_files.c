@@ -325,6 +325,25 @@ START_TEST(test_checkpoint_settings) {
 }
 END_TEST
 
+/* A source the producer does not have: the choices are named, with the
+ * file and line (sharebus-producer exits 2 on it). */
+START_TEST(test_unknown_source_is_refused_with_the_choices) {
+        sb_config_t *cfg = NULL;
+        char err[1024] = "";
+        TEST_CALL(sb_config_load_string("department = \"market\"; dataset = \"business_license\";\n"
+                                        "registry_url = \"http://x\";\nsource = \"kafka\";\n",
+                                        "test.conf", sb_producer_settings, sb_producer_settings_count, &cfg,
+                                        TEST_ERR));
+        source_options_t opts = {.department = "market", .dataset = "business_license"};
+        source_t *src = NULL;
+        ck_assert_int_eq(source_new(cfg, &opts, log_, &src, err, sizeof(err)), SB_ERR_CONFIG);
+        ck_assert_ptr_null(src);
+        ck_assert_str_eq(
+                err, "test.conf:3: setting 'source': 'kafka' is not one of jsonl, sqlite, csv, postgresql");
+        sb_config_destroy(cfg);
+}
+END_TEST
+
 START_TEST(test_overlong_line_is_rejected_not_dropped) {
         const char *f = path_in("long.jsonl");
         char *text = malloc(3000);
@@ -584,6 +603,7 @@ int main(void) {
         tcase_add_test(tc, test_corrupt_checkpoint_is_a_clear_error);
         tcase_add_test(tc, test_checkpoint_settings);
         tcase_add_test(tc, test_overlong_line_is_rejected_not_dropped);
+        tcase_add_test(tc, test_unknown_source_is_refused_with_the_choices);
         tcase_add_test(tc, test_stdin_is_read_once_without_checkpoint);
         suite_add_tcase(s, tc);
         tc = tcase_create("directory");

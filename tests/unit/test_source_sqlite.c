@@ -850,7 +850,9 @@ START_TEST(test_bad_settings_and_missing_tables) {
         /* Not an identifier. */
         ck_assert_int_eq(open_err("outbox_table = \"x; DROP TABLE other\";", 0, err, sizeof(err)),
                          SB_ERR_CONFIG);
-        ck_assert_msg(strstr(err, "test.conf:3") && strstr(err, "'x; DROP TABLE other'"), "%s", err);
+        ck_assert_msg(strstr(err, "test.conf:3") && strstr(err, "'x; DROP TABLE other'") &&
+                              strstr(err, "is not an SQL identifier"),
+                      "%s", err);
         ck_assert_int_eq(open_err("outbox_table = \"\";", 0, err, sizeof(err)), SB_ERR_CONFIG);
         create_outbox(db, NULL, NULL, NULL);
         /* Snapshot: the setting is needed, an identifier, an existing table
