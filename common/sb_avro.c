@@ -109,9 +109,12 @@ static sb_err_t record_to_avro(conv_ctx_t *c, const sb_node_t *n, const json_t *
         /* More members than fields found: one of them is no field. */
         if (json_object_size(j) > present) {
                 const char *key;
+                size_t key_len;
                 json_t *val;
-                json_object_foreach((json_t *)j, key, val) {
-                        if (sb_node_field_index(n, key) < 0) {
+                /* A name holding a NUL (a decoded map key may) is no field
+                 * either, though its C string may be one's name. */
+                json_object_keylen_foreach((json_t *)j, key, key_len, val) {
+                        if (strlen(key) != key_len || sb_node_field_index(n, key) < 0) {
                                 path_push(c, key, 0);
                                 return conv_fail(c, "unknown field (record %s has no such field)",
                                                  sb_node_name(n));
@@ -345,14 +348,21 @@ static sb_err_t to_avro_node(conv_ctx_t *c, const sb_node_t *n, const json_t *j,
         }
         case SB_T_MAP: {
                 const char *key;
+                size_t key_len;
                 json_t *item;
                 if (!json_is_object(j))
                         return expect(c, "an object (map)", j);
                 if (json_object_size(j) && !sb_node_has_value(sb_node_child(n, 0)))
                         return conv_fail(c, "the values' type has no finite value: only {} fits");
-                json_object_foreach((json_t *)j, key, item) {
+                json_object_keylen_foreach((json_t *)j, key, key_len, item) {
                         avro_value_t child;
                         path_push(c, key, 0);
+                        /* avro-c takes a map key as a C string: one with a
+                         * NUL (Avro allows it; sb_avro_decode keeps it)
+                         * would be cut, and two keys could become one. */
+                        if (strlen(key) != key_len)
+                                return conv_fail(c, "map key holds a NUL character (U+0000), which the Avro "
+                                                    "library cannot write");
                         if (avro_value_add(v, key, &child, NULL, NULL))
                                 return conv_fail(c, "%s", avro_strerror());
                         sb_err_t err = to_avro(c, sb_node_child(n, 0), item, &child);

@@ -123,7 +123,10 @@ static json_t *read_value(reader_t *r, const sb_node_t *n, int depth) {
                 double d;
                 if (read_fixed(r, &d, sizeof(d)))
                         return NULL;
-                return isfinite(d) ? json_real(d) : json_null();
+                /* NaN and the infinities have no JSON form: refused, as a
+                 * float's (json_real gives NULL), not turned into null, which
+                 * a subscriber would store as if the field were empty. */
+                return isfinite(d) ? json_real(d) : NULL;
         }
         case SB_T_STRING:
         case SB_T_BYTES: {

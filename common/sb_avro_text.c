@@ -361,7 +361,9 @@ static int record_value(ctx_t *c, const sb_node_t *n, const char **p, int level,
                 /* Put the fields back in schema order, defaults in the gaps. */
                 size_t len = out->len - start;
                 sb_buf_reset(&t->reorder);
-                if (sb_buf_append(&t->reorder, out->data + start, len))
+                /* Nothing written yet may mean no buffer at all (data NULL):
+                 * no pointer arithmetic on it then, which is undefined. */
+                if (len && sb_buf_append(&t->reorder, out->data + start, len))
                         goto done;
                 out->len = start;
                 for (size_t i = 0; i < nf; i++) {
@@ -369,7 +371,8 @@ static int record_value(ctx_t *c, const sb_node_t *n, const char **p, int level,
                         if (!sp[i].seen) {
                                 if (put_default(n, i, out, c->steps))
                                         goto done;
-                        } else if (sb_buf_append(out, t->reorder.data + (sp[i].beg - start),
+                        } else if (sp[i].end > sp[i].beg &&
+                                   sb_buf_append(out, t->reorder.data + (sp[i].beg - start),
                                                  sp[i].end - sp[i].beg)) {
                                 goto done;
                         }

@@ -310,6 +310,61 @@ static int type_depth_ok(const json_t *j, int depth) {
                type_depth_ok(json_object_get(j, "values"), depth + 1);
 }
 
+/* The fullname a named type's definition `j` gets inside namespace `ns`
+ * (as set_fullname computes it) into `out`; 0, or -1 without a name. */
+static int definition_name(const json_t *j, const char *ns, char *out, size_t size, char *inner,
+                           size_t isize) {
+        const char *name = json_string_value(json_object_get(j, "name"));
+        const char *own_ns = json_string_value(json_object_get(j, "namespace"));
+        if (!name)
+                return -1;
+        const char *space = strchr(name, '.') ? NULL : own_ns && *own_ns ? own_ns : ns;
+        snprintf(out, size, "%s%s%s", space && *space ? space : "", space && *space ? "." : "", name);
+        const char *dot = strrchr(out, '.');
+        snprintf(inner, isize, "%.*s", dot ? (int)(dot - out) : 0, out);
+        return 0;
+}
+
+/* Whether no named type is defined twice, walking the types as
+ * type_depth_ok does (after it: the nesting is bounded) and collecting the
+ * fullnames defined in `seen`.  avro-c refuses a second definition too
+ * ("Cannot save record schema"), but leaks the types it built on the way,
+ * so a registry fed such schemas would grow; it must never see one.
+ * `dup` gets the name defined twice. */
+static int names_unique(const json_t *j, const char *ns, json_t *seen, char *dup, size_t dup_size) {
+        if (json_is_array(j)) {
+                for (size_t i = 0; i < json_array_size(j); i++)
+                        if (!names_unique(json_array_get(j, i), ns, seen, dup, dup_size))
+                                return 0;
+                return 1;
+        }
+        if (!json_is_object(j))
+                return 1;
+        const json_t *t = json_object_get(j, "type"), *fields = json_object_get(j, "fields");
+        const char *type = json_string_value(t);
+        char full[512], inner[512];
+        snprintf(inner, sizeof(inner), "%s", ns);
+        if (type &&
+            (!strcmp(type, "record") || !strcmp(type, "error") || !strcmp(type, "enum") ||
+             !strcmp(type, "fixed")) &&
+            definition_name(j, ns, full, sizeof(full), inner, sizeof(inner)) == 0) {
+                if (json_object_get(seen, full)) {
+                        snprintf(dup, dup_size, "%s", full);
+                        return 0;
+                }
+                if (json_object_set_new(seen, full, json_true()))
+                        return 1; /* out of memory: avro-c fails as well, or parses */
+        }
+        if ((json_is_object(t) || json_is_array(t)) && !names_unique(t, ns, seen, dup, dup_size))
+                return 0;
+        for (size_t i = 0; json_is_array(fields) && i < json_array_size(fields); i++)
+                if (!names_unique(json_object_get(json_array_get(fields, i), "type"), inner, seen, dup,
+                                  dup_size))
+                        return 0;
+        return names_unique(json_object_get(j, "items"), ns, seen, dup, dup_size) &&
+               names_unique(json_object_get(j, "values"), ns, seen, dup, dup_size);
+}
+
 /* Which types have a finite value: the least fixed point of "primitives,
  * enums, fixed, arrays and maps (empty) do; a record does when all its
  * fields do; a union when one of its branches does".  Passes over the node
@@ -392,6 +447,15 @@ sb_err_t sb_schema_new(const char *json, size_t len, sb_schema_t **out, char *er
                 return sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size,
                                  "invalid Avro schema: types nested deeper than %d levels",
                                  SB_SCHEMA_MAX_DEPTH);
+        }
+        json_t *seen = json_object();
+        char dup[512] = "";
+        int unique = !seen || names_unique(s->doc, "", seen, dup, sizeof(dup));
+        json_decref(seen);
+        if (!unique) {
+                sb_schema_destroy(s);
+                return sb_seterr(SB_ERR_SCHEMA, errstr, errstr_size,
+                                 "invalid Avro schema: type '%s' is defined twice", dup);
         }
         /* avro-c validates the schema as Avro defines it. */
         if (avro_schema_from_json_length(json, len, &s->avro)) {

@@ -261,6 +261,14 @@ static int json_number(const char *s, size_t n) {
         return i == n;
 }
 
+/* 1 if the n digits (and sign) at s are a 64-bit integer. */
+static int integer_fits(const char *s, size_t n) {
+        char *end;
+        errno = 0;
+        (void)strtoll(s, &end, 10);
+        return errno == 0 && end == s + n;
+}
+
 /* Appends the JSON value of cell `s` (NUL-terminated, `n` bytes) for a field
  * of type `t`.  *omit when the member is to be left out (its default).
  * SB_ERR_INVALID when the cell is not UTF-8. */
@@ -308,7 +316,11 @@ static sb_err_t put_value(sb_buf_t *out, const sb_node_t *t, int with_default, c
                         errno = 0;
                         double v = strtod(s, &end);
                         if (end == s + n && isfinite(v) && errno != ERANGE) {
-                                if (json_number(s, n))
+                                /* As written, but for an integer past 64 bits,
+                                 * which jansson refuses ("too big integer"):
+                                 * the row would be rejected as not JSON. */
+                                if (json_number(s, n) &&
+                                    (memchr(s, '.', n) || strpbrk(s, "eE") || integer_fits(s, n)))
                                         return sb_buf_append(out, s, n);
                                 snprintf(num, sizeof(num), "%.17g", v);
                                 return sb_buf_append(out, num, strlen(num));

@@ -20,7 +20,7 @@ done
 mkdir -p "$out/config" "$out/schema" "$out/change_line" "$out/registry_http"
 
 # config: the selector byte (fuzz_config.c's table order), then the file.
-put_config() { { printf "\\x$1"; cat "$2"; } >"$out/config/$(basename "$2")"; }
+put_config() { { printf '%b' "\\x$1"; cat "$2"; } >"$out/config/$(basename "$2")"; }
 put_config 00 producers/examples/producer.conf
 put_config 01 consumers/examples/subscriber.conf
 put_config 02 consumers/examples/lag.conf

@@ -208,6 +208,29 @@ START_TEST(test_values_are_typed_by_the_schema) {
 }
 END_TEST
 
+/* A double written as an integer past 64 bits is still that double: it
+ * was copied as written, which jansson refuses ("too big integer"), so the
+ * whole row went as a line that is not JSON (found by tests/fuzz/fuzz_csv). */
+START_TEST(test_big_integer_for_a_double_is_a_number) {
+        rows_t r;
+        read_all("id,name,amount,active,born,status\n"
+                 "1,N,666666666666666666666666666666666666666,1,2020-01-01,A\n"
+                 "2,N,-18446744073709551616,1,2020-01-01,A\n"
+                 "3,N,9223372036854775807,1,2020-01-01,A\n",
+                 NULL, &r);
+        ck_assert_uint_eq(r.n, 3);
+        assert_line(r.text[0],
+                    "{'op':'r','key':{'id':1},'after':{'id':1,'name':'N','amount':6.6666666666666665e38,"
+                    "'active':true,'born':'2020-01-01','status':'A'}}");
+        assert_line(r.text[1],
+                    "{'op':'r','key':{'id':2},'after':{'id':2,'name':'N','amount':-1.8446744073709552e19,"
+                    "'active':true,'born':'2020-01-01','status':'A'}}");
+        /* One that fits stays as written. */
+        ck_assert_ptr_nonnull(strstr(r.text[2], "\"amount\":9223372036854775807"));
+        free_rows(&r);
+}
+END_TEST
+
 START_TEST(test_values_that_do_not_convert_go_as_strings) {
         rows_t r;
         read_all("id,name,amount,active,born,status\n"
@@ -573,6 +596,7 @@ int main(void) {
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_values_are_typed_by_the_schema);
         tcase_add_test(tc, test_values_that_do_not_convert_go_as_strings);
+        tcase_add_test(tc, test_big_integer_for_a_double_is_a_number);
         tcase_add_test(tc, test_rfc4180_quoting);
         tcase_add_test(tc, test_delimiters);
         tcase_add_test(tc, test_mapping);

@@ -456,6 +456,22 @@ START_TEST(test_missing_ts_ms_is_now_and_missing_seq_the_default) {
 }
 END_TEST
 
+/* A record put back in schema order into buffers that had not been
+ * written yet (data still NULL) did pointer arithmetic on NULL, which
+ * UBSan reports (found by tests/fuzz/fuzz_change_line). */
+START_TEST(test_bug_reorder_into_an_unused_buffer) {
+        fixture_t fx;
+        fixture_open(&fx, NULL, "t.edge", "tests");
+        const char *line = "{\"before\":{}}";
+        char id[37], op, err[256];
+        ck_assert_ptr_null(fx.tv.data);
+        ck_assert_int_eq(
+                sb_event_encode_text(fx.w, line, strlen(line), 1, &fx.tk, &fx.tv, id, &op, err, sizeof(err)),
+                SB_ERR_INVALID);
+        fixture_close(&fx);
+}
+END_TEST
+
 /* Nesting is bounded as sb_avro bounds it: both refuse, the text path
  * without recursing past its own bound. */
 START_TEST(test_deep_nesting_is_refused_as_by_the_reference) {
@@ -742,6 +758,7 @@ int main(void) {
         tcase_add_test(tc, test_every_type_gives_the_reference_bytes);
         tcase_add_test(tc, test_the_envelope_gives_the_reference_result);
         tcase_add_test(tc, test_missing_ts_ms_is_now_and_missing_seq_the_default);
+        tcase_add_test(tc, test_bug_reorder_into_an_unused_buffer);
         tcase_add_test(tc, test_deep_nesting_is_refused_as_by_the_reference);
         tcase_add_loop_test(tc, test_sample_lines_take_the_fast_path_with_the_same_bytes, 0,
                             sizeof(sample_sets) / sizeof(*sample_sets));
