@@ -54,7 +54,8 @@ ALL_HDRS := $(foreach f,$(FOLDERS),$(call hdr_of,$(f)))
 FOLDER_LIBS = $(B)/libproducers.a $(B)/libconsumers.a $(B)/libregistry.a $(B)/libtopics.a $(B)/libsharebus.a
 SAN_FOLDER_LIBS = $(SAN)/libproducers.a $(SAN)/libconsumers.a $(SAN)/libregistry.a $(SAN)/libtopics.a $(SAN)/libsharebus.a
 
-.PHONY: all test unit integration interop lint format demo bench install clean setup docs man
+.PHONY: all test unit integration interop lint format demo bench install clean setup docs man \
+	fuzz fuzz-smoke fuzz-build
 # sharebus-lag's dashboard: its own page and uPlot (from npm, pinned by
 # package-lock.json), together where the daemon looks by default.
 CACHE := $(or $(SHAREBUS_CACHE),.cache)
@@ -131,6 +132,50 @@ $(B)/obj/tests/interop/%.o: tests/interop/%.c tests/integration/harness.h $(ALL_
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(TEST_INC) -Itests/integration $(CFLAGS) -c $< -o $@
 
+# ---- cluster fault tests (normal build; the suite starts its own 3-broker cluster) ----
+CLUSTER_OBJS := $(B)/obj/tests/cluster/test_cluster.o $(B)/obj/tests/cluster/cluster.o \
+	$(B)/obj/tests/integration/harness.o $(B)/obj/tests/integration/scrape.o
+$(B)/tests/test_cluster: $(CLUSTER_OBJS) $(FOLDER_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+$(B)/obj/tests/cluster/%.o: tests/cluster/%.c tests/cluster/cluster.h tests/integration/harness.h tests/integration/scrape.h $(ALL_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(TEST_INC) -Itests/integration -Itests/cluster $(CFLAGS) -c $< -o $@
+
+# ---- libFuzzer targets (tests/fuzz/fuzz_*.c; clang, ASan + UBSan) ----
+# The library and every folder are compiled again by clang with coverage
+# into build/fuzz/ (the gcc builds stay as they are); tests/fuzz/run.sh
+# seeds the corpora, runs each target and reports executions and crashes.
+FUZZ := $(B)/fuzz
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(addprefix $(FUZZ)/bin/fuzz_,$(FUZZ_TARGETS))
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_JOBS ?= 2
+$(FUZZ)/obj/tests/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzzutil.h $(ALL_HDRS) VERSION
+	@mkdir -p $(dir $@)
+	@echo "CC [fuzz] $<"; $(FUZZ_CC) $(BASE_CFLAGS) $(TEST_INC) -Itests/fuzz $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ)/obj/%.o: %.c $(ALL_HDRS) VERSION
+	@mkdir -p $(dir $@)
+	@echo "CC [fuzz] $<"; $(FUZZ_CC) $(BASE_CFLAGS) $(call folder_inc,$<) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ)/libfuzzed.a: $(patsubst %.c,$(FUZZ)/obj/%.o,$(foreach f,$(FOLDERS),$(call src_of,$(f))))
+	@rm -f $@
+	@echo "AR $@"; ar rcs $@ $^
+$(FUZZ)/bin/fuzz_%: $(FUZZ)/obj/tests/fuzz/fuzz_%.o $(FUZZ)/obj/tests/fuzz/fuzzutil.o $(FUZZ)/libfuzzed.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+# Kept: make would delete them as intermediates of the pattern rule above.
+.PRECIOUS: $(FUZZ)/obj/tests/fuzz/%.o
+
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
+fuzz-smoke: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
 setup:
 	./setup.sh
 
@@ -146,6 +191,11 @@ integration: all $(addprefix $(B)/tests/,$(INTEG_TESTS))
 interop: all $(B)/tests/test_interop
 	tests/interop/run.sh
 
+# Not part of `make test`: three brokers under faults take minutes (README: Tests).
+.PHONY: test-cluster
+test-cluster: all $(B)/tests/test_cluster
+	SHAREBUS_SRC=$(CURDIR) $(B)/tests/test_cluster
+
 lint:
 	tests/lint.sh
 
@@ -153,7 +203,9 @@ test: setup
 	$(MAKE) all
 	$(MAKE) lint
 	$(MAKE) unit
+	$(MAKE) fuzz-smoke
 	tests/docs.sh
+	tests/bad_inputs.sh
 	tests/install.sh
 	$(MAKE) integration
 	$(MAKE) interop

@@ -17,7 +17,14 @@ static int min_width(const sb_node_t *n) {
                        : 1;
 }
 
-static const char *check_binary(const sb_node_t *n, const uint8_t **p, const uint8_t *end, int depth) {
+/* Items that take no byte (nulls, empty records) one body may hold, all
+ * its arrays together: a per-array bound alone let 200 bytes of nested
+ * arrays announce 50 million nulls (400 MB of JSON to decode). */
+#define EMPTY_ITEMS_MAX 1048576
+
+/* *empty: how many more items that take no byte the body may hold. */
+static const char *check_binary(const sb_node_t *n, const uint8_t **p, const uint8_t *end, int depth,
+                                int64_t *empty) {
         int64_t x;
         const char *why;
         if (depth > SB_AVRO_MAX_DEPTH)
@@ -60,7 +67,7 @@ static const char *check_binary(const sb_node_t *n, const uint8_t **p, const uin
                 return NULL;
         case SB_T_RECORD:
                 for (size_t i = 0; i < sb_node_count(n); i++)
-                        if ((why = check_binary(sb_node_child(n, i), p, end, depth + 1)))
+                        if ((why = check_binary(sb_node_child(n, i), p, end, depth + 1, empty)))
                                 return why;
                 return NULL;
         case SB_T_UNION:
@@ -70,12 +77,13 @@ static const char *check_binary(const sb_node_t *n, const uint8_t **p, const uin
                  * without a finite value never ends. */
                 if (!sb_node_has_value(sb_node_child(n, (size_t)x)))
                         return "union branch of a type that has no finite value";
-                return check_binary(sb_node_child(n, (size_t)x), p, end, depth + 1);
+                return check_binary(sb_node_child(n, (size_t)x), p, end, depth + 1, empty);
         case SB_T_ARRAY:
         case SB_T_MAP: {
                 const sb_node_t *item = sb_node_child(n, 0);
                 int is_map = sb_node_type(n) == SB_T_MAP;
-                int64_t items = 0, cap = min_width(item) || is_map ? end - *p : 1 << 20;
+                int zero = !min_width(item) && !is_map;
+                int64_t items = 0, cap = zero ? *empty : end - *p;
                 for (;;) {
                         int64_t count, block_size;
                         if (sb_avro_read_long(p, end, &count))
@@ -91,15 +99,19 @@ static const char *check_binary(const sb_node_t *n, const uint8_t **p, const uin
                         if (!sb_node_has_value(item))
                                 return "items of a type that has no finite value";
                         if (count > cap - items)
-                                return "more items than the body can hold";
+                                return zero ? "more than " STR(
+                                                      EMPTY_ITEMS_MAX) " items of no bytes in one value"
+                                            : "more items than the body can hold";
                         items += count;
+                        if (zero)
+                                *empty -= count; /* such items hold no arrays: cap stays right */
                         for (int64_t i = 0; i < count; i++) {
                                 if (is_map) {
                                         if (sb_avro_read_long(p, end, &x) || x < 0 || x > end - *p)
                                                 return "map key length beyond the body";
                                         *p += x;
                                 }
-                                if ((why = check_binary(item, p, end, depth + 1)))
+                                if ((why = check_binary(item, p, end, depth + 1, empty)))
                                         return why;
                         }
                 }
@@ -111,7 +123,8 @@ static const char *check_binary(const sb_node_t *n, const uint8_t **p, const uin
 sb_err_t sb_avro_check_body(const sb_node_t *root, const void *data, size_t len, char *errstr,
                             size_t errstr_size) {
         const uint8_t *p = data, *end = p + len;
-        const char *why = check_binary(root, &p, end, 1);
+        int64_t empty = EMPTY_ITEMS_MAX;
+        const char *why = check_binary(root, &p, end, 1, &empty);
         if (why)
                 return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
                                  "Avro body does not match the schema: %s", why);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include "sb_buf.h"
@@ -35,6 +36,10 @@ struct sb_http_server_s {
          * its logger may run on its thread, hence the lock. */
         pthread_mutex_t err_lock;
         char last_error[256];
+        /* Connections open and the limit (only the server's thread counts);
+         * when the last warning that the limit was reached was logged. */
+        unsigned connections, max_connections;
+        time_t limit_logged;
 };
 
 /* A request's state, from its request line to its end. */
@@ -247,6 +252,25 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
         SB_LOG(srv->log, SB_LOG_WARN, "http: %s", msg);
 }
 
+/* Counts connections; reaching the limit is logged at most once a minute
+ * (the next ones wait in the listen queue until one closes). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+        sb_http_server_t *srv = cls;
+        (void)c, (void)socket_context;
+        if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+                srv->connections--;
+                return;
+        }
+        time_t now = time(NULL);
+        if (++srv->connections >= srv->max_connections && now >= srv->limit_logged + 60) {
+                srv->limit_logged = now;
+                SB_LOG(srv->log, SB_LOG_WARN,
+                       "http: %u connections, at metrics_max_connections: new ones wait until one closes",
+                       srv->connections);
+        }
+}
+
 /* `host` to its first IPv4 address, else its first IPv6 one, with `port`. */
 static sb_err_t resolve(const char *host, unsigned port, struct sockaddr_storage *ss, char *errstr,
                         size_t errstr_size) {
@@ -312,6 +336,7 @@ sb_err_t sb_http_server_new(const sb_http_server_options_t *opts, sb_http_server
         unsigned connections =
                 opts->max_connections ? opts->max_connections : SB_HTTP_SERVER_DEFAULT_CONNECTIONS;
         unsigned timeout = opts->timeout_seconds ? opts->timeout_seconds : SB_HTTP_SERVER_DEFAULT_TIMEOUT;
+        srv->max_connections = connections;
         /* One internal thread: the health and gauge callbacks never run
          * twice at once. */
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
@@ -323,7 +348,8 @@ sb_err_t sb_http_server_new(const sb_http_server_options_t *opts, sb_http_server
                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                 (size_t)SB_HTTP_SERVER_CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT, connections,
-                MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_END);
+                MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+                MHD_OPTION_END);
         const union MHD_DaemonInfo *info =
                 srv->daemon ? MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
         if (!info) {
@@ -433,6 +459,8 @@ sb_err_t sb_http_server_from_config_with(const sb_config_t *cfg, const sb_http_s
         sb_http_server_options_t opts = *base;
         opts.address = host;
         opts.port = port;
+        if (!opts.max_connections) /* 0 (the default) for a table without the setting */
+                opts.max_connections = (unsigned)sb_config_int(cfg, "metrics_max_connections");
         if ((err = sb_http_server_new(&opts, out, inner, sizeof(inner))))
                 return sb_seterr(err, errstr, errstr_size, "%s%s: setting 'metrics_listen': %s",
                                  sb_config_origin(cfg), where, inner);

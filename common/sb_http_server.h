@@ -16,14 +16,17 @@
  * URI longer than SB_HTTP_SERVER_MAX_URI 414, request headers longer than
  * SB_HTTP_SERVER_MAX_HEADERS 431.  Past those, libmicrohttpd's own limit
  * (SB_HTTP_SERVER_CONNECTION_MEMORY per connection) answers, without JSON.
- * At most max_connections are served at once, and a connection idle for
- * timeout_seconds is closed, so a slow or stuck scraper cannot pile up.
+ * At most max_connections are served at once (more wait in the listen
+ * queue until one closes; reaching it is logged, at most once a minute),
+ * and a connection idle for timeout_seconds is closed, so a slow or stuck
+ * scraper cannot pile up.
  *
  * It listens on 127.0.0.1 unless told otherwise: the metrics name datasets
  * and departments, which is for the monitoring network, not the world.
  *
- * A program configures it with the one setting of SB_METRICS_SETTINGS,
- * metrics_listen:
+ * A program configures it with the settings of SB_METRICS_SETTINGS,
+ * metrics_listen and metrics_max_connections (SB_HTTP_SERVER_CONNECTIONS_SETTING,
+ * which a table with its own metrics_listen row includes alone):
  *     metrics_listen = "127.0.0.1:9464";   # this machine only
  *     metrics_listen = "0.0.0.0:9464";     # every IPv4 interface
  *     metrics_listen = "[::1]:9464";       # IPv6 loopback
@@ -50,7 +53,8 @@
 #define SB_HTTP_SERVER_MAX_REASON 256                      /* bytes of a health reason, with its NUL */
 #define SB_HTTP_SERVER_MAX_PAGE (16 * 1024 * 1024)         /* a page's body: 500 past it */
 #define SB_HTTP_SERVER_DEFAULT_CONNECTIONS 16
-#define SB_HTTP_SERVER_DEFAULT_TIMEOUT 10 /* seconds */
+#define SB_HTTP_SERVER_MAX_CONNECTIONS 1024 /* the upper bound of metrics_max_connections */
+#define SB_HTTP_SERVER_DEFAULT_TIMEOUT 10   /* seconds */
 
 /* The program's health.  Returns non-zero when healthy; else writes why
  * into `reason` (NUL-terminated, `reason_size` bytes, e.g. "kafka: all
@@ -125,7 +129,12 @@ sb_err_t sb_http_server_parse_listen(const char *text, char *host, size_t host_s
         {"metrics_listen", SB_SETTING_STRING, 0, "", 0, 0,                                                   \
          "host:port to serve Prometheus metrics (GET /metrics) and health (GET /healthz) on, e.g. "         \
          "127.0.0.1:9464 for this machine only, 0.0.0.0:9464 for every interface, [::1]:9464; port 0 "      \
-         "picks a free one (logged at start); empty: no HTTP server"}
+         "picks a free one (logged at start); empty: no HTTP server"},                                     \
+        SB_HTTP_SERVER_CONNECTIONS_SETTING
+#define SB_HTTP_SERVER_CONNECTIONS_SETTING                                                                   \
+        {"metrics_max_connections", SB_SETTING_INT, 0, "16", 1, 1024,                                        \
+         "most connections to the metrics_listen server at once; more wait until one closes (an idle one "   \
+         "is closed after 10 s), and reaching it is logged"}
 /* clang-format on */
 
 /* Starts the server of a program from `cfg` (loaded with a table holding

@@ -88,6 +88,7 @@ int main(int argc, char **argv) {
                 .retry_backoff_max_ms = (int)sb_config_int(cfg, "retry_backoff_max_ms"),
                 .receipts = sb_config_bool(cfg, "receipts"),
                 .history = strcmp(sb_config_string(cfg, "mode"), "history") == 0,
+                .max_record_bytes = (size_t)sb_config_int(cfg, "max_record_bytes"),
         };
         sb_target_t *target = NULL;
         tf_config_t *transforms = NULL;

@@ -199,6 +199,14 @@ static sb_err_t apply_record(sb_subscriber_t *sub, const sb_apply_record_t *m, i
         *cls = SB_DL_DECODE;
         if (!m->key)
                 return sb_seterr(SB_ERR_INVALID, errstr, errstr_size, "record has no key");
+        /* Before anything is decoded: a hostile size costs no allocation. */
+        size_t max =
+                sub->conf.max_record_bytes ? sub->conf.max_record_bytes : SB_SUBSCRIBER_DEFAULT_RECORD_BYTES;
+        if (m->key_len > max || (m->value && m->value_len > max))
+                return sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                 "%s is %zu bytes, over max_record_bytes (%zu): not decoded",
+                                 m->key_len > max ? "key" : "value",
+                                 m->key_len > max ? m->key_len : m->value_len, max);
         if ((err = decode(sub, "key", m->key, m->key_len, &key_schema, &key_id, &key, errstr, errstr_size)))
                 return err;
         if (!m->value) {

@@ -43,7 +43,14 @@ typedef struct {
         int receipts; /* record each applied event in the target */
         int history;  /* append every event to <table>_history instead of keeping the current rows */
         const tf_config_t *transforms; /* the datasets' transforms; NULL: rows as published */
+        /* A key or value longer is dead-lettered (class decode) undecoded;
+         * 0: SB_SUBSCRIBER_DEFAULT_RECORD_BYTES. */
+        size_t max_record_bytes;
 } sb_subscriber_conf_t;
+
+/* The default and the upper bound of the max_record_bytes setting. */
+#define SB_SUBSCRIBER_DEFAULT_RECORD_BYTES (16u * 1024 * 1024)
+#define SB_SUBSCRIBER_MAX_RECORD_BYTES (256u * 1024 * 1024)
 
 typedef struct {
         uint64_t applied, deleted, tombstones, dead_lettered, filtered, batches, retries;

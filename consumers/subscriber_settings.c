@@ -41,6 +41,9 @@ const sb_setting_t sb_subscriber_settings[] = {
          "(strings masked, key fields hashed, others NULL), hash (HMAC-SHA256) or clear (kept)"},
         {"hash_key_file", SB_SETTING_STRING, 0, "", 0, 0,
          "file holding the secret key (16 to 4096 bytes) of hash steps and of the hash policy"},
+        {"max_record_bytes", SB_SETTING_INT, 0, "16777216", 1024, 268435456,
+         "largest record key or value decoded; a larger one is dead-lettered (class decode) without being "
+         "decoded"},
         SB_METRICS_SETTINGS,
         {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},
 };

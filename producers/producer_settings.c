@@ -51,6 +51,9 @@ const sb_setting_t sb_producer_settings[] = {
         {"checkpoint_interval_ms", SB_SETTING_INT, 0, "1000", 0, 3600000,
          "jsonl/csv: the checkpoint is written at most this often (and at the end): a crash publishes at "
          "most this much again"},
+        {"max_outbox_row_bytes", SB_SETTING_INT, 0, "16777216", 256, 16777216,
+         "sqlite/postgresql: largest outbox or snapshot row (the JSON of key, before and after together); a "
+         "larger one is rejected with its size (PostgreSQL measures it in the server and never sends it)"},
         {"max_line_bytes", SB_SETTING_INT, 0, "4194304", 256, 1073741824,
          "jsonl/csv: longest line or CSV row; a longer one is rejected with the reason"},
         {"csv_columns", SB_SETTING_STRING, 0, NULL, 0, 0,

@@ -203,11 +203,18 @@ sb_err_t pg_sql_multirange(pg_sql_range_t *v, size_t n, sb_buf_t *out) {
 }
 
 sb_err_t pg_sql_snapshot_cursor(sb_buf_t *q, const char *table, const sb_node_t *key_record,
-                                const PGresult *columns, const char *ts, const char *max_seq, char *errstr,
-                                size_t errstr_size) {
+                                const PGresult *columns, const char *ts, const char *max_seq,
+                                long long max_row, char *errstr, size_t errstr_size) {
+        /* A line over max_row is measured in the server and never sent. */
         sb_err_t err = sb_buf_printf(
-                q, "DECLARE sharebus_snapshot NO SCROLL CURSOR FOR SELECT json_build_object('op', "
-                   "'r', 'key', jsonb_build_object(");
+                q,
+                "DECLARE sharebus_snapshot NO SCROLL CURSOR FOR SELECT CASE WHEN octet_length(line) > %lld "
+                "THEN json_build_object('rejected_by_source', format('row of %%s bytes exceeds the %lld-byte "
+                "bound (max_outbox_row_bytes)', octet_length(line)))::text ELSE line END, CASE WHEN "
+                "octet_length(line) > %lld THEN format('row of %%s bytes exceeds the %lld-byte bound "
+                "(max_outbox_row_bytes)', octet_length(line)) END FROM (SELECT json_build_object('op', "
+                "'r', 'key', jsonb_build_object(",
+                max_row, max_row, max_row, max_row);
         for (size_t i = 0; !err && i < sb_node_count(key_record); i++) {
                 const char *f = sb_node_field_name(key_record, i);
                 int found = 0;
@@ -236,6 +243,22 @@ sb_err_t pg_sql_snapshot_cursor(sb_buf_t *q, const char *table, const sb_node_t 
                                             "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))",
                                             PQgetvalue(columns, c, 0), PQgetvalue(columns, c, 0));
         if (!err)
-                err = sb_buf_printf(q, " AS r FROM %s t) s", table);
+                err = sb_buf_printf(q, " AS r FROM %s t) s) l(line)", table);
         return err;
+}
+
+void pg_sql_outbox_read(char *sql, size_t size, const char *table) {
+        snprintf(sql, size,
+                 "SELECT seq, floor(extract(epoch FROM changed_at) * 1000)::bigint AS ts, "
+                 "CASE WHEN n > $4::bigint THEN json_build_object('rejected_by_source', why)::text ELSE "
+                 "json_build_object('op', op, 'key', key, 'before', before, 'after', after, "
+                 "'ts_ms', floor(extract(epoch FROM changed_at) * 1000)::bigint, 'seq', seq)::text END, why "
+                 "FROM (SELECT *, CASE WHEN n > $4::bigint THEN format('row of %%s bytes exceeds the "
+                 "%%s-byte bound (max_outbox_row_bytes)', n, $4::bigint) END AS why FROM (SELECT seq, op, "
+                 "key, "
+                 "before, after, changed_at, coalesce(octet_length(key::text), 0) + "
+                 "coalesce(octet_length(before::text), 0) + coalesce(octet_length(after::text), 0) AS n "
+                 "FROM %s WHERE dataset = $1 AND sent_at IS NULL AND NOT ($2::int8multirange @> seq) "
+                 "ORDER BY seq LIMIT $3::bigint) o) m ORDER BY seq",
+                 table);
 }

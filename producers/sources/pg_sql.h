@@ -40,11 +40,13 @@ sb_err_t pg_sql_multirange(pg_sql_range_t *v, size_t n, sb_buf_t *out);
  * change line per row (op r, the key from key_record's fields, after the
  * row as to_jsonb with timestamp columns as Avro text, ts_ms `ts` and seq
  * `max_seq`, both SQL expressions).  `columns` is the table's columns
- * (attname, is-a-timestamp "t"/"f") from pg_attribute.  SB_ERR_CONFIG
- * naming the column when a key field is not a column of the table. */
+ * (attname, is-a-timestamp "t"/"f") from pg_attribute.  A second column
+ * holds the reason when a line is longer than `max_row` bytes: then the
+ * line is {"rejected_by_source": reason}.  SB_ERR_CONFIG naming the column
+ * when a key field is not a column of the table. */
 sb_err_t pg_sql_snapshot_cursor(sb_buf_t *q, const char *table, const sb_node_t *key_record,
-                                const PGresult *columns, const char *ts, const char *max_seq, char *errstr,
-                                size_t errstr_size);
+                                const PGresult *columns, const char *ts, const char *max_seq,
+                                long long max_row, char *errstr, size_t errstr_size);
 
 /* Prints to `out` the SQL that creates `outbox_table` (with its indexes and
  * NOTIFY trigger) and, when `business_table` is not NULL, a row trigger on
@@ -58,5 +60,13 @@ sb_err_t pg_sql_snapshot_cursor(sb_buf_t *q, const char *table, const sb_node_t 
  * SB_ERR_CONFIG when a name is not a plain identifier. */
 sb_err_t pg_sql_print_ddl(FILE *out, const char *outbox_table, const char *business_table,
                           const char *dataset, const sb_node_t *key_record, char *errstr, size_t errstr_size);
+
+/* The query that reads unsent outbox rows of `table` (a valid identifier)
+ * into `sql`: parameters $1 the dataset, $2 the seqs handed over already
+ * (int8multirange), $3 the most rows, $4 max_outbox_row_bytes; columns seq,
+ * ts_ms, the change line, and the reason when the row's JSON texts (key,
+ * before and after) are longer than $4: then the line is
+ * {"rejected_by_source": reason}, measured in the server, the row never sent. */
+void pg_sql_outbox_read(char *sql, size_t size, const char *table);
 
 #endif

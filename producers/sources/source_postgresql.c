@@ -14,6 +14,8 @@
  * (past the first row), so a batch of wide rows stays bounded. */
 #define PGSRC_BATCH_MAX 1000
 #define PGSRC_BATCH_BYTES (32u * 1024 * 1024)
+/* The default and upper bound of max_outbox_row_bytes, as for SQLite. */
+#define PGSRC_ROW_MAX (16LL * 1024 * 1024)
 /* Seq ranges of unsent rows a snapshot may cover (a backlog that large
  * should drain before a snapshot). */
 #define PGSRC_COVERED_MAX 1000000
@@ -38,6 +40,7 @@ typedef struct {
         char table[PGSRC_NAME_MAX + 1];
         char snapshot_table[PGSRC_NAME_MAX + 1];
         long long retention_ms;
+        long long max_row; /* max_outbox_row_bytes */
         const sb_node_t *key_record;
         PGconn *conn;
         int was_connected; /* for the "reconnected" line */
@@ -356,7 +359,7 @@ static sb_err_t snapshot_begin(pgsrc_t *s, char *errstr, size_t errstr_size) {
                 return SB_ERR_DB;
         sb_buf_t q;
         sb_buf_init(&q, PGSRC_SQL_MAX);
-        err = pg_sql_snapshot_cursor(&q, s->snapshot_table, s->key_record, r, ts, max_seq, errstr,
+        err = pg_sql_snapshot_cursor(&q, s->snapshot_table, s->key_record, r, ts, max_seq, s->max_row, errstr,
                                      errstr_size);
         PQclear(r);
         if (!err) {
@@ -406,8 +409,11 @@ static sb_err_t snapshot_next(pgsrc_t *s, size_t max, source_batch_t *out, char 
                 rec->len = (size_t)PQgetlength(r, i, 0);
                 rec->position = 0;
                 rec->number = 0;
-                snprintf(rec->where, sizeof(rec->where), "%.80s snapshot row %llu", s->snapshot_table,
+                snprintf(rec->where, sizeof(rec->where), "%.40s snapshot row %llu", s->snapshot_table,
                          (unsigned long long)++s->snap_rows);
+                if (!PQgetisnull(r, i, 1))
+                        snprintf(rec->where + strlen(rec->where), sizeof(rec->where) - strlen(rec->where),
+                                 ": %.80s", PQgetvalue(r, i, 1));
         }
         out->records = s->records;
         out->count = (size_t)n;
@@ -445,17 +451,12 @@ static sb_err_t outbox_read(pgsrc_t *s, size_t max, source_batch_t *out, char *e
                 sb_buf_free(&set);
                 return err;
         }
-        char sql[1024], limit[32];
+        char sql[2048], limit[32], max_row[32];
         snprintf(limit, sizeof(limit), "%zu", max);
-        snprintf(sql, sizeof(sql),
-                 "SELECT seq, floor(extract(epoch FROM changed_at) * 1000)::bigint AS ts, "
-                 "json_build_object('op', op, 'key', key, 'before', before, 'after', after, "
-                 "'ts_ms', floor(extract(epoch FROM changed_at) * 1000)::bigint, 'seq', seq)::text "
-                 "FROM %s WHERE dataset = $1 AND sent_at IS NULL AND NOT ($2::int8multirange @> seq) "
-                 "ORDER BY seq LIMIT $3::bigint",
-                 s->table);
-        const char *params[] = {s->dataset, (const char *)set.data, limit};
-        PGresult *r = run(s, "reading the outbox", sql, 3, params, PGRES_TUPLES_OK, errstr, errstr_size);
+        snprintf(max_row, sizeof(max_row), "%lld", s->max_row);
+        pg_sql_outbox_read(sql, sizeof(sql), s->table);
+        const char *params[] = {s->dataset, (const char *)set.data, limit, max_row};
+        PGresult *r = run(s, "reading the outbox", sql, 4, params, PGRES_TUPLES_OK, errstr, errstr_size);
         sb_buf_free(&set);
         if (!r)
                 return SB_ERR_DB;
@@ -474,7 +475,13 @@ static sb_err_t outbox_read(pgsrc_t *s, size_t max, source_batch_t *out, char *e
                 rec->len = len;
                 rec->position = h->ordinal;
                 rec->number = 0;
-                snprintf(rec->where, sizeof(rec->where), "%.80s seq %lld", s->table, (long long)h->seq);
+                snprintf(rec->where, sizeof(rec->where), "%.40s seq %lld", s->table, (long long)h->seq);
+                if (!PQgetisnull(r, (int)taken, 3)) {
+                        const char *why = PQgetvalue(r, (int)taken, 3);
+                        size_t w = strlen(rec->where);
+                        snprintf(rec->where + w, sizeof(rec->where) - w, ": %.80s", why);
+                        SB_LOG(s->log, SB_LOG_WARN, "postgresql: %s", rec->where);
+                }
         }
         s->batch = r;
         out->records = s->records;
@@ -602,6 +609,9 @@ static sb_err_t pg_open(const sb_config_t *cfg, const source_options_t *opts, sb
         s->dataset = opts->dataset;
         s->drain = opts->drain;
         s->retention_ms = sb_config_int(cfg, "outbox_retention_ms");
+        s->max_row = sb_config_int(cfg, "max_outbox_row_bytes");
+        if (s->max_row <= 0)
+                s->max_row = PGSRC_ROW_MAX;
         s->key_record = opts->key_record;
         snprintf(s->table, sizeof(s->table), "%s", table);
         if (opts->snapshot) {

@@ -26,7 +26,8 @@ typedef struct {
         const char *dataset; /* borrowed from the options */
         const char *snap_table;
         int poll_ms;
-        int drain; /* --drain: finished once a read finds nothing */
+        int drain;      /* --drain: finished once a read finds nothing */
+        size_t max_row; /* max_outbox_row_bytes */
         sqlite3_stmt *st_batch, *st_version, *st_stats, *st_maxseq, *st_snap;
         sqlite_progress_t *progress; /* what is sent (sqlite_progress.h) */
         uint64_t cursor;             /* the last seq handed over */
@@ -120,6 +121,8 @@ static sb_err_t sqlite_open(const sb_config_t *cfg, const source_options_t *opts
         s->dataset = opts->dataset;
         s->snap_table = snap_table;
         s->poll_ms = (int)sb_config_int(cfg, "outbox_poll_ms");
+        long long max_row = sb_config_int(cfg, "max_outbox_row_bytes");
+        s->max_row = max_row > 0 && max_row < SOURCE_SQLITE_ROW_MAX ? (size_t)max_row : SOURCE_SQLITE_ROW_MAX;
         s->drain = opts->drain;
         s->empty_version = -1;
         s->phase = opts->snapshot ? PHASE_SNAP_START : PHASE_OUTBOX;
@@ -264,9 +267,9 @@ static sb_err_t outbox_line(sqlite_src_t *s, uint64_t *seq, char *why, size_t wh
                 total += len[i];
         }
         why[0] = 0;
-        if (total > SOURCE_SQLITE_ROW_MAX) {
-                snprintf(why, why_size, "row of %zu bytes exceeds the %u-byte bound", total,
-                         SOURCE_SQLITE_ROW_MAX);
+        if (total > s->max_row) {
+                snprintf(why, why_size, "row of %zu bytes exceeds the %zu-byte bound (max_outbox_row_bytes)",
+                         total, s->max_row);
                 return sb_buf_printf(&s->arena, "{\"rejected_by_source\":\"%s\"}", why);
         }
         sb_err_t err = arena_add(s, "{\"op\":", 6);
@@ -323,7 +326,7 @@ static void add_record(sqlite_src_t *s, size_t n, size_t start, uint64_t positio
         w += format_u64(r->where + w, num);
         r->where[w] = 0;
         if (why[0])
-                snprintf(r->where + w, sizeof(r->where) - w, ": %.60s", why);
+                snprintf(r->where + w, sizeof(r->where) - w, ": %.90s", why);
 }
 
 static void fix_texts(sqlite_src_t *s, size_t n) {
@@ -342,7 +345,7 @@ static sb_err_t read_batch(sqlite_src_t *s, size_t max, size_t *count, char *err
         while (n < max && s->arena.len < SQLITE_BATCH_BYTES && (rc = sqlite3_step(st)) == SQLITE_ROW) {
                 size_t start = s->arena.len;
                 uint64_t seq;
-                char why[100];
+                char why[128];
                 if ((err = outbox_line(s, &seq, why, sizeof(why)))) {
                         err = sb_seterr(err, errstr, errstr_size, "outbox seq %" PRIu64 ": out of memory",
                                         seq);
@@ -413,9 +416,9 @@ static sb_err_t snapshot_line(sqlite_src_t *s, char *why, size_t why_size) {
         const unsigned char *after = sqlite3_column_text(st, 1);
         size_t after_len = (size_t)sqlite3_column_bytes(st, 1);
         why[0] = 0;
-        if (key_len + after_len > SOURCE_SQLITE_ROW_MAX) {
-                snprintf(why, why_size, "row of %zu bytes exceeds the %u-byte bound", key_len + after_len,
-                         SOURCE_SQLITE_ROW_MAX);
+        if (key_len + after_len > s->max_row) {
+                snprintf(why, why_size, "row of %zu bytes exceeds the %zu-byte bound (max_outbox_row_bytes)",
+                         key_len + after_len, s->max_row);
                 return sb_buf_printf(&s->arena, "{\"rejected_by_source\":\"%s\"}", why);
         }
         sb_err_t err = arena_add(s, "{\"op\":\"r\",\"key\":", 16);
@@ -438,7 +441,7 @@ static sb_err_t snapshot_next(sqlite_src_t *s, size_t max, size_t *count, char *
                 return err;
         while (n < max && s->snap_has_row && s->arena.len < SQLITE_BATCH_BYTES) {
                 size_t start = s->arena.len;
-                char why[100];
+                char why[128];
                 s->snap_row_no++;
                 if ((err = snapshot_line(s, why, sizeof(why)))) {
                         snapshot_abort(s);

@@ -53,8 +53,9 @@
  * kept as rejects and acknowledged rather than stalling the outbox: a NULL
  * key ("key":null), an op other than c/u/d/r (the op as a JSON string), a
  * changed_at that is no integer ("ts_ms":null), and a row whose JSON texts
- * exceed SOURCE_SQLITE_ROW_MAX bytes (a line the parser refuses as having
- * the member "rejected_by_source"); the record's `where` says why ("outbox
+ * exceed max_outbox_row_bytes (at most SOURCE_SQLITE_ROW_MAX; a line the
+ * parser refuses as having the member "rejected_by_source"; SQLite reads
+ * the row once to measure it); the record's `where` says why ("outbox
  * seq 42: key is NULL").  Stored JSON that is malformed is the parser's to
  * refuse, with its own reason.
  *
@@ -95,7 +96,8 @@
 #include "sources/source.h"
 
 /* Bound on the JSON texts of one row (key + before + after, or a snapshot
- * row's key + after) handed over as a change line. */
+ * row's key + after) handed over as a change line: the upper bound and
+ * default of max_outbox_row_bytes. */
 #define SOURCE_SQLITE_ROW_MAX (16u * 1024 * 1024)
 
 extern const source_ops_t source_sqlite_ops;

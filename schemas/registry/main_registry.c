@@ -146,9 +146,19 @@ int main(int argc, char **argv) {
         } else {
                 SB_LOG(log, SB_LOG_WARN, "storage \"memory\": schemas live only as long as this process");
         }
-        if (regd_http_new(store, submitter, log, auth, tls, host, (unsigned)sb_config_int(cfg, "listen_port"),
-                          (unsigned)sb_config_int(cfg, "threads"), &srv, errstr, sizeof(errstr))) {
-                SB_LOG(log, SB_LOG_ERROR, "%s", errstr);
+        const regd_http_limits_t limits = {
+                .max_body_bytes = (size_t)sb_config_int(cfg, "max_body_bytes"),
+                .max_schema_bytes = (size_t)sb_config_int(cfg, "max_schema_bytes"),
+                .max_schema_depth = (int)sb_config_int(cfg, "max_schema_depth"),
+                .max_connections = (unsigned)sb_config_int(cfg, "max_connections"),
+                .max_connections_per_ip = (unsigned)sb_config_int(cfg, "max_connections_per_ip"),
+        };
+        sb_err_t herr = regd_http_new_limited(
+                store, submitter, log, auth, tls, host, (unsigned)sb_config_int(cfg, "listen_port"),
+                (unsigned)sb_config_int(cfg, "threads"), &limits, &srv, errstr, sizeof(errstr));
+        if (herr) {
+                SB_LOG(log, SB_LOG_ERROR, "%s: %s", sb_config_origin(cfg), errstr);
+                rc = herr == SB_ERR_CONFIG ? 2 : 1; /* a limit below threads, a host that does not resolve */
                 goto out;
         }
         unsigned port = regd_http_port(srv);

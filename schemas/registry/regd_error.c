@@ -46,7 +46,8 @@ static const struct {
         [REGD_ERROR_INCOMPATIBLE] = {409, 40901,
                                      "Schema being registered is incompatible with an earlier schema for "
                                      "subject \"%s\", details: %s"},
-        [REGD_ERROR_BODY_TOO_LARGE] = {413, 413, "Request body larger than %u bytes"},
+        [REGD_ERROR_BODY_TOO_LARGE] = {413, 413,
+                                       "Request body larger than %u bytes (setting max_body_bytes)"},
         [REGD_ERROR_URI_TOO_LONG] = {414, 414, "HTTP 414 URI Too Long: the request line is over %u bytes"},
         [REGD_ERROR_MEDIA_TYPE] = {415, 415, "HTTP 415 Unsupported Media Type"},
         [REGD_ERROR_HEADERS_TOO_LARGE] = {431, 431, "HTTP 431 Request Header Fields Too Large"},

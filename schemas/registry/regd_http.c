@@ -30,7 +30,7 @@ typedef struct {
         sb_buf_t body;
         size_t uri_len; /* the whole URI, query included */
         int started;    /* the first call (headers read) is done */
-        int too_large;  /* body over SB_REGISTRY_MAX_BODY: discarded, 413 */
+        int too_large;  /* body over max_body_bytes: discarded, 413 */
         int no_memory;
         int replied; /* answered before the body was read */
         char *path;  /* owned: the path, split in place into seg */
@@ -439,10 +439,11 @@ static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char
  * the request's state starts here, with the length of the whole URI (the
  * access handler sees the path without the query). */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
+        const regd_http_t *srv = cls;
         request_t *req = calloc(1, sizeof(*req));
-        (void)cls, (void)c;
+        (void)c;
         if (req) {
-                sb_buf_init(&req->body, SB_REGISTRY_MAX_BODY);
+                sb_buf_init(&req->body, srv->limits.max_body_bytes);
                 req->uri_len = strlen(uri);
         }
         return req; /* NULL: on_request tries again, and refuses if it cannot */
@@ -482,9 +483,9 @@ static int first_call(regd_http_t *srv, struct MHD_Connection *c, const char *me
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         char *end;
         errno = 0;
-        if (cl && (strtoull(cl, &end, 10) > SB_REGISTRY_MAX_BODY || errno == ERANGE)) {
+        if (cl && (strtoull(cl, &end, 10) > srv->limits.max_body_bytes || errno == ERANGE)) {
                 req->too_large = 1;
-                *r = rh_error(REGD_ERROR_BODY_TOO_LARGE, SB_REGISTRY_MAX_BODY);
+                *r = rh_error(REGD_ERROR_BODY_TOO_LARGE, (unsigned)srv->limits.max_body_bytes);
                 return 1;
         }
         return 0;
@@ -516,7 +517,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 *upload_data_size = 0;
                 if (req->replied || req->too_large || req->no_memory)
                         return MHD_YES; /* discard the rest */
-                if (len > SB_REGISTRY_MAX_BODY - req->body.len)
+                if (len > srv->limits.max_body_bytes - req->body.len)
                         req->too_large = 1;
                 else if (sb_buf_append(&req->body, upload_data, len))
                         req->no_memory = 1;
@@ -526,7 +527,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return MHD_YES;
         req->replied = 1;
         if (req->too_large)
-                r = rh_error(REGD_ERROR_BODY_TOO_LARGE, SB_REGISTRY_MAX_BODY);
+                r = rh_error(REGD_ERROR_BODY_TOO_LARGE, (unsigned)srv->limits.max_body_bytes);
         else if (req->no_memory)
                 r = rh_json(500, NULL);
         else
@@ -554,14 +555,10 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s) {
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
-        regd_http_t *srv = cls;
         char msg[256];
         vsnprintf(msg, sizeof(msg), fmt, ap);
         msg[strcspn(msg, "\n")] = '\0';
-        pthread_mutex_lock(&srv->err_lock);
-        snprintf(srv->last_error, sizeof(srv->last_error), "%s", msg);
-        pthread_mutex_unlock(&srv->err_lock);
-        SB_LOG(srv->log, SB_LOG_WARN, "http: %s", msg);
+        rh_log_mhd(cls, msg);
 }
 
 /* Resolves host to its first IPv4 address, else its first IPv6 one. */
@@ -597,10 +594,26 @@ static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
 sb_err_t regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
                        const regd_authz_t *auth, const regd_tls_t *tls, const char *host, unsigned port,
                        unsigned threads, regd_http_t **out, char *errstr, size_t errstr_size) {
+        return regd_http_new_limited(store, submitter, log, auth, tls, host, port, threads, NULL, out, errstr,
+                                     errstr_size);
+}
+
+sb_err_t regd_http_new_limited(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
+                               const regd_authz_t *auth, const regd_tls_t *tls, const char *host,
+                               unsigned port, unsigned threads, const regd_http_limits_t *limits,
+                               regd_http_t **out, char *errstr, size_t errstr_size) {
+        static const regd_http_limits_t defaults = REGD_HTTP_LIMITS_DEFAULT;
+        const regd_http_limits_t *l = limits ? limits : &defaults;
         struct sockaddr_storage ss;
         regd_http_t *srv;
 
         *out = NULL;
+        if (rh_limits_check(l, errstr, errstr_size))
+                return SB_ERR_CONFIG;
+        if (l->max_connections < threads) /* libmicrohttpd gives each thread its share */
+                return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
+                                 "max_connections (%u) is below the thread count (%u)", l->max_connections,
+                                 threads);
 
         if (port > 65535 || threads < 1) {
                 return sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "bad port %u or thread count %u", port,
@@ -624,6 +637,7 @@ sb_err_t regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t
         srv->submitter = submitter;
         srv->log = log;
         srv->auth = auth;
+        srv->limits = *l;
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
         if (ss.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
@@ -644,7 +658,9 @@ sb_err_t regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t
                 tls_options, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
                 keep_escaped, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REGD_HTTP_CONNECTION_MEMORY,
-                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_END);
+                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_NOTIFY_CONNECTION,
+                rh_on_connection, srv, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)l->max_connections,
+                MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)l->max_connections_per_ip, MHD_OPTION_END);
         const union MHD_DaemonInfo *info =
                 srv->daemon ? MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
         if (!info) {

@@ -53,12 +53,37 @@
 #include "regd_tls.h"
 #include "sb_error.h"
 #include "sb_log.h"
+#include "sb_schema.h"
 
-/* Largest request body accepted. */
+/* Largest request body accepted: the upper bound of max_body_bytes. */
 #define SB_REGISTRY_MAX_BODY (16u * 1024 * 1024)
 #define REGD_CONTENT_TYPE "application/vnd.schemaregistry.v1+json"
+/* Upper bound of max_connections (a descriptor and up to 128 KiB each). */
+#define REGD_HTTP_MAX_CONNECTIONS 100000u
 
 typedef struct regd_http_s regd_http_t;
+
+/* What one instance takes from its clients; each is a setting of
+ * regd_settings.c, named in the answer that refuses.  Past max_body_bytes
+ * a request is 413 (announced or counted as it arrives; nothing more is
+ * kept); a registration whose schema text is over max_schema_bytes or
+ * nests types deeper than max_schema_depth (at most SB_SCHEMA_MAX_DEPTH)
+ * is 422 42201.  At max_connections open (each thread of the pool takes
+ * its share), a new connection waits in the listen queue until one closes
+ * (an idle one after 60 s), and the log says so at most once a second; a
+ * connection past max_connections_per_ip from one address (0: no such
+ * limit) is closed as soon as it is accepted. */
+typedef struct {
+        size_t max_body_bytes;
+        size_t max_schema_bytes;
+        int max_schema_depth;
+        unsigned max_connections;
+        unsigned max_connections_per_ip;
+} regd_http_limits_t;
+
+/* Today's bounds: the settings' defaults. */
+#define REGD_HTTP_LIMITS_DEFAULT                                                                             \
+        { SB_REGISTRY_MAX_BODY, SB_REGISTRY_MAX_BODY, SB_SCHEMA_MAX_DEPTH, 1000, 0 }
 
 /* Starts serving on `host` (a numeric address or a name that resolves to
  * one; only that address is bound) and `port` (0 picks a free one) with a
@@ -71,6 +96,12 @@ typedef struct regd_http_s regd_http_t;
 sb_err_t regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
                        const regd_authz_t *auth, const regd_tls_t *tls, const char *host, unsigned port,
                        unsigned threads, regd_http_t **out, char *errstr, size_t errstr_size);
+/* As regd_http_new, with `limits` (copied; NULL: REGD_HTTP_LIMITS_DEFAULT).
+ * A limit outside its setting's range is SB_ERR_CONFIG. */
+sb_err_t regd_http_new_limited(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
+                               const regd_authz_t *auth, const regd_tls_t *tls, const char *host,
+                               unsigned port, unsigned threads, const regd_http_limits_t *limits,
+                               regd_http_t **out, char *errstr, size_t errstr_size);
 /* The port actually bound. */
 unsigned regd_http_port(const regd_http_t *srv);
 /* Stops the server (waits for requests under way) and frees it. */

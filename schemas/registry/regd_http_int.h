@@ -42,6 +42,9 @@ struct regd_http_s {
         unsigned port;
         pthread_mutex_t err_lock; /* MHD may log from any of its threads */
         char last_error[256];     /* MHD's last message, for a failed start */
+        regd_http_limits_t limits;
+        unsigned connections;   /* open now (err_lock) */
+        long long limit_logged; /* CLOCK_MONOTONIC s of the last max_connections warning (err_lock) */
         pthread_mutex_t cache_lock;
         lookup_entry_t lookups[SB_LOOKUP_CACHE_SIZE];
 };
@@ -93,6 +96,20 @@ int rh_schema_body(const call_t *c, json_t **doc, reply_t *err);
 
 /* Submits `cmd` (stolen) and turns its result into the answer. */
 reply_t rh_submit(const call_t *c, json_t *cmd);
+
+/* ---- limits (regd_http_limits.c) ---- */
+
+/* SB_OK, or SB_ERR_CONFIG naming the first limit outside its setting's range. */
+sb_err_t rh_limits_check(const regd_http_limits_t *l, char *errstr, size_t errstr_size);
+/* Whether the schema text of a registration is within max_schema_bytes and
+ * max_schema_depth: 0, or -1 with *r the 42201 answer naming the setting. */
+int rh_schema_limits(const call_t *c, const char *text, size_t len, reply_t *r);
+/* Logs a libmicrohttpd message (kept for a failed start's error). */
+void rh_log_mhd(regd_http_t *srv, const char *msg);
+/* MHD_OPTION_NOTIFY_CONNECTION (cls: the server): counts the connections
+ * open, and logs reaching max_connections at most once a second. */
+void rh_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                      enum MHD_ConnectionNotificationCode code);
 
 /* ---- handlers ---- */
 

@@ -66,7 +66,7 @@ reply_t rh_versions_list(const call_t *c) {
 }
 
 /* Whether the registration `doc` needs no command: its schema is invalid
- * (a default that does not fit its type), or the subject already holds it
+ * (over this instance's limits, a default that does not fit its type), or the subject already holds it
  * (then the answer is its id, from the store: every producer start
  * registers its schemas, and the log must not grow by one command each
  * time).  *r is the answer when it returns 1.  As the store's REGISTER
@@ -81,6 +81,8 @@ static int registered(const call_t *c, const json_t *doc, reply_t *r) {
         char err[512];
         int found;
 
+        if (rh_schema_limits(c, text, len, r))
+                return 1;
         sb_err_t e = regd_store_parse(c->srv->store, text, len, &schema, err, sizeof(err));
         if (e == SB_OK) {
                 e = regd_defaults_check(schema, err, sizeof(err));

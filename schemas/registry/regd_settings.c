@@ -26,6 +26,20 @@ const sb_setting_t regd_settings[] = {
         {"tls_client_ca_file", SB_SETTING_STRING, 0, "", 0, 0,
          "PEM CA certificates whose client certificates are accepted; a certificate's subject CN is the "
          "users_file principal it logs in as"},
+        {"max_body_bytes", SB_SETTING_INT, 0, "16777216", 1024, 16777216,
+         "largest request body; a larger one is refused with 413 before it is read (or as soon as it is "
+         "over)"},
+        {"max_schema_bytes", SB_SETTING_INT, 0, "16777216", 64, 16777216,
+         "largest schema text a registration may have; a larger one is 422, error code 42201"},
+        {"max_schema_depth", SB_SETTING_INT, 0, "64", 1, 64,
+         "deepest nesting of types in a registered schema (a field's type, a union branch, items and values "
+         "one level down); deeper is 422, error code 42201"},
+        {"max_connections", SB_SETTING_INT, 0, "1000", 1, 100000,
+         "most client connections at once; one more is closed as soon as it is accepted (and logged, at "
+         "most once a second)"},
+        {"max_connections_per_ip", SB_SETTING_INT, 0, "0", 0, 100000,
+         "most connections at once from one client address, one more closed as soon as it is accepted; 0: "
+         "no limit but max_connections"},
         {"log_level", SB_SETTING_STRING, 0, "info", 0, 0, "error, warn, info or debug"},
         {"port_file", SB_SETTING_STRING, 0, "", 0, 0,
          "if set, the bound port is written to this file once listening (for tests using port 0)"},

@@ -217,7 +217,9 @@ int h_create_topic(const h_env_t *env, const char *topic, int partitions) {
         snprintf(conf, sizeof(conf), "%s", path);
         snprintf(log, sizeof(log), "%s.log", conf);
         snprintf(bin, sizeof(bin), "%s", h_bin(env, "sharebus-topics"));
-        char *argv[] = {bin, "apply", "--config", conf, NULL};
+        char rf[16];
+        snprintf(rf, sizeof(rf), "%d", env->replication_factor > 1 ? env->replication_factor : 1);
+        char *argv[] = {bin, "apply", "--config", conf, "--replication-factor", rf, NULL};
         int rc = h_run(argv, log, 120000);
         if (rc != 0) {
                 fprintf(stderr, "create topic %s: sharebus-topics apply exited %d:\n", topic, rc);

@@ -21,6 +21,9 @@ typedef struct {
         char bootstrap[128];
         char registry_url[128];
         pid_t registry_pid;
+        /* Of the topics h_create_topic makes: 0 or 1 on the single broker,
+         * 3 on a cluster (tests/cluster); passed as --replication-factor. */
+        int replication_factor;
 } h_env_t;
 
 /* Starts Kafka (broker-config/kafka-start.sh) and a registry in a new temp
@@ -30,7 +33,8 @@ int h_env_start(h_env_t *env);
  * SHAREBUS_KEEP_TEST_DIR is set. */
 void h_env_stop(h_env_t *env);
 
-/* Creates a topic with `partitions` partitions (replication factor 1, no
+/* Creates a topic with `partitions` partitions (replication factor 1, or
+ * env->replication_factor with --replication-factor; no
  * configs of its own) by running the built `sharebus-topics apply` on a
  * one-topic file in the suite folder; 0 on success (or if it exists so),
  * else -1 after printing the end of the program's log. */

@@ -361,6 +361,44 @@ START_TEST(record_of_a_recursive_schema_is_dead_lettered) {
 }
 END_TEST
 
+/* max_record_bytes: a value over it is dead-lettered (class decode, the
+ * size and the setting) without being decoded, and the rest applied. */
+START_TEST(record_over_max_record_bytes_is_dead_lettered_undecoded) {
+        char lines[600], more[600], db[600], log[600];
+        h_copy_dataset(&env, "market.business_license", "lim.license");
+        ck_assert_int_eq(h_create_topic(&env, "lim.license", 1), 0);
+        ck_assert_int_eq(h_create_topic(&env, "dlq.lim", 1), 0);
+        h_write_sample(&env, "market.business_license", "lim.jsonl", 20, 10, 81, lines, sizeof(lines));
+        snprintf(log, sizeof(log), "%s", h_path(&env, "producer-lim.log"));
+        ck_assert_int_eq(h_run_producer(&env, "lim", "license", NULL, lines, NULL, log), 0);
+        const char uscc[] = "91350100M000100Y43";
+        unsigned char key[5 + 1 + sizeof(uscc)], value[5000];
+        put_frame(key, schema_id("lim.license-key"));
+        key[5] = (unsigned char)(2 * (sizeof(uscc) - 1));
+        memcpy(key + 6, uscc, sizeof(uscc) - 1);
+        memset(value, 0x55, sizeof(value));
+        put_frame(value, schema_id("lim.license-value"));
+        h_produce_raw(&env, "lim.license", key, 5 + 1 + sizeof(uscc) - 1, value, sizeof(value));
+        h_write_sample(&env, "market.business_license", "lim2.jsonl", 20, 10, 82, more, sizeof(more));
+        ck_assert_int_eq(h_run_producer(&env, "lim", "license", NULL, more, NULL, log), 0);
+
+        snprintf(db, sizeof(db), "%s", h_path(&env, "lim.db"));
+        snprintf(log, sizeof(log), "%s", h_path(&env, "subscriber-lim.log"));
+        pid_t pid = start_subscriber("lim", "lim.license", db,
+                                     "idle_exit_ms = 4000; max_record_bytes = 4096;", SESSION, log);
+        ck_assert_msg(h_wait(pid, 60000) == 0, "the subscriber did not finish (see %s)", log);
+        char *reasons = h_read_headers(&env, "dlq.lim", "sharebus.error", 1);
+        char *classes = h_read_headers(&env, "dlq.lim", "sharebus.error.class", 1);
+        ck_assert_msg(strstr(reasons, "value is 5000 bytes, over max_record_bytes (4096): not decoded"),
+                      "reasons: %s", reasons);
+        ck_assert_str_eq(classes, "decode\n");
+        free(reasons);
+        free(classes);
+        ck_assert_int_eq(h_topic_count(&env, "dlq.lim", 1), 1);
+        ck_assert_int_eq(h_sqlite_int(db, "SELECT count(*) FROM sharebus_receipts"), 40);
+}
+END_TEST
+
 START_TEST(producer_fails_clearly_without_registry) {
         char lines[600], log[600];
         h_copy_dataset(&env, "market.business_license", "noreg.license");
@@ -389,6 +427,7 @@ int main(void) {
         TCase *big = tcase_create("big");
         tcase_set_timeout(big, 300);
         tcase_add_test(big, record_too_big_for_the_dead_letter_topic_stalls_nothing);
+        tcase_add_test(big, record_over_max_record_bytes_is_dead_lettered_undecoded);
         suite_add_tcase(s, big);
         int failed = h_run_suite(s);
         h_env_stop(&env);

@@ -490,6 +490,42 @@ START_TEST(bad_rows_are_handed_over_for_rejection) {
 }
 END_TEST
 
+/* max_outbox_row_bytes: a row over it is measured by the server and never
+ * sent; it is handed over as a reject with its size and the setting, and
+ * the next row as a change. */
+START_TEST(oversized_row_is_rejected_unread) {
+        fix_t f;
+        fix_start(&f, "t_bigrow");
+        sql_ok(f.conn, "CREATE TABLE sharebus_outbox (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                       "dataset text, op text, key jsonb, before jsonb, after jsonb, "
+                       "changed_at timestamptz NOT NULL DEFAULT now(), sent_at timestamptz)");
+        sql_ok(f.conn,
+               "INSERT INTO sharebus_outbox (dataset, op, key, after) VALUES ('business_license', 'c', "
+               "'{\"uscc\":\"K1\"}', json_build_object('uscc', 'K1', 'name', repeat('x', 2000000)))");
+        app_insert(f.conn, "K2", "c");
+        char err[1024] = "";
+        ck_assert_msg(open_source(&f, "max_outbox_row_bytes = 1000;\n", 0, ERR) == SB_OK, "%s", err);
+        source_batch_t b;
+        ck_assert_msg(source_next(f.src, 100, LONG_WAIT_MS, &b, ERR) == SB_OK, "%s", err);
+        ck_assert_uint_eq(b.count, 2);
+        ck_assert_msg(
+                strncmp(b.records[0].where, "sharebus_outbox seq 1: row of 20000", 35) == 0 &&
+                        strstr(b.records[0].where, "exceeds the 1000-byte bound (max_outbox_row_bytes)"),
+                "%s", b.records[0].where);
+        ck_assert_uint_lt(b.records[0].len, 200);
+        sb_change_line_t cl;
+        ck_assert_int_eq(sb_change_line_parse(b.records[0].text, b.records[0].len, &cl, ERR), SB_ERR_INVALID);
+        ck_assert_msg(strstr(err, "rejected_by_source"), "%s", err);
+        ck_assert_str_eq(b.records[1].where, "sharebus_outbox seq 2");
+        ck_assert_msg(sb_change_line_parse(b.records[1].text, b.records[1].len, &cl, ERR) == SB_OK, "%s",
+                      err);
+        sb_change_line_clear(&cl);
+        ack_ok(&f, b.records[1].position);
+        ck_assert_int_eq(sql_num(f.conn, "SELECT count(*) FROM sharebus_outbox WHERE sent_at IS NULL"), 0);
+        fix_stop(&f);
+}
+END_TEST
+
 START_TEST(bad_settings_are_refused_clearly) {
         fix_t f;
         fix_start(&f, "t_bad");
@@ -789,6 +825,47 @@ START_TEST(a_snapshot_cut_by_a_crash_starts_again) {
 }
 END_TEST
 
+/* max_outbox_row_bytes bounds the snapshot's rows too: one over it is a
+ * reject naming its size, measured by the server; the other rows go on. */
+START_TEST(oversized_snapshot_row_is_rejected_unread) {
+        fix_t f;
+        fix_start(&f, "t_bigsnap");
+        sql_ok(f.conn, business_ddl);
+        install_ddl(&f, "business_license");
+        business_insert(f.conn, "91350100M000100Y43", "A");
+        business_insert(f.conn, "91350100M000100Y51", "B");
+        sql_ok(f.conn,
+               "UPDATE business_license SET name = repeat('x', 100000) WHERE uscc = '91350100M000100Y51'");
+        char err[1024] = "";
+        ck_assert_msg(open_source(&f,
+                                  "snapshot_table = \"business_license\";\nmax_outbox_row_bytes = 1000;\n", 1,
+                                  ERR) == SB_OK,
+                      "%s", err);
+        source_batch_t b;
+        ck_assert_int_eq(source_next(f.src, 10, 0, &b, ERR), SB_OK);
+        ck_assert_uint_eq(b.count, 2);
+        int rejected = 0, good = 0;
+        for (size_t i = 0; i < b.count; i++) {
+                sb_change_line_t cl;
+                if (strstr(b.records[i].where, "exceeds the 1000-byte bound (max_outbox_row_bytes)")) {
+                        rejected++;
+                        ck_assert_uint_lt(b.records[i].len, 200);
+                        ck_assert_int_eq(sb_change_line_parse(b.records[i].text, b.records[i].len, &cl, ERR),
+                                         SB_ERR_INVALID);
+                } else {
+                        good++;
+                        ck_assert_msg(sb_change_line_parse(b.records[i].text, b.records[i].len, &cl, ERR) ==
+                                              SB_OK,
+                                      "%s: %s", b.records[i].where, err);
+                        sb_change_line_clear(&cl);
+                }
+        }
+        ck_assert_int_eq(rejected, 1);
+        ck_assert_int_eq(good, 1);
+        fix_stop(&f);
+}
+END_TEST
+
 int main(void) {
         char err[1024] = "";
         if (pgserver_start(&pg, err, sizeof(err)) != SB_OK) {
@@ -807,6 +884,8 @@ int main(void) {
         tcase_add_test(tc, reconnects_after_the_server_crashed_and_loses_nothing);
         tcase_add_test(tc, bad_settings_are_refused_clearly);
         tcase_add_test(tc, bad_rows_are_handed_over_for_rejection);
+        tcase_add_test(tc, oversized_row_is_rejected_unread);
+        tcase_add_test(tc, oversized_snapshot_row_is_rejected_unread);
         tcase_add_test(tc, trigger_rows_are_valid_change_events);
         tcase_add_test(tc, snapshot_with_a_concurrent_writer_loses_and_doubles_nothing);
         tcase_add_test(tc, a_snapshot_cut_by_a_crash_starts_again);

@@ -910,7 +910,8 @@ START_TEST(test_bad_rows_are_handed_over_for_rejection) {
                 {"outbox seq 2: unknown op 'x\"y'", "\"op\" must be"},
                 {"outbox seq 3: op is NULL", "\"op\" must be"},
                 {"outbox seq 4", "not valid JSON"},
-                {"outbox seq 5: row of 16800010 bytes exceeds the 16777216-byte bound", "rejected_by_source"},
+                {"outbox seq 5: row of 16800010 bytes exceeds the 16777216-byte bound (max_outbox_row_bytes)",
+                 "rejected_by_source"},
                 {"outbox seq 6: key is empty", "\"key\" must be an object"},
                 {"outbox seq 7", NULL},
         };
@@ -945,6 +946,45 @@ START_TEST(test_bad_rows_are_handed_over_for_rejection) {
 }
 END_TEST
 
+/* max_outbox_row_bytes: a row one byte over is handed over as a reject
+ * naming its size and the setting, one at the bound and the next ones as
+ * changes. */
+START_TEST(test_row_over_max_outbox_row_bytes_is_rejected) {
+        sqlite3 *db = db_open();
+        create_outbox(db, NULL, NULL, NULL);
+        char after[1024];
+        /* key + after: 13 + 988 bytes (one over), then 13 + 987 (at the bound). */
+        snprintf(after, sizeof(after), "{\"uscc\":\"K1\",\"name\":\"%*s\"}", 1000 - 23 - 12, "x");
+        ck_assert_uint_eq(strlen(after), 988);
+        test_outbox_write(db, "sharebus_outbox", DATASET, "c", KEY(1), NULL, after);
+        snprintf(after, sizeof(after), "{\"uscc\":\"K1\",\"name\":\"%*s\"}", 1000 - 23 - 13, "x");
+        test_outbox_write(db, "sharebus_outbox", DATASET, "u", KEY(1), NULL, after);
+        test_outbox_write(db, "sharebus_outbox", DATASET, "c", KEY(2), NULL, ROW(2));
+        fixture_t fx = {0};
+        fx_open(&fx, "max_outbox_row_bytes = 1000;", 0);
+        source_batch_t b = next_batch(&fx, 100, 0);
+        ck_assert_uint_eq(b.count, 3);
+        ck_assert_str_eq(
+                b.records[0].where,
+                "outbox seq 1: row of 1001 bytes exceeds the 1000-byte bound (max_outbox_row_bytes)");
+        ck_assert_str_eq(b.records[1].where, "outbox seq 2");
+        ck_assert_str_eq(b.records[2].where, "outbox seq 3");
+        for (size_t i = 0; i < 3; i++) {
+                sb_change_line_t cl;
+                char err[512] = "";
+                sb_err_t rc =
+                        sb_change_line_parse(b.records[i].text, b.records[i].len, &cl, err, sizeof(err));
+                ck_assert_int_eq(rc, i == 0 ? SB_ERR_INVALID : SB_OK);
+                if (rc == SB_OK)
+                        sb_change_line_clear(&cl);
+        }
+        TEST_CALL(source_ack(fx.src, 3, TEST_ERR));
+        ck_assert_int_eq(db_int(db, MARK_SQL), 3);
+        fx_free(&fx);
+        sqlite3_close(db);
+}
+END_TEST
+
 static Suite *suite(void) {
         Suite *s = suite_create("source_sqlite");
         TCase *tc = tcase_create("outbox");
@@ -965,6 +1005,7 @@ static Suite *suite(void) {
         tcase_add_test(tc, test_trigger_on_a_table_without_a_field_fails_loudly);
         tcase_add_test(tc, test_bad_settings_and_missing_tables);
         tcase_add_test(tc, test_bad_rows_are_handed_over_for_rejection);
+        tcase_add_test(tc, test_row_over_max_outbox_row_bytes_is_rejected);
         suite_add_tcase(s, tc);
         return s;
 }
