@@ -15,6 +15,7 @@ out=build/fuzz
 tests/fuzz/corpus.sh "$out/corpus" >/dev/null
 mkdir -p "$out/logs"
 
+# shellcheck disable=SC2317 # run by xargs, through bash -c
 run_one() {
   local t=$1 seconds=$2 out=$3 dict=()
   local log=$out/logs/$t.log art=$out/artifacts/$t/
@@ -30,7 +31,7 @@ run_one() {
   corpus=$(find "$out/corpus/$t" -type f | wc -l)
   if ((rc != 0)); then
     result="FAILED (exit $rc): $(grep -m1 -E 'ERROR: |SUMMARY: |invariant broken' "$log" || tail -n 1 "$log")"
-    result+="; artifacts: $(ls "$art" | tr '\n' ' ')log: $log"
+    result+="; artifacts: $(find "$art" -type f -printf '%f ')log: $log"
   fi
   printf 'FUZZ %-14s %4ds execs=%-10s corpus=%-6s %s\n' "$t" $((SECONDS - start)) "${execs:-?}" "$corpus" "$result"
   ((rc == 0))
@@ -39,6 +40,7 @@ export -f run_one
 
 echo "fuzz: ${#@} targets, ${seconds}s each, $jobs at a time"
 status=0
+# shellcheck disable=SC2016 # expanded by the inner bash
 printf '%s\n' "$@" | xargs -P "$jobs" -I{} bash -c 'run_one "$1" "$2" "$3"' _ {} "$seconds" "$out" || status=1
 ((status == 0)) && echo "fuzz: no crash, leak, timeout or sanitizer report" || echo "fuzz: FAILED (see above)"
 exit $status

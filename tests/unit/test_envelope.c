@@ -473,10 +473,19 @@ START_TEST(test_uuid4_1000_are_distinct_and_well_formed) {
 }
 END_TEST
 
+/* Bracketed by clock_gettime, not time(): glibc's time() reads the coarse
+ * clock, which can still show the previous second a few ms after
+ * CLOCK_REALTIME has moved on (a clean-clone run failed that way). */
+static int64_t realtime_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 START_TEST(test_now_ms_is_wall_clock) {
-        int64_t before = (int64_t)time(NULL) * 1000;
+        int64_t before = realtime_ms();
         int64_t now = sb_clock_now_ms();
-        int64_t after = (int64_t)time(NULL) * 1000 + 1000;
+        int64_t after = realtime_ms();
         ck_assert_int_ge(now, before);
         ck_assert_int_le(now, after);
 }
