@@ -40,6 +40,9 @@ struct sb_http_server_s {
          * when the last warning that the limit was reached was logged. */
         unsigned connections, max_connections;
         time_t limit_logged;
+        /* The TLS handle of a server made from a config (NULL for none or
+         * the options' own): freed after the daemon stops. */
+        sb_tls_t *own_tls;
 };
 
 /* A request's state, from its request line to its end. */
@@ -342,6 +345,16 @@ sb_err_t sb_http_server_new(const sb_http_server_options_t *opts, sb_http_server
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
         if (ss.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
+        struct MHD_OptionItem tls[SB_TLS_MHD_OPTIONS] = {{MHD_OPTION_END, 0, NULL}};
+        if (opts->tls) {
+                sb_tls_mhd_options(opts->tls, tls);
+                /* A client CA would make libmicrohttpd ask for client
+                 * certificates, which nothing here checks: left out. */
+                for (size_t i = 0; i < SB_TLS_MHD_OPTIONS; i++)
+                        if (tls[i].option == MHD_OPTION_HTTPS_MEM_TRUST)
+                                tls[i] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+                flags |= MHD_USE_TLS;
+        }
         srv->daemon = MHD_start_daemon(
                 flags, (uint16_t)opts->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
                 srv, /* first, so that it hears about the other options */
@@ -349,7 +362,7 @@ sb_err_t sb_http_server_new(const sb_http_server_options_t *opts, sb_http_server
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                 (size_t)SB_HTTP_SERVER_CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT, connections,
                 MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-                MHD_OPTION_END);
+                MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
         const union MHD_DaemonInfo *info =
                 srv->daemon ? MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
         if (!info) {
@@ -372,6 +385,7 @@ void sb_http_server_destroy(sb_http_server_t *srv) {
                 return;
         if (srv->daemon)
                 MHD_stop_daemon(srv->daemon);
+        sb_tls_destroy(srv->own_tls);
         pthread_mutex_destroy(&srv->err_lock);
         free(srv);
 }
@@ -440,6 +454,35 @@ sb_err_t sb_http_server_from_config(const sb_config_t *cfg, sb_metrics_t *metric
         return sb_http_server_from_config_with(cfg, &base, out, errstr, errstr_size);
 }
 
+/* The TLS of metrics_tls_cert_file and metrics_tls_key_file into *out
+ * (NULL when neither is set, or the table has neither). */
+static sb_err_t tls_from_config(const sb_config_t *cfg, sb_tls_t **out, char *errstr, size_t errstr_size) {
+        const char *cert = sb_config_string(cfg, "metrics_tls_cert_file"),
+                   *key = sb_config_string(cfg, "metrics_tls_key_file");
+        int has_cert = cert && *cert, has_key = key && *key;
+        char inner[512];
+        *out = NULL;
+        if (!has_cert && !has_key)
+                return SB_OK;
+        const sb_tls_files_t files = {.cert_file = cert,
+                                      .key_file = key,
+                                      .cert_setting = "metrics_tls_cert_file",
+                                      .key_setting = "metrics_tls_key_file"};
+        sb_err_t err = sb_tls_new(&files, out, inner, sizeof(inner));
+        if (!err)
+                return SB_OK;
+        if (has_cert != has_key) { /* one without the other: the line of the one there */
+                const char *set = has_cert ? "metrics_tls_cert_file" : "metrics_tls_key_file";
+                int line = sb_config_line(cfg, set);
+                char where[32] = "";
+                if (line > 0)
+                        snprintf(where, sizeof(where), ":%d", line);
+                return sb_seterr(err, errstr, errstr_size, "%s%s: setting '%s': %s", sb_config_origin(cfg),
+                                 where, set, inner);
+        }
+        return sb_seterr(err, errstr, errstr_size, "%s: %s", sb_config_origin(cfg), inner);
+}
+
 sb_err_t sb_http_server_from_config_with(const sb_config_t *cfg, const sb_http_server_options_t *base,
                                          sb_http_server_t **out, char *errstr, size_t errstr_size) {
         sb_log_t *log = base->log;
@@ -447,9 +490,18 @@ sb_err_t sb_http_server_from_config_with(const sb_config_t *cfg, const sb_http_s
         char where[64] = "", host[256], inner[512];
         unsigned port;
         sb_err_t err;
+        sb_tls_t *tls = NULL;
         *out = NULL;
-        if (!listen || !*listen)
+        if (!listen || !*listen) {
+                const char *cert = sb_config_string(cfg, "metrics_tls_cert_file"),
+                           *key = sb_config_string(cfg, "metrics_tls_key_file");
+                if ((cert && *cert) || (key && *key))
+                        SB_LOG(log, SB_LOG_WARN,
+                               "%s: metrics_tls_cert_file and metrics_tls_key_file are "
+                               "unused: metrics_listen is empty (no HTTP server)",
+                               sb_config_origin(cfg));
                 return SB_OK;
+        }
         int line = sb_config_line(cfg, "metrics_listen");
         if (line > 0)
                 snprintf(where, sizeof(where), ":%d", line);
@@ -461,10 +513,19 @@ sb_err_t sb_http_server_from_config_with(const sb_config_t *cfg, const sb_http_s
         opts.port = port;
         if (!opts.max_connections) /* 0 (the default) for a table without the setting */
                 opts.max_connections = (unsigned)sb_config_int(cfg, "metrics_max_connections");
-        if ((err = sb_http_server_new(&opts, out, inner, sizeof(inner))))
+        if ((err = tls_from_config(cfg, &tls, errstr, errstr_size)))
+                return err;
+        if (tls)
+                opts.tls = tls;
+        if ((err = sb_http_server_new(&opts, out, inner, sizeof(inner)))) {
+                sb_tls_destroy(tls);
                 return sb_seterr(err, errstr, errstr_size, "%s%s: setting 'metrics_listen': %s",
                                  sb_config_origin(cfg), where, inner);
-        SB_LOG(log, SB_LOG_INFO, "serving /metrics and /healthz on %s%s%s:%u", strchr(host, ':') ? "[" : "",
-               host, strchr(host, ':') ? "]" : "", sb_http_server_port(*out));
+        }
+        (*out)->own_tls = tls;
+        /* Without TLS the line is as it always was (scripts read the port
+         * off its end); with it, a URL. */
+        SB_LOG(log, SB_LOG_INFO, "serving /metrics and /healthz on %s%s%s%s:%u", opts.tls ? "https://" : "",
+               strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", sb_http_server_port(*out));
         return SB_OK;
 }

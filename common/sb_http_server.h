@@ -23,10 +23,14 @@
  *
  * It listens on 127.0.0.1 unless told otherwise: the metrics name datasets
  * and departments, which is for the monitoring network, not the world.
+ * Given a certificate and its key (the options' tls, sb_tls.h; settings
+ * metrics_tls_cert_file and metrics_tls_key_file) it speaks HTTPS only: a
+ * plain HTTP request fails its handshake and is closed unanswered.
  *
- * A program configures it with the settings of SB_METRICS_SETTINGS,
- * metrics_listen and metrics_max_connections (SB_HTTP_SERVER_CONNECTIONS_SETTING,
- * which a table with its own metrics_listen row includes alone):
+ * A program configures it with the settings of SB_METRICS_SETTINGS:
+ * metrics_listen and SB_HTTP_SERVER_SETTINGS (metrics_max_connections,
+ * metrics_tls_cert_file, metrics_tls_key_file), which a table with its own
+ * metrics_listen row (sharebus-lag's) includes alone:
  *     metrics_listen = "127.0.0.1:9464";   # this machine only
  *     metrics_listen = "0.0.0.0:9464";     # every IPv4 interface
  *     metrics_listen = "[::1]:9464";       # IPv6 loopback
@@ -45,6 +49,7 @@
 #include "sb_error.h"
 #include "sb_log.h"
 #include "sb_metrics.h"
+#include "sb_tls.h"
 
 #define SB_HTTP_SERVER_MAX_URI 2048                        /* bytes of path and query: 414 past it */
 #define SB_HTTP_SERVER_MAX_HEADERS 8192                    /* bytes of all request headers: 431 past it */
@@ -99,6 +104,10 @@ typedef struct {
         void *page_opaque;
         sb_http_server_metrics_fn more_metrics;
         void *more_metrics_opaque;
+        /* NULL: plain HTTP.  Else HTTPS only, with its certificate and key
+         * (a client CA in it is ignored: no client certificates are asked
+         * for); not owned, must outlive the server. */
+        const sb_tls_t *tls;
 } sb_http_server_options_t;
 
 typedef struct sb_http_server_s sb_http_server_t;
@@ -106,8 +115,8 @@ typedef struct sb_http_server_s sb_http_server_t;
 /* Starts a server with `opts` (copied; the pointers in it are not owned).
  * On success *out serves until sb_http_server_destroy.  Errors (*out NULL):
  * SB_ERR_CONFIG for a port above 65535 or an address that does not
- * resolve; SB_ERR_IO if it cannot listen (the port is taken, say), errstr
- * saying why; SB_ERR_NOMEM. */
+ * resolve; SB_ERR_IO if it cannot listen (the port is taken, say, or this
+ * libmicrohttpd has no TLS), errstr saying why; SB_ERR_NOMEM. */
 sb_err_t sb_http_server_new(const sb_http_server_options_t *opts, sb_http_server_t **out, char *errstr,
                             size_t errstr_size);
 /* The port it listens on (the real one when the options said 0). */
@@ -130,7 +139,16 @@ sb_err_t sb_http_server_parse_listen(const char *text, char *host, size_t host_s
          "host:port to serve Prometheus metrics (GET /metrics) and health (GET /healthz) on, e.g. "         \
          "127.0.0.1:9464 for this machine only, 0.0.0.0:9464 for every interface, [::1]:9464; port 0 "      \
          "picks a free one (logged at start); empty: no HTTP server"},                                     \
-        SB_HTTP_SERVER_CONNECTIONS_SETTING
+        SB_HTTP_SERVER_SETTINGS
+#define SB_HTTP_SERVER_SETTINGS                                                                              \
+        SB_HTTP_SERVER_CONNECTIONS_SETTING,                                                                  \
+        SB_HTTP_SERVER_TLS_SETTINGS
+#define SB_HTTP_SERVER_TLS_SETTINGS                                                                          \
+        {"metrics_tls_cert_file", SB_SETTING_STRING, 0, "", 0, 0,                                            \
+         "PEM certificate (chain) of the metrics_listen server; with metrics_tls_key_file it is served "    \
+         "over HTTPS only; empty: plain HTTP"},                                                              \
+        {"metrics_tls_key_file", SB_SETTING_STRING, 0, "", 0, 0,                                             \
+         "PEM private key of metrics_tls_cert_file (not encrypted)"}
 #define SB_HTTP_SERVER_CONNECTIONS_SETTING                                                                   \
         {"metrics_max_connections", SB_SETTING_INT, 0, "16", 1, 1024,                                        \
          "most connections to the metrics_listen server at once; more wait until one closes (an idle one "   \
@@ -141,16 +159,22 @@ sb_err_t sb_http_server_parse_listen(const char *text, char *host, size_t host_s
  * SB_METRICS_SETTINGS), serving `metrics` and `health` (as in the options;
  * not owned).  With metrics_listen empty, returns SB_OK and *out NULL (no
  * server; sb_http_server_destroy(NULL) is fine).  Else *out is a new
- * server, and the address it serves on is logged at info on `log`.
- * Errors (*out NULL): SB_ERR_CONFIG, errstr "file:line: setting
- * 'metrics_listen': ..." (exit 2); SB_ERR_IO when it cannot listen, errstr
- * naming the setting too; SB_ERR_NOMEM. */
+ * server, and the address it serves on is logged at info on `log`
+ * ("https://host:port" with TLS).  With metrics_tls_cert_file and
+ * metrics_tls_key_file it serves HTTPS; the server owns the sb_tls handle
+ * it reads them into.  Errors (*out NULL): SB_ERR_CONFIG, errstr
+ * "file:line: setting 'metrics_listen': ..." (exit 2), or "file: " and
+ * sb_tls_new's error naming the TLS setting and file ("file:line: setting
+ * 'metrics_tls_cert_file': TLS needs both ..." for one without the other);
+ * SB_ERR_IO when it cannot listen, errstr naming the setting too;
+ * SB_ERR_NOMEM. */
 sb_err_t sb_http_server_from_config(const sb_config_t *cfg, sb_metrics_t *metrics,
                                     sb_http_server_health_fn health, void *health_opaque, sb_log_t *log,
                                     sb_http_server_t **out, char *errstr, size_t errstr_size);
 /* The same with every option but the address and port (taken from
- * metrics_listen) from `base` (copied): for a program with pages or more
- * metrics. */
+ * metrics_listen) from `base` (copied), and the TLS too when
+ * metrics_tls_cert_file or metrics_tls_key_file is set: for a program with
+ * pages or more metrics. */
 sb_err_t sb_http_server_from_config_with(const sb_config_t *cfg, const sb_http_server_options_t *base,
                                          sb_http_server_t **out, char *errstr, size_t errstr_size);
 

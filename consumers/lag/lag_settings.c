@@ -19,7 +19,7 @@ const sb_setting_t sb_lag_settings[] = {
          "host:port of the dashboard (/), the HTTP API (/api/v1/groups, /api/v1/groups/<group>, "
          "/api/v1/history, /api/v1/scorecard), /metrics and /healthz; "
          "0.0.0.0:9470 for every interface, port 0 for a free one (logged); empty: none"},
-        SB_HTTP_SERVER_CONNECTIONS_SETTING,
+        SB_HTTP_SERVER_SETTINGS,
         {"history", SB_SETTING_INT, 0, "240", 2, 100000,
          "samples of each group's lag kept for the dashboard's chart (240 at 30 s: two hours)"},
         {"dashboard_dir", SB_SETTING_STRING, 0, "", 0, 0,

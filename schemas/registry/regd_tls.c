@@ -1,14 +1,9 @@
 #include "regd_tls.h"
 
-#include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-#define MAX_PEM (1024 * 1024)
 
 sb_err_t regd_tls_cert_cn(struct MHD_Connection *c, char *cn, size_t cn_size, char *errstr,
                           size_t errstr_size) {
@@ -66,108 +61,19 @@ sb_err_t regd_tls_cert_cn(struct MHD_Connection *c, char *cn, size_t cn_size, ch
         return err;
 }
 
-struct regd_tls_s {
-        char *cert, *key, *ca; /* PEM text; ca NULL for none */
-};
-
-static sb_err_t read_pem(const char *what, const char *path, char **out, char *errstr, size_t errstr_size) {
-        FILE *f = fopen(path, "rb");
-        char *buf = NULL;
-        size_t len = 0;
-        *out = NULL;
-        if (!f) {
-                sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "%s %s: %s", what, path, strerror(errno));
-                return SB_ERR_CONFIG;
-        }
-        if (!(buf = malloc(MAX_PEM + 1))) {
-                fclose(f);
-                sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-                return SB_ERR_NOMEM;
-        }
-        len = fread(buf, 1, MAX_PEM + 1, f);
-        int bad = ferror(f);
-        fclose(f);
-        if (bad || len > MAX_PEM || len == 0) {
-                free(buf);
-                sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "%s %s: %s", what, path,
-                          bad   ? "read error"
-                          : len ? "larger than 1 MiB"
-                                : "empty file");
-                return SB_ERR_CONFIG;
-        }
-        buf[len] = '\0';
-        *out = buf;
-        return SB_OK;
-}
-
 sb_err_t regd_tls_new(const char *cert_file, const char *key_file, const char *client_ca_file,
                       regd_tls_t **out, char *errstr, size_t errstr_size) {
-        regd_tls_t *t = calloc(1, sizeof(*t));
-        gnutls_certificate_credentials_t cred = NULL;
-        int r;
-
-        sb_err_t err = SB_ERR_CONFIG;
-        *out = NULL;
-        if (!t)
-                return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-        if (!cert_file || !*cert_file || !key_file || !*key_file) {
-                sb_seterr(SB_ERR_CONFIG, errstr, errstr_size,
-                          "TLS needs both tls_cert_file and tls_key_file");
-                goto fail;
-        }
-        if ((err = read_pem("tls_cert_file", cert_file, &t->cert, errstr, errstr_size)) ||
-            (err = read_pem("tls_key_file", key_file, &t->key, errstr, errstr_size)) ||
-            (client_ca_file && *client_ca_file &&
-             (err = read_pem("tls_client_ca_file", client_ca_file, &t->ca, errstr, errstr_size))))
-                goto fail;
-        err = SB_ERR_CONFIG;
-        /* Checked here so that a bad file is named, not a failed start. */
-        if ((r = gnutls_certificate_allocate_credentials(&cred)) < 0) {
-                err = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "gnutls: %s", gnutls_strerror(r));
-                goto fail;
-        }
-        gnutls_datum_t c = {(unsigned char *)t->cert, (unsigned int)strlen(t->cert)};
-        gnutls_datum_t k = {(unsigned char *)t->key, (unsigned int)strlen(t->key)};
-        if ((r = gnutls_certificate_set_x509_key_mem(cred, &c, &k, GNUTLS_X509_FMT_PEM)) < 0) {
-                sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "tls_cert_file %s / tls_key_file %s: %s",
-                          cert_file, key_file, gnutls_strerror(r));
-                goto fail;
-        }
-        if (t->ca) {
-                gnutls_datum_t ca = {(unsigned char *)t->ca, (unsigned int)strlen(t->ca)};
-                if ((r = gnutls_certificate_set_x509_trust_mem(cred, &ca, GNUTLS_X509_FMT_PEM)) <= 0) {
-                        sb_seterr(SB_ERR_CONFIG, errstr, errstr_size, "tls_client_ca_file %s: %s",
-                                  client_ca_file, r < 0 ? gnutls_strerror(r) : "no certificate in it");
-                        goto fail;
-                }
-        }
-        gnutls_certificate_free_credentials(cred);
-        *out = t;
-        return SB_OK;
-fail:
-        if (cred)
-                gnutls_certificate_free_credentials(cred);
-        regd_tls_destroy(t);
-        return err;
+        const sb_tls_files_t files = {
+                .cert_file = cert_file,
+                .key_file = key_file,
+                .client_ca_file = client_ca_file,
+                .cert_setting = "tls_cert_file",
+                .key_setting = "tls_key_file",
+                .client_ca_setting = "tls_client_ca_file",
+        };
+        return sb_tls_new(&files, out, errstr, errstr_size);
 }
 
-void regd_tls_destroy(regd_tls_t *t) {
-        if (!t)
-                return;
-        free(t->cert);
-        if (t->key)
-                explicit_bzero(t->key, strlen(t->key));
-        free(t->key);
-        free(t->ca);
-        free(t);
-}
+void regd_tls_destroy(regd_tls_t *t) { sb_tls_destroy(t); }
 
-void regd_tls_mhd_options(const regd_tls_t *t, struct MHD_OptionItem *items) {
-        size_t i = 0;
-        items[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, t->key};
-        items[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, t->cert};
-        if (t->ca)
-                items[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, t->ca};
-        while (i < REGD_TLS_MHD_OPTIONS)
-                items[i++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-}
+void regd_tls_mhd_options(const regd_tls_t *t, struct MHD_OptionItem *items) { sb_tls_mhd_options(t, items); }

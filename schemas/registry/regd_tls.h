@@ -1,8 +1,9 @@
 /*
- * regd_tls: sharebus-registry's TLS: the daemon's certificate and key, the
- * CA its clients' certificates must chain to, and the verified client
- * certificate's CN, which names a principal (regd_users.h) without a
- * password.
+ * regd_tls: sharebus-registry's TLS: the daemon's certificate and key and
+ * the CA its clients' certificates must chain to, read and checked by
+ * sb_tls under the registry's setting names (tls_cert_file, tls_key_file,
+ * tls_client_ca_file), and the verified client certificate's CN, which
+ * names a principal (regd_users.h) without a password.
  */
 #ifndef REGD_TLS_H
 #define REGD_TLS_H
@@ -10,25 +11,29 @@
 #include <stddef.h>
 
 #include "sb_error.h"
+#include "sb_tls.h"
 
 struct MHD_Connection;
 struct MHD_OptionItem;
 
-typedef struct regd_tls_s regd_tls_t;
+/* The registry's TLS is an sb_tls handle. */
+typedef sb_tls_t regd_tls_t;
 
-/* Reads the PEM files (each at most 1 MiB) into a new *out the caller
- * destroys, checking that the key fits the certificate.  `client_ca_file`
- * may be NULL or "": no client certificates are asked for.  *out NULL and
- * errstr naming the file on failure. */
+/* sb_tls_new with the registry's setting names: reads the PEM files (each
+ * at most 1 MiB) into a new *out the caller destroys, checking that the
+ * key fits the certificate.  `client_ca_file` may be NULL or "": no client
+ * certificates are asked for.  *out NULL and errstr naming the setting and
+ * the file on failure. */
 sb_err_t regd_tls_new(const char *cert_file, const char *key_file, const char *client_ca_file,
                       regd_tls_t **out, char *errstr, size_t errstr_size);
-/* Frees `t`, wiping the key. */
+/* Frees `t`, wiping the key (sb_tls_destroy).  NULL is a no-op. */
 void regd_tls_destroy(regd_tls_t *t);
 
 /* Fills items[] (room for REGD_TLS_MHD_OPTIONS entries, the last one
- * MHD_OPTION_END) for MHD_OPTION_ARRAY; the daemon also needs MHD_USE_TLS in
- * its flags.  The items point into `t`, which must outlive the daemon. */
-#define REGD_TLS_MHD_OPTIONS 4
+ * MHD_OPTION_END) for MHD_OPTION_ARRAY (sb_tls_mhd_options); the daemon
+ * also needs MHD_USE_TLS in its flags.  The items point into `t`, which
+ * must outlive the daemon. */
+#define REGD_TLS_MHD_OPTIONS SB_TLS_MHD_OPTIONS
 void regd_tls_mhd_options(const regd_tls_t *t, struct MHD_OptionItem *items);
 
 /* The subject CN of the connection's client certificate, checked against
