@@ -16,7 +16,7 @@ mkdir -p "$cache"
 packages=(build-essential pkg-config librdkafka-dev libavro-dev libconfig-dev check
   libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev uuid-dev
   sqlite3 kcat cppcheck clang-tidy clang-format postgresql wrk python3-venv bc
-  libgnutls28-dev libcrypt-dev chromium groff-base systemd clang libclang-rt-14-dev)
+  libgnutls28-dev libcrypt-dev chromium groff-base systemd clang libclang-rt-14-dev openssl)
 
 install_packages() {
   local missing=() p sudo=() log=$cache/apt.log

@@ -39,7 +39,7 @@ PY
 }
 
 # Port of listener NAME in NODE's server.properties.
-listener_port() { sed -n "s|^listeners=.*$2://127.0.0.1:\([0-9]*\).*|\1|p" "$1/server.properties"; }
+listener_port() { sed -n "s|^listeners.*[=,]$2://127.0.0.1:\([0-9]*\).*|\1|p" "$1/server.properties"; }
 
 # format_storage NODE CLUSTER_ID [StorageTool format options...]: empties NODE/data and formats it.
 format_storage() {
@@ -78,9 +78,11 @@ stop_jvm() {
 # node_ready NODE PORT BROKERS: 0 once NODE's log says it started and a metadata request to it
 # lists BROKERS brokers. The log line makes sure that the broker answering is this one, not
 # another that holds the port (this JVM then fails to bind).
+# kcat_opts: kcat's security options (a --secure broker), empty for plaintext.
+kcat_opts=()
 node_ready() {
   grep -q 'Kafka Server started' "$1/kafka.log" &&
-    kcat -L -b "127.0.0.1:$2" -m 5 -X reconnect.backoff.max.ms=500 2>/dev/null | grep -q " $3 brokers:"
+    kcat -L -b "127.0.0.1:$2" "${kcat_opts[@]}" -m 5 -X reconnect.backoff.max.ms=500 2>/dev/null | grep -q " $3 brokers:"
 }
 
 # 0 when NODE's JVM failed because a port was taken.

@@ -4,6 +4,9 @@
 #   broker.crt, broker.key, broker.pem  the brokers' certificate (CN=broker, SAN 127.0.0.1 and
 #                                       localhost; server and client use, for the listeners
 #                                       between brokers and to the controllers)
+#   server.crt, server.key              the HTTP endpoints' certificate (CN=server, SAN
+#                                       127.0.0.1 and localhost; server use): registry, metrics,
+#                                       dashboard
 #   NAME.crt, NAME.key, NAME.pem        a client certificate per principal (CN=NAME, client use)
 #   NAME.password                       its SASL/SCRAM-SHA-512 password (32 random hex digits)
 #   NAME.kafka.conf                     the librdkafka settings of a sharebus program logging in
@@ -21,8 +24,8 @@ shift
 log() { echo "pki: $*" >&2; }
 for name in "$@"; do
   # A principal's name is a file name here and a Kafka principal (User:NAME) there.
-  [[ $name =~ ^[a-z][a-z0-9_-]{0,63}$ && $name != broker && $name != ca ]] ||
-    { log "bad principal name '$name' (lower-case letter, then letters, digits, _ or -; not broker or ca)"; exit 2; }
+  [[ $name =~ ^[a-z][a-z0-9_-]{0,63}$ && $name != broker && $name != ca && $name != server ]] ||
+    { log "bad principal name '$name' (lower-case letter, then letters, digits, _ or -; not broker, ca or server)"; exit 2; }
 done
 command -v openssl >/dev/null || { log "openssl is not installed (setup.sh installs it)"; exit 1; }
 umask 077
@@ -53,6 +56,8 @@ cert() {
 }
 
 cert broker "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost"
+
+cert server "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost"
 
 for name in admin "$@"; do
   cert "$name" "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth"

@@ -9,6 +9,30 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
                 sb_log_syslog(op->log, level, fac, buf);
 }
 
+/* librdkafka before 2.6.1 appends the client nonce twice in its SCRAM
+ * client-final-message (librdkafka#4895); Kafka 4.x checks the nonce as
+ * RFC 5802 says and answers "invalid credentials" to a right password.  The
+ * login fails at every connection, far from the config that caused it, so
+ * it is said once here, where the config is read. */
+static void warn_old_scram(rd_kafka_conf_t *conf, const sb_kafka_opaque_t *opaque) {
+        char mech[64];
+        size_t len = sizeof(mech);
+        if (!opaque || !opaque->log || rd_kafka_version() >= SB_KAFKA_SCRAM_FIXED_VERSION ||
+            rd_kafka_conf_get(conf, "sasl.mechanisms", mech, &len) != RD_KAFKA_CONF_OK ||
+            strncmp(mech, "SCRAM-", 6) != 0)
+                return;
+        char proto[32];
+        len = sizeof(proto);
+        if (rd_kafka_conf_get(conf, "security.protocol", proto, &len) != RD_KAFKA_CONF_OK ||
+            strncmp(proto, "sasl_", 5) != 0)
+                return;
+        sb_log_write(opaque->log, SB_LOG_WARN,
+                     "kafka: sasl.mechanism %s with librdkafka %s: Kafka 4.x brokers refuse its SCRAM login "
+                     "as invalid credentials (fixed in librdkafka 2.6.1); with such a broker log in with a "
+                     "TLS client certificate (security_protocol = \"SSL\", README \"Security\")",
+                     mech, rd_kafka_version_str());
+}
+
 sb_err_t sb_kafka_conf_new(const sb_config_t *cfg, const char *const *defaults, sb_kafka_opaque_t *opaque,
                            rd_kafka_conf_t **out, char *errstr, size_t errstr_size) {
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -31,6 +55,7 @@ sb_err_t sb_kafka_conf_new(const sb_config_t *cfg, const char *const *defaults, 
                                          sb_config_origin(cfg), sb_config_kafka_line(cfg, i), name, err);
                 }
         }
+        warn_old_scram(conf, opaque);
         rd_kafka_conf_set_opaque(conf, opaque);
         rd_kafka_conf_set_log_cb(conf, log_cb);
         *out = conf;

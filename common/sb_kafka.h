@@ -21,11 +21,16 @@ typedef struct {
         void *app;     /* the program's own state, for its callbacks */
 } sb_kafka_opaque_t;
 
+/* The first librdkafka whose SCRAM login Kafka 4.x brokers accept. */
+#define SB_KAFKA_SCRAM_FIXED_VERSION 0x020601ff
+
 /* Sets *out to a new conf (the caller owns it until rd_kafka_new takes it)
  * with `defaults` (NULL-terminated name/value pairs, applied first so the
  * file wins), then every property of cfg's `kafka` group (cfg may be NULL),
  * and the opaque and log callback set.  SB_ERR_CONFIG with errstr naming
- * file:line and property when librdkafka refuses one. */
+ * file:line and property when librdkafka refuses one.  Warns through the
+ * opaque's log when the config asks for a SCRAM login this librdkafka
+ * cannot make to a Kafka 4.x broker (SB_KAFKA_SCRAM_FIXED_VERSION). */
 sb_err_t sb_kafka_conf_new(const sb_config_t *cfg, const char *const *defaults, sb_kafka_opaque_t *opaque,
                            rd_kafka_conf_t **out, char *errstr, size_t errstr_size);
 
