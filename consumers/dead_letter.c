@@ -32,8 +32,9 @@ struct sb_dead_letter_s {
         sb_log_t *log;
         rd_kafka_t *rk;
         sb_kafka_opaque_t opaque;
-        long long limit; /* bytes a dead letter may take (message.max.bytes, halved on refusal) */
-        int failed;      /* deliveries failed since the last flush */
+        long long limit;  /* bytes a dead letter may take (message.max.bytes, halved on refusal) */
+        int failed;       /* deliveries failed since the last flush */
+        char denied[640]; /* the ACLs' refusal, "" while none */
         dl_part_t *parts;
 };
 
@@ -116,9 +117,19 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
                 /* The topic takes less than the producer: send less next time. */
                 dl->limit /= 2;
         }
+        if ((m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+             m->err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) &&
+            !dl->denied[0])
+                snprintf(dl->denied, sizeof(dl->denied),
+                         "dead-letter topic %.249s: not authorized (%s): subscriber %.64s's principal may "
+                         "not write it; a subscriber writes only its own dlq.<name> (the principals of "
+                         "broker-config/topics.conf, applied by sharebus-topics)",
+                         dl->topic, rd_kafka_err2name(m->err), dl->subscriber);
         SB_LOG(dl->log, SB_LOG_ERROR, "dead-letter delivery to %s failed: %s", dl->topic,
                rd_kafka_err2str(m->err));
 }
+
+const char *sb_dead_letter_denied(const sb_dead_letter_t *dl) { return dl->denied[0] ? dl->denied : NULL; }
 
 static size_t headers_size(const rd_kafka_headers_t *hdrs) {
         const char *name;

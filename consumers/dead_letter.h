@@ -84,6 +84,11 @@ sb_err_t sb_dead_letter_send(sb_dead_letter_t *dl, const rd_kafka_message_t *m, 
  * large is sent smaller next time). */
 sb_err_t sb_dead_letter_flush(sb_dead_letter_t *dl, int timeout_ms, char *errstr, size_t errstr_size);
 
+/* Why the broker's ACLs refused a dead letter (TOPIC_AUTHORIZATION_FAILED:
+ * this subscriber's principal may not write the topic), NULL while none
+ * was: no retry can deliver it.  Owned by dl. */
+const char *sb_dead_letter_denied(const sb_dead_letter_t *dl);
+
 /* Forgets the delivered offsets of topic/partition below `next`: the target
  * committed past them, so they are never read again by this process. */
 void sb_dead_letter_forget(sb_dead_letter_t *dl, const char *topic, int32_t partition, int64_t next);

@@ -383,6 +383,14 @@ static sb_err_t flush_batch(sb_subscriber_t *sub, int retry) {
                               : err == SB_ERR_REGISTRY ? "the schema registry is failing, retrying a batch"
                                                        : "a batch cannot be applied, retrying",
                               errstr);
+                const char *denied = sb_dead_letter_denied(sub->dlq);
+                if (denied) {
+                        /* The ACLs refuse it every time: stop, nothing committed. */
+                        sub->failed =
+                                sb_seterr(SB_ERR_KAFKA, sub->failure, sizeof(sub->failure), "%s", denied);
+                        drop_batch(sub);
+                        return err;
+                }
                 SB_LOG(sub->log, SB_LOG_WARN, "batch not applied (%s), %s: %s", sb_err2str(err),
                        retry && !*sub->stop ? "will retry" : "giving up for now", errstr);
                 if (!retry || *sub->stop) {
@@ -557,6 +565,19 @@ sb_err_t sb_subscriber_run(sb_subscriber_t *sub, volatile sig_atomic_t *stop, ch
         while (!*stop) {
                 int timeout = sub->n_batch ? 0 : sub->conf.poll_timeout_ms;
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(sub->rk, timeout);
+                if (m && (m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+                          m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED)) {
+                        /* Not a passing failure: the broker's ACLs say no until they change. */
+                        result = sb_seterr(SB_ERR_KAFKA, errstr, errstr_size,
+                                           "%s: not authorized (%s): subscriber %s (group %s) may read only "
+                                           "the topics its principal's reads name, with groups "
+                                           "sharebus.<name> (the principals of broker-config/topics.conf, "
+                                           "applied by sharebus-topics)",
+                                           rd_kafka_message_errstr(m), rd_kafka_err2name(m->err),
+                                           sub->conf.name, sub->group);
+                        rd_kafka_message_destroy(m);
+                        break;
+                }
                 if (m && m->err) {
                         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                                 SB_LOG(sub->log, SB_LOG_WARN, "consumer: %s", rd_kafka_message_errstr(m));

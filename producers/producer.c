@@ -70,6 +70,23 @@ static void set_unhealthy(sb_producer_t *p, const char *why) {
         __atomic_store_n(&p->unhealthy, 1, __ATOMIC_RELEASE);
 }
 
+/* Kafka's answer when the principal lacks the ACL for what it asked. */
+static int is_denied(rd_kafka_resp_err_t err) {
+        return err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+               err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED;
+}
+
+/* What a refusal of the broker's ACLs says, into out[size]: `what` is
+ * "topic X" or "the cluster". */
+static void denied_text(const sb_producer_t *p, const char *what, rd_kafka_resp_err_t err, char *out,
+                        size_t size) {
+        snprintf(out, size,
+                 "%.300s: not authorized (%s): the principal this producer logs in as may not write it; "
+                 "department %.64s writes only %.64s.* and rejects.%.64s (the principals of "
+                 "broker-config/topics.conf, applied by sharebus-topics)",
+                 what, rd_kafka_err2name(err), p->conf.department, p->conf.department, p->conf.department);
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque) {
         sb_producer_t *p = ((sb_kafka_opaque_t *)opaque)->app;
         uint64_t ordinal = (uint64_t)(uintptr_t)msg->_private;
@@ -79,9 +96,17 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
                 return; /* from before a rewind */
         if (msg->err) {
                 p->stats.failed++;
-                if (!s->failed && !p->must_rewind)
+                if (!s->failed && !p->must_rewind && is_denied(msg->err)) {
+                        /* Resent like any failure (the ACLs may be mended meanwhile), said plainly. */
+                        char what[300], text[768];
+                        snprintf(what, sizeof(what), "topic %s", rd_kafka_topic_name(msg->rkt));
+                        denied_text(p, what, msg->err, text, sizeof(text));
+                        SB_LOG(p->log, SB_LOG_ERROR, "delivery failed: %s", text);
+                        set_unhealthy(p, text);
+                } else if (!s->failed && !p->must_rewind) {
                         SB_LOG(p->log, SB_LOG_ERROR, "delivery to %s failed: %s",
                                rd_kafka_topic_name(msg->rkt), rd_kafka_err2str(msg->err));
+                }
                 s->failed = 1;
                 p->must_rewind = 1;
                 return;
@@ -98,7 +123,16 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
         sb_producer_t *p = ((sb_kafka_opaque_t *)opaque)->app;
         char fatal[512];
-        if (err == RD_KAFKA_RESP_ERR__FATAL && rd_kafka_fatal_error(rk, fatal, sizeof(fatal))) {
+        rd_kafka_resp_err_t code = err == RD_KAFKA_RESP_ERR__FATAL
+                                           ? rd_kafka_fatal_error(rk, fatal, sizeof(fatal))
+                                           : RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (is_denied(code)) {
+                /* The idempotent producer's InitProducerId, refused: no IDEMPOTENT_WRITE. */
+                char text[768];
+                denied_text(p, "the cluster (IDEMPOTENT_WRITE)", code, text, sizeof(text));
+                SB_LOG(p->log, SB_LOG_ERROR, "Kafka producer: fatal error: %s: making it again", text);
+                p->fatal = p->must_rewind = 1;
+        } else if (code) {
                 SB_LOG(p->log, SB_LOG_ERROR, "Kafka producer: fatal error: %s: making it again", fatal);
                 p->fatal = p->must_rewind = 1;
         } else {
@@ -124,7 +158,8 @@ static sb_err_t kafka_new(sb_producer_t *p, char *errstr, size_t errstr_size) {
 
 /* SB_OK if `topic` exists on the cluster.  A topic created a moment ago
  * may not be known to every broker yet: asked again for a few seconds. */
-static sb_err_t topic_exists(rd_kafka_t *rk, const char *topic, char *errstr, size_t errstr_size) {
+static sb_err_t topic_exists(const sb_producer_t *p, rd_kafka_t *rk, const char *topic, char *errstr,
+                             size_t errstr_size) {
         rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
         for (int attempt = 0; attempt < 10; attempt++) {
                 if (attempt)
@@ -141,6 +176,12 @@ static sb_err_t topic_exists(rd_kafka_t *rk, const char *topic, char *errstr, si
                         "topic %s does not exist: create it first (declare it in broker-config/topics.conf, "
                         "then sharebus-topics apply)",
                         topic);
+        if (is_denied(err)) {
+                char what[300];
+                snprintf(what, sizeof(what), "topic %s", topic);
+                denied_text(p, what, err, errstr, errstr_size);
+                return SB_ERR_KAFKA;
+        }
         if (err)
                 return sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "cannot read the metadata of %s: %s",
                                  topic, rd_kafka_err2str(err));
@@ -207,8 +248,8 @@ sb_err_t sb_producer_new(const sb_producer_conf_t *conf, const sb_config_t *cfg,
             (err = encode_stage_new(enc, (size_t)conf->batch_max, &p->stage, errstr, errstr_size)) ||
             (err = source_new(cfg, &p->src_opts, log, &p->src, errstr, errstr_size)) ||
             (err = kafka_new(p, errstr, errstr_size)) ||
-            (err = topic_exists(p->rk, conf->topic, errstr, errstr_size)) ||
-            (err = topic_exists(p->rk, conf->rejects_topic, errstr, errstr_size))) {
+            (err = topic_exists(p, p->rk, conf->topic, errstr, errstr_size)) ||
+            (err = topic_exists(p, p->rk, conf->rejects_topic, errstr, errstr_size))) {
                 sb_producer_destroy(p);
                 return err;
         }

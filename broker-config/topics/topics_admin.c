@@ -7,19 +7,9 @@
 
 #include "sb_clock.h"
 #include "sb_kafka.h"
+#include "topics/topics_admin_int.h"
 
-/* Topics (resources) one Admin request carries: a file of thousands of
- * topics is sent in a few requests rather than one of unbounded size. */
-#define BATCH 200
-
-struct topics_admin_s {
-        rd_kafka_t *rk;
-        rd_kafka_queue_t *q; /* the results of this handle's requests, one at a time */
-        sb_kafka_opaque_t opaque;
-        sb_log_t *log;
-        int timeout_ms;
-        char bootstrap[1024];
-};
+#define BATCH TOPICS_ADMIN_BATCH
 
 sb_err_t topics_admin_new(const sb_config_t *cfg, const char *bootstrap, int timeout_ms, sb_log_t *log,
                           topics_admin_t **out, char *errstr, size_t errstr_size) {
@@ -81,9 +71,7 @@ void topics_admin_destroy(topics_admin_t *a) {
 
 const char *topics_admin_bootstrap(const topics_admin_t *a) { return a->bootstrap; }
 
-/* Options of one request: the broker is given as long to do the work
- * (operation timeout) as the client waits for the answer. */
-static rd_kafka_AdminOptions_t *options(topics_admin_t *a, rd_kafka_admin_op_t op, int validate) {
+rd_kafka_AdminOptions_t *topics_admin_options(topics_admin_t *a, rd_kafka_admin_op_t op, int validate) {
         char err[256];
         rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(a->rk, op);
         if (!o)
@@ -102,15 +90,14 @@ static rd_kafka_AdminOptions_t *options(topics_admin_t *a, rd_kafka_admin_op_t o
         return o;
 }
 
-/* The result of the request just sent, of event type `type`; NULL with
- * errstr set when it did not come or failed as a whole.  The caller
- * destroys the event. */
-static rd_kafka_event_t *result(topics_admin_t *a, rd_kafka_event_type_t type, const char *what, char *errstr,
-                                size_t errstr_size) {
+rd_kafka_event_t *topics_admin_result(topics_admin_t *a, rd_kafka_event_type_t type, const char *what,
+                                      rd_kafka_resp_err_t *code, char *errstr, size_t errstr_size) {
         int64_t deadline = sb_clock_mono_ms() + a->timeout_ms + 5000;
         for (;;) {
                 int64_t left = deadline - sb_clock_mono_ms();
                 rd_kafka_event_t *ev = left > 0 ? rd_kafka_queue_poll(a->q, (int)left) : NULL;
+                if (code)
+                        *code = ev ? rd_kafka_event_error(ev) : RD_KAFKA_RESP_ERR__TIMED_OUT;
                 if (!ev) {
                         sb_seterr(SB_ERR_KAFKA, errstr, errstr_size, "%s at %s: no answer within %d ms", what,
                                   a->bootstrap, a->timeout_ms);
@@ -163,13 +150,13 @@ static sb_err_t describe_configs(topics_admin_t *a, topics_set_t *set, const siz
                         rd_kafka_ConfigResource_destroy_array(res, i);
                         return sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
                 }
-        rd_kafka_AdminOptions_t *o = options(a, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, 0);
+        rd_kafka_AdminOptions_t *o = topics_admin_options(a, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, 0);
         rd_kafka_DescribeConfigs(a->rk, res, n, o, a->q);
         rd_kafka_ConfigResource_destroy_array(res, n);
         if (o)
                 rd_kafka_AdminOptions_destroy(o);
-        rd_kafka_event_t *ev =
-                result(a, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, "DescribeConfigs", errstr, errstr_size);
+        rd_kafka_event_t *ev = topics_admin_result(a, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT,
+                                                   "DescribeConfigs", NULL, errstr, errstr_size);
         if (!ev)
                 return SB_ERR_KAFKA;
         size_t cnt;
@@ -319,7 +306,7 @@ static sb_err_t send_step(topics_admin_t *a, step_t s, const topics_change_t *co
                         break;
                 }
         }
-        rd_kafka_AdminOptions_t *o = e ? NULL : options(a, ops[s], validate);
+        rd_kafka_AdminOptions_t *o = e ? NULL : topics_admin_options(a, ops[s], validate);
         if (!e && !o)
                 e = sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "cannot set the request's options");
         if (!e) {
@@ -350,7 +337,7 @@ static sb_err_t send_step(topics_admin_t *a, step_t s, const topics_change_t *co
         }
         if (e)
                 return e;
-        rd_kafka_event_t *ev = result(a, types[s], step_names[s], errstr, errstr_size);
+        rd_kafka_event_t *ev = topics_admin_result(a, types[s], step_names[s], NULL, errstr, errstr_size);
         if (!ev)
                 return SB_ERR_KAFKA;
         size_t cnt = 0;

@@ -9,6 +9,12 @@
  *   whole set of a topic's dynamic configs: it is sent the full declared
  *   set, and a config left out of it goes back to the broker's default.
  *
+ * ACLs (topics_admin_acl.c): DescribeAcls, CreateAcls and DeleteAcls,
+ * which that version has.  Its DescribeAcls drops the error code of the
+ * whole answer, so a broker without an authorizer (SECURITY_DISABLED)
+ * would look like one holding no ACLs: the broker's authorizer.class.name
+ * (DescribeConfigs) tells them apart.
+ *
  * One handle, one client (a producer-type rd_kafka_t: an Admin client
  * needs no group), used by one thread.
  */
@@ -19,6 +25,7 @@
 
 #include "sb_config.h"
 #include "sb_log.h"
+#include "topics/topics_acl.h"
 #include "topics/topics_plan.h"
 #include "topics/topics_set.h"
 
@@ -58,5 +65,25 @@ sb_err_t topics_admin_describe(topics_admin_t *a, const topics_set_t *want, topi
  * (the others are logged); the changes made before it stay made. */
 sb_err_t topics_admin_apply(topics_admin_t *a, const topics_plan_t *plan, const char *origin, char *errstr,
                             size_t errstr_size);
+
+/* The ACL bindings the broker holds (DescribeAcls of every binding), into
+ * a new set *out that the caller destroys.  When the broker has no
+ * authorizer (its authorizer.class.name is empty, or DescribeAcls answers
+ * SECURITY_DISABLED) *no_authorizer is set to 1, *out is NULL and SB_OK
+ * is returned.  SB_ERR_KAFKA when the broker does not answer or refuses
+ * (CLUSTER_AUTHORIZATION_FAILED: the client is not allowed to see ACLs),
+ * SB_ERR_NOMEM. */
+sb_err_t topics_admin_describe_acls(topics_admin_t *a, topics_acl_set_t **out, int *no_authorizer,
+                                    char *errstr, size_t errstr_size);
+
+/* Makes the ACL plan: creates its bindings to add (CreateAcls), then
+ * deletes its bindings to delete (DeleteAcls, a filter matching exactly
+ * that binding each), creates first so that a principal never goes
+ * without what both the old and the new file grant it.  Each binding is
+ * logged at info.  SB_ERR_KAFKA with errstr naming the first binding the
+ * broker refused (the others are logged); what was done before stays
+ * done. */
+sb_err_t topics_admin_apply_acls(topics_admin_t *a, const topics_acl_plan_t *plan, char *errstr,
+                                 size_t errstr_size);
 
 #endif

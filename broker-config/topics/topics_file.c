@@ -16,6 +16,13 @@ const sb_setting_t sb_topics_settings[] = {
                  "} ); partitions and replication_factor may be left out (the settings below apply); configs "
                  "is the whole set of the topic's own configs (one not declared is reset to the broker's "
                  "default), '_' standing for '.', or a list of (\"name\", \"value\") pairs"},
+        {.name = "principals",
+         .type = SB_SETTING_TREE,
+         .help = "the principals and their roles, from which the ACLs are derived: ( { name = \"market\"; "
+                 "role = \"department\"; }, { name = \"demo\"; role = \"subscriber\"; reads = [ "
+                 "\"civil.resident\" ]; }, { name = \"registry\"; role = \"registry\"; }, { name = "
+                 "\"operator\"; role = \"operator\"; } ); the whole truth: a binding on the broker that no "
+                 "principal derives is deleted by apply; left out, ACLs are not looked at"},
         {.name = "partitions",
          .type = SB_SETTING_INT,
          .def = "3",
@@ -44,12 +51,13 @@ const size_t sb_topics_settings_count = sizeof(sb_topics_settings) / sizeof(*sb_
 /* What reading one file needs at hand. */
 typedef struct {
         const char *origin;
+        const char *setting; /* "setting 'topics'" or "setting 'principals'", as errors name it */
         topics_set_t *set;
         char *errstr;
         size_t errstr_size;
 } reader_t;
 
-/* SB_ERR_CONFIG with errstr "file:line: setting 'topics': <fmt...>". */
+/* SB_ERR_CONFIG with errstr "file:line: setting 'topics': <fmt...>" (or 'principals'). */
 static sb_err_t bad(const reader_t *r, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static sb_err_t bad(const reader_t *r, int line, const char *fmt, ...) {
         char what[768];
@@ -57,8 +65,8 @@ static sb_err_t bad(const reader_t *r, int line, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(what, sizeof(what), fmt, ap);
         va_end(ap);
-        return sb_seterr(SB_ERR_CONFIG, r->errstr, r->errstr_size, "%s:%d: setting 'topics': %s", r->origin,
-                         line, what);
+        return sb_seterr(SB_ERR_CONFIG, r->errstr, r->errstr_size, "%s:%d: %s: %s", r->origin, line,
+                         r->setting, what);
 }
 
 /* A config value as Kafka's text; 0, or -1 when `v` is not a scalar. */
@@ -197,7 +205,10 @@ static sb_err_t read_topic(const reader_t *r, const json_t *g, int def_partition
 
 sb_err_t topics_file_read(const sb_config_t *cfg, int replication_override, topics_set_t **out, char *errstr,
                           size_t errstr_size) {
-        reader_t r = {.origin = sb_config_origin(cfg), .errstr = errstr, .errstr_size = errstr_size};
+        reader_t r = {.origin = sb_config_origin(cfg),
+                      .setting = "setting 'topics'",
+                      .errstr = errstr,
+                      .errstr_size = errstr_size};
         const json_t *list = sb_config_tree(cfg, "topics");
         int list_line = sb_config_line(cfg, "topics");
         sb_err_t e;
@@ -226,5 +237,138 @@ sb_err_t topics_file_read(const sb_config_t *cfg, int replication_override, topi
                 return e;
         }
         *out = r.set;
+        return SB_OK;
+}
+
+/* ---- principals ---- */
+
+/* A subscriber's `reads` (checked against the declared topics) into
+ * reads[*n] (pointers into the tree). */
+static sb_err_t read_reads(const reader_t *r, const char *name, const json_t *list,
+                           const topics_set_t *topics, int line, const char **reads, size_t *n) {
+        const json_t *v;
+        size_t i;
+        *n = 0;
+        if (!json_is_array(list) || json_array_size(list) == 0)
+                return bad(r, line,
+                           "principal %s: a subscriber needs reads = [ \"<topic>\", ... ], the datasets it "
+                           "reads",
+                           name);
+        if (json_array_size(list) > TOPICS_READS_MAX)
+                return bad(r, line, "principal %s: reads more than %d topics", name, TOPICS_READS_MAX);
+        json_array_foreach(list, i, v) {
+                if (!json_is_string(v))
+                        return bad(r, line, "principal %s: each of reads is a topic's name in quotes", name);
+                const char *topic = json_string_value(v);
+                if (!topics_set_find(topics, topic))
+                        return bad(r, line,
+                                   "principal %s: reads '%.249s', a topic the file does not declare (declare "
+                                   "it in topics)",
+                                   name, topic);
+                for (size_t k = 0; k < *n; k++)
+                        if (strcmp(reads[k], topic) == 0)
+                                return bad(r, line, "principal %s: reads '%.249s' twice", name, topic);
+                reads[(*n)++] = topic;
+        }
+        return SB_OK;
+}
+
+static sb_err_t read_principal(const reader_t *r, const json_t *g, const topics_set_t *topics, int list_line,
+                               topics_acl_set_t *acls, const char **reads) {
+        static const char *const fields[] = {"@line", "name", "role", "reads"};
+        int line = json_is_object(g) ? sb_config_tree_line(g) : list_line;
+        const char *key;
+        const json_t *v;
+        if (!json_is_object(g))
+                return bad(r, line, "each principal is a group { name = \"...\"; role = \"...\"; }");
+        json_object_foreach((json_t *)g, key, v) {
+                size_t k = 0;
+                while (k < sizeof(fields) / sizeof(*fields) && strcmp(key, fields[k]) != 0)
+                        k++;
+                if (k == sizeof(fields) / sizeof(*fields))
+                        return bad(r, line, "unknown '%s' (name, role, reads)", key);
+        }
+        const json_t *name = json_object_get(g, "name"), *role = json_object_get(g, "role");
+        if (!json_is_string(name))
+                return bad(r, line, "each principal needs name = \"...\"");
+        const char *who = json_string_value(name);
+        char why[256];
+        if (topics_acl_principal_check(who, why, sizeof(why)))
+                return bad(r, line, "%s", why);
+        topics_role_t rl;
+        if (!json_is_string(role))
+                return bad(r, line,
+                           "principal %s needs role = \"department\", \"subscriber\", \"registry\" or "
+                           "\"operator\"",
+                           who);
+        if (topics_acl_role_parse(json_string_value(role), &rl))
+                return bad(r, line,
+                           "principal %s: unknown role '%.64s' (department, subscriber, registry, operator)",
+                           who, json_string_value(role));
+        const json_t *list = json_object_get(g, "reads");
+        size_t n_reads = 0;
+        sb_err_t e;
+        if (rl == TOPICS_ROLE_SUBSCRIBER) {
+                if ((e = read_reads(r, who, list, topics, line, reads, &n_reads)))
+                        return e;
+        } else if (list) {
+                return bad(r, line, "principal %s: reads is for a subscriber, not a %s", who,
+                           topics_acl_role_name(rl));
+        }
+        char err[512];
+        if ((e = topics_acl_derive(acls, who, rl, reads, n_reads, line, err, sizeof(err))))
+                return e == SB_ERR_INVALID ? bad(r, line, "%s", err)
+                                           : sb_seterr(e, r->errstr, r->errstr_size, "%s", err);
+        return SB_OK;
+}
+
+sb_err_t topics_file_read_principals(const sb_config_t *cfg, const topics_set_t *topics,
+                                     topics_acl_set_t **out, size_t *n_principals, char *errstr,
+                                     size_t errstr_size) {
+        reader_t r = {.origin = sb_config_origin(cfg),
+                      .setting = "setting 'principals'",
+                      .errstr = errstr,
+                      .errstr_size = errstr_size};
+        const json_t *list = sb_config_tree(cfg, "principals"), *g;
+        int list_line = sb_config_line(cfg, "principals");
+        size_t i, n;
+        sb_err_t e = SB_OK;
+        *out = NULL;
+        *n_principals = 0;
+        if (!list)
+                return SB_OK; /* not declared: ACLs are left alone */
+        if (!json_is_array(list))
+                return bad(&r, list_line,
+                           "a list of principals, ( { name = \"...\"; role = \"...\"; }, ... )");
+        n = json_array_size(list);
+        if (n > TOPICS_PRINCIPALS_MAX)
+                return bad(&r, list_line, "more than %d principals", TOPICS_PRINCIPALS_MAX);
+        const char **reads = malloc(TOPICS_READS_MAX * sizeof(*reads));
+        topics_acl_set_t *acls = NULL;
+        if (!reads || (e = topics_acl_set_new(&acls, errstr, errstr_size))) {
+                free(reads);
+                return e ? e : sb_seterr(SB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+        json_array_foreach(list, i, g) {
+                /* The same name twice would merge two roles without a word. */
+                const char *name = json_string_value(json_object_get(g, "name"));
+                for (size_t k = 0; name && k < i && !e; k++) {
+                        const json_t *other = json_array_get(list, k);
+                        const char *seen = json_string_value(json_object_get(other, "name"));
+                        if (seen && strcmp(seen, name) == 0)
+                                e = bad(&r, sb_config_tree_line(g),
+                                        "principal %.64s is declared twice (first at line %d)", name,
+                                        sb_config_tree_line(other));
+                }
+                if (e || (e = read_principal(&r, g, topics, list_line, acls, reads)))
+                        break;
+        }
+        free(reads);
+        if (e) {
+                topics_acl_set_destroy(acls);
+                return e;
+        }
+        *out = acls;
+        *n_principals = n;
         return SB_OK;
 }

@@ -13,6 +13,10 @@
  *     { name = "_sharebus_schemas"; partitions = 1;
  *       configs = ( ("cleanup.policy", "compact") ); }
  *   );
+ *   principals = (            // optional: the ACLs (topics_acl.h)
+ *     { name = "civil"; role = "department"; },
+ *     { name = "demo"; role = "subscriber"; reads = [ "civil.resident" ]; }
+ *   );
  *
  * As in the `kafka` group, a config group's underscores stand for dots;
  * a list of ("name", value) pairs takes any name as it is.
@@ -23,6 +27,7 @@
 #include <stddef.h>
 
 #include "sb_config.h"
+#include "topics/topics_acl.h"
 #include "topics/topics_set.h"
 
 /* Bounds of a declaration. */
@@ -43,5 +48,19 @@ extern const size_t sb_topics_settings_count;
  * twice, min.insync.replicas above the replication factor); SB_ERR_NOMEM. */
 sb_err_t topics_file_read(const sb_config_t *cfg, int replication_override, topics_set_t **out, char *errstr,
                           size_t errstr_size);
+
+/* The ACL bindings the file's `principals` derive (topics_acl.h), into a
+ * new set *out the caller destroys, and *n_principals; *out NULL when the
+ * file has no `principals` at all (then ACLs are not looked at; an empty
+ * list is the truth that there are none).  `topics` is the file's topics
+ * (topics_file_read), which a subscriber's `reads` must name.
+ * SB_ERR_CONFIG with errstr "file:line: setting 'principals': ..." for an
+ * unknown field or role, a bad name, a name declared twice, `reads`
+ * missing (a subscriber), misplaced (another role) or naming a topic not
+ * declared, more than TOPICS_PRINCIPALS_MAX principals or
+ * TOPICS_READS_MAX reads; SB_ERR_NOMEM. */
+sb_err_t topics_file_read_principals(const sb_config_t *cfg, const topics_set_t *topics,
+                                     topics_acl_set_t **out, size_t *n_principals, char *errstr,
+                                     size_t errstr_size);
 
 #endif

@@ -4,7 +4,8 @@
  * then read back as the programs read it: every setting by its type, the
  * trees (the subscriber's transforms), the `kafka` pass-through, the lines;
  * for sharebus-subscriber its extra check, for sharebus-topics the integer
- * check on the text and the topic declarations (topics_file_read).
+ * check on the text and the topic declarations (topics_file_read) and
+ * the principals' (topics_file_read_principals).
  *
  * The first input byte picks the table (modulo 5), the rest is the file.
  * A file with an `@include` directive is skipped: libconfig then reads the
@@ -120,10 +121,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 topics_set_t *set = NULL;
                 (void)sb_config_check_integers(text, "fuzz.conf", err, sizeof(err));
                 err[0] = '\0';
-                if (topics_file_read(cfg, data[0] & 1 ? 3 : 0, &set, err, sizeof(err)) == SB_OK)
+                if (topics_file_read(cfg, data[0] & 1 ? 3 : 0, &set, err, sizeof(err)) == SB_OK) {
+                        topics_acl_set_t *acls = NULL;
+                        size_t n = 0;
+                        err[0] = '\0';
+                        if (topics_file_read_principals(cfg, set, &acls, &n, err, sizeof(err)) == SB_OK)
+                                topics_acl_set_destroy(acls);
+                        else if (acls || !*err)
+                                fuzz_fail(
+                                        "topics_file_read_principals failed with a set or without a reason");
                         topics_set_destroy(set);
-                else if (set || !*err)
+                } else if (set || !*err) {
                         fuzz_fail("topics_file_read failed with a set or without a reason");
+                }
         }
         sb_config_destroy(cfg);
         free(text);

@@ -8,7 +8,10 @@
  * replication factor and a topic left out of the file are refused or kept
  * without --allow-delete (nothing changes on the broker), and done with
  * it; a bad file exits 2 naming file:line; the shipped
- * broker-config/topics.conf applies and is then in sync.
+ * broker-config/topics.conf applies and is then in sync; principals on
+ * this broker, which has no authorizer, are said not applied (the topics
+ * are), and --require-acls makes that an error (tests/integration/
+ * test_acl.c has a broker with one).
  */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -301,6 +304,39 @@ START_TEST(the_shipped_topics_conf_applies_and_is_then_in_sync) {
         assert_config("_sharebus_schemas", "cleanup.policy", "compact");
         assert_config("dlq.demo", "retention.ms", "2592000000");
         ck_assert_int_eq(topics("plan", conf, NULL, "shipped2.log"), 0);
+        ASSERT_LOGGED("shipped2.log", "the broker has no authorizer: principals and ACLs not applied (7 "
+                                      "principals declared");
+}
+END_TEST
+
+START_TEST(principals_without_an_authorizer_are_said_not_applied) {
+        const char *path =
+                h_write_file(&env, "acl.conf",
+                             "topics = ( { name = \"tt.acl\"; partitions = 1; } );\n"
+                             "principals = (\n"
+                             "  { name = \"tt\"; role = \"department\"; },\n"
+                             "  { name = \"reader\"; role = \"subscriber\"; reads = [ \"tt.acl\" ]; }\n"
+                             ");\n");
+        char conf[600];
+        snprintf(conf, sizeof(conf), "%s", path);
+        /* --require-acls: an error, before anything is changed. */
+        ck_assert_int_eq(topics("apply", conf, "--require-acls", "acl1.log"), 1);
+        ASSERT_LOGGED("acl1.log", "has no authorizer: the 2 principals declared and their ACLs cannot be "
+                                  "applied (--require-acls): nothing changed");
+        ck_assert_int_eq(partitions_of("tt.acl", NULL), -1);
+        /* Without it: the topics alone, and said so. */
+        ck_assert_int_eq(topics("plan", conf, NULL, "acl2.log"), 3);
+        ASSERT_LOGGED("acl2.log",
+                      "the broker has no authorizer: principals and ACLs not applied (2 principals "
+                      "declared; --require-acls makes this an error)");
+        ASSERT_LOGGED("acl2.log", "  + tt.acl: create");
+        ck_assert_int_eq(topics("apply", conf, NULL, "acl3.log"), 0);
+        ASSERT_LOGGED("acl3.log",
+                      "apply: done; the broker shows the 1 declared topics as declared (the broker "
+                      "has no authorizer: principals and ACLs not applied)");
+        ck_assert_int_eq(partitions_of("tt.acl", NULL), 1);
+        ck_assert_int_eq(topics("plan", conf, NULL, "acl4.log"), 0);
+        ASSERT_LOGGED("acl4.log", "the broker has no authorizer");
 }
 END_TEST
 
@@ -317,6 +353,7 @@ int main(void) {
         tcase_add_test(tc, allow_delete_recreates_and_deletes);
         tcase_add_test(tc, a_bad_file_exits_2_naming_file_and_line);
         tcase_add_test(tc, the_shipped_topics_conf_applies_and_is_then_in_sync);
+        tcase_add_test(tc, principals_without_an_authorizer_are_said_not_applied);
         suite_add_tcase(s, tc);
         int failed = h_run_suite(s);
         h_env_stop(&env);
