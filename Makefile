@@ -209,10 +209,12 @@ test: setup
 	tests/install.sh
 	$(MAKE) integration
 	$(MAKE) interop
+	tests/demo_secure.sh
 
+# make demo SECURE=1: the same exchange over TLS with a certificate per principal and ACLs.
 demo: setup
 	$(MAKE) all
-	./demo.sh
+	SECURE=$(SECURE) ./demo.sh
 
 # bench_tool measures the producer's encoder too: it links that folder's archive.
 BENCH_SRCS := bench/bench_tool.c bench/raw_changes.c bench/upsert_raw.c bench/upsert_raw_pg.c
@@ -224,6 +226,12 @@ $(B)/bench/bench_tool: $(BENCH_SRCS) $(filter-out bench/bench_tool.h,$(BENCH_SRC
 bench: setup
 	$(MAKE) all $(B)/bench/bench_tool
 	bench/run.sh
+
+# Not part of `make test`: the pipeline under a steady stream for SOAK_SECONDS
+# (default 1800), every program's RSS sampled into build/soak/rss.csv (README: Benchmarks).
+.PHONY: soak
+soak: all
+	bench/soak.sh
 
 docs: all
 	tests/docs.sh --write

@@ -13,6 +13,14 @@
 # subscribers', then stops everything it started (SHAREBUS_DEMO_STAY=1:
 # Kafka, the registry and sharebus-lag's dashboard stay until Ctrl-C).
 # About a minute.
+#
+# SECURE=1 (make demo SECURE=1): the same exchange with nothing in clear.
+# broker-config/pki.sh makes a CA and a certificate per principal (each
+# department, each subscriber, the registry, the operators' sharebus-lag);
+# Kafka listens only on TLS with client certificates (and SCRAM); the
+# principals and ACLs of broker-config/topics.conf are applied with the
+# topics; every program logs in to Kafka with its own certificate; the
+# registry, the metrics and the dashboard are served over HTTPS.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$PWD
@@ -20,8 +28,29 @@ work=${SHAREBUS_DEMO_DIR:-$root/.cache/demo}
 count=${SHAREBUS_DEMO_EVENTS:-2000}
 write_secs=${SHAREBUS_DEMO_WRITE_SECS:-20}
 bin=$root/build/bin
+secure=${SECURE:-}
+[[ $secure == 0 ]] && secure=
 rm -rf "$work"
 mkdir -p "$work"
+pki=$work/pki
+http=http curl_tls=()
+[[ -z $secure ]] || http=https curl_tls=(--cacert "$pki/ca.crt")
+# The `kafka` group of a program's config, logging in as principal $1.
+kafka_group() {
+  if [[ -n $secure ]]; then
+    printf 'kafka = {\n  bootstrap_servers = "%s";\n  @include "%s/%s.ssl.kafka.conf"\n};\n' "$bootstrap" "$pki" "$1"
+  else
+    printf 'kafka = { bootstrap_servers = "%s"; };\n' "$bootstrap"
+  fi
+}
+# The settings of a program's metrics and dashboard server: HTTPS when secure.
+metrics_tls() {
+  [[ -z $secure ]] || printf 'metrics_tls_cert_file = "%s/server.crt";\nmetrics_tls_key_file = "%s/server.key";\n' "$pki" "$pki"
+}
+# How a program reaches the registry: its CA when secure.
+registry_tls() {
+  [[ -z $secure ]] || printf 'registry_ca_file = "%s/ca.crt";\n' "$pki"
+}
 registry_pid= producer_pid= subscriber_pid= pg_subscriber_pid= writer_pid= pg_dir= lag_pid=
 stop() { # pid: SIGTERM, then wait for it
   [[ -n $1 ]] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null || true
@@ -46,24 +75,39 @@ count_of() { # db, query
   sqlite3 "$1" "PRAGMA busy_timeout = 2000; $2" 2>/dev/null | tail -1 || true
 }
 
-say "starting Kafka (single KRaft node on 127.0.0.1)"
-bootstrap=$(timeout 120 "$root/broker-config/kafka-start.sh" "$work/kafka" 2>"$work/kafka-start.log") || {
+secure_start=()
+if [[ -n $secure ]]; then
+  "$root/broker-config/pki.sh" "$pki" market civil tax demo demo_pg registry operator >/dev/null 2>"$work/pki.log" ||
+    { cat "$work/pki.log"; exit 1; }
+  say "certificates (broker-config/pki.sh): a CA, the broker's, the HTTP endpoints' and one per principal in $pki"
+  secure_start=(--secure "$pki")
+  say "starting Kafka (single KRaft node on 127.0.0.1; TLS with client certificates, SCRAM, ACLs)"
+else
+  say "starting Kafka (single KRaft node on 127.0.0.1)"
+fi
+bootstrap=$(timeout 120 "$root/broker-config/kafka-start.sh" "${secure_start[@]}" "$work/kafka" 2>"$work/kafka-start.log") || {
   cat "$work/kafka-start.log"; exit 1; }
-# The exchange's topics as code: broker-config/topics.conf, applied to this broker's random port.
-timeout 120 "$bin/sharebus-topics" apply --config "$root/broker-config/topics.conf" --bootstrap-servers "$bootstrap" \
+# The exchange's topics (and, on a secure broker, principals and ACLs) as code:
+# broker-config/topics.conf, applied to this broker's random port (as admin when secure).
+topics_conf=$root/broker-config/topics.conf
+if [[ -n $secure ]]; then
+  topics_conf=$work/topics.conf
+  awk -v k="$(kafka_group admin)" '/^kafka = / { print k; next } { print }' "$root/broker-config/topics.conf" >"$topics_conf"
+fi
+timeout 120 "$bin/sharebus-topics" apply --config "$topics_conf" --bootstrap-servers "$bootstrap" \
   >"$work/topics.log" 2>&1 || { cat "$work/topics.log"; exit 1; }
-say "Kafka at $bootstrap, topics (sharebus-topics apply): $(sed -n 's/.*name = "\([^"]*\)".*/\1/p' "$root/broker-config/topics.conf" | paste -sd' ')"
+say "Kafka at $bootstrap, topics (sharebus-topics apply): $(sed -n '/^topics = (/,/^);/s/.*name = "\([^"]*\)".*/\1/p' "$root/broker-config/topics.conf" | paste -sd' ')"
 
-cat >"$work/registry.conf" <<CONF
-listen_port = 0;
-port_file = "$work/registry.port";
-kafka = { bootstrap_servers = "$bootstrap"; };
-CONF
+{
+  printf 'listen_port = 0;\nport_file = "%s";\n' "$work/registry.port"
+  [[ -z $secure ]] || printf 'tls_cert_file = "%s/server.crt";\ntls_key_file = "%s/server.key";\n' "$pki" "$pki"
+  kafka_group registry
+} >"$work/registry.conf"
 "$bin/sharebus-registry" --config "$work/registry.conf" >"$work/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 100); do [ -s "$work/registry.port" ] && break; sleep 0.1; done
 [ -s "$work/registry.port" ] || { cat "$work/registry.log"; exit 1; }
-registry=http://127.0.0.1:$(cat "$work/registry.port")
+registry=$http://127.0.0.1:$(cat "$work/registry.port")
 
 # ---- the operators' view: sharebus-lag, every consumer group ----
 cat >"$work/lag.conf" <<CONF
@@ -72,20 +116,22 @@ window = 5;
 metrics_listen = "127.0.0.1:0";
 scorecard_interval_ms = 2000;
 registry_url = "$registry";
-kafka = { bootstrap_servers = "$bootstrap"; };
+$(registry_tls)
+$(metrics_tls)
+$(kafka_group operator)
 CONF
 "$bin/sharebus-lag" --config "$work/lag.conf" 2>"$work/lag.log" &
 lag_pid=$!
 lag_addr=
 for _ in $(seq 100); do
-  lag_addr=$(grep -o 'serving /metrics and /healthz on [^ ]*' "$work/lag.log" | awk '{print $NF}') || true
+  lag_addr=$(grep -o 'serving /metrics and /healthz on [^ ]*' "$work/lag.log" | awk '{print $NF}' | sed 's|^https://||') || true
   [[ -n $lag_addr ]] && break
   sleep 0.1
 done
-say "sharebus-lag watching every consumer group: dashboard at http://$lag_addr/ (API /api/v1/groups, /api/v1/scorecard, /metrics)"
+say "sharebus-lag watching every consumer group: dashboard at $http://$lag_addr/ (API /api/v1/groups, /api/v1/scorecard, /metrics)"
 # One screen of the groups' status, from its API.
 lag_summary() {
-  curl -sf "http://$lag_addr/api/v1/groups" | python3 -c '
+  curl -sf "${curl_tls[@]}" "$http://$lag_addr/api/v1/groups" | python3 -c '
 import json, sys
 groups = json.load(sys.stdin)["groups"]
 print("    %-28s %-7s %8s %10s  %s" % ("group", "status", "lag", "partitions", "reason"))
@@ -95,7 +141,7 @@ for g in groups:
 }
 # The data-sharing scorecard, one line per dataset.
 scorecard_summary() {
-  curl -sf "http://$lag_addr/api/v1/scorecard" | python3 -c '
+  curl -sf "${curl_tls[@]}" "$http://$lag_addr/api/v1/scorecard" | python3 -c '
 import json, sys
 sc = json.load(sys.stdin)
 print("    %-26s %7s %9s %8s  %s" % ("dataset", "schema", "changes/h", "rejects", "subscribers (freshness s)"))
@@ -116,7 +162,8 @@ dataset = "${1#*.}";
 system = "${1%%.*}-records";
 schema_dir = "$root/schemas/datasets";
 registry_url = "$registry";
-kafka = { bootstrap_servers = "$bootstrap"; };
+$(registry_tls)
+$(kafka_group "${1%%.*}")
 CONF
   shift
   printf '%s\n' "$@"
@@ -151,7 +198,8 @@ datasets = (
   { topic = "market.business_license"; clear = ["legal_representative"]; },
   { topic = "civil.resident"; steps = ( { mask = "phone"; keep_first = 3; keep_last = 4; } ); }
 );
-kafka = { bootstrap_servers = "$bootstrap"; };
+$(registry_tls)
+$(kafka_group "$1")
 CONF
   shift
   printf '%s\n' "$@"
@@ -200,7 +248,7 @@ CREATE TABLE business_license (
 );
 SQL
 producer_conf market.business_license 'source = "sqlite";' "sqlite_outbox_path = \"$market\";" \
-  'metrics_listen = "127.0.0.1:0";' >"$work/producer-market.conf"
+  'metrics_listen = "127.0.0.1:0";' "$(metrics_tls)" >"$work/producer-market.conf"
 "$bin/sharebus-producer" --config "$work/producer-market.conf" --print-ddl sqlite --table business_license \
   >"$work/market-outbox.sql"
 sqlite3 "$market" <"$work/market-outbox.sql" >/dev/null
@@ -209,12 +257,12 @@ say "market.db: table business_license, outbox and triggers from 'sharebus-produ
 producer_pid=$!
 metrics=
 for _ in $(seq 100); do
-  metrics=$(grep -o 'serving /metrics and /healthz on [^ ]*' "$work/producer-market.log" | awk '{print $NF}') || true
+  metrics=$(grep -o 'serving /metrics and /healthz on [^ ]*' "$work/producer-market.log" | awk '{print $NF}' | sed 's|^https://||') || true
   [[ -n $metrics ]] && break
   kill -0 "$producer_pid" 2>/dev/null || { cat "$work/producer-market.log"; exit 1; }
   sleep 0.1
 done
-say "market producer (source = \"sqlite\") running; metrics at http://$metrics/metrics"
+say "market producer (source = \"sqlite\") running; metrics at $http://$metrics/metrics"
 
 # The department's application, in short: business changes in small
 # transactions; the triggers write the outbox rows in the same transactions.
@@ -281,7 +329,7 @@ until [[ $(count_of "$market" "SELECT count(*) FROM sharebus_outbox_unsent") == 
   ((SECONDS < deadline)) || { say "outbox not sent after 60 s"; tail -5 "$work/producer-market.log"; exit 1; }
   sleep 0.2
 done
-rejected=$(curl -sf "http://$metrics/metrics" | awk '/^sharebus_producer_records_rejected_total/ {print $2}')
+rejected=$(curl -sf "${curl_tls[@]}" "$http://$metrics/metrics" | awk '/^sharebus_producer_records_rejected_total/ {print $2}')
 rejected=${rejected:-0}
 produced[market.business_license]=$((written - rejected))
 expected=$((count * 2 + written - rejected))
@@ -299,11 +347,11 @@ status_line
 say "sharebus-lag: the groups as operators see them:"
 sleep 2.5 # a sample, and a count for the scorecard, after the last commits
 lag_summary
-say "sharebus-lag: the data-sharing scorecard (also on the dashboard, http://$lag_addr/):"
+say "sharebus-lag: the data-sharing scorecard (also on the dashboard, $http://$lag_addr/):"
 scorecard_summary
-say "producer /healthz: $(curl -s "http://$metrics/healthz")"
+say "producer /healthz: $(curl -s "${curl_tls[@]}" "$http://$metrics/healthz")"
 say "producer /metrics (excerpt):"
-curl -sf "http://$metrics/metrics" | grep -E '^sharebus_producer_(records_read|events_published|records_rejected|source_backlog)' | sed 's/^/    /'
+curl -sf "${curl_tls[@]}" "$http://$metrics/metrics" | grep -E '^sharebus_producer_(records_read|events_published|records_rejected|source_backlog)' | sed 's/^/    /'
 stop "$producer_pid"
 producer_pid=
 stop "$subscriber_pid"
@@ -370,7 +418,7 @@ echo "  sqlite3 $market \"SELECT seq, op, json_extract(\\\"key\\\", '\$.uscc') F
 echo "  sqlite3 $market \"SELECT * FROM sharebus_outbox_progress\"  # the last seq sent, per dataset"
 echo "Logs and configs: $work"
 if [[ -n ${SHAREBUS_DEMO_STAY:-} ]]; then
-  say "Kafka, the registry and sharebus-lag keep running (SHAREBUS_DEMO_STAY): dashboard at http://$lag_addr/; Ctrl-C stops them"
+  say "Kafka, the registry and sharebus-lag keep running (SHAREBUS_DEMO_STAY): dashboard at $http://$lag_addr/; Ctrl-C stops them"
   wait "$lag_pid" || true
 fi
 exit $status
