@@ -36,6 +36,14 @@ sb_err_t sb_change_line_parse(const char *line, size_t len, sb_change_line_t *ou
                 for (i = 0; i < sizeof(allowed_keys) / sizeof(*allowed_keys); i++)
                         if (strcmp(k, allowed_keys[i]) == 0)
                                 break;
+                if (i == sizeof(allowed_keys) / sizeof(*allowed_keys) &&
+                    strcmp(k, "rejected_by_source") == 0 && json_is_string(v)) {
+                        /* A row an outbox source hands over only to have it kept as a
+                         * reject (source_sqlite.h, pg_sql.h): its reason, not "unknown". */
+                        sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
+                                  "refused by its source (rejected_by_source): %s", json_string_value(v));
+                        goto fail;
+                }
                 if (i == sizeof(allowed_keys) / sizeof(*allowed_keys)) {
                         sb_seterr(SB_ERR_INVALID, errstr, errstr_size,
                                   "unknown member '%s' (a change has op, key, before, after, ts_ms, seq)", k);

@@ -34,7 +34,7 @@ static const struct {
  * starts with its phrase (what follows may quote the input). */
 static const char *const change_line_starts[] = {
         "not valid JSON", "a change must be", "unknown member", "\"op\" must",  "op \"",
-        "\"key\" must",   "\"before\" and",   "\"ts_ms\" must", "\"seq\" must",
+        "\"key\" must",   "\"before\" and",   "\"ts_ms\" must", "\"seq\" must", "refused by its source",
 };
 /* ... and the one that starts with the key field it names. */
 static const char differs[] = " differs from the same field of the row";

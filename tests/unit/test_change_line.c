@@ -36,6 +36,9 @@ static const struct {
         {"{\"op\":\"c\",\"key\":{\"id\":1},\"afer\":{\"id\":1}}", "unknown member 'afer'"},
         {"{\"Op\":\"c\",\"key\":{\"id\":1},\"after\":{\"id\":1}}", "unknown member 'Op'"},
         {"{\"op\":\"c\",\"key\":{\"id\":1},\"after\":{\"id\":1},\"ts\":1}", "unknown member 'ts'"},
+        /* What an outbox source hands over for a row it refused: its reason. */
+        {"{\"rejected_by_source\":\"row of 80306 bytes exceeds the 65536-byte bound\"}",
+         "refused by its source (rejected_by_source): row of 80306 bytes exceeds the 65536-byte bound"},
         /* op. */
         {"{\"key\":{\"id\":1},\"after\":{\"id\":1}}", "\"op\" must be \"c\""},
         {"{\"op\":\"x\",\"key\":{\"id\":1},\"after\":{\"id\":1}}", "\"op\" must be"},

@@ -274,6 +274,9 @@ static const struct {
         {"civil.resident", "{'op':'c','key':{'id_number':'x'},'after':{},'after.x: required (cn_uscc)':1}",
          NULL, "change_line", "", "unknown member"},
         {"civil.resident", "{'key':{'id_number':'x'},'after':{}}", NULL, "change_line", "", "\"op\" must be"},
+        /* An outbox row too large to publish (source_sqlite, pg_sql). */
+        {"civil.resident", "{'rejected_by_source':'row of 9000 bytes exceeds the 4096-byte bound'}", NULL,
+         "change_line", "", "refused by its source (rejected_by_source): row of 9000 bytes"},
         {"civil.resident", "{'op':'c','key':'x','after':{}}", NULL, "change_line", "",
          "\"key\" must be an object"},
         {"civil.resident", "{'op':'u','key':{'id_number':'x'},'before':1,'after':{}}", NULL, "change_line",
