@@ -67,7 +67,7 @@ int main(int argc, char **argv) {
 
         /* Authorization and TLS: a bad file is a bad config (exit 2). */
         regd_authz_t *auth = NULL;
-        regd_tls_t *tls = NULL;
+        sb_tls_t *tls = NULL;
         const char *users_file = sb_config_string(cfg, "users_file");
         const char *tls_cert = sb_config_string(cfg, "tls_cert_file"),
                    *tls_key = sb_config_string(cfg, "tls_key_file");
@@ -181,7 +181,7 @@ int main(int argc, char **argv) {
 out:
         regd_http_destroy(srv);
         regd_cmdlog_destroy(rlog);
-        regd_tls_destroy(tls);
+        sb_tls_destroy(tls);
         regd_authz_destroy(auth);
         regd_store_destroy(store);
         if (log && rc == 0)

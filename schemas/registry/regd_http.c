@@ -592,16 +592,16 @@ static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
 }
 
 sb_err_t regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
-                       const regd_authz_t *auth, const regd_tls_t *tls, const char *host, unsigned port,
+                       const regd_authz_t *auth, const sb_tls_t *tls, const char *host, unsigned port,
                        unsigned threads, regd_http_t **out, char *errstr, size_t errstr_size) {
         return regd_http_new_limited(store, submitter, log, auth, tls, host, port, threads, NULL, out, errstr,
                                      errstr_size);
 }
 
 sb_err_t regd_http_new_limited(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
-                               const regd_authz_t *auth, const regd_tls_t *tls, const char *host,
-                               unsigned port, unsigned threads, const regd_http_limits_t *limits,
-                               regd_http_t **out, char *errstr, size_t errstr_size) {
+                               const regd_authz_t *auth, const sb_tls_t *tls, const char *host, unsigned port,
+                               unsigned threads, const regd_http_limits_t *limits, regd_http_t **out,
+                               char *errstr, size_t errstr_size) {
         static const regd_http_limits_t defaults = REGD_HTTP_LIMITS_DEFAULT;
         const regd_http_limits_t *l = limits ? limits : &defaults;
         struct sockaddr_storage ss;
@@ -646,9 +646,9 @@ sb_err_t regd_http_new_limited(regd_store_t *store, regd_submitter_t submitter, 
                 {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
                 {MHD_OPTION_END, 0, NULL},
         };
-        struct MHD_OptionItem tls_options[REGD_TLS_MHD_OPTIONS] = {{MHD_OPTION_END, 0, NULL}};
+        struct MHD_OptionItem tls_options[SB_TLS_MHD_OPTIONS] = {{MHD_OPTION_END, 0, NULL}};
         if (tls) {
-                regd_tls_mhd_options(tls, tls_options);
+                sb_tls_mhd_options(tls, tls_options);
                 flags |= MHD_USE_TLS;
         }
         srv->daemon = MHD_start_daemon(

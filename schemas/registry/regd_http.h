@@ -94,14 +94,14 @@ typedef struct {
  * refers to, `log`, `auth` and `tls` are borrowed and must outlive the
  * server.  On failure *out is NULL and errstr says why. */
 sb_err_t regd_http_new(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
-                       const regd_authz_t *auth, const regd_tls_t *tls, const char *host, unsigned port,
+                       const regd_authz_t *auth, const sb_tls_t *tls, const char *host, unsigned port,
                        unsigned threads, regd_http_t **out, char *errstr, size_t errstr_size);
 /* As regd_http_new, with `limits` (copied; NULL: REGD_HTTP_LIMITS_DEFAULT).
  * A limit outside its setting's range is SB_ERR_CONFIG. */
 sb_err_t regd_http_new_limited(regd_store_t *store, regd_submitter_t submitter, sb_log_t *log,
-                               const regd_authz_t *auth, const regd_tls_t *tls, const char *host,
-                               unsigned port, unsigned threads, const regd_http_limits_t *limits,
-                               regd_http_t **out, char *errstr, size_t errstr_size);
+                               const regd_authz_t *auth, const sb_tls_t *tls, const char *host, unsigned port,
+                               unsigned threads, const regd_http_limits_t *limits, regd_http_t **out,
+                               char *errstr, size_t errstr_size);
 /* The port actually bound. */
 unsigned regd_http_port(const regd_http_t *srv);
 /* Stops the server (waits for requests under way) and frees it. */

@@ -61,8 +61,8 @@ sb_err_t regd_tls_cert_cn(struct MHD_Connection *c, char *cn, size_t cn_size, ch
         return err;
 }
 
-sb_err_t regd_tls_new(const char *cert_file, const char *key_file, const char *client_ca_file,
-                      regd_tls_t **out, char *errstr, size_t errstr_size) {
+sb_err_t regd_tls_new(const char *cert_file, const char *key_file, const char *client_ca_file, sb_tls_t **out,
+                      char *errstr, size_t errstr_size) {
         const sb_tls_files_t files = {
                 .cert_file = cert_file,
                 .key_file = key_file,
@@ -73,7 +73,3 @@ sb_err_t regd_tls_new(const char *cert_file, const char *key_file, const char *c
         };
         return sb_tls_new(&files, out, errstr, errstr_size);
 }
-
-void regd_tls_destroy(regd_tls_t *t) { sb_tls_destroy(t); }
-
-void regd_tls_mhd_options(const regd_tls_t *t, struct MHD_OptionItem *items) { sb_tls_mhd_options(t, items); }

@@ -14,27 +14,15 @@
 #include "sb_tls.h"
 
 struct MHD_Connection;
-struct MHD_OptionItem;
-
-/* The registry's TLS is an sb_tls handle. */
-typedef sb_tls_t regd_tls_t;
 
 /* sb_tls_new with the registry's setting names: reads the PEM files (each
- * at most 1 MiB) into a new *out the caller destroys, checking that the
- * key fits the certificate.  `client_ca_file` may be NULL or "": no client
+ * at most 1 MiB) into a new *out the caller destroys with sb_tls_destroy
+ * (the daemon's MHD options: sb_tls_mhd_options), checking that the key
+ * fits the certificate.  `client_ca_file` may be NULL or "": no client
  * certificates are asked for.  *out NULL and errstr naming the setting and
  * the file on failure. */
-sb_err_t regd_tls_new(const char *cert_file, const char *key_file, const char *client_ca_file,
-                      regd_tls_t **out, char *errstr, size_t errstr_size);
-/* Frees `t`, wiping the key (sb_tls_destroy).  NULL is a no-op. */
-void regd_tls_destroy(regd_tls_t *t);
-
-/* Fills items[] (room for REGD_TLS_MHD_OPTIONS entries, the last one
- * MHD_OPTION_END) for MHD_OPTION_ARRAY (sb_tls_mhd_options); the daemon
- * also needs MHD_USE_TLS in its flags.  The items point into `t`, which
- * must outlive the daemon. */
-#define REGD_TLS_MHD_OPTIONS SB_TLS_MHD_OPTIONS
-void regd_tls_mhd_options(const regd_tls_t *t, struct MHD_OptionItem *items);
+sb_err_t regd_tls_new(const char *cert_file, const char *key_file, const char *client_ca_file, sb_tls_t **out,
+                      char *errstr, size_t errstr_size);
 
 /* The subject CN of the connection's client certificate, checked against
  * the daemon's client CA (MHD_OPTION_HTTPS_MEM_TRUST), its validity dates

@@ -27,7 +27,7 @@
 
 typedef struct {
         struct MHD_Daemon *daemon;
-        regd_tls_t *tls;
+        sb_tls_t *tls;
         unsigned port;
         unsigned fail_status;          /* answer everything with this, if set */
         unsigned delay_ms;             /* before each answer */
@@ -116,7 +116,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 static void fake_start(fake_t *f, const test_cert_t *server, const char *client_ca_path) {
-        struct MHD_OptionItem tls[REGD_TLS_MHD_OPTIONS] = {{MHD_OPTION_END, 0, NULL}};
+        struct MHD_OptionItem tls[SB_TLS_MHD_OPTIONS] = {{MHD_OPTION_END, 0, NULL}};
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO;
         char errstr[512] = "";
         struct sockaddr_in sin;
@@ -127,7 +127,7 @@ static void fake_start(fake_t *f, const test_cert_t *server, const char *client_
                 ck_assert_msg(regd_tls_new(server->cert_path, server->key_path, client_ca_path, &f->tls,
                                            errstr, sizeof(errstr)) == SB_OK,
                               "%s", errstr);
-                regd_tls_mhd_options(f->tls, tls);
+                sb_tls_mhd_options(f->tls, tls);
                 flags |= MHD_USE_TLS;
         }
         memset(&sin, 0, sizeof(sin));
@@ -141,7 +141,7 @@ static void fake_start(fake_t *f, const test_cert_t *server, const char *client_
 
 static void fake_stop(fake_t *f) {
         MHD_stop_daemon(f->daemon);
-        regd_tls_destroy(f->tls);
+        sb_tls_destroy(f->tls);
         pthread_mutex_destroy(&f->lock);
 }
 

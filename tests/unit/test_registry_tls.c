@@ -30,9 +30,9 @@
 
 /* ---- the calls under test, in the shape the tests use ---- */
 
-static regd_tls_t *tls_load(const char *cert, const char *key, const char *ca, char *errstr,
-                            size_t errstr_size) {
-        regd_tls_t *t = NULL;
+static sb_tls_t *tls_load(const char *cert, const char *key, const char *ca, char *errstr,
+                          size_t errstr_size) {
+        sb_tls_t *t = NULL;
         sb_err_t err = regd_tls_new(cert, key, ca, &t, errstr, errstr_size);
         ck_assert((err == SB_OK) == (t != NULL));
         return t;
@@ -43,7 +43,7 @@ static regd_tls_t *tls_load(const char *cert, const char *key, const char *ca, c
 typedef struct {
         struct MHD_Daemon *daemon;
         regd_authz_t *auth;
-        regd_tls_t *tls;
+        sb_tls_t *tls;
         unsigned port;
 } server_t;
 
@@ -106,7 +106,7 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s) {
 static void server_start(server_t *srv, const test_cert_t *server_cert, const test_cert_t *client_ca,
                          int reads_need_auth, const char *dir) {
         char errstr[512] = "";
-        struct MHD_OptionItem tls[REGD_TLS_MHD_OPTIONS];
+        struct MHD_OptionItem tls[SB_TLS_MHD_OPTIONS];
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
 
         memset(srv, 0, sizeof(*srv));
@@ -121,7 +121,7 @@ static void server_start(server_t *srv, const test_cert_t *server_cert, const te
                 srv->tls = tls_load(server_cert->cert_path, server_cert->key_path, ca_path, errstr,
                                     sizeof(errstr));
                 ck_assert_msg(srv->tls != NULL, "regd_tls_new: %s", errstr);
-                regd_tls_mhd_options(srv->tls, tls);
+                sb_tls_mhd_options(srv->tls, tls);
                 flags |= MHD_USE_TLS;
         }
         struct sockaddr_in sin;
@@ -138,7 +138,7 @@ static void server_start(server_t *srv, const test_cert_t *server_cert, const te
 static void server_stop(server_t *srv) {
         MHD_stop_daemon(srv->daemon);
         regd_authz_destroy(srv->auth);
-        regd_tls_destroy(srv->tls);
+        sb_tls_destroy(srv->tls);
 }
 
 static size_t collect(char *data, size_t size, size_t nmemb, void *opaque) {
@@ -318,16 +318,15 @@ START_TEST(tls_files_checked) {
         snprintf(garbage, sizeof(garbage), "%s/garbage.pem", p.dir);
         test_cert_write_file(garbage, "not a certificate\n");
 
-        regd_tls_t *t =
-                tls_load(p.server.cert_path, p.server.key_path, p.ca.cert_path, errstr, sizeof(errstr));
+        sb_tls_t *t = tls_load(p.server.cert_path, p.server.key_path, p.ca.cert_path, errstr, sizeof(errstr));
         ck_assert_msg(t != NULL, "%s", errstr);
-        struct MHD_OptionItem items[REGD_TLS_MHD_OPTIONS];
-        regd_tls_mhd_options(t, items);
+        struct MHD_OptionItem items[SB_TLS_MHD_OPTIONS];
+        sb_tls_mhd_options(t, items);
         ck_assert_int_eq(items[0].option, MHD_OPTION_HTTPS_MEM_KEY);
         ck_assert_int_eq(items[1].option, MHD_OPTION_HTTPS_MEM_CERT);
         ck_assert_int_eq(items[2].option, MHD_OPTION_HTTPS_MEM_TRUST);
         ck_assert_int_eq(items[3].option, MHD_OPTION_END);
-        regd_tls_destroy(t);
+        sb_tls_destroy(t);
 
         ck_assert_ptr_null(tls_load("/nonexistent.crt", p.server.key_path, NULL, errstr, sizeof(errstr)));
         ck_assert_str_eq(errstr, "tls_cert_file /nonexistent.crt: No such file or directory");
