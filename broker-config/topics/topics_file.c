@@ -160,23 +160,36 @@ static sb_err_t check_min_isr(const reader_t *r, const topics_topic_t *t, int ov
                    t->name, v, t->replication_factor, overridden ? " (--replication-factor)" : "");
 }
 
-static sb_err_t read_topic(const reader_t *r, const json_t *g, int def_partitions, int def_rf,
-                           int rf_override, int list_line) {
-        static const char *const fields[] = {"@line", "name", "partitions", "replication_factor", "configs"};
-        int line = json_is_object(g) ? sb_config_tree_line(g) : list_line;
+/* SB_OK if every member of group `g` is one of fields[n] (NULL-terminated
+ * list, "@line" always allowed); else names the first other one and the
+ * fields a group may have ("unknown 'x' (name, role, reads)"). */
+static sb_err_t only_fields(const reader_t *r, const json_t *g, const char *const *fields, int line) {
         const char *key;
         const json_t *v;
+        json_object_foreach((json_t *)g, key, v) {
+                size_t k = 0;
+                while (fields[k] && strcmp(key, fields[k]) != 0)
+                        k++;
+                if (fields[k] || strcmp(key, "@line") == 0)
+                        continue;
+                char list[256] = "";
+                for (k = 0; fields[k]; k++)
+                        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", k ? ", " : "",
+                                 fields[k]);
+                return bad(r, line, "unknown '%s' (%s)", key, list);
+        }
+        return SB_OK;
+}
+
+static sb_err_t read_topic(const reader_t *r, const json_t *g, int def_partitions, int def_rf,
+                           int rf_override, int list_line) {
+        static const char *const fields[] = {"name", "partitions", "replication_factor", "configs", NULL};
+        int line = json_is_object(g) ? sb_config_tree_line(g) : list_line;
         sb_err_t e;
         if (!json_is_object(g))
                 return bad(r, line, "each topic is a group { name = \"...\"; ... }");
-        json_object_foreach((json_t *)g, key, v) {
-                size_t k = 0;
-                while (k < sizeof(fields) / sizeof(*fields) && strcmp(key, fields[k]) != 0)
-                        k++;
-                if (k == sizeof(fields) / sizeof(*fields))
-                        return bad(r, line, "unknown '%s' (name, partitions, replication_factor, configs)",
-                                   key);
-        }
+        if ((e = only_fields(r, g, fields, line)))
+                return e;
         const json_t *name = json_object_get(g, "name");
         if (!json_is_string(name))
                 return bad(r, line, "each topic needs name = \"...\"");
@@ -275,19 +288,13 @@ static sb_err_t read_reads(const reader_t *r, const char *name, const json_t *li
 
 static sb_err_t read_principal(const reader_t *r, const json_t *g, const topics_set_t *topics, int list_line,
                                topics_acl_set_t *acls, const char **reads) {
-        static const char *const fields[] = {"@line", "name", "role", "reads"};
+        static const char *const fields[] = {"name", "role", "reads", NULL};
         int line = json_is_object(g) ? sb_config_tree_line(g) : list_line;
-        const char *key;
-        const json_t *v;
+        sb_err_t e;
         if (!json_is_object(g))
                 return bad(r, line, "each principal is a group { name = \"...\"; role = \"...\"; }");
-        json_object_foreach((json_t *)g, key, v) {
-                size_t k = 0;
-                while (k < sizeof(fields) / sizeof(*fields) && strcmp(key, fields[k]) != 0)
-                        k++;
-                if (k == sizeof(fields) / sizeof(*fields))
-                        return bad(r, line, "unknown '%s' (name, role, reads)", key);
-        }
+        if ((e = only_fields(r, g, fields, line)))
+                return e;
         const json_t *name = json_object_get(g, "name"), *role = json_object_get(g, "role");
         if (!json_is_string(name))
                 return bad(r, line, "each principal needs name = \"...\"");
@@ -307,7 +314,6 @@ static sb_err_t read_principal(const reader_t *r, const json_t *g, const topics_
                            who, json_string_value(role));
         const json_t *list = json_object_get(g, "reads");
         size_t n_reads = 0;
-        sb_err_t e;
         if (rl == TOPICS_ROLE_SUBSCRIBER) {
                 if ((e = read_reads(r, who, list, topics, line, reads, &n_reads)))
                         return e;
