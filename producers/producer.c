@@ -126,14 +126,13 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
         rd_kafka_resp_err_t code = err == RD_KAFKA_RESP_ERR__FATAL
                                            ? rd_kafka_fatal_error(rk, fatal, sizeof(fatal))
                                            : RD_KAFKA_RESP_ERR_NO_ERROR;
-        if (is_denied(code)) {
-                /* The idempotent producer's InitProducerId, refused: no IDEMPOTENT_WRITE. */
+        if (code) {
                 char text[768];
-                denied_text(p, "the cluster (IDEMPOTENT_WRITE)", code, text, sizeof(text));
+                if (is_denied(code)) /* the idempotent producer's InitProducerId: no IDEMPOTENT_WRITE */
+                        denied_text(p, "the cluster (IDEMPOTENT_WRITE)", code, text, sizeof(text));
+                else
+                        snprintf(text, sizeof(text), "%s", fatal);
                 SB_LOG(p->log, SB_LOG_ERROR, "Kafka producer: fatal error: %s: making it again", text);
-                p->fatal = p->must_rewind = 1;
-        } else if (code) {
-                SB_LOG(p->log, SB_LOG_ERROR, "Kafka producer: fatal error: %s: making it again", fatal);
                 p->fatal = p->must_rewind = 1;
         } else {
                 SB_LOG(p->log, SB_LOG_WARN, "Kafka: %s", reason);
@@ -158,14 +157,13 @@ static sb_err_t kafka_new(sb_producer_t *p, char *errstr, size_t errstr_size) {
 
 /* SB_OK if `topic` exists on the cluster.  A topic created a moment ago
  * may not be known to every broker yet: asked again for a few seconds. */
-static sb_err_t topic_exists(const sb_producer_t *p, rd_kafka_t *rk, const char *topic, char *errstr,
-                             size_t errstr_size) {
+static sb_err_t topic_exists(const sb_producer_t *p, const char *topic, char *errstr, size_t errstr_size) {
         rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
         for (int attempt = 0; attempt < 10; attempt++) {
                 if (attempt)
                         sb_clock_sleep_ms(500);
                 int partitions;
-                err = sb_kafka_topic_partitions(rk, topic, 15000, &partitions);
+                err = sb_kafka_topic_partitions(p->rk, topic, 15000, &partitions);
                 if (err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
                     err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE)
                         break;
@@ -248,8 +246,8 @@ sb_err_t sb_producer_new(const sb_producer_conf_t *conf, const sb_config_t *cfg,
             (err = encode_stage_new(enc, (size_t)conf->batch_max, &p->stage, errstr, errstr_size)) ||
             (err = source_new(cfg, &p->src_opts, log, &p->src, errstr, errstr_size)) ||
             (err = kafka_new(p, errstr, errstr_size)) ||
-            (err = topic_exists(p, p->rk, conf->topic, errstr, errstr_size)) ||
-            (err = topic_exists(p, p->rk, conf->rejects_topic, errstr, errstr_size))) {
+            (err = topic_exists(p, conf->topic, errstr, errstr_size)) ||
+            (err = topic_exists(p, conf->rejects_topic, errstr, errstr_size))) {
                 sb_producer_destroy(p);
                 return err;
         }
