@@ -234,19 +234,7 @@ pg_count() { # query: a number from the demo's PostgreSQL (0 until its tables ex
 
 # ---- market: its own database, an outbox filled by triggers ----
 market=$work/market.db
-sqlite3 "$market" <<'SQL'
-CREATE TABLE business_license (
-  uscc                 TEXT PRIMARY KEY,
-  name                 TEXT NOT NULL,
-  legal_representative TEXT NOT NULL,
-  registered_capital   REAL NOT NULL,
-  business_scope       TEXT,
-  status               TEXT NOT NULL,
-  established_on       TEXT NOT NULL,  -- 'YYYY-MM-DD'
-  address              TEXT,
-  updated_at           TEXT NOT NULL   -- 'YYYY-MM-DD HH:MM:SS.SSS', UTC
-);
-SQL
+sqlite3 "$market" <"$root/producers/examples/business_license.sql"
 producer_conf market.business_license 'source = "sqlite";' "sqlite_outbox_path = \"$market\";" \
   'metrics_listen = "127.0.0.1:0";' "$(metrics_tls)" >"$work/producer-market.conf"
 "$bin/sharebus-producer" --config "$work/producer-market.conf" --print-ddl sqlite --table business_license \

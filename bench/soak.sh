@@ -104,19 +104,7 @@ listening() { # name log
 
 # ---- the department: its table, the outbox and triggers, the producer ----
 market=$work/market.db
-sqlite3 "$market" <<'SQL'
-CREATE TABLE business_license (
-  uscc                 TEXT PRIMARY KEY,
-  name                 TEXT NOT NULL,
-  legal_representative TEXT NOT NULL,
-  registered_capital   REAL NOT NULL,
-  business_scope       TEXT,
-  status               TEXT NOT NULL,
-  established_on       TEXT NOT NULL,  -- 'YYYY-MM-DD'
-  address              TEXT,
-  updated_at           TEXT NOT NULL   -- 'YYYY-MM-DD HH:MM:SS.SSS', UTC
-);
-SQL
+sqlite3 "$market" <"$root/producers/examples/business_license.sql"
 cat >"$work/producer.conf" <<CONF
 department = "market";
 dataset = "business_license";
