@@ -64,7 +64,7 @@ int cl_env_start(h_env_t *env) {
         env->bootstrap[strcspn(env->bootstrap, "\r\n")] = 0;
         env->replication_factor = 3;
         if (h_start_registry(env, "registry", "http", "log_level = \"info\";\ntopic_replication_factor = 3;",
-                             &env->registry_pid, env->registry_url, sizeof(env->registry_url)) != 0)
+                             NULL, &env->registry_pid, env->registry_url, sizeof(env->registry_url)) != 0)
                 return -1;
         fprintf(stderr, "cluster: Kafka at %s (%s), registry at %s, files in %s\n", env->bootstrap,
                 cluster_dir, env->registry_url, env->dir);

@@ -542,7 +542,7 @@ START_TEST(schemas_leader_killed_while_registering) {
         pid_t pid;
         char url[128];
         ck_assert_int_eq(h_start_registry(&env, "registry-after", "http", "topic_replication_factor = 3;",
-                                          &pid, url, sizeof(url)),
+                                          NULL, &pid, url, sizeof(url)),
                          0);
         track(pid);
         assert_registered(url, rs);

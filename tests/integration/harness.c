@@ -424,8 +424,8 @@ pid_t h_start_subscriber(const h_env_t *env, const char *name, const char *topic
         return h_start_program(env, "sharebus-subscriber", conf, log);
 }
 
-int h_start_registry(const h_env_t *env, const char *name, const char *scheme, const char *extra, pid_t *pid,
-                     char *url, size_t url_size) {
+int h_start_registry(const h_env_t *env, const char *name, const char *scheme, const char *extra,
+                     const char *kafka_extra, pid_t *pid, char *url, size_t url_size) {
         char conf_name[64], port_file[600], log[600];
         snprintf(port_file, sizeof(port_file), "%s/%s.port", env->dir, name);
         snprintf(log, sizeof(log), "%s/%s.log", env->dir, name);
@@ -433,8 +433,9 @@ int h_start_registry(const h_env_t *env, const char *name, const char *scheme, c
         snprintf(conf_name, sizeof(conf_name), "%s.conf", name);
         const char *conf = h_write_file(env, conf_name,
                                         "listen_port = 0;\nport_file = \"%s\";\nstorage = \"kafka\";\n%s\n"
-                                        "kafka = { bootstrap_servers = \"%s\"; };\n",
-                                        port_file, extra, env->bootstrap);
+                                        "kafka = { bootstrap_servers = \"%s\";%s%s };\n",
+                                        port_file, extra, env->bootstrap, kafka_extra ? " " : "",
+                                        kafka_extra ? kafka_extra : "");
         *pid = h_start_program(env, "sharebus-registry", conf, log);
         char port[32] = "";
         for (int i = 0; i < 1500 && !port[0]; i++) {

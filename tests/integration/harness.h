@@ -125,12 +125,13 @@ pid_t h_start_subscriber(const h_env_t *env, const char *name, const char *topic
 
 /* Starts a sharebus-registry of its own named `name` on a free port, storing
  * in the suite's Kafka: config <dir>/<name>.conf (listen_port, port_file,
- * storage = "kafka", then the lines `extra`, then the suite's Kafka), log
- * <dir>/<name>.log.  Waits up to 30 s for its port; on success sets *pid and
- * url[url_size] ("<scheme>://127.0.0.1:<port>") and returns 0, else prints
- * why, kills it and returns -1 (*pid 0).  Usable before Check's runner. */
-int h_start_registry(const h_env_t *env, const char *name, const char *scheme, const char *extra, pid_t *pid,
-                     char *url, size_t url_size);
+ * storage = "kafka", then the lines `extra`, then kafka = { bootstrap_servers
+ * = the suite's; `kafka_extra` } (NULL: none)), log <dir>/<name>.log.  Waits
+ * up to 30 s for its port; on success sets *pid and url[url_size]
+ * ("<scheme>://127.0.0.1:<port>") and returns 0, else prints why, kills it
+ * and returns -1 (*pid 0).  Usable before Check's runner. */
+int h_start_registry(const h_env_t *env, const char *name, const char *scheme, const char *extra,
+                     const char *kafka_extra, pid_t *pid, char *url, size_t url_size);
 
 /* Produces one record of raw bytes (key NULL: no key) to `topic` of the
  * suite's Kafka and flushes, as a client other than ours could; asserts it

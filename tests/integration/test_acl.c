@@ -181,41 +181,11 @@ static int write_topics_conf(void) {
 /* Starts the registry as principal registry, storing in the broker; 0 or
  * -1 after printing why.  Usable before Check's runner. */
 static int start_registry(void) {
-        char lines[2048], port_file[700], log[700], conf[700];
+        char lines[2048];
         if (kafka_lines("registry", lines, sizeof(lines)))
                 return -1;
-        snprintf(port_file, sizeof(port_file), "%s", h_path(&env, "registry.port"));
-        snprintf(log, sizeof(log), "%s", h_path(&env, "registry.log"));
-        snprintf(
-                conf, sizeof(conf), "%s",
-                h_write_file(
-                        &env, "registry.conf",
-                        "listen_port = 0;\nport_file = \"%s\";\nlog_level = \"info\";\nstorage = \"kafka\";\n"
-                        "kafka = { bootstrap_servers = \"%s\";%s };\n",
-                        port_file, env.bootstrap, lines));
-        env.registry_pid = h_start_program(&env, "sharebus-registry", conf, log);
-        char port[32] = "";
-        for (int i = 0; i < 3000 && !port[0]; i++) {
-                FILE *f = fopen(port_file, "r");
-                if (f) {
-                        if (!fgets(port, sizeof(port), f))
-                                port[0] = 0;
-                        fclose(f);
-                }
-                if (!port[0])
-                        h_sleep_ms(20);
-        }
-        if (!port[0]) {
-                fprintf(stderr, "test_acl: the registry did not start:\n");
-                char cmd[800];
-                snprintf(cmd, sizeof(cmd), "tail -n 30 '%s' >&2", log);
-                if (system(cmd) != 0)
-                        fprintf(stderr, "(no %s)\n", log);
-                return -1;
-        }
-        port[strcspn(port, "\r\n")] = 0;
-        snprintf(env.registry_url, sizeof(env.registry_url), "http://127.0.0.1:%s", port);
-        return 0;
+        return h_start_registry(&env, "registry", "http", "log_level = \"info\";", lines, &env.registry_pid,
+                                env.registry_url, sizeof(env.registry_url));
 }
 
 /* Runs sharebus-producer logging in as `principal` for <department>.<dataset>

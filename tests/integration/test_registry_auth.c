@@ -53,7 +53,7 @@ static int start_registry(registry_t *r, const char *name, const char *scheme, c
         snprintf(settings, sizeof(settings),
                  "schemas_topic = \"%s\";\nusers_file = \"%s\";\nlog_level = \"debug\";\n%s", schemas_topic,
                  users_file, extra);
-        return h_start_registry(&env, name, scheme, settings, &r->pid, r->url, sizeof(r->url));
+        return h_start_registry(&env, name, scheme, settings, NULL, &r->pid, r->url, sizeof(r->url));
 }
 
 static int stop_registry(registry_t *r) {

@@ -26,8 +26,9 @@ static void start_instance_on(instance_t *in, const char *name, const char *log_
         char settings[256];
         snprintf(in->name, sizeof(in->name), "%s", name);
         snprintf(settings, sizeof(settings), "schemas_topic = \"%s\";", log_topic);
-        ck_assert_msg(h_start_registry(&env, name, "http", settings, &in->pid, in->url, sizeof(in->url)) == 0,
-                      "registry %s did not start (see %s/%s.log)", name, env.dir, name);
+        ck_assert_msg(
+                h_start_registry(&env, name, "http", settings, NULL, &in->pid, in->url, sizeof(in->url)) == 0,
+                "registry %s did not start (see %s/%s.log)", name, env.dir, name);
 }
 
 static void start_instance(instance_t *in, const char *name) { start_instance_on(in, name, topic); }
